@@ -1,0 +1,60 @@
+package dev.sparkmnist.app;
+
+import dev.sparkmnist.data.InvalidInputException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** Entry point for {@code java -jar} and {@code spark-submit}. Exit codes: 0 ok, 2 bad input or options, 1 failure. */
+@Command(name = "spark-mnist", mixinStandardHelpOptions = true, version = "spark-mnist 0.1.0",
+    subcommands = {TrainCommand.class, EvaluateCommand.class},
+    description = "Train and evaluate MNIST networks on Apache Spark with DL4J parameter averaging.")
+public final class Main implements Runnable {
+    /** Exit code for bad input or options. */
+    public static final int EXIT_BAD_INPUT = 2;
+    /** Exit code for any other failure. */
+    public static final int EXIT_FAILURE = 1;
+    private static final Logger LOG = LoggerFactory.getLogger(Main.class);
+
+    public static void main(String[] args) {
+        System.exit(execute(args));
+    }
+
+    /** Runs the command line and returns the exit code (tests call this). */
+    public static int execute(String... args) {
+        return commandLine().execute(args);
+    }
+
+    static CommandLine commandLine() {
+        CommandLine cl = new CommandLine(new Main());
+        cl.setCaseInsensitiveEnumValuesAllowed(true);
+        cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
+            IllegalArgumentException bad = badInput(ex);
+            if (bad != null) {
+                cmd.getErr().println("error: " + bad.getMessage());
+                return EXIT_BAD_INPUT;
+            }
+            LOG.error("{} failed", cmd.getCommandName(), ex);
+            cmd.getErr().println("error: " + ex);
+            return EXIT_FAILURE;
+        });
+        return cl;
+    }
+
+    /** The user-input error behind a failure, if any (also when wrapped, e.g. by a Spark task failure). */
+    static IllegalArgumentException badInput(Throwable ex) {
+        for (Throwable t = ex; t != null; t = t.getCause()) {
+            if (t instanceof InvalidInputException e) {
+                return e;
+            }
+        }
+        // Option validation in the records throws plain IllegalArgumentException before any work starts.
+        return ex instanceof IllegalArgumentException e ? e : null;
+    }
+
+    @Override
+    public void run() {
+        CommandLine.usage(this, System.out);
+    }
+}

@@ -1,0 +1,106 @@
+package dev.sparkmnist.app;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.sparkmnist.data.MnistSet;
+import dev.sparkmnist.models.ModelOptions;
+import dev.sparkmnist.training.EpochResult;
+import dev.sparkmnist.training.TrainingOptions;
+import dev.sparkmnist.training.TrainingResult;
+import java.io.UncheckedIOException;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import org.apache.hadoop.conf.Configuration;
+
+/** Writes a training run's outputs: model.zip, metrics.json, metrics.csv, evaluation.txt, provenance.json. */
+final class RunReport {
+    static final String METRICS_JSON = "metrics.json";
+    static final String METRICS_CSV = "metrics.csv";
+    static final String EVALUATION_TXT = "evaluation.txt";
+    static final String PROVENANCE_JSON = "provenance.json";
+    static final String CSV_HEADER = "epoch,train_loss,test_loss,test_accuracy,test_macro_f1,examples_trained,"
+        + "minibatches,fit_seconds,eval_seconds,examples_per_second,learning_rate";
+    static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+    private RunReport() {
+    }
+
+    static void write(AtomicOutput out, TrainCommand cmd, ModelOptions model, TrainingOptions training,
+                      MnistSet train, MnistSet test, TrainingResult result, String sparkVersion,
+                      Configuration hadoop) {
+        ModelFiles.save(result.network(), training.normalization(), out);
+        out.writeText(METRICS_JSON, json(metrics(model, result)));
+        out.writeText(METRICS_CSV, csv(result.epochs()));
+        out.writeText(EVALUATION_TXT, result.last().test().toText());
+        Map<String, Object> provenance = new LinkedHashMap<>();
+        provenance.put("createdAt", Instant.now().toString());
+        provenance.put("command", "train");
+        provenance.put("mode", cmd.training.mode.name().toLowerCase(Locale.ROOT));
+        provenance.put("master", cmd.training.mode == TrainCommand.Mode.LOCAL ? null
+            : cmd.spark.master != null ? cmd.spark.master : System.getProperty("spark.master",
+                SparkContexts.EMBEDDED_MASTER));
+        provenance.put("seed", training.seed());
+        provenance.put("model", model);
+        provenance.put("parameters", result.network().numParams());
+        provenance.put("training", training);
+        provenance.put("partitions", result.partitions());
+        provenance.put("threadsPerTask", result.threadsPerTask());
+        provenance.put("trainExamples", train.limit(training.limitTrain()).size());
+        provenance.put("testExamples", test.limit(training.limitTest()).size());
+        Map<String, Object> data = new LinkedHashMap<>();
+        data.putAll(Provenance.dataFiles(train, hadoop));
+        data.putAll(Provenance.dataFiles(test, hadoop));
+        provenance.put("data", data);
+        provenance.put("versions", Provenance.versions(sparkVersion));
+        provenance.put("gitCommit", Provenance.gitCommit());
+        out.writeText(PROVENANCE_JSON, json(provenance));
+    }
+
+    static Map<String, Object> metrics(ModelOptions model, TrainingResult result) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("model", model.architecture().name().toLowerCase(Locale.ROOT));
+        List<Map<String, Object>> epochs = new ArrayList<>();
+        for (EpochResult e : result.epochs()) {
+            Map<String, Object> row = new LinkedHashMap<>();
+            row.put("epoch", e.epoch());
+            row.put("trainLoss", e.trainLoss());
+            row.put("testLoss", e.test().loss());
+            row.put("testAccuracy", e.test().accuracy());
+            row.put("testMacroF1", e.test().macroF1());
+            row.put("examplesTrained", e.examplesTrained());
+            row.put("minibatches", e.minibatches());
+            row.put("fitSeconds", e.fitSeconds());
+            row.put("evalSeconds", e.evalSeconds());
+            row.put("examplesPerSecond", e.examplesPerSecond());
+            row.put("learningRate", e.learningRate());
+            epochs.add(row);
+        }
+        m.put("epochs", epochs);
+        m.put("test", result.last().test());
+        return m;
+    }
+
+    static String csv(List<EpochResult> epochs) {
+        StringBuilder sb = new StringBuilder(CSV_HEADER).append('\n');
+        for (EpochResult e : epochs) {
+            sb.append(String.format(Locale.ROOT, "%d,%.6f,%.6f,%.6f,%.6f,%d,%d,%.3f,%.3f,%.1f,%.6g%n",
+                e.epoch(), e.trainLoss(), e.test().loss(), e.test().accuracy(), e.test().macroF1(),
+                e.examplesTrained(), e.minibatches(), e.fitSeconds(), e.evalSeconds(), e.examplesPerSecond(),
+                e.learningRate()));
+        }
+        return sb.toString();
+    }
+
+    static String json(Object value) {
+        try {
+            return JSON.writeValueAsString(value) + "\n";
+        } catch (JsonProcessingException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}

@@ -1,0 +1,36 @@
+package dev.sparkmnist.app;
+
+import java.util.List;
+import org.apache.spark.SparkConf;
+import org.apache.spark.api.java.JavaSparkContext;
+
+/** Creates the job's Spark context. The master comes from spark-submit or --master, never from code. */
+final class SparkContexts {
+    /** Used only when neither spark-submit nor --master names a master: the embedded local mode. */
+    static final String EMBEDDED_MASTER = "local[*]";
+
+    private SparkContexts() {
+    }
+
+    static JavaSparkContext create(String appName, String master, List<String> confPairs) {
+        SparkConf conf = new SparkConf().setAppName(appName);
+        for (String pair : confPairs) {
+            int eq = pair.indexOf('=');
+            if (eq <= 0) {
+                throw new IllegalArgumentException("--conf (" + pair + ") must have the form key=value");
+            }
+            conf.set(pair.substring(0, eq).trim(), pair.substring(eq + 1).trim());
+        }
+        if (master != null && !master.isBlank()) {
+            conf.setMaster(master);
+        } else if (!conf.contains("spark.master")) {
+            conf.setMaster(EMBEDDED_MASTER);
+        }
+        // Executor JVMs (cluster modes) start ND4J with one OpenMP thread per task core.
+        conf.setIfMissing("spark.executorEnv.OMP_NUM_THREADS", conf.get("spark.task.cpus", "1"));
+        // DL4J's training statistics ask an NTP server by default, which fails offline.
+        System.setProperty("org.deeplearning4j.spark.time.TimeSource",
+            "org.deeplearning4j.spark.time.SystemClockTimeSource");
+        return new JavaSparkContext(conf);
+    }
+}

@@ -1,0 +1,277 @@
+package dev.sparkmnist.app;
+
+import dev.sparkmnist.data.MnistSet;
+import dev.sparkmnist.data.Normalization;
+import dev.sparkmnist.models.Architecture;
+import dev.sparkmnist.models.HiddenActivation;
+import dev.sparkmnist.models.Init;
+import dev.sparkmnist.models.Loss;
+import dev.sparkmnist.models.LrSchedule;
+import dev.sparkmnist.models.ModelOptions;
+import dev.sparkmnist.models.Optimizer;
+import dev.sparkmnist.training.EpochListener;
+import dev.sparkmnist.training.Listeners;
+import dev.sparkmnist.training.LocalTrainer;
+import dev.sparkmnist.training.SparkTrainer;
+import dev.sparkmnist.training.TrainingOptions;
+import dev.sparkmnist.training.TrainingResult;
+import java.time.LocalDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.deeplearning4j.spark.api.RDDTrainingApproach;
+import org.deeplearning4j.spark.api.Repartition;
+import org.deeplearning4j.spark.api.RepartitionStrategy;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code train}: trains MLP or LeNet-5 on MNIST with Spark parameter averaging (or in one JVM) and writes outputs. */
+@Command(name = "train", mixinStandardHelpOptions = true, sortOptions = false,
+    description = "Train a network on MNIST and evaluate it on the t10k test split after every epoch.")
+public final class TrainCommand implements Callable<Integer> {
+
+    /** Where training runs. */
+    public enum Mode { SPARK, LOCAL }
+
+    static final class DataOptions {
+        @Option(names = "--data-dir", defaultValue = "data/mnist", paramLabel = "DIR",
+            description = "Directory (any Hadoop path) with the four MNIST idx files, raw or .gz. Defaults to"
+                + " ${DEFAULT-VALUE}.")
+        String dataDir = "data/mnist";
+
+        @Option(names = "--normalization", defaultValue = "standardize", paramLabel = "KIND",
+            description = "standardize ((x/255-0.1307)/0.3081) or scale (x/255). Defaults to ${DEFAULT-VALUE}.")
+        Normalization normalization = Normalization.STANDARDIZE;
+
+        @Option(names = "--limit-train", defaultValue = "0", paramLabel = "N",
+            description = "Use only the first N training examples (0 = all; smoke runs). Defaults to 0.")
+        int limitTrain;
+
+        @Option(names = "--limit-test", defaultValue = "0", paramLabel = "N",
+            description = "Use only the first N test examples (0 = all; smoke runs). Defaults to 0.")
+        int limitTest;
+    }
+
+    static final class ModelArgs {
+        @Option(names = "--model", defaultValue = "lenet", paramLabel = "NAME",
+            description = "mlp (784-256-128-10) or lenet (LeNet-5). Defaults to ${DEFAULT-VALUE}.")
+        Architecture architecture = Architecture.LENET;
+
+        @Option(names = "--activation", defaultValue = "relu", paramLabel = "NAME",
+            description = "Hidden activation: relu, leakyrelu, tanh, sigmoid. Defaults to ${DEFAULT-VALUE}.")
+        HiddenActivation activation = HiddenActivation.RELU;
+
+        @Option(names = "--weight-init", defaultValue = "xavier", paramLabel = "NAME",
+            converter = InitConverter.class,
+            description = "xavier or relu (alias he, kaiming). Defaults to ${DEFAULT-VALUE}.")
+        Init weightInit = Init.XAVIER;
+
+        @Option(names = "--loss", defaultValue = "mcxent", paramLabel = "NAME",
+            description = "mcxent (cross-entropy), negativeloglikelihood, mse. Defaults to ${DEFAULT-VALUE}.")
+        Loss loss = Loss.MCXENT;
+
+        @Option(names = "--updater", paramLabel = "NAME", converter = OptimizerConverter.class,
+            description = "sgd, momentum (Nesterov), adam. Defaults to adam for mlp, momentum for lenet.")
+        Optimizer optimizer;
+
+        @Option(names = "--learning-rate", paramLabel = "LR",
+            description = "Initial learning rate. Defaults to 0.001 for adam, 0.01 otherwise.")
+        Double learningRate;
+
+        @Option(names = "--momentum", defaultValue = "0.9", paramLabel = "M",
+            description = "Momentum of the momentum updater. Defaults to ${DEFAULT-VALUE}.")
+        double momentum = ModelOptions.MOMENTUM;
+
+        @Option(names = "--lr-schedule", defaultValue = "none", paramLabel = "KIND",
+            description = "none, step, multistep, exponential (per epoch). Defaults to ${DEFAULT-VALUE}.")
+        LrSchedule.Kind schedule = LrSchedule.Kind.NONE;
+
+        @Option(names = "--lr-gamma", defaultValue = "0.1", paramLabel = "G",
+            description = "Decay factor of the schedule, in (0, 1]. Defaults to ${DEFAULT-VALUE}.")
+        double gamma = 0.1;
+
+        @Option(names = "--lr-step-epochs", defaultValue = "1", paramLabel = "N",
+            description = "step: decay every N epochs. Defaults to ${DEFAULT-VALUE}.")
+        int stepEpochs = 1;
+
+        @Option(names = "--lr-milestones", split = ",", paramLabel = "E",
+            description = "multistep: 0-based epochs at which the rate decays, e.g. 3,4. No default.")
+        int[] milestones = new int[0];
+
+        @Option(names = "--l2", defaultValue = "0", paramLabel = "W",
+            description = "L2 weight decay. Defaults to ${DEFAULT-VALUE}.")
+        double l2;
+
+        @Option(names = "--dropout", defaultValue = "0", paramLabel = "P",
+            description = "Drop probability on dense hidden layers, in [0, 1). Defaults to ${DEFAULT-VALUE}.")
+        double dropout;
+    }
+
+    static final class TrainingArgs {
+        @Option(names = "--mode", defaultValue = "spark", paramLabel = "MODE",
+            description = "spark (parameter averaging) or local (single-JVM MultiLayerNetwork.fit baseline)."
+                + " Defaults to ${DEFAULT-VALUE}.")
+        Mode mode = Mode.SPARK;
+
+        @Option(names = "--epochs", defaultValue = "" + TrainingOptions.DEFAULT_EPOCHS, paramLabel = "N",
+            description = "Passes over the training set. Defaults to ${DEFAULT-VALUE}.")
+        int epochs = TrainingOptions.DEFAULT_EPOCHS;
+
+        @Option(names = "--batch-size-per-worker", defaultValue = "" + TrainingOptions.DEFAULT_BATCH,
+            paramLabel = "N", description = "Minibatch size on each worker. Defaults to ${DEFAULT-VALUE}.")
+        int batchSize = TrainingOptions.DEFAULT_BATCH;
+
+        @Option(names = "--averaging-frequency", defaultValue = "" + TrainingOptions.DEFAULT_AVERAGING,
+            paramLabel = "N", description = "Minibatches per worker between parameter averagings. Defaults to"
+                + " ${DEFAULT-VALUE}.")
+        int averagingFrequency = TrainingOptions.DEFAULT_AVERAGING;
+
+        @Option(names = "--worker-prefetch", defaultValue = "" + TrainingOptions.DEFAULT_PREFETCH,
+            paramLabel = "N", description = "Minibatches each worker prefetches. Defaults to ${DEFAULT-VALUE}.")
+        int workerPrefetch = TrainingOptions.DEFAULT_PREFETCH;
+
+        @Option(names = "--rdd-training-approach", defaultValue = "Export", paramLabel = "A",
+            description = "Export (minibatches written to files once per epoch; fast) or Direct. Defaults to"
+                + " ${DEFAULT-VALUE}.")
+        RDDTrainingApproach approach = RDDTrainingApproach.Export;
+
+        @Option(names = "--storage-level", defaultValue = "MEMORY_ONLY", paramLabel = "LEVEL",
+            description = "Spark storage level of the training RDD. Defaults to ${DEFAULT-VALUE}.")
+        String storageLevel = "MEMORY_ONLY";
+
+        @Option(names = "--repartition", defaultValue = "Always", paramLabel = "WHEN",
+            description = "Always, Never, NumPartitionsWorkersDiffers. Defaults to ${DEFAULT-VALUE}.")
+        Repartition repartition = Repartition.Always;
+
+        @Option(names = "--repartition-strategy", defaultValue = "Balanced", paramLabel = "S",
+            description = "Balanced or SparkDefault. Defaults to ${DEFAULT-VALUE}.")
+        RepartitionStrategy repartitionStrategy = RepartitionStrategy.Balanced;
+
+        @Option(names = "--num-partitions", defaultValue = "0", paramLabel = "N",
+            description = "Partitions of the data RDDs; 0 = total executor cores. Defaults to 0.")
+        int numPartitions;
+
+        @Option(names = "--threads-per-task", defaultValue = "0", paramLabel = "N",
+            description = "ND4J threads per training task; 0 = cores / concurrent tasks. Defaults to 0.")
+        int threadsPerTask;
+
+        @Option(names = "--eval-batch-size", defaultValue = "" + TrainingOptions.DEFAULT_EVAL_BATCH,
+            paramLabel = "N", description = "Minibatch size for evaluation. Defaults to ${DEFAULT-VALUE}.")
+        int evalBatchSize = TrainingOptions.DEFAULT_EVAL_BATCH;
+
+        @Option(names = "--seed", defaultValue = "42", paramLabel = "S",
+            description = "One seed for weights, data order and DL4J's splits. Defaults to ${DEFAULT-VALUE}.")
+        long seed = ModelOptions.DEFAULT_SEED;
+    }
+
+    @ArgGroup(validate = false, heading = "%nData%n")
+    DataOptions data = new DataOptions();
+
+    @ArgGroup(validate = false, heading = "%nModel%n")
+    ModelArgs model = new ModelArgs();
+
+    @ArgGroup(validate = false, heading = "%nTraining%n")
+    TrainingArgs training = new TrainingArgs();
+
+    @ArgGroup(validate = false, heading = "%nSpark%n")
+    SparkArgs spark = new SparkArgs();
+
+    @ArgGroup(validate = false, heading = "%nOutput%n")
+    OutputArgs output = new OutputArgs();
+
+    /** Resolved model options (teaching-material defaults per architecture, then the user's options). */
+    ModelOptions modelOptions() {
+        ModelOptions base = ModelOptions.defaults(model.architecture);
+        Optimizer optimizer = model.optimizer != null ? model.optimizer : base.optimizer();
+        double lr = model.learningRate != null ? model.learningRate
+            : optimizer == Optimizer.ADAM ? ModelOptions.ADAM_LEARNING_RATE : ModelOptions.SGD_LEARNING_RATE;
+        LrSchedule schedule = model.schedule == LrSchedule.Kind.NONE ? LrSchedule.NONE
+            : new LrSchedule(model.schedule, model.gamma, model.stepEpochs, model.milestones);
+        return new ModelOptions(model.architecture, model.activation, model.weightInit, model.loss, optimizer, lr,
+            model.momentum, schedule, model.l2, model.dropout, training.seed);
+    }
+
+    TrainingOptions trainingOptions() {
+        return new TrainingOptions(training.epochs, training.batchSize, training.averagingFrequency,
+            training.workerPrefetch, training.approach, training.storageLevel, training.repartition,
+            training.repartitionStrategy, training.numPartitions, training.threadsPerTask, data.normalization,
+            training.evalBatchSize, training.seed, data.limitTrain, data.limitTest);
+    }
+
+    /** The output directory: --output, or runs/MODEL-TIMESTAMP. */
+    String outputDir() {
+        if (output.output != null) {
+            return output.output;
+        }
+        return "runs/" + model.architecture.name().toLowerCase(Locale.ROOT) + "-"
+            + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
+    }
+
+    @Override
+    public Integer call() {
+        TrainOutcome outcome = run();
+        System.out.println();
+        System.out.print(outcome.result().last().test().toText());
+        System.out.printf(Locale.ROOT, "%nmodel, metrics and provenance written to %s%n", outcome.output());
+        return 0;
+    }
+
+    /** Validates everything, trains, evaluates, writes the outputs atomically; returns what happened. */
+    public TrainOutcome run() {
+        ModelOptions m = modelOptions();
+        TrainingOptions t = trainingOptions();
+        Configuration hadoop = new Configuration();
+        String target = outputDir();
+        try (AtomicOutput out = AtomicOutput.open(target, output.overwrite, hadoop)) {
+            MnistSet train = MnistSet.trainFrom(data.dataDir, hadoop);
+            MnistSet test = MnistSet.testFrom(data.dataDir, hadoop);
+            List<EpochListener> listeners = new ArrayList<>(List.of(
+                Listeners.progress(t.epochs()), Listeners.stopOnDivergence()));
+            TrainingResult result;
+            String sparkVersion = "none";
+            if (training.mode == Mode.LOCAL) {
+                result = LocalTrainer.train(train, test, m, t, hadoop, listeners);
+            } else {
+                JavaSparkContext sc = SparkContexts.create("spark-mnist train " + m.architecture(), spark.master,
+                    spark.conf);
+                try {
+                    sparkVersion = sc.version();
+                    result = SparkTrainer.train(sc, train, test, m, t, listeners);
+                } finally {
+                    sc.stop();
+                }
+            }
+            RunReport.write(out, this, m, t, train, test, result, sparkVersion, hadoop);
+            out.commit();
+            return new TrainOutcome(out.target().toString(), result);
+        }
+    }
+
+    /**
+     * What a train run produced.
+     *
+     * @param output where the outputs are
+     * @param result the network and per-epoch figures
+     */
+    public record TrainOutcome(String output, TrainingResult result) {
+    }
+
+    static final class InitConverter implements picocli.CommandLine.ITypeConverter<Init> {
+        @Override
+        public Init convert(String value) {
+            return Init.parse(value);
+        }
+    }
+
+    static final class OptimizerConverter implements picocli.CommandLine.ITypeConverter<Optimizer> {
+        @Override
+        public Optimizer convert(String value) {
+            return Optimizer.parse(value);
+        }
+    }
+}

@@ -1,0 +1,80 @@
+package dev.sparkmnist.models;
+
+/**
+ * Everything that defines a network. Validated on construction; messages name the option, the value and the rule.
+ *
+ * @param architecture mlp or lenet
+ * @param activation hidden-layer activation
+ * @param weightInit weight initialisation
+ * @param loss output loss
+ * @param optimizer updater
+ * @param learningRate initial learning rate, > 0
+ * @param momentum momentum for the Nesterov updater, in [0, 1)
+ * @param schedule learning-rate schedule
+ * @param l2 L2 weight decay, >= 0
+ * @param dropout drop probability on dense hidden layers, in [0, 1)
+ * @param seed seed of the weight initialisation
+ */
+public record ModelOptions(Architecture architecture, HiddenActivation activation, Init weightInit, Loss loss,
+                           Optimizer optimizer, double learningRate, double momentum, LrSchedule schedule,
+                           double l2, double dropout, long seed) {
+    /** Adam's customary rate, used by the MLP of the teaching material. */
+    public static final double ADAM_LEARNING_RATE = 1e-3;
+    /** SGD rate of the teaching material's LeNet. */
+    public static final double SGD_LEARNING_RATE = 0.01;
+    /** Momentum of the teaching material's LeNet. */
+    public static final double MOMENTUM = 0.9;
+    /** The default seed. */
+    public static final long DEFAULT_SEED = 42L;
+
+    public ModelOptions {
+        if (architecture == null || activation == null || weightInit == null || loss == null || optimizer == null
+            || schedule == null) {
+            throw new IllegalArgumentException("model options must all be set");
+        }
+        if (!(learningRate > 0) || Double.isInfinite(learningRate)) {
+            throw new IllegalArgumentException("--learning-rate (" + learningRate + ") must be > 0");
+        }
+        if (!(momentum >= 0 && momentum < 1)) {
+            throw new IllegalArgumentException("--momentum (" + momentum + ") must be in [0, 1)");
+        }
+        if (!(l2 >= 0) || Double.isInfinite(l2)) {
+            throw new IllegalArgumentException("--l2 (" + l2 + ") must be >= 0");
+        }
+        if (!(dropout >= 0 && dropout < 1)) {
+            throw new IllegalArgumentException("--dropout (" + dropout + ") must be in [0, 1)");
+        }
+    }
+
+    /** The teaching material's MLP: ReLU, Xavier, cross-entropy, Adam 1e-3. */
+    public static ModelOptions mlp() {
+        return new ModelOptions(Architecture.MLP, HiddenActivation.RELU, Init.XAVIER, Loss.MCXENT, Optimizer.ADAM,
+            ADAM_LEARNING_RATE, MOMENTUM, LrSchedule.NONE, 0, 0, DEFAULT_SEED);
+    }
+
+    /** The teaching material's LeNet-5: ReLU, Xavier, cross-entropy, SGD with momentum 0.9, lr 0.01. */
+    public static ModelOptions lenet() {
+        return new ModelOptions(Architecture.LENET, HiddenActivation.RELU, Init.XAVIER, Loss.MCXENT,
+            Optimizer.NESTEROV, SGD_LEARNING_RATE, MOMENTUM, LrSchedule.NONE, 0, 0, DEFAULT_SEED);
+    }
+
+    /** The teaching-material defaults of an architecture. */
+    public static ModelOptions defaults(Architecture architecture) {
+        return architecture == Architecture.MLP ? mlp() : lenet();
+    }
+
+    public ModelOptions withSeed(long newSeed) {
+        return new ModelOptions(architecture, activation, weightInit, loss, optimizer, learningRate, momentum,
+            schedule, l2, dropout, newSeed);
+    }
+
+    public ModelOptions withOptimizer(Optimizer newOptimizer, double newLearningRate) {
+        return new ModelOptions(architecture, activation, weightInit, loss, newOptimizer, newLearningRate,
+            momentum, schedule, l2, dropout, seed);
+    }
+
+    public ModelOptions withSchedule(LrSchedule newSchedule) {
+        return new ModelOptions(architecture, activation, weightInit, loss, optimizer, learningRate, momentum,
+            newSchedule, l2, dropout, seed);
+    }
+}

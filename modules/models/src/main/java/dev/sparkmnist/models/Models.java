@@ -1,0 +1,87 @@
+package dev.sparkmnist.models;
+
+import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
+import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
+import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
+import org.deeplearning4j.nn.conf.layers.DenseLayer;
+import org.deeplearning4j.nn.conf.layers.OutputLayer;
+import org.deeplearning4j.nn.conf.layers.PoolingType;
+import org.deeplearning4j.nn.conf.layers.SubsamplingLayer;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.nd4j.linalg.activations.Activation;
+import org.nd4j.linalg.learning.config.Adam;
+import org.nd4j.linalg.learning.config.IUpdater;
+import org.nd4j.linalg.learning.config.Nesterovs;
+import org.nd4j.linalg.learning.config.Sgd;
+import org.nd4j.linalg.schedule.ISchedule;
+
+/** Builds DL4J configurations and initialised networks from {@link ModelOptions}. */
+public final class Models {
+    /** MNIST classes. */
+    public static final int CLASSES = 10;
+    static final int MLP_HIDDEN_1 = 256;
+    static final int MLP_HIDDEN_2 = 128;
+    static final int LENET_CONV_1 = 6;
+    static final int LENET_CONV_2 = 16;
+    static final int LENET_KERNEL = 5;
+    static final int LENET_POOL = 2;
+    static final int LENET_DENSE_1 = 120;
+    static final int LENET_DENSE_2 = 84;
+
+    private Models() {
+    }
+
+    /** The network configuration for these options. */
+    public static MultiLayerConfiguration configuration(ModelOptions o) {
+        NeuralNetConfiguration.ListBuilder list = new NeuralNetConfiguration.Builder()
+            .seed(o.seed())
+            .weightInit(o.weightInit().dl4j())
+            .activation(o.activation().dl4j())
+            .updater(updater(o))
+            .l2(o.l2())
+            .list();
+        if (o.architecture() == Architecture.MLP) {
+            list.layer(dense(o, MLP_HIDDEN_1))
+                .layer(dense(o, MLP_HIDDEN_2));
+        } else {
+            list.layer(new ConvolutionLayer.Builder(LENET_KERNEL, LENET_KERNEL).nOut(LENET_CONV_1).build())
+                .layer(maxPool())
+                .layer(new ConvolutionLayer.Builder(LENET_KERNEL, LENET_KERNEL).nOut(LENET_CONV_2).build())
+                .layer(maxPool())
+                .layer(dense(o, LENET_DENSE_1))
+                .layer(dense(o, LENET_DENSE_2));
+        }
+        list.layer(new OutputLayer.Builder(o.loss().dl4j()).nOut(CLASSES).activation(Activation.SOFTMAX).build());
+        return list.setInputType(o.architecture().inputType()).build();
+    }
+
+    /** An initialised network for these options. */
+    public static MultiLayerNetwork network(ModelOptions o) {
+        MultiLayerNetwork net = new MultiLayerNetwork(configuration(o));
+        net.init();
+        return net;
+    }
+
+    private static DenseLayer dense(ModelOptions o, int units) {
+        DenseLayer.Builder b = new DenseLayer.Builder().nOut(units);
+        if (o.dropout() > 0) {
+            b.dropOut(1.0 - o.dropout()); // DL4J takes the retain probability
+        }
+        return b.build();
+    }
+
+    private static SubsamplingLayer maxPool() {
+        return new SubsamplingLayer.Builder(PoolingType.MAX)
+            .kernelSize(LENET_POOL, LENET_POOL).stride(LENET_POOL, LENET_POOL).build();
+    }
+
+    static IUpdater updater(ModelOptions o) {
+        ISchedule schedule = o.schedule().toDl4j(o.learningRate());
+        return switch (o.optimizer()) {
+            case SGD -> schedule == null ? new Sgd(o.learningRate()) : new Sgd(schedule);
+            case NESTEROV -> schedule == null ? new Nesterovs(o.learningRate(), o.momentum())
+                : new Nesterovs(schedule, o.momentum());
+            case ADAM -> schedule == null ? new Adam(o.learningRate()) : new Adam(schedule);
+        };
+    }
+}

@@ -1,0 +1,46 @@
+package dev.sparkmnist.training;
+
+import dev.sparkmnist.evaluation.EvaluationReport;
+import dev.sparkmnist.models.ModelOptions;
+import java.util.ArrayList;
+import java.util.List;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+
+/** The epoch loop shared by Spark and single-JVM training: fit, evaluate on the test split, time, notify. */
+final class EpochLoop {
+    /** Counts from one training pass. */
+    record FitStats(double lossSum, long minibatches, long examples) {
+    }
+
+    /** One training backend. */
+    interface Backend {
+        FitStats fitEpoch(int epoch);
+
+        EvaluationReport evaluate();
+
+        MultiLayerNetwork network();
+    }
+
+    private EpochLoop() {
+    }
+
+    static List<EpochResult> run(Backend backend, ModelOptions model, TrainingOptions options,
+                                 List<EpochListener> listeners) {
+        List<EpochResult> results = new ArrayList<>();
+        for (int epoch = 0; epoch < options.epochs(); epoch++) {
+            long t0 = System.nanoTime();
+            FitStats stats = backend.fitEpoch(epoch);
+            long t1 = System.nanoTime();
+            EvaluationReport test = backend.evaluate();
+            long t2 = System.nanoTime();
+            double trainLoss = stats.minibatches() == 0 ? Double.NaN : stats.lossSum() / stats.minibatches();
+            EpochResult result = new EpochResult(epoch + 1, trainLoss, stats.minibatches(), stats.examples(),
+                (t1 - t0) / 1e9, (t2 - t1) / 1e9, model.schedule().rateAt(model.learningRate(), epoch), test);
+            results.add(result);
+            for (EpochListener listener : listeners) {
+                listener.onEpochEnd(result, backend.network());
+            }
+        }
+        return results;
+    }
+}

@@ -1,0 +1,34 @@
+package dev.sparkmnist.training;
+
+import dev.sparkmnist.evaluation.EvaluationReport;
+import java.util.Locale;
+
+/**
+ * What one epoch did.
+ *
+ * @param epoch 1-based epoch number
+ * @param trainLoss mean minibatch training loss over the epoch (as DL4J scores it, including regularisation)
+ * @param minibatches minibatches fitted
+ * @param examplesTrained examples fitted (should equal the training set size)
+ * @param fitSeconds wall time of the training pass
+ * @param evalSeconds wall time of the test evaluation
+ * @param learningRate learning rate in effect during the epoch
+ * @param test evaluation on the test split after the epoch
+ */
+public record EpochResult(int epoch, double trainLoss, long minibatches, long examplesTrained, double fitSeconds,
+                          double evalSeconds, double learningRate, EvaluationReport test) {
+
+    /** Training throughput: examples fitted per second of the training pass. */
+    public double examplesPerSecond() {
+        return fitSeconds > 0 ? examplesTrained / fitSeconds : 0;
+    }
+
+    /** The one readable line logged per epoch. */
+    public String summaryLine(int totalEpochs) {
+        return String.format(Locale.ROOT,
+            "epoch %d/%d  train loss %.4f  test loss %.4f  test acc %.2f%%  %.0f ex/s  fit %.1fs  eval %.1fs"
+                + "  lr %.3g",
+            epoch, totalEpochs, trainLoss, test.loss(), 100 * test.accuracy(), examplesPerSecond(), fitSeconds,
+            evalSeconds, learningRate);
+    }
+}

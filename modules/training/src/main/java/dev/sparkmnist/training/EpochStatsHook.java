@@ -1,0 +1,72 @@
+package dev.sparkmnist.training;
+
+import java.io.IOException;
+import java.io.ObjectInputStream;
+import org.apache.spark.SparkContext;
+import org.apache.spark.util.DoubleAccumulator;
+import org.apache.spark.util.LongAccumulator;
+import org.deeplearning4j.nn.api.Model;
+import org.deeplearning4j.spark.api.TrainingHook;
+import org.nd4j.linalg.dataset.api.DataSet;
+import org.nd4j.linalg.dataset.api.MultiDataSet;
+
+/**
+ * Runs inside each DL4J training worker. When a task deserialises it, it applies {@link Nd4jRuntime#configure}
+ * (helpers, threads) before the worker builds its network; after each minibatch it adds the minibatch loss and
+ * size to Spark accumulators, so the driver gets the epoch's mean training loss and proof that every example was
+ * fitted.
+ */
+final class EpochStatsHook implements TrainingHook {
+    private static final long serialVersionUID = 1L;
+    private final int threadsPerTask;
+    private final DoubleAccumulator lossSum;
+    private final LongAccumulator minibatches;
+    private final LongAccumulator examples;
+
+    EpochStatsHook(SparkContext sc, int threadsPerTask) {
+        this.threadsPerTask = threadsPerTask;
+        this.lossSum = sc.doubleAccumulator("train loss sum");
+        this.minibatches = sc.longAccumulator("train minibatches");
+        this.examples = sc.longAccumulator("train examples");
+    }
+
+    private void readObject(ObjectInputStream in) throws IOException, ClassNotFoundException {
+        in.defaultReadObject();
+        Nd4jRuntime.configure(threadsPerTask);
+    }
+
+    /** Zeroes the counts (driver side, before an epoch). */
+    void reset() {
+        lossSum.reset();
+        minibatches.reset();
+        examples.reset();
+    }
+
+    EpochLoop.FitStats stats() {
+        return new EpochLoop.FitStats(lossSum.value(), minibatches.value(), examples.value());
+    }
+
+    @Override
+    public void preUpdate(DataSet minibatch, Model model) {
+        // nothing before the update
+    }
+
+    @Override
+    public void postUpdate(DataSet minibatch, Model model) {
+        lossSum.add(model.score());
+        minibatches.add(1);
+        examples.add(minibatch.numExamples());
+    }
+
+    @Override
+    public void preUpdate(MultiDataSet minibatch, Model model) {
+        // MultiDataSet training is not used
+    }
+
+    @Override
+    public void postUpdate(MultiDataSet minibatch, Model model) {
+        lossSum.add(model.score());
+        minibatches.add(1);
+        examples.add(minibatch.getFeatures(0).size(0));
+    }
+}

@@ -1,0 +1,73 @@
+package dev.sparkmnist.training;
+
+import dev.sparkmnist.data.MnistBatches;
+import dev.sparkmnist.data.MnistSet;
+import dev.sparkmnist.data.PartitionPlan;
+import dev.sparkmnist.data.Role;
+import dev.sparkmnist.evaluation.EvaluationReport;
+import dev.sparkmnist.evaluation.Evaluator;
+import dev.sparkmnist.models.ModelOptions;
+import dev.sparkmnist.models.Models;
+import java.util.List;
+import org.apache.hadoop.conf.Configuration;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.nd4j.linalg.dataset.DataSet;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The single-JVM baseline: {@code MultiLayerNetwork.fit} on the same model, batches, epoch order and test split as
+ * {@link SparkTrainer}, with no Spark involved. Users want this figure to judge what the cluster buys.
+ */
+public final class LocalTrainer {
+    private static final Logger LOG = LoggerFactory.getLogger(LocalTrainer.class);
+
+    private LocalTrainer() {
+    }
+
+    /** Trains a new network in this JVM with all cores (or {@code threadsPerTask} when set). */
+    public static TrainingResult train(MnistSet train, MnistSet test, ModelOptions model, TrainingOptions options,
+                                       Configuration hadoopConf, List<EpochListener> listeners) {
+        if (train.role() != Role.TRAIN || test.role() != Role.TEST) {
+            throw new IllegalArgumentException("need a training split and a test split, got " + train + ", " + test);
+        }
+        int threads = options.threadsPerTask() > 0 ? options.threadsPerTask()
+            : Runtime.getRuntime().availableProcessors();
+        Nd4jRuntime.configure(threads);
+        MnistSet trainSet = train.limit(options.limitTrain());
+        MnistSet testSet = test.limit(options.limitTest());
+        List<DataSet> testBatches = MnistBatches.read(testSet, MnistBatches.positions(null, 0, testSet.size()),
+            options.evalBatchSize(), options.normalization(), hadoopConf);
+        MultiLayerNetwork net = Models.network(model);
+        LOG.info("training {} ({} parameters) in one JVM on {} with {} ND4J thread(s)", model.architecture(),
+            net.numParams(), trainSet, threads);
+        EpochLoop.Backend backend = new EpochLoop.Backend() {
+            @Override
+            public EpochLoop.FitStats fitEpoch(int epoch) {
+                int[] order = PartitionPlan.epochOrder(trainSet.size(), options.seed(), epoch);
+                List<DataSet> batches = MnistBatches.read(trainSet, order, options.batchSizePerWorker(),
+                    options.normalization(), hadoopConf);
+                double lossSum = 0;
+                long examples = 0;
+                for (DataSet batch : batches) {
+                    net.fit(batch);
+                    lossSum += net.score();
+                    examples += batch.numExamples();
+                }
+                net.incrementEpochCount();
+                return new EpochLoop.FitStats(lossSum, batches.size(), examples);
+            }
+
+            @Override
+            public EvaluationReport evaluate() {
+                return Evaluator.local(net, testBatches);
+            }
+
+            @Override
+            public MultiLayerNetwork network() {
+                return net;
+            }
+        };
+        return new TrainingResult(net, EpochLoop.run(backend, model, options, listeners), threads, 1);
+    }
+}
