@@ -75,7 +75,7 @@ public final class SparkTrainer {
 
     static ParameterAveragingTrainingMaster trainingMaster(TrainingOptions o, EpochStatsHook hook) {
         // Each RDD element holds exactly batchSizePerWorker examples (DL4J does not split larger ones).
-        return new ParameterAveragingTrainingMaster.Builder(o.batchSizePerWorker())
+        return new CompleteSplitTrainingMaster(new ParameterAveragingTrainingMaster.Builder(o.batchSizePerWorker())
             .batchSizePerWorker(o.batchSizePerWorker())
             .averagingFrequency(o.averagingFrequency())
             .workerPrefetchNumBatches(o.workerPrefetch())
@@ -86,7 +86,6 @@ public final class SparkTrainer {
             .rngSeed(o.seed())
             .saveUpdater(true)
             .collectTrainingStats(false)
-            .trainingHooks(hook)
-            .build();
+            .trainingHooks(hook));
     }
 }

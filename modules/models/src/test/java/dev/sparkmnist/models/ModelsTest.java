@@ -1,0 +1,139 @@
+package dev.sparkmnist.models;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
+import org.deeplearning4j.nn.conf.layers.DenseLayer;
+import org.deeplearning4j.nn.conf.layers.OutputLayer;
+import org.deeplearning4j.nn.conf.layers.SubsamplingLayer;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.deeplearning4j.nn.weights.WeightInit;
+import org.deeplearning4j.nn.weights.WeightInitRelu;
+import org.junit.jupiter.api.Test;
+import org.nd4j.linalg.activations.impl.ActivationTanH;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.learning.config.Adam;
+import org.nd4j.linalg.learning.config.Nesterovs;
+import org.nd4j.linalg.learning.config.Sgd;
+
+class ModelsTest {
+
+    @Test
+    void mlpHasExactParameterCountAndShapes() {
+        MultiLayerNetwork net = Models.network(ModelOptions.mlp());
+        assertEquals(235_146, net.numParams());
+        assertEquals(3, net.getnLayers());
+        assertArrayEquals(new long[] {784, 256}, net.getParam("0_W").shape());
+        assertArrayEquals(new long[] {256, 128}, net.getParam("1_W").shape());
+        assertArrayEquals(new long[] {128, 10}, net.getParam("2_W").shape());
+        INDArray out = net.output(Nd4j.rand(3, 784));
+        assertArrayEquals(new long[] {3, 10}, out.shape());
+        assertEquals(3.0, out.sumNumber().doubleValue(), 1e-5, "softmax rows sum to one");
+        assertInstanceOf(Adam.class, net.getLayer(0).conf().getLayer().getUpdaterByParam("W"));
+    }
+
+    @Test
+    void lenetHasExactParameterCountAndLayers() {
+        MultiLayerNetwork net = Models.network(ModelOptions.lenet());
+        assertEquals(44_426, net.numParams());
+        assertArrayEquals(new long[] {6, 1, 5, 5}, net.getParam("0_W").shape());
+        assertArrayEquals(new long[] {16, 6, 5, 5}, net.getParam("2_W").shape());
+        assertArrayEquals(new long[] {256, 120}, net.getParam("4_W").shape());
+        assertArrayEquals(new long[] {120, 84}, net.getParam("5_W").shape());
+        assertArrayEquals(new long[] {84, 10}, net.getParam("6_W").shape());
+        var layers = net.getLayerWiseConfigurations().getConfs();
+        assertInstanceOf(ConvolutionLayer.class, layers.get(0).getLayer());
+        assertInstanceOf(SubsamplingLayer.class, layers.get(1).getLayer());
+        assertInstanceOf(DenseLayer.class, layers.get(5).getLayer());
+        assertInstanceOf(OutputLayer.class, layers.get(6).getLayer());
+        assertArrayEquals(new long[] {2, 10}, net.output(Nd4j.rand(2, 784)).shape());
+        Nesterovs updater = (Nesterovs) net.getLayer(0).conf().getLayer().getUpdaterByParam("W");
+        assertEquals(0.01, updater.getLearningRate(), 0);
+        assertEquals(0.9, updater.getMomentum(), 0);
+    }
+
+    @Test
+    void optionsReachTheLayers() {
+        ModelOptions o = new ModelOptions(Architecture.MLP, HiddenActivation.TANH, Init.RELU, Loss.MSE,
+            Optimizer.SGD, 0.5, 0.9, LrSchedule.NONE, 1e-4, 0.25, 7);
+        MultiLayerNetwork net = Models.network(o);
+        DenseLayer dense = (DenseLayer) net.getLayerWiseConfigurations().getConf(0).getLayer();
+        assertInstanceOf(ActivationTanH.class, dense.getActivationFn());
+        assertInstanceOf(WeightInitRelu.class, dense.getWeightInitFn());
+        assertEquals(0.75, ((org.deeplearning4j.nn.conf.dropout.Dropout) dense.getIDropout()).getP(), 1e-12,
+            "DL4J takes the retain probability: 1 - dropout");
+        Sgd sgd = (Sgd) dense.getIUpdater();
+        assertEquals(0.5, sgd.getLearningRate(), 0);
+        OutputLayer out = (OutputLayer) net.getLayerWiseConfigurations().getConf(2).getLayer();
+        assertEquals("LossMSE()", out.getLossFn().toString());
+    }
+
+    @Test
+    void sameSeedSameWeights() {
+        INDArray a = Models.network(ModelOptions.lenet()).params();
+        INDArray b = Models.network(ModelOptions.lenet()).params();
+        INDArray c = Models.network(ModelOptions.lenet().withSeed(43)).params();
+        assertEquals(a, b);
+        assertEquals(false, a.equals(c));
+    }
+
+    @Test
+    void schedulesFollowPytorchSemantics() {
+        LrSchedule step = new LrSchedule(LrSchedule.Kind.STEP, 0.1, 2, null);
+        assertEquals(0.1, step.rateAt(0.1, 0), 1e-12);
+        assertEquals(0.1, step.rateAt(0.1, 1), 1e-12);
+        assertEquals(0.01, step.rateAt(0.1, 2), 1e-12);
+        assertEquals(0.001, step.rateAt(0.1, 4), 1e-12);
+        LrSchedule multi = new LrSchedule(LrSchedule.Kind.MULTISTEP, 0.5, 1, new int[] {2, 4});
+        assertEquals(1.0, multi.rateAt(1.0, 1), 1e-12);
+        assertEquals(0.5, multi.rateAt(1.0, 2), 1e-12);
+        assertEquals(0.5, multi.rateAt(1.0, 3), 1e-12);
+        assertEquals(0.25, multi.rateAt(1.0, 4), 1e-12);
+        LrSchedule exp = new LrSchedule(LrSchedule.Kind.EXPONENTIAL, 0.9, 1, null);
+        assertEquals(0.81, exp.rateAt(1.0, 2), 1e-12);
+        ModelOptions scheduled = ModelOptions.lenet().withSchedule(step);
+        Nesterovs n = (Nesterovs) Models.updater(scheduled);
+        assertEquals(0.001, n.getLearningRate(3, 2), 1e-9, "lr 0.01 decays by 0.1 at epoch 2");
+    }
+
+    @Test
+    void invalidOptionsAreRefusedWithExactMessages() {
+        assertEquals("--learning-rate (0.0) must be > 0", assertThrows(IllegalArgumentException.class,
+            () -> ModelOptions.mlp().withOptimizer(Optimizer.ADAM, 0)).getMessage());
+        assertEquals("--learning-rate (NaN) must be > 0", assertThrows(IllegalArgumentException.class,
+            () -> ModelOptions.mlp().withOptimizer(Optimizer.ADAM, Double.NaN)).getMessage());
+        assertEquals("--dropout (1.0) must be in [0, 1)", assertThrows(IllegalArgumentException.class,
+            () -> new ModelOptions(Architecture.MLP, HiddenActivation.RELU, Init.XAVIER, Loss.MCXENT,
+                Optimizer.ADAM, 1e-3, 0.9, LrSchedule.NONE, 0, 1.0, 1)).getMessage());
+        assertEquals("--momentum (1.0) must be in [0, 1)", assertThrows(IllegalArgumentException.class,
+            () -> new ModelOptions(Architecture.MLP, HiddenActivation.RELU, Init.XAVIER, Loss.MCXENT,
+                Optimizer.ADAM, 1e-3, 1.0, LrSchedule.NONE, 0, 0, 1)).getMessage());
+        assertEquals("--l2 (-1.0) must be >= 0", assertThrows(IllegalArgumentException.class,
+            () -> new ModelOptions(Architecture.MLP, HiddenActivation.RELU, Init.XAVIER, Loss.MCXENT,
+                Optimizer.ADAM, 1e-3, 0.9, LrSchedule.NONE, -1, 0, 1)).getMessage());
+        assertEquals("--lr-gamma (0.0) must be in (0, 1]", assertThrows(IllegalArgumentException.class,
+            () -> new LrSchedule(LrSchedule.Kind.STEP, 0, 1, null)).getMessage());
+        assertEquals("--lr-step-epochs (0) must be > 0", assertThrows(IllegalArgumentException.class,
+            () -> new LrSchedule(LrSchedule.Kind.STEP, 0.5, 0, null)).getMessage());
+        assertEquals("--lr-milestones ([3, 2]) must be ascending epochs > 0",
+            assertThrows(IllegalArgumentException.class,
+                () -> new LrSchedule(LrSchedule.Kind.MULTISTEP, 0.5, 1, new int[] {3, 2})).getMessage());
+        assertEquals("--weight-init (glorious) must be one of xavier, relu (he, kaiming)",
+            assertThrows(IllegalArgumentException.class, () -> Init.parse("glorious")).getMessage());
+        assertEquals("--updater (rmsprop) must be one of sgd, momentum (nesterov), adam",
+            assertThrows(IllegalArgumentException.class, () -> Optimizer.parse("rmsprop")).getMessage());
+    }
+
+    @Test
+    void aliasesParse() {
+        assertEquals(Init.RELU, Init.parse("He"));
+        assertEquals(Init.RELU, Init.parse("kaiming"));
+        assertEquals(Init.XAVIER, Init.parse("xavier"));
+        assertEquals(Optimizer.NESTEROV, Optimizer.parse("momentum"));
+        assertEquals(WeightInit.RELU, Init.RELU.dl4j());
+    }
+}
