@@ -31,11 +31,13 @@ final class EpochLoop {
             long t0 = System.nanoTime();
             FitStats stats = backend.fitEpoch(epoch);
             long t1 = System.nanoTime();
+            double trainLoss = stats.minibatches() == 0 ? Double.NaN : stats.lossSum() / stats.minibatches();
+            double rate = model.schedule().rateAt(model.learningRate(), epoch);
+            Listeners.checkFinite(epoch + 1, trainLoss, backend.network(), rate);
             EvaluationReport test = backend.evaluate();
             long t2 = System.nanoTime();
-            double trainLoss = stats.minibatches() == 0 ? Double.NaN : stats.lossSum() / stats.minibatches();
             EpochResult result = new EpochResult(epoch + 1, trainLoss, stats.minibatches(), stats.examples(),
-                (t1 - t0) / 1e9, (t2 - t1) / 1e9, model.schedule().rateAt(model.learningRate(), epoch), test);
+                (t1 - t0) / 1e9, (t2 - t1) / 1e9, rate, test);
             results.add(result);
             for (EpochListener listener : listeners) {
                 listener.onEpochEnd(result, backend.network());

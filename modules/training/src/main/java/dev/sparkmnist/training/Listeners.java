@@ -1,6 +1,7 @@
 package dev.sparkmnist.training;
 
 import java.util.Locale;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -24,16 +25,33 @@ public final class Listeners {
         };
     }
 
-    /** Throws {@link TrainingDivergedException} when an epoch's training or test loss is NaN or infinite. */
+    /** Throws {@link TrainingDivergedException} when an epoch's test loss is NaN or infinite. */
     public static EpochListener stopOnDivergence() {
         return (result, net) -> {
-            if (!Double.isFinite(result.trainLoss()) || !Double.isFinite(result.test().loss())) {
-                throw new TrainingDivergedException(String.format(Locale.ROOT,
-                    "loss became %s at epoch %d (train %s, test %s): lower --learning-rate (now %g)"
-                        + " or use --updater adam",
-                    Double.isNaN(result.trainLoss()) || Double.isNaN(result.test().loss()) ? "NaN" : "infinite",
-                    result.epoch(), result.trainLoss(), result.test().loss(), result.learningRate()));
+            if (!Double.isFinite(result.test().loss())) {
+                throw diverged(result.epoch(), "test loss " + result.test().loss(), result.test().loss(),
+                    result.learningRate());
             }
         };
+    }
+
+    /**
+     * Checked after every training pass, before evaluation: the mean training loss and the parameters must be
+     * finite, else {@link TrainingDivergedException} with advice.
+     */
+    static void checkFinite(int epoch, double trainLoss, MultiLayerNetwork net, double learningRate) {
+        if (!Double.isFinite(trainLoss)) {
+            throw diverged(epoch, "train loss " + trainLoss, trainLoss, learningRate);
+        }
+        double paramSum = net.params().sumNumber().doubleValue();
+        if (!Double.isFinite(paramSum)) {
+            throw diverged(epoch, "parameters", paramSum, learningRate);
+        }
+    }
+
+    private static TrainingDivergedException diverged(int epoch, String what, double value, double learningRate) {
+        return new TrainingDivergedException(String.format(Locale.ROOT,
+            "loss became %s at epoch %d (%s): lower --learning-rate (now %g) or use --updater adam",
+            Double.isNaN(value) ? "NaN" : "infinite", epoch, what, learningRate));
     }
 }

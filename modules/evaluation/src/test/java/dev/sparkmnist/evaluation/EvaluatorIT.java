@@ -1,0 +1,98 @@
+package dev.sparkmnist.evaluation;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.sparkmnist.data.MnistBatches;
+import dev.sparkmnist.data.MnistSet;
+import dev.sparkmnist.data.Normalization;
+import dev.sparkmnist.data.testing.SparkTestContext;
+import dev.sparkmnist.data.testing.TestData;
+import dev.sparkmnist.models.ModelOptions;
+import dev.sparkmnist.models.Models;
+import java.util.List;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.dataset.DataSet;
+
+/** Distributed evaluation on real Spark and the real MNIST test slice equals single-machine evaluation. */
+@Timeout(300)
+class EvaluatorIT {
+    private static final Configuration CONF = new Configuration();
+    private static JavaSparkContext sc;
+    private static MnistSet test;
+    private static MultiLayerNetwork net;
+
+    @BeforeAll
+    static void start() {
+        sc = SparkTestContext.local2("EvaluatorIT");
+        test = MnistSet.testFrom(TestData.sliceDir(), CONF);
+        // A briefly trained MLP, so that predictions are neither uniform nor perfect.
+        net = Models.network(ModelOptions.mlp());
+        MnistSet train = MnistSet.trainFrom(TestData.sliceDir(), CONF);
+        for (DataSet batch : MnistBatches.read(train, MnistBatches.positions(null, 0, 640), 64,
+            Normalization.STANDARDIZE, CONF)) {
+            net.fit(batch);
+        }
+    }
+
+    @AfterAll
+    static void stop() {
+        sc.stop();
+    }
+
+    private static EvaluationReport single(int batchSize) {
+        List<DataSet> batches = MnistBatches.read(test, MnistBatches.positions(null, 0, test.size()), batchSize,
+            Normalization.STANDARDIZE, CONF);
+        return Evaluator.local(net, batches);
+    }
+
+    @Test
+    void distributedEqualsSingleMachineExactly() {
+        EvaluationReport local = single(100);
+        for (int partitions : new int[] {1, 2, 3}) {
+            EvaluationReport dist = Evaluator.distributed(sc, net, test, partitions, 64, Normalization.STANDARDIZE);
+            assertEquals(TestData.SLICE_TEST, dist.examples());
+            assertArrayEquals(local.confusion(), dist.confusion(), "confusion with " + partitions + " partitions");
+            assertEquals(local.accuracy(), dist.accuracy(), 0.0);
+            assertEquals(local.loss(), dist.loss(), 1e-6);
+            assertArrayEquals(local.f1(), dist.f1(), 0.0);
+        }
+        assertTrue(local.accuracy() > 0.5 && local.accuracy() < 1.0, "a briefly trained MLP: " + local.accuracy());
+    }
+
+    /**
+     * dl4j-spark's own evaluate() broadcasts the live parameter INDArray; Spark 3.2+ closes AutoCloseable broadcast
+     * values when the broadcast is cleaned up, which breaks the driver's network after a GC. Ours must not.
+     */
+    @Test
+    void driverNetworkSurvivesBroadcastCleanupAfterEvaluation() throws InterruptedException {
+        INDArray before = net.params().dup();
+        EvaluationReport first = Evaluator.distributed(sc, net, test, 2, 100, Normalization.STANDARDIZE);
+        for (int i = 0; i < 3; i++) {
+            System.gc();
+            Thread.sleep(300);
+        }
+        assertEquals(before, net.params(), "parameters changed or were closed");
+        EvaluationReport local = single(100); // uses the driver's network directly
+        EvaluationReport second = Evaluator.distributed(sc, net, test, 2, 100, Normalization.STANDARDIZE);
+        assertArrayEquals(first.confusion(), second.confusion());
+        assertArrayEquals(first.confusion(), local.confusion());
+    }
+
+    @Test
+    void trainingSplitCannotBeEvaluated() {
+        MnistSet train = MnistSet.trainFrom(TestData.sliceDir(), CONF);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+            () -> Evaluator.distributed(sc, net, train, 2, 100, Normalization.STANDARDIZE));
+        assertTrue(e.getMessage().startsWith("evaluation runs on a test split only"), e.getMessage());
+    }
+}

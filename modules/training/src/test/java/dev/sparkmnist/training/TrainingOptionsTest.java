@@ -1,0 +1,40 @@
+package dev.sparkmnist.training;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import dev.sparkmnist.data.Normalization;
+import org.deeplearning4j.spark.api.RDDTrainingApproach;
+import org.deeplearning4j.spark.api.Repartition;
+import org.deeplearning4j.spark.api.RepartitionStrategy;
+import org.junit.jupiter.api.Test;
+
+class TrainingOptionsTest {
+    private static String message(Runnable r) {
+        return assertThrows(IllegalArgumentException.class, r::run).getMessage();
+    }
+
+    private static TrainingOptions with(int epochs, int batch, int avg, int prefetch, String level, int partitions) {
+        return new TrainingOptions(epochs, batch, avg, prefetch, RDDTrainingApproach.Export, level,
+            Repartition.Always, RepartitionStrategy.Balanced, partitions, 0, Normalization.SCALE, 100, 1, 0, 0);
+    }
+
+    @Test
+    void invalidValuesNameTheOptionValueAndRule() {
+        assertEquals("--epochs (0) must be > 0", message(() -> with(0, 32, 5, 0, "MEMORY_ONLY", 0)));
+        assertEquals("--batch-size-per-worker (0) must be > 0", message(() -> with(1, 0, 5, 0, "MEMORY_ONLY", 0)));
+        assertEquals("--averaging-frequency (-3) must be > 0", message(() -> with(1, 32, -3, 0, "MEMORY_ONLY", 0)));
+        assertEquals("--worker-prefetch (-1) must be >= 0", message(() -> with(1, 32, 5, -1, "MEMORY_ONLY", 0)));
+        assertEquals("--num-partitions (-2) must be >= 0", message(() -> with(1, 32, 5, 0, "MEMORY_ONLY", -2)));
+        assertEquals("--storage-level (RAM) must be a Spark storage level such as MEMORY_ONLY, MEMORY_AND_DISK,"
+            + " MEMORY_ONLY_SER, DISK_ONLY", message(() -> with(1, 32, 5, 0, "RAM", 0)));
+    }
+
+    @Test
+    void defaultsAreValid() {
+        TrainingOptions d = TrainingOptions.defaults();
+        assertEquals(5, d.epochs());
+        assertEquals(d, d.withEpochs(5));
+        assertEquals(2, d.withEpochs(2).epochs());
+    }
+}
