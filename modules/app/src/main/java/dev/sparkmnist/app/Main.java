@@ -10,7 +10,7 @@ import picocli.CommandLine.Command;
 @Command(name = "spark-mnist", mixinStandardHelpOptions = true, version = "spark-mnist 0.1.0",
     subcommands = {TrainCommand.class, EvaluateCommand.class},
     description = "Train and evaluate MNIST networks on Apache Spark with DL4J parameter averaging.")
-public final class Main implements Runnable {
+public final class Main implements java.util.concurrent.Callable<Integer> {
     /** Exit code for bad input or options. */
     public static final int EXIT_BAD_INPUT = 2;
     /** Exit code for any other failure. */
@@ -29,6 +29,7 @@ public final class Main implements Runnable {
     static CommandLine commandLine() {
         CommandLine cl = new CommandLine(new Main());
         cl.setCaseInsensitiveEnumValuesAllowed(true);
+        cl.setOverwrittenOptionsAllowed(true); // scripts pass defaults first; a later repetition wins
         cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
             IllegalArgumentException bad = badInput(ex);
             if (bad != null) {
@@ -53,8 +54,10 @@ public final class Main implements Runnable {
         return ex instanceof IllegalArgumentException e ? e : null;
     }
 
+    /** No subcommand: print usage and fail, so a script with a typo does not pass silently. */
     @Override
-    public void run() {
-        CommandLine.usage(this, System.out);
+    public Integer call() {
+        CommandLine.usage(this, System.err);
+        return EXIT_BAD_INPUT;
     }
 }

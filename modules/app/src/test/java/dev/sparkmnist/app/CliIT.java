@@ -1,0 +1,170 @@
+package dev.sparkmnist.app;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.sparkmnist.data.testing.TestData;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/** The command line end to end on Spark local[2] and the real MNIST slice. */
+@Timeout(600)
+class CliIT {
+    @TempDir
+    Path tmp;
+
+    /** Exit code and standard error of one command line. */
+    record Run(int exit, String err) {
+    }
+
+    static Run run(String... args) {
+        CommandLine cl = Main.commandLine();
+        StringWriter err = new StringWriter();
+        cl.setErr(new PrintWriter(err, true));
+        int code = cl.execute(args);
+        return new Run(code, err.toString());
+    }
+
+    private static final String[] SPARK = {"--master", "local[2]", "--conf", "spark.ui.enabled=false"};
+
+    /** A command line with the test's Spark options appended (options follow the subcommand). */
+    private static String[] withSpark(String... args) {
+        return Stream.concat(Stream.of(args), Stream.of(SPARK)).toArray(String[]::new);
+    }
+
+    @Test
+    void trainWritesEveryOutputAndEvaluateReproducesTheAccuracy() throws Exception {
+        Path out = tmp.resolve("run");
+        Run train = run(withSpark("train", "--model", "mlp", "--data-dir", TestData.sliceDir(), "--epochs", "2",
+            "--output", out.toString()));
+        assertEquals(0, train.exit(), train.err());
+        for (String f : List.of("model.zip", "metrics.json", "metrics.csv", "evaluation.txt", "provenance.json")) {
+            assertTrue(Files.size(out.resolve(f)) > 0, f);
+        }
+        List<String> csv = Files.readAllLines(out.resolve("metrics.csv"));
+        assertEquals(RunReport.CSV_HEADER, csv.get(0));
+        assertEquals(3, csv.size(), "header + one row per epoch");
+        assertTrue(csv.get(2).startsWith("2,"), csv.get(2));
+        JsonNode metrics = RunReport.JSON.readTree(out.resolve("metrics.json").toFile());
+        double accuracy = metrics.get("test").get("accuracy").asDouble();
+        assertEquals(accuracy, metrics.get("epochs").get(1).get("testAccuracy").asDouble(), 0);
+        assertEquals(500, metrics.get("test").get("examples").asInt());
+        assertEquals(10, metrics.get("test").get("confusion").size());
+
+        JsonNode prov = RunReport.JSON.readTree(out.resolve("provenance.json").toFile());
+        assertEquals(42, prov.get("seed").asInt());
+        assertEquals("MLP", prov.get("model").get("architecture").asText());
+        assertEquals(235_146, prov.get("parameters").asInt());
+        assertEquals("local[2]", prov.get("master").asText());
+        assertEquals(4, prov.get("data").size());
+        prov.get("data").forEach(f -> assertTrue(f.get("sha256").asText().matches("[0-9a-f]{64}")));
+        assertEquals("1.0.0-M2", prov.get("versions").get("dl4j.version").asText());
+        assertFalse(Files.list(tmp).anyMatch(p -> p.getFileName().toString().contains("staging")),
+            "no staging directory left");
+
+        Path evalOut = tmp.resolve("eval");
+        Run eval = run(withSpark("evaluate", "--model-path", out.resolve("model.zip").toString(),
+            "--data-dir", TestData.sliceDir(), "--num-partitions", "3", "--output", evalOut.toString()));
+        assertEquals(0, eval.exit(), eval.err());
+        JsonNode e = RunReport.JSON.readTree(evalOut.resolve("evaluation.json").toFile());
+        assertEquals(accuracy, e.get("report").get("accuracy").asDouble(), 0, "the saved model scores the same");
+        assertEquals("STANDARDIZE", e.get("normalization").asText(), "normalization read from the model zip");
+    }
+
+    @Test
+    void localModeIsTheSingleJvmBaseline() throws Exception {
+        Path out = tmp.resolve("local");
+        Run r = run("train", "--mode", "local", "--model", "mlp", "--data-dir", TestData.sliceDir(), "--epochs", "1",
+            "--output", out.toString());
+        assertEquals(0, r.exit(), r.err());
+        JsonNode prov = RunReport.JSON.readTree(out.resolve("provenance.json").toFile());
+        assertEquals("local", prov.get("mode").asText());
+        assertTrue(prov.get("master").isNull());
+        JsonNode metrics = RunReport.JSON.readTree(out.resolve("metrics.json").toFile());
+        assertTrue(metrics.get("test").get("accuracy").asDouble() > 0.7);
+    }
+
+    @Test
+    void badOptionsExitTwoWithTheRule() {
+        Run batch = run("train", "--batch-size-per-worker", "0", "--data-dir", TestData.sliceDir(),
+            "--output", tmp.resolve("x").toString());
+        assertEquals(2, batch.exit());
+        assertEquals("error: --batch-size-per-worker (0) must be > 0", batch.err().trim());
+
+        Run lr = run("train", "--learning-rate", "-1", "--output", tmp.resolve("x").toString());
+        assertEquals(2, lr.exit());
+        assertEquals("error: --learning-rate (-1.0) must be > 0", lr.err().trim());
+
+        Run updater = run("train", "--updater", "rmsprop");
+        assertEquals(2, updater.exit());
+        assertTrue(updater.err().contains("--updater (rmsprop) must be one of sgd, momentum (nesterov), adam"),
+            updater.err());
+
+        Run model = run("train", "--model", "resnet");
+        assertEquals(2, model.exit());
+        assertTrue(model.err().contains("Invalid value for option '--model': expected one of [MLP, LENET]"
+            + " (case-insensitive) but was 'resnet'"), model.err());
+
+        Run none = run();
+        assertEquals(2, none.exit());
+        assertFalse(Files.exists(tmp.resolve("x")), "nothing written for bad options");
+    }
+
+    @Test
+    void badDataExitsTwoAndNamesTheFile() throws Exception {
+        Path data = tmp.resolve("data");
+        Files.createDirectories(data);
+        TestData.writeTinySet(data, "train-images-idx3-ubyte", "train-labels-idx1-ubyte", 3);
+        Files.write(data.resolve("t10k-images-idx3-ubyte"), new byte[] {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13,
+            14, 15, 16});
+        TestData.writeLabels(data.resolve("t10k-labels-idx1-ubyte"), 1, new byte[] {1});
+        Run r = run(withSpark("train", "--data-dir", data.toString(), "--output", tmp.resolve("o").toString()));
+        assertEquals(2, r.exit());
+        assertTrue(r.err().startsWith("error: "), r.err());
+        assertTrue(r.err().contains("t10k-images-idx3-ubyte: wrong magic number 0x01020304, expected 0x00000803"),
+            r.err());
+        assertFalse(Files.exists(tmp.resolve("o")));
+        assertFalse(Files.list(tmp).anyMatch(p -> p.getFileName().toString().contains("staging")));
+    }
+
+    @Test
+    void existingOutputIsNeverLostOrHalfOverwritten() throws Exception {
+        Path out = tmp.resolve("existing");
+        Files.createDirectories(out);
+        Files.writeString(out.resolve("model.zip"), "precious");
+        Run refused = run("train", "--data-dir", TestData.sliceDir(), "--output", out.toString());
+        assertEquals(2, refused.exit());
+        assertTrue(refused.err().contains("--output (" + out + ") already exists: choose a new directory or pass"
+            + " --overwrite"), refused.err());
+
+        // --overwrite with a run that fails (missing data): the old output must survive intact
+        Run failed = run("train", "--data-dir", tmp.resolve("missing").toString(), "--overwrite", "--output",
+            out.toString());
+        assertEquals(2, failed.exit());
+        assertEquals("precious", Files.readString(out.resolve("model.zip")));
+        assertEquals(1, Files.list(tmp).count(), "no staging or replaced directories left");
+    }
+
+    @Test
+    void evaluateRefusesTrainingFilesAndMissingModels() {
+        Run train = run("evaluate", "--model-path", tmp.resolve("none.zip").toString(), "--images",
+            TestData.sliceDir() + "/train-images-idx3-ubyte.gz", "--labels",
+            TestData.sliceDir() + "/train-labels-idx1-ubyte.gz");
+        assertEquals(2, train.exit());
+        assertTrue(train.err().contains("is a training file; evaluation runs on held-out data only"), train.err());
+        Run missing = run("evaluate", "--model-path", tmp.resolve("none.zip").toString(), "--data-dir",
+            TestData.sliceDir());
+        assertEquals(2, missing.exit());
+        assertEquals("error: --model-path (" + tmp.resolve("none.zip") + "): file not found", missing.err().trim());
+    }
+}
