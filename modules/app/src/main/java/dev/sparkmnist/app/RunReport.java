@@ -50,6 +50,7 @@ final class RunReport {
         provenance.put("training", training);
         provenance.put("partitions", result.partitions());
         provenance.put("threadsPerTask", result.threadsPerTask());
+        provenance.put("trainerJvms", result.trainerJvms());
         provenance.put("trainExamples", train.limit(training.limitTrain()).size());
         provenance.put("testExamples", test.limit(training.limitTest()).size());
         Map<String, Object> data = new LinkedHashMap<>();

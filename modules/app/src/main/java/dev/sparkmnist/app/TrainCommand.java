@@ -164,6 +164,12 @@ public final class TrainCommand implements Callable<Integer> {
             paramLabel = "N", description = "Minibatch size for evaluation. Defaults to ${DEFAULT-VALUE}.")
         int evalBatchSize = TrainingOptions.DEFAULT_EVAL_BATCH;
 
+        @Option(names = "--export-dir", paramLabel = "DIR",
+            description = "Where the Export approach writes each epoch's minibatches (any Hadoop path, shared by"
+                + " driver and executors; removed after each epoch). Defaults to hadoop.tmp.dir/dl4j on the"
+                + " default file system.")
+        String exportDir;
+
         @Option(names = "--seed", defaultValue = "42", paramLabel = "S",
             description = "One seed for weights, data order and DL4J's splits. Defaults to ${DEFAULT-VALUE}.")
         long seed = ModelOptions.DEFAULT_SEED;
@@ -200,7 +206,7 @@ public final class TrainCommand implements Callable<Integer> {
         return new TrainingOptions(training.epochs, training.batchSize, training.averagingFrequency,
             training.workerPrefetch, training.approach, training.storageLevel, training.repartition,
             training.repartitionStrategy, training.numPartitions, training.threadsPerTask, data.normalization,
-            training.evalBatchSize, training.seed, data.limitTrain, data.limitTest);
+            training.evalBatchSize, training.seed, data.limitTrain, data.limitTest, training.exportDir);
     }
 
     /** The output directory: --output, or runs/MODEL-TIMESTAMP. */

@@ -25,6 +25,17 @@ final class CompleteSplitTrainingMaster extends ParameterAveragingTrainingMaster
         super(builder);
     }
 
+    /**
+     * Removes this master's whole export folder ({@code exportDirectory/UID}); DL4J's own
+     * {@code deleteTempFiles} removes only the last RDD's subfolder and leaves one empty folder per run.
+     */
+    void deleteExportRoot(org.apache.spark.api.java.JavaSparkContext sc) {
+        deleteTempFiles(sc);
+        if (exportDirectory != null) {
+            deleteTempDir(sc, exportDirectory + (exportDirectory.endsWith("/") ? "" : "/") + trainingMasterUID);
+        }
+    }
+
     @Override
     public ParameterAveragingTrainingWorker getWorkerInstance(SparkDl4jMultiLayer network) {
         NetBroadcastTuple tuple = new NetBroadcastTuple(network.getNetwork().getLayerWiseConfigurations(),

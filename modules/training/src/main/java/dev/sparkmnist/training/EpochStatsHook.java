@@ -3,6 +3,10 @@ package dev.sparkmnist.training;
 import java.io.IOException;
 import java.io.ObjectInputStream;
 import org.apache.spark.SparkContext;
+import java.lang.management.ManagementFactory;
+import java.util.Set;
+import java.util.TreeSet;
+import org.apache.spark.util.CollectionAccumulator;
 import org.apache.spark.util.DoubleAccumulator;
 import org.apache.spark.util.LongAccumulator;
 import org.deeplearning4j.nn.api.Model;
@@ -22,12 +26,16 @@ final class EpochStatsHook implements TrainingHook {
     private final DoubleAccumulator lossSum;
     private final LongAccumulator minibatches;
     private final LongAccumulator examples;
+    private final CollectionAccumulator<String> jvms;
+    /** Whether this deserialised copy (one per task) has reported its JVM yet. */
+    private transient boolean reported;
 
     EpochStatsHook(SparkContext sc, int threadsPerTask) {
         this.threadsPerTask = threadsPerTask;
         this.lossSum = sc.doubleAccumulator("train loss sum");
         this.minibatches = sc.longAccumulator("train minibatches");
         this.examples = sc.longAccumulator("train examples");
+        this.jvms = sc.collectionAccumulator("trainer JVMs");
     }
 
     private void readObject(ObjectInputStream in) throws IOException, ClassNotFoundException {
@@ -40,6 +48,17 @@ final class EpochStatsHook implements TrainingHook {
         lossSum.reset();
         minibatches.reset();
         examples.reset();
+        jvms.reset();
+    }
+
+    /** The JVMs (pid@host) that fitted minibatches since the last reset. */
+    Set<String> trainerJvms() {
+        return new TreeSet<>(jvms.value());
+    }
+
+    /** This JVM's name as the trainer set reports it. */
+    static String thisJvm() {
+        return ManagementFactory.getRuntimeMXBean().getName();
     }
 
     EpochLoop.FitStats stats() {
@@ -53,6 +72,10 @@ final class EpochStatsHook implements TrainingHook {
 
     @Override
     public void postUpdate(DataSet minibatch, Model model) {
+        if (!reported) {
+            jvms.add(thisJvm());
+            reported = true;
+        }
         lossSum.add(model.score());
         minibatches.add(1);
         examples.add(minibatch.numExamples());

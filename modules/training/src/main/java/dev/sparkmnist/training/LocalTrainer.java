@@ -68,6 +68,7 @@ public final class LocalTrainer {
                 return net;
             }
         };
-        return new TrainingResult(net, EpochLoop.run(backend, model, options, listeners), threads, 1);
+        return new TrainingResult(net, EpochLoop.run(backend, model, options, listeners), threads, 1,
+            java.util.Set.of(EpochStatsHook.thisJvm()));
     }
 }

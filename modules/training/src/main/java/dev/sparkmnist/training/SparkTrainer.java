@@ -39,11 +39,12 @@ public final class SparkTrainer {
         MnistSet testSet = test.limit(options.limitTest());
 
         EpochStatsHook hook = new EpochStatsHook(sc.sc(), threads);
-        ParameterAveragingTrainingMaster master = trainingMaster(options, hook);
+        String exportDir = exportDirectory(sc, options);
+        CompleteSplitTrainingMaster master = trainingMaster(options, hook, exportDir);
         MultiLayerNetwork net = Models.network(model.withSeed(model.seed()));
         SparkDl4jMultiLayer sparkNet = new SparkDl4jMultiLayer(sc, net, master);
-        LOG.info("training {} ({} parameters) on {} with {} partitions, {} ND4J thread(s) per task",
-            model.architecture(), net.numParams(), trainSet, partitions, threads);
+        LOG.info("training {} ({} parameters) on {} with {} partitions, {} ND4J thread(s) per task; minibatches"
+            + " exported under {}", model.architecture(), net.numParams(), trainSet, partitions, threads, exportDir);
         EpochLoop.Backend backend = new EpochLoop.Backend() {
             @Override
             public EpochLoop.FitStats fitEpoch(int epoch) {
@@ -69,11 +70,33 @@ public final class SparkTrainer {
                 return sparkNet.getNetwork();
             }
         };
-        List<EpochResult> epochs = EpochLoop.run(backend, model, options, listeners);
-        return new TrainingResult(sparkNet.getNetwork(), epochs, threads, partitions);
+        List<EpochResult> epochs;
+        try {
+            epochs = EpochLoop.run(backend, model, options, listeners);
+        } finally {
+            master.deleteExportRoot(sc);
+        }
+        return new TrainingResult(sparkNet.getNetwork(), epochs, threads, partitions, hook.trainerJvms());
     }
 
-    static ParameterAveragingTrainingMaster trainingMaster(TrainingOptions o, EpochStatsHook hook) {
+    /**
+     * The export directory as a fully qualified URI. DL4J's default is a bare {@code hadoop.tmp.dir} path, which
+     * executors may resolve against a different file system than the driver (measured: executors wrote to local
+     * disk while the readers looked in HDFS, and every task failed with FileNotFoundException).
+     */
+    static String exportDirectory(JavaSparkContext sc, TrainingOptions o) {
+        String dir = o.exportDir() != null && !o.exportDir().isBlank() ? o.exportDir()
+            : sc.hadoopConfiguration().get("hadoop.tmp.dir") + "/dl4j";
+        org.apache.hadoop.fs.Path p = new org.apache.hadoop.fs.Path(dir);
+        try {
+            return p.getFileSystem(sc.hadoopConfiguration()).makeQualified(p).toString();
+        } catch (java.io.IOException e) {
+            throw new dev.sparkmnist.data.InvalidInputException("--export-dir (" + dir + ") is not usable: "
+                + e.getMessage(), e);
+        }
+    }
+
+    static CompleteSplitTrainingMaster trainingMaster(TrainingOptions o, EpochStatsHook hook, String exportDir) {
         // Each RDD element holds exactly batchSizePerWorker examples (DL4J does not split larger ones).
         return new CompleteSplitTrainingMaster(new ParameterAveragingTrainingMaster.Builder(o.batchSizePerWorker())
             .batchSizePerWorker(o.batchSizePerWorker())
@@ -83,6 +106,7 @@ public final class SparkTrainer {
             .storageLevel(TrainingOptions.storageLevel(o.storageLevel()))
             .repartionData(o.repartition())
             .repartitionStrategy(o.repartitionStrategy())
+            .exportDirectory(exportDir)
             .rngSeed(o.seed())
             .saveUpdater(true)
             .collectTrainingStats(false)

@@ -18,6 +18,9 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+import java.nio.file.Files;
+import java.nio.file.Path;
 
 /** Parameter-averaged training on Spark local[2] with the real MNIST slice (2,000 train / 500 test). */
 @Timeout(600)
@@ -40,14 +43,19 @@ class SparkTrainerIT {
     }
 
     @Test
-    void lenetLearnsAndFitsEveryExampleEachEpoch() {
+    void lenetLearnsAndFitsEveryExampleEachEpoch(@TempDir Path exportDir) throws Exception {
         List<EpochResult> seen = new ArrayList<>();
         TrainingResult r = SparkTrainer.train(sc, train, test, ModelOptions.lenet(),
-            TrainingOptions.defaults().withEpochs(2), List.of((res, net) -> seen.add(res)));
+            TrainingOptions.defaults().withEpochs(2).withExportDir(exportDir.toString()),
+            List.of((res, net) -> seen.add(res)));
+        try (var left = Files.list(exportDir)) {
+            assertEquals(List.of(), left.toList(), "exported minibatches must be removed");
+        }
         assertEquals(2, r.epochs().size());
         assertEquals(r.epochs(), seen, "the listener saw every epoch");
         assertEquals(2, r.partitions());
         assertEquals(1, r.threadsPerTask(), "local[2] on this machine kind: one ND4J thread per task");
+        assertEquals(java.util.Set.of(EpochStatsHook.thisJvm()), r.trainerJvms(), "local mode: the driver's JVM");
         for (EpochResult e : r.epochs()) {
             assertEquals(TestData.SLICE_TRAIN, e.examplesTrained(), "every example fitted in epoch " + e.epoch());
             assertEquals(64, e.minibatches(), "2 partitions x ceil(1000/32) minibatches");

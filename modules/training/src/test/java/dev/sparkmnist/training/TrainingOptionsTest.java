@@ -16,7 +16,7 @@ class TrainingOptionsTest {
 
     private static TrainingOptions with(int epochs, int batch, int avg, int prefetch, String level, int partitions) {
         return new TrainingOptions(epochs, batch, avg, prefetch, RDDTrainingApproach.Export, level,
-            Repartition.Always, RepartitionStrategy.Balanced, partitions, 0, Normalization.SCALE, 100, 1, 0, 0);
+            Repartition.Always, RepartitionStrategy.Balanced, partitions, 0, Normalization.SCALE, 100, 1, 0, 0, null);
     }
 
     @Test
