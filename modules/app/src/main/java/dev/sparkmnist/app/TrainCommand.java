@@ -170,6 +170,11 @@ public final class TrainCommand implements Callable<Integer> {
                 + " default file system.")
         String exportDir;
 
+        @Option(names = "--export-dir-shared", defaultValue = "false",
+            description = "A file: --export-dir is visible to every executor (single-host cluster, NFS); without it"
+                + " a local export directory is refused for cluster masters. Defaults to false.")
+        boolean exportDirShared;
+
         @Option(names = "--seed", defaultValue = "42", paramLabel = "S",
             description = "One seed for weights, data order and DL4J's splits. Defaults to ${DEFAULT-VALUE}.")
         long seed = ModelOptions.DEFAULT_SEED;
@@ -206,7 +211,8 @@ public final class TrainCommand implements Callable<Integer> {
         return new TrainingOptions(training.epochs, training.batchSize, training.averagingFrequency,
             training.workerPrefetch, training.approach, training.storageLevel, training.repartition,
             training.repartitionStrategy, training.numPartitions, training.threadsPerTask, data.normalization,
-            training.evalBatchSize, training.seed, data.limitTrain, data.limitTest, training.exportDir);
+            training.evalBatchSize, training.seed, data.limitTrain, data.limitTest, training.exportDir,
+            training.exportDirShared);
     }
 
     /** The output directory: --output, or runs/MODEL-TIMESTAMP. */

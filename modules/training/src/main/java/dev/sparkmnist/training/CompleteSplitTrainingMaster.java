@@ -21,8 +21,45 @@ final class CompleteSplitTrainingMaster extends ParameterAveragingTrainingMaster
     /** {@code WorkerConfiguration}'s value for "no cap on minibatches per round". */
     private static final int UNCAPPED = 0;
 
-    CompleteSplitTrainingMaster(ParameterAveragingTrainingMaster.Builder builder) {
+    /** Whether a file: export directory may be used with a cluster master (single host, NFS). */
+    private final boolean exportDirShared;
+
+    CompleteSplitTrainingMaster(ParameterAveragingTrainingMaster.Builder builder, boolean exportDirShared) {
         super(builder);
+        this.exportDirShared = exportDirShared;
+    }
+
+    /**
+     * DL4J's export, with its environment check replaced: DL4J refuses any cluster master when the <em>default</em>
+     * file system is local, whatever the export directory. Here the export directory itself decides: a non-local
+     * one is fine; a local one needs a local master or {@code --export-dir-shared} (storage every executor sees).
+     */
+    @Override
+    protected org.apache.spark.api.java.JavaRDD<String> exportIfRequired(
+            org.apache.spark.api.java.JavaSparkContext sc,
+            org.apache.spark.api.java.JavaRDD<org.nd4j.linalg.dataset.DataSet> trainingData) {
+        checkExportDirReachable(sc.master(), exportDirectory, exportDirShared);
+        String baseDir;
+        if (lastExportedRDDId == trainingData.id()) {
+            baseDir = getBaseDirForRDD(trainingData);
+        } else {
+            if (lastExportedRDDId != Integer.MIN_VALUE) {
+                deleteTempDir(sc, lastRDDExportPath);
+            }
+            baseDir = export(trainingData);
+        }
+        return sc.textFile(baseDir + "paths/");
+    }
+
+    static void checkExportDirReachable(String master, String exportDir, boolean shared) {
+        boolean localMaster = master.startsWith("local");
+        boolean localDir = exportDir.startsWith("file:");
+        if (localDir && !localMaster && !shared) {
+            throw new dev.sparkmnist.data.InvalidInputException("--export-dir (" + exportDir + ") is on the local"
+                + " file system, but master " + master + " runs executors that may not see it: use an hdfs:// or"
+                + " s3a:// --export-dir (or set fs.defaultFS), or pass --export-dir-shared if every executor sees"
+                + " this path (one host, NFS)");
+        }
     }
 
     /**

@@ -30,7 +30,10 @@ final class EpochStatsHook implements TrainingHook {
     /** Whether this deserialised copy (one per task) has reported its JVM yet. */
     private transient boolean reported;
 
+    private final String master;
+
     EpochStatsHook(SparkContext sc, int threadsPerTask) {
+        this.master = sc.master();
         this.threadsPerTask = threadsPerTask;
         this.lossSum = sc.doubleAccumulator("train loss sum");
         this.minibatches = sc.longAccumulator("train minibatches");
@@ -41,6 +44,11 @@ final class EpochStatsHook implements TrainingHook {
     private void readObject(ObjectInputStream in) throws IOException, ClassNotFoundException {
         in.defaultReadObject();
         Nd4jRuntime.configure(threadsPerTask);
+    }
+
+    /** The master URL of the context this hook reports to. */
+    String master() {
+        return master;
     }
 
     /** Zeroes the counts (driver side, before an epoch). */

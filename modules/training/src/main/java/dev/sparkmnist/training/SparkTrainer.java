@@ -98,6 +98,9 @@ public final class SparkTrainer {
 
     static CompleteSplitTrainingMaster trainingMaster(TrainingOptions o, EpochStatsHook hook, String exportDir) {
         // Each RDD element holds exactly batchSizePerWorker examples (DL4J does not split larger ones).
+        if (o.approach() == org.deeplearning4j.spark.api.RDDTrainingApproach.Export) {
+            CompleteSplitTrainingMaster.checkExportDirReachable(hook.master(), exportDir, o.exportDirShared());
+        }
         return new CompleteSplitTrainingMaster(new ParameterAveragingTrainingMaster.Builder(o.batchSizePerWorker())
             .batchSizePerWorker(o.batchSizePerWorker())
             .averagingFrequency(o.averagingFrequency())
@@ -110,6 +113,6 @@ public final class SparkTrainer {
             .rngSeed(o.seed())
             .saveUpdater(true)
             .collectTrainingStats(false)
-            .trainingHooks(hook));
+            .trainingHooks(hook), o.exportDirShared());
     }
 }

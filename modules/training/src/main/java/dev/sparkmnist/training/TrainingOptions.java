@@ -27,12 +27,14 @@ import org.deeplearning4j.spark.api.RepartitionStrategy;
  * @param limitTest use only the first N test examples (0 = all): smoke runs
  * @param exportDir where DL4J's export approach writes each epoch's minibatches (any Hadoop path); null or empty =
  *     {@code hadoop.tmp.dir/dl4j} qualified against the default file system, so executors and driver agree
+ * @param exportDirShared a {@code file:} export directory is visible to every executor (one host, NFS)
  */
 public record TrainingOptions(int epochs, int batchSizePerWorker, int averagingFrequency, int workerPrefetch,
                               RDDTrainingApproach approach, String storageLevel, Repartition repartition,
                               RepartitionStrategy repartitionStrategy, int numPartitions, int threadsPerTask,
                               Normalization normalization, int evalBatchSize, long seed, int limitTrain,
-                              int limitTest, String exportDir) implements java.io.Serializable {
+                              int limitTest, String exportDir, boolean exportDirShared)
+    implements java.io.Serializable {
     public static final int DEFAULT_EPOCHS = 5;
     public static final int DEFAULT_BATCH = 32;
     public static final int DEFAULT_AVERAGING = 10;
@@ -59,7 +61,7 @@ public record TrainingOptions(int epochs, int batchSizePerWorker, int averagingF
     public static TrainingOptions defaults() {
         return new TrainingOptions(DEFAULT_EPOCHS, DEFAULT_BATCH, DEFAULT_AVERAGING, DEFAULT_PREFETCH,
             RDDTrainingApproach.Export, "MEMORY_ONLY", Repartition.Always, RepartitionStrategy.Balanced, 0, 0,
-            Normalization.STANDARDIZE, DEFAULT_EVAL_BATCH, 42L, 0, 0, null);
+            Normalization.STANDARDIZE, DEFAULT_EVAL_BATCH, 42L, 0, 0, null, false);
     }
 
     /** The Spark storage level for the option's name, or a message naming the valid ones. */
@@ -75,25 +77,25 @@ public record TrainingOptions(int epochs, int batchSizePerWorker, int averagingF
     public TrainingOptions withEpochs(int n) {
         return new TrainingOptions(n, batchSizePerWorker, averagingFrequency, workerPrefetch, approach,
             storageLevel, repartition, repartitionStrategy, numPartitions, threadsPerTask, normalization,
-            evalBatchSize, seed, limitTrain, limitTest, exportDir);
+            evalBatchSize, seed, limitTrain, limitTest, exportDir, exportDirShared);
     }
 
     public TrainingOptions withLimits(int train, int test) {
         return new TrainingOptions(epochs, batchSizePerWorker, averagingFrequency, workerPrefetch, approach,
             storageLevel, repartition, repartitionStrategy, numPartitions, threadsPerTask, normalization,
-            evalBatchSize, seed, train, test, exportDir);
+            evalBatchSize, seed, train, test, exportDir, exportDirShared);
     }
 
     public TrainingOptions withExportDir(String dir) {
         return new TrainingOptions(epochs, batchSizePerWorker, averagingFrequency, workerPrefetch, approach,
             storageLevel, repartition, repartitionStrategy, numPartitions, threadsPerTask, normalization,
-            evalBatchSize, seed, limitTrain, limitTest, dir);
+            evalBatchSize, seed, limitTrain, limitTest, dir, exportDirShared);
     }
 
     public TrainingOptions withBatching(int batch, int averaging) {
         return new TrainingOptions(epochs, batch, averaging, workerPrefetch, approach, storageLevel, repartition,
             repartitionStrategy, numPartitions, threadsPerTask, normalization, evalBatchSize, seed, limitTrain,
-            limitTest, exportDir);
+            limitTest, exportDir, exportDirShared);
     }
 
     private static void positive(String option, int value) {

@@ -16,7 +16,7 @@ class TrainingOptionsTest {
 
     private static TrainingOptions with(int epochs, int batch, int avg, int prefetch, String level, int partitions) {
         return new TrainingOptions(epochs, batch, avg, prefetch, RDDTrainingApproach.Export, level,
-            Repartition.Always, RepartitionStrategy.Balanced, partitions, 0, Normalization.SCALE, 100, 1, 0, 0, null);
+            Repartition.Always, RepartitionStrategy.Balanced, partitions, 0, Normalization.SCALE, 100, 1, 0, 0, null, false);
     }
 
     @Test
@@ -28,6 +28,18 @@ class TrainingOptionsTest {
         assertEquals("--num-partitions (-2) must be >= 0", message(() -> with(1, 32, 5, 0, "MEMORY_ONLY", -2)));
         assertEquals("--storage-level (RAM) must be a Spark storage level such as MEMORY_ONLY, MEMORY_AND_DISK,"
             + " MEMORY_ONLY_SER, DISK_ONLY", message(() -> with(1, 32, 5, 0, "RAM", 0)));
+    }
+
+    @Test
+    void localExportDirNeedsLocalMasterOrSharedFlag() {
+        CompleteSplitTrainingMaster.checkExportDirReachable("local[2]", "file:/tmp/x", false);
+        CompleteSplitTrainingMaster.checkExportDirReachable("spark://h:7077", "hdfs://nn:8020/tmp/x", false);
+        CompleteSplitTrainingMaster.checkExportDirReachable("spark://h:7077", "file:/tmp/x", true);
+        assertEquals("--export-dir (file:/tmp/x) is on the local file system, but master spark://h:7077 runs"
+            + " executors that may not see it: use an hdfs:// or s3a:// --export-dir (or set fs.defaultFS), or pass"
+            + " --export-dir-shared if every executor sees this path (one host, NFS)",
+            message(() -> CompleteSplitTrainingMaster.checkExportDirReachable("spark://h:7077", "file:/tmp/x",
+                false)));
     }
 
     @Test

@@ -1,0 +1,153 @@
+package dev.sparkmnist.app;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.sparkmnist.data.testing.TestData;
+import java.io.File;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The scripts a user runs, against a real standalone cluster on 127.0.0.1: local-cluster.sh start 2, a job through
+ * submit-cluster.sh (scripts/spark-submit, the generated Spark home, the spark-submit jar), a failing job, stop.
+ * Runs after package (failsafe) because it needs the packaged jars.
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+@Timeout(value = 10, unit = TimeUnit.MINUTES)
+class ClusterScriptsIT {
+    private static final long SCRIPT_TIMEOUT_S = 300;
+    @TempDir
+    static Path tmp;
+    private static Path repo;
+    private static Path clusterDir;
+    private static Map<String, String> env;
+    private static String masterUrl;
+
+    /** Exit code and combined output of a script. */
+    record Result(int exit, String output) {
+    }
+
+    static Result script(String... command) throws IOException, InterruptedException {
+        List<String> cmd = new ArrayList<>(List.of("bash"));
+        cmd.add(repo.resolve(command[0]).toString());
+        cmd.addAll(List.of(command).subList(1, command.length));
+        ProcessBuilder pb = new ProcessBuilder(cmd).directory(repo.toFile()).redirectErrorStream(true);
+        pb.environment().putAll(env);
+        File log = Files.createTempFile(tmp, "script", ".log").toFile();
+        pb.redirectOutput(log);
+        Process p = pb.start();
+        if (!p.waitFor(SCRIPT_TIMEOUT_S, TimeUnit.SECONDS)) {
+            p.destroyForcibly();
+            throw new AssertionError(String.join(" ", command) + " did not finish in " + SCRIPT_TIMEOUT_S + " s:\n"
+                + Files.readString(log.toPath()));
+        }
+        return new Result(p.exitValue(), Files.readString(log.toPath(), StandardCharsets.UTF_8));
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0)) {
+            return s.getLocalPort();
+        }
+    }
+
+    @BeforeAll
+    static void setUp() throws IOException {
+        repo = Path.of(System.getProperty("repo.root")).toAbsolutePath();
+        clusterDir = tmp.resolve("cluster");
+        env = Map.of("CLUSTER_DIR", clusterDir.toString(), "MASTER_PORT", String.valueOf(freePort()),
+            "MASTER_UI_PORT", String.valueOf(freePort()), "WORKER_MEMORY", "1500m",
+            "EXECUTOR_MEMORY", "1g", "DRIVER_MEMORY", "1500m");
+    }
+
+    @AfterAll
+    static void tearDown() throws IOException, InterruptedException {
+        script("scripts/local-cluster.sh", "stop"); // idempotent: also after a failed test
+    }
+
+    @Test
+    @Order(1)
+    void startWaitsForEveryWorker() throws Exception {
+        Result r = script("scripts/local-cluster.sh", "start", "2");
+        assertEquals(0, r.exit(), r.output());
+        assertTrue(r.output().contains("cluster up: 2 Worker(s) registered"), r.output());
+        masterUrl = Files.readString(clusterDir.resolve("master.url")).trim();
+        assertTrue(masterUrl.matches("spark://127\\.0\\.0\\.1:\\d+"), masterUrl);
+        Result status = script("scripts/local-cluster.sh", "status");
+        assertEquals(0, status.exit(), status.output());
+        assertTrue(status.output().contains("worker-2  pid"), status.output());
+    }
+
+    @Test
+    @Order(2)
+    void jobRunsOnTwoWorkersAndWritesItsOutputs() throws Exception {
+        Path out = tmp.resolve("out");
+        Result r = script("scripts/submit-cluster.sh", masterUrl, "--model", "mlp", "--epochs", "1",
+            "--data-dir", TestData.sliceDir(), "--output", out.toString(), "--export-dir",
+            tmp.resolve("export").toString(), "--export-dir-shared");
+        assertEquals(0, r.exit(), r.output());
+        for (String f : List.of("model.zip", "metrics.json", "metrics.csv", "evaluation.txt", "provenance.json")) {
+            assertTrue(Files.size(out.resolve(f)) > 0, f);
+        }
+        JsonNode prov = RunReport.JSON.readTree(out.resolve("provenance.json").toFile());
+        assertEquals(masterUrl, prov.get("master").asText());
+        assertEquals(2, prov.get("trainerJvms").size(), "two executor JVMs: " + prov.get("trainerJvms"));
+        JsonNode metrics = RunReport.JSON.readTree(out.resolve("metrics.json").toFile());
+        assertEquals(2000, metrics.get("epochs").get(0).get("examplesTrained").asInt());
+        assertTrue(metrics.get("test").get("accuracy").asDouble() >= 0.7, metrics.get("test").toString());
+    }
+
+    @Test
+    @Order(3)
+    void failingJobExitsNonZeroWithTheDriversError() throws Exception {
+        Result r = script("scripts/submit-cluster.sh", masterUrl, "--data-dir", tmp.resolve("nope").toString(),
+            "--output", tmp.resolve("never").toString());
+        assertEquals(2, r.exit(), r.output());
+        assertTrue(r.output().contains("error: " + tmp.resolve("nope") + ": neither train-images-idx3-ubyte nor"
+            + " train-images-idx3-ubyte.gz exists"), r.output());
+        assertFalse(Files.exists(tmp.resolve("never")));
+    }
+
+    @Test
+    @Order(4)
+    void stopLeavesNothingRunning() throws Exception {
+        List<Long> pids = new ArrayList<>();
+        for (String f : List.of("master.pid", "worker-1.pid", "worker-2.pid")) {
+            pids.add(Long.parseLong(Files.readString(clusterDir.resolve(f)).trim()));
+        }
+        Result r = script("scripts/local-cluster.sh", "stop");
+        assertEquals(0, r.exit(), r.output());
+        for (long pid : pids) {
+            assertFalse(ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false), "pid " + pid + " alive");
+        }
+        boolean executorLeft = ProcessHandle.allProcesses().anyMatch(p -> {
+            try {
+                return Files.readSymbolicLink(Path.of("/proc", String.valueOf(p.pid()), "cwd"))
+                    .startsWith(clusterDir);
+            } catch (IOException | UnsupportedOperationException e) {
+                return false; // gone, or not ours to read
+            }
+        });
+        assertFalse(executorLeft, "an executor of this cluster is still running");
+        assertFalse(Files.exists(clusterDir.resolve("work")), "work directories removed");
+        Result status = script("scripts/local-cluster.sh", "status");
+        assertEquals(3, status.exit(), status.output());
+    }
+}
