@@ -1,6 +1,8 @@
 # Shared by the scripts: repo paths, the app jar, Java options. Source it; it defines no side effects but variables.
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 app_jar="$repo_root/modules/app/target/spark-mnist.jar"
+# Every runtime jar of a local run, Spark and Hadoop included (the manifest of app_jar lists only the others).
+app_lib="$repo_root/modules/app/target/lib"
 
 # Spark's --add-opens list for Java 17 (conf/java17-opens.conf), as an array.
 java17_opens=()
@@ -28,7 +30,7 @@ ensure_built() {
 run_app() {
   OMP_NUM_THREADS="${OMP_NUM_THREADS:-1}" run java "${java17_opens[@]}" "${java_mem_opts[@]}" \
     -Dlog4j2.configurationFile="$repo_root/conf/log4j2.properties" \
-    -jar "$app_jar" "$@"
+    -cp "$app_jar:$app_lib/*" dev.sparkmnist.app.Main "$@"
 }
 
 # The app jar for spark-submit (Spark and Hadoop left out).
