@@ -1,10 +1,15 @@
 #!/usr/bin/env bash
 # Submits the training job to a Spark master through scripts/spark-submit, with conf/spark-defaults.conf.template
-# (or PROPERTIES_FILE) and the app jar for spark-submit. Client deploy mode: the driver runs here and this script
-# exits with the job's exit code (0 ok, 2 bad input, 1 failure).
+# (or PROPERTIES_FILE) and the app jar for spark-submit.
 #   scripts/submit-cluster.sh MASTER_URL [train options...]
 #   e.g. scripts/submit-cluster.sh spark://127.0.0.1:7077 --model lenet --epochs 5 --output hdfs://nn:8020/runs/a
-# Env: PROPERTIES_FILE, DRIVER_MEMORY (2g), EXECUTOR_MEMORY (1g), SUBMIT_ARGS (more spark-submit options).
+# DEPLOY_MODE=client (default): the driver runs here; the exit code is the job's (0 ok, 2 bad input, 1 failure).
+# DEPLOY_MODE=cluster (standalone): the driver runs on a Worker. spark-submit exits 0 even when that driver FAILED,
+#   so this script reads the driver's final state from the Master's JSON status page (MASTER_UI_URL, or the one
+#   scripts/local-cluster.sh recorded) and exits 1 unless it FINISHED, printing the driver's stderr when local.
+#   Paths given to the job must be absolute or on HDFS/S3 (the driver's working directory is on the Worker).
+# Env: PROPERTIES_FILE, DRIVER_MEMORY (2g), EXECUTOR_MEMORY (1g), SUBMIT_ARGS (more spark-submit options),
+#      DEPLOY_MODE, MASTER_UI_URL, CLUSTER_DIR.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 
@@ -15,14 +20,62 @@ properties="${PROPERTIES_FILE:-$repo_root/conf/spark-defaults.conf.template}"
 [[ -f "$properties" ]] || { log "PROPERTIES_FILE ($properties) does not exist"; exit 2; }
 read -r -a extra <<< "${SUBMIT_ARGS:-}"
 
-run "$repo_root/scripts/spark-submit" \
+deploy_mode="${DEPLOY_MODE:-client}"
+[[ "$deploy_mode" == client || "$deploy_mode" == cluster ]] || { log "DEPLOY_MODE ($deploy_mode) must be client or cluster"; exit 2; }
+driver_opts="-Dlog4j2.configurationFile=$repo_root/conf/log4j2.properties -Dorg.eclipse.deeplearning4j.helpers.disable=false"
+if [[ "$deploy_mode" == cluster ]]; then
+  # the Worker starts this driver with plain java: Java 17 needs Spark's --add-opens list on it
+  driver_opts="${java17_opens[*]} $driver_opts"
+  extra+=(--conf spark.standalone.submit.waitAppCompletion=true)
+fi
+submit=("$repo_root/scripts/spark-submit" \
   --master "$master" \
-  --deploy-mode client \
+  --deploy-mode "$deploy_mode" \
   --class dev.sparkmnist.app.Main \
   --name spark-mnist \
   --properties-file "$properties" \
   --driver-memory "${DRIVER_MEMORY:-2g}" \
   --executor-memory "${EXECUTOR_MEMORY:-1g}" \
-  --driver-java-options "-Dlog4j2.configurationFile=$repo_root/conf/log4j2.properties -Dorg.eclipse.deeplearning4j.helpers.disable=false" \
+  --driver-java-options "$driver_opts" \
   "${extra[@]+"${extra[@]}"}" \
-  "$submit_jar" train "$@"
+  "$submit_jar" train "$@")
+
+if [[ "$deploy_mode" == client ]]; then
+  run "${submit[@]}"
+  exit $?   # not reached: run's exit status ends the script under set -e, or is 0
+fi
+
+# Cluster deploy mode: submit, then find the driver's final state.
+cluster_dir="${CLUSTER_DIR:-$repo_root/runs/local-cluster}"
+ui="${MASTER_UI_URL:-}"
+if [[ -z "$ui" && -f "$cluster_dir/master.ui" ]]; then ui="http://127.0.0.1:$(cat "$cluster_dir/master.ui")"; fi
+[[ -n "$ui" ]] || { log "DEPLOY_MODE=cluster needs MASTER_UI_URL (the Master's web UI) to read the driver's state"; exit 2; }
+submit_log="$(mktemp)"
+trap 'rm -f "$submit_log"' EXIT
+set +e
+run "${submit[@]}" 2>&1 | tee "$submit_log"
+submit_rc="${PIPESTATUS[0]}"
+set -e
+driver="$(grep -o 'driver-[0-9]*-[0-9]*' "$submit_log" | head -n 1 || true)"
+if [[ -z "$driver" ]]; then
+  log "spark-submit (exit $submit_rc) reported no driver id: the submission failed"
+  exit 1
+fi
+state=""
+for _ in $(seq 1 3600); do
+  state="$(curl -fsS "$ui/json/" 2>/dev/null | tr -d '\n' \
+    | grep -o "\"id\" *: *\"$driver\"[^}]*\"state\" *: *\"[A-Z]*\"" | grep -o '[A-Z]*"$' | tr -d '"' || true)"
+  case "$state" in FINISHED|FAILED|ERROR|KILLED) break ;; esac
+  sleep 2
+done
+log "driver $driver final state: ${state:-unknown}"
+if [[ "$state" != FINISHED ]]; then
+  stderr_file="$(find "$cluster_dir/work" -path "*/$driver/stderr" 2>/dev/null | head -n 1 || true)"
+  if [[ -n "$stderr_file" ]]; then
+    log "driver stderr ($stderr_file), last lines:"
+    grep -v '^\s*at ' "$stderr_file" | tail -n 15 >&2
+  else
+    log "the driver's log is on its Worker: $ui"
+  fi
+  exit 1
+fi

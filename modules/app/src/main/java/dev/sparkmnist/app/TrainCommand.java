@@ -175,6 +175,12 @@ public final class TrainCommand implements Callable<Integer> {
                 + " a local export directory is refused for cluster masters. Defaults to false.")
         boolean exportDirShared;
 
+        @Option(names = "--gpu-policy", defaultValue = "optional", paramLabel = "P",
+            description = "optional (bind each task to its Spark-assigned GPU when it has one, else use the loaded"
+                + " backend's default device) or required (fail a task that got no GPU). Defaults to"
+                + " ${DEFAULT-VALUE}.")
+        dev.sparkmnist.training.GpuBinding.Policy gpuPolicy = dev.sparkmnist.training.GpuBinding.Policy.OPTIONAL;
+
         @Option(names = "--seed", defaultValue = "42", paramLabel = "S",
             description = "One seed for weights, data order and DL4J's splits. Defaults to ${DEFAULT-VALUE}.")
         long seed = ModelOptions.DEFAULT_SEED;
@@ -212,7 +218,7 @@ public final class TrainCommand implements Callable<Integer> {
             training.workerPrefetch, training.approach, training.storageLevel, training.repartition,
             training.repartitionStrategy, training.numPartitions, training.threadsPerTask, data.normalization,
             training.evalBatchSize, training.seed, data.limitTrain, data.limitTest, training.exportDir,
-            training.exportDirShared);
+            training.exportDirShared, training.gpuPolicy);
     }
 
     /** The output directory: --output, or runs/MODEL-TIMESTAMP. */

@@ -125,8 +125,35 @@ class ClusterScriptsIT {
         assertFalse(Files.exists(tmp.resolve("never")));
     }
 
+    /** Standalone cluster deploy mode: spark-submit exits 0 even when the driver fails; the script must not. */
     @Test
     @Order(4)
+    void clusterDeployModeReportsTheDriversFinalState() throws Exception {
+        Map<String, String> clusterMode = new java.util.HashMap<>(env);
+        clusterMode.put("DEPLOY_MODE", "cluster");
+        Map<String, String> saved = env;
+        env = clusterMode;
+        try {
+            Path out = tmp.resolve("cluster-mode-out");
+            Result ok = script("scripts/submit-cluster.sh", masterUrl, "--model", "mlp", "--epochs", "1",
+                "--limit-train", "600", "--limit-test", "200", "--data-dir", TestData.sliceDir(), "--output",
+                out.toString(), "--export-dir", tmp.resolve("export").toString(), "--export-dir-shared");
+            assertEquals(0, ok.exit(), ok.output());
+            assertTrue(ok.output().contains("final state: FINISHED"), ok.output());
+            assertTrue(Files.size(out.resolve("metrics.json")) > 0);
+
+            Result failed = script("scripts/submit-cluster.sh", masterUrl, "--data-dir",
+                tmp.resolve("nope").toString(), "--output", tmp.resolve("never2").toString());
+            assertEquals(1, failed.exit(), failed.output());
+            assertTrue(failed.output().contains("final state: FAILED"), failed.output());
+            assertTrue(failed.output().contains("error: " + tmp.resolve("nope") + ": neither"), failed.output());
+        } finally {
+            env = saved;
+        }
+    }
+
+    @Test
+    @Order(5)
     void stopLeavesNothingRunning() throws Exception {
         List<Long> pids = new ArrayList<>();
         for (String f : List.of("master.pid", "worker-1.pid", "worker-2.pid")) {

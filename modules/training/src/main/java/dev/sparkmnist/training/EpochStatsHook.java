@@ -16,7 +16,8 @@ import org.nd4j.linalg.dataset.api.MultiDataSet;
 
 /**
  * Runs inside each DL4J training worker. When a task deserialises it, it applies {@link Nd4jRuntime#configure}
- * (helpers, threads) before the worker builds its network; after each minibatch it adds the minibatch loss and
+ * (helpers, threads) and binds the task to its assigned GPU ({@link GpuBinding}) before the worker builds its
+ * network; after each minibatch it adds the minibatch loss and
  * size to Spark accumulators, so the driver gets the epoch's mean training loss and proof that every example was
  * fitted.
  */
@@ -31,9 +32,11 @@ final class EpochStatsHook implements TrainingHook {
     private transient boolean reported;
 
     private final String master;
+    private final GpuBinding.Policy gpuPolicy;
 
-    EpochStatsHook(SparkContext sc, int threadsPerTask) {
+    EpochStatsHook(SparkContext sc, int threadsPerTask, GpuBinding.Policy gpuPolicy) {
         this.master = sc.master();
+        this.gpuPolicy = gpuPolicy;
         this.threadsPerTask = threadsPerTask;
         this.lossSum = sc.doubleAccumulator("train loss sum");
         this.minibatches = sc.longAccumulator("train minibatches");
@@ -44,6 +47,8 @@ final class EpochStatsHook implements TrainingHook {
     private void readObject(ObjectInputStream in) throws IOException, ClassNotFoundException {
         in.defaultReadObject();
         Nd4jRuntime.configure(threadsPerTask);
+        // The worker builds its network on this thread right after: bind the thread to the task's GPU first.
+        GpuBinding.bindCurrentTask(gpuPolicy);
     }
 
     /** The master URL of the context this hook reports to. */

@@ -38,7 +38,7 @@ public final class SparkTrainer {
         MnistSet trainSet = train.limit(options.limitTrain());
         MnistSet testSet = test.limit(options.limitTest());
 
-        EpochStatsHook hook = new EpochStatsHook(sc.sc(), threads);
+        EpochStatsHook hook = new EpochStatsHook(sc.sc(), threads, options.gpuPolicy());
         String exportDir = exportDirectory(sc, options);
         CompleteSplitTrainingMaster master = trainingMaster(options, hook, exportDir);
         MultiLayerNetwork net = Models.network(model.withSeed(model.seed()));

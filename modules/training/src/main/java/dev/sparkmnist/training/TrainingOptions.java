@@ -28,12 +28,14 @@ import org.deeplearning4j.spark.api.RepartitionStrategy;
  * @param exportDir where DL4J's export approach writes each epoch's minibatches (any Hadoop path); null or empty =
  *     {@code hadoop.tmp.dir/dl4j} qualified against the default file system, so executors and driver agree
  * @param exportDirShared a {@code file:} export directory is visible to every executor (one host, NFS)
+ * @param gpuPolicy what a training task does without an assigned GPU
  */
 public record TrainingOptions(int epochs, int batchSizePerWorker, int averagingFrequency, int workerPrefetch,
                               RDDTrainingApproach approach, String storageLevel, Repartition repartition,
                               RepartitionStrategy repartitionStrategy, int numPartitions, int threadsPerTask,
                               Normalization normalization, int evalBatchSize, long seed, int limitTrain,
-                              int limitTest, String exportDir, boolean exportDirShared)
+                              int limitTest, String exportDir, boolean exportDirShared,
+                              GpuBinding.Policy gpuPolicy)
     implements java.io.Serializable {
     public static final int DEFAULT_EPOCHS = 5;
     public static final int DEFAULT_BATCH = 32;
@@ -51,7 +53,8 @@ public record TrainingOptions(int epochs, int batchSizePerWorker, int averagingF
         positive("--eval-batch-size", evalBatchSize);
         nonNegative("--limit-train", limitTrain);
         nonNegative("--limit-test", limitTest);
-        if (approach == null || repartition == null || repartitionStrategy == null || normalization == null) {
+        if (approach == null || repartition == null || repartitionStrategy == null || normalization == null
+            || gpuPolicy == null) {
             throw new IllegalArgumentException("training options must all be set");
         }
         storageLevel(storageLevel);
@@ -61,7 +64,7 @@ public record TrainingOptions(int epochs, int batchSizePerWorker, int averagingF
     public static TrainingOptions defaults() {
         return new TrainingOptions(DEFAULT_EPOCHS, DEFAULT_BATCH, DEFAULT_AVERAGING, DEFAULT_PREFETCH,
             RDDTrainingApproach.Export, "MEMORY_ONLY", Repartition.Always, RepartitionStrategy.Balanced, 0, 0,
-            Normalization.STANDARDIZE, DEFAULT_EVAL_BATCH, 42L, 0, 0, null, false);
+            Normalization.STANDARDIZE, DEFAULT_EVAL_BATCH, 42L, 0, 0, null, false, GpuBinding.Policy.OPTIONAL);
     }
 
     /** The Spark storage level for the option's name, or a message naming the valid ones. */
@@ -77,25 +80,25 @@ public record TrainingOptions(int epochs, int batchSizePerWorker, int averagingF
     public TrainingOptions withEpochs(int n) {
         return new TrainingOptions(n, batchSizePerWorker, averagingFrequency, workerPrefetch, approach,
             storageLevel, repartition, repartitionStrategy, numPartitions, threadsPerTask, normalization,
-            evalBatchSize, seed, limitTrain, limitTest, exportDir, exportDirShared);
+            evalBatchSize, seed, limitTrain, limitTest, exportDir, exportDirShared, gpuPolicy);
     }
 
     public TrainingOptions withLimits(int train, int test) {
         return new TrainingOptions(epochs, batchSizePerWorker, averagingFrequency, workerPrefetch, approach,
             storageLevel, repartition, repartitionStrategy, numPartitions, threadsPerTask, normalization,
-            evalBatchSize, seed, train, test, exportDir, exportDirShared);
+            evalBatchSize, seed, train, test, exportDir, exportDirShared, gpuPolicy);
     }
 
     public TrainingOptions withExportDir(String dir) {
         return new TrainingOptions(epochs, batchSizePerWorker, averagingFrequency, workerPrefetch, approach,
             storageLevel, repartition, repartitionStrategy, numPartitions, threadsPerTask, normalization,
-            evalBatchSize, seed, limitTrain, limitTest, dir, exportDirShared);
+            evalBatchSize, seed, limitTrain, limitTest, dir, exportDirShared, gpuPolicy);
     }
 
     public TrainingOptions withBatching(int batch, int averaging) {
         return new TrainingOptions(epochs, batch, averaging, workerPrefetch, approach, storageLevel, repartition,
             repartitionStrategy, numPartitions, threadsPerTask, normalization, evalBatchSize, seed, limitTrain,
-            limitTest, exportDir, exportDirShared);
+            limitTest, exportDir, exportDirShared, gpuPolicy);
     }
 
     private static void positive(String option, int value) {

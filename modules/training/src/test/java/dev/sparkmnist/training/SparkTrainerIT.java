@@ -84,6 +84,19 @@ class SparkTrainerIT {
     }
 
     @Test
+    void directApproachFitsEveryExampleToo() {
+        TrainingOptions d = TrainingOptions.defaults();
+        TrainingOptions direct = new TrainingOptions(1, d.batchSizePerWorker(), d.averagingFrequency(),
+            d.workerPrefetch(), org.deeplearning4j.spark.api.RDDTrainingApproach.Direct, "MEMORY_ONLY",
+            d.repartition(), d.repartitionStrategy(), 2, 0, d.normalization(), d.evalBatchSize(), d.seed(), 640, 200,
+            null, false, GpuBinding.Policy.OPTIONAL);
+        TrainingResult r = SparkTrainer.train(sc, train, test, ModelOptions.mlp(), direct, List.of());
+        assertEquals(640, r.last().examplesTrained());
+        assertEquals(20, r.last().minibatches());
+        assertTrue(r.last().test().accuracy() > 0.3, "test accuracy " + r.last().test().accuracy());
+    }
+
+    @Test
     void divergenceStopsWithAdvice() {
         ModelOptions wild = ModelOptions.mlp().withOptimizer(Optimizer.SGD, 1e6);
         TrainingDivergedException e = assertThrows(TrainingDivergedException.class,

@@ -16,7 +16,8 @@ class TrainingOptionsTest {
 
     private static TrainingOptions with(int epochs, int batch, int avg, int prefetch, String level, int partitions) {
         return new TrainingOptions(epochs, batch, avg, prefetch, RDDTrainingApproach.Export, level,
-            Repartition.Always, RepartitionStrategy.Balanced, partitions, 0, Normalization.SCALE, 100, 1, 0, 0, null, false);
+            Repartition.Always, RepartitionStrategy.Balanced, partitions, 0, Normalization.SCALE, 100, 1, 0, 0, null, false,
+            GpuBinding.Policy.OPTIONAL);
     }
 
     @Test
