@@ -9,14 +9,16 @@
 #   scripts/local-cluster.sh recorded) and exits 1 unless it FINISHED, printing the driver's stderr when local.
 #   Paths given to the job must be absolute or on HDFS/S3 (the driver's working directory is on the Worker).
 # Env: PROPERTIES_FILE, DRIVER_MEMORY (2g), EXECUTOR_MEMORY (1g), SUBMIT_ARGS (more spark-submit options),
-#      DEPLOY_MODE, MASTER_UI_URL, CLUSTER_DIR.
+#      DEPLOY_MODE, MASTER_UI_URL, CLUSTER_DIR, SUBMIT_JAR (default: the CPU build's spark-mnist-submit.jar; the
+#      GPU build's is modules/app/target/spark-mnist-submit-cuda.jar).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 
 (( $# >= 1 )) || { log "usage: $0 MASTER_URL [train options...]"; exit 2; }
 master="$1"; shift
 properties="${PROPERTIES_FILE:-$repo_root/conf/spark-defaults.conf.template}"
-[[ -f "$submit_jar" ]] || { log "no $submit_jar: run mvn -B -DskipTests package"; exit 2; }
+submit_jar="${SUBMIT_JAR:-$submit_jar}"
+[[ -f "$submit_jar" ]] || { log "SUBMIT_JAR ($submit_jar) does not exist: run mvn -B -DskipTests package"; exit 2; }
 [[ -f "$properties" ]] || { log "PROPERTIES_FILE ($properties) does not exist"; exit 2; }
 read -r -a extra <<< "${SUBMIT_ARGS:-}"
 
