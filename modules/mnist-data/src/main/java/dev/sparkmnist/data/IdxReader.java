@@ -1,0 +1,193 @@
+package dev.sparkmnist.data;
+
+import java.io.DataInputStream;
+import java.io.EOFException;
+import java.io.FileNotFoundException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.util.zip.GZIPInputStream;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FSDataInputStream;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+
+/**
+ * Reads idx files through Hadoop's {@link FileSystem}, so {@code file://}, {@code hdfs://} and {@code s3a://}
+ * paths all work. A name ending in {@code .gz} is decompressed on the fly; a raw file is read by seeking to each
+ * record, so a partition reads only its own slice.
+ */
+public final class IdxReader {
+    /** Largest record shape accepted, a guard against absurd headers in corrupt files. */
+    static final int MAX_DIMENSION = 4096;
+    private static final int COPY_BUFFER = 1 << 16;
+
+    private IdxReader() {
+    }
+
+    /** True when the path names a gzipped idx file. */
+    public static boolean isGzip(String path) {
+        return path.endsWith(".gz");
+    }
+
+    /**
+     * Reads and validates the header, then checks the data length against it: exact file length for raw files,
+     * full decompression for gzipped ones. Fails with {@link InvalidInputException} naming the file.
+     */
+    public static IdxHeader readAndValidate(String path, IdxKind expected, Configuration conf) {
+        Path p = new Path(path);
+        try {
+            FileSystem fs = p.getFileSystem(conf);
+            if (!fs.exists(p)) {
+                throw new InvalidInputException(path + ": file not found");
+            }
+            try (InputStream in = open(fs, p)) {
+                IdxHeader header = parseHeader(path, expected, new DataInputStream(in));
+                long dataBytes = (long) header.count() * header.recordBytes();
+                if (isGzip(path)) {
+                    long found = drain(in);
+                    if (found != dataBytes) {
+                        throw new InvalidInputException(String.format(
+                            "%s: %s data is %d bytes after decompression, header says %d records x %d bytes = %d"
+                                + " (truncated or padded file)",
+                            path, expected, found, header.count(), header.recordBytes(), dataBytes));
+                    }
+                } else {
+                    long length = fs.getFileStatus(p).getLen();
+                    if (length != header.expectedLength()) {
+                        throw new InvalidInputException(String.format(
+                            "%s: file is %d bytes, header says %d records x %d bytes + %d header bytes = %d"
+                                + " (truncated or padded file)",
+                            path, length, header.count(), header.recordBytes(), expected.headerBytes(),
+                            header.expectedLength()));
+                    }
+                }
+                return header;
+            }
+        } catch (FileNotFoundException e) {
+            throw new InvalidInputException(path + ": file not found", e);
+        } catch (EOFException e) {
+            throw new InvalidInputException(path + ": truncated header (fewer than "
+                + expected.headerBytes() + " bytes)", e);
+        } catch (IOException e) {
+            throw new InvalidInputException(path + ": cannot be read: " + e.getMessage(), e);
+        }
+    }
+
+    /** Parses the header; validates magic number and dimensions. */
+    static IdxHeader parseHeader(String path, IdxKind expected, DataInputStream in) throws IOException {
+        int magic = in.readInt();
+        if (magic != expected.magic()) {
+            throw new InvalidInputException(String.format(
+                "%s: wrong magic number 0x%08X, expected 0x%08X for an idx %s file",
+                path, magic, expected.magic(), expected.name().toLowerCase(java.util.Locale.ROOT)));
+        }
+        int count = in.readInt();
+        if (count <= 0) {
+            throw new InvalidInputException(path + ": record count " + count + " must be > 0");
+        }
+        int rows = 1;
+        int cols = 1;
+        if (expected == IdxKind.IMAGES) {
+            rows = in.readInt();
+            cols = in.readInt();
+            if (rows <= 0 || cols <= 0 || rows > MAX_DIMENSION || cols > MAX_DIMENSION) {
+                throw new InvalidInputException(String.format(
+                    "%s: image dimensions %dx%d must each be in 1..%d", path, rows, cols, MAX_DIMENSION));
+            }
+        }
+        return new IdxHeader(expected, count, rows, cols);
+    }
+
+    /**
+     * Reads the records at the given ascending indices. Raw files seek to each record; gzipped files are
+     * streamed and skipped. The header is re-read and must equal {@code header} (the file changed otherwise).
+     */
+    public static byte[][] readRecords(String path, IdxHeader header, long[] ascendingIndices,
+                                       Configuration conf) {
+        Path p = new Path(path);
+        int size = header.recordBytes();
+        byte[][] out = new byte[ascendingIndices.length][];
+        try {
+            FileSystem fs = p.getFileSystem(conf);
+            if (isGzip(path)) {
+                try (InputStream raw = open(fs, p); DataInputStream in = new DataInputStream(raw)) {
+                    checkUnchanged(path, header, parseHeader(path, header.kind(), in));
+                    long position = 0;
+                    for (int i = 0; i < ascendingIndices.length; i++) {
+                        long idx = checkIndex(path, header, ascendingIndices, i);
+                        skipFully(in, (idx - position) * size);
+                        out[i] = new byte[size];
+                        in.readFully(out[i]);
+                        position = idx + 1;
+                    }
+                }
+            } else {
+                try (FSDataInputStream in = fs.open(p, COPY_BUFFER)) {
+                    checkUnchanged(path, header, parseHeader(path, header.kind(), in));
+                    long position = -1;
+                    for (int i = 0; i < ascendingIndices.length; i++) {
+                        long idx = checkIndex(path, header, ascendingIndices, i);
+                        if (idx != position) {
+                            in.seek(header.offsetOf(idx));
+                        }
+                        out[i] = new byte[size];
+                        in.readFully(out[i]);
+                        position = idx + 1;
+                    }
+                }
+            }
+        } catch (EOFException e) {
+            throw new InvalidInputException(path + ": truncated while reading records (file changed since it"
+                + " was validated?)", e);
+        } catch (IOException e) {
+            throw new UncheckedIOException(path + ": cannot be read", e);
+        }
+        return out;
+    }
+
+    private static long checkIndex(String path, IdxHeader header, long[] indices, int i) {
+        long idx = indices[i];
+        if (idx < 0 || idx >= header.count() || (i > 0 && idx <= indices[i - 1])) {
+            throw new IllegalArgumentException(path + ": record index " + idx
+                + " must be ascending and in 0.." + (header.count() - 1));
+        }
+        return idx;
+    }
+
+    private static void checkUnchanged(String path, IdxHeader expected, IdxHeader found) {
+        if (!expected.equals(found)) {
+            throw new InvalidInputException(path + ": header " + found + " differs from the validated " + expected
+                + " (file changed during the run)");
+        }
+    }
+
+    private static InputStream open(FileSystem fs, Path p) throws IOException {
+        InputStream in = fs.open(p, COPY_BUFFER);
+        return isGzip(p.getName()) ? new GZIPInputStream(in, COPY_BUFFER) : in;
+    }
+
+    private static long drain(InputStream in) throws IOException {
+        byte[] buf = new byte[COPY_BUFFER];
+        long total = 0;
+        int n;
+        while ((n = in.read(buf)) > 0) {
+            total += n;
+        }
+        return total;
+    }
+
+    private static void skipFully(InputStream in, long bytes) throws IOException {
+        long left = bytes;
+        while (left > 0) {
+            long skipped = in.skip(left);
+            if (skipped <= 0) {
+                if (in.read() < 0) {
+                    throw new EOFException();
+                }
+                skipped = 1;
+            }
+            left -= skipped;
+        }
+    }
+}

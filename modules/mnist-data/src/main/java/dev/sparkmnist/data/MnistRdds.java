@@ -1,0 +1,86 @@
+package dev.sparkmnist.data;
+
+import java.util.Iterator;
+import java.util.List;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.spark.SerializableWritable;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.api.java.function.FlatMapFunction;
+import org.apache.spark.broadcast.Broadcast;
+import org.nd4j.linalg.dataset.DataSet;
+
+/**
+ * Builds RDDs of mini-batch DataSets in which each partition reads its own slice of the idx files on the executor.
+ * The driver ships only the plan (a {@link Slice} per partition, the file paths and headers), never the data.
+ */
+public final class MnistRdds {
+    private MnistRdds() {
+    }
+
+    /**
+     * One epoch of training data: the examples in the seeded order of {@link PartitionPlan#epochOrder}, split into
+     * {@code partitions} balanced slices, batched into DataSets of {@code batchSize}.
+     */
+    public static JavaRDD<DataSet> trainingEpoch(JavaSparkContext sc, MnistSet set, int partitions, int batchSize,
+                                                 Normalization normalization, long seed, int epoch) {
+        if (set.role() != Role.TRAIN) {
+            throw new IllegalArgumentException("training data must be the training split, got " + set);
+        }
+        return build(sc, set, partitions, batchSize, normalization, new Shuffle(seed, epoch));
+    }
+
+    /** The test set in file order, split into {@code partitions} slices (evaluation). */
+    public static JavaRDD<DataSet> evaluation(JavaSparkContext sc, MnistSet set, int partitions, int batchSize,
+                                              Normalization normalization) {
+        if (set.role() != Role.TEST) {
+            throw new IllegalArgumentException("evaluation data must be a test split, got " + set);
+        }
+        return build(sc, set, partitions, batchSize, normalization, null);
+    }
+
+    private static JavaRDD<DataSet> build(JavaSparkContext sc, MnistSet set, int partitions, int batchSize,
+                                          Normalization normalization, Shuffle shuffle) {
+        List<Slice> plan = PartitionPlan.balanced(set.size(), partitions);
+        Broadcast<SerializableWritable<Configuration>> conf =
+            sc.broadcast(new SerializableWritable<>(sc.hadoopConfiguration()));
+        return sc.parallelize(plan, plan.size())
+            .mapPartitions(new ReadSlices(set, batchSize, normalization, shuffle, conf), true);
+    }
+
+    /** The seed and epoch that fix an epoch's order. */
+    private record Shuffle(long seed, int epoch) implements java.io.Serializable {
+    }
+
+    /** Runs on the executor: reads the partition's slices through Hadoop's FileSystem. */
+    private static final class ReadSlices implements FlatMapFunction<Iterator<Slice>, DataSet> {
+        private static final long serialVersionUID = 1L;
+        private final MnistSet set;
+        private final int batchSize;
+        private final Normalization normalization;
+        private final Shuffle shuffle;
+        private final Broadcast<SerializableWritable<Configuration>> conf;
+
+        ReadSlices(MnistSet set, int batchSize, Normalization normalization, Shuffle shuffle,
+                   Broadcast<SerializableWritable<Configuration>> conf) {
+            this.set = set;
+            this.batchSize = batchSize;
+            this.normalization = normalization;
+            this.shuffle = shuffle;
+            this.conf = conf;
+        }
+
+        @Override
+        public Iterator<DataSet> call(Iterator<Slice> slices) {
+            int[] order = shuffle == null ? null
+                : PartitionPlan.epochOrder(set.size(), shuffle.seed(), shuffle.epoch());
+            java.util.ArrayList<DataSet> out = new java.util.ArrayList<>();
+            while (slices.hasNext()) {
+                Slice slice = slices.next();
+                int[] indices = MnistBatches.positions(order, slice.start(), slice.end());
+                out.addAll(MnistBatches.read(set, indices, batchSize, normalization, conf.value().value()));
+            }
+            return out.iterator();
+        }
+    }
+}
