@@ -8,6 +8,7 @@ import org.apache.spark.api.java.JavaSparkContext;
 final class SparkContexts {
     /** Used only when neither spark-submit nor --master names a master: the embedded local mode. */
     static final String EMBEDDED_MASTER = "local[*]";
+    private static final String LOOPBACK = "127.0.0.1";
 
     private SparkContexts() {
     }
@@ -25,6 +26,12 @@ final class SparkContexts {
             conf.setMaster(master);
         } else if (!conf.contains("spark.master")) {
             conf.setMaster(EMBEDDED_MASTER);
+        }
+        // Local mode needs no network: keep the driver on the loopback interface instead of the machine's address.
+        String resolved = conf.get("spark.master");
+        if (resolved.startsWith("local") && !resolved.startsWith("local-cluster")) {
+            conf.setIfMissing("spark.driver.host", LOOPBACK);
+            conf.setIfMissing("spark.driver.bindAddress", LOOPBACK);
         }
         // Executor JVMs (cluster modes) start ND4J with one OpenMP thread per task core.
         conf.setIfMissing("spark.executorEnv.OMP_NUM_THREADS", conf.get("spark.task.cpus", "1"));
