@@ -19,9 +19,6 @@ public final class Listeners {
             double elapsed = (System.nanoTime() - start) / 1e9;
             double eta = elapsed / result.epoch() * (totalEpochs - result.epoch());
             LOG.info("{}  ETA {}", result.summaryLine(totalEpochs), String.format(Locale.ROOT, "%.0fs", eta));
-            if (result.test() != null && result.examplesTrained() > 0 && result.minibatches() == 0) {
-                LOG.warn("epoch {}: no minibatch was fitted", result.epoch());
-            }
         };
     }
 

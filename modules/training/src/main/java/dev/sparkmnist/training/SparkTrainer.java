@@ -41,7 +41,7 @@ public final class SparkTrainer {
         EpochStatsHook hook = new EpochStatsHook(sc.sc(), threads, options.gpuPolicy());
         String exportDir = exportDirectory(sc, options);
         CompleteSplitTrainingMaster master = trainingMaster(options, hook, exportDir);
-        MultiLayerNetwork net = Models.network(model.withSeed(model.seed()));
+        MultiLayerNetwork net = Models.network(model);
         SparkDl4jMultiLayer sparkNet = new SparkDl4jMultiLayer(sc, net, master);
         LOG.info("training {} ({} parameters) on {} with {} partitions, {} ND4J thread(s) per task; minibatches"
             + " exported under {}", model.architecture(), net.numParams(), trainSet, partitions, threads, exportDir);
