@@ -5,9 +5,7 @@
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 
-cd "$repo_root"
-ensure_built
-run scripts/fetch-mnist.sh "$repo_root/data/mnist"
+prepare_local_run
 out="$(cd "$(dirname "${1:-runs/bench-cluster}")" && pwd)/$(basename "${1:-runs/bench-cluster-$(date +%Y%m%d-%H%M%S)}")"
 epochs="${EPOCHS:-2}"
 mkdir -p "$out"

@@ -5,9 +5,7 @@
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 
-cd "$repo_root"
-ensure_built
-run scripts/fetch-mnist.sh "$repo_root/data/mnist"
+prepare_local_run
 out="${1:-runs/bench-$(date +%Y%m%d-%H%M%S)}"
 repeats="${REPEATS:-3}"
 epochs="${EPOCHS:-5}"

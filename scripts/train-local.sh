@@ -6,9 +6,7 @@
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 
-cd "$repo_root"
-ensure_built
-run scripts/fetch-mnist.sh "$repo_root/data/mnist"
+prepare_local_run
 
 output="${OUTPUT:-runs/lenet-$(date +%Y%m%d-%H%M%S)}"
 run_app train --data-dir "$repo_root/data/mnist" --model lenet --epochs 5 --master 'local[*]' \

@@ -26,6 +26,13 @@ ensure_built() {
   fi
 }
 
+# The preamble of every local run: build if needed, then fetch and verify MNIST into data/mnist.
+prepare_local_run() {
+  cd "$repo_root"
+  ensure_built
+  run "$repo_root/scripts/fetch-mnist.sh" "$repo_root/data/mnist"
+}
+
 # Runs the app in this JVM (Spark local mode unless --master says otherwise).
 run_app() {
   OMP_NUM_THREADS="${OMP_NUM_THREADS:-1}" run java "${java17_opens[@]}" "${java_mem_opts[@]}" \
