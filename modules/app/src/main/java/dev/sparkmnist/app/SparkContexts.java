@@ -35,9 +35,6 @@ final class SparkContexts {
         }
         // Executor JVMs (cluster modes) start ND4J with one OpenMP thread per task core.
         conf.setIfMissing("spark.executorEnv.OMP_NUM_THREADS", conf.get("spark.task.cpus", "1"));
-        // DL4J's training statistics ask an NTP server by default, which fails offline.
-        System.setProperty("org.deeplearning4j.spark.time.TimeSource",
-            "org.deeplearning4j.spark.time.SystemClockTimeSource");
         return new JavaSparkContext(conf);
     }
 }

@@ -31,11 +31,9 @@ final class EpochStatsHook implements TrainingHook {
     /** Whether this deserialised copy (one per task) has reported its JVM yet. */
     private transient boolean reported;
 
-    private final String master;
     private final GpuBinding.Policy gpuPolicy;
 
     EpochStatsHook(SparkContext sc, int threadsPerTask, GpuBinding.Policy gpuPolicy) {
-        this.master = sc.master();
         this.gpuPolicy = gpuPolicy;
         this.threadsPerTask = threadsPerTask;
         this.lossSum = sc.doubleAccumulator("train loss sum");
@@ -49,11 +47,6 @@ final class EpochStatsHook implements TrainingHook {
         Nd4jRuntime.configure(threadsPerTask);
         // The worker builds its network on this thread right after: bind the thread to the task's GPU first.
         GpuBinding.bindCurrentTask(gpuPolicy);
-    }
-
-    /** The master URL of the context this hook reports to. */
-    String master() {
-        return master;
     }
 
     /** Zeroes the counts (driver side, before an epoch). */
@@ -85,13 +78,7 @@ final class EpochStatsHook implements TrainingHook {
 
     @Override
     public void postUpdate(DataSet minibatch, Model model) {
-        if (!reported) {
-            jvms.add(thisJvm());
-            reported = true;
-        }
-        lossSum.add(model.score());
-        minibatches.add(1);
-        examples.add(minibatch.numExamples());
+        record(model, minibatch.numExamples());
     }
 
     @Override
@@ -101,8 +88,17 @@ final class EpochStatsHook implements TrainingHook {
 
     @Override
     public void postUpdate(MultiDataSet minibatch, Model model) {
+        record(model, minibatch.getFeatures(0).size(0));
+    }
+
+    /** Adds one fitted minibatch: its loss, its size, and (once per task) this JVM. */
+    private void record(Model model, long minibatchExamples) {
+        if (!reported) {
+            jvms.add(thisJvm());
+            reported = true;
+        }
         lossSum.add(model.score());
         minibatches.add(1);
-        examples.add(minibatch.getFeatures(0).size(0));
+        examples.add(minibatchExamples);
     }
 }
