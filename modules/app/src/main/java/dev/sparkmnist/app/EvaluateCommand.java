@@ -5,6 +5,7 @@ import dev.sparkmnist.data.MnistSet;
 import dev.sparkmnist.data.Normalization;
 import dev.sparkmnist.evaluation.EvaluationReport;
 import dev.sparkmnist.evaluation.Evaluator;
+import dev.sparkmnist.training.CudaCompatibility;
 import dev.sparkmnist.training.Nd4jRuntime;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -70,6 +71,8 @@ public final class EvaluateCommand implements Callable<Integer> {
         if ((images == null) != (labels == null)) {
             throw new IllegalArgumentException("--images and --labels must be given together");
         }
+        // The driver runs ND4J too: with the CUDA build its GPUs must be ones the build's kernels run on.
+        CudaCompatibility.requireSupported(-1);
         Configuration hadoop = new Configuration();
         AtomicOutput out = output.output == null ? null : AtomicOutput.open(output.output, output.overwrite, hadoop);
         try {

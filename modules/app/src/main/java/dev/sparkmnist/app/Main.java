@@ -1,6 +1,7 @@
 package dev.sparkmnist.app;
 
 import dev.sparkmnist.data.InvalidInputException;
+import dev.sparkmnist.training.CudaCompatibility;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
@@ -35,6 +36,12 @@ public final class Main implements java.util.concurrent.Callable<Integer> {
             if (bad != null) {
                 cmd.getErr().println("error: " + bad.getMessage());
                 return EXIT_BAD_INPUT;
+            }
+            for (Throwable t = ex; t != null; t = t.getCause()) {
+                if (t instanceof CudaCompatibility.UnsupportedGpuException gpu) {
+                    cmd.getErr().println("error: " + gpu.getMessage());
+                    return EXIT_FAILURE;
+                }
             }
             LOG.error("{} failed", cmd.getCommandName(), ex);
             cmd.getErr().println("error: " + ex);

@@ -243,6 +243,8 @@ public final class TrainCommand implements Callable<Integer> {
     public TrainOutcome run() {
         ModelOptions m = modelOptions();
         TrainingOptions t = trainingOptions();
+        // The driver runs ND4J too: with the CUDA build its GPUs must be ones the build's kernels run on.
+        dev.sparkmnist.training.CudaCompatibility.requireSupported(-1);
         Configuration hadoop = new Configuration();
         String target = outputDir();
         try (AtomicOutput out = AtomicOutput.open(target, output.overwrite, hadoop)) {

@@ -2,6 +2,7 @@ package dev.sparkmnist.training;
 
 import java.io.IOException;
 import java.io.ObjectInputStream;
+import java.util.OptionalInt;
 import org.apache.spark.SparkContext;
 import java.lang.management.ManagementFactory;
 import java.util.Set;
@@ -44,9 +45,11 @@ final class EpochStatsHook implements TrainingHook {
 
     private void readObject(ObjectInputStream in) throws IOException, ClassNotFoundException {
         in.defaultReadObject();
+        // Before ND4J starts: the assigned GPU must be one this build's CUDA kernels run on.
+        OptionalInt gpu = GpuBinding.checkCurrentTask(gpuPolicy);
         Nd4jRuntime.configure(threadsPerTask);
         // The worker builds its network on this thread right after: bind the thread to the task's GPU first.
-        GpuBinding.bindCurrentTask(gpuPolicy);
+        GpuBinding.bind(gpu);
     }
 
     /** Zeroes the counts (driver side, before an epoch). */

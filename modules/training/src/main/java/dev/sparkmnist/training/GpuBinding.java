@@ -22,6 +22,8 @@ public final class GpuBinding {
     /** Spark's resource name for GPUs. */
     public static final String GPU = "gpu";
     private static final Logger LOG = LoggerFactory.getLogger(GpuBinding.class);
+    /** Device ordinals (-1: all) already found runnable in this JVM; nvidia-smi runs once per ordinal. */
+    private static final Set<Integer> CHECKED = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     /** What to do when a task has no GPU assigned. */
     public enum Policy {
@@ -75,28 +77,50 @@ public final class GpuBinding {
     }
 
     /**
-     * Binds the calling task's thread to its assigned GPU (no-op outside a task, or without an assignment under
-     * {@link Policy#OPTIONAL}). Returns the device bound, if any.
+     * The GPU Spark assigned the calling task (empty outside a task, or without an assignment under
+     * {@link Policy#OPTIONAL}), checked against the device code of the ND4J CUDA build on the classpath before ND4J
+     * starts: a GPU that build cannot run on fails the task with {@link CudaCompatibility.UnsupportedGpuException}.
      */
-    public static OptionalInt bindCurrentTask(Policy policy) {
+    public static OptionalInt checkCurrentTask(Policy policy) {
         TaskContext ctx = TaskContext.get();
         if (ctx == null) {
             return OptionalInt.empty();
         }
-        String task = "task " + ctx.taskAttemptId() + " (stage " + ctx.stageId() + ", partition "
-            + ctx.partitionId() + ")";
         OptionalInt device = deviceFor(scala.collection.JavaConverters.mapAsJavaMap(ctx.resources()), policy,
-            task);
-        if (device.isPresent()) {
-            String backend = Nd4j.getExecutioner().getEnvironmentInformation().getProperty("backend");
-            if ("CUDA".equalsIgnoreCase(backend)) {
-                Nd4j.getAffinityManager().unsafeSetDevice(device.getAsInt());
-                LOG.info("{} bound to GPU {}", task, device.getAsInt());
-            } else {
-                LOG.warn("{} was assigned GPU {} but ND4J's {} backend is loaded: build with -Pcuda", task,
-                    device.getAsInt(), backend);
-            }
+            describe(ctx));
+        // Without an assignment ND4J's CUDA backend may use every GPU it sees: check them all.
+        int ordinal = device.orElse(-1);
+        if (!CHECKED.contains(ordinal)) {
+            CudaCompatibility.requireSupported(ordinal);
+            CHECKED.add(ordinal);
         }
         return device;
+    }
+
+    /** Binds the calling task's thread to {@code device} when the CUDA backend is loaded. */
+    public static void bind(OptionalInt device) {
+        TaskContext ctx = TaskContext.get();
+        if (ctx == null || device.isEmpty()) {
+            return;
+        }
+        String backend = Nd4j.getExecutioner().getEnvironmentInformation().getProperty("backend");
+        if ("CUDA".equalsIgnoreCase(backend)) {
+            Nd4j.getAffinityManager().unsafeSetDevice(device.getAsInt());
+            LOG.info("{} bound to GPU {}", describe(ctx), device.getAsInt());
+        } else {
+            LOG.warn("{} was assigned GPU {} but ND4J's {} backend is loaded: build with -Pcuda", describe(ctx),
+                device.getAsInt(), backend);
+        }
+    }
+
+    /** {@link #checkCurrentTask} then {@link #bind}; returns the device bound, if any. */
+    public static OptionalInt bindCurrentTask(Policy policy) {
+        OptionalInt device = checkCurrentTask(policy);
+        bind(device);
+        return device;
+    }
+
+    private static String describe(TaskContext ctx) {
+        return "task " + ctx.taskAttemptId() + " (stage " + ctx.stageId() + ", partition " + ctx.partitionId() + ")";
     }
 }

@@ -1,0 +1,57 @@
+package dev.sparkmnist.app;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import dev.sparkmnist.training.CudaCompatibility;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.util.concurrent.Callable;
+import org.apache.spark.SparkException;
+import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** How Main turns failures into exit codes and messages. */
+class MainErrorsTest {
+    @Command(name = "boom")
+    static final class Boom implements Callable<Integer> {
+        private final RuntimeException failure;
+
+        Boom(RuntimeException failure) {
+            this.failure = failure;
+        }
+
+        @Override
+        public Integer call() {
+            throw failure;
+        }
+    }
+
+    private static String[] run(RuntimeException failure) {
+        CommandLine cl = Main.commandLine();
+        cl.addSubcommand("boom", new Boom(failure));
+        StringWriter err = new StringWriter();
+        cl.setErr(new PrintWriter(err, true));
+        int exit = cl.execute("boom");
+        return new String[] {String.valueOf(exit), err.toString()};
+    }
+
+    @Test
+    void anUnsupportedGpuIsAFailureWithJustItsMessageEvenInsideASparkFailure() {
+        String message = "GPU 0 (NVIDIA H100 80GB HBM3, nvidia-smi index 0) has compute capability 9.0, but ...";
+        String[] direct = run(new CudaCompatibility.UnsupportedGpuException(message));
+        assertEquals("1", direct[0]);
+        assertEquals("error: " + message + System.lineSeparator(), direct[1]);
+        RuntimeException wrapped = new RuntimeException(new SparkException("Job aborted due to stage failure",
+            new CudaCompatibility.UnsupportedGpuException(message)));
+        String[] fromTask = run(wrapped);
+        assertEquals("1", fromTask[0]);
+        assertEquals("error: " + message + System.lineSeparator(), fromTask[1]);
+    }
+
+    @Test
+    void badOptionsExitTwoAndOtherFailuresOne() {
+        assertEquals("2", run(new IllegalArgumentException("--epochs (0) must be > 0"))[0]);
+        assertEquals("1", run(new IllegalStateException("disk full"))[0]);
+    }
+}
