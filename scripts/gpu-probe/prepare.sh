@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the bundle scripts/gpu-probe/run-on-gpu.sh needs on a GPU machine that has no Java and no network, in
-# .gpu/ (keep it out of git: echo /.gpu/ >> .git/info/exclude). About 35 MB: a java.base-only JRE, the training
+# .gpu/ (git-ignored). About 35 MB: a java.base-only JRE, the training
 # module's classes and a few of the fat binaries of ND4J's CUDA library (the 600 MB jar does not travel).
 # Usage: scripts/gpu-probe/prepare.sh [nd4j-cuda jar]   (default: nd4j-cuda-11.6 1.0.0-M2.1 linux-x86_64 in ~/.m2)
 set -euo pipefail
