@@ -51,6 +51,9 @@ public final class CudaCompatibility {
         List.of(905_685_968L, 0xC474AC2BL), ND4J_CUDA_11_6);
 
     private static final Pattern CC = Pattern.compile("(\\d+)\\.(\\d+)");
+    /** The classpath's library, looked up (or scanned) once per JVM. */
+    private static final java.util.concurrent.atomic.AtomicReference<Optional<Library>> LOADED =
+        new java.util.concurrent.atomic.AtomicReference<>();
 
     private CudaCompatibility() {
     }
@@ -261,11 +264,14 @@ public final class CudaCompatibility {
         if (!cudaBackendPresent()) {
             return;
         }
-        Optional<Library> lib;
-        try {
-            lib = loadedLibrary();
-        } catch (IOException e) {
-            return;
+        Optional<Library> lib = LOADED.get();
+        if (lib == null) {
+            try {
+                lib = loadedLibrary();
+            } catch (IOException e) {
+                lib = Optional.empty(); // unreadable library: nothing can be checked
+            }
+            LOADED.set(lib);
         }
         if (lib.isPresent()) {
             require(ordinal, lib.get(), query("nvidia-smi", System.getenv("CUDA_VISIBLE_DEVICES")));
