@@ -26,18 +26,22 @@ final class ModelFiles {
 
     /** Writes the model (with updater state) into the output's staging directory. */
     static void save(MultiLayerNetwork net, Normalization normalization, AtomicOutput output) {
-        File tmp = null;
-        try {
-            tmp = File.createTempFile("sparkmnist-model", ".zip");
-            ModelSerializer.writeModel(net, tmp, true);
-            ModelSerializer.addObjectToFile(tmp, NORMALIZATION_KEY, normalization.name());
-            try (OutputStream out = output.create(MODEL_FILE)) {
-                Files.copy(tmp.toPath(), out);
-            }
+        try (OutputStream out = output.create(MODEL_FILE)) {
+            write(net, normalization, out);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot save the model", e);
+        }
+    }
+
+    /** Writes the model zip (with updater state and the normalisation) to a stream, which stays open. */
+    static void write(MultiLayerNetwork net, Normalization normalization, OutputStream out) throws IOException {
+        File tmp = File.createTempFile("sparkmnist-model", ".zip");
+        try {
+            ModelSerializer.writeModel(net, tmp, true);
+            ModelSerializer.addObjectToFile(tmp, NORMALIZATION_KEY, normalization.name());
+            Files.copy(tmp.toPath(), out);
         } finally {
-            if (tmp != null && !tmp.delete()) {
+            if (!tmp.delete()) {
                 tmp.deleteOnExit();
             }
         }

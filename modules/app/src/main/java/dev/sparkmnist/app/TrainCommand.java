@@ -186,6 +186,19 @@ public final class TrainCommand implements Callable<Integer> {
         long seed = ModelOptions.DEFAULT_SEED;
     }
 
+    static final class CheckpointArgs {
+        @Option(names = "--checkpoint-dir", paramLabel = "DIR",
+            description = "Write the model (as model.zip: parameters, updater state, normalization; evaluate"
+                + " --model-path reads it) to DIR/epoch-NNN.zip every --checkpoint-every epochs and after the last"
+                + " one. Any Hadoop path; it must hold no epoch-*.zip yet. Checkpoints are kept when a run fails."
+                + " No default (no checkpoints).")
+        String dir;
+
+        @Option(names = "--checkpoint-every", paramLabel = "N",
+            description = "Epochs between checkpoints (needs --checkpoint-dir). Defaults to 1.")
+        Integer every;
+    }
+
     @ArgGroup(validate = false, heading = "%nData%n")
     DataOptions data = new DataOptions();
 
@@ -200,6 +213,9 @@ public final class TrainCommand implements Callable<Integer> {
 
     @ArgGroup(validate = false, heading = "%nOutput%n")
     OutputArgs output = new OutputArgs();
+
+    @ArgGroup(validate = false, heading = "%nCheckpoints%n")
+    CheckpointArgs checkpoints = new CheckpointArgs();
 
     /** Resolved model options (teaching-material defaults per architecture, then the user's options). */
     ModelOptions modelOptions() {
@@ -243,6 +259,13 @@ public final class TrainCommand implements Callable<Integer> {
     public TrainOutcome run() {
         ModelOptions m = modelOptions();
         TrainingOptions t = trainingOptions();
+        if (checkpoints.every != null && checkpoints.dir == null) {
+            throw new IllegalArgumentException("--checkpoint-every (" + checkpoints.every + ") needs"
+                + " --checkpoint-dir");
+        }
+        if (checkpoints.every != null && checkpoints.every <= 0) {
+            throw new IllegalArgumentException("--checkpoint-every (" + checkpoints.every + ") must be > 0");
+        }
         // The driver runs ND4J too: with the CUDA build its GPUs must be ones the build's kernels run on.
         dev.sparkmnist.training.CudaCompatibility.requireSupported(-1);
         Configuration hadoop = new Configuration();
@@ -252,6 +275,11 @@ public final class TrainCommand implements Callable<Integer> {
             MnistSet test = MnistSet.testFrom(data.dataDir, hadoop);
             List<EpochListener> listeners = new ArrayList<>(List.of(
                 Listeners.progress(t.epochs()), Listeners.stopOnDivergence()));
+            if (checkpoints.dir != null) {
+                // after the divergence check: a diverged network is not written
+                listeners.add(Checkpoints.open(checkpoints.dir, checkpoints.every == null ? 1 : checkpoints.every,
+                    t.epochs(), t.normalization(), hadoop));
+            }
             TrainingResult result;
             String sparkVersion = "none";
             if (training.mode == Mode.LOCAL) {

@@ -45,8 +45,9 @@ class CliIT {
     @Test
     void trainWritesEveryOutputAndEvaluateReproducesTheAccuracy() throws Exception {
         Path out = tmp.resolve("run");
+        Path checkpoints = tmp.resolve("checkpoints");
         Run train = run(withSpark("train", "--model", "mlp", "--data-dir", TestData.sliceDir(), "--epochs", "2",
-            "--output", out.toString()));
+            "--output", out.toString(), "--checkpoint-dir", checkpoints.toString()));
         assertEquals(0, train.exit(), train.err());
         for (String f : List.of("model.zip", "metrics.json", "metrics.csv", "evaluation.txt", "provenance.json")) {
             assertTrue(Files.size(out.resolve(f)) > 0, f);
@@ -79,6 +80,42 @@ class CliIT {
         JsonNode e = RunReport.JSON.readTree(evalOut.resolve("evaluation.json").toFile());
         assertEquals(accuracy, e.get("report").get("accuracy").asDouble(), 0, "the saved model scores the same");
         assertEquals("STANDARDIZE", e.get("normalization").asText(), "normalization read from the model zip");
+
+        // One checkpoint per epoch, no temporary file left (Hadoop's local .crc files aside); the epoch-1
+        // checkpoint is the epoch-1 network.
+        try (Stream<Path> files = Files.list(checkpoints)) {
+            assertEquals(List.of("epoch-001.zip", "epoch-002.zip"),
+                files.map(p -> p.getFileName().toString()).filter(n -> !n.endsWith(".crc")).sorted().toList());
+        }
+        Path ckptEval = tmp.resolve("eval-epoch-1");
+        Run first = run(withSpark("evaluate", "--model-path", checkpoints.resolve("epoch-001.zip").toString(),
+            "--data-dir", TestData.sliceDir(), "--output", ckptEval.toString()));
+        assertEquals(0, first.exit(), first.err());
+        assertEquals(metrics.get("epochs").get(0).get("testAccuracy").asDouble(),
+            RunReport.JSON.readTree(ckptEval.resolve("evaluation.json").toFile()).get("report").get("accuracy")
+                .asDouble(), 0);
+    }
+
+    @Test
+    void checkpointOptionsAreCheckedAndEarlierCheckpointsNeverOverwritten() throws Exception {
+        Path dir = tmp.resolve("ckpt");
+        Files.createDirectories(dir);
+        Files.writeString(dir.resolve("epoch-001.zip"), "precious");
+        Run refused = run(withSpark("train", "--model", "mlp", "--data-dir", TestData.sliceDir(), "--epochs", "1",
+            "--output", tmp.resolve("o").toString(), "--checkpoint-dir", dir.toString()));
+        assertEquals(2, refused.exit());
+        assertEquals("error: --checkpoint-dir (" + dir + ") already holds checkpoints (epoch-001.zip): choose another"
+            + " directory; checkpoints are never overwritten", refused.err().trim());
+        assertEquals("precious", Files.readString(dir.resolve("epoch-001.zip")));
+        assertFalse(Files.exists(tmp.resolve("o")), "no output for a refused run");
+
+        Run zero = run("train", "--checkpoint-every", "0", "--checkpoint-dir", tmp.resolve("c").toString());
+        assertEquals(2, zero.exit());
+        assertEquals("error: --checkpoint-every (0) must be > 0", zero.err().trim());
+        Run noDir = run("train", "--checkpoint-every", "2");
+        assertEquals(2, noDir.exit());
+        assertEquals("error: --checkpoint-every (2) needs --checkpoint-dir", noDir.err().trim());
+        assertFalse(Files.exists(tmp.resolve("c")));
     }
 
     @Test

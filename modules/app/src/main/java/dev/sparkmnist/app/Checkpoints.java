@@ -1,0 +1,111 @@
+package dev.sparkmnist.app;
+
+import dev.sparkmnist.data.InvalidInputException;
+import dev.sparkmnist.data.Normalization;
+import dev.sparkmnist.training.EpochListener;
+import dev.sparkmnist.training.EpochResult;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.util.Arrays;
+import java.util.Locale;
+import java.util.UUID;
+import java.util.regex.Pattern;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileStatus;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Writes the network every N epochs (and after the last one) to {@code DIR/epoch-NNN.zip}, in the format of the run's
+ * model.zip (parameters, updater state, input normalisation), so a checkpoint can be evaluated or kept when a long
+ * run fails later. Unlike the run's output directory, checkpoints are not staged: each is written under a hidden
+ * temporary name and renamed, so a file named epoch-NNN.zip is always complete, and they survive a failed run.
+ */
+final class Checkpoints implements EpochListener {
+    private static final Logger LOG = LoggerFactory.getLogger(Checkpoints.class);
+    private static final Pattern CHECKPOINT = Pattern.compile("epoch-\\d+\\.zip");
+    private final FileSystem fs;
+    private final Path dir;
+    private final int every;
+    private final int lastEpoch;
+    private final Normalization normalization;
+
+    private Checkpoints(FileSystem fs, Path dir, int every, int lastEpoch, Normalization normalization) {
+        this.fs = fs;
+        this.dir = dir;
+        this.every = every;
+        this.lastEpoch = lastEpoch;
+        this.normalization = normalization;
+    }
+
+    /**
+     * Checks the options and creates the directory. Refuses a directory that already holds checkpoints, so that no
+     * earlier run's checkpoint is overwritten.
+     */
+    static Checkpoints open(String dir, int every, int epochs, Normalization normalization, Configuration conf) {
+        if (every <= 0) {
+            throw new IllegalArgumentException("--checkpoint-every (" + every + ") must be > 0");
+        }
+        Path p = new Path(dir);
+        try {
+            FileSystem fs = p.getFileSystem(conf);
+            p = fs.makeQualified(p);
+            if (fs.exists(p)) {
+                if (!fs.getFileStatus(p).isDirectory()) {
+                    throw new InvalidInputException("--checkpoint-dir (" + dir + ") is a file, not a directory");
+                }
+                String[] existing = Arrays.stream(fs.listStatus(p)).map(FileStatus::getPath).map(Path::getName)
+                    .filter(n -> CHECKPOINT.matcher(n).matches()).sorted().toArray(String[]::new);
+                if (existing.length > 0) {
+                    throw new InvalidInputException("--checkpoint-dir (" + dir + ") already holds checkpoints ("
+                        + String.join(", ", existing) + "): choose another directory; checkpoints are never"
+                        + " overwritten");
+                }
+            } else if (!fs.mkdirs(p)) {
+                throw new InvalidInputException("--checkpoint-dir (" + dir + "): cannot create it");
+            }
+            return new Checkpoints(fs, p, every, epochs, normalization);
+        } catch (IOException e) {
+            throw new InvalidInputException("--checkpoint-dir (" + dir + ") is not writable: " + e.getMessage(), e);
+        }
+    }
+
+    /** Whether the given epoch (1-based) is written: every N-th, and the last. */
+    static boolean due(int epoch, int every, int lastEpoch) {
+        return epoch % every == 0 || epoch == lastEpoch;
+    }
+
+    /** The checkpoint file name of an epoch. */
+    static String name(int epoch) {
+        return String.format(Locale.ROOT, "epoch-%03d.zip", epoch);
+    }
+
+    @Override
+    public void onEpochEnd(EpochResult result, MultiLayerNetwork network) {
+        if (!due(result.epoch(), every, lastEpoch)) {
+            return;
+        }
+        Path target = new Path(dir, name(result.epoch()));
+        Path tmp = new Path(dir, "." + target.getName() + ".tmp-" + UUID.randomUUID());
+        try {
+            try (OutputStream out = fs.create(tmp, false)) {
+                ModelFiles.write(network, normalization, out);
+            }
+            if (!fs.rename(tmp, target)) {
+                throw new IOException("cannot rename " + tmp + " to " + target + " (does it exist already?)");
+            }
+            LOG.info("checkpoint of epoch {} written to {}", result.epoch(), target);
+        } catch (IOException e) {
+            try {
+                fs.delete(tmp, false);
+            } catch (IOException cleanup) {
+                e.addSuppressed(cleanup);
+            }
+            throw new UncheckedIOException("cannot write the checkpoint of epoch " + result.epoch() + " to " + dir, e);
+        }
+    }
+}
