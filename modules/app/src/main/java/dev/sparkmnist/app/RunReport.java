@@ -51,6 +51,12 @@ final class RunReport {
         provenance.put("partitions", result.partitions());
         provenance.put("threadsPerTask", result.threadsPerTask());
         provenance.put("trainerJvms", result.trainerJvms());
+        if (cmd.checkpoints.dir != null) {
+            Map<String, Object> ckpt = new LinkedHashMap<>();
+            ckpt.put("dir", cmd.checkpoints.dir);
+            ckpt.put("every", cmd.checkpoints.every == null ? 1 : cmd.checkpoints.every);
+            provenance.put("checkpoints", ckpt);
+        }
         provenance.put("trainExamples", train.limit(training.limitTrain()).size());
         provenance.put("testExamples", test.limit(training.limitTest()).size());
         Map<String, Object> data = new LinkedHashMap<>();

@@ -70,6 +70,8 @@ class CliIT {
         assertEquals(4, prov.get("data").size());
         prov.get("data").forEach(f -> assertTrue(f.get("sha256").asText().matches("[0-9a-f]{64}")));
         assertEquals("1.0.0-M2", prov.get("versions").get("dl4j.version").asText());
+        assertEquals(checkpoints.toString(), prov.get("checkpoints").get("dir").asText());
+        assertEquals(1, prov.get("checkpoints").get("every").asInt());
         assertFalse(Files.list(tmp).anyMatch(p -> p.getFileName().toString().contains("staging")),
             "no staging directory left");
 
