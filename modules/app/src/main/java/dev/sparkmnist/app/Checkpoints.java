@@ -2,6 +2,7 @@ package dev.sparkmnist.app;
 
 import dev.sparkmnist.data.InvalidInputException;
 import dev.sparkmnist.data.Normalization;
+import dev.sparkmnist.models.ModelOptions;
 import dev.sparkmnist.training.EpochListener;
 import dev.sparkmnist.training.EpochResult;
 import java.io.IOException;
@@ -33,20 +34,24 @@ final class Checkpoints implements EpochListener {
     private final int every;
     private final int lastEpoch;
     private final Normalization normalization;
+    private final ModelOptions model;
 
-    private Checkpoints(FileSystem fs, Path dir, int every, int lastEpoch, Normalization normalization) {
+    private Checkpoints(FileSystem fs, Path dir, int every, int lastEpoch, Normalization normalization,
+                        ModelOptions model) {
         this.fs = fs;
         this.dir = dir;
         this.every = every;
         this.lastEpoch = lastEpoch;
         this.normalization = normalization;
+        this.model = model;
     }
 
     /**
      * Checks the options and creates the directory. Refuses a directory that already holds checkpoints, so that no
      * earlier run's checkpoint is overwritten.
      */
-    static Checkpoints open(String dir, int every, int epochs, Normalization normalization, Configuration conf) {
+    static Checkpoints open(String dir, int every, int epochs, Normalization normalization, ModelOptions model,
+                            Configuration conf) {
         if (every <= 0) {
             throw new IllegalArgumentException("--checkpoint-every (" + every + ") must be > 0");
         }
@@ -68,7 +73,7 @@ final class Checkpoints implements EpochListener {
             } else if (!fs.mkdirs(p)) {
                 throw new InvalidInputException("--checkpoint-dir (" + dir + "): cannot create it");
             }
-            return new Checkpoints(fs, p, every, epochs, normalization);
+            return new Checkpoints(fs, p, every, epochs, normalization, model);
         } catch (IOException e) {
             throw new InvalidInputException("--checkpoint-dir (" + dir + ") is not writable: " + e.getMessage(), e);
         }
@@ -93,7 +98,7 @@ final class Checkpoints implements EpochListener {
         Path tmp = new Path(dir, "." + target.getName() + ".tmp-" + UUID.randomUUID());
         try {
             try (OutputStream out = fs.create(tmp, false)) {
-                ModelFiles.write(network, normalization, out);
+                ModelFiles.write(network, normalization, model, result.epoch(), out);
             }
             if (!fs.rename(tmp, target)) {
                 throw new IOException("cannot rename " + tmp + " to " + target + " (does it exist already?)");

@@ -2,6 +2,7 @@ package dev.sparkmnist.app;
 
 import dev.sparkmnist.data.InvalidInputException;
 import dev.sparkmnist.data.Normalization;
+import dev.sparkmnist.models.ModelOptions;
 import java.io.File;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -20,25 +21,36 @@ import org.deeplearning4j.util.ModelSerializer;
 final class ModelFiles {
     static final String MODEL_FILE = "model.zip";
     private static final String NORMALIZATION_KEY = "sparkmnist.normalization";
+    /** The model options as JSON, so that training can continue from the zip. */
+    private static final String MODEL_OPTIONS_KEY = "sparkmnist.modelOptions";
+    /** How many epochs the network was trained for. */
+    private static final String EPOCHS_KEY = "sparkmnist.epochs";
 
     private ModelFiles() {
     }
 
     /** Writes the model (with updater state) into the output's staging directory. */
-    static void save(MultiLayerNetwork net, Normalization normalization, AtomicOutput output) {
+    static void save(MultiLayerNetwork net, Normalization normalization, ModelOptions model, int epochs,
+                     AtomicOutput output) {
         try (OutputStream out = output.create(MODEL_FILE)) {
-            write(net, normalization, out);
+            write(net, normalization, model, epochs, out);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot save the model", e);
         }
     }
 
-    /** Writes the model zip (with updater state and the normalisation) to a stream, which stays open. */
-    static void write(MultiLayerNetwork net, Normalization normalization, OutputStream out) throws IOException {
+    /**
+     * Writes the model zip (with updater state, the normalisation, the model options and the epochs trained) to a
+     * stream, which stays open.
+     */
+    static void write(MultiLayerNetwork net, Normalization normalization, ModelOptions model, int epochs,
+                      OutputStream out) throws IOException {
         File tmp = File.createTempFile("sparkmnist-model", ".zip");
         try {
             ModelSerializer.writeModel(net, tmp, true);
             ModelSerializer.addObjectToFile(tmp, NORMALIZATION_KEY, normalization.name());
+            ModelSerializer.addObjectToFile(tmp, MODEL_OPTIONS_KEY, RunReport.JSON.writeValueAsString(model));
+            ModelSerializer.addObjectToFile(tmp, EPOCHS_KEY, Integer.toString(epochs));
             Files.copy(tmp.toPath(), out);
         } finally {
             if (!tmp.delete()) {
@@ -47,17 +59,34 @@ final class ModelFiles {
         }
     }
 
-    /** A loaded model and the normalisation it was trained with (null when the zip does not say). */
-    record Loaded(MultiLayerNetwork network, Normalization normalization) {
+    /**
+     * A loaded model and what the zip records of its training; each is null when the zip does not say (a model
+     * written by other tools or by an earlier version of this project).
+     */
+    record Loaded(MultiLayerNetwork network, Normalization normalization, ModelOptions modelOptions, Integer epochs) {
     }
 
     static Loaded load(String path, Configuration conf) {
+        return load("--model-path", path, conf);
+    }
+
+    /** An object this project added to a model zip, or null when the zip has none. */
+    private static String entry(File zip, String key) {
+        try {
+            return ModelSerializer.getObjectFromFile(zip, key);
+        } catch (RuntimeException e) {
+            return null; // not in the zip
+        }
+    }
+
+    /** Loads a model zip; messages name {@code option}. */
+    static Loaded load(String option, String path, Configuration conf) {
         Path p = new Path(path);
         File tmp = null;
         try {
             FileSystem fs = p.getFileSystem(conf);
             if (!fs.exists(p)) {
-                throw new InvalidInputException("--model-path (" + path + "): file not found");
+                throw new InvalidInputException(option + " (" + path + "): file not found");
             }
             tmp = File.createTempFile("sparkmnist-model", ".zip");
             fs.copyToLocalFile(false, p, new Path(tmp.toURI()), true);
@@ -65,17 +94,15 @@ final class ModelFiles {
             try {
                 net = ModelSerializer.restoreMultiLayerNetwork(tmp, true);
             } catch (IOException | RuntimeException e) {
-                throw new InvalidInputException("--model-path (" + path + ") is not a DL4J MultiLayerNetwork zip: "
+                throw new InvalidInputException(option + " (" + path + ") is not a DL4J MultiLayerNetwork zip: "
                     + e.getMessage(), e);
             }
-            Normalization normalization = null;
-            try {
-                String name = ModelSerializer.getObjectFromFile(tmp, NORMALIZATION_KEY);
-                normalization = Normalization.valueOf(name);
-            } catch (RuntimeException e) {
-                normalization = null; // a model saved by other tools: the user must say
-            }
-            return new Loaded(net, normalization);
+            String name = entry(tmp, NORMALIZATION_KEY);
+            Normalization normalization = name == null ? null : Normalization.valueOf(name);
+            String json = entry(tmp, MODEL_OPTIONS_KEY);
+            ModelOptions model = json == null ? null : RunReport.JSON.readValue(json, ModelOptions.class);
+            String epochs = entry(tmp, EPOCHS_KEY);
+            return new Loaded(net, normalization, model, epochs == null ? null : Integer.valueOf(epochs));
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read " + path, e);
         } finally {

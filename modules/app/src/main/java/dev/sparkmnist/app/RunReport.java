@@ -33,7 +33,7 @@ final class RunReport {
     static void write(AtomicOutput out, TrainCommand cmd, ModelOptions model, TrainingOptions training,
                       MnistSet train, MnistSet test, TrainingResult result, String sparkVersion,
                       Configuration hadoop) {
-        ModelFiles.save(result.network(), training.normalization(), out);
+        ModelFiles.save(result.network(), training.normalization(), model, result.last().epoch(), out);
         out.writeText(METRICS_JSON, json(metrics(model, result)));
         out.writeText(METRICS_CSV, csv(result.epochs()));
         out.writeText(EVALUATION_TXT, result.last().test().toText());
@@ -51,6 +51,12 @@ final class RunReport {
         provenance.put("partitions", result.partitions());
         provenance.put("threadsPerTask", result.threadsPerTask());
         provenance.put("trainerJvms", result.trainerJvms());
+        if (cmd.checkpoints.resumeFrom != null) {
+            Map<String, Object> resumed = new LinkedHashMap<>();
+            resumed.put("path", cmd.checkpoints.resumeFrom);
+            resumed.put("epochs", result.epochs().get(0).epoch() - 1);
+            provenance.put("resumedFrom", resumed);
+        }
         if (cmd.checkpoints.dir != null) {
             Map<String, Object> ckpt = new LinkedHashMap<>();
             ckpt.put("dir", cmd.checkpoints.dir);

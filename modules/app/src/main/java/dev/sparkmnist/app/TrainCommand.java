@@ -13,6 +13,7 @@ import dev.sparkmnist.training.EpochListener;
 import dev.sparkmnist.training.Listeners;
 import dev.sparkmnist.training.LocalTrainer;
 import dev.sparkmnist.training.SparkTrainer;
+import dev.sparkmnist.training.Start;
 import dev.sparkmnist.training.TrainingOptions;
 import dev.sparkmnist.training.TrainingResult;
 import java.time.LocalDateTime;
@@ -197,7 +198,21 @@ public final class TrainCommand implements Callable<Integer> {
         @Option(names = "--checkpoint-every", paramLabel = "N",
             description = "Epochs between checkpoints (needs --checkpoint-dir). Defaults to 1.")
         Integer every;
+
+        @Option(names = "--resume-from", paramLabel = "ZIP",
+            description = "Continue training a checkpoint (or a run's model.zip) written by this program, from the"
+                + " epoch after the ones it holds up to --epochs: its parameters, updater state, model options,"
+                + " normalization and seed are used, so model options may not be given. No default.")
+        String resumeFrom;
     }
+
+    /** Options a resumed run takes from the checkpoint, which must not be given with --resume-from. */
+    static final List<String> MODEL_OPTIONS = List.of("--model", "--activation", "--weight-init", "--loss",
+        "--updater", "--learning-rate", "--momentum", "--lr-schedule", "--lr-gamma", "--lr-step-epochs",
+        "--lr-milestones", "--l2", "--dropout");
+
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
 
     @ArgGroup(validate = false, heading = "%nData%n")
     DataOptions data = new DataOptions();
@@ -238,11 +253,11 @@ public final class TrainCommand implements Callable<Integer> {
     }
 
     /** The output directory: --output, or runs/MODEL-TIMESTAMP. */
-    String outputDir() {
+    String outputDir(Architecture architecture) {
         if (output.output != null) {
             return output.output;
         }
-        return "runs/" + model.architecture.name().toLowerCase(Locale.ROOT) + "-"
+        return "runs/" + architecture.name().toLowerCase(Locale.ROOT) + "-"
             + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
     }
 
@@ -257,8 +272,6 @@ public final class TrainCommand implements Callable<Integer> {
 
     /** Validates everything, trains, evaluates, writes the outputs atomically; returns what happened. */
     public TrainOutcome run() {
-        ModelOptions m = modelOptions();
-        TrainingOptions t = trainingOptions();
         if (checkpoints.every != null && checkpoints.dir == null) {
             throw new IllegalArgumentException("--checkpoint-every (" + checkpoints.every + ") needs"
                 + " --checkpoint-dir");
@@ -269,7 +282,32 @@ public final class TrainCommand implements Callable<Integer> {
         // The driver runs ND4J too: with the CUDA build its GPUs must be ones the build's kernels run on.
         dev.sparkmnist.training.CudaCompatibility.requireSupported(-1);
         Configuration hadoop = new Configuration();
-        String target = outputDir();
+        Start start = null;
+        ModelOptions m;
+        if (checkpoints.resumeFrom != null) {
+            ModelFiles.Loaded ckpt = resumable(hadoop);
+            m = ckpt.modelOptions();
+            if (!given("--normalization")) {
+                data.normalization = ckpt.normalization();
+            } else if (data.normalization != ckpt.normalization()) {
+                throw new IllegalArgumentException("--normalization (" + data.normalization.name()
+                    .toLowerCase(Locale.ROOT) + ") differs from the " + ckpt.normalization().name()
+                    .toLowerCase(Locale.ROOT) + " that --resume-from (" + checkpoints.resumeFrom + ") was trained"
+                    + " with");
+            }
+            if (!given("--seed")) {
+                training.seed = m.seed(); // the same epoch order as the interrupted run
+            }
+            if (training.epochs <= ckpt.epochs()) {
+                throw new IllegalArgumentException("--epochs (" + training.epochs + ") must be greater than the "
+                    + ckpt.epochs() + " epochs --resume-from (" + checkpoints.resumeFrom + ") holds");
+            }
+            start = new Start(ckpt.network(), ckpt.epochs());
+        } else {
+            m = modelOptions();
+        }
+        TrainingOptions t = trainingOptions();
+        String target = outputDir(m.architecture());
         try (AtomicOutput out = AtomicOutput.open(target, output.overwrite, hadoop)) {
             MnistSet train = MnistSet.trainFrom(data.dataDir, hadoop);
             MnistSet test = MnistSet.testFrom(data.dataDir, hadoop);
@@ -278,18 +316,18 @@ public final class TrainCommand implements Callable<Integer> {
             if (checkpoints.dir != null) {
                 // after the divergence check: a diverged network is not written
                 listeners.add(Checkpoints.open(checkpoints.dir, checkpoints.every == null ? 1 : checkpoints.every,
-                    t.epochs(), t.normalization(), hadoop));
+                    t.epochs(), t.normalization(), m, hadoop));
             }
             TrainingResult result;
             String sparkVersion = "none";
             if (training.mode == Mode.LOCAL) {
-                result = LocalTrainer.train(train, test, m, t, hadoop, listeners);
+                result = LocalTrainer.train(train, test, m, t, hadoop, listeners, start);
             } else {
                 JavaSparkContext sc = SparkContexts.create("spark-mnist train " + m.architecture(), spark.master,
                     spark.conf);
                 try {
                     sparkVersion = sc.version();
-                    result = SparkTrainer.train(sc, train, test, m, t, listeners);
+                    result = SparkTrainer.train(sc, train, test, m, t, listeners, start);
                 } finally {
                     sc.stop();
                 }
@@ -298,6 +336,29 @@ public final class TrainCommand implements Callable<Integer> {
             out.commit();
             return new TrainOutcome(out.target().toString(), result);
         }
+    }
+
+    /** Whether the user gave this option on the command line (false when run() is called without picocli). */
+    private boolean given(String option) {
+        return spec != null && spec.commandLine().getParseResult() != null
+            && spec.commandLine().getParseResult().hasMatchedOption(option);
+    }
+
+    /** The --resume-from zip, checked: written by this program, and no model option given beside it. */
+    private ModelFiles.Loaded resumable(Configuration hadoop) {
+        for (String option : MODEL_OPTIONS) {
+            if (given(option)) {
+                throw new IllegalArgumentException(option + " cannot be combined with --resume-from: the"
+                    + " checkpoint's model options are used");
+            }
+        }
+        ModelFiles.Loaded ckpt = ModelFiles.load("--resume-from", checkpoints.resumeFrom, hadoop);
+        if (ckpt.modelOptions() == null || ckpt.epochs() == null || ckpt.normalization() == null) {
+            throw new dev.sparkmnist.data.InvalidInputException("--resume-from (" + checkpoints.resumeFrom
+                + ") does not record its model options, epochs and normalization: only checkpoints and model.zip"
+                + " files written by this version of train can be resumed");
+        }
+        return ckpt;
     }
 
     /**

@@ -98,6 +98,64 @@ class CliIT {
                 .asDouble(), 0);
     }
 
+    /** Single JVM, one ND4J thread: a resumed run must continue exactly where the interrupted one was. */
+    @Test
+    void resumingACheckpointContinuesTheRunExactly() throws Exception {
+        Path full = tmp.resolve("full");
+        Path ckpt = tmp.resolve("ckpt");
+        // a non-default learning rate and seed: the resumed run must take both from the checkpoint
+        Run a = run("train", "--mode", "local", "--model", "mlp", "--learning-rate", "0.002", "--seed", "7",
+            "--data-dir", TestData.sliceDir(), "--epochs", "3", "--threads-per-task", "1", "--output", full.toString(),
+            "--checkpoint-dir", ckpt.toString());
+        assertEquals(0, a.exit(), a.err());
+        Path resumed = tmp.resolve("resumed");
+        Run b = run("train", "--mode", "local", "--resume-from", ckpt.resolve("epoch-001.zip").toString(),
+            "--data-dir", TestData.sliceDir(), "--epochs", "3", "--threads-per-task", "1", "--output",
+            resumed.toString());
+        assertEquals(0, b.exit(), b.err());
+        JsonNode fullEpochs = RunReport.JSON.readTree(full.resolve("metrics.json").toFile()).get("epochs");
+        JsonNode resumedEpochs = RunReport.JSON.readTree(resumed.resolve("metrics.json").toFile()).get("epochs");
+        assertEquals(2, resumedEpochs.size(), "epochs 2 and 3 only");
+        for (int i = 0; i < 2; i++) {
+            JsonNode f = fullEpochs.get(i + 1);
+            JsonNode r = resumedEpochs.get(i);
+            assertEquals(f.get("epoch").asInt(), r.get("epoch").asInt());
+            assertEquals(f.get("trainLoss").asDouble(), r.get("trainLoss").asDouble(), 1e-9);
+            assertEquals(f.get("testLoss").asDouble(), r.get("testLoss").asDouble(), 1e-9);
+            assertEquals(f.get("testAccuracy").asDouble(), r.get("testAccuracy").asDouble(), 0);
+        }
+        JsonNode prov = RunReport.JSON.readTree(resumed.resolve("provenance.json").toFile());
+        assertEquals(0.002, prov.get("model").get("learningRate").asDouble(), 0);
+        assertEquals(7, prov.get("seed").asInt());
+        assertEquals(1, prov.get("resumedFrom").get("epochs").asInt());
+
+        // The same checkpoint continued on Spark: the updater state goes through the training master.
+        Path spark = tmp.resolve("spark");
+        Run c = run(withSpark("train", "--resume-from", full.resolve("model.zip").toString(), "--data-dir",
+            TestData.sliceDir(), "--epochs", "4", "--output", spark.toString()));
+        assertEquals(0, c.exit(), c.err());
+        JsonNode sparkMetrics = RunReport.JSON.readTree(spark.resolve("metrics.json").toFile());
+        assertEquals(4, sparkMetrics.get("epochs").get(0).get("epoch").asInt());
+        assertTrue(sparkMetrics.get("test").get("accuracy").asDouble() > 0.8);
+
+        String epoch2 = ckpt.resolve("epoch-002.zip").toString();
+        Run done = run("train", "--resume-from", epoch2, "--epochs", "2", "--data-dir", TestData.sliceDir());
+        assertEquals(2, done.exit());
+        assertEquals("error: --epochs (2) must be greater than the 2 epochs --resume-from (" + epoch2 + ") holds",
+            done.err().trim());
+        Run lr = run("train", "--resume-from", epoch2, "--learning-rate", "0.1", "--epochs", "4");
+        assertEquals(2, lr.exit());
+        assertEquals("error: --learning-rate cannot be combined with --resume-from: the checkpoint's model options"
+            + " are used", lr.err().trim());
+        Run norm = run("train", "--resume-from", epoch2, "--normalization", "scale", "--epochs", "4");
+        assertEquals(2, norm.exit());
+        assertEquals("error: --normalization (scale) differs from the standardize that --resume-from (" + epoch2
+            + ") was trained with", norm.err().trim());
+        Run missing = run("train", "--resume-from", tmp.resolve("none.zip").toString());
+        assertEquals(2, missing.exit());
+        assertEquals("error: --resume-from (" + tmp.resolve("none.zip") + "): file not found", missing.err().trim());
+    }
+
     @Test
     void checkpointOptionsAreCheckedAndEarlierCheckpointsNeverOverwritten() throws Exception {
         Path dir = tmp.resolve("ckpt");

@@ -24,10 +24,15 @@ final class EpochLoop {
     private EpochLoop() {
     }
 
+    /** Runs epochs {@code firstEpoch} (0-based) to {@code options.epochs() - 1}. */
     static List<EpochResult> run(Backend backend, ModelOptions model, TrainingOptions options,
-                                 List<EpochListener> listeners) {
+                                 List<EpochListener> listeners, int firstEpoch) {
+        if (firstEpoch >= options.epochs()) {
+            throw new IllegalArgumentException("--epochs (" + options.epochs() + ") must be greater than the "
+                + firstEpoch + " epochs the network has already been trained for");
+        }
         List<EpochResult> results = new ArrayList<>();
-        for (int epoch = 0; epoch < options.epochs(); epoch++) {
+        for (int epoch = firstEpoch; epoch < options.epochs(); epoch++) {
             long t0 = System.nanoTime();
             FitStats stats = backend.fitEpoch(epoch);
             long t1 = System.nanoTime();

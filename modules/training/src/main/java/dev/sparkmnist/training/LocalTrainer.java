@@ -28,6 +28,12 @@ public final class LocalTrainer {
     /** Trains a new network in this JVM with all cores (or {@code threadsPerTask} when set). */
     public static TrainingResult train(MnistSet train, MnistSet test, ModelOptions model, TrainingOptions options,
                                        Configuration hadoopConf, List<EpochListener> listeners) {
+        return train(train, test, model, options, hadoopConf, listeners, null);
+    }
+
+    /** As above, continuing {@code start}'s network when it is not null (see {@link Start}). */
+    public static TrainingResult train(MnistSet train, MnistSet test, ModelOptions model, TrainingOptions options,
+                                       Configuration hadoopConf, List<EpochListener> listeners, Start start) {
         if (train.role() != Role.TRAIN || test.role() != Role.TEST) {
             throw new IllegalArgumentException("need a training split and a test split, got " + train + ", " + test);
         }
@@ -38,7 +44,8 @@ public final class LocalTrainer {
         MnistSet testSet = test.limit(options.limitTest());
         List<DataSet> testBatches = MnistBatches.read(testSet, MnistBatches.positions(null, 0, testSet.size()),
             options.evalBatchSize(), options.normalization(), hadoopConf);
-        MultiLayerNetwork net = Models.network(model);
+        MultiLayerNetwork net = start != null ? start.network() : Models.network(model);
+        int firstEpoch = start != null ? start.epochsDone() : 0;
         LOG.info("training {} ({} parameters) in one JVM on {} with {} ND4J thread(s)", model.architecture(),
             net.numParams(), trainSet, threads);
         EpochLoop.Backend backend = new EpochLoop.Backend() {
@@ -68,7 +75,7 @@ public final class LocalTrainer {
                 return net;
             }
         };
-        return new TrainingResult(net, EpochLoop.run(backend, model, options, listeners), threads, 1,
+        return new TrainingResult(net, EpochLoop.run(backend, model, options, listeners, firstEpoch), threads, 1,
             java.util.Set.of(EpochStatsHook.thisJvm()));
     }
 }

@@ -30,6 +30,15 @@ public final class SparkTrainer {
     /** Trains a new network. {@code train} must be a training split and {@code test} a test split. */
     public static TrainingResult train(JavaSparkContext sc, MnistSet train, MnistSet test, ModelOptions model,
                                        TrainingOptions options, List<EpochListener> listeners) {
+        return train(sc, train, test, model, options, listeners, null);
+    }
+
+    /**
+     * Trains a new network ({@code start} null) or continues {@code start}'s network from the epoch after the ones it
+     * has done, up to {@code options.epochs()}.
+     */
+    public static TrainingResult train(JavaSparkContext sc, MnistSet train, MnistSet test, ModelOptions model,
+                                       TrainingOptions options, List<EpochListener> listeners, Start start) {
         int threads = options.threadsPerTask() > 0 ? options.threadsPerTask()
             : Nd4jRuntime.threadsPerTask(sc.master(), sc.getConf().getInt("spark.task.cpus", 1),
                 Runtime.getRuntime().availableProcessors());
@@ -41,10 +50,14 @@ public final class SparkTrainer {
         EpochStatsHook hook = new EpochStatsHook(sc.sc(), threads, options.gpuPolicy());
         String exportDir = exportDirectory(sc, options);
         CompleteSplitTrainingMaster master = trainingMaster(options, hook, exportDir);
-        MultiLayerNetwork net = Models.network(model);
+        MultiLayerNetwork net = start != null ? start.network() : Models.network(model);
+        int firstEpoch = start != null ? start.epochsDone() : 0;
         SparkDl4jMultiLayer sparkNet = new SparkDl4jMultiLayer(sc, net, master);
         LOG.info("training {} ({} parameters) on {} with {} partitions, {} ND4J thread(s) per task; minibatches"
             + " exported under {}", model.architecture(), net.numParams(), trainSet, partitions, threads, exportDir);
+        if (firstEpoch > 0) {
+            LOG.info("continuing from epoch {} of {}", firstEpoch + 1, options.epochs());
+        }
         EpochLoop.Backend backend = new EpochLoop.Backend() {
             @Override
             public EpochLoop.FitStats fitEpoch(int epoch) {
@@ -72,7 +85,7 @@ public final class SparkTrainer {
         };
         List<EpochResult> epochs;
         try {
-            epochs = EpochLoop.run(backend, model, options, listeners);
+            epochs = EpochLoop.run(backend, model, options, listeners, firstEpoch);
         } finally {
             master.deleteExportRoot(sc);
         }
