@@ -12,12 +12,16 @@ public final class Listeners {
     private Listeners() {
     }
 
-    /** Logs {@link EpochResult#summaryLine} and an ETA for the remaining epochs. */
+    /**
+     * Logs {@link EpochResult#summaryLine} and an ETA for the remaining epochs (from the epochs run so far in this
+     * run, which may have resumed at a later epoch).
+     */
     public static EpochListener progress(int totalEpochs) {
         long start = System.nanoTime();
+        java.util.concurrent.atomic.AtomicInteger run = new java.util.concurrent.atomic.AtomicInteger();
         return (result, net) -> {
             double elapsed = (System.nanoTime() - start) / 1e9;
-            double eta = elapsed / result.epoch() * (totalEpochs - result.epoch());
+            double eta = elapsed / run.incrementAndGet() * (totalEpochs - result.epoch());
             LOG.info("{}  ETA {}", result.summaryLine(totalEpochs), String.format(Locale.ROOT, "%.0fs", eta));
         };
     }
