@@ -202,7 +202,8 @@ public final class TrainCommand implements Callable<Integer> {
         @Option(names = "--resume-from", paramLabel = "ZIP",
             description = "Continue training a checkpoint (or a run's model.zip) written by this program, from the"
                 + " epoch after the ones it holds up to --epochs: its parameters, updater state, model options,"
-                + " normalization and seed are used, so model options may not be given. No default.")
+                + " normalization and seed are used, so model options may not be given (--model only if it names"
+                + " the checkpoint's). No default.")
         String resumeFrom;
     }
 
@@ -290,10 +291,9 @@ public final class TrainCommand implements Callable<Integer> {
             if (!given("--normalization")) {
                 data.normalization = ckpt.normalization();
             } else if (data.normalization != ckpt.normalization()) {
-                throw new IllegalArgumentException("--normalization (" + data.normalization.name()
-                    .toLowerCase(Locale.ROOT) + ") differs from the " + ckpt.normalization().name()
-                    .toLowerCase(Locale.ROOT) + " that --resume-from (" + checkpoints.resumeFrom + ") was trained"
-                    + " with");
+                throw new IllegalArgumentException("--normalization (" + name(data.normalization)
+                    + ") differs from the " + name(ckpt.normalization()) + " that --resume-from ("
+                    + checkpoints.resumeFrom + ") was trained with");
             }
             if (!given("--seed")) {
                 training.seed = m.seed(); // the same epoch order as the interrupted run
@@ -344,10 +344,13 @@ public final class TrainCommand implements Callable<Integer> {
             && spec.commandLine().getParseResult().hasMatchedOption(option);
     }
 
-    /** The --resume-from zip, checked: written by this program, and no model option given beside it. */
+    /**
+     * The --resume-from zip, checked: written by this program, and no model option given beside it (except a
+     * --model naming the checkpoint's architecture, which scripts pass by default).
+     */
     private ModelFiles.Loaded resumable(Configuration hadoop) {
         for (String option : MODEL_OPTIONS) {
-            if (given(option)) {
+            if (given(option) && !option.equals("--model")) {
                 throw new IllegalArgumentException(option + " cannot be combined with --resume-from: the"
                     + " checkpoint's model options are used");
             }
@@ -358,7 +361,16 @@ public final class TrainCommand implements Callable<Integer> {
                 + ") does not record its model options, epochs and normalization: only checkpoints and model.zip"
                 + " files written by this version of train can be resumed");
         }
+        Architecture saved = ckpt.modelOptions().architecture();
+        if (given("--model") && model.architecture != saved) {
+            throw new IllegalArgumentException("--model (" + name(model.architecture) + ") differs from the "
+                + name(saved) + " that --resume-from (" + checkpoints.resumeFrom + ") holds");
+        }
         return ckpt;
+    }
+
+    private static String name(Enum<?> value) {
+        return value.name().toLowerCase(Locale.ROOT);
     }
 
     /**

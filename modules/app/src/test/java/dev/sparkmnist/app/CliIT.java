@@ -131,7 +131,8 @@ class CliIT {
 
         // The same checkpoint continued on Spark: the updater state goes through the training master.
         Path spark = tmp.resolve("spark");
-        Run c = run(withSpark("train", "--resume-from", full.resolve("model.zip").toString(), "--data-dir",
+        Run c = run(withSpark("train", "--model", "mlp", "--resume-from", full.resolve("model.zip").toString(),
+            "--data-dir",
             TestData.sliceDir(), "--epochs", "4", "--output", spark.toString()));
         assertEquals(0, c.exit(), c.err());
         JsonNode sparkMetrics = RunReport.JSON.readTree(spark.resolve("metrics.json").toFile());
@@ -147,6 +148,10 @@ class CliIT {
         assertEquals(2, lr.exit());
         assertEquals("error: --learning-rate cannot be combined with --resume-from: the checkpoint's model options"
             + " are used", lr.err().trim());
+        Run arch = run("train", "--resume-from", epoch2, "--model", "lenet", "--epochs", "4");
+        assertEquals(2, arch.exit());
+        assertEquals("error: --model (lenet) differs from the mlp that --resume-from (" + epoch2 + ") holds",
+            arch.err().trim());
         Run norm = run("train", "--resume-from", epoch2, "--normalization", "scale", "--epochs", "4");
         assertEquals(2, norm.exit());
         assertEquals("error: --normalization (scale) differs from the standardize that --resume-from (" + epoch2
