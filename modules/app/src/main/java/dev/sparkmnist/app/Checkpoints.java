@@ -47,14 +47,11 @@ final class Checkpoints implements EpochListener {
     }
 
     /**
-     * Checks the options and creates the directory. Refuses a directory that already holds checkpoints, so that no
-     * earlier run's checkpoint is overwritten.
+     * Checks the directory and creates it. Refuses a directory that already holds checkpoints, so that no earlier
+     * run's checkpoint is overwritten. {@code every} is > 0 (train checks --checkpoint-every first).
      */
     static Checkpoints open(String dir, int every, int epochs, Normalization normalization, ModelOptions model,
                             Configuration conf) {
-        if (every <= 0) {
-            throw new IllegalArgumentException("--checkpoint-every (" + every + ") must be > 0");
-        }
         Path p = new Path(dir);
         try {
             FileSystem fs = p.getFileSystem(conf);

@@ -37,11 +37,10 @@ public final class Main implements java.util.concurrent.Callable<Integer> {
                 cmd.getErr().println("error: " + bad.getMessage());
                 return EXIT_BAD_INPUT;
             }
-            for (Throwable t = ex; t != null; t = t.getCause()) {
-                if (t instanceof CudaCompatibility.UnsupportedGpuException gpu) {
-                    cmd.getErr().println("error: " + gpu.getMessage());
-                    return EXIT_FAILURE;
-                }
+            CudaCompatibility.UnsupportedGpuException gpu = cause(ex, CudaCompatibility.UnsupportedGpuException.class);
+            if (gpu != null) {
+                cmd.getErr().println("error: " + gpu.getMessage());
+                return EXIT_FAILURE;
             }
             LOG.error("{} failed", cmd.getCommandName(), ex);
             cmd.getErr().println("error: " + ex);
@@ -52,13 +51,22 @@ public final class Main implements java.util.concurrent.Callable<Integer> {
 
     /** The user-input error behind a failure, if any (also when wrapped, e.g. by a Spark task failure). */
     static IllegalArgumentException badInput(Throwable ex) {
-        for (Throwable t = ex; t != null; t = t.getCause()) {
-            if (t instanceof InvalidInputException e) {
-                return e;
-            }
+        InvalidInputException input = cause(ex, InvalidInputException.class);
+        if (input != null) {
+            return input;
         }
         // Option validation in the records throws plain IllegalArgumentException before any work starts.
         return ex instanceof IllegalArgumentException e ? e : null;
+    }
+
+    /** The first exception of this type in the cause chain (the exception itself included), or null. */
+    static <T extends Throwable> T cause(Throwable ex, Class<T> type) {
+        for (Throwable t = ex; t != null; t = t.getCause()) {
+            if (type.isInstance(t)) {
+                return type.cast(t);
+            }
+        }
+        return null;
     }
 
     /** No subcommand: print usage and fail, so a script with a typo does not pass silently. */

@@ -60,7 +60,7 @@ final class RunReport {
         if (cmd.checkpoints.dir != null) {
             Map<String, Object> ckpt = new LinkedHashMap<>();
             ckpt.put("dir", cmd.checkpoints.dir);
-            ckpt.put("every", cmd.checkpoints.every == null ? 1 : cmd.checkpoints.every);
+            ckpt.put("every", cmd.checkpoints.interval());
             provenance.put("checkpoints", ckpt);
         }
         provenance.put("trainExamples", train.limit(training.limitTrain()).size());

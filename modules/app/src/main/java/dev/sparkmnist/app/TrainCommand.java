@@ -199,6 +199,11 @@ public final class TrainCommand implements Callable<Integer> {
             description = "Epochs between checkpoints (needs --checkpoint-dir). Defaults to 1.")
         Integer every;
 
+        /** --checkpoint-every, or its default. */
+        int interval() {
+            return every == null ? 1 : every;
+        }
+
         @Option(names = "--resume-from", paramLabel = "ZIP",
             description = "Continue training a checkpoint (or a run's model.zip) written by this program, from the"
                 + " epoch after the ones it holds up to --epochs: its parameters, updater state, model options,"
@@ -315,7 +320,7 @@ public final class TrainCommand implements Callable<Integer> {
                 Listeners.progress(t.epochs()), Listeners.stopOnDivergence()));
             if (checkpoints.dir != null) {
                 // after the divergence check: a diverged network is not written
-                listeners.add(Checkpoints.open(checkpoints.dir, checkpoints.every == null ? 1 : checkpoints.every,
+                listeners.add(Checkpoints.open(checkpoints.dir, checkpoints.interval(),
                     t.epochs(), t.normalization(), m, hadoop));
             }
             TrainingResult result;

@@ -51,6 +51,8 @@ public final class CudaCompatibility {
         List.of(905_685_968L, 0xC474AC2BL), ND4J_CUDA_11_6);
 
     private static final Pattern CC = Pattern.compile("(\\d+)\\.(\\d+)");
+    /** Device ordinals (-1: all) already found runnable in this JVM: nvidia-smi runs once per ordinal. */
+    private static final java.util.Set<Integer> SUPPORTED = java.util.concurrent.ConcurrentHashMap.newKeySet();
     /** The classpath's library, looked up (or scanned) once per JVM. */
     private static final java.util.concurrent.atomic.AtomicReference<Optional<Library>> LOADED =
         new java.util.concurrent.atomic.AtomicReference<>();
@@ -259,23 +261,29 @@ public final class CudaCompatibility {
         }
     }
 
-    /** {@link #require} against this process's GPUs (nvidia-smi on PATH) when the CUDA backend is present. */
+    /**
+     * {@link #require} against this process's GPUs (nvidia-smi on PATH) when the CUDA backend is present; once per
+     * ordinal and JVM when it passes (every task calls this).
+     */
     public static void requireSupported(int ordinal) {
-        if (!cudaBackendPresent()) {
+        if (SUPPORTED.contains(ordinal)) {
             return;
         }
-        Optional<Library> lib = LOADED.get();
-        if (lib == null) {
-            try {
-                lib = loadedLibrary();
-            } catch (IOException e) {
-                lib = Optional.empty(); // unreadable library: nothing can be checked
+        if (cudaBackendPresent()) {
+            Optional<Library> lib = LOADED.get();
+            if (lib == null) {
+                try {
+                    lib = loadedLibrary();
+                } catch (IOException e) {
+                    lib = Optional.empty(); // unreadable library: nothing can be checked
+                }
+                LOADED.set(lib);
             }
-            LOADED.set(lib);
+            if (lib.isPresent()) {
+                require(ordinal, lib.get(), query("nvidia-smi", System.getenv("CUDA_VISIBLE_DEVICES")));
+            }
         }
-        if (lib.isPresent()) {
-            require(ordinal, lib.get(), query("nvidia-smi", System.getenv("CUDA_VISIBLE_DEVICES")));
-        }
+        SUPPORTED.add(ordinal);
     }
 
     /** A GPU the loaded CUDA code cannot run on. */

@@ -22,8 +22,6 @@ public final class GpuBinding {
     /** Spark's resource name for GPUs. */
     public static final String GPU = "gpu";
     private static final Logger LOG = LoggerFactory.getLogger(GpuBinding.class);
-    /** Device ordinals (-1: all) already found runnable in this JVM; nvidia-smi runs once per ordinal. */
-    private static final Set<Integer> CHECKED = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     /** What to do when a task has no GPU assigned. */
     public enum Policy {
@@ -89,11 +87,7 @@ public final class GpuBinding {
         OptionalInt device = deviceFor(scala.collection.JavaConverters.mapAsJavaMap(ctx.resources()), policy,
             describe(ctx));
         // Without an assignment ND4J's CUDA backend may use every GPU it sees: check them all.
-        int ordinal = device.orElse(-1);
-        if (!CHECKED.contains(ordinal)) {
-            CudaCompatibility.requireSupported(ordinal);
-            CHECKED.add(ordinal);
-        }
+        CudaCompatibility.requireSupported(device.orElse(-1));
         return device;
     }
 
