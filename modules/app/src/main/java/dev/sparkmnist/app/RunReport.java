@@ -24,7 +24,8 @@ final class RunReport {
     static final String EVALUATION_TXT = "evaluation.txt";
     static final String PROVENANCE_JSON = "provenance.json";
     static final String CSV_HEADER = "epoch,train_loss,test_loss,test_accuracy,test_macro_f1,examples_trained,"
-        + "minibatches,fit_seconds,eval_seconds,examples_per_second,learning_rate";
+        + "minibatches,fit_seconds,eval_seconds,examples_per_second,learning_rate,averaging_rounds,compute_seconds,"
+        + "overhead_ms_per_round,stage_retries";
     static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
     private RunReport() {
@@ -33,7 +34,7 @@ final class RunReport {
     static void write(AtomicOutput out, TrainCommand cmd, ModelOptions model, TrainingOptions training,
                       MnistSet train, MnistSet test, TrainingResult result, String sparkVersion,
                       Configuration hadoop) {
-        ModelFiles.save(result.network(), training.normalization(), model, result.last().epoch(), out);
+        ModelFiles.save(result.network(), training.input().normalization(), model, result.last().epoch(), out);
         out.writeText(METRICS_JSON, json(metrics(model, result)));
         out.writeText(METRICS_CSV, csv(result.epochs()));
         out.writeText(EVALUATION_TXT, result.last().test().toText());
@@ -63,8 +64,8 @@ final class RunReport {
             ckpt.put("every", cmd.checkpoints.interval());
             provenance.put("checkpoints", ckpt);
         }
-        provenance.put("trainExamples", train.limit(training.limitTrain()).size());
-        provenance.put("testExamples", test.limit(training.limitTest()).size());
+        provenance.put("trainExamples", train.limit(training.input().limitTrain()).size());
+        provenance.put("testExamples", test.limit(training.input().limitTest()).size());
         Map<String, Object> data = new LinkedHashMap<>();
         data.putAll(Provenance.dataFiles(train, hadoop));
         data.putAll(Provenance.dataFiles(test, hadoop));
@@ -91,6 +92,10 @@ final class RunReport {
             row.put("evalSeconds", e.evalSeconds());
             row.put("examplesPerSecond", e.examplesPerSecond());
             row.put("learningRate", e.learningRate());
+            row.put("averagingRounds", e.averagingRounds());
+            row.put("computeSeconds", e.computeSeconds());
+            row.put("overheadMsPerRound", Double.isNaN(e.overheadMsPerRound()) ? null : e.overheadMsPerRound());
+            row.put("stageRetries", e.stageRetries());
             epochs.add(row);
         }
         m.put("epochs", epochs);
@@ -101,10 +106,12 @@ final class RunReport {
     static String csv(List<EpochResult> epochs) {
         StringBuilder sb = new StringBuilder(CSV_HEADER).append('\n');
         for (EpochResult e : epochs) {
-            sb.append(String.format(Locale.ROOT, "%d,%.6f,%.6f,%.6f,%.6f,%d,%d,%.3f,%.3f,%.1f,%.6g%n",
+            sb.append(String.format(Locale.ROOT, "%d,%.6f,%.6f,%.6f,%.6f,%d,%d,%.3f,%.3f,%.1f,%.6g,%d,%.3f,%s,%d%n",
                 e.epoch(), e.trainLoss(), e.test().loss(), e.test().accuracy(), e.test().macroF1(),
                 e.examplesTrained(), e.minibatches(), e.fitSeconds(), e.evalSeconds(), e.examplesPerSecond(),
-                e.learningRate()));
+                e.learningRate(), e.averagingRounds(), e.computeSeconds(),
+                Double.isNaN(e.overheadMsPerRound()) ? "" : String.format(Locale.ROOT, "%.2f", e.overheadMsPerRound()),
+                e.stageRetries()));
         }
         return sb.toString();
     }

@@ -119,6 +119,17 @@ public final class TrainCommand implements Callable<Integer> {
                 + " Defaults to ${DEFAULT-VALUE}.")
         Mode mode = Mode.SPARK;
 
+        @Option(names = "--engine", defaultValue = "resident", paramLabel = "E",
+            description = "Averaging engine for --mode spark: resident (one long-lived barrier task per worker,"
+                + " averaging through Spark's BlockManager) or dl4j (DL4J's ParameterAveragingTrainingMaster, one"
+                + " Spark job per averaging round). Defaults to ${DEFAULT-VALUE}.")
+        TrainingOptions.Engine engine = TrainingOptions.Engine.RESIDENT;
+
+        @Option(names = "--rounds-per-stage", defaultValue = "0", paramLabel = "N",
+            description = "resident engine: averaging rounds per Spark stage, the most work redone when an executor"
+                + " is lost (0 = one stage per epoch). Defaults to ${DEFAULT-VALUE}.")
+        int roundsPerStage;
+
         @Option(names = "--epochs", defaultValue = "" + TrainingOptions.DEFAULT_EPOCHS, paramLabel = "N",
             description = "Passes over the training set. Defaults to ${DEFAULT-VALUE}.")
         int epochs = TrainingOptions.DEFAULT_EPOCHS;
@@ -133,28 +144,30 @@ public final class TrainCommand implements Callable<Integer> {
         int averagingFrequency = TrainingOptions.DEFAULT_AVERAGING;
 
         @Option(names = "--worker-prefetch", defaultValue = "" + TrainingOptions.DEFAULT_PREFETCH,
-            paramLabel = "N", description = "Minibatches each worker prefetches. Defaults to ${DEFAULT-VALUE}.")
+            paramLabel = "N", description = "dl4j engine: minibatches each worker prefetches. Defaults to"
+                + " ${DEFAULT-VALUE}.")
         int workerPrefetch = TrainingOptions.DEFAULT_PREFETCH;
 
         @Option(names = "--rdd-training-approach", defaultValue = "Export", paramLabel = "A",
-            description = "Export (minibatches written to files once per epoch; fast) or Direct. Defaults to"
-                + " ${DEFAULT-VALUE}.")
+            description = "dl4j engine: Export (minibatches written to files once per epoch; fast) or Direct."
+                + " Defaults to ${DEFAULT-VALUE}.")
         RDDTrainingApproach approach = RDDTrainingApproach.Export;
 
         @Option(names = "--storage-level", defaultValue = "MEMORY_ONLY", paramLabel = "LEVEL",
-            description = "Spark storage level of the training RDD. Defaults to ${DEFAULT-VALUE}.")
+            description = "dl4j engine: Spark storage level of the training RDD. Defaults to ${DEFAULT-VALUE}.")
         String storageLevel = "MEMORY_ONLY";
 
         @Option(names = "--repartition", defaultValue = "Always", paramLabel = "WHEN",
-            description = "Always, Never, NumPartitionsWorkersDiffers. Defaults to ${DEFAULT-VALUE}.")
+            description = "dl4j engine: Always, Never, NumPartitionsWorkersDiffers. Defaults to ${DEFAULT-VALUE}.")
         Repartition repartition = Repartition.Always;
 
         @Option(names = "--repartition-strategy", defaultValue = "Balanced", paramLabel = "S",
-            description = "Balanced or SparkDefault. Defaults to ${DEFAULT-VALUE}.")
+            description = "dl4j engine: Balanced or SparkDefault. Defaults to ${DEFAULT-VALUE}.")
         RepartitionStrategy repartitionStrategy = RepartitionStrategy.Balanced;
 
         @Option(names = "--num-partitions", defaultValue = "0", paramLabel = "N",
-            description = "Partitions of the data RDDs; 0 = total executor cores. Defaults to 0.")
+            description = "Workers (partitions of the data RDDs); 0 = total executor cores. The resident engine"
+                + " needs this many task slots at once. Defaults to 0.")
         int numPartitions;
 
         @Option(names = "--threads-per-task", defaultValue = "0", paramLabel = "N",
@@ -166,7 +179,7 @@ public final class TrainCommand implements Callable<Integer> {
         int evalBatchSize = TrainingOptions.DEFAULT_EVAL_BATCH;
 
         @Option(names = "--export-dir", paramLabel = "DIR",
-            description = "Where the Export approach writes each epoch's minibatches (any Hadoop path, shared by"
+            description = "dl4j engine: where the Export approach writes each epoch's minibatches (any Hadoop path, shared by"
                 + " driver and executors; removed after each epoch). Defaults to hadoop.tmp.dir/dl4j on the"
                 + " default file system.")
         String exportDir;
@@ -251,11 +264,13 @@ public final class TrainCommand implements Callable<Integer> {
     }
 
     TrainingOptions trainingOptions() {
-        return new TrainingOptions(training.epochs, training.batchSize, training.averagingFrequency,
-            training.workerPrefetch, training.approach, training.storageLevel, training.repartition,
-            training.repartitionStrategy, training.numPartitions, training.threadsPerTask, data.normalization,
-            training.evalBatchSize, training.seed, data.limitTrain, data.limitTest, training.exportDir,
-            training.exportDirShared, training.gpuPolicy);
+        return new TrainingOptions(training.epochs, training.seed,
+            new TrainingOptions.Input(data.normalization, data.limitTrain, data.limitTest),
+            new TrainingOptions.Batching(training.batchSize, training.evalBatchSize),
+            new TrainingOptions.Averaging(training.engine, training.averagingFrequency, training.roundsPerStage),
+            new TrainingOptions.Workers(training.numPartitions, training.threadsPerTask, training.gpuPolicy),
+            new TrainingOptions.Dl4jMaster(training.workerPrefetch, training.approach, training.storageLevel,
+                training.repartition, training.repartitionStrategy, training.exportDir, training.exportDirShared));
     }
 
     /** The output directory: --output, or runs/MODEL-TIMESTAMP. */
@@ -321,7 +336,7 @@ public final class TrainCommand implements Callable<Integer> {
             if (checkpoints.dir != null) {
                 // after the divergence check: a diverged network is not written
                 listeners.add(Checkpoints.open(checkpoints.dir, checkpoints.interval(),
-                    t.epochs(), t.normalization(), m, hadoop));
+                    t.epochs(), t.input().normalization(), m, hadoop));
             }
             TrainingResult result;
             String sparkVersion = "none";

@@ -8,8 +8,18 @@ import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 
 /** The epoch loop shared by Spark and single-JVM training: fit, evaluate on the test split, time, notify. */
 final class EpochLoop {
-    /** Counts from one training pass. */
-    record FitStats(double lossSum, long minibatches, long examples) {
+    /**
+     * Counts from one training pass.
+     *
+     * @param lossSum sum of minibatch losses
+     * @param minibatches minibatches fitted
+     * @param examples examples fitted
+     * @param rounds averaging rounds (0 without averaging)
+     * @param computeSeconds mean per worker of the time spent fitting minibatches
+     * @param stageRetries Spark stage attempts that failed and were retried
+     */
+    record FitStats(double lossSum, long minibatches, long examples, int rounds, double computeSeconds,
+                    int stageRetries) {
     }
 
     /** One training backend. */
@@ -42,7 +52,8 @@ final class EpochLoop {
             EvaluationReport test = backend.evaluate();
             long t2 = System.nanoTime();
             EpochResult result = new EpochResult(epoch + 1, trainLoss, stats.minibatches(), stats.examples(),
-                (t1 - t0) / 1e9, (t2 - t1) / 1e9, rate, test);
+                (t1 - t0) / 1e9, (t2 - t1) / 1e9, rate, test, stats.rounds(), stats.computeSeconds(),
+                stats.stageRetries());
             results.add(result);
             for (EpochListener listener : listeners) {
                 listener.onEpochEnd(result, backend.network());

@@ -14,9 +14,19 @@ import java.util.Locale;
  * @param evalSeconds wall time of the test evaluation
  * @param learningRate learning rate in effect during the epoch
  * @param test evaluation on the test split after the epoch
+ * @param averagingRounds parameter-averaging rounds in the training pass (0 in a single JVM)
+ * @param computeSeconds mean per worker of the time spent fitting minibatches; the rest of {@code fitSeconds} is
+ *     the distribution overhead (data, averaging, scheduling)
+ * @param stageRetries Spark stage attempts that failed and were retried (resident engine), else 0
  */
 public record EpochResult(int epoch, double trainLoss, long minibatches, long examplesTrained, double fitSeconds,
-                          double evalSeconds, double learningRate, EvaluationReport test) {
+                          double evalSeconds, double learningRate, EvaluationReport test, int averagingRounds,
+                          double computeSeconds, int stageRetries) {
+
+    /** Milliseconds of the training pass not spent fitting, per averaging round (NaN without averaging). */
+    public double overheadMsPerRound() {
+        return averagingRounds > 0 ? 1000 * Math.max(0, fitSeconds - computeSeconds) / averagingRounds : Double.NaN;
+    }
 
     /** Training throughput: examples fitted per second of the training pass. */
     public double examplesPerSecond() {

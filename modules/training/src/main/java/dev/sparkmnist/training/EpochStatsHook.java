@@ -2,7 +2,6 @@ package dev.sparkmnist.training;
 
 import java.io.IOException;
 import java.io.ObjectInputStream;
-import java.util.OptionalInt;
 import org.apache.spark.SparkContext;
 import java.lang.management.ManagementFactory;
 import java.util.Set;
@@ -29,6 +28,9 @@ final class EpochStatsHook implements TrainingHook {
     private final LongAccumulator minibatches;
     private final LongAccumulator examples;
     private final CollectionAccumulator<String> jvms;
+    private final LongAccumulator computeNanos;
+    /** When the current minibatch's fit started (this task's copy). */
+    private transient long fitStart;
     /** Whether this deserialised copy (one per task) has reported its JVM yet. */
     private transient boolean reported;
 
@@ -41,15 +43,14 @@ final class EpochStatsHook implements TrainingHook {
         this.minibatches = sc.longAccumulator("train minibatches");
         this.examples = sc.longAccumulator("train examples");
         this.jvms = sc.collectionAccumulator("trainer JVMs");
+        this.computeNanos = sc.longAccumulator("train compute nanos");
     }
 
     private void readObject(ObjectInputStream in) throws IOException, ClassNotFoundException {
         in.defaultReadObject();
-        // Before ND4J starts: the assigned GPU must be one this build's CUDA kernels run on.
-        OptionalInt gpu = GpuBinding.checkCurrentTask(gpuPolicy);
-        Nd4jRuntime.configure(threadsPerTask);
-        // The worker builds its network on this thread right after: bind the thread to the task's GPU first.
-        GpuBinding.bind(gpu);
+        // DL4J's worker builds its network on this thread right after deserialising its hooks, and offers no
+        // earlier call in the task: prepare ND4J (GPU check, threads, helpers, GPU binding) here.
+        Nd4jRuntime.prepareTask(threadsPerTask, gpuPolicy);
     }
 
     /** Zeroes the counts (driver side, before an epoch). */
@@ -58,6 +59,7 @@ final class EpochStatsHook implements TrainingHook {
         minibatches.reset();
         examples.reset();
         jvms.reset();
+        computeNanos.reset();
     }
 
     /** The JVMs (pid@host) that fitted minibatches since the last reset. */
@@ -70,13 +72,21 @@ final class EpochStatsHook implements TrainingHook {
         return ManagementFactory.getRuntimeMXBean().getName();
     }
 
-    EpochLoop.FitStats stats() {
-        return new EpochLoop.FitStats(lossSum.value(), minibatches.value(), examples.value());
+    /**
+     * The pass's counts; {@code workers} and {@code frequency} give the number of averaging rounds DL4J made (each
+     * round gives every worker up to {@code frequency} minibatches).
+     */
+    EpochLoop.FitStats stats(int workers, int frequency) {
+        long n = minibatches.value();
+        long perRound = (long) workers * frequency;
+        int rounds = (int) ((n + perRound - 1) / perRound);
+        return new EpochLoop.FitStats(lossSum.value(), n, examples.value(), rounds,
+            computeNanos.value() / 1e9 / Math.max(1, workers), 0);
     }
 
     @Override
     public void preUpdate(DataSet minibatch, Model model) {
-        // nothing before the update
+        fitStart = System.nanoTime(); // DL4J's worker calls this right before fitting the minibatch
     }
 
     @Override
@@ -96,6 +106,10 @@ final class EpochStatsHook implements TrainingHook {
 
     /** Adds one fitted minibatch: its loss, its size, and (once per task) this JVM. */
     private void record(Model model, long minibatchExamples) {
+        if (fitStart != 0) {
+            computeNanos.add(System.nanoTime() - fitStart);
+            fitStart = 0;
+        }
         if (!reported) {
             jvms.add(thisJvm());
             reported = true;

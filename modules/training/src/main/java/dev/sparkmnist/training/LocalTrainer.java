@@ -37,13 +37,13 @@ public final class LocalTrainer {
         if (train.role() != Role.TRAIN || test.role() != Role.TEST) {
             throw new IllegalArgumentException("need a training split and a test split, got " + train + ", " + test);
         }
-        int threads = options.threadsPerTask() > 0 ? options.threadsPerTask()
+        int threads = options.workers().threadsPerTask() > 0 ? options.workers().threadsPerTask()
             : Runtime.getRuntime().availableProcessors();
         Nd4jRuntime.configure(threads);
-        MnistSet trainSet = train.limit(options.limitTrain());
-        MnistSet testSet = test.limit(options.limitTest());
+        MnistSet trainSet = train.limit(options.input().limitTrain());
+        MnistSet testSet = test.limit(options.input().limitTest());
         List<DataSet> testBatches = MnistBatches.read(testSet, MnistBatches.positions(null, 0, testSet.size()),
-            options.evalBatchSize(), options.normalization(), hadoopConf);
+            options.batching().eval(), options.input().normalization(), hadoopConf);
         MultiLayerNetwork net = start != null ? start.network() : Models.network(model);
         int firstEpoch = start != null ? start.epochsDone() : 0;
         LOG.info("training {} ({} parameters) in one JVM on {} with {} ND4J thread(s)", model.architecture(),
@@ -52,17 +52,19 @@ public final class LocalTrainer {
             @Override
             public EpochLoop.FitStats fitEpoch(int epoch) {
                 int[] order = PartitionPlan.epochOrder(trainSet.size(), options.seed(), epoch);
-                List<DataSet> batches = MnistBatches.read(trainSet, order, options.batchSizePerWorker(),
-                    options.normalization(), hadoopConf);
+                List<DataSet> batches = MnistBatches.read(trainSet, order, options.batching().perWorker(),
+                    options.input().normalization(), hadoopConf);
                 double lossSum = 0;
                 long examples = 0;
+                long t0 = System.nanoTime();
                 for (DataSet batch : batches) {
                     net.fit(batch);
                     lossSum += net.score();
                     examples += batch.numExamples();
                 }
+                long computeNanos = System.nanoTime() - t0;
                 net.incrementEpochCount();
-                return new EpochLoop.FitStats(lossSum, batches.size(), examples);
+                return new EpochLoop.FitStats(lossSum, batches.size(), examples, 0, computeNanos / 1e9, 0);
             }
 
             @Override

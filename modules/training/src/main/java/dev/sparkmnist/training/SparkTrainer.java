@@ -6,6 +6,7 @@ import dev.sparkmnist.evaluation.EvaluationReport;
 import dev.sparkmnist.evaluation.Evaluator;
 import dev.sparkmnist.models.ModelOptions;
 import dev.sparkmnist.models.Models;
+import dev.sparkmnist.training.resident.ResidentEngine;
 import java.util.List;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
@@ -17,9 +18,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Parameter-averaged training on Spark: each epoch builds a freshly shuffled RDD whose partitions read their own
- * slices, DL4J's {@link ParameterAveragingTrainingMaster} fits it, and the network is evaluated on the test split
- * across the cluster.
+ * Parameter-averaged training on Spark with one of two engines, then evaluation on the test split across the
+ * cluster after every epoch. The resident engine ({@link ResidentEngine}, the default) keeps one long-lived task per
+ * worker and averages through the BlockManager; DL4J's {@link ParameterAveragingTrainingMaster} (kept for
+ * comparison) fits a freshly shuffled RDD whose partitions read their own slices, one Spark job per averaging
+ * round.
  */
 public final class SparkTrainer {
     private static final Logger LOG = LoggerFactory.getLogger(SparkTrainer.class);
@@ -39,43 +42,101 @@ public final class SparkTrainer {
      */
     public static TrainingResult train(JavaSparkContext sc, MnistSet train, MnistSet test, ModelOptions model,
                                        TrainingOptions options, List<EpochListener> listeners, Start start) {
-        int threads = options.threadsPerTask() > 0 ? options.threadsPerTask()
+        TrainingOptions.Workers w = options.workers();
+        int threads = w.threadsPerTask() > 0 ? w.threadsPerTask()
             : Nd4jRuntime.threadsPerTask(sc.master(), sc.getConf().getInt("spark.task.cpus", 1),
                 Runtime.getRuntime().availableProcessors());
         Nd4jRuntime.configure(threads); // the driver (and, in local mode, the executors)
-        int partitions = options.numPartitions() > 0 ? options.numPartitions() : sc.defaultParallelism();
-        MnistSet trainSet = train.limit(options.limitTrain());
-        MnistSet testSet = test.limit(options.limitTest());
-
-        EpochStatsHook hook = new EpochStatsHook(sc.sc(), threads, options.gpuPolicy());
-        String exportDir = exportDirectory(sc, options);
-        CompleteSplitTrainingMaster master = trainingMaster(options, hook, exportDir);
+        int partitions = w.count() > 0 ? w.count() : sc.defaultParallelism();
+        MnistSet trainSet = train.limit(options.input().limitTrain());
+        MnistSet testSet = test.limit(options.input().limitTest());
         MultiLayerNetwork net = start != null ? start.network() : Models.network(model);
         int firstEpoch = start != null ? start.epochsDone() : 0;
-        SparkDl4jMultiLayer sparkNet = new SparkDl4jMultiLayer(sc, net, master);
-        LOG.info("training {} ({} parameters) on {} with {} partitions, {} ND4J thread(s) per task; minibatches"
-            + " exported under {}", model.architecture(), net.numParams(), trainSet, partitions, threads, exportDir);
         if (firstEpoch > 0) {
             LOG.info("continuing from epoch {} of {}", firstEpoch + 1, options.epochs());
         }
+        Evaluation evaluation = trained -> Evaluator.distributed(sc, trained, testSet, partitions,
+            options.batching().eval(), options.input().normalization());
+        if (options.averaging().engine() == TrainingOptions.Engine.RESIDENT) {
+            return resident(sc, trainSet, model, options, listeners, net, firstEpoch, partitions, threads, evaluation);
+        }
+        return dl4j(sc, trainSet, model, options, listeners, net, firstEpoch, partitions, threads, evaluation);
+    }
+
+    /** Evaluates the driver's network on the test split across the cluster. */
+    private interface Evaluation {
+        EvaluationReport run(MultiLayerNetwork trained);
+    }
+
+    private static TrainingResult resident(JavaSparkContext sc, MnistSet trainSet, ModelOptions model,
+                                           TrainingOptions options, List<EpochListener> listeners,
+                                           MultiLayerNetwork net, int firstEpoch, int partitions, int threads,
+                                           Evaluation evaluation) {
+        ResidentEngine engine = new ResidentEngine(sc, trainSet, new ResidentEngine.Settings(partitions,
+            options.batching().perWorker(), options.averaging().frequency(), options.averaging().roundsPerStage(),
+            options.input().normalization(), options.seed(), threads, options.workers().gpuPolicy(),
+            ResidentEngine.DEFAULT_EXCHANGE_TIMEOUT_SECONDS, ResidentEngine.DEFAULT_SLOT_WAIT_SECONDS));
+        LOG.info("training {} ({} parameters) on {} with the resident engine: {} workers, {} ND4J thread(s) each,"
+            + " averaging every {} minibatches", model.architecture(), net.numParams(), trainSet, partitions,
+            threads, options.averaging().frequency());
+        java.util.Set<String> jvms = new java.util.TreeSet<>();
+        EpochLoop.Backend backend = new EpochLoop.Backend() {
+            @Override
+            public EpochLoop.FitStats fitEpoch(int epoch) {
+                ResidentEngine.EpochFit fit = engine.fitEpoch(net, epoch);
+                jvms.clear();
+                jvms.addAll(fit.jvms());
+                LOG.info("epoch {}: {} rounds in {} stage(s); per worker: fit {}s, averaging {}s, reading {}s,"
+                    + " {} KB moved per round", epoch + 1, fit.rounds(), fit.stages(),
+                    String.format(java.util.Locale.ROOT, "%.2f", fit.computeSeconds()),
+                    String.format(java.util.Locale.ROOT, "%.2f", fit.exchangeSeconds()),
+                    String.format(java.util.Locale.ROOT, "%.2f", fit.readSeconds()), fit.bytesPerRound() / 1024);
+                return new EpochLoop.FitStats(fit.lossSum(), fit.minibatches(), fit.examples(), fit.rounds(),
+                    fit.computeSeconds(), fit.stageAttempts() - fit.stages());
+            }
+
+            @Override
+            public EvaluationReport evaluate() {
+                return evaluation.run(net);
+            }
+
+            @Override
+            public MultiLayerNetwork network() {
+                return net;
+            }
+        };
+        List<EpochResult> epochs = EpochLoop.run(backend, model, options, listeners, firstEpoch);
+        return new TrainingResult(net, epochs, threads, partitions, jvms);
+    }
+
+    private static TrainingResult dl4j(JavaSparkContext sc, MnistSet trainSet, ModelOptions model,
+                                       TrainingOptions options, List<EpochListener> listeners,
+                                       MultiLayerNetwork net, int firstEpoch, int partitions, int threads,
+                                       Evaluation evaluation) {
+        EpochStatsHook hook = new EpochStatsHook(sc.sc(), threads, options.workers().gpuPolicy());
+        String exportDir = exportDirectory(sc, options);
+        CompleteSplitTrainingMaster master = trainingMaster(options, hook, exportDir);
+        SparkDl4jMultiLayer sparkNet = new SparkDl4jMultiLayer(sc, net, master);
+        LOG.info("training {} ({} parameters) on {} with DL4J's parameter averaging master: {} partitions, {} ND4J"
+            + " thread(s) per task; minibatches exported under {}", model.architecture(), net.numParams(), trainSet,
+            partitions, threads, exportDir);
         EpochLoop.Backend backend = new EpochLoop.Backend() {
             @Override
             public EpochLoop.FitStats fitEpoch(int epoch) {
                 JavaRDD<DataSet> data = MnistRdds.trainingEpoch(sc, trainSet, partitions,
-                    options.batchSizePerWorker(), options.normalization(), options.seed(), epoch);
+                    options.batching().perWorker(), options.input().normalization(), options.seed(), epoch);
                 hook.reset();
                 try {
                     sparkNet.fit(data);
                 } finally {
                     master.deleteTempFiles(sc); // exported minibatches of this epoch's RDD (~190 MB)
                 }
-                return hook.stats();
+                return hook.stats(partitions, options.averaging().frequency());
             }
 
             @Override
             public EvaluationReport evaluate() {
-                return Evaluator.distributed(sc, sparkNet.getNetwork(), testSet, partitions,
-                    options.evalBatchSize(), options.normalization());
+                return evaluation.run(sparkNet.getNetwork());
             }
 
             @Override
@@ -97,7 +158,8 @@ public final class SparkTrainer {
      * executors may resolve against a different file system than the driver (measured: executors wrote to local
      * disk while the readers looked in HDFS, and every task failed with FileNotFoundException).
      */
-    static String exportDirectory(JavaSparkContext sc, TrainingOptions o) {
+    static String exportDirectory(JavaSparkContext sc, TrainingOptions options) {
+        TrainingOptions.Dl4jMaster o = options.dl4j();
         String dir = o.exportDir() != null && !o.exportDir().isBlank() ? o.exportDir()
             : sc.hadoopConfiguration().get("hadoop.tmp.dir") + "/dl4j";
         org.apache.hadoop.fs.Path p = new org.apache.hadoop.fs.Path(dir);
@@ -109,18 +171,21 @@ public final class SparkTrainer {
         }
     }
 
-    static CompleteSplitTrainingMaster trainingMaster(TrainingOptions o, EpochStatsHook hook, String exportDir) {
+    static CompleteSplitTrainingMaster trainingMaster(TrainingOptions options, EpochStatsHook hook,
+                                                      String exportDir) {
+        TrainingOptions.Dl4jMaster o = options.dl4j();
+        int batch = options.batching().perWorker();
         // Each RDD element holds exactly batchSizePerWorker examples (DL4J does not split larger ones).
-        return new CompleteSplitTrainingMaster(new ParameterAveragingTrainingMaster.Builder(o.batchSizePerWorker())
-            .batchSizePerWorker(o.batchSizePerWorker())
-            .averagingFrequency(o.averagingFrequency())
+        return new CompleteSplitTrainingMaster(new ParameterAveragingTrainingMaster.Builder(batch)
+            .batchSizePerWorker(batch)
+            .averagingFrequency(options.averaging().frequency())
             .workerPrefetchNumBatches(o.workerPrefetch())
             .rddTrainingApproach(o.approach())
             .storageLevel(TrainingOptions.storageLevel(o.storageLevel()))
             .repartionData(o.repartition())
             .repartitionStrategy(o.repartitionStrategy())
             .exportDirectory(exportDir)
-            .rngSeed(o.seed())
+            .rngSeed(options.seed())
             .saveUpdater(true)
             .collectTrainingStats(false) // off: its timing asks an NTP server, which fails offline
             .trainingHooks(hook), o.exportDirShared());

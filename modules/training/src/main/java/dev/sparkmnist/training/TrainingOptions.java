@@ -7,64 +7,132 @@ import org.deeplearning4j.spark.api.Repartition;
 import org.deeplearning4j.spark.api.RepartitionStrategy;
 
 /**
- * How to train: epochs, batching, and every knob of DL4J's {@code ParameterAveragingTrainingMaster}. Validated on
- * construction; messages name the option, show the value and state the rule.
+ * How to train, as one small validated record per concern with a single seed. Messages name the option, show the
+ * value and state the rule; comparisons are written so that they fail on bad values.
  *
  * @param epochs passes over the training set, > 0
- * @param batchSizePerWorker examples per minibatch on each worker (each RDD element holds exactly this many)
- * @param averagingFrequency minibatches each worker fits between parameter averagings, > 0
- * @param workerPrefetch minibatches each worker prefetches asynchronously, >= 0
- * @param approach DL4J's RDD training approach: EXPORT (minibatches written to files once) or DIRECT
- * @param storageLevel Spark storage level name for the training RDD (e.g. MEMORY_ONLY)
- * @param repartition when DL4J repartitions the training data
- * @param repartitionStrategy how it repartitions
- * @param numPartitions partitions of the training and test RDDs; 0 = Spark's default parallelism (total cores)
- * @param threadsPerTask ND4J threads per training task; 0 = automatic (cores / concurrent tasks)
- * @param normalization pixel normalisation
- * @param evalBatchSize minibatch size for evaluation, > 0
  * @param seed one seed for weights, data order and DL4J's split RNG
- * @param limitTrain use only the first N training examples (0 = all): smoke runs
- * @param limitTest use only the first N test examples (0 = all): smoke runs
- * @param exportDir where DL4J's export approach writes each epoch's minibatches (any Hadoop path); null or empty =
- *     {@code hadoop.tmp.dir/dl4j} qualified against the default file system, so executors and driver agree
- * @param exportDirShared a {@code file:} export directory is visible to every executor (one host, NFS)
- * @param gpuPolicy what a training task does without an assigned GPU
+ * @param input which examples and how they are normalised
+ * @param batching minibatch sizes
+ * @param averaging which engine averages the workers' parameters, and how often
+ * @param workers how many workers and how each task uses its machine
+ * @param dl4j knobs of DL4J's {@code ParameterAveragingTrainingMaster} (only for {@link Engine#DL4J})
  */
-public record TrainingOptions(int epochs, int batchSizePerWorker, int averagingFrequency, int workerPrefetch,
-                              RDDTrainingApproach approach, String storageLevel, Repartition repartition,
-                              RepartitionStrategy repartitionStrategy, int numPartitions, int threadsPerTask,
-                              Normalization normalization, int evalBatchSize, long seed, int limitTrain,
-                              int limitTest, String exportDir, boolean exportDirShared,
-                              GpuBinding.Policy gpuPolicy)
-    implements java.io.Serializable {
+public record TrainingOptions(int epochs, long seed, Input input, Batching batching, Averaging averaging,
+                              Workers workers, Dl4jMaster dl4j) implements java.io.Serializable {
     public static final int DEFAULT_EPOCHS = 5;
     public static final int DEFAULT_BATCH = 32;
     public static final int DEFAULT_AVERAGING = 10;
     public static final int DEFAULT_PREFETCH = 2;
     public static final int DEFAULT_EVAL_BATCH = 500;
+    public static final long DEFAULT_SEED = 42L;
 
     public TrainingOptions {
         positive("--epochs", epochs);
-        positive("--batch-size-per-worker", batchSizePerWorker);
-        positive("--averaging-frequency", averagingFrequency);
-        nonNegative("--worker-prefetch", workerPrefetch);
-        nonNegative("--num-partitions", numPartitions);
-        nonNegative("--threads-per-task", threadsPerTask);
-        positive("--eval-batch-size", evalBatchSize);
-        nonNegative("--limit-train", limitTrain);
-        nonNegative("--limit-test", limitTest);
-        if (approach == null || repartition == null || repartitionStrategy == null || normalization == null
-            || gpuPolicy == null) {
+        if (input == null || batching == null || averaging == null || workers == null || dl4j == null) {
             throw new IllegalArgumentException("training options must all be set");
         }
-        storageLevel(storageLevel);
     }
 
-    /** Defaults: 5 epochs, batch 32 per worker, averaging every 10 minibatches, export approach. */
+    /** The engine that averages parameters across workers in {@code --mode spark}. */
+    public enum Engine {
+        /** Long-lived barrier tasks that keep their network resident and average through Spark's BlockManager. */
+        RESIDENT,
+        /** DL4J's {@code ParameterAveragingTrainingMaster}: one Spark job per averaging round. */
+        DL4J
+    }
+
+    /**
+     * @param normalization pixel normalisation
+     * @param limitTrain use only the first N training examples (0 = all): smoke runs
+     * @param limitTest use only the first N test examples (0 = all): smoke runs
+     */
+    public record Input(Normalization normalization, int limitTrain, int limitTest) implements java.io.Serializable {
+        public Input {
+            if (normalization == null) {
+                throw new IllegalArgumentException("--normalization must be given");
+            }
+            nonNegative("--limit-train", limitTrain);
+            nonNegative("--limit-test", limitTest);
+        }
+    }
+
+    /**
+     * @param perWorker examples per minibatch on each worker
+     * @param eval minibatch size for evaluation
+     */
+    public record Batching(int perWorker, int eval) implements java.io.Serializable {
+        public Batching {
+            positive("--batch-size-per-worker", perWorker);
+            positive("--eval-batch-size", eval);
+        }
+    }
+
+    /**
+     * @param engine which engine averages
+     * @param frequency minibatches each worker fits between averagings, > 0
+     * @param roundsPerStage resident engine: averaging rounds per Spark stage, the work lost when an executor dies
+     *     (0 = one stage per epoch)
+     */
+    public record Averaging(Engine engine, int frequency, int roundsPerStage) implements java.io.Serializable {
+        public Averaging {
+            if (engine == null) {
+                throw new IllegalArgumentException("--engine must be given");
+            }
+            positive("--averaging-frequency", frequency);
+            nonNegative("--rounds-per-stage", roundsPerStage);
+        }
+    }
+
+    /**
+     * @param count workers (partitions of the training and test RDDs); 0 = Spark's default parallelism
+     * @param threadsPerTask ND4J threads per training task; 0 = automatic (cores / concurrent tasks)
+     * @param gpuPolicy what a training task does without an assigned GPU
+     */
+    public record Workers(int count, int threadsPerTask, GpuBinding.Policy gpuPolicy)
+        implements java.io.Serializable {
+        public Workers {
+            nonNegative("--num-partitions", count);
+            nonNegative("--threads-per-task", threadsPerTask);
+            if (gpuPolicy == null) {
+                throw new IllegalArgumentException("--gpu-policy must be given");
+            }
+        }
+    }
+
+    /**
+     * @param workerPrefetch minibatches each worker prefetches asynchronously, >= 0
+     * @param approach DL4J's RDD training approach: EXPORT (minibatches written to files once) or DIRECT
+     * @param storageLevel Spark storage level name for the training RDD (e.g. MEMORY_ONLY)
+     * @param repartition when DL4J repartitions the training data
+     * @param repartitionStrategy how it repartitions
+     * @param exportDir where the export approach writes each epoch's minibatches (any Hadoop path); null or empty =
+     *     {@code hadoop.tmp.dir/dl4j} qualified against the default file system, so executors and driver agree
+     * @param exportDirShared a {@code file:} export directory is visible to every executor (one host, NFS)
+     */
+    public record Dl4jMaster(int workerPrefetch, RDDTrainingApproach approach, String storageLevel,
+                             Repartition repartition, RepartitionStrategy repartitionStrategy, String exportDir,
+                             boolean exportDirShared) implements java.io.Serializable {
+        public Dl4jMaster {
+            nonNegative("--worker-prefetch", workerPrefetch);
+            if (approach == null || repartition == null || repartitionStrategy == null) {
+                throw new IllegalArgumentException("DL4J training master options must all be set");
+            }
+            TrainingOptions.storageLevel(storageLevel);
+        }
+
+        /** DL4J's defaults as this project uses them: export approach, balanced repartitioning. */
+        public static Dl4jMaster defaults() {
+            return new Dl4jMaster(DEFAULT_PREFETCH, RDDTrainingApproach.Export, "MEMORY_ONLY", Repartition.Always,
+                RepartitionStrategy.Balanced, null, false);
+        }
+    }
+
+    /** Defaults: 5 epochs, batch 32 per worker, the resident engine averaging every 10 minibatches. */
     public static TrainingOptions defaults() {
-        return new TrainingOptions(DEFAULT_EPOCHS, DEFAULT_BATCH, DEFAULT_AVERAGING, DEFAULT_PREFETCH,
-            RDDTrainingApproach.Export, "MEMORY_ONLY", Repartition.Always, RepartitionStrategy.Balanced, 0, 0,
-            Normalization.STANDARDIZE, DEFAULT_EVAL_BATCH, 42L, 0, 0, null, false, GpuBinding.Policy.OPTIONAL);
+        return new TrainingOptions(DEFAULT_EPOCHS, DEFAULT_SEED, new Input(Normalization.STANDARDIZE, 0, 0),
+            new Batching(DEFAULT_BATCH, DEFAULT_EVAL_BATCH), new Averaging(Engine.RESIDENT, DEFAULT_AVERAGING, 0),
+            new Workers(0, 0, GpuBinding.Policy.OPTIONAL), Dl4jMaster.defaults());
     }
 
     /** The Spark storage level for the option's name, or a message naming the valid ones. */
@@ -78,27 +146,43 @@ public record TrainingOptions(int epochs, int batchSizePerWorker, int averagingF
     }
 
     public TrainingOptions withEpochs(int n) {
-        return new TrainingOptions(n, batchSizePerWorker, averagingFrequency, workerPrefetch, approach,
-            storageLevel, repartition, repartitionStrategy, numPartitions, threadsPerTask, normalization,
-            evalBatchSize, seed, limitTrain, limitTest, exportDir, exportDirShared, gpuPolicy);
+        return new TrainingOptions(n, seed, input, batching, averaging, workers, dl4j);
+    }
+
+    public TrainingOptions withSeed(long s) {
+        return new TrainingOptions(epochs, s, input, batching, averaging, workers, dl4j);
     }
 
     public TrainingOptions withLimits(int train, int test) {
-        return new TrainingOptions(epochs, batchSizePerWorker, averagingFrequency, workerPrefetch, approach,
-            storageLevel, repartition, repartitionStrategy, numPartitions, threadsPerTask, normalization,
-            evalBatchSize, seed, train, test, exportDir, exportDirShared, gpuPolicy);
+        return new TrainingOptions(epochs, seed, new Input(input.normalization(), train, test), batching, averaging,
+            workers, dl4j);
+    }
+
+    public TrainingOptions withBatching(int batch, int averagingFrequency) {
+        return new TrainingOptions(epochs, seed, input, new Batching(batch, batching.eval()),
+            new Averaging(averaging.engine(), averagingFrequency, averaging.roundsPerStage()), workers, dl4j);
+    }
+
+    public TrainingOptions with(Averaging a) {
+        return new TrainingOptions(epochs, seed, input, batching, a, workers, dl4j);
+    }
+
+    public TrainingOptions with(Workers w) {
+        return new TrainingOptions(epochs, seed, input, batching, averaging, w, dl4j);
+    }
+
+    public TrainingOptions with(Dl4jMaster d) {
+        return new TrainingOptions(epochs, seed, input, batching, averaging, workers, d);
+    }
+
+    /** The same options with {@code engine} (frequency and stage length kept). */
+    public TrainingOptions withEngine(Engine engine) {
+        return with(new Averaging(engine, averaging.frequency(), averaging.roundsPerStage()));
     }
 
     public TrainingOptions withExportDir(String dir) {
-        return new TrainingOptions(epochs, batchSizePerWorker, averagingFrequency, workerPrefetch, approach,
-            storageLevel, repartition, repartitionStrategy, numPartitions, threadsPerTask, normalization,
-            evalBatchSize, seed, limitTrain, limitTest, dir, exportDirShared, gpuPolicy);
-    }
-
-    public TrainingOptions withBatching(int batch, int averaging) {
-        return new TrainingOptions(epochs, batch, averaging, workerPrefetch, approach, storageLevel, repartition,
-            repartitionStrategy, numPartitions, threadsPerTask, normalization, evalBatchSize, seed, limitTrain,
-            limitTest, exportDir, exportDirShared, gpuPolicy);
+        return with(new Dl4jMaster(dl4j.workerPrefetch(), dl4j.approach(), dl4j.storageLevel(), dl4j.repartition(),
+            dl4j.repartitionStrategy(), dir, dl4j.exportDirShared()));
     }
 
     private static void positive(String option, int value) {

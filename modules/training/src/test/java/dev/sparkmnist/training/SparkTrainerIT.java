@@ -22,9 +22,13 @@ import org.junit.jupiter.api.io.TempDir;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
-/** Parameter-averaged training on Spark local[2] with the real MNIST slice (2,000 train / 500 test). */
+/**
+ * DL4J's parameter-averaging master ({@code --engine dl4j}) on Spark local[2] with the real MNIST slice (2,000 train
+ * / 500 test). The resident engine has its own tests ({@code ResidentEngineIT}).
+ */
 @Timeout(600)
 class SparkTrainerIT {
+    private static final TrainingOptions DL4J = TrainingOptions.defaults().withEngine(TrainingOptions.Engine.DL4J);
     private static final Configuration CONF = new Configuration();
     private static JavaSparkContext sc;
     private static MnistSet train;
@@ -46,7 +50,7 @@ class SparkTrainerIT {
     void lenetLearnsAndFitsEveryExampleEachEpoch(@TempDir Path exportDir) throws Exception {
         List<EpochResult> seen = new ArrayList<>();
         TrainingResult r = SparkTrainer.train(sc, train, test, ModelOptions.lenet(),
-            TrainingOptions.defaults().withEpochs(2).withExportDir(exportDir.toString()),
+            DL4J.withEpochs(2).withExportDir(exportDir.toString()),
             List.of((res, net) -> seen.add(res)));
         try (var left = Files.list(exportDir)) {
             assertEquals(List.of(), left.toList(), "exported minibatches must be removed");
@@ -73,7 +77,7 @@ class SparkTrainerIT {
         ModelOptions mlp = ModelOptions.mlp().withOptimizer(Optimizer.SGD, 0.1)
             .withSchedule(new LrSchedule(LrSchedule.Kind.STEP, 0.5, 1, null));
         TrainingResult r = SparkTrainer.train(sc, train, test, mlp,
-            TrainingOptions.defaults().withEpochs(2).withLimits(600, 200), List.of());
+            DL4J.withEpochs(2).withLimits(600, 200), List.of());
         assertEquals(0.1, r.epochs().get(0).learningRate(), 1e-12);
         assertEquals(0.05, r.epochs().get(1).learningRate(), 1e-12);
         assertEquals(600, r.epochs().get(0).examplesTrained());
@@ -85,11 +89,12 @@ class SparkTrainerIT {
 
     @Test
     void directApproachFitsEveryExampleToo() {
-        TrainingOptions d = TrainingOptions.defaults();
-        TrainingOptions direct = new TrainingOptions(1, d.batchSizePerWorker(), d.averagingFrequency(),
-            d.workerPrefetch(), org.deeplearning4j.spark.api.RDDTrainingApproach.Direct, "MEMORY_ONLY",
-            d.repartition(), d.repartitionStrategy(), 2, 0, d.normalization(), d.evalBatchSize(), d.seed(), 640, 200,
-            null, false, GpuBinding.Policy.OPTIONAL);
+        TrainingOptions.Dl4jMaster d = TrainingOptions.Dl4jMaster.defaults();
+        TrainingOptions direct = DL4J.withEpochs(1).withLimits(640, 200)
+            .with(new TrainingOptions.Workers(2, 0, GpuBinding.Policy.OPTIONAL))
+            .with(new TrainingOptions.Dl4jMaster(d.workerPrefetch(),
+                org.deeplearning4j.spark.api.RDDTrainingApproach.Direct, "MEMORY_ONLY", d.repartition(),
+                d.repartitionStrategy(), null, false));
         TrainingResult r = SparkTrainer.train(sc, train, test, ModelOptions.mlp(), direct, List.of());
         assertEquals(640, r.last().examplesTrained());
         assertEquals(20, r.last().minibatches());
@@ -97,10 +102,39 @@ class SparkTrainerIT {
     }
 
     @Test
+    void averagingEveryStepEqualsSingleMachineOnJoinedMinibatches(@TempDir Path exportDir) {
+        // DL4J's own oracle for its master: each fit is one round in which each of 2 workers fits one minibatch
+        MnistSet set = train.limit(64);
+        ModelOptions sgd = ModelOptions.mlp().withOptimizer(Optimizer.SGD, 0.05);
+        org.deeplearning4j.nn.multilayer.MultiLayerNetwork single = dev.sparkmnist.models.Models.network(sgd);
+        org.deeplearning4j.nn.multilayer.MultiLayerNetwork start = dev.sparkmnist.models.Models.network(sgd);
+        TrainingOptions options = DL4J.withBatching(8, 1).withExportDir(exportDir.toString())
+            .with(new TrainingOptions.Workers(2, 1, GpuBinding.Policy.OPTIONAL));
+        EpochStatsHook hook = new EpochStatsHook(sc.sc(), 1, GpuBinding.Policy.OPTIONAL);
+        CompleteSplitTrainingMaster master = SparkTrainer.trainingMaster(options, hook,
+            SparkTrainer.exportDirectory(sc, options));
+        org.deeplearning4j.spark.impl.multilayer.SparkDl4jMultiLayer sparkNet =
+            new org.deeplearning4j.spark.impl.multilayer.SparkDl4jMultiLayer(sc, start, master);
+        List<List<org.nd4j.linalg.dataset.DataSet>> steps = AveragingOracle.workerBatches(set, 2, 8, 42L, 0, CONF);
+        try {
+            for (List<org.nd4j.linalg.dataset.DataSet> step : steps) {
+                sparkNet.fit(sc.parallelize(step, 2));
+            }
+        } finally {
+            master.deleteExportRoot(sc);
+        }
+        AveragingOracle.fitJoined(single, steps);
+        assertEquals(steps.size() * 2L, hook.stats(2, 1).minibatches(), "each worker fitted one minibatch a round");
+        double diff = AveragingOracle.maxDifference(sparkNet.getNetwork(), single);
+        assertTrue(diff < 1e-5, "max parameter difference " + diff);
+        assertTrue(AveragingOracle.maxDifference(single, dev.sparkmnist.models.Models.network(sgd)) > 1e-3);
+    }
+
+    @Test
     void divergenceStopsWithAdvice() {
         ModelOptions wild = ModelOptions.mlp().withOptimizer(Optimizer.SGD, 1e6);
         TrainingDivergedException e = assertThrows(TrainingDivergedException.class,
-            () -> SparkTrainer.train(sc, train, test, wild, TrainingOptions.defaults().withEpochs(2)
+            () -> SparkTrainer.train(sc, train, test, wild, DL4J.withEpochs(2)
                 .withLimits(320, 100), List.of(Listeners.stopOnDivergence())));
         assertTrue(e.getMessage().matches("loss became (NaN|infinite) at epoch 1 .*: lower --learning-rate"
             + " \\(now 1\\.00000e\\+06\\) or use --updater adam"), e.getMessage());

@@ -15,9 +15,12 @@ class TrainingOptionsTest {
     }
 
     private static TrainingOptions with(int epochs, int batch, int avg, int prefetch, String level, int partitions) {
-        return new TrainingOptions(epochs, batch, avg, prefetch, RDDTrainingApproach.Export, level,
-            Repartition.Always, RepartitionStrategy.Balanced, partitions, 0, Normalization.SCALE, 100, 1, 0, 0, null, false,
-            GpuBinding.Policy.OPTIONAL);
+        return new TrainingOptions(epochs, 1, new TrainingOptions.Input(Normalization.SCALE, 0, 0),
+            new TrainingOptions.Batching(batch, 100),
+            new TrainingOptions.Averaging(TrainingOptions.Engine.RESIDENT, avg, 0),
+            new TrainingOptions.Workers(partitions, 0, GpuBinding.Policy.OPTIONAL),
+            new TrainingOptions.Dl4jMaster(prefetch, RDDTrainingApproach.Export, level, Repartition.Always,
+                RepartitionStrategy.Balanced, null, false));
     }
 
     @Test
@@ -27,6 +30,11 @@ class TrainingOptionsTest {
         assertEquals("--averaging-frequency (-3) must be > 0", message(() -> with(1, 32, -3, 0, "MEMORY_ONLY", 0)));
         assertEquals("--worker-prefetch (-1) must be >= 0", message(() -> with(1, 32, 5, -1, "MEMORY_ONLY", 0)));
         assertEquals("--num-partitions (-2) must be >= 0", message(() -> with(1, 32, 5, 0, "MEMORY_ONLY", -2)));
+        assertEquals("--rounds-per-stage (-1) must be >= 0", message(() -> new TrainingOptions.Averaging(
+            TrainingOptions.Engine.RESIDENT, 5, -1)));
+        assertEquals("--limit-train (-5) must be >= 0", message(() -> new TrainingOptions.Input(
+            Normalization.SCALE, -5, 0)));
+        assertEquals("--eval-batch-size (0) must be > 0", message(() -> new TrainingOptions.Batching(32, 0)));
         assertEquals("--storage-level (RAM) must be a Spark storage level such as MEMORY_ONLY, MEMORY_AND_DISK,"
             + " MEMORY_ONLY_SER, DISK_ONLY", message(() -> with(1, 32, 5, 0, "RAM", 0)));
     }
@@ -49,5 +57,8 @@ class TrainingOptionsTest {
         assertEquals(5, d.epochs());
         assertEquals(d, d.withEpochs(5));
         assertEquals(2, d.withEpochs(2).epochs());
+        assertEquals(TrainingOptions.Engine.RESIDENT, d.averaging().engine(), "the resident engine is the default");
+        assertEquals(TrainingOptions.Engine.DL4J, d.withEngine(TrainingOptions.Engine.DL4J).averaging().engine());
+        assertEquals(d.averaging().frequency(), d.withEngine(TrainingOptions.Engine.DL4J).averaging().frequency());
     }
 }

@@ -1,0 +1,107 @@
+package dev.sparkmnist.training.resident;
+
+import dev.sparkmnist.data.MnistBatches;
+import dev.sparkmnist.data.MnistSet;
+import dev.sparkmnist.data.Normalization;
+import dev.sparkmnist.data.PartitionPlan;
+import dev.sparkmnist.training.GpuBinding;
+import dev.sparkmnist.training.Nd4jRuntime;
+import java.io.Serializable;
+import java.lang.management.ManagementFactory;
+import java.util.List;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.spark.SerializableWritable;
+import org.apache.spark.TaskContext;
+import org.apache.spark.broadcast.Broadcast;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.nd4j.linalg.dataset.DataSet;
+import scala.collection.Iterator;
+import scala.runtime.AbstractFunction1;
+
+/**
+ * One resident worker: the body of one task of the barrier stage. It prepares ND4J and its GPU, rebuilds the
+ * network from the stage's broadcast state once, reads its own minibatches of the stage from the idx files, and
+ * for every round fits {@code frequency} minibatches and averages parameters and updater state with its peers
+ * ({@link BlockExchange}). It returns one {@link WorkerReport}; worker 0's carries the averaged network.
+ */
+final class WorkerTask extends AbstractFunction1<Iterator<Integer>, Iterator<WorkerReport>> implements Serializable {
+    private static final long serialVersionUID = 1L;
+    private final Broadcast<NetState> state;
+    private final Broadcast<SerializableWritable<Configuration>> hadoop;
+    private final MnistSet set;
+    private final StagePlan plan;
+    private final int stage;
+    private final Normalization normalization;
+    private final long seed;
+    private final int epoch;
+    private final int threads;
+    private final GpuBinding.Policy gpuPolicy;
+    private final String runPrefix;
+    private final long exchangeTimeoutSeconds;
+
+    WorkerTask(Broadcast<NetState> state, Broadcast<SerializableWritable<Configuration>> hadoop, MnistSet set,
+               StagePlan plan, int stage, Normalization normalization, long seed, int epoch, int threads,
+               GpuBinding.Policy gpuPolicy, String runPrefix, long exchangeTimeoutSeconds) {
+        this.state = state;
+        this.hadoop = hadoop;
+        this.set = set;
+        this.plan = plan;
+        this.stage = stage;
+        this.normalization = normalization;
+        this.seed = seed;
+        this.epoch = epoch;
+        this.threads = threads;
+        this.gpuPolicy = gpuPolicy;
+        this.runPrefix = runPrefix;
+        this.exchangeTimeoutSeconds = exchangeTimeoutSeconds;
+    }
+
+    @Override
+    public Iterator<WorkerReport> apply(Iterator<Integer> ignored) {
+        TaskContext task = TaskContext.get();
+        int worker = task.partitionId();
+        Nd4jRuntime.prepareTask(threads, gpuPolicy);
+        long t0 = System.nanoTime();
+        NetState initial = state.value();
+        MultiLayerNetwork net = initial.restore();
+        int[] order = PartitionPlan.epochOrder(set.size(), seed, epoch);
+        int[] range = plan.positions(worker, stage);
+        List<DataSet> batches = MnistBatches.read(set, MnistBatches.positions(order, range[0], range[1]),
+            plan.batch(), normalization, hadoop.value().value());
+        long readNanos = System.nanoTime() - t0;
+        BlockExchange exchange = new BlockExchange(
+            BlockExchange.stagePrefix(runPrefix, task.stageId(), task.stageAttemptNumber()), worker, plan.workers(),
+            initial.length(), exchangeTimeoutSeconds);
+        double lossSum = 0;
+        long examples = 0;
+        long computeNanos = 0;
+        long exchangeNanos = 0;
+        int next = 0;
+        float[] vector = null;
+        for (int round = plan.firstRound(stage); round < plan.endRound(stage); round++) {
+            long c0 = System.nanoTime();
+            int fitted = 0;
+            for (int k = 0; k < plan.frequency() && next < batches.size(); k++) {
+                task.killTaskIfInterrupted();
+                DataSet batch = batches.get(next++);
+                net.fit(batch);
+                lossSum += net.score();
+                examples += batch.numExamples();
+                fitted++;
+            }
+            long c1 = System.nanoTime();
+            vector = NetState.vector(net);
+            exchange.average(round, vector, fitted > 0 ? 1f : 0f);
+            NetState.apply(net, vector);
+            computeNanos += c1 - c0;
+            exchangeNanos += System.nanoTime() - c1;
+            ResidentEngine.FaultHook.afterRound(worker, task.stageAttemptNumber(), round);
+        }
+        WorkerReport report = new WorkerReport(worker, task.stageAttemptNumber(),
+            ManagementFactory.getRuntimeMXBean().getName(), lossSum, next, examples,
+            plan.endRound(stage) - plan.firstRound(stage), readNanos, computeNanos, exchangeNanos,
+            exchange.waitNanos(), exchange.bytesMoved(), net.getIterationCount(),
+            worker == 0 ? (vector != null ? vector : NetState.vector(net)) : null);
+        return scala.collection.Iterator$.MODULE$.single(report);
+    }
+}
