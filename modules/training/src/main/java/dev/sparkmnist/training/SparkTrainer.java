@@ -86,10 +86,11 @@ public final class SparkTrainer {
                 ResidentEngine.EpochFit fit = engine.fitEpoch(net, epoch);
                 jvms.clear();
                 jvms.addAll(fit.jvms());
-                LOG.info("epoch {}: {} rounds in {} stage(s); per worker: fit {}s, averaging {}s, reading {}s,"
-                    + " {} KB moved per round", epoch + 1, fit.rounds(), fit.stages(),
+                LOG.info("epoch {}: {} rounds in {} stage(s); per worker: fit {}s, averaging {}s (waiting for"
+                    + " peers {}s), reading {}s, {} KB moved per round", epoch + 1, fit.rounds(), fit.stages(),
                     String.format(java.util.Locale.ROOT, "%.2f", fit.computeSeconds()),
                     String.format(java.util.Locale.ROOT, "%.2f", fit.exchangeSeconds()),
+                    String.format(java.util.Locale.ROOT, "%.2f", fit.waitSeconds()),
                     String.format(java.util.Locale.ROOT, "%.2f", fit.readSeconds()), fit.bytesPerRound() / 1024);
                 return new EpochLoop.FitStats(fit.lossSum(), fit.minibatches(), fit.examples(), fit.rounds(),
                     fit.computeSeconds(), fit.stageAttempts() - fit.stages());

@@ -122,6 +122,7 @@ final class BlockExchange {
         int to = sliceStart(length, workers, worker + 1);
         int n = to - from;
         double[] sum = new double[n];
+        float[] peer = new float[n];
         double total = weight;
         for (int i = 0; i < n; i++) {
             sum[i] = (double) weight * vector[from + i];
@@ -132,8 +133,9 @@ final class BlockExchange {
             float w = in.get();
             total += w;
             if (w != 0) {
+                in.get(peer, 0, n);
                 for (int i = 0; i < n; i++) {
-                    sum[i] += (double) w * in.get();
+                    sum[i] += (double) w * peer[i];
                 }
             }
         }
@@ -173,7 +175,8 @@ final class BlockExchange {
         floats.put(weight);
         floats.put(vector, from, to - from);
         bytesMoved += bytes.capacity();
-        boolean stored = blocks.putBytes(id, new ChunkedByteBuffer(bytes), LEVEL, true,
+        // With one shared BlockManager (local mode) nobody looks a block up through the master: skip its RPCs.
+        boolean stored = blocks.putBytes(id, new ChunkedByteBuffer(bytes), LEVEL, !sharedBlockManager,
             ClassTag$.MODULE$.apply(byte[].class));
         if (!stored) {
             throw new IllegalStateException("the BlockManager refused parameter block " + id.name() + " ("
@@ -182,7 +185,7 @@ final class BlockExchange {
     }
 
     private void remove(BlockId id) {
-        blocks.removeBlock(id, true);
+        blocks.removeBlock(id, !sharedBlockManager);
     }
 
     /** Waits for a block to exist (here or on any executor) and returns a copy of its floats. */

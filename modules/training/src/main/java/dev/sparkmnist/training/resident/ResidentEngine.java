@@ -83,12 +83,14 @@ public final class ResidentEngine {
      * @param stageAttempts stage attempts, more than {@code stages} when a stage was retried
      * @param computeSeconds mean over workers of the time spent fitting minibatches
      * @param exchangeSeconds mean over workers of the time spent averaging (including waiting for peers)
+     * @param waitSeconds mean over workers of the part of {@code exchangeSeconds} spent waiting for peers' blocks
      * @param readSeconds mean over workers of the time spent reading their slices
      * @param bytesPerRound mean over workers of the bytes each published and fetched per round
      * @param jvms the JVMs (pid@host) that ran the workers
      */
     public record EpochFit(double lossSum, long minibatches, long examples, int rounds, int stages,
-                           int stageAttempts, double computeSeconds, double exchangeSeconds, double readSeconds,
+                           int stageAttempts, double computeSeconds, double exchangeSeconds, double waitSeconds,
+                           double readSeconds,
                            long bytesPerRound, Set<String> jvms) {
     }
 
@@ -152,6 +154,7 @@ public final class ResidentEngine {
         int attempts = 0;
         double compute = 0;
         double exchange = 0;
+        double wait = 0;
         double read = 0;
         long bytes = 0;
         Set<String> jvms = new TreeSet<>();
@@ -167,6 +170,7 @@ public final class ResidentEngine {
                 examples += r.examples;
                 compute += r.computeNanos / 1e9 / reports.size();
                 exchange += r.exchangeNanos / 1e9 / reports.size();
+                wait += r.waitNanos / 1e9 / reports.size();
                 read += r.readNanos / 1e9 / reports.size();
                 bytes += r.bytesMoved / reports.size();
                 jvms.add(r.jvm);
@@ -174,7 +178,7 @@ public final class ResidentEngine {
         }
         net.incrementEpochCount();
         int rounds = plan.rounds();
-        return new EpochFit(lossSum, minibatches, examples, rounds, plan.stages(), attempts, compute, exchange, read,
+        return new EpochFit(lossSum, minibatches, examples, rounds, plan.stages(), attempts, compute, exchange, wait, read,
             rounds == 0 ? 0 : bytes / rounds, jvms);
     }
 
@@ -214,8 +218,9 @@ public final class ResidentEngine {
     /** Removes every block of this run left on any executor (the last round's, and those of failed attempts). */
     private static void removeBlocks(String prefix) {
         SparkEnv env = SparkEnv.get();
+        // ask every BlockManager: in local mode the blocks are not reported to the master (BlockExchange)
         scala.collection.Seq<BlockId> ids = env.blockManager().master().getMatchingBlockIds(new Matching(prefix),
-            false);
+            true);
         scala.collection.Iterator<BlockId> it = ids.iterator();
         while (it.hasNext()) {
             env.blockManager().master().removeBlock(it.next());

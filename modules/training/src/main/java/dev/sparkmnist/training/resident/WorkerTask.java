@@ -90,7 +90,7 @@ final class WorkerTask extends AbstractFunction1<Iterator<Integer>, Iterator<Wor
                 fitted++;
             }
             long c1 = System.nanoTime();
-            vector = NetState.vector(net);
+            vector = NetState.vector(net, vector);
             exchange.average(round, vector, fitted > 0 ? 1f : 0f);
             NetState.apply(net, vector);
             computeNanos += c1 - c0;
