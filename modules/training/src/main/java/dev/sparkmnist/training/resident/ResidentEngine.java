@@ -223,7 +223,12 @@ public final class ResidentEngine {
             true);
         scala.collection.Iterator<BlockId> it = ids.iterator();
         while (it.hasNext()) {
-            env.blockManager().master().removeBlock(it.next());
+            BlockId id = it.next();
+            if (env.blockManager().getStatus(id).isDefined()) {
+                env.blockManager().removeBlock(id, false); // local mode: held here, never reported
+            } else {
+                env.blockManager().master().removeBlock(id);
+            }
         }
     }
 
