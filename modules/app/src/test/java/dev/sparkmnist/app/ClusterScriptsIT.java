@@ -46,20 +46,37 @@ class ClusterScriptsIT {
     }
 
     static Result script(String... command) throws IOException, InterruptedException {
-        List<String> cmd = new ArrayList<>(List.of("bash"));
-        cmd.add(repo.resolve(command[0]).toString());
-        cmd.addAll(List.of(command).subList(1, command.length));
-        ProcessBuilder pb = new ProcessBuilder(cmd).directory(repo.toFile()).redirectErrorStream(true);
-        pb.environment().putAll(env);
         File log = Files.createTempFile(tmp, "script", ".log").toFile();
-        pb.redirectOutput(log);
-        Process p = pb.start();
+        Process p = start(log, command);
         if (!p.waitFor(SCRIPT_TIMEOUT_S, TimeUnit.SECONDS)) {
             p.destroyForcibly();
             throw new AssertionError(String.join(" ", command) + " did not finish in " + SCRIPT_TIMEOUT_S + " s:\n"
                 + Files.readString(log.toPath()));
         }
         return new Result(p.exitValue(), Files.readString(log.toPath(), StandardCharsets.UTF_8));
+    }
+
+    /** Starts a script with its output going to {@code log}. */
+    static Process start(File log, String... command) throws IOException {
+        List<String> cmd = new ArrayList<>(List.of("bash"));
+        cmd.add(repo.resolve(command[0]).toString());
+        cmd.addAll(List.of(command).subList(1, command.length));
+        ProcessBuilder pb = new ProcessBuilder(cmd).directory(repo.toFile()).redirectErrorStream(true);
+        pb.environment().putAll(env);
+        pb.redirectOutput(log);
+        return pb.start();
+    }
+
+    /** The executor JVMs of this cluster (their working directory is under the cluster's work directory). */
+    private static List<ProcessHandle> executors() {
+        return ProcessHandle.allProcesses().filter(p -> {
+            try {
+                return Files.readSymbolicLink(Path.of("/proc", String.valueOf(p.pid()), "cwd"))
+                    .startsWith(clusterDir.resolve("work"));
+            } catch (IOException | UnsupportedOperationException e) {
+                return false; // gone, or not ours to read
+            }
+        }).toList();
     }
 
     private static int freePort() throws IOException {
@@ -114,8 +131,48 @@ class ClusterScriptsIT {
         assertTrue(metrics.get("test").get("accuracy").asDouble() >= 0.7, metrics.get("test").toString());
     }
 
+    /**
+     * The resident engine's fault story on a real cluster: an executor JVM killed with SIGKILL in the middle of an
+     * epoch fails that barrier stage attempt; Spark retries the whole stage from the parameters it started with
+     * (the Worker starts a new executor), the job completes, and every example is counted once.
+     */
     @Test
     @Order(3)
+    void executorKilledMidEpochIsRetriedAndEveryExampleCountedOnce() throws Exception {
+        Path out = tmp.resolve("killed-out");
+        File log = tmp.resolve("killed.log").toFile();
+        // LeNet, batch 4, averaging every minibatch: 250 rounds an epoch, several seconds, so the kill lands mid-epoch
+        Process job = start(log, "scripts/submit-cluster.sh", masterUrl, "--model", "lenet", "--epochs", "3",
+            "--batch-size-per-worker", "4", "--averaging-frequency", "1", "--data-dir", TestData.sliceDir(),
+            "--output", out.toString());
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(SCRIPT_TIMEOUT_S);
+        while (!Files.readString(log.toPath()).contains("epoch 1/3 ")) {
+            assertTrue(job.isAlive(), "the job ended before epoch 1 finished:\n" + Files.readString(log.toPath()));
+            assertTrue(System.nanoTime() < deadline, "no epoch 1 after " + SCRIPT_TIMEOUT_S + " s");
+            Thread.sleep(50);
+        }
+        Thread.sleep(1000); // epoch 2's stage is running
+        List<ProcessHandle> executors = executors();
+        assertEquals(2, executors.size(), "two executor JVMs while training");
+        new ProcessBuilder("kill", "-9", String.valueOf(executors.get(0).pid())).start().waitFor();
+        assertTrue(job.waitFor(SCRIPT_TIMEOUT_S, TimeUnit.SECONDS), "job did not finish");
+        String output = Files.readString(log.toPath());
+        assertEquals(0, job.exitValue(), output);
+        JsonNode metrics = RunReport.JSON.readTree(out.resolve("metrics.json").toFile());
+        int retries = 0;
+        for (JsonNode epoch : metrics.get("epochs")) {
+            assertEquals(2000, epoch.get("examplesTrained").asInt(), "every example once: " + epoch);
+            assertEquals(500, epoch.get("minibatches").asInt(), "2 workers x 250 minibatches: " + epoch);
+            retries += epoch.get("stageRetries").asInt();
+        }
+        assertTrue(retries >= 1, "the killed executor's stage was retried: " + metrics.get("epochs"));
+        assertTrue(output.contains("succeeded on attempt"), output);
+        // Floor for 3 LeNet epochs on 2,000 examples
+        assertTrue(metrics.get("test").get("accuracy").asDouble() >= 0.85, metrics.get("test").toString());
+    }
+
+    @Test
+    @Order(4)
     void failingJobExitsNonZeroWithTheDriversError() throws Exception {
         Result r = script("scripts/submit-cluster.sh", masterUrl, "--data-dir", tmp.resolve("nope").toString(),
             "--output", tmp.resolve("never").toString());
@@ -127,7 +184,7 @@ class ClusterScriptsIT {
 
     /** Standalone cluster deploy mode: spark-submit exits 0 even when the driver fails; the script must not. */
     @Test
-    @Order(4)
+    @Order(5)
     void clusterDeployModeReportsTheDriversFinalState() throws Exception {
         Map<String, String> clusterMode = new java.util.HashMap<>(env);
         clusterMode.put("DEPLOY_MODE", "cluster");
@@ -153,7 +210,7 @@ class ClusterScriptsIT {
     }
 
     @Test
-    @Order(5)
+    @Order(6)
     void stopLeavesNothingRunning() throws Exception {
         List<Long> pids = new ArrayList<>();
         for (String f : List.of("master.pid", "worker-1.pid", "worker-2.pid")) {
@@ -164,15 +221,7 @@ class ClusterScriptsIT {
         for (long pid : pids) {
             assertFalse(ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false), "pid " + pid + " alive");
         }
-        boolean executorLeft = ProcessHandle.allProcesses().anyMatch(p -> {
-            try {
-                return Files.readSymbolicLink(Path.of("/proc", String.valueOf(p.pid()), "cwd"))
-                    .startsWith(clusterDir);
-            } catch (IOException | UnsupportedOperationException e) {
-                return false; // gone, or not ours to read
-            }
-        });
-        assertFalse(executorLeft, "an executor of this cluster is still running");
+        assertEquals(List.of(), executors(), "an executor of this cluster is still running");
         assertFalse(Files.exists(clusterDir.resolve("work")), "work directories removed");
         Result status = script("scripts/local-cluster.sh", "status");
         assertEquals(3, status.exit(), status.output());

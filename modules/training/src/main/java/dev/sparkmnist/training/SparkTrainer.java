@@ -47,7 +47,9 @@ public final class SparkTrainer {
             : Nd4jRuntime.threadsPerTask(sc.master(), sc.getConf().getInt("spark.task.cpus", 1),
                 Runtime.getRuntime().availableProcessors());
         Nd4jRuntime.configure(threads); // the driver (and, in local mode, the executors)
-        int partitions = w.count() > 0 ? w.count() : sc.defaultParallelism();
+        int partitions = options.averaging().engine() == TrainingOptions.Engine.RESIDENT
+            ? ResidentEngine.workers(sc, w.count(), ResidentEngine.DEFAULT_SLOT_WAIT_SECONDS)
+            : w.count() > 0 ? w.count() : sc.defaultParallelism();
         MnistSet trainSet = train.limit(options.input().limitTrain());
         MnistSet testSet = test.limit(options.input().limitTest());
         MultiLayerNetwork net = start != null ? start.network() : Models.network(model);

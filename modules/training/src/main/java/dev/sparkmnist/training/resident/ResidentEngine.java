@@ -46,6 +46,8 @@ public final class ResidentEngine {
     /** Default seconds the driver waits for enough executor cores to start every worker at once. */
     public static final long DEFAULT_SLOT_WAIT_SECONDS = 60;
     private static final long SLOT_POLL_MILLIS = 200;
+    /** Seconds the slot count must stay unchanged before the default worker count settles below its target. */
+    private static final long SETTLE_SECONDS = 3;
 
     private final JavaSparkContext sc;
     private final MnistSet train;
@@ -107,6 +109,49 @@ public final class ResidentEngine {
     }
 
     /**
+     * The number of workers for {@code --num-partitions} ({@code requested}; 0 = Spark's default parallelism):
+     * a requested number is checked against the task slots ({@link #requireSlots}); the default waits for executors
+     * to register (until the slots reach the default parallelism or stop growing for a few seconds) and is lowered,
+     * with a warning, to the slots there are, e.g. in standalone cluster deploy mode, where the driver takes a core.
+     */
+    public static int workers(JavaSparkContext sc, int requested, long waitSeconds) {
+        if (requested > 0) {
+            return requested;
+        }
+        int target = sc.defaultParallelism();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(waitSeconds);
+        int slots = slots(sc);
+        long stableSince = System.nanoTime();
+        while (slots < target && System.nanoTime() < deadline
+            && (slots == 0 || System.nanoTime() - stableSince < TimeUnit.SECONDS.toNanos(SETTLE_SECONDS))) {
+            sleep();
+            int now = slots(sc);
+            if (now != slots) {
+                stableSince = System.nanoTime();
+                slots = now;
+            }
+        }
+        if (slots == 0) {
+            return target; // requireSlots reports it with the numbers
+        }
+        if (slots < target) {
+            LOG.warn("{} offers {} concurrent task slot(s), fewer than its default parallelism {}: training with {}"
+                + " resident workers (set --num-partitions to choose)", sc.master(), slots, target, slots);
+            return slots;
+        }
+        return target;
+    }
+
+    private static void sleep() {
+        try {
+            Thread.sleep(SLOT_POLL_MILLIS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while waiting for executors", e);
+        }
+    }
+
+    /**
      * Refuses, with the numbers, a barrier stage the cluster cannot start: Spark itself would re-check every 15 s
      * for 40 tries (10 minutes) before failing. Waits up to {@code waitSeconds} for executors to register.
      */
@@ -120,12 +165,7 @@ public final class ResidentEngine {
         int slots = slots(sc);
         boolean local = sc.master().startsWith("local") && !sc.master().startsWith("local-cluster");
         while (slots < workers && !local && System.nanoTime() < deadline) {
-            try {
-                Thread.sleep(SLOT_POLL_MILLIS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                break;
-            }
+            sleep();
             slots = slots(sc);
         }
         if (slots < workers) {
@@ -211,16 +251,17 @@ public final class ResidentEngine {
         } finally {
             sc.setJobDescription(null);
             state.destroy();
-            removeBlocks(runPrefix);
+            removeBlocks(runPrefix, sc.isLocal());
         }
     }
 
     /** Removes every block of this run left on any executor (the last round's, and those of failed attempts). */
-    private static void removeBlocks(String prefix) {
+    private static void removeBlocks(String prefix, boolean local) {
         SparkEnv env = SparkEnv.get();
-        // ask every BlockManager: in local mode the blocks are not reported to the master (BlockExchange)
-        scala.collection.Seq<BlockId> ids = env.blockManager().master().getMatchingBlockIds(new Matching(prefix),
-            true);
+        // Local mode: the blocks sit unreported in this JVM's BlockManager (BlockExchange). Cluster: the master knows
+        // them and filters on the driver (executors' RPC class loaders could not load the filter class).
+        scala.collection.Seq<BlockId> ids = local ? env.blockManager().getMatchingBlockIds(new Matching(prefix))
+            : env.blockManager().master().getMatchingBlockIds(new Matching(prefix), false);
         scala.collection.Iterator<BlockId> it = ids.iterator();
         while (it.hasNext()) {
             BlockId id = it.next();
