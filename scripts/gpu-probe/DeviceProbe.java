@@ -1,4 +1,4 @@
-package dev.sparkmnist.training;
+package dev.sparkmnist.runtime;
 
 import java.util.Optional;
 

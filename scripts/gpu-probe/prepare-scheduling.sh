@@ -11,7 +11,7 @@ jlink --add-modules java.se,jdk.unsupported,jdk.management,jdk.crypto.ec,jdk.zip
   --no-man-pages --no-header-files --compress=2 --output "$b/jre"
 cp modules/spark-home/target/spark-home/RELEASE "$b/spark-home/"
 find modules/spark-home/target/spark-home/jars -name '*.jar' ! -name 'rocksdbjni-*' -exec cp {} "$b/spark-home/jars/" \;
-cp -r modules/training/target/classes/dev "$b/classes/"
+cp -r modules/runtime/target/classes/dev "$b/classes/"
 javac --release 17 -d "$b/classes" -cp "$b/classes:$b/spark-home/jars/*" scripts/gpu-probe/GpuSchedulingProbe.java
 rm -rf .gpu2 && mkdir .gpu2
 tar cf - -C "$work" b | xz -T2 -6 | split -b 50m - .gpu2/part-

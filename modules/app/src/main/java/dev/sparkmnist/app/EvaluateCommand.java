@@ -1,12 +1,14 @@
 package dev.sparkmnist.app;
 
+import dev.sparkmnist.runtime.GpuBinding;
+import dev.sparkmnist.runtime.TaskSetup;
 import dev.sparkmnist.data.InvalidInputException;
 import dev.sparkmnist.data.MnistSet;
 import dev.sparkmnist.data.Normalization;
 import dev.sparkmnist.evaluation.EvaluationReport;
 import dev.sparkmnist.evaluation.Evaluator;
-import dev.sparkmnist.training.CudaCompatibility;
-import dev.sparkmnist.training.Nd4jRuntime;
+import dev.sparkmnist.runtime.CudaCompatibility;
+import dev.sparkmnist.runtime.Nd4jRuntime;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -89,7 +91,10 @@ public final class EvaluateCommand implements Callable<Integer> {
             EvaluationReport report;
             try {
                 int partitions = numPartitions > 0 ? numPartitions : sc.defaultParallelism();
-                report = Evaluator.distributed(sc, loaded.network(), test, partitions, batchSize, norm);
+                int threads = Nd4jRuntime.threadsPerTask(sc.master(), sc.getConf().getInt("spark.task.cpus", 1),
+                    Runtime.getRuntime().availableProcessors());
+                report = Evaluator.distributed(sc, loaded.network(), test, partitions, batchSize, norm,
+                    new TaskSetup(threads, GpuBinding.Policy.OPTIONAL));
             } finally {
                 sc.stop();
             }

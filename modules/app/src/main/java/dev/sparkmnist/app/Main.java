@@ -1,7 +1,7 @@
 package dev.sparkmnist.app;
 
 import dev.sparkmnist.data.InvalidInputException;
-import dev.sparkmnist.training.CudaCompatibility;
+import dev.sparkmnist.runtime.CudaCompatibility;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine;

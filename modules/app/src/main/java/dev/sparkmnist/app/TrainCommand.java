@@ -193,7 +193,7 @@ public final class TrainCommand implements Callable<Integer> {
             description = "optional (bind each task to its Spark-assigned GPU when it has one, else use the loaded"
                 + " backend's default device) or required (fail a task that got no GPU). Defaults to"
                 + " ${DEFAULT-VALUE}.")
-        dev.sparkmnist.training.GpuBinding.Policy gpuPolicy = dev.sparkmnist.training.GpuBinding.Policy.OPTIONAL;
+        dev.sparkmnist.runtime.GpuBinding.Policy gpuPolicy = dev.sparkmnist.runtime.GpuBinding.Policy.OPTIONAL;
 
         @Option(names = "--seed", defaultValue = "42", paramLabel = "S",
             description = "One seed for weights, data order and DL4J's splits. Defaults to ${DEFAULT-VALUE}.")
@@ -301,7 +301,7 @@ public final class TrainCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--checkpoint-every (" + checkpoints.every + ") must be > 0");
         }
         // The driver runs ND4J too: with the CUDA build its GPUs must be ones the build's kernels run on.
-        dev.sparkmnist.training.CudaCompatibility.requireSupported(-1);
+        dev.sparkmnist.runtime.CudaCompatibility.requireSupported(-1);
         Configuration hadoop = new Configuration();
         Start start = null;
         ModelOptions m;

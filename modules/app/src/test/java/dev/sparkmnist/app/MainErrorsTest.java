@@ -2,7 +2,7 @@ package dev.sparkmnist.app;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import dev.sparkmnist.training.CudaCompatibility;
+import dev.sparkmnist.runtime.CudaCompatibility;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.util.concurrent.Callable;

@@ -4,6 +4,7 @@ import dev.sparkmnist.data.MnistRdds;
 import dev.sparkmnist.data.MnistSet;
 import dev.sparkmnist.data.Normalization;
 import dev.sparkmnist.data.Role;
+import dev.sparkmnist.runtime.TaskSetup;
 import java.util.Iterator;
 import java.util.List;
 import org.apache.spark.api.java.JavaRDD;
@@ -23,17 +24,20 @@ public final class Evaluator {
     }
 
     /**
-     * Distributed evaluation: each partition reads its slice of {@code test}, rebuilds the network from the
-     * broadcast configuration and parameters (plain JSON and float[]), and scores it; partial results are merged.
+     * Distributed evaluation: each partition applies {@code setup} (ND4J threads, helpers, its GPU), reads its slice
+     * of {@code test}, rebuilds the network from the broadcast configuration and parameters (plain JSON and
+     * float[]), and scores it; partial results are merged.
      */
     public static EvaluationReport distributed(JavaSparkContext sc, MultiLayerNetwork net, MnistSet test,
-                                               int partitions, int batchSize, Normalization normalization) {
+                                               int partitions, int batchSize, Normalization normalization,
+                                               TaskSetup setup) {
         requireTest(test);
         JavaRDD<DataSet> batches = MnistRdds.evaluation(sc, test, partitions, batchSize, normalization);
         Broadcast<ModelSnapshot> model = sc.broadcast(ModelSnapshot.of(net));
         try {
             PartialEvaluation merged = batches
                 .mapPartitions((Iterator<DataSet> it) -> {
+                    setup.apply();
                     MultiLayerNetwork local = model.value().restore();
                     PartialEvaluation partial = new PartialEvaluation(MnistSet.NUM_CLASSES);
                     while (it.hasNext()) {

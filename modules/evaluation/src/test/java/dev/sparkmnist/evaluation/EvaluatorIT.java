@@ -26,6 +26,8 @@ import org.nd4j.linalg.dataset.DataSet;
 /** Distributed evaluation on real Spark and the real MNIST test slice equals single-machine evaluation. */
 @Timeout(300)
 class EvaluatorIT {
+    private static final dev.sparkmnist.runtime.TaskSetup SETUP =
+        new dev.sparkmnist.runtime.TaskSetup(1, dev.sparkmnist.runtime.GpuBinding.Policy.OPTIONAL);
     private static final Configuration CONF = new Configuration();
     private static JavaSparkContext sc;
     private static MnistSet test;
@@ -59,7 +61,7 @@ class EvaluatorIT {
     void distributedEqualsSingleMachineExactly() {
         EvaluationReport local = single(100);
         for (int partitions : new int[] {1, 2, 3}) {
-            EvaluationReport dist = Evaluator.distributed(sc, net, test, partitions, 64, Normalization.STANDARDIZE);
+            EvaluationReport dist = Evaluator.distributed(sc, net, test, partitions, 64, Normalization.STANDARDIZE, SETUP);
             assertEquals(TestData.SLICE_TEST, dist.examples());
             assertArrayEquals(local.confusion(), dist.confusion(), "confusion with " + partitions + " partitions");
             assertEquals(local.accuracy(), dist.accuracy(), 0.0);
@@ -76,14 +78,14 @@ class EvaluatorIT {
     @Test
     void driverNetworkSurvivesBroadcastCleanupAfterEvaluation() throws InterruptedException {
         INDArray before = net.params().dup();
-        EvaluationReport first = Evaluator.distributed(sc, net, test, 2, 100, Normalization.STANDARDIZE);
+        EvaluationReport first = Evaluator.distributed(sc, net, test, 2, 100, Normalization.STANDARDIZE, SETUP);
         for (int i = 0; i < 3; i++) {
             System.gc();
             Thread.sleep(300);
         }
         assertEquals(before, net.params(), "parameters changed or were closed");
         EvaluationReport local = single(100); // uses the driver's network directly
-        EvaluationReport second = Evaluator.distributed(sc, net, test, 2, 100, Normalization.STANDARDIZE);
+        EvaluationReport second = Evaluator.distributed(sc, net, test, 2, 100, Normalization.STANDARDIZE, SETUP);
         assertArrayEquals(first.confusion(), second.confusion());
         assertArrayEquals(first.confusion(), local.confusion());
     }
@@ -92,7 +94,7 @@ class EvaluatorIT {
     void trainingSplitCannotBeEvaluated() {
         MnistSet train = MnistSet.trainFrom(TestData.sliceDir(), CONF);
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-            () -> Evaluator.distributed(sc, net, train, 2, 100, Normalization.STANDARDIZE));
+            () -> Evaluator.distributed(sc, net, train, 2, 100, Normalization.STANDARDIZE, SETUP));
         assertTrue(e.getMessage().startsWith("evaluation runs on a test split only"), e.getMessage());
     }
 }

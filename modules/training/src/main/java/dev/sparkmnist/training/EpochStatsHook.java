@@ -1,5 +1,7 @@
 package dev.sparkmnist.training;
 
+import dev.sparkmnist.runtime.TaskSetup;
+
 import java.io.IOException;
 import java.io.ObjectInputStream;
 import org.apache.spark.SparkContext;
@@ -15,15 +17,14 @@ import org.nd4j.linalg.dataset.api.DataSet;
 import org.nd4j.linalg.dataset.api.MultiDataSet;
 
 /**
- * Runs inside each DL4J training worker. When a task deserialises it, it applies {@link Nd4jRuntime#configure}
- * (helpers, threads) and binds the task to its assigned GPU ({@link GpuBinding}) before the worker builds its
+ * Runs inside each DL4J training worker. When a task deserialises it, it applies the {@link TaskSetup}
+ * (GPU check, helpers, threads, GPU binding) before the worker builds its
  * network; after each minibatch it adds the minibatch loss and
  * size to Spark accumulators, so the driver gets the epoch's mean training loss and proof that every example was
  * fitted.
  */
 final class EpochStatsHook implements TrainingHook {
     private static final long serialVersionUID = 1L;
-    private final int threadsPerTask;
     private final DoubleAccumulator lossSum;
     private final LongAccumulator minibatches;
     private final LongAccumulator examples;
@@ -34,11 +35,10 @@ final class EpochStatsHook implements TrainingHook {
     /** Whether this deserialised copy (one per task) has reported its JVM yet. */
     private transient boolean reported;
 
-    private final GpuBinding.Policy gpuPolicy;
+    private final TaskSetup setup;
 
-    EpochStatsHook(SparkContext sc, int threadsPerTask, GpuBinding.Policy gpuPolicy) {
-        this.gpuPolicy = gpuPolicy;
-        this.threadsPerTask = threadsPerTask;
+    EpochStatsHook(SparkContext sc, TaskSetup setup) {
+        this.setup = setup;
         this.lossSum = sc.doubleAccumulator("train loss sum");
         this.minibatches = sc.longAccumulator("train minibatches");
         this.examples = sc.longAccumulator("train examples");
@@ -50,7 +50,7 @@ final class EpochStatsHook implements TrainingHook {
         in.defaultReadObject();
         // DL4J's worker builds its network on this thread right after deserialising its hooks, and offers no
         // earlier call in the task: prepare ND4J (GPU check, threads, helpers, GPU binding) here.
-        Nd4jRuntime.prepareTask(threadsPerTask, gpuPolicy);
+        setup.apply();
     }
 
     /** Zeroes the counts (driver side, before an epoch). */

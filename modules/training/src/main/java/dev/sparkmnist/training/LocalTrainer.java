@@ -1,5 +1,7 @@
 package dev.sparkmnist.training;
 
+import dev.sparkmnist.runtime.Nd4jRuntime;
+
 import dev.sparkmnist.data.MnistBatches;
 import dev.sparkmnist.data.MnistSet;
 import dev.sparkmnist.data.PartitionPlan;

@@ -1,5 +1,8 @@
 package dev.sparkmnist.training;
 
+import dev.sparkmnist.runtime.Nd4jRuntime;
+import dev.sparkmnist.runtime.TaskSetup;
+
 import dev.sparkmnist.data.MnistRdds;
 import dev.sparkmnist.data.MnistSet;
 import dev.sparkmnist.evaluation.EvaluationReport;
@@ -57,12 +60,13 @@ public final class SparkTrainer {
         if (firstEpoch > 0) {
             LOG.info("continuing from epoch {} of {}", firstEpoch + 1, options.epochs());
         }
+        TaskSetup setup = new TaskSetup(threads, w.gpuPolicy());
         Evaluation evaluation = trained -> Evaluator.distributed(sc, trained, testSet, partitions,
-            options.batching().eval(), options.input().normalization());
+            options.batching().eval(), options.input().normalization(), setup);
         if (options.averaging().engine() == TrainingOptions.Engine.RESIDENT) {
-            return resident(sc, trainSet, model, options, listeners, net, firstEpoch, partitions, threads, evaluation);
+            return resident(sc, trainSet, model, options, listeners, net, firstEpoch, partitions, setup, evaluation);
         }
-        return dl4j(sc, trainSet, model, options, listeners, net, firstEpoch, partitions, threads, evaluation);
+        return dl4j(sc, trainSet, model, options, listeners, net, firstEpoch, partitions, setup, evaluation);
     }
 
     /** Evaluates the driver's network on the test split across the cluster. */
@@ -72,12 +76,12 @@ public final class SparkTrainer {
 
     private static TrainingResult resident(JavaSparkContext sc, MnistSet trainSet, ModelOptions model,
                                            TrainingOptions options, List<EpochListener> listeners,
-                                           MultiLayerNetwork net, int firstEpoch, int partitions, int threads,
+                                           MultiLayerNetwork net, int firstEpoch, int partitions, TaskSetup setup,
                                            Evaluation evaluation) {
+        int threads = setup.threads();
         ResidentEngine engine = new ResidentEngine(sc, trainSet, new ResidentEngine.Settings(partitions,
             options.batching().perWorker(), options.averaging().frequency(), options.averaging().roundsPerStage(),
-            options.input().normalization(), options.seed(), threads, options.workers().gpuPolicy(),
-            ResidentEngine.DEFAULT_EXCHANGE_TIMEOUT_SECONDS, ResidentEngine.DEFAULT_SLOT_WAIT_SECONDS));
+            options.input().normalization(), options.seed(), setup, ResidentEngine.DEFAULT_EXCHANGE_TIMEOUT_SECONDS, ResidentEngine.DEFAULT_SLOT_WAIT_SECONDS));
         LOG.info("training {} ({} parameters) on {} with the resident engine: {} workers, {} ND4J thread(s) each,"
             + " averaging every {} minibatches", model.architecture(), net.numParams(), trainSet, partitions,
             threads, options.averaging().frequency());
@@ -114,9 +118,10 @@ public final class SparkTrainer {
 
     private static TrainingResult dl4j(JavaSparkContext sc, MnistSet trainSet, ModelOptions model,
                                        TrainingOptions options, List<EpochListener> listeners,
-                                       MultiLayerNetwork net, int firstEpoch, int partitions, int threads,
+                                       MultiLayerNetwork net, int firstEpoch, int partitions, TaskSetup setup,
                                        Evaluation evaluation) {
-        EpochStatsHook hook = new EpochStatsHook(sc.sc(), threads, options.workers().gpuPolicy());
+        int threads = setup.threads();
+        EpochStatsHook hook = new EpochStatsHook(sc.sc(), setup);
         String exportDir = exportDirectory(sc, options);
         CompleteSplitTrainingMaster master = trainingMaster(options, hook, exportDir);
         SparkDl4jMultiLayer sparkNet = new SparkDl4jMultiLayer(sc, net, master);

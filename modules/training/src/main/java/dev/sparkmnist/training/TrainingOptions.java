@@ -1,5 +1,7 @@
 package dev.sparkmnist.training;
 
+import dev.sparkmnist.runtime.GpuBinding;
+
 import dev.sparkmnist.data.Normalization;
 import org.apache.spark.storage.StorageLevel;
 import org.deeplearning4j.spark.api.RDDTrainingApproach;

@@ -1,5 +1,7 @@
 package dev.sparkmnist.training;
 
+import dev.sparkmnist.runtime.GpuBinding;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -110,7 +112,7 @@ class SparkTrainerIT {
         org.deeplearning4j.nn.multilayer.MultiLayerNetwork start = dev.sparkmnist.models.Models.network(sgd);
         TrainingOptions options = DL4J.withBatching(8, 1).withExportDir(exportDir.toString())
             .with(new TrainingOptions.Workers(2, 1, GpuBinding.Policy.OPTIONAL));
-        EpochStatsHook hook = new EpochStatsHook(sc.sc(), 1, GpuBinding.Policy.OPTIONAL);
+        EpochStatsHook hook = new EpochStatsHook(sc.sc(), new dev.sparkmnist.runtime.TaskSetup(1, GpuBinding.Policy.OPTIONAL));
         CompleteSplitTrainingMaster master = SparkTrainer.trainingMaster(options, hook,
             SparkTrainer.exportDirectory(sc, options));
         org.deeplearning4j.spark.impl.multilayer.SparkDl4jMultiLayer sparkNet =

@@ -1,5 +1,7 @@
 package dev.sparkmnist.training;
 
+import dev.sparkmnist.runtime.GpuBinding;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 

@@ -3,7 +3,7 @@ package dev.sparkmnist.training.resident;
 import dev.sparkmnist.data.InvalidInputException;
 import dev.sparkmnist.data.MnistSet;
 import dev.sparkmnist.data.Normalization;
-import dev.sparkmnist.training.GpuBinding;
+import dev.sparkmnist.runtime.TaskSetup;
 import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.List;
@@ -64,13 +64,12 @@ public final class ResidentEngine {
      * @param roundsPerStage averaging rounds per stage (0 = one stage per epoch)
      * @param normalization pixel normalisation
      * @param seed seed of the epoch order
-     * @param threads ND4J threads per task
-     * @param gpuPolicy what a task without an assigned GPU does
+     * @param setup the ND4J and GPU set-up each worker task applies first
      * @param exchangeTimeoutSeconds how long a worker waits for a peer's parameters
      * @param slotWaitSeconds how long to wait for enough task slots before refusing
      */
     public record Settings(int workers, int batch, int frequency, int roundsPerStage, Normalization normalization,
-                           long seed, int threads, GpuBinding.Policy gpuPolicy, long exchangeTimeoutSeconds,
+                           long seed, TaskSetup setup, long exchangeTimeoutSeconds,
                            long slotWaitSeconds) implements Serializable {
     }
 
@@ -229,7 +228,7 @@ public final class ResidentEngine {
             ids.add(w);
         }
         WorkerTask task = new WorkerTask(state, hadoop, train, plan, stage, settings.normalization(), settings.seed(),
-            epoch, settings.threads(), settings.gpuPolicy(), runPrefix, settings.exchangeTimeoutSeconds());
+            epoch, settings.setup(), runPrefix, settings.exchangeTimeoutSeconds());
         ClassTag<WorkerReport> tag = ClassTag$.MODULE$.apply(WorkerReport.class);
         RDD<WorkerReport> trained = sc.parallelize(ids, plan.workers()).rdd().barrier()
             .mapPartitions(task, false, tag);

@@ -4,8 +4,7 @@ import dev.sparkmnist.data.MnistBatches;
 import dev.sparkmnist.data.MnistSet;
 import dev.sparkmnist.data.Normalization;
 import dev.sparkmnist.data.PartitionPlan;
-import dev.sparkmnist.training.GpuBinding;
-import dev.sparkmnist.training.Nd4jRuntime;
+import dev.sparkmnist.runtime.TaskSetup;
 import java.io.Serializable;
 import java.lang.management.ManagementFactory;
 import java.util.List;
@@ -34,14 +33,13 @@ final class WorkerTask extends AbstractFunction1<Iterator<Integer>, Iterator<Wor
     private final Normalization normalization;
     private final long seed;
     private final int epoch;
-    private final int threads;
-    private final GpuBinding.Policy gpuPolicy;
+    private final TaskSetup setup;
     private final String runPrefix;
     private final long exchangeTimeoutSeconds;
 
     WorkerTask(Broadcast<NetState> state, Broadcast<SerializableWritable<Configuration>> hadoop, MnistSet set,
-               StagePlan plan, int stage, Normalization normalization, long seed, int epoch, int threads,
-               GpuBinding.Policy gpuPolicy, String runPrefix, long exchangeTimeoutSeconds) {
+               StagePlan plan, int stage, Normalization normalization, long seed, int epoch, TaskSetup setup,
+               String runPrefix, long exchangeTimeoutSeconds) {
         this.state = state;
         this.hadoop = hadoop;
         this.set = set;
@@ -50,8 +48,7 @@ final class WorkerTask extends AbstractFunction1<Iterator<Integer>, Iterator<Wor
         this.normalization = normalization;
         this.seed = seed;
         this.epoch = epoch;
-        this.threads = threads;
-        this.gpuPolicy = gpuPolicy;
+        this.setup = setup;
         this.runPrefix = runPrefix;
         this.exchangeTimeoutSeconds = exchangeTimeoutSeconds;
     }
@@ -60,7 +57,7 @@ final class WorkerTask extends AbstractFunction1<Iterator<Integer>, Iterator<Wor
     public Iterator<WorkerReport> apply(Iterator<Integer> ignored) {
         TaskContext task = TaskContext.get();
         int worker = task.partitionId();
-        Nd4jRuntime.prepareTask(threads, gpuPolicy);
+        setup.apply();
         long t0 = System.nanoTime();
         NetState initial = state.value();
         MultiLayerNetwork net = initial.restore();

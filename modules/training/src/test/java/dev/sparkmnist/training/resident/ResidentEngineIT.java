@@ -14,7 +14,8 @@ import dev.sparkmnist.models.Models;
 import dev.sparkmnist.models.Optimizer;
 import dev.sparkmnist.training.AveragingOracle;
 import dev.sparkmnist.training.EpochResult;
-import dev.sparkmnist.training.GpuBinding;
+import dev.sparkmnist.runtime.GpuBinding;
+import dev.sparkmnist.runtime.TaskSetup;
 import dev.sparkmnist.training.SparkTrainer;
 import dev.sparkmnist.training.TrainingOptions;
 import dev.sparkmnist.training.TrainingResult;
@@ -57,7 +58,7 @@ class ResidentEngineIT {
 
     private static ResidentEngine.Settings settings(int workers, int batch, int frequency, int roundsPerStage) {
         return new ResidentEngine.Settings(workers, batch, frequency, roundsPerStage, Normalization.STANDARDIZE, 42L,
-            1, GpuBinding.Policy.OPTIONAL, 60, 5);
+            new TaskSetup(1, GpuBinding.Policy.OPTIONAL), 60, 5);
     }
 
     private static int leftoverBlocks() {

@@ -1,4 +1,4 @@
-package dev.sparkmnist.training;
+package dev.sparkmnist.runtime;
 
 import java.util.concurrent.atomic.AtomicInteger;
 import org.nd4j.linalg.factory.Nd4j;
@@ -44,18 +44,6 @@ public final class Nd4jRuntime {
         Nd4j.factory().blas().setMaxThreads(threads);
         LOG.info("ND4J threads per task set to {} (BLAS and OpenMP); layer helpers {}", threads,
             "false".equals(System.getProperty(HELPERS_DISABLE_PROPERTY)) ? "enabled" : "disabled");
-    }
-
-    /**
-     * The one set-up every task that runs ND4J calls first, explicitly: checks the GPU Spark assigned the task
-     * against the CUDA build (before ND4J starts), applies {@link #configure}, then binds the task's thread to that
-     * GPU. Returns the device bound, if any.
-     */
-    public static java.util.OptionalInt prepareTask(int threads, GpuBinding.Policy gpuPolicy) {
-        java.util.OptionalInt gpu = GpuBinding.checkCurrentTask(gpuPolicy);
-        configure(threads);
-        GpuBinding.bind(gpu);
-        return gpu;
     }
 
     /** ND4J's current OpenMP thread limit in this JVM. */

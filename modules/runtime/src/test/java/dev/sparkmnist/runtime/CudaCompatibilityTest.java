@@ -1,14 +1,14 @@
-package dev.sparkmnist.training;
+package dev.sparkmnist.runtime;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.sparkmnist.training.CudaCompatibility.ComputeCapability;
-import dev.sparkmnist.training.CudaCompatibility.Gpu;
-import dev.sparkmnist.training.CudaCompatibility.KernelArchitectures;
-import dev.sparkmnist.training.CudaCompatibility.Library;
+import dev.sparkmnist.runtime.CudaCompatibility.ComputeCapability;
+import dev.sparkmnist.runtime.CudaCompatibility.Gpu;
+import dev.sparkmnist.runtime.CudaCompatibility.KernelArchitectures;
+import dev.sparkmnist.runtime.CudaCompatibility.Library;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;

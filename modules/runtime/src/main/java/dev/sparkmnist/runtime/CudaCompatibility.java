@@ -1,4 +1,4 @@
-package dev.sparkmnist.training;
+package dev.sparkmnist.runtime;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -298,7 +298,7 @@ public final class CudaCompatibility {
     /**
      * Prints, for every GPU this process sees, whether the ND4J CUDA library on the classpath can run on it.
      * Exit 0: all can; 1: at least one cannot; 2: no CUDA library, no nvidia-smi or no GPU.
-     * {@code java -cp spark-mnist-submit-cuda.jar dev.sparkmnist.training.CudaCompatibility}
+     * {@code java -cp spark-mnist-submit-cuda.jar dev.sparkmnist.runtime.CudaCompatibility}
      */
     public static void main(String[] args) throws IOException {
         System.exit(report(System.out, "nvidia-smi", System.getenv("CUDA_VISIBLE_DEVICES"), loadedLibrary()));

@@ -1,11 +1,11 @@
-package dev.sparkmnist.training;
+package dev.sparkmnist.runtime;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.sparkmnist.training.CudaCompatibility.ComputeCapability;
-import dev.sparkmnist.training.CudaCompatibility.Library;
+import dev.sparkmnist.runtime.CudaCompatibility.ComputeCapability;
+import dev.sparkmnist.runtime.CudaCompatibility.Library;
 import java.io.InputStream;
 import java.net.URL;
 import org.junit.jupiter.api.Test;

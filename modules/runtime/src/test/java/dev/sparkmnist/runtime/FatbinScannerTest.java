@@ -1,4 +1,4 @@
-package dev.sparkmnist.training;
+package dev.sparkmnist.runtime;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
