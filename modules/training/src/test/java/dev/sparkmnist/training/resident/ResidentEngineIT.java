@@ -151,6 +151,16 @@ class ResidentEngineIT {
     }
 
     @Test
+    void everyWorkerAppliesTheGpuSetUpFirst() {
+        // local mode assigns no GPU: with the required policy each worker must refuse before touching ND4J
+        ResidentEngine.Settings required = new ResidentEngine.Settings(2, 32, 10, 0, Normalization.STANDARDIZE, 42L,
+            new TaskSetup(1, GpuBinding.Policy.REQUIRED), 60, 5);
+        Exception e = assertThrows(Exception.class,
+            () -> new ResidentEngine(sc, train.limit(200), required).fitEpoch(Models.network(ModelOptions.mlp()), 0));
+        assertTrue(e.getMessage().contains("has no GPU assigned and --gpu-policy is required"), e.getMessage());
+    }
+
+    @Test
     void moreWorkersThanSlotsFailsFastNamingTheNumbers() {
         InvalidInputException e = assertThrows(InvalidInputException.class,
             () -> new ResidentEngine(sc, train, settings(3, 32, 10, 0)));
