@@ -7,7 +7,6 @@ import dev.sparkmnist.data.PartitionPlan;
 import dev.sparkmnist.runtime.TaskSetup;
 import java.io.Serializable;
 import java.lang.management.ManagementFactory;
-import java.util.List;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.SerializableWritable;
 import org.apache.spark.TaskContext;
@@ -19,8 +18,8 @@ import scala.runtime.AbstractFunction1;
 
 /**
  * One resident worker: the body of one task of the barrier stage. It prepares ND4J and its GPU, rebuilds the
- * network from the stage's broadcast state once, reads its own minibatches of the stage from the idx files, and
- * for every round fits {@code frequency} minibatches and averages parameters and updater state with its peers
+ * network from the stage's broadcast state once, streams its own minibatches of the stage from the idx files
+ * ({@link StageReader}), and for every round fits {@code frequency} minibatches and averages parameters and updater state with its peers
  * ({@link BlockExchange}). It returns one {@link WorkerReport}; worker 0's carries the averaged network.
  */
 final class WorkerTask extends AbstractFunction1<Iterator<Integer>, Iterator<WorkerReport>> implements Serializable {
@@ -63,9 +62,6 @@ final class WorkerTask extends AbstractFunction1<Iterator<Integer>, Iterator<Wor
         MultiLayerNetwork net = initial.restore();
         int[] order = PartitionPlan.epochOrder(set.size(), seed, epoch);
         int[] range = plan.positions(worker, stage);
-        List<DataSet> batches = MnistBatches.read(set, MnistBatches.positions(order, range[0], range[1]),
-            plan.batch(), normalization, hadoop.value().value());
-        long readNanos = System.nanoTime() - t0;
         BlockExchange exchange = new BlockExchange(
             BlockExchange.stagePrefix(runPrefix, task.stageId(), task.stageAttemptNumber()), worker, plan.workers(),
             initial.length(), exchangeTimeoutSeconds);
@@ -73,29 +69,40 @@ final class WorkerTask extends AbstractFunction1<Iterator<Integer>, Iterator<Wor
         long examples = 0;
         long computeNanos = 0;
         long exchangeNanos = 0;
-        int next = 0;
+        long readNanos;
+        int minibatches = 0;
         float[] vector = null;
-        for (int round = plan.firstRound(stage); round < plan.endRound(stage); round++) {
-            long c0 = System.nanoTime();
-            int fitted = 0;
-            for (int k = 0; k < plan.frequency() && next < batches.size(); k++) {
-                task.killTaskIfInterrupted();
-                DataSet batch = batches.get(next++);
-                net.fit(batch);
-                lossSum += net.score();
-                examples += batch.numExamples();
-                fitted++;
+        try (StageReader reader = new StageReader(set, MnistBatches.positions(order, range[0], range[1]),
+            plan.batch(), plan.batch() * plan.frequency(), normalization, hadoop.value().value())) {
+            long startNanos = System.nanoTime() - t0;
+            for (int round = plan.firstRound(stage); round < plan.endRound(stage); round++) {
+                long c0 = System.nanoTime();
+                int fitted = 0;
+                long readBefore = reader.waitNanos();
+                for (int k = 0; k < plan.frequency(); k++) {
+                    task.killTaskIfInterrupted();
+                    DataSet batch = reader.next();
+                    if (batch == null) {
+                        break;
+                    }
+                    net.fit(batch);
+                    lossSum += net.score();
+                    examples += batch.numExamples();
+                    fitted++;
+                }
+                minibatches += fitted;
+                long c1 = System.nanoTime();
+                vector = NetState.vector(net, vector);
+                exchange.average(round, vector, fitted > 0 ? 1f : 0f);
+                NetState.apply(net, vector);
+                computeNanos += c1 - c0 - (reader.waitNanos() - readBefore);
+                exchangeNanos += System.nanoTime() - c1;
+                ResidentEngine.FaultHook.afterRound(worker, task.stageAttemptNumber(), round);
             }
-            long c1 = System.nanoTime();
-            vector = NetState.vector(net, vector);
-            exchange.average(round, vector, fitted > 0 ? 1f : 0f);
-            NetState.apply(net, vector);
-            computeNanos += c1 - c0;
-            exchangeNanos += System.nanoTime() - c1;
-            ResidentEngine.FaultHook.afterRound(worker, task.stageAttemptNumber(), round);
+            readNanos = startNanos + reader.waitNanos();
         }
         WorkerReport report = new WorkerReport(worker, task.stageAttemptNumber(),
-            ManagementFactory.getRuntimeMXBean().getName(), lossSum, next, examples,
+            ManagementFactory.getRuntimeMXBean().getName(), lossSum, minibatches, examples,
             plan.endRound(stage) - plan.firstRound(stage), readNanos, computeNanos, exchangeNanos,
             exchange.waitNanos(), exchange.bytesMoved(), net.getIterationCount(),
             worker == 0 ? (vector != null ? vector : NetState.vector(net)) : null);
