@@ -32,8 +32,9 @@ import scala.reflect.ClassTag$;
  * peer's block by polling the BlockManager with a short back-off. Ordering makes clean-up safe without extra
  * messages: once a worker holds every {@code a(round, s)}, every owner has read its {@code g(round, w, s)}, so those
  * are removed; once it holds {@code g(round + 1, p, w)} from every peer, every peer has read {@code a(round, w)}.
- * The last round's {@code a} blocks and any left by a failed attempt are removed by the driver
- * ({@link ResidentEngine}), which knows the prefix.
+ * The last round's {@code a} blocks are removed by the driver ({@link ResidentEngine}), which knows their names;
+ * a worker whose attempt fails removes the blocks it still holds ({@link #removeOwn}); blocks of a lost executor are
+ * gone with it.
  *
  * <p>Block names carry the stage id and attempt number: a retried attempt never reads a block of the attempt that
  * failed. Spark's {@code TestBlockId} is used because it is the one block type that is neither an RDD, shuffle,
@@ -161,12 +162,33 @@ final class BlockExchange {
         return bytesMoved;
     }
 
+    /** The averaged slice {@code owner} publishes in {@code round} of the stage attempt named by {@code prefix}. */
+    static BlockId averagedBlock(String prefix, int round, int owner) {
+        return TestBlockId.apply(prefix + round + "-a" + owner);
+    }
+
+    /**
+     * Removes every block this worker may still hold in {@code round} (its scattered slices, its averaged slice of
+     * this round and of the one before): called when the attempt fails, so that nothing outlives it.
+     */
+    void removeOwn(int round) {
+        for (int s = 0; s < workers; s++) {
+            if (s != worker) {
+                remove(gather(round, worker, s));
+            }
+        }
+        remove(averaged(round, worker));
+        if (round > 0) {
+            remove(averaged(round - 1, worker));
+        }
+    }
+
     private BlockId gather(int round, int from, int slice) {
         return TestBlockId.apply(prefix + round + "-g" + from + "." + slice);
     }
 
     private BlockId averaged(int round, int owner) {
-        return TestBlockId.apply(prefix + round + "-a" + owner);
+        return averagedBlock(prefix, round, owner);
     }
 
     private void put(BlockId id, float weight, float[] vector, int from, int to) {

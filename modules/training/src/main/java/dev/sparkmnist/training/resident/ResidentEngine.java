@@ -24,7 +24,6 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import scala.reflect.ClassTag;
 import scala.reflect.ClassTag$;
-import scala.runtime.AbstractFunction1;
 
 /**
  * Driver side of the resident-workers engine. Each epoch runs as one Spark barrier stage (or several, with
@@ -242,6 +241,9 @@ public final class ResidentEngine {
                 throw new IllegalStateException("stage " + stage + " of epoch " + (epoch + 1) + " returned "
                     + reports.size() + " worker reports, expected " + plan.workers());
             }
+            // The last round's averaged slices are the only blocks a successful attempt leaves.
+            removeBlocks(BlockExchange.stagePrefix(runPrefix, reports.get(0).stageId, reports.get(0).stageAttempt),
+                plan.endRound(stage) - 1, plan.workers(), sc.isLocal());
             if (reports.get(0).stageAttempt > 0) {
                 LOG.warn("epoch {} stage {} succeeded on attempt {}: earlier attempts failed and were discarded",
                     epoch + 1, stage + 1, reports.get(0).stageAttempt + 1);
@@ -250,40 +252,24 @@ public final class ResidentEngine {
         } finally {
             sc.setJobDescription(null);
             state.destroy();
-            removeBlocks(runPrefix, sc.isLocal());
         }
     }
 
-    /** Removes every block of this run left on any executor (the last round's, and those of failed attempts). */
-    private static void removeBlocks(String prefix, boolean local) {
+    /**
+     * Removes the averaged slices of a stage attempt's last round by name. (Spark's
+     * {@code BlockManagerMaster.getMatchingBlockIds} is not used: its driver side iterates a map that block updates
+     * change concurrently, measured failing with ConcurrentModificationException; and asking the executors ships the
+     * filter to RPC threads that cannot load application classes.)
+     */
+    private static void removeBlocks(String prefix, int lastRound, int workers, boolean local) {
         SparkEnv env = SparkEnv.get();
-        // Local mode: the blocks sit unreported in this JVM's BlockManager (BlockExchange). Cluster: the master knows
-        // them and filters on the driver (executors' RPC class loaders could not load the filter class).
-        scala.collection.Seq<BlockId> ids = local ? env.blockManager().getMatchingBlockIds(new Matching(prefix))
-            : env.blockManager().master().getMatchingBlockIds(new Matching(prefix), false);
-        scala.collection.Iterator<BlockId> it = ids.iterator();
-        while (it.hasNext()) {
-            BlockId id = it.next();
-            if (env.blockManager().getStatus(id).isDefined()) {
+        for (int owner = 0; owner < workers; owner++) {
+            BlockId id = BlockExchange.averagedBlock(prefix, lastRound, owner);
+            if (local) {
                 env.blockManager().removeBlock(id, false); // local mode: held here, never reported
             } else {
                 env.blockManager().master().removeBlock(id);
             }
-        }
-    }
-
-    /** Matches the blocks of one run. */
-    private static final class Matching extends AbstractFunction1<BlockId, Object> implements Serializable {
-        private static final long serialVersionUID = 1L;
-        private final String prefix;
-
-        Matching(String prefix) {
-            this.prefix = "test_" + prefix;
-        }
-
-        @Override
-        public Object apply(BlockId id) {
-            return id.name().startsWith(prefix);
         }
     }
 

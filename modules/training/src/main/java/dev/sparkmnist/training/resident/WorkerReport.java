@@ -9,6 +9,7 @@ import java.io.Serializable;
 final class WorkerReport implements Serializable {
     private static final long serialVersionUID = 1L;
     final int worker;
+    final int stageId;
     final int stageAttempt;
     final String jvm;
     final double lossSum;
@@ -24,10 +25,11 @@ final class WorkerReport implements Serializable {
     /** Worker 0 only: the averaged parameters and updater state after the stage's last round; else null. */
     final float[] finalVector;
 
-    WorkerReport(int worker, int stageAttempt, String jvm, double lossSum, long minibatches, long examples,
+    WorkerReport(int worker, int stageId, int stageAttempt, String jvm, double lossSum, long minibatches, long examples,
                  int rounds, long readNanos, long computeNanos, long exchangeNanos, long waitNanos, long bytesMoved,
                  int iterationCount, float[] finalVector) {
         this.worker = worker;
+        this.stageId = stageId;
         this.stageAttempt = stageAttempt;
         this.jvm = jvm;
         this.lossSum = lossSum;

@@ -75,33 +75,41 @@ final class WorkerTask extends AbstractFunction1<Iterator<Integer>, Iterator<Wor
         try (StageReader reader = new StageReader(set, MnistBatches.positions(order, range[0], range[1]),
             plan.batch(), plan.batch() * plan.frequency(), normalization, hadoop.value().value())) {
             long startNanos = System.nanoTime() - t0;
-            for (int round = plan.firstRound(stage); round < plan.endRound(stage); round++) {
-                long c0 = System.nanoTime();
-                int fitted = 0;
-                long readBefore = reader.waitNanos();
-                for (int k = 0; k < plan.frequency(); k++) {
-                    task.killTaskIfInterrupted();
-                    DataSet batch = reader.next();
-                    if (batch == null) {
-                        break;
+            int round = plan.firstRound(stage);
+            try {
+                for (; round < plan.endRound(stage); round++) {
+                    long c0 = System.nanoTime();
+                    int fitted = 0;
+                    long readBefore = reader.waitNanos();
+                    for (int k = 0; k < plan.frequency(); k++) {
+                        task.killTaskIfInterrupted();
+                        DataSet batch = reader.next();
+                        if (batch == null) {
+                            break;
+                        }
+                        net.fit(batch);
+                        lossSum += net.score();
+                        examples += batch.numExamples();
+                        fitted++;
                     }
-                    net.fit(batch);
-                    lossSum += net.score();
-                    examples += batch.numExamples();
-                    fitted++;
+                    minibatches += fitted;
+                    long c1 = System.nanoTime();
+                    if (plan.workers() > 1) { // one worker has nobody to average with
+                        vector = NetState.vector(net, vector);
+                        exchange.average(round, vector, fitted > 0 ? 1f : 0f);
+                        NetState.apply(net, vector);
+                    }
+                    computeNanos += c1 - c0 - (reader.waitNanos() - readBefore);
+                    exchangeNanos += System.nanoTime() - c1;
+                    ResidentEngine.FaultHook.afterRound(worker, task.stageAttemptNumber(), round);
                 }
-                minibatches += fitted;
-                long c1 = System.nanoTime();
-                vector = NetState.vector(net, vector);
-                exchange.average(round, vector, fitted > 0 ? 1f : 0f);
-                NetState.apply(net, vector);
-                computeNanos += c1 - c0 - (reader.waitNanos() - readBefore);
-                exchangeNanos += System.nanoTime() - c1;
-                ResidentEngine.FaultHook.afterRound(worker, task.stageAttemptNumber(), round);
+            } catch (RuntimeException | Error e) {
+                exchange.removeOwn(Math.min(round, plan.endRound(stage) - 1)); // the attempt failed: leave no blocks
+                throw e;
             }
             readNanos = startNanos + reader.waitNanos();
         }
-        WorkerReport report = new WorkerReport(worker, task.stageAttemptNumber(),
+        WorkerReport report = new WorkerReport(worker, task.stageId(), task.stageAttemptNumber(),
             ManagementFactory.getRuntimeMXBean().getName(), lossSum, minibatches, examples,
             plan.endRound(stage) - plan.firstRound(stage), readNanos, computeNanos, exchangeNanos,
             exchange.waitNanos(), exchange.bytesMoved(), net.getIterationCount(),
