@@ -40,13 +40,14 @@ import scala.reflect.ClassTag$;
  * failed. Spark's {@code TestBlockId} is used because it is the one block type that is neither an RDD, shuffle,
  * broadcast nor stream block, so no Spark clean-up mechanism removes these under us.
  */
-final class BlockExchange {
+final class BlockExchange implements AutoCloseable {
     /** First poll interval while waiting for a peer's block; doubles up to {@link #MAX_POLL_NANOS}. */
     private static final long MIN_POLL_NANOS = TimeUnit.MICROSECONDS.toNanos(20);
     private static final long MAX_POLL_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
     /** Bytes of the per-block header: the sender's weight. */
     private static final int HEADER_FLOATS = 1;
     private static final StorageLevel LEVEL = StorageLevel.MEMORY_AND_DISK_SER();
+    private static final long CLOSE_WAIT_SECONDS = 30;
 
     private final String prefix;
     private final int worker;
@@ -56,6 +57,11 @@ final class BlockExchange {
     private final BlockManager blocks;
     /** Local mode: every task shares the driver's BlockManager, so remote look-ups are pointless. */
     private final boolean sharedBlockManager;
+    /**
+     * Removes blocks off the critical path: each removal tells the master (an RPC to the driver), and a block is
+     * only removed once the protocol guarantees nobody reads it, so doing it later is as safe as doing it now.
+     */
+    private final java.util.concurrent.ExecutorService remover;
     private long waitNanos;
     private long bytesMoved;
 
@@ -74,6 +80,11 @@ final class BlockExchange {
         this.timeoutNanos = TimeUnit.SECONDS.toNanos(timeoutSeconds);
         this.blocks = SparkEnv.get().blockManager();
         this.sharedBlockManager = "driver".equals(SparkEnv.get().executorId());
+        this.remover = java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, "resident-block-remover");
+            t.setDaemon(true);
+            return t;
+        });
     }
 
     /** The block-name prefix of one stage attempt of a run: what the driver removes after the stage. */
@@ -207,7 +218,21 @@ final class BlockExchange {
     }
 
     private void remove(BlockId id) {
-        blocks.removeBlock(id, !sharedBlockManager);
+        remover.execute(() -> blocks.removeBlock(id, !sharedBlockManager));
+    }
+
+    /** Waits (up to {@link #CLOSE_WAIT_SECONDS}) for the pending removals. */
+    @Override
+    public void close() {
+        remover.shutdown();
+        try {
+            if (!remover.awaitTermination(CLOSE_WAIT_SECONDS, TimeUnit.SECONDS)) {
+                remover.shutdownNow();
+            }
+        } catch (InterruptedException e) {
+            remover.shutdownNow();
+            Thread.currentThread().interrupt();
+        }
     }
 
     /** Waits for a block to exist (here or on any executor) and returns a copy of its floats. */

@@ -62,9 +62,7 @@ final class WorkerTask extends AbstractFunction1<Iterator<Integer>, Iterator<Wor
         MultiLayerNetwork net = initial.restore();
         int[] order = PartitionPlan.epochOrder(set.size(), seed, epoch);
         int[] range = plan.positions(worker, stage);
-        BlockExchange exchange = new BlockExchange(
-            BlockExchange.stagePrefix(runPrefix, task.stageId(), task.stageAttemptNumber()), worker, plan.workers(),
-            initial.length(), exchangeTimeoutSeconds);
+
         double lossSum = 0;
         long examples = 0;
         long computeNanos = 0;
@@ -72,8 +70,13 @@ final class WorkerTask extends AbstractFunction1<Iterator<Integer>, Iterator<Wor
         long readNanos;
         int minibatches = 0;
         float[] vector = null;
-        try (StageReader reader = new StageReader(set, MnistBatches.positions(order, range[0], range[1]),
-            plan.batch(), plan.batch() * plan.frequency(), normalization, hadoop.value().value())) {
+        long bytesMoved;
+        long exchangeWaitNanos;
+        try (BlockExchange exchange = new BlockExchange(
+                BlockExchange.stagePrefix(runPrefix, task.stageId(), task.stageAttemptNumber()), worker,
+                plan.workers(), initial.length(), exchangeTimeoutSeconds);
+             StageReader reader = new StageReader(set, MnistBatches.positions(order, range[0], range[1]),
+                 plan.batch(), plan.batch() * plan.frequency(), normalization, hadoop.value().value())) {
             long startNanos = System.nanoTime() - t0;
             int round = plan.firstRound(stage);
             try {
@@ -108,11 +111,13 @@ final class WorkerTask extends AbstractFunction1<Iterator<Integer>, Iterator<Wor
                 throw e;
             }
             readNanos = startNanos + reader.waitNanos();
+            bytesMoved = exchange.bytesMoved();
+            exchangeWaitNanos = exchange.waitNanos();
         }
         WorkerReport report = new WorkerReport(worker, task.stageId(), task.stageAttemptNumber(),
             ManagementFactory.getRuntimeMXBean().getName(), lossSum, minibatches, examples,
             plan.endRound(stage) - plan.firstRound(stage), readNanos, computeNanos, exchangeNanos,
-            exchange.waitNanos(), exchange.bytesMoved(), net.getIterationCount(),
+            exchangeWaitNanos, bytesMoved, net.getIterationCount(),
             worker == 0 ? (vector != null ? vector : NetState.vector(net)) : null);
         return scala.collection.Iterator$.MODULE$.single(report);
     }
