@@ -143,7 +143,8 @@ class ClusterScriptsIT {
         File log = tmp.resolve("killed.log").toFile();
         // LeNet, batch 4, averaging every minibatch: 250 rounds an epoch, several seconds, so the kill lands mid-epoch
         Process job = start(log, "scripts/submit-cluster.sh", masterUrl, "--model", "lenet", "--epochs", "3",
-            "--batch-size-per-worker", "4", "--averaging-frequency", "1", "--data-dir", TestData.sliceDir(),
+            "--batch-size-per-worker", "4", "--averaging-frequency", "1", "--learning-rate", "0.01",
+            "--lr-schedule", "none", "--data-dir", TestData.sliceDir(),
             "--output", out.toString());
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(SCRIPT_TIMEOUT_S);
         while (!Files.readString(log.toPath()).contains("epoch 1/3 ")) {
