@@ -44,7 +44,7 @@ final class BlockExchange implements AutoCloseable {
     /** First poll interval while waiting for a peer's block; doubles up to {@link #MAX_POLL_NANOS}. */
     private static final long MIN_POLL_NANOS = TimeUnit.MICROSECONDS.toNanos(20);
     private static final long MAX_POLL_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
-    /** Bytes of the per-block header: the sender's weight. */
+    /** Floats of the per-block header: the sender's weight. */
     private static final int HEADER_FLOATS = 1;
     private static final StorageLevel LEVEL = StorageLevel.MEMORY_AND_DISK_SER();
     private static final long CLOSE_WAIT_SECONDS = 30;
@@ -62,6 +62,9 @@ final class BlockExchange implements AutoCloseable {
      * only removed once the protocol guarantees nobody reads it, so doing it later is as safe as doing it now.
      */
     private final java.util.concurrent.ExecutorService remover;
+    /** Scratch for the slice this worker owns: the running sum and one peer's values, reused every round. */
+    private final double[] sum;
+    private final float[] peer;
     private long waitNanos;
     private long bytesMoved;
 
@@ -80,6 +83,9 @@ final class BlockExchange implements AutoCloseable {
         this.timeoutNanos = TimeUnit.SECONDS.toNanos(timeoutSeconds);
         this.blocks = SparkEnv.get().blockManager();
         this.sharedBlockManager = "driver".equals(SparkEnv.get().executorId());
+        int owned = sliceStart(length, workers, worker + 1) - sliceStart(length, workers, worker);
+        this.sum = new double[owned];
+        this.peer = new float[owned];
         this.remover = java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
             Thread t = new Thread(r, "resident-block-remover");
             t.setDaemon(true);
@@ -133,8 +139,6 @@ final class BlockExchange implements AutoCloseable {
         int from = sliceStart(length, workers, worker);
         int to = sliceStart(length, workers, worker + 1);
         int n = to - from;
-        double[] sum = new double[n];
-        float[] peer = new float[n];
         double total = weight;
         for (int i = 0; i < n; i++) {
             sum[i] = (double) weight * vector[from + i];
