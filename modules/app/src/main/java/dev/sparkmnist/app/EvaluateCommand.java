@@ -91,10 +91,8 @@ public final class EvaluateCommand implements Callable<Integer> {
             EvaluationReport report;
             try {
                 int partitions = numPartitions > 0 ? numPartitions : sc.defaultParallelism();
-                int threads = Nd4jRuntime.threadsPerTask(sc.master(), sc.getConf().getInt("spark.task.cpus", 1),
-                    Runtime.getRuntime().availableProcessors());
                 report = Evaluator.distributed(sc, loaded.network(), test, partitions, batchSize, norm,
-                    new TaskSetup(threads, GpuBinding.Policy.OPTIONAL));
+                    new TaskSetup(Nd4jRuntime.threadsPerTask(sc.sc()), GpuBinding.Policy.OPTIONAL));
             } finally {
                 sc.stop();
             }

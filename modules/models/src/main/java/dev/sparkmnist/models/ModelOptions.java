@@ -58,11 +58,6 @@ public record ModelOptions(Architecture architecture, HiddenActivation activatio
             Optimizer.NESTEROV, SGD_LEARNING_RATE, MOMENTUM, LrSchedule.NONE, 0, 0, DEFAULT_SEED);
     }
 
-    /** The teaching-material defaults of an architecture. */
-    public static ModelOptions defaults(Architecture architecture) {
-        return architecture == Architecture.MLP ? mlp() : lenet();
-    }
-
     /** Initial learning rate of the default LeNet job (with {@link #LENET_JOB_SCHEDULE}). */
     public static final double LENET_JOB_LEARNING_RATE = 0.03;
     /**

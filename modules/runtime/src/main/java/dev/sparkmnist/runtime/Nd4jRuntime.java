@@ -63,6 +63,12 @@ public final class Nd4jRuntime {
         return Math.max(1, taskCpus);
     }
 
+    /** {@link #threadsPerTask(String, int, int)} for a running context and this machine's cores. */
+    public static int threadsPerTask(org.apache.spark.SparkContext sc) {
+        return threadsPerTask(sc.master(), sc.getConf().getInt("spark.task.cpus", 1),
+            Runtime.getRuntime().availableProcessors());
+    }
+
     /** The number of concurrent tasks of a local master URL: local = 1, local[N], local[*] = cores. */
     static int localParallelism(String master, int availableCores) {
         if (master.equals("local")) {

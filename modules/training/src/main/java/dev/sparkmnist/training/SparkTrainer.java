@@ -47,8 +47,7 @@ public final class SparkTrainer {
                                        TrainingOptions options, List<EpochListener> listeners, Start start) {
         TrainingOptions.Workers w = options.workers();
         int threads = w.threadsPerTask() > 0 ? w.threadsPerTask()
-            : Nd4jRuntime.threadsPerTask(sc.master(), sc.getConf().getInt("spark.task.cpus", 1),
-                Runtime.getRuntime().availableProcessors());
+            : Nd4jRuntime.threadsPerTask(sc.sc());
         Nd4jRuntime.configure(threads); // the driver (and, in local mode, the executors)
         int partitions = options.averaging().engine() == TrainingOptions.Engine.RESIDENT
             ? ResidentEngine.workers(sc, w.count(), ResidentEngine.DEFAULT_SLOT_WAIT_SECONDS)

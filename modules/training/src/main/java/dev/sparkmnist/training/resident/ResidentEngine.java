@@ -161,7 +161,7 @@ public final class ResidentEngine {
         }
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(waitSeconds);
         int slots = slots(sc);
-        boolean local = sc.master().startsWith("local") && !sc.master().startsWith("local-cluster");
+        boolean local = sc.isLocal(); // local[N]: the slots are fixed, nothing to wait for
         while (slots < workers && !local && System.nanoTime() < deadline) {
             sleep();
             slots = slots(sc);
