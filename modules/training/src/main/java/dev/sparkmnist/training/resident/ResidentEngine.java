@@ -154,11 +154,7 @@ public final class ResidentEngine {
      * for 40 tries (10 minutes) before failing. Waits up to {@code waitSeconds} for executors to register.
      */
     static void requireSlots(JavaSparkContext sc, int workers, long waitSeconds) {
-        if (sc.getConf().getBoolean("spark.dynamicAllocation.enabled", false)) {
-            throw new InvalidInputException("spark.dynamicAllocation.enabled is true, but the resident engine runs a"
-                + " barrier stage, which Spark does not allow with dynamic allocation: disable it or use"
-                + " --engine dl4j");
-        }
+        requireNoDynamicAllocation(sc.getConf());
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(waitSeconds);
         int slots = slots(sc);
         boolean local = sc.isLocal(); // local[N]: the slots are fixed, nothing to wait for
@@ -172,6 +168,15 @@ public final class ResidentEngine {
                 + slots + " concurrent task slot(s) (executor cores / spark.task.cpus "
                 + sc.getConf().get("spark.task.cpus", "1") + ")" + (local ? "" : " after waiting " + waitSeconds
                 + " s") + ": lower --num-partitions to at most " + slots + " or give the job more executor cores");
+        }
+    }
+
+    /** Spark refuses barrier stages under dynamic allocation; say so before any work, naming the setting. */
+    static void requireNoDynamicAllocation(org.apache.spark.SparkConf conf) {
+        if (conf.getBoolean("spark.dynamicAllocation.enabled", false)) {
+            throw new InvalidInputException("spark.dynamicAllocation.enabled is true, but the resident engine runs a"
+                + " barrier stage, which Spark does not allow with dynamic allocation: disable it or use"
+                + " --engine dl4j");
         }
     }
 

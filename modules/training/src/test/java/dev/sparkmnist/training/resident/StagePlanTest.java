@@ -55,6 +55,18 @@ class StagePlanTest {
     }
 
     @Test
+    void dynamicAllocationIsRefusedNamingTheSetting() {
+        ResidentEngine.requireNoDynamicAllocation(new org.apache.spark.SparkConf(false));
+        ResidentEngine.requireNoDynamicAllocation(
+            new org.apache.spark.SparkConf(false).set("spark.dynamicAllocation.enabled", "false"));
+        dev.sparkmnist.data.InvalidInputException e = org.junit.jupiter.api.Assertions.assertThrows(
+            dev.sparkmnist.data.InvalidInputException.class, () -> ResidentEngine.requireNoDynamicAllocation(
+                new org.apache.spark.SparkConf(false).set("spark.dynamicAllocation.enabled", "true")));
+        assertEquals("spark.dynamicAllocation.enabled is true, but the resident engine runs a barrier stage, which"
+            + " Spark does not allow with dynamic allocation: disable it or use --engine dl4j", e.getMessage());
+    }
+
+    @Test
     void slicesOfTheAveragedVectorCoverItOnce() {
         int length = 235_146;
         int parts = 3;
