@@ -17,7 +17,10 @@ import java.util.Locale;
 import java.util.Map;
 import org.apache.hadoop.conf.Configuration;
 
-/** Writes a training run's outputs: model.zip, metrics.json, metrics.csv, evaluation.txt, provenance.json. */
+/**
+ * Writes a training run's outputs: model.zip, metrics.json, metrics.csv, evaluation.txt, provenance.json, and the
+ * report built from them (report.html, charts/).
+ */
 final class RunReport {
     static final String METRICS_JSON = "metrics.json";
     static final String METRICS_CSV = "metrics.csv";
@@ -35,7 +38,8 @@ final class RunReport {
                       MnistSet train, MnistSet test, TrainingResult result, String sparkVersion,
                       Configuration hadoop) {
         ModelFiles.save(result.network(), training.input().normalization(), model, result.last().epoch(), out);
-        out.writeText(METRICS_JSON, json(metrics(model, result)));
+        String metricsJson = json(metrics(model, result));
+        out.writeText(METRICS_JSON, metricsJson);
         out.writeText(METRICS_CSV, csv(result.epochs()));
         out.writeText(EVALUATION_TXT, result.last().test().toText());
         Map<String, Object> provenance = new LinkedHashMap<>();
@@ -45,6 +49,8 @@ final class RunReport {
         provenance.put("master", cmd.training.mode == TrainCommand.Mode.LOCAL ? null
             : cmd.spark.master != null ? cmd.spark.master : System.getProperty("spark.master",
                 SparkContexts.EMBEDDED_MASTER));
+        provenance.put("commandLine", cmd.commandLine());
+        provenance.put("dataDir", cmd.data.dataDir);
         provenance.put("seed", training.seed());
         provenance.put("model", model);
         provenance.put("parameters", result.network().numParams());
@@ -72,7 +78,10 @@ final class RunReport {
         provenance.put("data", data);
         provenance.put("versions", Provenance.versions(sparkVersion));
         provenance.put("gitCommit", Provenance.gitCommit());
-        out.writeText(PROVENANCE_JSON, json(provenance));
+        String provenanceJson = json(provenance);
+        out.writeText(PROVENANCE_JSON, provenanceJson);
+        ReportFiles.write(out, ReportFiles.build(metricsJson, provenanceJson, result.network(),
+            training.input().normalization(), test, training.input().limitTest(), hadoop));
     }
 
     static Map<String, Object> metrics(ModelOptions model, TrainingResult result) {

@@ -305,6 +305,8 @@ public final class TrainCommand implements Callable<Integer> {
         System.out.println();
         System.out.print(outcome.result().last().test().toText());
         System.out.printf(Locale.ROOT, "%nmodel, metrics and provenance written to %s%n", outcome.output());
+        System.out.printf(Locale.ROOT, "report: %s/%s (open it in a browser; charts/ holds the PNGs)%n",
+            outcome.output(), dev.sparkmnist.report.Report.HTML);
         return 0;
     }
 
@@ -373,6 +375,14 @@ public final class TrainCommand implements Callable<Integer> {
             out.commit();
             return new TrainOutcome(out.target().toString(), result);
         }
+    }
+
+    /** The command line as given ({@code spark-mnist ARGS}), or null when run() is called without picocli. */
+    String commandLine() {
+        if (spec == null || spec.commandLine().getParseResult() == null) {
+            return null;
+        }
+        return "spark-mnist " + String.join(" ", spec.commandLine().getParseResult().originalArgs());
     }
 
     /** Whether the user gave this option on the command line (false when run() is called without picocli). */

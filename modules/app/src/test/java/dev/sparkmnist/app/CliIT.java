@@ -74,6 +74,29 @@ class CliIT {
         assertEquals(1, prov.get("checkpoints").get("every").asInt());
         assertFalse(Files.list(tmp).anyMatch(p -> p.getFileName().toString().contains("staging")),
             "no staging directory left");
+        assertTrue(prov.get("commandLine").asText().startsWith("spark-mnist train --model mlp --data-dir "),
+            prov.get("commandLine").asText());
+
+        // the report: the page and its charts; `report RUN_DIR` rebuilds the same page from the run's files
+        String page = Files.readString(out.resolve("report.html"));
+        assertTrue(page.contains("<table id=\"epochs\">"), "per-epoch table");
+        for (String chart : List.of("loss", "accuracy", "learning-rate", "throughput", "confusion", "per-class",
+            "weights-layer-0", "mistakes")) {
+            assertTrue(Files.size(out.resolve("charts").resolve(chart + ".png")) > 1000, chart);
+        }
+        Files.delete(out.resolve("charts").resolve("loss.png"));
+        Run report = run("report", out.toString());
+        assertEquals(0, report.exit(), report.err());
+        assertEquals(page, Files.readString(out.resolve("report.html")), "rebuilt from the files, identical");
+        assertTrue(Files.size(out.resolve("charts").resolve("loss.png")) > 1000);
+        try (Stream<Path> left = Files.list(out)) {
+            assertEquals(List.of(), left.map(p -> p.getFileName().toString())
+                .filter(n -> n.startsWith(".report-staging") || n.contains(".replaced-")).toList(), "no staging left");
+        }
+        Run notARun = run("report", tmp.toString());
+        assertEquals(Main.EXIT_BAD_INPUT, notARun.exit());
+        assertEquals("error: RUN_DIR (" + tmp + ") has no metrics.json: not the output of a complete train run",
+            notARun.err().strip());
 
         Path evalOut = tmp.resolve("eval");
         Run eval = run(withSpark("evaluate", "--model-path", out.resolve("model.zip").toString(),

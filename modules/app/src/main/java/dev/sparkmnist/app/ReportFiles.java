@@ -1,0 +1,45 @@
+package dev.sparkmnist.app;
+
+import dev.sparkmnist.data.MnistSet;
+import dev.sparkmnist.data.Normalization;
+import dev.sparkmnist.report.Report;
+import dev.sparkmnist.report.ReportData;
+import dev.sparkmnist.report.TestDigits;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.util.Map;
+import org.apache.hadoop.conf.Configuration;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** Builds a run's report from the run's own files' content and writes it beside them. */
+final class ReportFiles {
+    private static final Logger LOG = LoggerFactory.getLogger(ReportFiles.class);
+
+    private ReportFiles() {
+    }
+
+    /** The report of a run: its metrics.json and provenance.json text, its network, the test split it used. */
+    static Report.Built build(String metricsJson, String provenanceJson, MultiLayerNetwork net,
+                              Normalization normalization, MnistSet test, int limitTest, Configuration hadoop) {
+        long start = System.nanoTime();
+        Report.Built built = Report.build(ReportData.parse(metricsJson, provenanceJson), net, normalization,
+            TestDigits.read(test, limitTest, hadoop));
+        LOG.info("report built in {} ms ({} charts)", (System.nanoTime() - start) / 1_000_000,
+            built.figures().size());
+        return built;
+    }
+
+    /** Writes report.html and charts/ into the output's staging directory. */
+    static void write(AtomicOutput out, Report.Built built) {
+        for (Map.Entry<String, byte[]> file : built.files().entrySet()) {
+            try (OutputStream stream = out.create(file.getKey())) {
+                stream.write(file.getValue());
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot write " + file.getKey(), e);
+            }
+        }
+    }
+}

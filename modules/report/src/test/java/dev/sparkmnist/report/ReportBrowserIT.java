@@ -1,0 +1,113 @@
+package dev.sparkmnist.report;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.sparkmnist.models.ModelOptions;
+import java.io.File;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.openqa.selenium.By;
+import org.openqa.selenium.JavascriptExecutor;
+import org.openqa.selenium.OutputType;
+import org.openqa.selenium.TakesScreenshot;
+import org.openqa.selenium.WebElement;
+import org.openqa.selenium.chrome.ChromeDriver;
+import org.openqa.selenium.chrome.ChromeDriverService;
+import org.openqa.selenium.chrome.ChromeOptions;
+
+/**
+ * The report opened in a real headless Chromium (Debian's {@code chromium} and {@code chromium-driver}, installed by
+ * {@code .ci/run}): every image loads, the tables hold the run's figures, and a screenshot is kept under target/.
+ */
+class ReportBrowserIT {
+    static final String CHROMIUM = System.getProperty("chromium.binary", "/usr/bin/chromium");
+    static final String CHROMEDRIVER = System.getProperty("chromedriver.binary", "/usr/bin/chromedriver");
+    private static final Path OUT = Paths.get("target", "report-browser");
+    private static RunFixture run;
+    private static Report.Built built;
+    private static ChromeDriver browser;
+
+    @BeforeAll
+    static void openReport() throws IOException {
+        for (String binary : List.of(CHROMIUM, CHROMEDRIVER)) {
+            if (!new File(binary).canExecute()) {
+                throw new IllegalStateException(binary + " is missing: install Debian's chromium and chromium-driver"
+                    + " (apt-get install chromium chromium-driver; .ci/run does) to run the browser test");
+            }
+        }
+        run = RunFixture.fit(ModelOptions.lenet(), 2);
+        built = Report.build(run.data, run.net, RunFixture.NORM, run.digits);
+        for (Map.Entry<String, byte[]> file : built.files().entrySet()) {
+            Path p = OUT.resolve(file.getKey());
+            Files.createDirectories(p.getParent());
+            Files.write(p, file.getValue());
+        }
+        ChromeOptions options = new ChromeOptions();
+        options.setBinary(CHROMIUM);
+        // root in containers needs --no-sandbox; a fixed window makes the screenshot comparable between runs
+        options.addArguments("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+            "--window-size=1400,2400");
+        ChromeDriverService service = new ChromeDriverService.Builder()
+            .usingDriverExecutable(new File(CHROMEDRIVER)).build();
+        browser = new ChromeDriver(service, options);
+        browser.get(OUT.resolve(Report.HTML).toAbsolutePath().toUri().toString());
+    }
+
+    @AfterAll
+    static void close() {
+        if (browser != null) {
+            browser.quit();
+        }
+    }
+
+    @Test
+    void everyImageLoaded() {
+        List<WebElement> images = browser.findElements(By.tagName("img"));
+        assertEquals(built.figures().size(), images.size());
+        for (WebElement img : images) {
+            Object ok = ((JavascriptExecutor) browser).executeScript(
+                "return arguments[0].complete && arguments[0].naturalWidth > 0 && arguments[0].naturalHeight > 0;",
+                img);
+            assertEquals(Boolean.TRUE, ok, "image loaded: " + img.getAttribute("alt"));
+        }
+    }
+
+    @Test
+    void tablesHoldTheRunsFigures() {
+        List<WebElement> rows = browser.findElements(By.cssSelector("#epochs tr"));
+        assertEquals(RunFixture.EPOCHS + 1, rows.size(), "header + one row per epoch");
+        for (int i = 0; i < RunFixture.EPOCHS; i++) {
+            EpochRow e = run.data.epochs().get(i);
+            List<WebElement> cells = rows.get(i + 1).findElements(By.tagName("td"));
+            assertEquals(Integer.toString(e.epoch()), cells.get(0).getText());
+            assertEquals(String.format(Locale.ROOT, "%.4f", e.trainLoss()), cells.get(1).getText());
+            assertEquals(String.format(Locale.ROOT, "%.4f", e.testLoss()), cells.get(2).getText());
+            assertEquals(String.format(Locale.ROOT, "%.2f", 100 * e.testAccuracy()), cells.get(3).getText());
+        }
+        List<WebElement> classes = browser.findElements(By.cssSelector("#classes tr"));
+        assertEquals(11, classes.size());
+        for (int c = 0; c < 10; c++) {
+            List<WebElement> cells = classes.get(c + 1).findElements(By.tagName("td"));
+            assertEquals(String.format(Locale.ROOT, "%.4f", run.data.test().recall()[c]), cells.get(2).getText());
+        }
+        assertEquals(String.format(Locale.ROOT, "%.2f%%", 100 * run.data.test().accuracy()),
+            browser.findElement(By.id("final-accuracy")).getText());
+    }
+
+    @Test
+    void screenshotIsKept() throws IOException {
+        File shot = ((TakesScreenshot) browser).getScreenshotAs(OutputType.FILE);
+        Path kept = Paths.get("target", "report-screenshot.png");
+        Files.copy(shot.toPath(), kept, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        assertTrue(Files.size(kept) > 10_000, "a screenshot of a page with charts");
+    }
+}
