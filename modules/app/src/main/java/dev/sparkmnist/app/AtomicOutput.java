@@ -18,9 +18,17 @@ import org.slf4j.LoggerFactory;
  * the target, which is renamed into place by {@link #commit()}. Until then an existing output is untouched; if the
  * run fails, the staging directory is removed and nothing else changes. An existing target is replaced only with
  * {@code overwrite}, and then only after the new output is complete.
+ *
+ * <p>A run killed outright (SIGKILL, a lost machine) cannot remove its staging directory; it keeps what the run had
+ * written (metrics.json of the epochs done). Each staging directory names its owner ({@value #OWNER}: pid@host), and
+ * the next run into the same output removes those whose owner process is gone from this host, saying so, and reports
+ * (but leaves) the others.
  */
 public final class AtomicOutput implements Closeable {
     private static final Logger LOG = LoggerFactory.getLogger(AtomicOutput.class);
+    /** The file in a staging directory naming the process that writes it; removed before the commit. */
+    static final String OWNER = "_OWNER";
+    private static final String STAGING = ".staging-";
     private final FileSystem fs;
     private final Path target;
     private final Path staging;
@@ -52,13 +60,87 @@ public final class AtomicOutput implements Closeable {
                     throw new InvalidInputException("--output (" + target + ") is a file, not a directory");
                 }
             }
-            Path staging = new Path(t.getParent(), "." + t.getName() + ".staging-" + UUID.randomUUID());
+            cleanUpKilledRuns(fs, t);
+            Path staging = new Path(t.getParent(), "." + t.getName() + STAGING + UUID.randomUUID());
             if (!fs.mkdirs(staging)) {
                 throw new InvalidInputException("--output (" + target + "): cannot create " + staging);
             }
-            return new AtomicOutput(fs, t, staging, overwrite);
+            AtomicOutput out = new AtomicOutput(fs, t, staging, overwrite);
+            out.writeText(OWNER, self() + "\n");
+            return out;
         } catch (IOException e) {
             throw new InvalidInputException("--output (" + target + ") is not writable: " + e.getMessage(), e);
+        }
+    }
+
+    /** This process as pid@host. */
+    static String self() {
+        String host;
+        try {
+            host = java.net.InetAddress.getLocalHost().getHostName();
+        } catch (java.net.UnknownHostException e) {
+            host = "unknown-host";
+        }
+        return ProcessHandle.current().pid() + "@" + host;
+    }
+
+    /**
+     * Removes the staging directories of earlier runs into the same target whose owner process no longer runs on
+     * this host (killed runs); reports the others.
+     */
+    private static void cleanUpKilledRuns(FileSystem fs, Path target) throws IOException {
+        if (!fs.exists(target.getParent())) {
+            return;
+        }
+        String prefix = "." + target.getName() + STAGING;
+        String self = self();
+        String host = self.substring(self.indexOf('@') + 1);
+        for (org.apache.hadoop.fs.FileStatus st : fs.listStatus(target.getParent())) {
+            if (!st.isDirectory() || !st.getPath().getName().startsWith(prefix)) {
+                continue;
+            }
+            Path owner = new Path(st.getPath(), OWNER);
+            String who = null;
+            if (fs.exists(owner)) {
+                try (java.io.InputStream in = fs.open(owner)) {
+                    who = new String(in.readAllBytes(), StandardCharsets.UTF_8).strip();
+                }
+            }
+            int at = who == null ? -1 : who.indexOf('@');
+            boolean dead = false;
+            if (at > 0 && who.substring(at + 1).equals(host)) {
+                try {
+                    long pid = Long.parseLong(who.substring(0, at));
+                    dead = ProcessHandle.of(pid).map(p -> !p.isAlive()).orElse(true);
+                } catch (NumberFormatException e) {
+                    dead = false;
+                }
+            }
+            if (dead) {
+                LOG.warn("removing {}: the staging directory of a run into the same output that was killed"
+                    + " (process {} is gone){}", st.getPath(), who, heldMetrics(fs, st.getPath()));
+                fs.delete(st.getPath(), true);
+            } else {
+                LOG.warn("{} is the staging directory of another run into the same output ({}); left alone: remove"
+                    + " it by hand if that run is dead", st.getPath(), who == null ? "owner unknown" : who);
+            }
+        }
+    }
+
+    /** What a killed run's staging directory held, for the log. */
+    private static String heldMetrics(FileSystem fs, Path staging) {
+        Path metrics = new Path(staging, "metrics.csv");
+        try {
+            if (!fs.exists(metrics)) {
+                return "; it held no finished epoch";
+            }
+            try (java.io.InputStream in = fs.open(metrics)) {
+                long epochs = new String(in.readAllBytes(), StandardCharsets.UTF_8).lines().count() - 1;
+                return "; it held metrics of " + epochs + " finished epoch(s), which --checkpoint-dir keeps for"
+                    + " --resume";
+            }
+        } catch (IOException e) {
+            return "";
         }
     }
 
@@ -67,9 +149,22 @@ public final class AtomicOutput implements Closeable {
         return target;
     }
 
-    /** Opens a new file in the staging directory. */
+    /** Opens a new file in the staging directory (replacing one of that name). */
     public OutputStream create(String name) throws IOException {
-        return fs.create(new Path(staging, name), false);
+        return fs.create(new Path(staging, name), true);
+    }
+
+    /** Replaces a text file in the staging directory whole: written under a temporary name, then renamed. */
+    public void replaceText(String name, String text) {
+        String tmp = "." + name + ".tmp-" + UUID.randomUUID();
+        writeText(tmp, text);
+        try {
+            Path to = new Path(staging, name);
+            fs.delete(to, false);
+            rename(new Path(staging, tmp), to);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot replace " + name + " under " + staging, e);
+        }
     }
 
     /** Writes a UTF-8 text file in the staging directory. */
@@ -93,6 +188,7 @@ public final class AtomicOutput implements Closeable {
                 old = new Path(target.getParent(), "." + target.getName() + ".replaced-" + UUID.randomUUID());
                 rename(target, old);
             }
+            fs.delete(new Path(staging, OWNER), false);
             rename(staging, target);
             committed = true;
             if (old != null) {

@@ -28,7 +28,8 @@ import org.slf4j.LoggerFactory;
  */
 final class Checkpoints implements EpochListener {
     private static final Logger LOG = LoggerFactory.getLogger(Checkpoints.class);
-    private static final Pattern CHECKPOINT = Pattern.compile("epoch-\\d+\\.zip");
+    private static final Pattern CHECKPOINT = Pattern.compile("epoch-(\\d+)\\.zip");
+    private static final Pattern TEMPORARY = Pattern.compile("\\.(epoch-\\d+\\.zip|metrics\\.(json|csv))\\.tmp-.*");
     private final FileSystem fs;
     private final Path dir;
     private final int every;
@@ -48,10 +49,12 @@ final class Checkpoints implements EpochListener {
 
     /**
      * Checks the directory and creates it. Refuses a directory that already holds checkpoints, so that no earlier
-     * run's checkpoint is overwritten. {@code every} is > 0 (train checks --checkpoint-every first).
+     * run's checkpoint is overwritten, unless this run resumes the newest of them ({@code resumedEpoch} > 0: every
+     * checkpoint there is then of an epoch <= it, and later ones are this run's). Temporary files a killed run left
+     * are removed. {@code every} is > 0 (train checks --checkpoint-every first).
      */
     static Checkpoints open(String dir, int every, int epochs, Normalization normalization, ModelOptions model,
-                            Configuration conf) {
+                            int resumedEpoch, Configuration conf) {
         Path p = new Path(dir);
         try {
             FileSystem fs = p.getFileSystem(conf);
@@ -60,9 +63,15 @@ final class Checkpoints implements EpochListener {
                 if (!fs.getFileStatus(p).isDirectory()) {
                     throw new InvalidInputException("--checkpoint-dir (" + dir + ") is a file, not a directory");
                 }
+                for (FileStatus st : fs.listStatus(p)) {
+                    if (TEMPORARY.matcher(st.getPath().getName()).matches()) {
+                        LOG.warn("removing {}, a checkpoint a killed run did not finish writing", st.getPath());
+                        fs.delete(st.getPath(), false);
+                    }
+                }
                 String[] existing = Arrays.stream(fs.listStatus(p)).map(FileStatus::getPath).map(Path::getName)
                     .filter(n -> CHECKPOINT.matcher(n).matches()).sorted().toArray(String[]::new);
-                if (existing.length > 0) {
+                if (existing.length > 0 && resumedEpoch == 0) {
                     throw new InvalidInputException("--checkpoint-dir (" + dir + ") already holds checkpoints ("
                         + String.join(", ", existing) + "): choose another directory; checkpoints are never"
                         + " overwritten");
@@ -73,6 +82,71 @@ final class Checkpoints implements EpochListener {
             return new Checkpoints(fs, p, every, epochs, normalization, model);
         } catch (IOException e) {
             throw new InvalidInputException("--checkpoint-dir (" + dir + ") is not writable: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * The checkpoints in a directory, newest first (by epoch); empty when the directory does not exist. A file named
+     * epoch-NNN.zip is complete: it is renamed into place only once written.
+     */
+    static java.util.List<Path> newestFirst(String dir, Configuration conf) {
+        Path p = new Path(dir);
+        try {
+            FileSystem fs = p.getFileSystem(conf);
+            if (!fs.exists(p)) {
+                return java.util.List.of();
+            }
+            return Arrays.stream(fs.listStatus(p)).map(FileStatus::getPath)
+                .filter(f -> CHECKPOINT.matcher(f.getName()).matches())
+                .sorted(java.util.Comparator.comparing(Path::getName).reversed()).toList();
+        } catch (IOException e) {
+            throw new InvalidInputException("--checkpoint-dir (" + dir + ") cannot be listed: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * The per-epoch rows of metrics.json beside the checkpoints, up to {@code lastEpoch}; empty when there is none
+     * (a run that crashed before its first epoch ended, or checkpoints of an earlier version).
+     */
+    static java.util.List<java.util.Map<String, Object>> earlierRows(String dir, int lastEpoch, Configuration conf) {
+        Path metrics = new Path(dir, RunReport.METRICS_JSON);
+        try {
+            FileSystem fs = metrics.getFileSystem(conf);
+            if (!fs.exists(metrics)) {
+                LOG.warn("{} not found: the report of the resumed run starts at epoch {}", metrics, lastEpoch + 1);
+                return java.util.List.of();
+            }
+            try (java.io.InputStream in = fs.open(metrics)) {
+                com.fasterxml.jackson.databind.JsonNode rows = RunReport.JSON.readTree(in).get("epochs");
+                java.util.List<java.util.Map<String, Object>> out = new java.util.ArrayList<>();
+                for (com.fasterxml.jackson.databind.JsonNode row : rows) {
+                    if (row.get("epoch").asInt() <= lastEpoch) {
+                        out.add(RunReport.JSON.convertValue(row,
+                            new com.fasterxml.jackson.core.type.TypeReference<java.util.Map<String, Object>>() { }));
+                    }
+                }
+                return out;
+            }
+        } catch (IOException | RuntimeException e) {
+            throw new InvalidInputException(metrics + " cannot be read (" + e.getMessage() + "): move it away to"
+                + " resume without the earlier epochs' figures", e);
+        }
+    }
+
+    /** Replaces a text file beside the checkpoints whole (temporary name, then rename). */
+    void replaceText(String name, String text) {
+        Path target = new Path(dir, name);
+        Path tmp = new Path(dir, "." + name + ".tmp-" + UUID.randomUUID());
+        try {
+            try (OutputStream out = fs.create(tmp, false)) {
+                out.write(text.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            }
+            fs.delete(target, false);
+            if (!fs.rename(tmp, target)) {
+                throw new IOException("cannot rename " + tmp + " to " + target);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write " + name + " to " + dir, e);
         }
     }
 

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.sparkmnist.data.MnistSet;
+import dev.sparkmnist.evaluation.EvaluationReport;
 import dev.sparkmnist.models.ModelOptions;
 import dev.sparkmnist.training.EpochResult;
 import dev.sparkmnist.training.TrainingOptions;
@@ -35,12 +36,12 @@ final class RunReport {
     }
 
     static void write(AtomicOutput out, TrainCommand cmd, ModelOptions model, TrainingOptions training,
-                      MnistSet train, MnistSet test, TrainingResult result, String sparkVersion,
-                      Configuration hadoop) {
+                      MnistSet train, MnistSet test, TrainingResult result, List<Map<String, Object>> rows,
+                      String sparkVersion, Configuration hadoop) {
         ModelFiles.save(result.network(), training.input().normalization(), model, result.last().epoch(), out);
-        String metricsJson = json(metrics(model, result));
+        String metricsJson = json(metrics(model, rows, result.last().test()));
         out.writeText(METRICS_JSON, metricsJson);
-        out.writeText(METRICS_CSV, csv(result.epochs()));
+        out.writeText(METRICS_CSV, csv(rows));
         out.writeText(EVALUATION_TXT, result.last().test().toText());
         Map<String, Object> provenance = new LinkedHashMap<>();
         provenance.put("createdAt", Instant.now().toString());
@@ -58,9 +59,9 @@ final class RunReport {
         provenance.put("partitions", result.partitions());
         provenance.put("threadsPerTask", result.threadsPerTask());
         provenance.put("trainerJvms", result.trainerJvms());
-        if (cmd.checkpoints.resumeFrom != null) {
+        if (cmd.resumedFrom != null) {
             Map<String, Object> resumed = new LinkedHashMap<>();
-            resumed.put("path", cmd.checkpoints.resumeFrom);
+            resumed.put("path", cmd.resumedFrom);
             resumed.put("epochs", result.epochs().get(0).epoch() - 1);
             provenance.put("resumedFrom", resumed);
         }
@@ -84,43 +85,58 @@ final class RunReport {
             training.input().normalization(), test, training.input().limitTest(), hadoop));
     }
 
-    static Map<String, Object> metrics(ModelOptions model, TrainingResult result) {
+    /** metrics.json: the per-epoch rows (earlier runs' first when resumed) and the last epoch's evaluation. */
+    static Map<String, Object> metrics(ModelOptions model, List<Map<String, Object>> rows, EvaluationReport test) {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("model", model.architecture().name().toLowerCase(Locale.ROOT));
-        List<Map<String, Object>> epochs = new ArrayList<>();
-        for (EpochResult e : result.epochs()) {
-            Map<String, Object> row = new LinkedHashMap<>();
-            row.put("epoch", e.epoch());
-            row.put("trainLoss", e.trainLoss());
-            row.put("testLoss", e.test().loss());
-            row.put("testAccuracy", e.test().accuracy());
-            row.put("testMacroF1", e.test().macroF1());
-            row.put("examplesTrained", e.examplesTrained());
-            row.put("minibatches", e.minibatches());
-            row.put("fitSeconds", e.fitSeconds());
-            row.put("evalSeconds", e.evalSeconds());
-            row.put("examplesPerSecond", e.examplesPerSecond());
-            row.put("learningRate", e.learningRate());
-            row.put("averagingRounds", e.averagingRounds());
-            row.put("computeSeconds", e.computeSeconds());
-            row.put("overheadMsPerRound", Double.isNaN(e.overheadMsPerRound()) ? null : e.overheadMsPerRound());
-            row.put("stageRetries", e.stageRetries());
-            epochs.add(row);
-        }
-        m.put("epochs", epochs);
-        m.put("test", result.last().test());
+        m.put("epochs", rows);
+        m.put("test", test);
         return m;
     }
 
-    static String csv(List<EpochResult> epochs) {
+    /** One epoch as metrics.json holds it. */
+    static Map<String, Object> row(EpochResult e) {
+        Map<String, Object> row = new LinkedHashMap<>();
+        row.put("epoch", e.epoch());
+        row.put("trainLoss", e.trainLoss());
+        row.put("testLoss", e.test().loss());
+        row.put("testAccuracy", e.test().accuracy());
+        row.put("testMacroF1", e.test().macroF1());
+        row.put("examplesTrained", e.examplesTrained());
+        row.put("minibatches", e.minibatches());
+        row.put("fitSeconds", e.fitSeconds());
+        row.put("evalSeconds", e.evalSeconds());
+        row.put("examplesPerSecond", e.examplesPerSecond());
+        row.put("learningRate", e.learningRate());
+        row.put("averagingRounds", e.averagingRounds());
+        row.put("computeSeconds", e.computeSeconds());
+        row.put("overheadMsPerRound", Double.isNaN(e.overheadMsPerRound()) ? null : e.overheadMsPerRound());
+        row.put("stageRetries", e.stageRetries());
+        return row;
+    }
+
+    /** metrics.json keys in CSV column order, with the format of each value ("" for a missing one). */
+    private static final String[][] CSV_COLUMNS = {{"epoch", "%d"}, {"trainLoss", "%.6f"}, {"testLoss", "%.6f"},
+        {"testAccuracy", "%.6f"}, {"testMacroF1", "%.6f"}, {"examplesTrained", "%d"}, {"minibatches", "%d"},
+        {"fitSeconds", "%.3f"}, {"evalSeconds", "%.3f"}, {"examplesPerSecond", "%.1f"}, {"learningRate", "%.6g"},
+        {"averagingRounds", "%d"}, {"computeSeconds", "%.3f"}, {"overheadMsPerRound", "%.2f"},
+        {"stageRetries", "%d"}};
+
+    static String csv(List<Map<String, Object>> rows) {
         StringBuilder sb = new StringBuilder(CSV_HEADER).append('\n');
-        for (EpochResult e : epochs) {
-            sb.append(String.format(Locale.ROOT, "%d,%.6f,%.6f,%.6f,%.6f,%d,%d,%.3f,%.3f,%.1f,%.6g,%d,%.3f,%s,%d%n",
-                e.epoch(), e.trainLoss(), e.test().loss(), e.test().accuracy(), e.test().macroF1(),
-                e.examplesTrained(), e.minibatches(), e.fitSeconds(), e.evalSeconds(), e.examplesPerSecond(),
-                e.learningRate(), e.averagingRounds(), e.computeSeconds(),
-                Double.isNaN(e.overheadMsPerRound()) ? "" : String.format(Locale.ROOT, "%.2f", e.overheadMsPerRound()),
-                e.stageRetries()));
+        for (Map<String, Object> row : rows) {
+            for (int c = 0; c < CSV_COLUMNS.length; c++) {
+                Object v = row.get(CSV_COLUMNS[c][0]);
+                if (c > 0) {
+                    sb.append(',');
+                }
+                if (v instanceof Number n) {
+                    boolean integral = CSV_COLUMNS[c][1].equals("%d");
+                    sb.append(String.format(Locale.ROOT, CSV_COLUMNS[c][1],
+                        integral ? (Object) n.longValue() : (Object) n.doubleValue()));
+                }
+            }
+            sb.append('\n');
         }
         return sb.toString();
     }

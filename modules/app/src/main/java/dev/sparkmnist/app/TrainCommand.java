@@ -21,6 +21,7 @@ import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.api.java.JavaSparkContext;
@@ -219,6 +220,14 @@ public final class TrainCommand implements Callable<Integer> {
             return every == null ? 1 : every;
         }
 
+        @Option(names = "--resume", defaultValue = "false",
+            description = "Continue from the newest checkpoint in --checkpoint-dir (a run killed or stopped early:"
+                + " run the same command again with --resume) and keep writing checkpoints there; the earlier"
+                + " epochs' figures (metrics.json beside the checkpoints) stay in the report. Model options may be"
+                + " given only as the checkpoint has them. With no checkpoint yet it starts from epoch 1 and says so."
+                + " Defaults to false.")
+        boolean resume;
+
         @Option(names = "--resume-from", paramLabel = "ZIP",
             description = "Continue training a checkpoint (or a run's model.zip) written by this program, from the"
                 + " epoch after the ones it holds up to --epochs: its parameters, updater state, model options,"
@@ -234,6 +243,9 @@ public final class TrainCommand implements Callable<Integer> {
 
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;
+
+    /** The checkpoint this run continues (--resume-from, or the one --resume found), or null. */
+    String resumedFrom;
 
     @ArgGroup(validate = false, heading = "%nData%n")
     DataOptions data = new DataOptions();
@@ -299,6 +311,8 @@ public final class TrainCommand implements Callable<Integer> {
             + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
     }
 
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(TrainCommand.class);
+
     @Override
     public Integer call() {
         TrainOutcome outcome = run();
@@ -324,24 +338,31 @@ public final class TrainCommand implements Callable<Integer> {
         Configuration hadoop = new Configuration();
         Start start = null;
         ModelOptions m;
-        if (checkpoints.resumeFrom != null) {
-            ModelFiles.Loaded ckpt = resumable(hadoop);
+        List<Map<String, Object>> earlier = List.of();
+        String checkpoint = checkpointToResume(hadoop);
+        if (checkpoint != null) {
+            ModelFiles.Loaded ckpt = resumable(checkpoint, hadoop);
             m = ckpt.modelOptions();
+            String source = (checkpoints.resume ? "--resume" : "--resume-from") + " (" + checkpoint + ")";
             if (!given("--normalization")) {
                 data.normalization = ckpt.normalization();
             } else if (data.normalization != ckpt.normalization()) {
                 throw new IllegalArgumentException("--normalization (" + name(data.normalization)
-                    + ") differs from the " + name(ckpt.normalization()) + " that --resume-from ("
-                    + checkpoints.resumeFrom + ") was trained with");
+                    + ") differs from the " + name(ckpt.normalization()) + " that " + source + " was trained with");
             }
             if (!given("--seed")) {
                 training.seed = m.seed(); // the same epoch order as the interrupted run
             }
             if (training.epochs <= ckpt.epochs()) {
                 throw new IllegalArgumentException("--epochs (" + training.epochs + ") must be greater than the "
-                    + ckpt.epochs() + " epochs --resume-from (" + checkpoints.resumeFrom + ") holds");
+                    + ckpt.epochs() + " epochs " + source + " holds");
             }
             start = new Start(ckpt.network(), ckpt.epochs());
+            resumedFrom = checkpoint;
+            if (checkpoints.resume) {
+                earlier = Checkpoints.earlierRows(checkpoints.dir, ckpt.epochs(), hadoop);
+                LOG.info("--resume: continuing {} from epoch {}", checkpoint, ckpt.epochs() + 1);
+            }
         } else {
             m = modelOptions();
         }
@@ -352,10 +373,21 @@ public final class TrainCommand implements Callable<Integer> {
             MnistSet test = MnistSet.testFrom(data.dataDir, hadoop);
             List<EpochListener> listeners = new ArrayList<>(List.of(
                 Listeners.progress(t.epochs()), Listeners.stopOnDivergence()));
+            List<java.util.function.BiConsumer<String, String>> metricsTargets = new ArrayList<>();
+            metricsTargets.add(out::replaceText);
+            Checkpoints ckpts = null;
             if (checkpoints.dir != null) {
-                // after the divergence check: a diverged network is not written
-                listeners.add(Checkpoints.open(checkpoints.dir, checkpoints.interval(),
-                    t.epochs(), t.input().normalization(), m, hadoop));
+                ckpts = Checkpoints.open(checkpoints.dir, checkpoints.interval(), t.epochs(),
+                    t.input().normalization(), m, checkpoints.resume && start != null ? start.epochsDone() : 0,
+                    hadoop);
+                metricsTargets.add(ckpts::replaceText);
+            }
+            // the epoch's figures are on disk before its checkpoint: a run killed in between resumes from the
+            // checkpoint before, and the figures beyond it are dropped then
+            EpochMetrics metrics = new EpochMetrics(m, earlier, metricsTargets);
+            listeners.add(metrics);
+            if (ckpts != null) {
+                listeners.add(ckpts); // after the divergence check: a diverged network is not written
             }
             TrainingResult result;
             String sparkVersion = "none";
@@ -371,7 +403,7 @@ public final class TrainCommand implements Callable<Integer> {
                     sc.stop();
                 }
             }
-            RunReport.write(out, this, m, t, train, test, result, sparkVersion, hadoop);
+            RunReport.write(out, this, m, t, train, test, result, metrics.rows(), sparkVersion, hadoop);
             out.commit();
             return new TrainOutcome(out.target().toString(), result);
         }
@@ -392,26 +424,62 @@ public final class TrainCommand implements Callable<Integer> {
     }
 
     /**
-     * The --resume-from zip, checked: written by this program, and no model option given beside it (except a
-     * --model naming the checkpoint's architecture, which scripts pass by default).
+     * The checkpoint to continue: --resume-from's, or with --resume the newest in --checkpoint-dir (null, logged,
+     * when there is none yet).
      */
-    private ModelFiles.Loaded resumable(Configuration hadoop) {
-        for (String option : MODEL_OPTIONS) {
-            if (given(option) && !option.equals("--model")) {
-                throw new IllegalArgumentException(option + " cannot be combined with --resume-from: the"
-                    + " checkpoint's model options are used");
+    private String checkpointToResume(Configuration hadoop) {
+        if (!checkpoints.resume) {
+            return checkpoints.resumeFrom;
+        }
+        if (checkpoints.resumeFrom != null) {
+            throw new IllegalArgumentException("--resume and --resume-from (" + checkpoints.resumeFrom + ") cannot be"
+                + " combined: --resume continues the newest checkpoint in --checkpoint-dir");
+        }
+        if (checkpoints.dir == null) {
+            throw new IllegalArgumentException("--resume needs --checkpoint-dir (the directory of the run to"
+                + " continue)");
+        }
+        List<org.apache.hadoop.fs.Path> found = Checkpoints.newestFirst(checkpoints.dir, hadoop);
+        if (found.isEmpty()) {
+            LOG.warn("--resume: no checkpoint in {} yet: starting from epoch 1", checkpoints.dir);
+            return null;
+        }
+        return found.get(0).toString();
+    }
+
+    /**
+     * The checkpoint to continue, checked: written by this program, and no model option given beside
+     * --resume-from (except a --model naming the checkpoint's architecture, which scripts pass by default); beside
+     * --resume, model options may repeat the interrupted command's, so they must resolve to the checkpoint's.
+     */
+    private ModelFiles.Loaded resumable(String path, Configuration hadoop) {
+        String option = checkpoints.resume ? "--resume" : "--resume-from";
+        if (!checkpoints.resume) {
+            for (String o : MODEL_OPTIONS) {
+                if (given(o) && !o.equals("--model")) {
+                    throw new IllegalArgumentException(o + " cannot be combined with --resume-from: the"
+                        + " checkpoint's model options are used");
+                }
             }
         }
-        ModelFiles.Loaded ckpt = ModelFiles.load("--resume-from", checkpoints.resumeFrom, hadoop);
+        ModelFiles.Loaded ckpt = ModelFiles.load(option, path, hadoop);
         if (ckpt.modelOptions() == null || ckpt.epochs() == null || ckpt.normalization() == null) {
-            throw new dev.sparkmnist.data.InvalidInputException("--resume-from (" + checkpoints.resumeFrom
-                + ") does not record its model options, epochs and normalization: only checkpoints and model.zip"
-                + " files written by this version of train can be resumed");
+            throw new dev.sparkmnist.data.InvalidInputException(option + " (" + path + ") does not record its"
+                + " model options, epochs and normalization: only checkpoints and model.zip files written by this"
+                + " version of train can be resumed");
         }
         Architecture saved = ckpt.modelOptions().architecture();
         if (given("--model") && model.architecture != saved) {
             throw new IllegalArgumentException("--model (" + name(model.architecture) + ") differs from the "
-                + name(saved) + " that --resume-from (" + checkpoints.resumeFrom + ") holds");
+                + name(saved) + " that " + option + " (" + path + ") holds");
+        }
+        if (checkpoints.resume && MODEL_OPTIONS.stream().anyMatch(o -> !o.equals("--model") && given(o))) {
+            ModelOptions asGiven = modelOptions().withSeed(ckpt.modelOptions().seed());
+            if (!asGiven.equals(ckpt.modelOptions())) {
+                throw new IllegalArgumentException("the model options given (" + asGiven + ") differ from those of"
+                    + " the checkpoint --resume found (" + path + ": " + ckpt.modelOptions() + "): give the"
+                    + " interrupted run's options, or none");
+            }
         }
         return ckpt;
     }

@@ -106,10 +106,10 @@ class CliIT {
         assertEquals(accuracy, e.get("report").get("accuracy").asDouble(), 0, "the saved model scores the same");
         assertEquals("STANDARDIZE", e.get("normalization").asText(), "normalization read from the model zip");
 
-        // One checkpoint per epoch, no temporary file left (Hadoop's local .crc files aside); the epoch-1
-        // checkpoint is the epoch-1 network.
+        // One checkpoint per epoch and the metrics so far, no temporary file left (Hadoop's local .crc files
+        // aside); the epoch-1 checkpoint is the epoch-1 network.
         try (Stream<Path> files = Files.list(checkpoints)) {
-            assertEquals(List.of("epoch-001.zip", "epoch-002.zip"),
+            assertEquals(List.of("epoch-001.zip", "epoch-002.zip", "metrics.csv", "metrics.json"),
                 files.map(p -> p.getFileName().toString()).filter(n -> !n.endsWith(".crc")).sorted().toList());
         }
         Path ckptEval = tmp.resolve("eval-epoch-1");
