@@ -198,6 +198,13 @@ public final class TrainCommand implements Callable<Integer> {
                 + " ${DEFAULT-VALUE}.")
         dev.sparkmnist.runtime.GpuBinding.Policy gpuPolicy = dev.sparkmnist.runtime.GpuBinding.Policy.OPTIONAL;
 
+        @Option(names = "--progress", defaultValue = "auto", paramLabel = "HOW",
+            description = "Progress within an epoch: bar (a progress bar on standard error), log (a line every "
+                + ProgressDisplay.LOG_INTERVAL_SECONDS + " s), none, or auto (bar on a terminal, else log). On Spark it"
+                + " advances with executor heartbeats (spark.executor.heartbeatInterval, 2s unless set). Defaults to"
+                + " ${DEFAULT-VALUE}.")
+        ProgressDisplay.Kind progress = ProgressDisplay.Kind.AUTO;
+
         @Option(names = "--seed", defaultValue = "42", paramLabel = "S",
             description = "One seed for weights, data order and DL4J's splits. Defaults to ${DEFAULT-VALUE}.")
         long seed = ModelOptions.DEFAULT_SEED;
@@ -392,13 +399,15 @@ public final class TrainCommand implements Callable<Integer> {
             TrainingResult result;
             String sparkVersion = "none";
             if (training.mode == Mode.LOCAL) {
-                result = LocalTrainer.train(train, test, m, t, hadoop, listeners, start);
+                result = LocalTrainer.train(train, test, m, t, hadoop, listeners, start,
+                    ProgressDisplay.of(training.progress));
             } else {
                 JavaSparkContext sc = SparkContexts.create("spark-mnist train " + m.architecture(), spark.master,
                     spark.conf);
                 try {
                     sparkVersion = sc.version();
-                    result = SparkTrainer.train(sc, train, test, m, t, listeners, start);
+                    result = SparkTrainer.train(sc, train, test, m, t, listeners, start,
+                        ProgressDisplay.of(training.progress));
                 } finally {
                     sc.stop();
                 }

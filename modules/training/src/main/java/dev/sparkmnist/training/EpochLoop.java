@@ -36,7 +36,8 @@ final class EpochLoop {
 
     /** Runs epochs {@code firstEpoch} (0-based) to {@code options.epochs() - 1}. */
     static List<EpochResult> run(Backend backend, ModelOptions model, TrainingOptions options,
-                                 List<EpochListener> listeners, int firstEpoch) {
+                                 List<EpochListener> listeners, int firstEpoch, EpochProgress progress,
+                                 long examplesPerEpoch) {
         if (firstEpoch >= options.epochs()) {
             throw new IllegalArgumentException("--epochs (" + options.epochs() + ") must be greater than the "
                 + firstEpoch + " epochs the network has already been trained for");
@@ -44,7 +45,13 @@ final class EpochLoop {
         List<EpochResult> results = new ArrayList<>();
         for (int epoch = firstEpoch; epoch < options.epochs(); epoch++) {
             long t0 = System.nanoTime();
-            FitStats stats = backend.fitEpoch(epoch);
+            progress.start(epoch + 1, options.epochs(), examplesPerEpoch);
+            FitStats stats;
+            try {
+                stats = backend.fitEpoch(epoch);
+            } finally {
+                progress.finish();
+            }
             long t1 = System.nanoTime();
             double trainLoss = stats.minibatches() == 0 ? Double.NaN : stats.lossSum() / stats.minibatches();
             double rate = model.schedule().rateAt(model.learningRate(), epoch);

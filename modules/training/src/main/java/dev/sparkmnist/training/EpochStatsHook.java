@@ -62,6 +62,11 @@ final class EpochStatsHook implements TrainingHook {
         computeNanos.reset();
     }
 
+    /** The examples counter, which tasks add to after each minibatch (progress within an epoch). */
+    LongAccumulator examplesFitted() {
+        return examples;
+    }
+
     /** The JVMs (pid@host) that fitted minibatches since the last reset. */
     Set<String> trainerJvms() {
         return new TreeSet<>(jvms.value());

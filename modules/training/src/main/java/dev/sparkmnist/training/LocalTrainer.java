@@ -30,12 +30,16 @@ public final class LocalTrainer {
     /** Trains a new network in this JVM with all cores (or {@code threadsPerTask} when set). */
     public static TrainingResult train(MnistSet train, MnistSet test, ModelOptions model, TrainingOptions options,
                                        Configuration hadoopConf, List<EpochListener> listeners) {
-        return train(train, test, model, options, hadoopConf, listeners, null);
+        return train(train, test, model, options, hadoopConf, listeners, null, EpochProgress.NONE);
     }
 
-    /** As above, continuing {@code start}'s network when it is not null (see {@link Start}). */
+    /**
+     * As above, continuing {@code start}'s network when it is not null (see {@link Start}), reporting each fitted
+     * minibatch to {@code progress}.
+     */
     public static TrainingResult train(MnistSet train, MnistSet test, ModelOptions model, TrainingOptions options,
-                                       Configuration hadoopConf, List<EpochListener> listeners, Start start) {
+                                       Configuration hadoopConf, List<EpochListener> listeners, Start start,
+                                       EpochProgress progress) {
         if (train.role() != Role.TRAIN || test.role() != Role.TEST) {
             throw new IllegalArgumentException("need a training split and a test split, got " + train + ", " + test);
         }
@@ -63,6 +67,7 @@ public final class LocalTrainer {
                     net.fit(batch);
                     lossSum += net.score();
                     examples += batch.numExamples();
+                    progress.update(examples);
                 }
                 long computeNanos = System.nanoTime() - t0;
                 net.incrementEpochCount();
@@ -79,7 +84,8 @@ public final class LocalTrainer {
                 return net;
             }
         };
-        return new TrainingResult(net, EpochLoop.run(backend, model, options, listeners, firstEpoch), threads, 1,
+        return new TrainingResult(net, EpochLoop.run(backend, model, options, listeners, firstEpoch, progress,
+            trainSet.size()), threads, 1,
             java.util.Set.of(EpochStatsHook.thisJvm()));
     }
 }

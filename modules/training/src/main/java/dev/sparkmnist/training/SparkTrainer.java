@@ -36,15 +36,17 @@ public final class SparkTrainer {
     /** Trains a new network. {@code train} must be a training split and {@code test} a test split. */
     public static TrainingResult train(JavaSparkContext sc, MnistSet train, MnistSet test, ModelOptions model,
                                        TrainingOptions options, List<EpochListener> listeners) {
-        return train(sc, train, test, model, options, listeners, null);
+        return train(sc, train, test, model, options, listeners, null, EpochProgress.NONE);
     }
 
     /**
      * Trains a new network ({@code start} null) or continues {@code start}'s network from the epoch after the ones it
-     * has done, up to {@code options.epochs()}.
+     * has done, up to {@code options.epochs()}, reporting the examples fitted while each epoch runs to
+     * {@code progress} (as executor heartbeats bring them: {@code spark.executor.heartbeatInterval}).
      */
     public static TrainingResult train(JavaSparkContext sc, MnistSet train, MnistSet test, ModelOptions model,
-                                       TrainingOptions options, List<EpochListener> listeners, Start start) {
+                                       TrainingOptions options, List<EpochListener> listeners, Start start,
+                                       EpochProgress progress) {
         TrainingOptions.Workers w = options.workers();
         int threads = w.threadsPerTask() > 0 ? w.threadsPerTask()
             : Nd4jRuntime.threadsPerTask(sc.sc());
@@ -63,9 +65,11 @@ public final class SparkTrainer {
         Evaluation evaluation = trained -> Evaluator.distributed(sc, trained, testSet, partitions,
             options.batching().eval(), options.input().normalization(), setup);
         if (options.averaging().engine() == TrainingOptions.Engine.RESIDENT) {
-            return resident(sc, trainSet, model, options, listeners, net, firstEpoch, partitions, setup, evaluation);
+            return resident(sc, trainSet, model, options, listeners, net, firstEpoch, partitions, setup, evaluation,
+                progress);
         }
-        return dl4j(sc, trainSet, model, options, listeners, net, firstEpoch, partitions, setup, evaluation);
+        return dl4j(sc, trainSet, model, options, listeners, net, firstEpoch, partitions, setup, evaluation,
+            progress);
     }
 
     /** Evaluates the driver's network on the test split across the cluster. */
@@ -76,7 +80,7 @@ public final class SparkTrainer {
     private static TrainingResult resident(JavaSparkContext sc, MnistSet trainSet, ModelOptions model,
                                            TrainingOptions options, List<EpochListener> listeners,
                                            MultiLayerNetwork net, int firstEpoch, int partitions, TaskSetup setup,
-                                           Evaluation evaluation) {
+                                           Evaluation evaluation, EpochProgress progress) {
         int threads = setup.threads();
         ResidentEngine engine = new ResidentEngine(sc, trainSet, new ResidentEngine.Settings(partitions,
             options.batching().perWorker(), options.averaging().frequency(), options.averaging().roundsPerStage(),
@@ -85,9 +89,11 @@ public final class SparkTrainer {
             + " averaging every {} minibatches", model.architecture(), net.numParams(), trainSet, partitions,
             threads, options.averaging().frequency());
         java.util.Set<String> jvms = new java.util.TreeSet<>();
+        SparkProgress watcher = SparkProgress.watch(sc.sc(), engine.examplesFitted(), progress);
         EpochLoop.Backend backend = new EpochLoop.Backend() {
             @Override
             public EpochLoop.FitStats fitEpoch(int epoch) {
+                watcher.reset();
                 ResidentEngine.EpochFit fit = engine.fitEpoch(net, epoch);
                 jvms.clear();
                 jvms.addAll(fit.jvms());
@@ -111,16 +117,22 @@ public final class SparkTrainer {
                 return net;
             }
         };
-        List<EpochResult> epochs = EpochLoop.run(backend, model, options, listeners, firstEpoch);
+        List<EpochResult> epochs;
+        try {
+            epochs = EpochLoop.run(backend, model, options, listeners, firstEpoch, progress, trainSet.size());
+        } finally {
+            watcher.close();
+        }
         return new TrainingResult(net, epochs, threads, partitions, jvms);
     }
 
     private static TrainingResult dl4j(JavaSparkContext sc, MnistSet trainSet, ModelOptions model,
                                        TrainingOptions options, List<EpochListener> listeners,
                                        MultiLayerNetwork net, int firstEpoch, int partitions, TaskSetup setup,
-                                       Evaluation evaluation) {
+                                       Evaluation evaluation, EpochProgress progress) {
         int threads = setup.threads();
         EpochStatsHook hook = new EpochStatsHook(sc.sc(), setup);
+        SparkProgress watcher = SparkProgress.watch(sc.sc(), hook.examplesFitted(), progress);
         String exportDir = exportDirectory(sc, options);
         CompleteSplitTrainingMaster master = trainingMaster(options, hook, exportDir);
         SparkDl4jMultiLayer sparkNet = new SparkDl4jMultiLayer(sc, net, master);
@@ -133,6 +145,7 @@ public final class SparkTrainer {
                 JavaRDD<DataSet> data = MnistRdds.trainingEpoch(sc, trainSet, partitions,
                     options.batching().perWorker(), options.input().normalization(), options.seed(), epoch);
                 hook.reset();
+                watcher.reset();
                 try {
                     sparkNet.fit(data);
                 } finally {
@@ -153,8 +166,9 @@ public final class SparkTrainer {
         };
         List<EpochResult> epochs;
         try {
-            epochs = EpochLoop.run(backend, model, options, listeners, firstEpoch);
+            epochs = EpochLoop.run(backend, model, options, listeners, firstEpoch, progress, trainSet.size());
         } finally {
+            watcher.close();
             master.deleteExportRoot(sc);
         }
         return new TrainingResult(sparkNet.getNetwork(), epochs, threads, partitions, hook.trainerJvms());

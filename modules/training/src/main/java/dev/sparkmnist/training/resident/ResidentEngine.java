@@ -53,6 +53,8 @@ public final class ResidentEngine {
     private final Settings settings;
     private final String runPrefix;
     private final Broadcast<SerializableWritable<Configuration>> hadoop;
+    /** Examples fitted, added to by the workers after each minibatch: progress within an epoch. */
+    private final org.apache.spark.util.LongAccumulator examplesFitted;
 
     /**
      * What the engine needs beyond the data.
@@ -103,6 +105,7 @@ public final class ResidentEngine {
         this.settings = settings;
         this.runPrefix = "smnist-" + UUID.randomUUID().toString().substring(0, 8);
         this.hadoop = sc.broadcast(new SerializableWritable<>(sc.hadoopConfiguration()));
+        this.examplesFitted = sc.sc().longAccumulator("resident examples fitted");
         requireSlots(sc, settings.workers(), settings.slotWaitSeconds());
     }
 
@@ -185,6 +188,14 @@ public final class ResidentEngine {
     }
 
     /**
+     * The examples counter the workers add to after each minibatch; Spark sends running tasks' values with executor
+     * heartbeats, so the driver can show progress within a stage.
+     */
+    public org.apache.spark.util.LongAccumulator examplesFitted() {
+        return examplesFitted;
+    }
+
+    /**
      * Trains {@code net} for one epoch ({@code epoch} 0-based, which fixes the example order) and leaves the
      * averaged parameters and updater state in it.
      */
@@ -232,7 +243,7 @@ public final class ResidentEngine {
             ids.add(w);
         }
         WorkerTask task = new WorkerTask(state, hadoop, train, plan, stage, settings.normalization(), settings.seed(),
-            epoch, settings.setup(), runPrefix, settings.exchangeTimeoutSeconds());
+            epoch, settings.setup(), runPrefix, settings.exchangeTimeoutSeconds(), examplesFitted);
         ClassTag<WorkerReport> tag = ClassTag$.MODULE$.apply(WorkerReport.class);
         RDD<WorkerReport> trained = sc.parallelize(ids, plan.workers()).rdd().barrier()
             .mapPartitions(task, false, tag);

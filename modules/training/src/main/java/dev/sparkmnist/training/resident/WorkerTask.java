@@ -35,10 +35,11 @@ final class WorkerTask extends AbstractFunction1<Iterator<Integer>, Iterator<Wor
     private final TaskSetup setup;
     private final String runPrefix;
     private final long exchangeTimeoutSeconds;
+    private final org.apache.spark.util.LongAccumulator examplesFitted;
 
     WorkerTask(Broadcast<NetState> state, Broadcast<SerializableWritable<Configuration>> hadoop, MnistSet set,
                StagePlan plan, int stage, Normalization normalization, long seed, int epoch, TaskSetup setup,
-               String runPrefix, long exchangeTimeoutSeconds) {
+               String runPrefix, long exchangeTimeoutSeconds, org.apache.spark.util.LongAccumulator examplesFitted) {
         this.state = state;
         this.hadoop = hadoop;
         this.set = set;
@@ -50,6 +51,7 @@ final class WorkerTask extends AbstractFunction1<Iterator<Integer>, Iterator<Wor
         this.setup = setup;
         this.runPrefix = runPrefix;
         this.exchangeTimeoutSeconds = exchangeTimeoutSeconds;
+        this.examplesFitted = examplesFitted;
     }
 
     @Override
@@ -93,6 +95,7 @@ final class WorkerTask extends AbstractFunction1<Iterator<Integer>, Iterator<Wor
                         net.fit(batch);
                         lossSum += net.score();
                         examples += batch.numExamples();
+                        examplesFitted.add(batch.numExamples());
                         fitted++;
                     }
                     minibatches += fitted;

@@ -1,0 +1,99 @@
+package dev.sparkmnist.training;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.sparkmnist.data.MnistSet;
+import dev.sparkmnist.data.testing.SparkTestContext;
+import dev.sparkmnist.data.testing.TestData;
+import dev.sparkmnist.models.ModelOptions;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** Progress within an epoch reaches the driver while Spark tasks run, for both engines, and in one JVM. */
+class SparkProgressIT {
+    private static JavaSparkContext sc;
+    private static MnistSet train;
+    private static MnistSet test;
+
+    /** Everything a display was told, in order. */
+    static final class Recorder implements EpochProgress {
+        final List<String> events = new ArrayList<>();
+        final List<Long> during = new ArrayList<>();
+        private boolean open;
+
+        @Override
+        public synchronized void start(int epoch, int epochs, long totalExamples) {
+            events.add("start " + epoch + "/" + epochs + " of " + totalExamples);
+            open = true;
+        }
+
+        @Override
+        public synchronized void update(long examplesDone) {
+            if (open) {
+                during.add(examplesDone);
+            }
+        }
+
+        @Override
+        public synchronized void finish() {
+            events.add("finish");
+            open = false;
+        }
+
+        /** Updates strictly between nothing and everything: progress seen while the epoch ran. */
+        synchronized long partial(long total) {
+            return during.stream().filter(v -> v > 0 && v < total).count();
+        }
+    }
+
+    @BeforeAll
+    static void start() {
+        // heartbeats every 200 ms so that a 2,000-example epoch shows progress before it ends
+        sc = SparkTestContext.local2("progress", "spark.executor.heartbeatInterval", "200ms");
+        Configuration conf = new Configuration();
+        train = MnistSet.trainFrom(TestData.sliceDir(), conf);
+        test = MnistSet.testFrom(TestData.sliceDir(), conf);
+    }
+
+    @AfterAll
+    static void stop() {
+        sc.stop();
+    }
+
+    @Test
+    void residentWorkersReportProgressWithTheirHeartbeats() {
+        Recorder progress = new Recorder();
+        SparkTrainer.train(sc, train, test, ModelOptions.lenet(), TrainingOptions.defaults().withEpochs(1),
+            List.of(), null, progress);
+        assertEquals(List.of("start 1/1 of " + TestData.SLICE_TRAIN, "finish"), progress.events);
+        // each worker fits 1,000 examples: a figure under 1,000 was seen before any task ended, from a heartbeat
+        assertTrue(progress.partial(TestData.SLICE_TRAIN / 2) >= 1, "progress within the stage: " + progress.during);
+        assertEquals(TestData.SLICE_TRAIN, progress.during.get(progress.during.size() - 1), "all at the end");
+    }
+
+    @Test
+    void dl4jMasterReportsProgressPerRound() {
+        Recorder progress = new Recorder();
+        SparkTrainer.train(sc, train, test, ModelOptions.mlp(),
+            TrainingOptions.defaults().withEngine(TrainingOptions.Engine.DL4J).withEpochs(1), List.of(), null,
+            progress);
+        assertTrue(progress.partial(TestData.SLICE_TRAIN) >= 2, "one update per round at least: " + progress.during);
+        assertEquals(TestData.SLICE_TRAIN, progress.during.get(progress.during.size() - 1));
+    }
+
+    @Test
+    void singleJvmReportsEveryMinibatch() {
+        Recorder progress = new Recorder();
+        LocalTrainer.train(train, test, ModelOptions.mlp(), TrainingOptions.defaults().withEpochs(2),
+            new Configuration(), List.of(), null, progress);
+        assertEquals(List.of("start 1/2 of 2000", "finish", "start 2/2 of 2000", "finish"), progress.events);
+        assertEquals(2 * 63, progress.during.size(), "ceil(2000/32) minibatches per epoch");
+        assertEquals(32L, progress.during.get(0));
+    }
+}
