@@ -13,3 +13,4 @@ run_app train --data-dir "$repo_root/data/mnist" --model lenet --epochs 5 --mast
   --output "$output" "$@"
 log "evaluating the saved model $output/model.zip on the t10k test split"
 run_app evaluate --model-path "$output/model.zip" --data-dir "$repo_root/data/mnist" --master 'local[*]'
+log "report: $output/report.html (open it in a browser; the charts are also in $output/charts/)"

@@ -8,6 +8,11 @@ public final class SparkTestContext {
     private SparkTestContext() {
     }
 
+    /** A new local[2] context; the caller stops it (in {@code @AfterAll}). */
+    public static JavaSparkContext local2(String name) {
+        return local2(name, new String[0]);
+    }
+
     /** A new local[2] context with extra settings (key, value, ...); the caller stops it (in {@code @AfterAll}). */
     public static JavaSparkContext local2(String name, String... keyValuePairs) {
         SparkConf conf = new SparkConf()
