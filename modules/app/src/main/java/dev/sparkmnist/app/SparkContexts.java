@@ -35,11 +35,55 @@ final class SparkContexts {
             conf.setIfMissing("spark.driver.host", LOOPBACK);
             conf.setIfMissing("spark.driver.bindAddress", LOOPBACK);
         }
+        checkMaster(resolved);
         // Progress within an epoch travels with executor heartbeats (running tasks' accumulator values): every 2 s
         // instead of Spark's 10 s, a few small RPCs per executor, unless the user chose.
         conf.setIfMissing("spark.executor.heartbeatInterval", HEARTBEAT_INTERVAL);
         // Executor JVMs (cluster modes) start ND4J with one OpenMP thread per task core.
         conf.setIfMissing("spark.executorEnv.OMP_NUM_THREADS", conf.get("spark.task.cpus", "1"));
-        return new JavaSparkContext(conf);
+        try {
+            return new JavaSparkContext(conf);
+        } catch (Exception e) { // Scala throws SparkException (checked in Java) undeclared
+            if (e instanceof org.apache.spark.SparkException && e.getMessage() != null
+                && e.getMessage().startsWith("Could not parse Master URL")) {
+                throw new IllegalArgumentException(badMaster(resolved) + " (Spark: " + e.getMessage() + ")", e);
+            }
+            if (e instanceof RuntimeException r) {
+                throw r;
+            }
+            throw new IllegalStateException("cannot start Spark: " + e.getMessage(), e);
+        }
+    }
+
+    private static final java.util.regex.Pattern LOCAL =
+        java.util.regex.Pattern.compile("local(\\[(\\*|\\d+)(,\\d+)?])?");
+    private static final java.util.regex.Pattern LOCAL_CLUSTER =
+        java.util.regex.Pattern.compile("local-cluster\\[\\d+,\\d+,\\d+]");
+
+    /**
+     * Refuses local master URLs Spark would fail on with a stack trace (a typo, {@code local[0]}); other schemes
+     * (spark://, yarn, k8s://, cluster-manager plug-ins) are Spark's to parse, and a URL it cannot parse is turned
+     * into the same one-line error.
+     */
+    static void checkMaster(String master) {
+        if (!master.startsWith("local")) {
+            return;
+        }
+        if (LOCAL_CLUSTER.matcher(master).matches()) {
+            return;
+        }
+        java.util.regex.Matcher m = LOCAL.matcher(master);
+        if (!m.matches()) {
+            throw new IllegalArgumentException(badMaster(master));
+        }
+        if ("0".equals(m.group(2)) || (m.group(3) != null && Integer.parseInt(m.group(3).substring(1)) < 1)) {
+            throw new IllegalArgumentException("--master (" + master + ") must run at least one task: in local[N]"
+                + " and local[N,F], N and F must be >= 1");
+        }
+    }
+
+    private static String badMaster(String master) {
+        return "--master (" + master + ") is not a master URL Spark accepts: local, local[N], local[*], local[N,F],"
+            + " spark://HOST:PORT, yarn or k8s://URL";
     }
 }

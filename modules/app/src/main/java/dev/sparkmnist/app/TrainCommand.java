@@ -78,7 +78,8 @@ public final class TrainCommand implements Callable<Integer> {
         Loss loss = Loss.MCXENT;
 
         @Option(names = "--updater", paramLabel = "NAME", converter = OptimizerConverter.class,
-            description = "sgd, momentum (Nesterov), adam. Defaults to adam for mlp, momentum for lenet.")
+            description = "sgd, momentum (classical heavy-ball, as PyTorch's SGD momentum), nesterov, adam. Defaults"
+                + " to adam for mlp, nesterov for lenet.")
         Optimizer optimizer;
 
         @Option(names = "--learning-rate", paramLabel = "LR",
@@ -87,7 +88,7 @@ public final class TrainCommand implements Callable<Integer> {
         Double learningRate;
 
         @Option(names = "--momentum", defaultValue = "0.9", paramLabel = "M",
-            description = "Momentum of the momentum updater. Defaults to ${DEFAULT-VALUE}.")
+            description = "Momentum of the momentum and nesterov updaters. Defaults to ${DEFAULT-VALUE}.")
         double momentum = ModelOptions.MOMENTUM;
 
         @Option(names = "--lr-schedule", paramLabel = "KIND",

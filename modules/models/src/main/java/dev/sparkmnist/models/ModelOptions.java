@@ -52,10 +52,13 @@ public record ModelOptions(Architecture architecture, HiddenActivation activatio
             ADAM_LEARNING_RATE, MOMENTUM, LrSchedule.NONE, 0, 0, DEFAULT_SEED);
     }
 
-    /** The teaching material's LeNet-5: ReLU, Xavier, cross-entropy, SGD with momentum 0.9, lr 0.01. */
+    /**
+     * The teaching material's LeNet-5: ReLU, Xavier, cross-entropy, SGD with classical momentum 0.9 (PyTorch's), lr
+     * 0.01.
+     */
     public static ModelOptions lenet() {
         return new ModelOptions(Architecture.LENET, HiddenActivation.RELU, Init.XAVIER, Loss.MCXENT,
-            Optimizer.NESTEROV, SGD_LEARNING_RATE, MOMENTUM, LrSchedule.NONE, 0, 0, DEFAULT_SEED);
+            Optimizer.MOMENTUM, SGD_LEARNING_RATE, MOMENTUM, LrSchedule.NONE, 0, 0, DEFAULT_SEED);
     }
 
     /** Initial learning rate of the default LeNet job (with {@link #LENET_JOB_SCHEDULE}). */
@@ -70,7 +73,8 @@ public record ModelOptions(Architecture architecture, HiddenActivation activatio
 
     /**
      * What {@code train} uses for an architecture when no model option is given: the MLP of the teaching material;
-     * its LeNet-5 with a decaying learning rate ({@link #LENET_JOB_LEARNING_RATE}, {@link #LENET_JOB_SCHEDULE}).
+     * its LeNet-5 with Nesterov momentum and a decaying learning rate ({@link #LENET_JOB_LEARNING_RATE},
+     * {@link #LENET_JOB_SCHEDULE}), the combination measured best (BENCHMARKS.md).
      */
     public static ModelOptions jobDefaults(Architecture architecture) {
         return architecture == Architecture.MLP ? mlp()

@@ -79,6 +79,7 @@ public final class Models {
         ISchedule schedule = o.schedule().toDl4j(o.learningRate());
         return switch (o.optimizer()) {
             case SGD -> schedule == null ? new Sgd(o.learningRate()) : new Sgd(schedule);
+            case MOMENTUM -> new ClassicalMomentum(o.learningRate(), schedule, o.momentum());
             case NESTEROV -> schedule == null ? new Nesterovs(o.learningRate(), o.momentum())
                 : new Nesterovs(schedule, o.momentum());
             case ADAM -> schedule == null ? new Adam(o.learningRate()) : new Adam(schedule);

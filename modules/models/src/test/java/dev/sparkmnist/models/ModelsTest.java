@@ -51,9 +51,12 @@ class ModelsTest {
         assertInstanceOf(DenseLayer.class, layers.get(5).getLayer());
         assertInstanceOf(OutputLayer.class, layers.get(6).getLayer());
         assertArrayEquals(new long[] {2, 10}, net.output(Nd4j.rand(2, 784)).shape());
-        Nesterovs updater = (Nesterovs) net.getLayer(0).conf().getLayer().getUpdaterByParam("W");
-        assertEquals(0.01, updater.getLearningRate(), 0);
+        ClassicalMomentum updater = (ClassicalMomentum) net.getLayer(0).conf().getLayer().getUpdaterByParam("W");
+        assertEquals(0.01, updater.getLearningRate(0, 0), 0);
         assertEquals(0.9, updater.getMomentum(), 0);
+        Nesterovs job = (Nesterovs) Models.network(ModelOptions.jobDefaults(Architecture.LENET)).getLayer(0).conf()
+            .getLayer().getUpdaterByParam("W");
+        assertEquals(ModelOptions.LENET_JOB_LEARNING_RATE, job.getLearningRate(0, 0), 0);
     }
 
     @Test
@@ -96,8 +99,9 @@ class ModelsTest {
         LrSchedule exp = new LrSchedule(LrSchedule.Kind.EXPONENTIAL, 0.9, 1, null);
         assertEquals(0.81, exp.rateAt(1.0, 2), 1e-12);
         ModelOptions scheduled = ModelOptions.lenet().withSchedule(step);
-        Nesterovs n = (Nesterovs) Models.updater(scheduled);
-        assertEquals(0.001, n.getLearningRate(3, 2), 1e-9, "lr 0.01 decays by 0.1 at epoch 2");
+        assertEquals(0.001, Models.updater(scheduled).getLearningRate(3, 2), 1e-9, "lr 0.01 decays by 0.1 at epoch 2");
+        Nesterovs n = (Nesterovs) Models.updater(scheduled.withOptimizer(Optimizer.NESTEROV, 0.01));
+        assertEquals(0.001, n.getLearningRate(3, 2), 1e-9);
     }
 
     @Test
@@ -124,7 +128,7 @@ class ModelsTest {
                 () -> new LrSchedule(LrSchedule.Kind.MULTISTEP, 0.5, 1, new int[] {3, 2})).getMessage());
         assertEquals("--weight-init (glorious) must be one of xavier, relu (he, kaiming)",
             assertThrows(IllegalArgumentException.class, () -> Init.parse("glorious")).getMessage());
-        assertEquals("--updater (rmsprop) must be one of sgd, momentum (nesterov), adam",
+        assertEquals("--updater (rmsprop) must be one of sgd, momentum (classical), nesterov, adam",
             assertThrows(IllegalArgumentException.class, () -> Optimizer.parse("rmsprop")).getMessage());
     }
 
@@ -133,7 +137,41 @@ class ModelsTest {
         assertEquals(Init.RELU, Init.parse("He"));
         assertEquals(Init.RELU, Init.parse("kaiming"));
         assertEquals(Init.XAVIER, Init.parse("xavier"));
-        assertEquals(Optimizer.NESTEROV, Optimizer.parse("momentum"));
+        assertEquals(Optimizer.MOMENTUM, Optimizer.parse("momentum"));
+        assertEquals(Optimizer.NESTEROV, Optimizer.parse("Nesterov"));
         assertEquals(WeightInit.RELU, Init.RELU.dl4j());
+    }
+
+    @Test
+    void sigmoidAndLeakyReluReachEveryHiddenLayer() {
+        for (Architecture a : Architecture.values()) {
+            ModelOptions base = a == Architecture.MLP ? ModelOptions.mlp() : ModelOptions.lenet();
+            for (HiddenActivation act : java.util.List.of(HiddenActivation.SIGMOID, HiddenActivation.LEAKYRELU)) {
+                ModelOptions o = new ModelOptions(a, act, base.weightInit(), base.loss(), base.optimizer(),
+                    base.learningRate(), base.momentum(), base.schedule(), 0, 0, base.seed());
+                MultiLayerNetwork net = Models.network(o);
+                int hidden = 0;
+                for (var conf : net.getLayerWiseConfigurations().getConfs()) {
+                    if (conf.getLayer() instanceof org.deeplearning4j.nn.conf.layers.BaseLayer layer
+                        && !(layer instanceof OutputLayer)) {
+                        Class<?> expected = act == HiddenActivation.SIGMOID
+                            ? org.nd4j.linalg.activations.impl.ActivationSigmoid.class
+                            : org.nd4j.linalg.activations.impl.ActivationLReLU.class;
+                        assertInstanceOf(expected, layer.getActivationFn(), a + " layer " + layer.getLayerName());
+                        hidden++;
+                    }
+                }
+                assertEquals(a == Architecture.MLP ? 2 : 4, hidden, "hidden layers with weights");
+                // and the activation really computes: sigmoid outputs of the first layer lie in (0, 1)
+                INDArray first = net.feedForwardToLayer(0, Nd4j.rand(2, 784).subi(0.5).muli(8), false).get(1);
+                if (act == HiddenActivation.SIGMOID) {
+                    org.junit.jupiter.api.Assertions.assertTrue(first.minNumber().doubleValue() > 0
+                        && first.maxNumber().doubleValue() < 1);
+                } else {
+                    org.junit.jupiter.api.Assertions.assertTrue(first.minNumber().doubleValue() < 0,
+                        "leaky ReLU lets negatives through");
+                }
+            }
+        }
     }
 }

@@ -48,13 +48,14 @@ public final class Charts {
         return chart;
     }
 
-    /** Learning rate per epoch (logarithmic axis when it spans more than a factor of 10). */
+    /** Learning rate per epoch (logarithmic axis when it spans more than a factor of 100). */
     public static XYChart learningRate(List<EpochRow> epochs) {
         XYChart chart = xy("Learning rate per epoch", "Learning rate");
         line(chart, "learning rate", epochs, EpochRow::learningRate);
         double min = epochs.stream().mapToDouble(EpochRow::learningRate).min().orElse(1);
         double max = epochs.stream().mapToDouble(EpochRow::learningRate).max().orElse(1);
-        chart.getStyler().setYAxisLogarithmic(min > 0 && max / min > 10);
+        chart.getStyler().setYAxisLogarithmic(min > 0 && max / min > 100);
+        chart.getStyler().setYAxisDecimalPattern("0.#####");
         chart.getStyler().setLegendVisible(false);
         return chart;
     }
@@ -89,9 +90,10 @@ public final class Charts {
         chart.getStyler().setHeatMapValueDecimalPattern("#");
         chart.getStyler().setMin(0);
         chart.getStyler().setMax(max);
-        chart.getStyler().setRangeColors(new Color[] {new Color(0xF7FBFF), new Color(0x6BAED6),
-            new Color(0x08306B)});
-        chart.getStyler().setValueFontColor(new Color(0xD94801));
+        // white to mid blue, so that black counts stay readable on the darkest (diagonal) cells
+        chart.getStyler().setRangeColors(new Color[] {new Color(0xF7FBFF), new Color(0xC6DBEF),
+            new Color(0x4292C6)});
+        chart.getStyler().setValueFontColor(Color.BLACK);
         chart.getStyler().setLegendVisible(true);
         chart.getStyler().setLegendPosition(Styler.LegendPosition.OutsideE);
         return chart;

@@ -12,9 +12,9 @@ import java.util.Locale;
 final class HtmlPage {
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
     private static final String STYLE = """
-        body{font-family:sans-serif;margin:2em;max-width:1400px;color:#222}
+        body{font-family:sans-serif;margin:1.5em;max-width:1500px;color:#222}
         table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}
-        th{background:#f0f0f0}figure{display:inline-block;margin:1em;vertical-align:top}
+        th{background:#f0f0f0}figure{display:inline-block;margin:0.5em;vertical-align:top}
         figcaption{font-size:90%;color:#555;max-width:640px}pre{background:#f7f7f7;padding:1em;overflow:auto}
         .summary{font-size:120%}""";
 

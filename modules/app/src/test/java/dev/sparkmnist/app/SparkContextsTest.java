@@ -1,0 +1,42 @@
+package dev.sparkmnist.app;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** Bad master URLs are bad options: one line, exit 2, no Spark stack trace. */
+class SparkContextsTest {
+    @Test
+    void localMastersAreCheckedBeforeSparkStarts() {
+        for (String ok : List.of("local", "local[1]", "local[*]", "local[2,3]", "local[*,4]", "local-cluster[2,1,1024]",
+            "spark://127.0.0.1:7077", "yarn", "k8s://https://10.0.0.1:6443")) {
+            SparkContexts.checkMaster(ok);
+        }
+        IllegalArgumentException zero = assertThrows(IllegalArgumentException.class,
+            () -> SparkContexts.checkMaster("local[0]"));
+        assertEquals("--master (local[0]) must run at least one task: in local[N] and local[N,F], N and F must be"
+            + " >= 1", zero.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> SparkContexts.checkMaster("local[2,0]"));
+        IllegalArgumentException typo = assertThrows(IllegalArgumentException.class,
+            () -> SparkContexts.checkMaster("local[two]"));
+        assertEquals("--master (local[two]) is not a master URL Spark accepts: local, local[N], local[*], local[N,F],"
+            + " spark://HOST:PORT, yarn or k8s://URL", typo.getMessage());
+    }
+
+    @org.junit.jupiter.api.io.TempDir
+    java.nio.file.Path tmp;
+
+    @Test
+    void unparsableMastersExitTwoWithOneLine() {
+        for (String master : List.of("bogus://x", "local[0]")) {
+            CliIT.Run run = CliIT.run("train", "--data-dir", dev.sparkmnist.data.testing.TestData.sliceDir(),
+                "--epochs", "1", "--output", tmp.resolve("out").toString(), "--master", master, "--conf",
+                "spark.ui.enabled=false");
+            assertEquals(Main.EXIT_BAD_INPUT, run.exit(), run.err());
+            assertEquals(1, run.err().strip().lines().count(), run.err());
+            assertEquals(true, run.err().startsWith("error: --master (" + master + ")"), run.err());
+        }
+    }
+}
