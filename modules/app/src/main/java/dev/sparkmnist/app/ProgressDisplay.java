@@ -28,7 +28,7 @@ final class ProgressDisplay {
     static EpochProgress of(Kind kind) {
         Kind k = kind == Kind.AUTO ? (System.console() != null ? Kind.BAR : Kind.LOG) : kind;
         return switch (k) {
-            case BAR -> new Bar();
+            case BAR -> new Bar(System.err);
             case LOG -> new Lines(System::nanoTime, LOG_INTERVAL_SECONDS * 1_000_000_000L,
                 line -> LOG.info("{}", line));
             default -> EpochProgress.NONE;
@@ -37,13 +37,18 @@ final class ProgressDisplay {
 
     /** The progress bar of an epoch (on standard error, redrawn in place). */
     static final class Bar implements EpochProgress {
+        private final java.io.PrintStream out;
         private ProgressBar bar;
+
+        Bar(java.io.PrintStream out) {
+            this.out = out;
+        }
 
         @Override
         public synchronized void start(int epoch, int epochs, long totalExamples) {
             bar = new ProgressBarBuilder().setTaskName("epoch " + epoch + "/" + epochs).setInitialMax(totalExamples)
                 .setUnit(" ex", 1).showSpeed().setStyle(ProgressBarStyle.ASCII).setUpdateIntervalMillis(500)
-                .continuousUpdate().build();
+                .continuousUpdate().setConsumer(new me.tongfei.progressbar.ConsoleProgressBarConsumer(out)).build();
         }
 
         @Override

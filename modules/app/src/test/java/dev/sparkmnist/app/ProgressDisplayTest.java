@@ -33,4 +33,17 @@ class ProgressDisplayTest {
     void noRateYetMeansNoEta() {
         assertEquals("epoch 1/1: 0/100 examples (0.0%)  0 ex/s  ETA ?", ProgressDisplay.Lines.line(1, 1, 0, 100, 0));
     }
+
+    @Test
+    void theBarDrawsTheEpochAndItsCount() {
+        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+        ProgressDisplay.Bar bar = new ProgressDisplay.Bar(new java.io.PrintStream(bytes, true));
+        bar.start(3, 5, 2000);
+        bar.update(500);
+        bar.update(2000);
+        bar.finish();
+        String drawn = bytes.toString(java.nio.charset.StandardCharsets.UTF_8);
+        org.junit.jupiter.api.Assertions.assertTrue(drawn.contains("epoch 3/5"), drawn);
+        org.junit.jupiter.api.Assertions.assertTrue(drawn.contains("100%") && drawn.contains("2000/2000 ex"), drawn);
+    }
 }
