@@ -75,7 +75,8 @@ public final class EvaluateCommand implements Callable<Integer> {
         }
         // The driver runs ND4J too: with the CUDA build its GPUs must be ones the build's kernels run on.
         CudaCompatibility.requireSupported(-1);
-        Configuration hadoop = new Configuration();
+        org.apache.spark.SparkConf sparkConf = SparkContexts.conf("spark-mnist evaluate", spark.master, spark.conf);
+        Configuration hadoop = SparkContexts.hadoop(sparkConf); // what sc.hadoopConfiguration() will be
         AtomicOutput out = output.output == null ? null : AtomicOutput.open(output.output, output.overwrite, hadoop);
         try {
             MnistSet test = images != null ? MnistSet.testFiles(images, labels, hadoop)
@@ -87,7 +88,7 @@ public final class EvaluateCommand implements Callable<Integer> {
                 throw new InvalidInputException("--model-path (" + modelPath + ") does not record its input"
                     + " normalization: pass --normalization");
             }
-            JavaSparkContext sc = SparkContexts.create("spark-mnist evaluate", spark.master, spark.conf);
+            JavaSparkContext sc = SparkContexts.create(sparkConf);
             EvaluationReport report;
             try {
                 int partitions = numPartitions > 0 ? numPartitions : sc.defaultParallelism();

@@ -120,7 +120,8 @@ public final class PredictCommand implements Callable<Integer> {
         if (!(top >= 1 && top <= 10)) {
             throw new IllegalArgumentException("--top (" + top + ") must be in 1..10");
         }
-        Configuration hadoop = new Configuration();
+        // no Spark here, but spark-submit's spark.hadoop.* settings still apply, as in train and evaluate
+        Configuration hadoop = SparkContexts.hadoop(new org.apache.spark.SparkConf());
         ModelFiles.Loaded model = ModelFiles.load(modelPath, hadoop);
         Normalization norm = normalization != null ? normalization : model.normalization();
         if (norm == null) {

@@ -40,7 +40,8 @@ public final class ReportCommand implements Callable<Integer> {
 
     /** Builds the report and moves it into the run directory; returns the page's path. */
     public String run() {
-        Configuration hadoop = new Configuration();
+        // no Spark here, but spark-submit's spark.hadoop.* settings still apply, as in train and evaluate
+        Configuration hadoop = SparkContexts.hadoop(new org.apache.spark.SparkConf());
         Path dir = new Path(runDir);
         try {
             FileSystem fs = dir.getFileSystem(hadoop);

@@ -4,7 +4,12 @@ import java.util.List;
 import org.apache.spark.SparkConf;
 import org.apache.spark.api.java.JavaSparkContext;
 
-/** Creates the job's Spark context. The master comes from spark-submit or --master, never from code. */
+/**
+ * Creates the job's Spark configuration, its Hadoop configuration and its Spark context. The master comes from
+ * spark-submit or --master, never from code. The driver's own file I/O (validating the data, outputs, checkpoints,
+ * provenance) uses the Hadoop configuration Spark derives from the same settings ({@code spark.hadoop.*}, S3
+ * credentials from the environment), before the context exists and after: one configuration for driver and executors.
+ */
 final class SparkContexts {
     /** Used only when neither spark-submit nor --master names a master: the embedded local mode. */
     static final String EMBEDDED_MASTER = "local[*]";
@@ -15,7 +20,22 @@ final class SparkContexts {
     private SparkContexts() {
     }
 
+    /** A context for the settings; see {@link #conf}. */
     static JavaSparkContext create(String appName, String master, List<String> confPairs) {
+        return create(conf(appName, master, confPairs));
+    }
+
+    /**
+     * The Hadoop configuration of these Spark settings, as {@code SparkContext.hadoopConfiguration()} will be: built
+     * by Spark's own {@code SparkHadoopUtil.newConfiguration}, so a {@code spark.hadoop.*} setting reaches the
+     * driver's reads and writes too, and no Spark context is needed (single-JVM runs, checks before Spark starts).
+     */
+    static org.apache.hadoop.conf.Configuration hadoop(SparkConf conf) {
+        return org.apache.spark.deploy.SparkHadoopUtil.get().newConfiguration(conf);
+    }
+
+    /** The settings of spark-submit (system properties) plus {@code --conf} pairs, master resolved and checked. */
+    static SparkConf conf(String appName, String master, List<String> confPairs) {
         SparkConf conf = new SparkConf().setAppName(appName);
         for (String pair : confPairs) {
             int eq = pair.indexOf('=');
@@ -41,6 +61,12 @@ final class SparkContexts {
         conf.setIfMissing("spark.executor.heartbeatInterval", HEARTBEAT_INTERVAL);
         // Executor JVMs (cluster modes) start ND4J with one OpenMP thread per task core.
         conf.setIfMissing("spark.executorEnv.OMP_NUM_THREADS", conf.get("spark.task.cpus", "1"));
+        return conf;
+    }
+
+    /** Starts Spark with these settings (from {@link #conf}). */
+    static JavaSparkContext create(SparkConf conf) {
+        String resolved = conf.get("spark.master");
         try {
             return new JavaSparkContext(conf);
         } catch (Exception e) { // Scala throws SparkException (checked in Java) undeclared

@@ -74,7 +74,8 @@ public final class TrainCommand implements Callable<Integer> {
         Init weightInit = Init.XAVIER;
 
         @Option(names = "--loss", defaultValue = "mcxent", paramLabel = "NAME",
-            description = "mcxent (cross-entropy), negativeloglikelihood, mse. Defaults to ${DEFAULT-VALUE}.")
+            description = "mcxent (cross-entropy), negativeloglikelihood, mse, bce (binary cross-entropy on sigmoid"
+                + " outputs), l1 (mean absolute error), smoothl1 (PyTorch's, beta 1). Defaults to ${DEFAULT-VALUE}.")
         Loss loss = Loss.MCXENT;
 
         @Option(names = "--updater", paramLabel = "NAME", converter = OptimizerConverter.class,
@@ -343,7 +344,8 @@ public final class TrainCommand implements Callable<Integer> {
         }
         // The driver runs ND4J too: with the CUDA build its GPUs must be ones the build's kernels run on.
         dev.sparkmnist.runtime.CudaCompatibility.requireSupported(-1);
-        Configuration hadoop = new Configuration();
+        org.apache.spark.SparkConf sparkConf = SparkContexts.conf("spark-mnist train", spark.master, spark.conf);
+        Configuration hadoop = SparkContexts.hadoop(sparkConf); // what sc.hadoopConfiguration() will be
         Start start = null;
         ModelOptions m;
         List<Map<String, Object>> earlier = List.of();
@@ -403,8 +405,8 @@ public final class TrainCommand implements Callable<Integer> {
                 result = LocalTrainer.train(train, test, m, t, hadoop, listeners, start,
                     ProgressDisplay.of(training.progress));
             } else {
-                JavaSparkContext sc = SparkContexts.create("spark-mnist train " + m.architecture(), spark.master,
-                    spark.conf);
+                JavaSparkContext sc = SparkContexts.create(sparkConf.setAppName("spark-mnist train "
+                    + m.architecture()));
                 try {
                     sparkVersion = sc.version();
                     result = SparkTrainer.train(sc, train, test, m, t, listeners, start,

@@ -232,7 +232,7 @@ class CliIT {
 
         Run updater = run("train", "--updater", "rmsprop");
         assertEquals(2, updater.exit());
-        assertTrue(updater.err().contains("--updater (rmsprop) must be one of sgd, momentum (nesterov), adam"),
+        assertTrue(updater.err().contains("--updater (rmsprop) must be one of sgd, momentum (classical), nesterov, adam"),
             updater.err());
 
         Run model = run("train", "--model", "resnet");

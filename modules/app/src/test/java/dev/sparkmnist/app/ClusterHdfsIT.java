@@ -109,9 +109,33 @@ class ClusterHdfsIT {
         // the model on HDFS loads and scores the same accuracy
         Path evalOut = tmp.resolve("eval");
         CliIT.Run eval = CliIT.run(args(List.of("evaluate", "--model-path", out + "/model.zip",
-            "--data-dir", hdfsUri + "/mnist", "--output", evalOut.toString())));
+            "--data-dir", hdfsUri + "/mnist", "--output", evalOut.toUri().toString())));
         assertEquals(0, eval.exit(), eval.err());
         JsonNode e = RunReport.JSON.readTree(evalOut.resolve("evaluation.json").toFile());
         assertEquals(accuracy, e.get("report").get("accuracy").asDouble(), 0);
+    }
+
+    /**
+     * One Hadoop configuration: a spark.hadoop.* setting reaches the driver's own reads and writes. In a single-JVM
+     * run every path is the driver's; scheme-less paths resolve against the fs.defaultFS given only as
+     * spark.hadoop.fs.defaultFS, so the data is read from HDFS and the outputs, report and checkpoints land there.
+     */
+    @Test
+    void sparkHadoopSettingsReachTheDriversOwnPaths() throws Exception {
+        CliIT.Run train = CliIT.run("train", "--mode", "local", "--model", "mlp", "--epochs", "1",
+            "--data-dir", "/mnist", "--output", "/runs/driver-only", "--checkpoint-dir", "/ckpt/driver-only",
+            "--conf", "spark.hadoop.fs.defaultFS=" + hdfsUri);
+        assertEquals(0, train.exit(), train.err());
+        FileSystem fs = hdfs.getFileSystem();
+        for (String f : List.of("/runs/driver-only/metrics.json", "/runs/driver-only/report.html",
+            "/runs/driver-only/charts/loss.png", "/ckpt/driver-only/epoch-001.zip")) {
+            assertTrue(fs.exists(new org.apache.hadoop.fs.Path(f)), f + " on HDFS");
+        }
+        assertFalse(Files.exists(Path.of("/runs/driver-only")), "nothing on the local disk");
+        assertFalse(Files.exists(Path.of("/mnist")), "the data can only have come from HDFS");
+        try (InputStream in = fs.open(new org.apache.hadoop.fs.Path("/runs/driver-only/provenance.json"))) {
+            String data = RunReport.JSON.readTree(in).get("data").fieldNames().next();
+            assertTrue(data.startsWith("/mnist/"), data);
+        }
     }
 }

@@ -51,7 +51,8 @@ public final class Models {
                 .layer(dense(o, LENET_DENSE_1))
                 .layer(dense(o, LENET_DENSE_2));
         }
-        list.layer(new OutputLayer.Builder(o.loss().dl4j()).nOut(CLASSES).activation(Activation.SOFTMAX).build());
+        list.layer(new OutputLayer.Builder().lossFunction(o.loss().function()).nOut(CLASSES)
+            .activation(o.loss().outputActivation()).build());
         return list.setInputType(o.architecture().inputType()).build();
     }
 
