@@ -26,6 +26,12 @@ import org.slf4j.LoggerFactory;
  */
 public final class AtomicOutput implements Closeable {
     private static final Logger LOG = LoggerFactory.getLogger(AtomicOutput.class);
+    /**
+     * Written into the target after everything else, as Hadoop's committers do: on object stores (s3a) a directory
+     * rename is a copy of each file, so only this marker says the output is whole. evaluate, predict, report and
+     * --resume check it.
+     */
+    static final String SUCCESS = "_SUCCESS";
     /** The file in a staging directory naming the process that writes it; removed before the commit. */
     static final String OWNER = "_OWNER";
     private static final String STAGING = ".staging-";
@@ -70,6 +76,18 @@ public final class AtomicOutput implements Closeable {
             return out;
         } catch (IOException e) {
             throw new InvalidInputException("--output (" + target + ") is not writable: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Fails unless {@code dir} holds the {@value #SUCCESS} marker of a finished run ({@code what} names the option
+     * and value for the message).
+     */
+    static void requireComplete(FileSystem fs, Path dir, String what) throws IOException {
+        if (!fs.exists(new Path(dir, SUCCESS))) {
+            throw new InvalidInputException(what + ": " + dir + " has no " + SUCCESS + " marker, so the run that"
+                + " wrote it did not finish (the marker is written last; on object stores a directory rename is a"
+                + " file-by-file copy). Use a finished run's output, or a checkpoint");
         }
     }
 
@@ -191,6 +209,7 @@ public final class AtomicOutput implements Closeable {
             fs.delete(new Path(staging, OWNER), false);
             rename(staging, target);
             committed = true;
+            fs.create(new Path(target, SUCCESS), true).close();
             if (old != null) {
                 fs.delete(old, true);
             }

@@ -85,9 +85,20 @@ final class Checkpoints implements EpochListener {
         }
     }
 
+    /** The completion marker of a checkpoint file: {@code _epoch-NNN.zip.SUCCESS}, written after it. */
+    static Path marker(Path checkpoint) {
+        return new Path(checkpoint.getParent(), "_" + checkpoint.getName() + ".SUCCESS");
+    }
+
+    /** Whether a path names a checkpoint file (epoch-NNN.zip). */
+    static boolean isCheckpoint(Path p) {
+        return CHECKPOINT.matcher(p.getName()).matches();
+    }
+
     /**
-     * The checkpoints in a directory, newest first (by epoch); empty when the directory does not exist. A file named
-     * epoch-NNN.zip is complete: it is renamed into place only once written.
+     * The complete checkpoints in a directory, newest first (by epoch); empty when the directory does not exist. A
+     * checkpoint is complete when its marker ({@link #marker}) exists: it is written after the file is renamed into
+     * place. One without is skipped, with a warning.
      */
     static java.util.List<Path> newestFirst(String dir, Configuration conf) {
         Path p = new Path(dir);
@@ -96,9 +107,17 @@ final class Checkpoints implements EpochListener {
             if (!fs.exists(p)) {
                 return java.util.List.of();
             }
-            return Arrays.stream(fs.listStatus(p)).map(FileStatus::getPath)
-                .filter(f -> CHECKPOINT.matcher(f.getName()).matches())
-                .sorted(java.util.Comparator.comparing(Path::getName).reversed()).toList();
+            java.util.List<Path> complete = new java.util.ArrayList<>();
+            for (Path f : Arrays.stream(fs.listStatus(p)).map(FileStatus::getPath).filter(Checkpoints::isCheckpoint)
+                .sorted(java.util.Comparator.comparing(Path::getName).reversed()).toList()) {
+                if (fs.exists(marker(f))) {
+                    complete.add(f);
+                } else {
+                    LOG.warn("{} has no completion marker {}: skipped (a write that did not finish)", f,
+                        marker(f).getName());
+                }
+            }
+            return complete;
         } catch (IOException e) {
             throw new InvalidInputException("--checkpoint-dir (" + dir + ") cannot be listed: " + e.getMessage(), e);
         }
@@ -174,6 +193,7 @@ final class Checkpoints implements EpochListener {
             if (!fs.rename(tmp, target)) {
                 throw new IOException("cannot rename " + tmp + " to " + target + " (does it exist already?)");
             }
+            fs.create(marker(target), true).close(); // last: on object stores the rename above is a copy
             LOG.info("checkpoint of epoch {} written to {}", result.epoch(), target);
         } catch (IOException e) {
             try {

@@ -79,6 +79,22 @@ final class ModelFiles {
         }
     }
 
+    /**
+     * A model this program wrote must be whole: a run's model.zip needs the run's _SUCCESS marker, a checkpoint its
+     * own marker. Other zips (written by other tools) are taken as they are.
+     */
+    static void requireComplete(FileSystem fs, Path model, String what) throws IOException {
+        if (Checkpoints.isCheckpoint(model)) {
+            if (!fs.exists(Checkpoints.marker(model))) {
+                throw new InvalidInputException(what + " has no completion marker " + Checkpoints.marker(model)
+                    .getName() + ": the checkpoint's write did not finish");
+            }
+        } else if (model.getName().equals(MODEL_FILE)
+            && fs.exists(new Path(model.getParent(), RunReport.PROVENANCE_JSON))) {
+            AtomicOutput.requireComplete(fs, model.getParent(), what);
+        }
+    }
+
     /** Loads a model zip; messages name {@code option}. */
     static Loaded load(String option, String path, Configuration conf) {
         Path p = new Path(path);
@@ -88,6 +104,7 @@ final class ModelFiles {
             if (!fs.exists(p)) {
                 throw new InvalidInputException(option + " (" + path + "): file not found");
             }
+            requireComplete(fs, fs.makeQualified(p), option + " (" + path + ")");
             tmp = File.createTempFile("sparkmnist-model", ".zip");
             fs.copyToLocalFile(false, p, new Path(tmp.toURI()), true);
             MultiLayerNetwork net;

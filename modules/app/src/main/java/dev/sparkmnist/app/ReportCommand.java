@@ -55,6 +55,7 @@ public final class ReportCommand implements Callable<Integer> {
                         + " of a complete train run");
                 }
             }
+            AtomicOutput.requireComplete(fs, dir, "RUN_DIR (" + runDir + ")");
             String metrics = read(fs, new Path(dir, RunReport.METRICS_JSON));
             String provenanceText = read(fs, new Path(dir, RunReport.PROVENANCE_JSON));
             Map<String, Object> provenance = RunReport.JSON.readValue(provenanceText,

@@ -28,4 +28,20 @@ class CheckpointsTest {
         assertEquals("epoch-120.zip", Checkpoints.name(120));
         assertTrue(Checkpoints.name(9).compareTo(Checkpoints.name(10)) < 0);
     }
+
+    @org.junit.jupiter.api.io.TempDir
+    java.nio.file.Path tmp;
+
+    @Test
+    void onlyCheckpointsWithTheirMarkerAreComplete() throws Exception {
+        for (String f : List.of("epoch-001.zip", "_epoch-001.zip.SUCCESS", "epoch-002.zip", "_epoch-002.zip.SUCCESS",
+            "epoch-003.zip")) { // epoch 3's write did not finish: no marker
+            java.nio.file.Files.writeString(tmp.resolve(f), "x");
+        }
+        List<String> complete = Checkpoints.newestFirst(tmp.toString(), new org.apache.hadoop.conf.Configuration())
+            .stream().map(org.apache.hadoop.fs.Path::getName).toList();
+        assertEquals(List.of("epoch-002.zip", "epoch-001.zip"), complete);
+        assertEquals(List.of(), Checkpoints.newestFirst(tmp.resolve("none").toString(),
+            new org.apache.hadoop.conf.Configuration()));
+    }
 }

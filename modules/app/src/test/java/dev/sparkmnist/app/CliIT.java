@@ -52,6 +52,7 @@ class CliIT {
         for (String f : List.of("model.zip", "metrics.json", "metrics.csv", "evaluation.txt", "provenance.json")) {
             assertTrue(Files.size(out.resolve(f)) > 0, f);
         }
+        assertTrue(Files.exists(out.resolve("_SUCCESS")), "the completion marker");
         List<String> csv = Files.readAllLines(out.resolve("metrics.csv"));
         assertEquals(RunReport.CSV_HEADER, csv.get(0));
         assertEquals(3, csv.size(), "header + one row per epoch");
@@ -93,6 +94,16 @@ class CliIT {
             assertEquals(List.of(), left.map(p -> p.getFileName().toString())
                 .filter(n -> n.startsWith(".report-staging") || n.contains(".replaced-")).toList(), "no staging left");
         }
+        // a run without its completion marker (a copy to an object store that did not finish) is refused
+        Files.move(out.resolve("_SUCCESS"), tmp.resolve("_SUCCESS.aside"));
+        Run unfinished = run(withSpark("evaluate", "--model-path", out.resolve("model.zip").toString(),
+            "--data-dir", TestData.sliceDir()));
+        assertEquals(Main.EXIT_BAD_INPUT, unfinished.exit());
+        assertTrue(unfinished.err().startsWith("error: --model-path (" + out.resolve("model.zip") + "): "
+            + out.toUri().toString().replaceAll("/$", "").replace("file:///", "file:/") + " has no _SUCCESS marker"),
+            unfinished.err());
+        assertEquals(Main.EXIT_BAD_INPUT, run("report", out.toString()).exit());
+        Files.move(tmp.resolve("_SUCCESS.aside"), out.resolve("_SUCCESS"));
         Run notARun = run("report", tmp.toString());
         assertEquals(Main.EXIT_BAD_INPUT, notARun.exit());
         assertEquals("error: RUN_DIR (" + tmp + ") has no metrics.json: not the output of a complete train run",
@@ -109,7 +120,8 @@ class CliIT {
         // One checkpoint per epoch and the metrics so far, no temporary file left (Hadoop's local .crc files
         // aside); the epoch-1 checkpoint is the epoch-1 network.
         try (Stream<Path> files = Files.list(checkpoints)) {
-            assertEquals(List.of("epoch-001.zip", "epoch-002.zip", "metrics.csv", "metrics.json"),
+            assertEquals(List.of("_epoch-001.zip.SUCCESS", "_epoch-002.zip.SUCCESS", "epoch-001.zip",
+                    "epoch-002.zip", "metrics.csv", "metrics.json"),
                 files.map(p -> p.getFileName().toString()).filter(n -> !n.endsWith(".crc")).sorted().toList());
         }
         Path ckptEval = tmp.resolve("eval-epoch-1");

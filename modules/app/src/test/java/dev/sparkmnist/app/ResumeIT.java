@@ -87,8 +87,10 @@ class ResumeIT {
         try (Stream<Path> s = Files.list(ckpt)) {
             List<String> names = s.map(p -> p.getFileName().toString()).filter(n -> !n.endsWith(".crc")).sorted()
                 .toList();
-            assertEquals(List.of("epoch-001.zip", "epoch-002.zip", "epoch-003.zip", "epoch-004.zip", "metrics.csv",
-                "metrics.json"), names, "checkpoints continue in the same directory, no temporary file left");
+            assertEquals(List.of("_epoch-001.zip.SUCCESS", "_epoch-002.zip.SUCCESS", "_epoch-003.zip.SUCCESS",
+                "_epoch-004.zip.SUCCESS", "epoch-001.zip", "epoch-002.zip", "epoch-003.zip", "epoch-004.zip",
+                "metrics.csv", "metrics.json"), names,
+                "checkpoints (each with its marker) continue in the same directory, no temporary file left");
         }
     }
 
