@@ -207,6 +207,12 @@ public final class TrainCommand implements Callable<Integer> {
                 + " ${DEFAULT-VALUE}.")
         ProgressDisplay.Kind progress = ProgressDisplay.Kind.AUTO;
 
+        @Option(names = "--dry-run", defaultValue = "false",
+            description = "Check the options and the data, print ND4J's estimated off-heap need per JVM and how it"
+                + " compares with the limits of the master's JVMs (org.bytedeco.javacpp.maxbytes; on YARN and"
+                + " Kubernetes spark.executor.memoryOverhead), and stop before any Spark work. Defaults to false.")
+        boolean dryRun;
+
         @Option(names = "--seed", defaultValue = "42", paramLabel = "S",
             description = "One seed for weights, data order and DL4J's splits. Defaults to ${DEFAULT-VALUE}.")
         long seed = ModelOptions.DEFAULT_SEED;
@@ -255,6 +261,9 @@ public final class TrainCommand implements Callable<Integer> {
 
     /** The checkpoint this run continues (--resume-from, or the one --resume found), or null. */
     String resumedFrom;
+
+    /** The memory plan, its check and the measured peaks of this JVM, for provenance.json. */
+    final Map<String, Object> memory = new java.util.LinkedHashMap<>();
 
     @ArgGroup(validate = false, heading = "%nData%n")
     DataOptions data = new DataOptions();
@@ -322,9 +331,25 @@ public final class TrainCommand implements Callable<Integer> {
 
     private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(TrainCommand.class);
 
+    /** Tasks per JVM in Spark local mode: --num-partitions, else the N of local[N] (all cores for local[*]). */
+    int localTasks(org.apache.spark.SparkConf conf) {
+        if (training.numPartitions > 0) {
+            return training.numPartitions;
+        }
+        java.util.regex.Matcher mm = java.util.regex.Pattern.compile("local\\[(\\*|\\d+)").matcher(
+            conf.get("spark.master", SparkContexts.EMBEDDED_MASTER));
+        if (!mm.lookingAt()) {
+            return 1;
+        }
+        return mm.group(1).equals("*") ? Runtime.getRuntime().availableProcessors() : Integer.parseInt(mm.group(1));
+    }
+
     @Override
     public Integer call() {
         TrainOutcome outcome = run();
+        if (outcome.result() == null) {
+            return 0; // --dry-run: the plan is printed
+        }
         System.out.println();
         System.out.print(outcome.result().last().test().toText());
         System.out.printf(Locale.ROOT, "%nmodel, metrics and provenance written to %s%n", outcome.output());
@@ -377,8 +402,37 @@ public final class TrainCommand implements Callable<Integer> {
             m = modelOptions();
         }
         TrainingOptions t = trainingOptions(m.architecture());
+        MnistSet trainSet = MnistSet.trainFrom(data.dataDir, hadoop);
+        MnistSet testSet = MnistSet.testFrom(data.dataDir, hadoop);
+        int tasks = localTasks(sparkConf);
+        boolean singleJvm = training.mode == Mode.LOCAL;
+        MemoryPlan plan = MemoryPlan.estimate(m, t, trainSet.limit(t.input().limitTrain()).size(),
+            testSet.limit(t.input().limitTest()).size(), singleJvm ? 1 : training.numPartitions > 0
+                ? training.numPartitions : tasks, singleJvm);
+        MemoryCheck check = MemoryCheck.of(plan, sparkConf, singleJvm, tasks);
+        if (training.dryRun) {
+            System.out.print(plan.describe(check.tasks(), check.withDriver()));
+            System.out.println(check.message());
+            if (check.refused()) {
+                throw new dev.sparkmnist.data.InvalidInputException(check.message());
+            }
+            return new TrainOutcome(null, null);
+        }
+        if (check.refused()) {
+            throw new dev.sparkmnist.data.InvalidInputException(check.message());
+        }
+        if (check.close()) {
+            LOG.warn("{}", check.message());
+        } else {
+            LOG.info("{}", check.message());
+        }
+        memory.put("estimatedTaskBytes", plan.taskBytes());
+        memory.put("estimatedJvmBytes", check.need());
+        memory.put("limitBytes", check.limit());
+        memory.put("limitSetting", check.setting());
         String target = outputDir(m.architecture());
-        try (AtomicOutput out = AtomicOutput.open(target, output.overwrite, hadoop)) {
+        try (AtomicOutput out = AtomicOutput.open(target, output.overwrite, hadoop);
+             dev.sparkmnist.runtime.OffHeapMeter meter = dev.sparkmnist.runtime.OffHeapMeter.start()) {
             MnistSet train = MnistSet.trainFrom(data.dataDir, hadoop);
             MnistSet test = MnistSet.testFrom(data.dataDir, hadoop);
             List<EpochListener> listeners = new ArrayList<>(List.of(
@@ -415,6 +469,9 @@ public final class TrainCommand implements Callable<Integer> {
                     sc.stop();
                 }
             }
+            memory.put("peakOffHeapBytes", meter.peakOffHeapBytes());
+            memory.put("peakResidentBytes", meter.peakResidentBytes());
+            memory.put("measuredIn", "the driver JVM (where local modes train)");
             RunReport.write(out, this, m, t, train, test, result, metrics.rows(), sparkVersion, hadoop);
             out.commit();
             return new TrainOutcome(out.target().toString(), result);

@@ -12,7 +12,8 @@ public enum Architecture {
     /** MNIST image side. */
     public static final int SIDE = 28;
 
-    InputType inputType() {
+    /** What the first layer takes (a flat row; LeNet reshapes it). */
+    public InputType inputType() {
         return this == MLP ? InputType.feedForward((long) SIDE * SIDE) : InputType.convolutionalFlat(SIDE, SIDE, 1);
     }
 }

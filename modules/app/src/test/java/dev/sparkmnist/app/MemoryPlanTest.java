@@ -1,0 +1,104 @@
+package dev.sparkmnist.app;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.sparkmnist.models.Architecture;
+import dev.sparkmnist.models.ModelOptions;
+import dev.sparkmnist.models.Models;
+import dev.sparkmnist.training.TrainingOptions;
+import org.apache.spark.SparkConf;
+import org.junit.jupiter.api.Test;
+
+/** The off-heap estimate counts the arrays it says it counts, and the check names the numbers and the setting. */
+class MemoryPlanTest {
+    private static final long MIB = MemoryPlan.MIB;
+
+    @Test
+    void activationsPerExampleAreTheLayersOutputs() {
+        ModelOptions mlp = ModelOptions.mlp();
+        assertArrayEquals(new long[] {784 + 256 + 128 + 10, 0},
+            MemoryPlan.activations(Models.configuration(mlp), Architecture.MLP.inputType()));
+        // LeNet: input 784; conv 6x24x24; pool 6x12x12; conv 16x8x8; pool 16x4x4; 120; 84; 10
+        long acts = 784 + 6 * 24 * 24 + 6 * 12 * 12 + 16 * 8 * 8 + 16 * 4 * 4 + 120 + 84 + 10;
+        long im2col = 24 * 24 * 25 * 1 + 8 * 8 * 25 * 6;
+        assertArrayEquals(new long[] {acts, im2col},
+            MemoryPlan.activations(Models.configuration(ModelOptions.lenet()), Architecture.LENET.inputType()));
+    }
+
+    @Test
+    void parametersAndUpdaterStateAreCountedExactly() {
+        MemoryPlan adam = MemoryPlan.estimate(ModelOptions.mlp(), TrainingOptions.defaults(), 60_000, 10_000, 2,
+            false);
+        assertEquals(2L * 235_146 * 4, adam.perTask().get("parameters + gradients"));
+        assertEquals(2L * 235_146 * 4, adam.perTask().get("updater state"), "Adam keeps two moments");
+        assertEquals(3L * (235_146 * 3) * 4, adam.perTask().get("averaging buffers"));
+        MemoryPlan local = MemoryPlan.estimate(ModelOptions.mlp(), TrainingOptions.defaults(), 60_000, 10_000, 1,
+            true);
+        assertEquals(70_000L * (784 + 10) * 4, local.perTask().get("the epoch's minibatches and the test set"));
+        assertEquals(0L, local.perTask().get("averaging buffers"));
+    }
+
+    @Test
+    void yarnOverheadTooSmallIsRefusedWithTheSettingToRaise() {
+        MemoryPlan plan = MemoryPlan.estimate(ModelOptions.lenet(), TrainingOptions.defaults(), 60_000, 10_000, 4,
+            false);
+        SparkConf yarn = new SparkConf(false).set("spark.master", "yarn").set("spark.executor.cores", "4")
+            .set("spark.executor.memory", "1g").set("spark.executor.memoryOverhead", "100m");
+        MemoryCheck check = MemoryCheck.of(plan, yarn, false, 1);
+        assertEquals(4, check.tasks());
+        assertEquals(plan.jvmBytes(4, false), check.need());
+        assertEquals(100 * MIB, check.limit());
+        assertTrue(check.refused());
+        assertEquals(String.format(java.util.Locale.ROOT, "ND4J needs about %d MiB off-heap (per executor: 4 task(s)"
+                + " (spark.executor.cores / spark.task.cpus); train --dry-run lists the items) and the limit is 100"
+                + " MiB, spark.executor.memoryOverhead (the container's off-heap allowance): raise it to at least"
+                + " %dm", check.need() / MIB, check.recommended() / MIB), check.message());
+        assertTrue(check.recommended() >= check.need() * MemoryCheck.HEADROOM);
+        // without an explicit overhead, YARN's default is max(384m, 10 % of the executor memory)
+        MemoryCheck byDefault = MemoryCheck.of(plan, new SparkConf(false).set("spark.master", "yarn")
+            .set("spark.executor.memory", "8g"), false, 1);
+        assertEquals((long) (0.1 * 8 * 1024 * MIB), byDefault.limit());
+        assertFalse(byDefault.refused());
+    }
+
+    @Test
+    void standaloneChecksJavaCppsMaxBytes() {
+        MemoryPlan plan = MemoryPlan.estimate(ModelOptions.mlp(), TrainingOptions.defaults(), 60_000, 10_000, 2,
+            false);
+        SparkConf standalone = new SparkConf(false).set("spark.master", "spark://127.0.0.1:7077")
+            .set("spark.executor.extraJavaOptions", "-Dfoo=1 -Dorg.bytedeco.javacpp.maxbytes=200M");
+        MemoryCheck check = MemoryCheck.of(plan, standalone, false, 1);
+        assertEquals(200 * MIB, check.limit());
+        assertEquals("-Dorg.bytedeco.javacpp.maxbytes in spark.executor.extraJavaOptions", check.setting());
+        assertEquals(check.need() > 200 * MIB, check.refused());
+    }
+
+    @org.junit.jupiter.api.io.TempDir
+    java.nio.file.Path tmp;
+
+    @Test
+    void trainRefusesBeforeAnySparkWorkAndDryRunStopsThere() {
+        String slice = dev.sparkmnist.data.testing.TestData.sliceDir();
+        // a YARN master with a 10m overhead: refused from the numbers alone, no cluster needed
+        for (boolean dry : new boolean[] {false, true}) {
+            java.util.List<String> args = new java.util.ArrayList<>(java.util.List.of("train", "--data-dir", slice,
+                "--output", tmp.resolve("never").toString(), "--master", "yarn", "--conf",
+                "spark.executor.memoryOverhead=10m"));
+            if (dry) {
+                args.add("--dry-run");
+            }
+            CliIT.Run run = CliIT.run(args.toArray(String[]::new));
+            assertEquals(Main.EXIT_BAD_INPUT, run.exit(), run.err());
+            assertTrue(run.err().startsWith("error: ND4J needs about ") && run.err().contains(
+                "the limit is 10 MiB, spark.executor.memoryOverhead (the container's off-heap allowance): raise it to"
+                    + " at least "), run.err());
+        }
+        CliIT.Run fits = CliIT.run("train", "--data-dir", slice, "--output", tmp.resolve("never").toString(),
+            "--master", "local[2]", "--dry-run");
+        assertEquals(0, fits.exit(), fits.err());
+        assertFalse(java.nio.file.Files.exists(tmp.resolve("never")), "a dry run writes nothing");
+    }
+}
