@@ -37,8 +37,8 @@ import picocli.CommandLine.Option;
     description = "Train a network on MNIST and evaluate it on the t10k test split after every epoch.")
 public final class TrainCommand implements Callable<Integer> {
 
-    /** Where training runs. */
-    public enum Mode { SPARK, LOCAL }
+    /** Where training runs: Spark parameter averaging, one JVM, or MLlib's perceptron as a baseline. */
+    public enum Mode { SPARK, LOCAL, MLLIB }
 
     static final class DataOptions {
         @Option(names = "--data-dir", defaultValue = "data/mnist", paramLabel = "DIR",
@@ -120,9 +120,15 @@ public final class TrainCommand implements Callable<Integer> {
 
     static final class TrainingArgs {
         @Option(names = "--mode", defaultValue = "spark", paramLabel = "MODE",
-            description = "spark (parameter averaging) or local (single-JVM MultiLayerNetwork.fit baseline)."
-                + " Defaults to ${DEFAULT-VALUE}.")
+            description = "spark (parameter averaging), local (single-JVM MultiLayerNetwork.fit baseline) or mllib"
+                + " (Spark MLlib's MultilayerPerceptronClassifier 784-256-128-10 with L-BFGS, the baseline a Spark user"
+                + " would reach for; --model mlp only). Defaults to ${DEFAULT-VALUE}.")
         Mode mode = Mode.SPARK;
+
+        @Option(names = "--mllib-max-iter", defaultValue = "100", paramLabel = "N",
+            description = "--mode mllib: L-BFGS iterations (each a pass over the training set). Defaults to"
+                + " ${DEFAULT-VALUE}.")
+        int mllibMaxIter = 100;
 
         @Option(names = "--engine", defaultValue = "resident", paramLabel = "E",
             description = "Averaging engine for --mode spark: resident (one long-lived barrier task per worker,"
@@ -398,6 +404,12 @@ public final class TrainCommand implements Callable<Integer> {
                 earlier = Checkpoints.earlierRows(checkpoints.dir, ckpt.epochs(), hadoop);
                 LOG.info("--resume: continuing {} from epoch {}", checkpoint, ckpt.epochs() + 1);
             }
+        } else if (training.mode == Mode.MLLIB) {
+            if (model.architecture != Architecture.MLP || checkpoints.dir != null) {
+                throw new IllegalArgumentException("--mode mllib trains MLlib's perceptron (784-256-128-10, sigmoid):"
+                    + " it needs --model mlp and takes no --checkpoint-dir");
+            }
+            m = dev.sparkmnist.training.MllibBaseline.equivalentModel(training.seed);
         } else {
             m = modelOptions();
         }
@@ -418,7 +430,7 @@ public final class TrainCommand implements Callable<Integer> {
             }
             return new TrainOutcome(null, null);
         }
-        if (check.refused()) {
+        if (check.refused() && training.mode != Mode.MLLIB) { // MLlib keeps its arrays on the heap
             throw new dev.sparkmnist.data.InvalidInputException(check.message());
         }
         if (check.close()) {
@@ -463,8 +475,11 @@ public final class TrainCommand implements Callable<Integer> {
                     + m.architecture()));
                 try {
                     sparkVersion = sc.version();
-                    result = SparkTrainer.train(sc, train, test, m, t, listeners, start,
-                        ProgressDisplay.of(training.progress));
+                    result = training.mode == Mode.MLLIB
+                        ? dev.sparkmnist.training.MllibBaseline.train(sc, train, test, t, training.mllibMaxIter,
+                            listeners)
+                        : SparkTrainer.train(sc, train, test, m, t, listeners, start,
+                            ProgressDisplay.of(training.progress));
                 } finally {
                     sc.stop();
                 }

@@ -304,4 +304,25 @@ class CliIT {
         assertEquals(2, missing.exit());
         assertEquals("error: --model-path (" + tmp.resolve("none.zip") + "): file not found", missing.err().trim());
     }
+
+    /** The MLlib baseline writes the same outputs and report as every other run. */
+    @Test
+    void mllibBaselineWritesTheSameOutputs() throws Exception {
+        Path out = tmp.resolve("mllib");
+        Run mllib = run(withSpark("train", "--mode", "mllib", "--model", "mlp", "--mllib-max-iter", "10",
+            "--data-dir", TestData.sliceDir(), "--output", out.toString()));
+        assertEquals(0, mllib.exit(), mllib.err());
+        JsonNode metrics = RunReport.JSON.readTree(out.resolve("metrics.json").toFile());
+        assertEquals(1, metrics.get("epochs").size(), "one row: the whole L-BFGS fit");
+        assertEquals(500, metrics.get("test").get("examples").asInt());
+        assertTrue(Files.size(out.resolve("report.html")) > 10_000);
+        assertTrue(Files.exists(out.resolve("charts").resolve("mistakes.png")));
+        assertFalse(Files.exists(out.resolve("charts").resolve("learning-rate.png")), "L-BFGS has no learning rate");
+        JsonNode prov = RunReport.JSON.readTree(out.resolve("provenance.json").toFile());
+        assertEquals("SIGMOID", prov.get("model").get("activation").asText(), "MLlib's hidden activation");
+        Run lenet = run(withSpark("train", "--mode", "mllib", "--model", "lenet", "--data-dir", TestData.sliceDir(),
+            "--output", tmp.resolve("no").toString()));
+        assertEquals(Main.EXIT_BAD_INPUT, lenet.exit());
+        assertTrue(lenet.err().startsWith("error: --mode mllib trains MLlib's perceptron"), lenet.err());
+    }
 }

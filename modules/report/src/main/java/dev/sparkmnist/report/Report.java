@@ -59,7 +59,9 @@ public final class Report {
         List<Figure> figures = new ArrayList<>();
         figures.add(chart("loss.png", "Train vs test loss per epoch", Charts.loss(data.epochs())));
         figures.add(chart("accuracy.png", "Test accuracy and macro F1 per epoch", Charts.accuracy(data.epochs())));
-        figures.add(chart("learning-rate.png", "Learning rate per epoch", Charts.learningRate(data.epochs())));
+        if (data.epochs().stream().allMatch(e -> Double.isFinite(e.learningRate()))) { // L-BFGS (MLlib) has none
+            figures.add(chart("learning-rate.png", "Learning rate per epoch", Charts.learningRate(data.epochs())));
+        }
         if (data.workers() > 1) {
             figures.add(chart("throughput.png", "Training examples per second per epoch",
                 Charts.throughput(data.epochs(), data.workers())));
