@@ -31,8 +31,8 @@ record MemoryPlan(Map<String, Long> perTask, long evalPerTask, long nativeBytes)
     /**
      * What a training JVM holds outside its heap besides the model's arrays: metaspace and code of Spark, DL4J and
      * ND4J, native libraries (OpenBLAS, oneDNN), thread stacks, allocator slack. Measured 123-246 MiB (resident set
-     * less committed heap, less this plan's arrays) over six runs: one JVM, local[2] with both engines, MLP and LeNet
-     * (BENCHMARKS.md, memory plan); this is the round figure above the largest.
+     * less committed heap, less this plan's arrays) over two sets of six runs: one JVM, local[2] with both engines,
+     * MLP and LeNet (BENCHMARKS.md, memory plan); this is the round figure above the largest.
      */
     static final long NATIVE_BYTES = 256 * MIB;
 

@@ -20,11 +20,6 @@ final class SparkContexts {
     private SparkContexts() {
     }
 
-    /** A context for the settings; see {@link #conf}. */
-    static JavaSparkContext create(String appName, String master, List<String> confPairs) {
-        return create(conf(appName, master, confPairs));
-    }
-
     /**
      * The Hadoop configuration of these Spark settings, as {@code SparkContext.hadoopConfiguration()} will be: built
      * by Spark's own {@code SparkHadoopUtil.newConfiguration}, so a {@code spark.hadoop.*} setting reaches the
@@ -106,6 +101,15 @@ final class SparkContexts {
             throw new IllegalArgumentException("--master (" + master + ") must run at least one task: in local[N]"
                 + " and local[N,F], N and F must be >= 1");
         }
+    }
+
+    /** The task threads of a local master (local = 1, local[*] = all cores, local[N] and local[N,F] = N); 1 else. */
+    static int localThreads(String master) {
+        java.util.regex.Matcher m = LOCAL.matcher(master);
+        if (!m.matches() || m.group(2) == null) {
+            return 1;
+        }
+        return m.group(2).equals("*") ? Runtime.getRuntime().availableProcessors() : Integer.parseInt(m.group(2));
     }
 
     private static String badMaster(String master) {

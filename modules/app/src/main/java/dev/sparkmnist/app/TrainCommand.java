@@ -339,15 +339,8 @@ public final class TrainCommand implements Callable<Integer> {
 
     /** Tasks per JVM in Spark local mode: --num-partitions, else the N of local[N] (all cores for local[*]). */
     int localTasks(org.apache.spark.SparkConf conf) {
-        if (training.numPartitions > 0) {
-            return training.numPartitions;
-        }
-        java.util.regex.Matcher mm = java.util.regex.Pattern.compile("local\\[(\\*|\\d+)").matcher(
-            conf.get("spark.master", SparkContexts.EMBEDDED_MASTER));
-        if (!mm.lookingAt()) {
-            return 1;
-        }
-        return mm.group(1).equals("*") ? Runtime.getRuntime().availableProcessors() : Integer.parseInt(mm.group(1));
+        return training.numPartitions > 0 ? training.numPartitions
+            : SparkContexts.localThreads(conf.get("spark.master", SparkContexts.EMBEDDED_MASTER));
     }
 
     @Override
@@ -445,8 +438,8 @@ public final class TrainCommand implements Callable<Integer> {
         String target = outputDir(m.architecture());
         try (AtomicOutput out = AtomicOutput.open(target, output.overwrite, hadoop);
              dev.sparkmnist.runtime.OffHeapMeter meter = dev.sparkmnist.runtime.OffHeapMeter.start()) {
-            MnistSet train = MnistSet.trainFrom(data.dataDir, hadoop);
-            MnistSet test = MnistSet.testFrom(data.dataDir, hadoop);
+            MnistSet train = trainSet;
+            MnistSet test = testSet;
             List<EpochListener> listeners = new ArrayList<>(List.of(
                 Listeners.progress(t.epochs()), Listeners.stopOnDivergence()));
             List<java.util.function.BiConsumer<String, String>> metricsTargets = new ArrayList<>();

@@ -19,6 +19,10 @@ class SparkContextsTest {
         assertEquals("--master (local[0]) must run at least one task: in local[N] and local[N,F], N and F must be"
             + " >= 1", zero.getMessage());
         assertThrows(IllegalArgumentException.class, () -> SparkContexts.checkMaster("local[2,0]"));
+        assertEquals(1, SparkContexts.localThreads("local"));
+        assertEquals(3, SparkContexts.localThreads("local[3,2]"));
+        assertEquals(Runtime.getRuntime().availableProcessors(), SparkContexts.localThreads("local[*]"));
+        assertEquals(1, SparkContexts.localThreads("yarn"));
         IllegalArgumentException typo = assertThrows(IllegalArgumentException.class,
             () -> SparkContexts.checkMaster("local[two]"));
         assertEquals("--master (local[two]) is not a master URL Spark accepts: local, local[N], local[*], local[N,F],"

@@ -80,17 +80,8 @@ class LossTest {
             assertEquals(activation, out.getActivationFn().getClass(), loss.name());
             MultiLayerNetwork net = new MultiLayerNetwork(conf);
             net.init();
-            INDArray x = Nd4j.rand(16, 784);
-            INDArray y = Nd4j.zeros(16, 10);
-            for (int i = 0; i < 16; i++) {
-                y.putScalar(i, i % 10, 1);
-            }
-            net.fit(x, y);
-            double first = net.score();
-            for (int i = 0; i < 30; i++) {
-                net.fit(x, y);
-            }
-            assertTrue(net.score() < first, loss + ": loss falls " + first + " -> " + net.score());
+            double[] score = Memorise.lossBeforeAndAfter(net, 16, 30);
+            assertTrue(score[1] < score[0], loss + ": loss falls " + score[0] + " -> " + score[1]);
         }
         assertInstanceOf(LossMAE.class, Loss.L1.function());
         assertInstanceOf(LossBinaryXENT.class, Loss.BCE.function());
