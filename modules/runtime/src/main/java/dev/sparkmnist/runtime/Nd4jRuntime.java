@@ -36,6 +36,8 @@ public final class Nd4jRuntime {
             throw new IllegalArgumentException("threads (" + threads + ") must be > 0");
         }
         enableHelpers();
+        Nd4j.getEnvironment(); // loads the backend: ND4J's native ops cannot initialise before it (executors)
+        ompThreads(threads);
         if (CONFIGURED_THREADS.getAndSet(threads) == threads) {
             return;
         }
@@ -44,6 +46,18 @@ public final class Nd4jRuntime {
         Nd4j.factory().blas().setMaxThreads(threads);
         LOG.info("ND4J threads per task set to {} (BLAS and OpenMP); layer helpers {}", threads,
             "false".equals(System.getProperty(HELPERS_DISABLE_PROPERTY)) ? "enabled" : "disabled");
+    }
+
+    /**
+     * Sets OpenMP's thread count for the calling thread (an OpenMP setting is per thread: each task thread needs its
+     * own call), which oneDNN's kernels read; without it they ran on more threads than the task's share (measured:
+     * LeNet at one ND4J thread kept three extra native threads busy, about 1.6 cores).
+     */
+    static void ompThreads(int threads) {
+        org.nd4j.nativeblas.NativeOps ops = org.nd4j.nativeblas.NativeOpsHolder.getInstance().getDeviceNativeOps();
+        if (ops.ompGetMaxThreads() != threads) {
+            ops.setOmpNumThreads(threads);
+        }
     }
 
     /** ND4J's current OpenMP thread limit in this JVM. */

@@ -55,4 +55,25 @@ class Nd4jRuntimeTest {
         assertTrue(conv.getClass().getSimpleName().startsWith("MKLDNN"), conv.getClass().getName());
         assertTrue(pool.getClass().getSimpleName().startsWith("MKLDNN"), pool.getClass().getName());
     }
+
+    /**
+     * OpenMP's thread count is per thread: every thread that calls configure gets it, also when the JVM was already
+     * configured to that count by another thread (each Spark task runs on its own thread).
+     */
+    @org.junit.jupiter.api.Test
+    void everyTaskThreadGetsItsOpenMpThreadCount() throws Exception {
+        org.nd4j.nativeblas.NativeOps ops = org.nd4j.nativeblas.NativeOpsHolder.getInstance().getDeviceNativeOps();
+        Nd4jRuntime.configure(1); // the JVM is now configured to 1
+        int[] seen = new int[2];
+        Thread task = new Thread(() -> {
+            ops.setOmpNumThreads(2); // a fresh thread with a larger count, as OpenMP's default on 2 cores
+            seen[0] = ops.ompGetMaxThreads();
+            Nd4jRuntime.configure(1);
+            seen[1] = ops.ompGetMaxThreads();
+        });
+        task.start();
+        task.join();
+        org.junit.jupiter.api.Assertions.assertEquals(2, seen[0]);
+        org.junit.jupiter.api.Assertions.assertEquals(1, seen[1], "configure set this thread's OpenMP count");
+    }
 }
