@@ -35,7 +35,7 @@ prepare_local_run() {
 
 # Runs the app in this JVM (Spark local mode unless --master says otherwise).
 run_app() {
-  OMP_NUM_THREADS="${OMP_NUM_THREADS:-1}" run java "${java17_opens[@]}" "${java_mem_opts[@]}" \
+  OMP_NUM_THREADS="${OMP_NUM_THREADS:-1}" OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-PASSIVE}" run java "${java17_opens[@]}" "${java_mem_opts[@]}" \
     -Dlog4j2.configurationFile="$repo_root/conf/log4j2.properties" \
     -cp "$app_jar:$app_lib/*" dev.sparkmnist.app.Main "$@"
 }

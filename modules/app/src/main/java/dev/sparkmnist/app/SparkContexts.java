@@ -14,6 +14,8 @@ final class SparkContexts {
     /** Used only when neither spark-submit nor --master names a master: the embedded local mode. */
     static final String EMBEDDED_MASTER = "local[*]";
     private static final String LOOPBACK = "127.0.0.1";
+    /** OpenMP's wait policy for executors unless set. */
+    static final String OMP_WAIT_POLICY = "PASSIVE";
     /** Executor heartbeat interval unless set: how often progress within an epoch reaches the driver. */
     static final String HEARTBEAT_INTERVAL = "2s";
 
@@ -54,8 +56,11 @@ final class SparkContexts {
         // Progress within an epoch travels with executor heartbeats (running tasks' accumulator values): every 2 s
         // instead of Spark's 10 s, a few small RPCs per executor, unless the user chose.
         conf.setIfMissing("spark.executor.heartbeatInterval", HEARTBEAT_INTERVAL);
-        // Executor JVMs (cluster modes) start ND4J with one OpenMP thread per task core.
+        // Executor JVMs (cluster modes) start ND4J with one OpenMP thread per task core, and OpenMP threads that sleep
+        // instead of spinning between parallel regions (spinning took the cores OpenBLAS's threads needed: the MLP in
+        // one JVM trained 1.5x slower; BENCHMARKS.md, OpenMP threads per task thread).
         conf.setIfMissing("spark.executorEnv.OMP_NUM_THREADS", conf.get("spark.task.cpus", "1"));
+        conf.setIfMissing("spark.executorEnv.OMP_WAIT_POLICY", OMP_WAIT_POLICY);
         return conf;
     }
 

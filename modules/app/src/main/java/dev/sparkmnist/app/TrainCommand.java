@@ -366,6 +366,11 @@ public final class TrainCommand implements Callable<Integer> {
         if (checkpoints.every != null && checkpoints.every <= 0) {
             throw new IllegalArgumentException("--checkpoint-every (" + checkpoints.every + ") must be > 0");
         }
+        if (training.mode == Mode.MLLIB && (model.architecture != Architecture.MLP || checkpoints.dir != null
+            || checkpoints.resumeFrom != null)) {
+            throw new IllegalArgumentException("--mode mllib trains MLlib's perceptron (784-256-128-10, sigmoid): it"
+                + " needs --model mlp and takes no --checkpoint-dir, --resume or --resume-from");
+        }
         // The driver runs ND4J too: with the CUDA build its GPUs must be ones the build's kernels run on.
         dev.sparkmnist.runtime.CudaCompatibility.requireSupported(-1);
         org.apache.spark.SparkConf sparkConf = SparkContexts.conf("spark-mnist train", spark.master, spark.conf);
@@ -398,10 +403,6 @@ public final class TrainCommand implements Callable<Integer> {
                 LOG.info("--resume: continuing {} from epoch {}", checkpoint, ckpt.epochs() + 1);
             }
         } else if (training.mode == Mode.MLLIB) {
-            if (model.architecture != Architecture.MLP || checkpoints.dir != null) {
-                throw new IllegalArgumentException("--mode mllib trains MLlib's perceptron (784-256-128-10, sigmoid):"
-                    + " it needs --model mlp and takes no --checkpoint-dir");
-            }
             m = dev.sparkmnist.training.MllibBaseline.equivalentModel(training.seed);
         } else {
             m = modelOptions();
@@ -438,8 +439,6 @@ public final class TrainCommand implements Callable<Integer> {
         String target = outputDir(m.architecture());
         try (AtomicOutput out = AtomicOutput.open(target, output.overwrite, hadoop);
              dev.sparkmnist.runtime.OffHeapMeter meter = dev.sparkmnist.runtime.OffHeapMeter.start()) {
-            MnistSet train = trainSet;
-            MnistSet test = testSet;
             List<EpochListener> listeners = new ArrayList<>(List.of(
                 Listeners.progress(t.epochs()), Listeners.stopOnDivergence()));
             List<java.util.function.BiConsumer<String, String>> metricsTargets = new ArrayList<>();
@@ -461,7 +460,7 @@ public final class TrainCommand implements Callable<Integer> {
             TrainingResult result;
             String sparkVersion = "none";
             if (training.mode == Mode.LOCAL) {
-                result = LocalTrainer.train(train, test, m, t, hadoop, listeners, start,
+                result = LocalTrainer.train(trainSet, testSet, m, t, hadoop, listeners, start,
                     ProgressDisplay.of(training.progress));
             } else {
                 JavaSparkContext sc = SparkContexts.create(sparkConf.setAppName("spark-mnist train "
@@ -469,9 +468,9 @@ public final class TrainCommand implements Callable<Integer> {
                 try {
                     sparkVersion = sc.version();
                     result = training.mode == Mode.MLLIB
-                        ? dev.sparkmnist.training.MllibBaseline.train(sc, train, test, t, training.mllibMaxIter,
-                            listeners)
-                        : SparkTrainer.train(sc, train, test, m, t, listeners, start,
+                        ? dev.sparkmnist.training.MllibBaseline.train(sc, trainSet, testSet, t,
+                            training.mllibMaxIter, listeners)
+                        : SparkTrainer.train(sc, trainSet, testSet, m, t, listeners, start,
                             ProgressDisplay.of(training.progress));
                 } finally {
                     sc.stop();
@@ -480,7 +479,7 @@ public final class TrainCommand implements Callable<Integer> {
             memory.put("peakOffHeapBytes", meter.peakOffHeapBytes());
             memory.put("peakResidentBytes", meter.peakResidentBytes());
             memory.put("measuredIn", "the driver JVM (where local modes train)");
-            RunReport.write(out, this, m, t, train, test, result, metrics.rows(), sparkVersion, hadoop);
+            RunReport.write(out, this, m, t, trainSet, testSet, result, metrics.rows(), sparkVersion, hadoop);
             out.commit();
             return new TrainOutcome(out.target().toString(), result);
         }
