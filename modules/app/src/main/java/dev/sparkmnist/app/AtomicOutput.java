@@ -172,16 +172,28 @@ public final class AtomicOutput implements Closeable {
         return fs.create(new Path(staging, name), true);
     }
 
-    /** Replaces a text file in the staging directory whole: written under a temporary name, then renamed. */
+    /** Replaces a text file in the staging directory whole. */
     public void replaceText(String name, String text) {
-        String tmp = "." + name + ".tmp-" + UUID.randomUUID();
-        writeText(tmp, text);
+        replaceText(fs, staging, name, text);
+    }
+
+    /**
+     * Replaces {@code dir/name} whole: the text is written under a hidden temporary name, the old file removed, the
+     * new one renamed into place, so a reader (or a run killed meanwhile) never sees it half-written.
+     */
+    static void replaceText(FileSystem fs, Path dir, String name, String text) {
+        Path target = new Path(dir, name);
+        Path tmp = new Path(dir, "." + name + ".tmp-" + UUID.randomUUID());
         try {
-            Path to = new Path(staging, name);
-            fs.delete(to, false);
-            rename(new Path(staging, tmp), to);
+            try (OutputStream out = fs.create(tmp, false)) {
+                out.write(text.getBytes(StandardCharsets.UTF_8));
+            }
+            fs.delete(target, false);
+            if (!fs.rename(tmp, target)) {
+                throw new IOException("rename " + tmp + " -> " + target + " failed");
+            }
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot replace " + name + " under " + staging, e);
+            throw new UncheckedIOException("cannot write " + name + " to " + dir, e);
         }
     }
 

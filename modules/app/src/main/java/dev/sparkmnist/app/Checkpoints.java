@@ -154,19 +154,7 @@ final class Checkpoints implements EpochListener {
 
     /** Replaces a text file beside the checkpoints whole (temporary name, then rename). */
     void replaceText(String name, String text) {
-        Path target = new Path(dir, name);
-        Path tmp = new Path(dir, "." + name + ".tmp-" + UUID.randomUUID());
-        try {
-            try (OutputStream out = fs.create(tmp, false)) {
-                out.write(text.getBytes(java.nio.charset.StandardCharsets.UTF_8));
-            }
-            fs.delete(target, false);
-            if (!fs.rename(tmp, target)) {
-                throw new IOException("cannot rename " + tmp + " to " + target);
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot write " + name + " to " + dir, e);
-        }
+        AtomicOutput.replaceText(fs, dir, name, text);
     }
 
     /** Whether the given epoch (1-based) is written: every N-th, and the last. */
