@@ -109,9 +109,14 @@ public final class TrainCommand implements Callable<Integer> {
             description = "multistep: 0-based epochs at which the rate decays, e.g. 3,4. No default.")
         int[] milestones = new int[0];
 
-        @Option(names = "--l2", defaultValue = "0", paramLabel = "W",
-            description = "L2 weight decay. Defaults to ${DEFAULT-VALUE}.")
-        double l2;
+        @Option(names = "--l2", paramLabel = "W",
+            description = "L2 weight decay. Defaults to 0.0005 for lenet, 0 for mlp.")
+        Double l2;
+
+        @Option(names = "--input-padding", paramLabel = "P",
+            description = "lenet: zero pixels added on each side of the 28x28 digit before the first convolution,"
+                + " 0-5 (2 = LeCun's 32x32 input). Defaults to 2 for lenet.")
+        Integer inputPadding;
 
         @Option(names = "--dropout", defaultValue = "0", paramLabel = "P",
             description = "Drop probability on dense hidden layers, in [0, 1). Defaults to ${DEFAULT-VALUE}.")
@@ -260,7 +265,7 @@ public final class TrainCommand implements Callable<Integer> {
     /** Options a resumed run takes from the checkpoint, which must not be given with --resume-from. */
     static final List<String> MODEL_OPTIONS = List.of("--model", "--activation", "--weight-init", "--loss",
         "--updater", "--learning-rate", "--momentum", "--lr-schedule", "--lr-gamma", "--lr-step-epochs",
-        "--lr-milestones", "--l2", "--dropout");
+        "--lr-milestones", "--l2", "--dropout", "--input-padding");
 
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;
@@ -298,7 +303,8 @@ public final class TrainCommand implements Callable<Integer> {
 
     /**
      * Resolved model options: the architecture's job defaults ({@link ModelOptions#jobDefaults}) where the user gave
-     * neither the updater nor the learning rate nor the schedule, else the teaching-material rates, then the user's.
+     * neither the updater nor the learning rate nor the schedule, else the teaching-material rates, then the user's;
+     * L2 and the input padding default to the job's for the architecture whatever the rates.
      */
     ModelOptions modelOptions() {
         ModelOptions base = ModelOptions.jobDefaults(model.architecture);
@@ -310,7 +316,8 @@ public final class TrainCommand implements Callable<Integer> {
             : model.schedule == LrSchedule.Kind.NONE ? LrSchedule.NONE
             : new LrSchedule(model.schedule, model.gamma, model.stepEpochs, model.milestones);
         return new ModelOptions(model.architecture, model.activation, model.weightInit, model.loss, optimizer, lr,
-            model.momentum, schedule, model.l2, model.dropout, training.seed);
+            model.momentum, schedule, model.l2 != null ? model.l2 : base.l2(), model.dropout,
+            model.inputPadding != null ? model.inputPadding : base.inputPadding(), training.seed);
     }
 
     /** Training options for an architecture (its default averaging frequency unless given). */

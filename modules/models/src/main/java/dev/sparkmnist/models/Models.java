@@ -44,7 +44,8 @@ public final class Models {
             list.layer(dense(o, MLP_HIDDEN_1))
                 .layer(dense(o, MLP_HIDDEN_2));
         } else {
-            list.layer(new ConvolutionLayer.Builder(LENET_KERNEL, LENET_KERNEL).nOut(LENET_CONV_1).build())
+            list.layer(new ConvolutionLayer.Builder(LENET_KERNEL, LENET_KERNEL)
+                    .padding(o.inputPadding(), o.inputPadding()).nOut(LENET_CONV_1).build())
                 .layer(maxPool())
                 .layer(new ConvolutionLayer.Builder(LENET_KERNEL, LENET_KERNEL).nOut(LENET_CONV_2).build())
                 .layer(maxPool())

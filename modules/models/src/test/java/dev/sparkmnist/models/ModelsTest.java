@@ -60,9 +60,37 @@ class ModelsTest {
     }
 
     @Test
+    void paddedLenetTakesLeCunsThirtyTwoByThirtyTwoInput() {
+        ModelOptions job = ModelOptions.jobDefaults(Architecture.LENET);
+        assertEquals(2, job.inputPadding());
+        MultiLayerNetwork net = Models.network(job);
+        assertEquals(61_706, net.numParams());
+        assertArrayEquals(new long[] {6, 1, 5, 5}, net.getParam("0_W").shape());
+        assertArrayEquals(new long[] {400, 120}, net.getParam("4_W").shape(), "16x5x5 features reach the dense layer");
+        var activations = net.feedForward(Nd4j.rand(2, 784), false);
+        assertArrayEquals(new long[] {2, 6, 28, 28}, activations.get(1).shape(), "a 28x28 map per filter, as on 32x32");
+        assertArrayEquals(new long[] {2, 16, 5, 5}, activations.get(4).shape());
+        // the zeros added around the digit: a filter centred on the corner pixel sees only its lower-right 3x3 part
+        INDArray oneCornerPixel = Nd4j.zeros(1, 784);
+        oneCornerPixel.putScalar(0, 0, 1.0);
+        INDArray w = net.getParam("0_W");
+        INDArray b = net.getParam("0_b");
+        INDArray conv = net.feedForward(oneCornerPixel, false).get(1);
+        assertEquals(Math.max(0, w.getDouble(0, 0, 2, 2) + b.getDouble(0, 0)), conv.getDouble(0, 0, 0, 0), 1e-6,
+            "output (0,0) = relu(w[2][2] * pixel(0,0) + b): two zero rows and columns lie before the digit");
+        var l2 = (org.nd4j.linalg.learning.regularization.L2Regularization) net.getLayerWiseConfigurations()
+            .getConf(4).getLayer().getRegularizationByParam("W").get(0);
+        assertEquals(ModelOptions.LENET_JOB_L2, l2.getL2().valueAt(0, 0), 0);
+        assertEquals("--input-padding (2) applies to lenet only: the mlp has no convolution",
+            assertThrows(IllegalArgumentException.class, () -> ModelOptions.mlp().withInputPadding(2)).getMessage());
+        assertEquals("--input-padding (6) must be in [0, 5]",
+            assertThrows(IllegalArgumentException.class, () -> job.withInputPadding(6)).getMessage());
+    }
+
+    @Test
     void optionsReachTheLayers() {
         ModelOptions o = new ModelOptions(Architecture.MLP, HiddenActivation.TANH, Init.RELU, Loss.MSE,
-            Optimizer.SGD, 0.5, 0.9, LrSchedule.NONE, 1e-4, 0.25, 7);
+            Optimizer.SGD, 0.5, 0.9, LrSchedule.NONE, 1e-4, 0.25, 0, 7);
         MultiLayerNetwork net = Models.network(o);
         DenseLayer dense = (DenseLayer) net.getLayerWiseConfigurations().getConf(0).getLayer();
         assertInstanceOf(ActivationTanH.class, dense.getActivationFn());
@@ -112,13 +140,13 @@ class ModelsTest {
             () -> ModelOptions.mlp().withOptimizer(Optimizer.ADAM, Double.NaN)).getMessage());
         assertEquals("--dropout (1.0) must be in [0, 1)", assertThrows(IllegalArgumentException.class,
             () -> new ModelOptions(Architecture.MLP, HiddenActivation.RELU, Init.XAVIER, Loss.MCXENT,
-                Optimizer.ADAM, 1e-3, 0.9, LrSchedule.NONE, 0, 1.0, 1)).getMessage());
+                Optimizer.ADAM, 1e-3, 0.9, LrSchedule.NONE, 0, 1.0, 0, 1)).getMessage());
         assertEquals("--momentum (1.0) must be in [0, 1)", assertThrows(IllegalArgumentException.class,
             () -> new ModelOptions(Architecture.MLP, HiddenActivation.RELU, Init.XAVIER, Loss.MCXENT,
-                Optimizer.ADAM, 1e-3, 1.0, LrSchedule.NONE, 0, 0, 1)).getMessage());
+                Optimizer.ADAM, 1e-3, 1.0, LrSchedule.NONE, 0, 0, 0, 1)).getMessage());
         assertEquals("--l2 (-1.0) must be >= 0", assertThrows(IllegalArgumentException.class,
             () -> new ModelOptions(Architecture.MLP, HiddenActivation.RELU, Init.XAVIER, Loss.MCXENT,
-                Optimizer.ADAM, 1e-3, 0.9, LrSchedule.NONE, -1, 0, 1)).getMessage());
+                Optimizer.ADAM, 1e-3, 0.9, LrSchedule.NONE, -1, 0, 0, 1)).getMessage());
         assertEquals("--lr-gamma (0.0) must be in (0, 1]", assertThrows(IllegalArgumentException.class,
             () -> new LrSchedule(LrSchedule.Kind.STEP, 0, 1, null)).getMessage());
         assertEquals("--lr-step-epochs (0) must be > 0", assertThrows(IllegalArgumentException.class,
@@ -148,7 +176,7 @@ class ModelsTest {
             ModelOptions base = a == Architecture.MLP ? ModelOptions.mlp() : ModelOptions.lenet();
             for (HiddenActivation act : java.util.List.of(HiddenActivation.SIGMOID, HiddenActivation.LEAKYRELU)) {
                 ModelOptions o = new ModelOptions(a, act, base.weightInit(), base.loss(), base.optimizer(),
-                    base.learningRate(), base.momentum(), base.schedule(), 0, 0, base.seed());
+                    base.learningRate(), base.momentum(), base.schedule(), 0, 0, 0, base.seed());
                 MultiLayerNetwork net = Models.network(o);
                 int hidden = 0;
                 for (var conf : net.getLayerWiseConfigurations().getConfs()) {

@@ -119,7 +119,7 @@ final class EpochStatsHook implements TrainingHook {
             jvms.add(thisJvm());
             reported = true;
         }
-        lossSum.add(model.score());
+        lossSum.add(TrainLoss.lastMinibatch(model));
         minibatches.add(1);
         examples.add(minibatchExamples);
     }

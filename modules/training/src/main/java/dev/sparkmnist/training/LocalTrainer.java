@@ -65,7 +65,7 @@ public final class LocalTrainer {
                 long t0 = System.nanoTime();
                 for (DataSet batch : batches) {
                     net.fit(batch);
-                    lossSum += net.score();
+                    lossSum += TrainLoss.lastMinibatch(net);
                     examples += batch.numExamples();
                     progress.update(examples);
                 }

@@ -53,7 +53,7 @@ public final class MllibBaseline {
     public static ModelOptions equivalentModel(long seed) {
         ModelOptions mlp = ModelOptions.mlp();
         return new ModelOptions(Architecture.MLP, HiddenActivation.SIGMOID, mlp.weightInit(), mlp.loss(),
-            mlp.optimizer(), mlp.learningRate(), mlp.momentum(), mlp.schedule(), 0, 0, seed);
+            mlp.optimizer(), mlp.learningRate(), mlp.momentum(), mlp.schedule(), 0, 0, 0, seed);
     }
 
     /**

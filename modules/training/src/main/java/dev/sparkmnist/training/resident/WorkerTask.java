@@ -5,6 +5,7 @@ import dev.sparkmnist.data.MnistSet;
 import dev.sparkmnist.data.Normalization;
 import dev.sparkmnist.data.PartitionPlan;
 import dev.sparkmnist.runtime.TaskSetup;
+import dev.sparkmnist.training.TrainLoss;
 import java.io.Serializable;
 import java.lang.management.ManagementFactory;
 import org.apache.hadoop.conf.Configuration;
@@ -93,7 +94,7 @@ final class WorkerTask extends AbstractFunction1<Iterator<Integer>, Iterator<Wor
                             break;
                         }
                         net.fit(batch);
-                        lossSum += net.score();
+                        lossSum += TrainLoss.lastMinibatch(net);
                         examples += batch.numExamples();
                         examplesFitted.add(batch.numExamples());
                         fitted++;

@@ -1,0 +1,56 @@
+package dev.sparkmnist.app;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import dev.sparkmnist.models.Architecture;
+import dev.sparkmnist.models.LrSchedule;
+import dev.sparkmnist.models.ModelOptions;
+import dev.sparkmnist.models.Optimizer;
+import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
+
+/** How train's command line resolves to model options: the job's defaults, the teaching material's, the user's. */
+class TrainDefaultsTest {
+    /** Parses {@code train ARGS} as Main does and resolves the model options. */
+    private static ModelOptions resolve(String... args) {
+        String[] line = new String[args.length + 1];
+        line[0] = "train";
+        System.arraycopy(args, 0, line, 1, args.length);
+        CommandLine.ParseResult parsed = Main.commandLine().parseArgs(line);
+        TrainCommand train = (TrainCommand) parsed.subcommand().commandSpec().userObject();
+        return train.modelOptions();
+    }
+
+    @Test
+    void noModelOptionGivesTheDefaultLenetJob() {
+        ModelOptions job = resolve();
+        assertEquals(ModelOptions.jobDefaults(Architecture.LENET), job);
+        assertEquals(2, job.inputPadding());
+        assertEquals(5e-4, job.l2(), 0);
+        assertEquals(Optimizer.NESTEROV, job.optimizer());
+        assertEquals(0.03, job.learningRate(), 0);
+    }
+
+    @Test
+    void teachingRatesKeepTheArchitecturesPaddingAndL2UnlessGiven() {
+        ModelOptions teaching = resolve("--updater", "momentum", "--learning-rate", "0.01", "--lr-schedule", "none");
+        assertEquals(Optimizer.MOMENTUM, teaching.optimizer());
+        assertEquals(LrSchedule.NONE, teaching.schedule());
+        assertEquals(2, teaching.inputPadding());
+        assertEquals(5e-4, teaching.l2(), 0);
+        ModelOptions asTaught = resolve("--updater", "momentum", "--learning-rate", "0.01", "--lr-schedule", "none",
+            "--input-padding", "0", "--l2", "0");
+        assertEquals(ModelOptions.lenet(), asTaught, "the teaching material's LeNet-5, exactly");
+    }
+
+    @Test
+    void theMlpHasNoPaddingAndNoL2AndRefusesPadding() {
+        assertEquals(ModelOptions.mlp(), resolve("--model", "mlp"));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+            () -> resolve("--model", "mlp", "--input-padding", "2"));
+        assertEquals("--input-padding (2) applies to lenet only: the mlp has no convolution", e.getMessage());
+        assertEquals("--input-padding (-1) must be in [0, 5]", assertThrows(IllegalArgumentException.class,
+            () -> resolve("--input-padding", "-1")).getMessage());
+    }
+}

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# A/B of one module's change: the same train command with a module jar built before the change put first on the
+# class path ("before") and with this build ("after"), alternating, REPEATS pairs (default 2), one run at a time.
+# Prints each run's per-epoch lines and per-worker breakdown.
+# Usage: scripts/benchmark-ab.sh BEFORE_JAR NAME [train options...]
+#   e.g. scripts/benchmark-ab.sh /tmp/before/training.jar lenet-res2 --master 'local[2]' --epochs 2
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
+before_jar="${1:?usage: benchmark-ab.sh BEFORE_JAR NAME [train options...]}"
+name="${2:?usage: benchmark-ab.sh BEFORE_JAR NAME [train options...]}"
+shift 2
+[[ -f "$before_jar" ]] || { log "no such jar: $before_jar"; exit 2; }
+prepare_local_run
+out="$repo_root/runs/ab-$name"
+mkdir -p "$out"
+for r in $(seq 1 "${REPEATS:-2}"); do
+  for variant in before after; do
+    cp="$app_jar:$app_lib/*"
+    [[ $variant == before ]] && cp="$app_jar:$before_jar:$app_lib/*"
+    OMP_NUM_THREADS="${OMP_NUM_THREADS:-1}" OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-PASSIVE}" java "${java17_opens[@]}" \
+      "${java_mem_opts[@]}" -Dlog4j2.configurationFile="$repo_root/conf/log4j2.properties" -cp "$cp" \
+      dev.sparkmnist.app.Main train --data-dir "$repo_root/data/mnist" --progress none \
+      --conf spark.ui.enabled=false --output "$out/$variant-$r" --overwrite "$@" > "$out/$variant-$r.log" 2>&1
+    echo "== $variant $r"
+    grep -E "Listeners: epoch|per worker" "$out/$variant-$r.log" | sed 's/.*\(Listeners\|SparkTrainer\): //' | cut -c1-160
+  done
+done
