@@ -110,7 +110,7 @@ public final class TrainCommand implements Callable<Integer> {
         int[] milestones = new int[0];
 
         @Option(names = "--l2", paramLabel = "W",
-            description = "L2 weight decay. Defaults to 0.0005 for lenet, 0 for mlp.")
+            description = "L2 weight decay. Defaults to 0.001 for lenet, 0 for mlp.")
         Double l2;
 
         @Option(names = "--input-padding", paramLabel = "P",

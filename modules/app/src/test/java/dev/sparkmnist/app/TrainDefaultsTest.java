@@ -27,7 +27,7 @@ class TrainDefaultsTest {
         ModelOptions job = resolve();
         assertEquals(ModelOptions.jobDefaults(Architecture.LENET), job);
         assertEquals(2, job.inputPadding());
-        assertEquals(5e-4, job.l2(), 0);
+        assertEquals(1e-3, job.l2(), 0);
         assertEquals(Optimizer.NESTEROV, job.optimizer());
         assertEquals(0.03, job.learningRate(), 0);
     }
@@ -38,7 +38,7 @@ class TrainDefaultsTest {
         assertEquals(Optimizer.MOMENTUM, teaching.optimizer());
         assertEquals(LrSchedule.NONE, teaching.schedule());
         assertEquals(2, teaching.inputPadding());
-        assertEquals(5e-4, teaching.l2(), 0);
+        assertEquals(1e-3, teaching.l2(), 0);
         ModelOptions asTaught = resolve("--updater", "momentum", "--learning-rate", "0.01", "--lr-schedule", "none",
             "--input-padding", "0", "--l2", "0");
         assertEquals(ModelOptions.lenet(), asTaught, "the teaching material's LeNet-5, exactly");

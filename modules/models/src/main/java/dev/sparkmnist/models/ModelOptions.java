@@ -85,7 +85,7 @@ public record ModelOptions(Architecture architecture, HiddenActivation activatio
         new int[] {2, 4});
 
     /** L2 weight decay of the default LeNet job. */
-    public static final double LENET_JOB_L2 = 5e-4;
+    public static final double LENET_JOB_L2 = 1e-3;
     /**
      * Input padding of the default LeNet job: LeCun's LeNet-5 takes 32x32 inputs, MNIST's 28x28 digits padded by 2
      * (as PyTorch's usual LeNet does with {@code padding=2} on the first convolution), so the second pooling layer
