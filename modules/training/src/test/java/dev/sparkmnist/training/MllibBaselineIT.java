@@ -6,41 +6,25 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.sparkmnist.data.MnistRdds;
 import dev.sparkmnist.data.MnistSet;
 import dev.sparkmnist.data.Normalization;
-import dev.sparkmnist.data.testing.SparkTestContext;
+import dev.sparkmnist.data.testing.SparkSlice;
 import dev.sparkmnist.data.testing.TestData;
 import dev.sparkmnist.models.Models;
 import java.util.List;
-import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.ml.classification.MultilayerPerceptronClassificationModel;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
 /** MLlib's perceptron on the MNIST slice: its weights copied into DL4J predict exactly what MLlib predicts. */
 class MllibBaselineIT {
-    private static JavaSparkContext sc;
-    private static MnistSet train;
-    private static MnistSet test;
-
-    @BeforeAll
-    static void start() {
-        sc = SparkTestContext.local2("mllib");
-        Configuration conf = new Configuration();
-        train = MnistSet.trainFrom(TestData.sliceDir(), conf);
-        test = MnistSet.testFrom(TestData.sliceDir(), conf);
-    }
-
-    @AfterAll
-    static void stop() {
-        sc.stop();
-    }
+    @RegisterExtension
+    static final SparkSlice SLICE = new SparkSlice("mllib");
 
     private static Dataset<Row> frame(JavaSparkContext sc, MnistSet set, boolean training) {
         SparkSession spark = SparkSession.builder().sparkContext(sc.sc()).getOrCreate();
@@ -51,11 +35,12 @@ class MllibBaselineIT {
 
     @Test
     void copiedWeightsPredictExactlyWhatMllibPredicts() {
-        MultilayerPerceptronClassificationModel model = MllibBaseline.fit(frame(sc, train, true), 15, 1);
+        MultilayerPerceptronClassificationModel model =
+            MllibBaseline.fit(frame(SLICE.sc(), SLICE.train(), true), 15, 1);
         MultiLayerNetwork net = Models.network(MllibBaseline.equivalentModel(1));
         MllibBaseline.copyWeights(model.weights().toArray(), net);
-        List<Row> scored = model.transform(frame(sc, test, false)).select("features", "prediction", "probability")
-            .collectAsList();
+        List<Row> scored = model.transform(frame(SLICE.sc(), SLICE.test(), false))
+            .select("features", "prediction", "probability").collectAsList();
         assertEquals(TestData.SLICE_TEST, scored.size());
         int agree = 0;
         double worst = 0;
@@ -75,7 +60,8 @@ class MllibBaselineIT {
 
     @Test
     void baselineRunsThroughTheSameEvaluation() {
-        TrainingResult r = MllibBaseline.train(sc, train, test, TrainingOptions.defaults(), 30, List.of());
+        TrainingResult r = MllibBaseline.train(SLICE.sc(), SLICE.train(), SLICE.test(), TrainingOptions.defaults(), 30,
+            List.of());
         assertEquals(1, r.epochs().size());
         EpochResult e = r.last();
         assertEquals(TestData.SLICE_TRAIN, e.examplesTrained());

@@ -3,25 +3,22 @@ package dev.sparkmnist.training;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.sparkmnist.data.MnistSet;
-import dev.sparkmnist.data.testing.SparkTestContext;
+import dev.sparkmnist.data.testing.SparkSlice;
 import dev.sparkmnist.data.testing.TestData;
 import dev.sparkmnist.models.ModelOptions;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.hadoop.conf.Configuration;
-import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.scheduler.SparkListener;
 import org.apache.spark.scheduler.SparkListenerTaskEnd;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** Progress within an epoch reaches the driver while Spark tasks run, for both engines, and in one JVM. */
 class SparkProgressIT {
-    private static JavaSparkContext sc;
-    private static MnistSet train;
-    private static MnistSet test;
+    /** Heartbeats every 50 ms so that a 2,000-example epoch (about half a second) shows progress before it ends. */
+    @RegisterExtension
+    static final SparkSlice SLICE = new SparkSlice("progress", "spark.executor.heartbeatInterval", "50ms");
 
     /** Everything a display was told, in order. */
     static final class Recorder implements EpochProgress {
@@ -65,20 +62,6 @@ class SparkProgressIT {
         }
     }
 
-    @BeforeAll
-    static void start() {
-        // heartbeats every 50 ms so that a 2,000-example epoch (about half a second) shows progress before it ends
-        sc = SparkTestContext.local2("progress", "spark.executor.heartbeatInterval", "50ms");
-        Configuration conf = new Configuration();
-        train = MnistSet.trainFrom(TestData.sliceDir(), conf);
-        test = MnistSet.testFrom(TestData.sliceDir(), conf);
-    }
-
-    @AfterAll
-    static void stop() {
-        sc.stop();
-    }
-
     @Test
     void residentWorkersReportProgressWithTheirHeartbeats() {
         Recorder progress = new Recorder();
@@ -90,12 +73,12 @@ class SparkProgressIT {
                 progress.taskEnded();
             }
         };
-        sc.sc().addSparkListener(taskEnds);
+        SLICE.sc().sc().addSparkListener(taskEnds);
         try {
-            SparkTrainer.train(sc, train, test, ModelOptions.lenet(), TrainingOptions.defaults().withEpochs(1),
-                List.of(), null, progress);
+            SparkTrainer.train(SLICE.sc(), SLICE.train(), SLICE.test(), ModelOptions.lenet(),
+                TrainingOptions.defaults().withEpochs(1), List.of(), null, progress);
         } finally {
-            sc.sc().removeSparkListener(taskEnds);
+            SLICE.sc().sc().removeSparkListener(taskEnds);
         }
         assertEquals(List.of("start 1/1 of " + TestData.SLICE_TRAIN, "finish"), progress.events);
         assertTrue(progress.beforeAnyTaskEnded.stream().anyMatch(v -> v > 0 && v < TestData.SLICE_TRAIN),
@@ -106,7 +89,7 @@ class SparkProgressIT {
     @Test
     void dl4jMasterReportsProgressPerRound() {
         Recorder progress = new Recorder();
-        SparkTrainer.train(sc, train, test, ModelOptions.mlp(),
+        SparkTrainer.train(SLICE.sc(), SLICE.train(), SLICE.test(), ModelOptions.mlp(),
             TrainingOptions.defaults().withEngine(TrainingOptions.Engine.DL4J).withEpochs(1), List.of(), null,
             progress);
         assertTrue(progress.partial(TestData.SLICE_TRAIN) >= 2, "one update per round at least: " + progress.during);
@@ -116,7 +99,7 @@ class SparkProgressIT {
     @Test
     void singleJvmReportsEveryMinibatch() {
         Recorder progress = new Recorder();
-        LocalTrainer.train(train, test, ModelOptions.mlp(), TrainingOptions.defaults().withEpochs(2),
+        LocalTrainer.train(SLICE.train(), SLICE.test(), ModelOptions.mlp(), TrainingOptions.defaults().withEpochs(2),
             new Configuration(), List.of(), null, progress);
         assertEquals(List.of("start 1/2 of 2000", "finish", "start 2/2 of 2000", "finish"), progress.events);
         assertEquals(2 * 63, progress.during.size(), "ceil(2000/32) minibatches per epoch");

@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.sparkmnist.data.MnistSet;
-import dev.sparkmnist.data.testing.SparkTestContext;
+import dev.sparkmnist.data.testing.SparkSlice;
 import dev.sparkmnist.data.testing.TestData;
 import dev.sparkmnist.models.LrSchedule;
 import dev.sparkmnist.models.ModelOptions;
@@ -15,10 +15,8 @@ import dev.sparkmnist.models.Optimizer;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.hadoop.conf.Configuration;
-import org.apache.spark.api.java.JavaSparkContext;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import java.nio.file.Files;
@@ -30,28 +28,16 @@ import java.nio.file.Path;
  */
 @Timeout(600)
 class SparkTrainerIT {
+    @RegisterExtension
+    static final SparkSlice SLICE = new SparkSlice("SparkTrainerIT");
+
     private static final TrainingOptions DL4J = TrainingOptions.defaults().withEngine(TrainingOptions.Engine.DL4J);
     private static final Configuration CONF = new Configuration();
-    private static JavaSparkContext sc;
-    private static MnistSet train;
-    private static MnistSet test;
-
-    @BeforeAll
-    static void start() {
-        sc = SparkTestContext.local2("SparkTrainerIT");
-        train = MnistSet.trainFrom(TestData.sliceDir(), CONF);
-        test = MnistSet.testFrom(TestData.sliceDir(), CONF);
-    }
-
-    @AfterAll
-    static void stop() {
-        sc.stop();
-    }
 
     @Test
     void lenetLearnsAndFitsEveryExampleEachEpoch(@TempDir Path exportDir) throws Exception {
         List<EpochResult> seen = new ArrayList<>();
-        TrainingResult r = SparkTrainer.train(sc, train, test, ModelOptions.lenet(),
+        TrainingResult r = SparkTrainer.train(SLICE.sc(), SLICE.train(), SLICE.test(), ModelOptions.lenet(),
             DL4J.withEpochs(2).withExportDir(exportDir.toString()),
             List.of((res, net) -> seen.add(res)));
         try (var left = Files.list(exportDir)) {
@@ -78,7 +64,7 @@ class SparkTrainerIT {
     void scheduleAdvancesWithEpochsAndLimitsApply() {
         ModelOptions mlp = ModelOptions.mlp().withOptimizer(Optimizer.SGD, 0.1)
             .withSchedule(new LrSchedule(LrSchedule.Kind.STEP, 0.5, 1, null));
-        TrainingResult r = SparkTrainer.train(sc, train, test, mlp,
+        TrainingResult r = SparkTrainer.train(SLICE.sc(), SLICE.train(), SLICE.test(), mlp,
             DL4J.withEpochs(2).withLimits(600, 200), List.of());
         assertEquals(0.1, r.epochs().get(0).learningRate(), 1e-12);
         assertEquals(0.05, r.epochs().get(1).learningRate(), 1e-12);
@@ -97,7 +83,8 @@ class SparkTrainerIT {
             .with(new TrainingOptions.Dl4jMaster(d.workerPrefetch(),
                 org.deeplearning4j.spark.api.RDDTrainingApproach.Direct, "MEMORY_ONLY", d.repartition(),
                 d.repartitionStrategy(), null, false));
-        TrainingResult r = SparkTrainer.train(sc, train, test, ModelOptions.mlp(), direct, List.of());
+        TrainingResult r = SparkTrainer.train(SLICE.sc(), SLICE.train(), SLICE.test(), ModelOptions.mlp(), direct,
+            List.of());
         assertEquals(640, r.last().examplesTrained());
         assertEquals(20, r.last().minibatches());
         assertTrue(r.last().test().accuracy() > 0.3, "test accuracy " + r.last().test().accuracy());
@@ -106,24 +93,25 @@ class SparkTrainerIT {
     @Test
     void averagingEveryStepEqualsSingleMachineOnJoinedMinibatches(@TempDir Path exportDir) {
         // DL4J's own oracle for its master: each fit is one round in which each of 2 workers fits one minibatch
-        MnistSet set = train.limit(64);
+        MnistSet set = SLICE.train().limit(64);
         ModelOptions sgd = ModelOptions.mlp().withOptimizer(Optimizer.SGD, 0.05);
         org.deeplearning4j.nn.multilayer.MultiLayerNetwork single = dev.sparkmnist.models.Models.network(sgd);
         org.deeplearning4j.nn.multilayer.MultiLayerNetwork start = dev.sparkmnist.models.Models.network(sgd);
         TrainingOptions options = DL4J.withBatching(8, 1).withExportDir(exportDir.toString())
             .with(new TrainingOptions.Workers(2, 1, GpuBinding.Policy.OPTIONAL));
-        EpochStatsHook hook = new EpochStatsHook(sc.sc(), new dev.sparkmnist.runtime.TaskSetup(1, GpuBinding.Policy.OPTIONAL));
+        EpochStatsHook hook = new EpochStatsHook(SLICE.sc().sc(),
+            new dev.sparkmnist.runtime.TaskSetup(1, GpuBinding.Policy.OPTIONAL));
         CompleteSplitTrainingMaster master = SparkTrainer.trainingMaster(options, hook,
-            SparkTrainer.exportDirectory(sc, options));
+            SparkTrainer.exportDirectory(SLICE.sc(), options));
         org.deeplearning4j.spark.impl.multilayer.SparkDl4jMultiLayer sparkNet =
-            new org.deeplearning4j.spark.impl.multilayer.SparkDl4jMultiLayer(sc, start, master);
+            new org.deeplearning4j.spark.impl.multilayer.SparkDl4jMultiLayer(SLICE.sc(), start, master);
         List<List<org.nd4j.linalg.dataset.DataSet>> steps = AveragingOracle.workerBatches(set, 2, 8, 42L, 0, CONF);
         try {
             for (List<org.nd4j.linalg.dataset.DataSet> step : steps) {
-                sparkNet.fit(sc.parallelize(step, 2));
+                sparkNet.fit(SLICE.sc().parallelize(step, 2));
             }
         } finally {
-            master.deleteExportRoot(sc);
+            master.deleteExportRoot(SLICE.sc());
         }
         AveragingOracle.fitJoined(single, steps);
         assertEquals(steps.size() * 2L, hook.stats(2, 1).minibatches(), "each worker fitted one minibatch a round");
@@ -136,7 +124,7 @@ class SparkTrainerIT {
     void divergenceStopsWithAdvice() {
         ModelOptions wild = ModelOptions.mlp().withOptimizer(Optimizer.SGD, 1e6);
         TrainingDivergedException e = assertThrows(TrainingDivergedException.class,
-            () -> SparkTrainer.train(sc, train, test, wild, DL4J.withEpochs(2)
+            () -> SparkTrainer.train(SLICE.sc(), SLICE.train(), SLICE.test(), wild, DL4J.withEpochs(2)
                 .withLimits(320, 100), List.of(Listeners.stopOnDivergence())));
         assertTrue(e.getMessage().matches("loss became (NaN|infinite) at epoch 1 .*: lower --learning-rate"
             + " \\(now 1\\.00000e\\+06\\) or use --updater adam"), e.getMessage());

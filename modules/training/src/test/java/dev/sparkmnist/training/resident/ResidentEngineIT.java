@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.sparkmnist.data.InvalidInputException;
 import dev.sparkmnist.data.MnistSet;
 import dev.sparkmnist.data.Normalization;
-import dev.sparkmnist.data.testing.SparkTestContext;
+import dev.sparkmnist.data.testing.SparkSlice;
 import dev.sparkmnist.data.testing.TestData;
 import dev.sparkmnist.models.ModelOptions;
 import dev.sparkmnist.models.Models;
@@ -23,33 +23,19 @@ import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.SparkEnv;
-import org.apache.spark.api.java.JavaSparkContext;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.Timeout;
 
 /** The resident-workers engine on Spark local[2] with the real MNIST slice (2,000 train / 500 test). */
 @Timeout(600)
 class ResidentEngineIT {
+    @RegisterExtension
+    static final SparkSlice SLICE = new SparkSlice("ResidentEngineIT");
+
     private static final Configuration CONF = new Configuration();
-    private static JavaSparkContext sc;
-    private static MnistSet train;
-    private static MnistSet test;
-
-    @BeforeAll
-    static void start() {
-        sc = SparkTestContext.local2("ResidentEngineIT");
-        train = MnistSet.trainFrom(TestData.sliceDir(), CONF);
-        test = MnistSet.testFrom(TestData.sliceDir(), CONF);
-    }
-
-    @AfterAll
-    static void stop() {
-        sc.stop();
-    }
 
     @AfterEach
     void noHook() {
@@ -73,7 +59,7 @@ class ResidentEngineIT {
 
     @Test
     void lenetLearnsAndFitsEveryExampleOncePerEpoch() {
-        TrainingResult r = SparkTrainer.train(sc, train, test, ModelOptions.lenet(),
+        TrainingResult r = SparkTrainer.train(SLICE.sc(), SLICE.train(), SLICE.test(), ModelOptions.lenet(),
             TrainingOptions.defaults().withEpochs(2), List.of());
         assertEquals(2, r.partitions());
         for (EpochResult e : r.epochs()) {
@@ -94,12 +80,12 @@ class ResidentEngineIT {
 
     @Test
     void averagingEveryStepEqualsSingleMachineOnJoinedMinibatches() {
-        MnistSet set = train.limit(256);
+        MnistSet set = SLICE.train().limit(256);
         ModelOptions sgd = ModelOptions.mlp().withOptimizer(Optimizer.SGD, 0.05);
         MultiLayerNetwork spark = Models.network(sgd);
         MultiLayerNetwork single = Models.network(sgd);
         assertEquals(0.0, AveragingOracle.maxDifference(spark, single), "same seed, same start");
-        new ResidentEngine(sc, set, settings(2, 8, 1, 0)).fitEpoch(spark, 0);
+        new ResidentEngine(SLICE.sc(), set, settings(2, 8, 1, 0)).fitEpoch(spark, 0);
         AveragingOracle.fitJoined(single, AveragingOracle.workerBatches(set, 2, 8, 42L, 0, CONF));
         double diff = AveragingOracle.maxDifference(spark, single);
         assertTrue(diff < 1e-5, "max parameter difference " + diff);
@@ -108,10 +94,11 @@ class ResidentEngineIT {
 
     @Test
     void aFailedStageAttemptIsRetriedAndCountedOnce() {
-        MnistSet set = train.limit(600);
+        MnistSet set = SLICE.train().limit(600);
         ModelOptions model = ModelOptions.mlp();
         MultiLayerNetwork clean = Models.network(model);
-        ResidentEngine.EpochFit reference = new ResidentEngine(sc, set, settings(2, 16, 2, 0)).fitEpoch(clean, 0);
+        ResidentEngine.EpochFit reference =
+            new ResidentEngine(SLICE.sc(), set, settings(2, 16, 2, 0)).fitEpoch(clean, 0);
 
         AtomicInteger failures = new AtomicInteger();
         ResidentEngine.FaultHook.hook = (worker, attempt, round) -> {
@@ -121,7 +108,7 @@ class ResidentEngineIT {
             }
         };
         MultiLayerNetwork retried = Models.network(model);
-        ResidentEngine.EpochFit fit = new ResidentEngine(sc, set, settings(2, 16, 2, 0)).fitEpoch(retried, 0);
+        ResidentEngine.EpochFit fit = new ResidentEngine(SLICE.sc(), set, settings(2, 16, 2, 0)).fitEpoch(retried, 0);
         assertEquals(1, failures.get(), "the fault was injected once");
         assertEquals(2, fit.stageAttempts(), "one failed attempt, one that succeeded");
         assertEquals(600, fit.examples(), "the failed attempt's examples are not counted");
@@ -134,12 +121,12 @@ class ResidentEngineIT {
 
     @Test
     void stagesCutAnEpochWithoutChangingTheResult() {
-        MnistSet set = train.limit(600);
+        MnistSet set = SLICE.train().limit(600);
         ModelOptions model = ModelOptions.lenet();
         MultiLayerNetwork whole = Models.network(model);
         MultiLayerNetwork cut = Models.network(model);
-        ResidentEngine.EpochFit one = new ResidentEngine(sc, set, settings(2, 16, 2, 0)).fitEpoch(whole, 0);
-        ResidentEngine.EpochFit three = new ResidentEngine(sc, set, settings(2, 16, 2, 4)).fitEpoch(cut, 0);
+        ResidentEngine.EpochFit one = new ResidentEngine(SLICE.sc(), set, settings(2, 16, 2, 0)).fitEpoch(whole, 0);
+        ResidentEngine.EpochFit three = new ResidentEngine(SLICE.sc(), set, settings(2, 16, 2, 4)).fitEpoch(cut, 0);
         assertEquals(1, one.stages());
         assertEquals(3, three.stages(), "ceil(10 rounds / 4)");
         assertEquals(one.examples(), three.examples());
@@ -156,14 +143,15 @@ class ResidentEngineIT {
         ResidentEngine.Settings required = new ResidentEngine.Settings(2, 32, 10, 0, Normalization.STANDARDIZE, 42L,
             new TaskSetup(1, GpuBinding.Policy.REQUIRED), 60, 5);
         Exception e = assertThrows(Exception.class,
-            () -> new ResidentEngine(sc, train.limit(200), required).fitEpoch(Models.network(ModelOptions.mlp()), 0));
+            () -> new ResidentEngine(SLICE.sc(), SLICE.train().limit(200), required)
+                .fitEpoch(Models.network(ModelOptions.mlp()), 0));
         assertTrue(e.getMessage().contains("has no GPU assigned and --gpu-policy is required"), e.getMessage());
     }
 
     @Test
     void moreWorkersThanSlotsFailsFastNamingTheNumbers() {
         InvalidInputException e = assertThrows(InvalidInputException.class,
-            () -> new ResidentEngine(sc, train, settings(3, 32, 10, 0)));
+            () -> new ResidentEngine(SLICE.sc(), SLICE.train(), settings(3, 32, 10, 0)));
         assertEquals("--num-partitions (3) asks for 3 resident workers, which must all run at once in one barrier"
             + " stage, but local[2] offers 2 concurrent task slot(s) (executor cores / spark.task.cpus 1): lower"
             + " --num-partitions to at most 2 or give the job more executor cores", e.getMessage());
