@@ -15,11 +15,9 @@ out="$repo_root/runs/ab-$name"
 mkdir -p "$out"
 for r in $(seq 1 "${REPEATS:-2}"); do
   for variant in before after; do
-    cp="$app_jar:$app_lib/*"
-    [[ $variant == before ]] && cp="$app_jar:$before_jar:$app_lib/*"
-    OMP_NUM_THREADS="${OMP_NUM_THREADS:-1}" OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-PASSIVE}" java "${java17_opens[@]}" \
-      "${java_mem_opts[@]}" -Dlog4j2.configurationFile="$repo_root/conf/log4j2.properties" -cp "$cp" \
-      dev.sparkmnist.app.Main train --data-dir "$repo_root/data/mnist" --progress none \
+    first=""
+    [[ $variant == before ]] && first="$before_jar"
+    APP_CLASSPATH_FIRST="$first" run_app train --data-dir "$repo_root/data/mnist" --progress none \
       --conf spark.ui.enabled=false --output "$out/$variant-$r" --overwrite "$@" > "$out/$variant-$r.log" 2>&1
     echo "== $variant $r"
     grep -E "Listeners: epoch|per worker" "$out/$variant-$r.log" | sed 's/.*\(Listeners\|SparkTrainer\): //' | cut -c1-160

@@ -33,11 +33,12 @@ prepare_local_run() {
   run "$repo_root/scripts/fetch-mnist.sh" "$repo_root/data/mnist"
 }
 
-# Runs the app in this JVM (Spark local mode unless --master says otherwise).
+# Runs the app in this JVM (Spark local mode unless --master says otherwise). APP_CLASSPATH_FIRST (optional): jars
+# put before the app's own libraries, e.g. a module built before a change (scripts/benchmark-ab.sh).
 run_app() {
   OMP_NUM_THREADS="${OMP_NUM_THREADS:-1}" OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-PASSIVE}" run java "${java17_opens[@]}" "${java_mem_opts[@]}" \
     -Dlog4j2.configurationFile="$repo_root/conf/log4j2.properties" \
-    -cp "$app_jar:$app_lib/*" dev.sparkmnist.app.Main "$@"
+    -cp "$app_jar:${APP_CLASSPATH_FIRST:+$APP_CLASSPATH_FIRST:}$app_lib/*" dev.sparkmnist.app.Main "$@"
 }
 
 # The app jar for spark-submit (Spark and Hadoop left out).
