@@ -59,7 +59,7 @@ record MemoryPlan(Map<String, Long> perTask, long evalPerTask, long nativeBytes)
         if (singleJvm) {
             perTask.put("the epoch's minibatches and the test set", (trainExamples + testExamples) * example);
         } else if (resident) {
-            perTask.put("minibatches read ahead", 2L * batch * training.averaging().frequency() * example);
+            perTask.put("minibatches read ahead", 2L * batch * readAheadFrequency(training.averaging()) * example);
         } else {
             // DL4J's master: the training RDD of DataSets (off-heap arrays) is cached, a share per task
             perTask.put("cached training RDD share + prefetch", (trainExamples / Math.max(1, partitions)
@@ -116,5 +116,10 @@ record MemoryPlan(Map<String, Long> perTask, long evalPerTask, long nativeBytes)
             withDriver ? " + the driver's network" : "", nativeBytes / (double) MIB, jvmBytes(tasks, withDriver)
                 / (double) MIB));
         return sb.toString();
+    }
+
+    /** Minibatches per round the resident reader plans its read-ahead for: auto may choose up to its ceiling. */
+    private static int readAheadFrequency(TrainingOptions.Averaging a) {
+        return a.auto() ? dev.sparkmnist.training.resident.AutoFrequency.CEILING : a.frequency();
     }
 }

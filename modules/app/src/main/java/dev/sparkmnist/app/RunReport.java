@@ -59,6 +59,7 @@ final class RunReport {
         provenance.put("partitions", result.partitions());
         provenance.put("threadsPerTask", result.threadsPerTask());
         provenance.put("trainerJvms", result.trainerJvms());
+        provenance.put("averaging", result.averaging());
         provenance.put("memory", cmd.memory);
         if (cmd.resumedFrom != null) {
             Map<String, Object> resumed = new LinkedHashMap<>();

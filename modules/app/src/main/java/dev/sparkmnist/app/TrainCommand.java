@@ -137,7 +137,7 @@ public final class TrainCommand implements Callable<Integer> {
 
         @Option(names = "--engine", defaultValue = "resident", paramLabel = "E",
             description = "Averaging engine for --mode spark: resident (one long-lived barrier task per worker,"
-                + " averaging through Spark's BlockManager) or dl4j (DL4J's ParameterAveragingTrainingMaster, one"
+                + " averaging executor to executor) or dl4j (DL4J's ParameterAveragingTrainingMaster, one"
                 + " Spark job per averaging round). Defaults to ${DEFAULT-VALUE}.")
         TrainingOptions.Engine engine = TrainingOptions.Engine.RESIDENT;
 
@@ -154,10 +154,17 @@ public final class TrainCommand implements Callable<Integer> {
             paramLabel = "N", description = "Minibatch size on each worker. Defaults to ${DEFAULT-VALUE}.")
         int batchSize = TrainingOptions.DEFAULT_BATCH;
 
-        @Option(names = "--averaging-frequency", paramLabel = "N",
-            description = "Minibatches per worker between parameter averagings. Defaults to "
-                + TrainCommand.LENET_AVERAGING + " for lenet, " + TrainingOptions.DEFAULT_AVERAGING + " for mlp.")
-        Integer averagingFrequency;
+        @Option(names = "--averaging-frequency", defaultValue = "auto", paramLabel = "N|auto",
+            converter = AveragingFrequencyConverter.class,
+            description = "Minibatches per worker between parameter averagings, or auto: the resident engine measures"
+                + " a round and a minibatch in a short probe before epoch 1 and averages as often as keeps averaging"
+                + " under 5% of training (1 to 32; DL4J's master: 10). Defaults to ${DEFAULT-VALUE}.")
+        int averagingFrequency = TrainingOptions.AUTO_AVERAGING;
+
+        @Option(names = "--exchange-timeout", defaultValue = "" + TrainingOptions.DEFAULT_EXCHANGE_TIMEOUT_SECONDS,
+            paramLabel = "SECONDS", description = "resident engine: how long a worker waits for a peer's parameters"
+                + " (or for its peers to start) before failing the stage attempt. Defaults to ${DEFAULT-VALUE}.")
+        long exchangeTimeout = TrainingOptions.DEFAULT_EXCHANGE_TIMEOUT_SECONDS;
 
         @Option(names = "--worker-prefetch", defaultValue = "" + TrainingOptions.DEFAULT_PREFETCH,
             paramLabel = "N", description = "dl4j engine: minibatches each worker prefetches. Defaults to"
@@ -294,12 +301,25 @@ public final class TrainCommand implements Callable<Integer> {
     @ArgGroup(validate = false, heading = "%nCheckpoints%n")
     CheckpointArgs checkpoints = new CheckpointArgs();
 
-    /**
-     * Minibatches between averagings of the default LeNet job: averaging every 2 minibatches reached 99.11-99.16 %
-     * where every 10 reached 99.07 % with the same schedule (BENCHMARKS.md); the MLP keeps
-     * {@link TrainingOptions#DEFAULT_AVERAGING}.
-     */
-    static final int LENET_AVERAGING = 2;
+    /** {@code --averaging-frequency}: {@code auto} or a whole number (checked > 0 by the options record). */
+    static final class AveragingFrequencyConverter implements picocli.CommandLine.ITypeConverter<Integer> {
+        @Override
+        public Integer convert(String value) {
+            if ("auto".equalsIgnoreCase(value.trim())) {
+                return TrainingOptions.AUTO_AVERAGING;
+            }
+            try {
+                int n = Integer.parseInt(value.trim());
+                if (n > 0) {
+                    return n;
+                }
+            } catch (NumberFormatException e) {
+                // the message below names the rule
+            }
+            throw new picocli.CommandLine.TypeConversionException("--averaging-frequency (" + value + ") must be"
+                + " auto or a whole number > 0");
+        }
+    }
 
     /**
      * Resolved model options: the architecture's job defaults ({@link ModelOptions#jobDefaults}) where the user gave
@@ -320,14 +340,13 @@ public final class TrainCommand implements Callable<Integer> {
             model.inputPadding != null ? model.inputPadding : base.inputPadding(), training.seed);
     }
 
-    /** Training options for an architecture (its default averaging frequency unless given). */
+    /** Training options for an architecture. */
     TrainingOptions trainingOptions(Architecture architecture) {
-        int averaging = training.averagingFrequency != null ? training.averagingFrequency
-            : architecture == Architecture.LENET ? LENET_AVERAGING : TrainingOptions.DEFAULT_AVERAGING;
         return new TrainingOptions(training.epochs, training.seed,
             new TrainingOptions.Input(data.normalization, data.limitTrain, data.limitTest),
             new TrainingOptions.Batching(training.batchSize, training.evalBatchSize),
-            new TrainingOptions.Averaging(training.engine, averaging, training.roundsPerStage),
+            new TrainingOptions.Averaging(training.engine, training.averagingFrequency, training.roundsPerStage,
+                training.exchangeTimeout),
             new TrainingOptions.Workers(training.numPartitions, training.threadsPerTask, training.gpuPolicy),
             new TrainingOptions.Dl4jMaster(training.workerPrefetch, training.approach, training.storageLevel,
                 training.repartition, training.repartitionStrategy, training.exportDir, training.exportDirShared));

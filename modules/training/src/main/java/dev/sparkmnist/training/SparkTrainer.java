@@ -23,7 +23,7 @@ import org.slf4j.LoggerFactory;
 /**
  * Parameter-averaged training on Spark with one of two engines, then evaluation on the test split across the
  * cluster after every epoch. The resident engine ({@link ResidentEngine}, the default) keeps one long-lived task per
- * worker and averages through the BlockManager; DL4J's {@link ParameterAveragingTrainingMaster} (kept for
+ * worker and averages executor to executor; DL4J's {@link ParameterAveragingTrainingMaster} (kept for
  * comparison) fits a freshly shuffled RDD whose partitions read their own slices, one Spark job per averaging
  * round.
  */
@@ -82,12 +82,30 @@ public final class SparkTrainer {
                                            MultiLayerNetwork net, int firstEpoch, int partitions, TaskSetup setup,
                                            Evaluation evaluation, EpochProgress progress) {
         int threads = setup.threads();
+        TrainingOptions.Averaging averaging = options.averaging();
         ResidentEngine engine = new ResidentEngine(sc, trainSet, new ResidentEngine.Settings(partitions,
-            options.batching().perWorker(), options.averaging().frequency(), options.averaging().roundsPerStage(),
-            options.input().normalization(), options.seed(), setup, ResidentEngine.DEFAULT_EXCHANGE_TIMEOUT_SECONDS, ResidentEngine.DEFAULT_SLOT_WAIT_SECONDS));
-        LOG.info("training {} ({} parameters) on {} with the resident engine: {} workers, {} ND4J thread(s) each,"
-            + " averaging every {} minibatches", model.architecture(), net.numParams(), trainSet, partitions,
-            threads, options.averaging().frequency());
+            options.batching().perWorker(), averaging.frequency(), averaging.roundsPerStage(),
+            options.input().normalization(), options.seed(), setup, averaging.exchangeTimeoutSeconds(),
+            ResidentEngine.DEFAULT_SLOT_WAIT_SECONDS));
+        try {
+            int frequency = engine.frequency(net); // with auto: a short probe stage measures what a round costs
+            LOG.info("training {} ({} parameters) on {} with the resident engine: {} workers, {} ND4J thread(s)"
+                + " each, averaging every {} minibatches{}", model.architecture(), net.numParams(), trainSet,
+                partitions, threads, frequency, averaging.auto() ? " (auto)" : "");
+            TrainingResult.Averaging how = new TrainingResult.Averaging(frequency, averaging.auto() ? "auto"
+                : "given", engine.autoFrequency());
+            return residentEpochs(sc, trainSet, model, options, listeners, net, firstEpoch, partitions, threads,
+                evaluation, progress, engine, how);
+        } finally {
+            engine.close();
+        }
+    }
+
+    private static TrainingResult residentEpochs(JavaSparkContext sc, MnistSet trainSet, ModelOptions model,
+                                                 TrainingOptions options, List<EpochListener> listeners,
+                                                 MultiLayerNetwork net, int firstEpoch, int partitions, int threads,
+                                                 Evaluation evaluation, EpochProgress progress,
+                                                 ResidentEngine engine, TrainingResult.Averaging how) {
         java.util.Set<String> jvms = new java.util.TreeSet<>();
         SparkProgress watcher = SparkProgress.watch(sc.sc(), engine.examplesFitted(), progress);
         EpochLoop.Backend backend = new EpochLoop.Backend() {
@@ -123,7 +141,7 @@ public final class SparkTrainer {
         } finally {
             watcher.close();
         }
-        return new TrainingResult(net, epochs, threads, partitions, jvms);
+        return new TrainingResult(net, epochs, threads, partitions, jvms, how);
     }
 
     private static TrainingResult dl4j(JavaSparkContext sc, MnistSet trainSet, ModelOptions model,
@@ -151,7 +169,7 @@ public final class SparkTrainer {
                 } finally {
                     master.deleteTempFiles(sc); // exported minibatches of this epoch's RDD (~190 MB)
                 }
-                return hook.stats(partitions, options.averaging().frequency());
+                return hook.stats(partitions, options.averaging().dl4jFrequency());
             }
 
             @Override
@@ -171,7 +189,9 @@ public final class SparkTrainer {
             watcher.close();
             master.deleteExportRoot(sc);
         }
-        return new TrainingResult(sparkNet.getNetwork(), epochs, threads, partitions, hook.trainerJvms());
+        TrainingResult.Averaging how = new TrainingResult.Averaging(options.averaging().dl4jFrequency(),
+            options.averaging().auto() ? "dl4j-auto" : "given", null);
+        return new TrainingResult(sparkNet.getNetwork(), epochs, threads, partitions, hook.trainerJvms(), how);
     }
 
     /**
@@ -199,7 +219,7 @@ public final class SparkTrainer {
         // Each RDD element holds exactly batchSizePerWorker examples (DL4J does not split larger ones).
         return new CompleteSplitTrainingMaster(new ParameterAveragingTrainingMaster.Builder(batch)
             .batchSizePerWorker(batch)
-            .averagingFrequency(options.averaging().frequency())
+            .averagingFrequency(options.averaging().dl4jFrequency())
             .workerPrefetchNumBatches(o.workerPrefetch())
             .rddTrainingApproach(o.approach())
             .storageLevel(TrainingOptions.storageLevel(o.storageLevel()))

@@ -24,7 +24,13 @@ public record TrainingOptions(int epochs, long seed, Input input, Batching batch
                               Workers workers, Dl4jMaster dl4j) implements java.io.Serializable {
     public static final int DEFAULT_EPOCHS = 5;
     public static final int DEFAULT_BATCH = 32;
-    public static final int DEFAULT_AVERAGING = 10;
+    /** {@code --averaging-frequency auto}: chosen from measured costs (resident engine; {@code AutoFrequency}). */
+    public static final int AUTO_AVERAGING = 0;
+    public static final int DEFAULT_AVERAGING = AUTO_AVERAGING;
+    /** What {@code auto} means for DL4J's master, whose rounds are Spark jobs: its long-standing default. */
+    public static final int DL4J_AUTO_AVERAGING = 10;
+    /** Default seconds a resident worker waits for a peer before failing the stage attempt. */
+    public static final long DEFAULT_EXCHANGE_TIMEOUT_SECONDS = 120;
     public static final int DEFAULT_PREFETCH = 2;
     public static final int DEFAULT_EVAL_BATCH = 500;
     public static final long DEFAULT_SEED = 42L;
@@ -38,7 +44,7 @@ public record TrainingOptions(int epochs, long seed, Input input, Batching batch
 
     /** The engine that averages parameters across workers in {@code --mode spark}. */
     public enum Engine {
-        /** Long-lived barrier tasks that keep their network resident and average through Spark's BlockManager. */
+        /** Long-lived barrier tasks that keep their network resident and average executor to executor. */
         RESIDENT,
         /** DL4J's {@code ParameterAveragingTrainingMaster}: one Spark job per averaging round. */
         DL4J
@@ -72,17 +78,40 @@ public record TrainingOptions(int epochs, long seed, Input input, Batching batch
 
     /**
      * @param engine which engine averages
-     * @param frequency minibatches each worker fits between averagings, > 0
+     * @param frequency minibatches each worker fits between averagings, > 0, or {@link #AUTO_AVERAGING}
      * @param roundsPerStage resident engine: averaging rounds per Spark stage, the work lost when an executor dies
      *     (0 = one stage per epoch)
+     * @param exchangeTimeoutSeconds resident engine: how long a worker waits for a peer's slice, > 0
      */
-    public record Averaging(Engine engine, int frequency, int roundsPerStage) implements java.io.Serializable {
+    public record Averaging(Engine engine, int frequency, int roundsPerStage, long exchangeTimeoutSeconds)
+        implements java.io.Serializable {
         public Averaging {
             if (engine == null) {
                 throw new IllegalArgumentException("--engine must be given");
             }
-            positive("--averaging-frequency", frequency);
+            if (frequency < 0) {
+                throw new IllegalArgumentException("--averaging-frequency (" + frequency + ") must be auto or > 0");
+            }
             nonNegative("--rounds-per-stage", roundsPerStage);
+            if (!(exchangeTimeoutSeconds > 0)) {
+                throw new IllegalArgumentException("--exchange-timeout (" + exchangeTimeoutSeconds + ") must be > 0"
+                    + " seconds");
+            }
+        }
+
+        /** With the default {@code --exchange-timeout}. */
+        public Averaging(Engine engine, int frequency, int roundsPerStage) {
+            this(engine, frequency, roundsPerStage, DEFAULT_EXCHANGE_TIMEOUT_SECONDS);
+        }
+
+        /** Whether the frequency is to be chosen from measured costs. */
+        public boolean auto() {
+            return frequency == AUTO_AVERAGING;
+        }
+
+        /** The frequency DL4J's master uses: the given one, or {@link #DL4J_AUTO_AVERAGING} for auto. */
+        public int dl4jFrequency() {
+            return auto() ? DL4J_AUTO_AVERAGING : frequency;
         }
     }
 
@@ -130,7 +159,7 @@ public record TrainingOptions(int epochs, long seed, Input input, Batching batch
         }
     }
 
-    /** Defaults: 5 epochs, batch 32 per worker, the resident engine averaging every 10 minibatches. */
+    /** Defaults: 5 epochs, batch 32 per worker, the resident engine averaging as often as {@code auto} chooses. */
     public static TrainingOptions defaults() {
         return new TrainingOptions(DEFAULT_EPOCHS, DEFAULT_SEED, new Input(Normalization.STANDARDIZE, 0, 0),
             new Batching(DEFAULT_BATCH, DEFAULT_EVAL_BATCH), new Averaging(Engine.RESIDENT, DEFAULT_AVERAGING, 0),
@@ -162,7 +191,8 @@ public record TrainingOptions(int epochs, long seed, Input input, Batching batch
 
     public TrainingOptions withBatching(int batch, int averagingFrequency) {
         return new TrainingOptions(epochs, seed, input, new Batching(batch, batching.eval()),
-            new Averaging(averaging.engine(), averagingFrequency, averaging.roundsPerStage()), workers, dl4j);
+            new Averaging(averaging.engine(), averagingFrequency, averaging.roundsPerStage(),
+                averaging.exchangeTimeoutSeconds()), workers, dl4j);
     }
 
     public TrainingOptions with(Averaging a) {
@@ -179,7 +209,8 @@ public record TrainingOptions(int epochs, long seed, Input input, Batching batch
 
     /** The same options with {@code engine} (frequency and stage length kept). */
     public TrainingOptions withEngine(Engine engine) {
-        return with(new Averaging(engine, averaging.frequency(), averaging.roundsPerStage()));
+        return with(new Averaging(engine, averaging.frequency(), averaging.roundsPerStage(),
+            averaging.exchangeTimeoutSeconds()));
     }
 
     public TrainingOptions withExportDir(String dir) {

@@ -11,9 +11,25 @@ import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
  * @param threadsPerTask ND4J threads each training task used
  * @param partitions partitions of the training RDD (1 for single-JVM training)
  * @param trainerJvms the JVMs (pid@host) that fitted minibatches in the last epoch
+ * @param averaging how often the workers averaged, and why: null without averaging (one JVM, MLlib)
  */
 public record TrainingResult(MultiLayerNetwork network, List<EpochResult> epochs, int threadsPerTask,
-                             int partitions, java.util.Set<String> trainerJvms) {
+                             int partitions, java.util.Set<String> trainerJvms, Averaging averaging) {
+    /**
+     * @param frequency minibatches per worker between averagings
+     * @param chosen how it was set: "given" (a number), "auto" (measured: {@code auto} holds the figures) or
+     *     "dl4j-auto" ({@code auto} with DL4J's master, which takes its long-standing default)
+     * @param auto the measured costs behind an automatic choice, else null
+     */
+    public record Averaging(int frequency, String chosen, dev.sparkmnist.training.resident.AutoFrequency auto) {
+    }
+
+    /** Without averaging (one JVM, MLlib). */
+    public TrainingResult(MultiLayerNetwork network, List<EpochResult> epochs, int threadsPerTask, int partitions,
+                          java.util.Set<String> trainerJvms) {
+        this(network, epochs, threadsPerTask, partitions, trainerJvms, null);
+    }
+
     /** The last epoch's result. */
     public EpochResult last() {
         return epochs.get(epochs.size() - 1);

@@ -52,6 +52,95 @@ public final class AveragingOracle {
         }
     }
 
+    /**
+     * The reference that DL4J's parameter averaging defines, computed in this JVM: {@code workers} copies of the
+     * network ({@code fresh} builds each, identical), worker w fitting minibatch i of its slice of epoch
+     * {@code epoch} in round i, then every copy set to the mean over the workers that fitted a minibatch in the
+     * round (weight 1; a worker whose slice is exhausted has weight 0 and receives the mean) of the parameters and,
+     * when {@code averageUpdaterState}, of the updater state (momentum, Adam's moments; else each keeps its own).
+     * Each copy keeps its own iteration count, which drives Adam's bias correction. Returns worker 0's copy, which
+     * is the one the engines hand back.
+     */
+    public static MultiLayerNetwork simulate(java.util.function.Supplier<MultiLayerNetwork> fresh, MnistSet set,
+                                             int workers, int batch, long seed, int epoch, Configuration conf,
+                                             boolean averageUpdaterState) {
+        int[] order = PartitionPlan.epochOrder(set.size(), seed, epoch);
+        List<List<DataSet>> perWorker = new ArrayList<>();
+        List<MultiLayerNetwork> nets = new ArrayList<>();
+        int rounds = 0;
+        for (Slice s : PartitionPlan.balanced(set.size(), workers)) {
+            List<DataSet> b = MnistBatches.read(set, MnistBatches.positions(order, s.start(), s.end()), batch,
+                Normalization.STANDARDIZE, conf);
+            perWorker.add(b);
+            nets.add(fresh.get());
+            rounds = Math.max(rounds, b.size());
+        }
+        for (int r = 0; r < rounds; r++) {
+            float[][] vectors = new float[workers][];
+            double total = 0;
+            for (int w = 0; w < workers; w++) {
+                if (r < perWorker.get(w).size()) {
+                    nets.get(w).fit(perWorker.get(w).get(r));
+                    total += 1;
+                }
+                vectors[w] = stateVector(nets.get(w));
+            }
+            int parameters = (int) nets.get(0).numParams();
+            float[] mean = new float[vectors[0].length];
+            for (int i = 0; i < mean.length; i++) {
+                double sum = 0;
+                for (int w = 0; w < workers; w++) {
+                    sum += r < perWorker.get(w).size() ? vectors[w][i] : 0;
+                }
+                mean[i] = (float) (sum / total);
+            }
+            for (int w = 0; w < workers; w++) {
+                float[] next = averageUpdaterState ? mean : vectors[w].clone();
+                if (!averageUpdaterState) {
+                    System.arraycopy(mean, 0, next, 0, parameters);
+                }
+                setStateVector(nets.get(w), next);
+            }
+        }
+        return nets.get(0);
+    }
+
+    /** Parameters followed by the updater state (empty for plain SGD), as one vector. */
+    public static float[] stateVector(MultiLayerNetwork net) {
+        float[] p = net.params().toFloatVector();
+        org.nd4j.linalg.api.ndarray.INDArray state = net.getUpdater() == null ? null
+            : net.getUpdater().getStateViewArray();
+        if (state == null || state.length() == 0) {
+            return p;
+        }
+        float[] s = state.toFloatVector();
+        float[] out = java.util.Arrays.copyOf(p, p.length + s.length);
+        System.arraycopy(s, 0, out, p.length, s.length);
+        return out;
+    }
+
+    private static void setStateVector(MultiLayerNetwork net, float[] v) {
+        int p = (int) net.numParams();
+        net.params().assign(org.nd4j.linalg.factory.Nd4j.create(java.util.Arrays.copyOf(v, p), net.params().shape()));
+        if (v.length > p) {
+            org.nd4j.linalg.api.ndarray.INDArray state = net.getUpdater().getStateViewArray();
+            state.assign(org.nd4j.linalg.factory.Nd4j.create(java.util.Arrays.copyOfRange(v, p, v.length),
+                state.shape()));
+        }
+    }
+
+    /** The largest absolute difference between two vectors of the same length. */
+    public static double maxDifference(float[] x, float[] y) {
+        if (x.length != y.length) {
+            throw new IllegalArgumentException(x.length + " vs " + y.length + " values");
+        }
+        double max = 0;
+        for (int i = 0; i < x.length; i++) {
+            max = Math.max(max, Math.abs(x[i] - y[i]));
+        }
+        return max;
+    }
+
     /** The largest absolute difference between two networks' parameters. */
     public static double maxDifference(MultiLayerNetwork a, MultiLayerNetwork b) {
         float[] x = a.params().toFloatVector();

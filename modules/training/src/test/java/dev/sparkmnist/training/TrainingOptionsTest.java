@@ -4,6 +4,7 @@ import dev.sparkmnist.runtime.GpuBinding;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.sparkmnist.data.Normalization;
 import org.deeplearning4j.spark.api.RDDTrainingApproach;
@@ -29,11 +30,13 @@ class TrainingOptionsTest {
     void invalidValuesNameTheOptionValueAndRule() {
         assertEquals("--epochs (0) must be > 0", message(() -> with(0, 32, 5, 0, "MEMORY_ONLY", 0)));
         assertEquals("--batch-size-per-worker (0) must be > 0", message(() -> with(1, 0, 5, 0, "MEMORY_ONLY", 0)));
-        assertEquals("--averaging-frequency (-3) must be > 0", message(() -> with(1, 32, -3, 0, "MEMORY_ONLY", 0)));
+        assertEquals("--averaging-frequency (-3) must be auto or > 0", message(() -> with(1, 32, -3, 0, "MEMORY_ONLY", 0)));
         assertEquals("--worker-prefetch (-1) must be >= 0", message(() -> with(1, 32, 5, -1, "MEMORY_ONLY", 0)));
         assertEquals("--num-partitions (-2) must be >= 0", message(() -> with(1, 32, 5, 0, "MEMORY_ONLY", -2)));
         assertEquals("--rounds-per-stage (-1) must be >= 0", message(() -> new TrainingOptions.Averaging(
             TrainingOptions.Engine.RESIDENT, 5, -1)));
+        assertEquals("--exchange-timeout (0) must be > 0 seconds", message(() -> new TrainingOptions.Averaging(
+            TrainingOptions.Engine.RESIDENT, 5, 0, 0)));
         assertEquals("--limit-train (-5) must be >= 0", message(() -> new TrainingOptions.Input(
             Normalization.SCALE, -5, 0)));
         assertEquals("--eval-batch-size (0) must be > 0", message(() -> new TrainingOptions.Batching(32, 0)));
@@ -62,5 +65,9 @@ class TrainingOptionsTest {
         assertEquals(TrainingOptions.Engine.RESIDENT, d.averaging().engine(), "the resident engine is the default");
         assertEquals(TrainingOptions.Engine.DL4J, d.withEngine(TrainingOptions.Engine.DL4J).averaging().engine());
         assertEquals(d.averaging().frequency(), d.withEngine(TrainingOptions.Engine.DL4J).averaging().frequency());
+        assertTrue(d.averaging().auto(), "--averaging-frequency auto is the default");
+        assertEquals(TrainingOptions.DL4J_AUTO_AVERAGING, d.averaging().dl4jFrequency(), "auto for DL4J's master");
+        assertEquals(7, d.withBatching(32, 7).averaging().dl4jFrequency(), "a given frequency wins");
+        assertEquals(120, d.averaging().exchangeTimeoutSeconds(), "--exchange-timeout's default");
     }
 }

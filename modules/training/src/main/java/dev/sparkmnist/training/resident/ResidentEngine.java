@@ -1,24 +1,22 @@
 package dev.sparkmnist.training.resident;
 
-import dev.sparkmnist.data.InvalidInputException;
 import dev.sparkmnist.data.MnistSet;
 import dev.sparkmnist.data.Normalization;
 import dev.sparkmnist.runtime.TaskSetup;
 import java.io.Serializable;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.UUID;
-import java.util.concurrent.TimeUnit;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.SerializableWritable;
-import org.apache.spark.SparkEnv;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.rdd.RDD;
-import org.apache.spark.storage.BlockId;
+import org.apache.spark.util.LongAccumulator;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -28,40 +26,40 @@ import scala.reflect.ClassTag$;
 /**
  * Driver side of the resident-workers engine. Each epoch runs as one Spark barrier stage (or several, with
  * {@code roundsPerStage}) of {@code workers} tasks started together; each task is a {@link WorkerTask} that keeps
- * its network resident for the whole stage and averages with its peers every {@code frequency} minibatches through
- * the BlockManager ({@link BlockExchange}). The update rule is DL4J's parameter averaging (mean of parameters and
- * updater state over the workers that trained in the round), without a Spark job per round.
+ * its network resident for the whole stage and averages with its peers every {@code frequency} minibatches,
+ * executor to executor ({@link PeerExchange}); the driver takes part once per stage (the {@link Rendezvous}), never
+ * per round. The update rule is DL4J's parameter averaging (mean of parameters and updater state over the workers
+ * that trained in the round), without a Spark job per round.
  *
  * <p>Faults: the barrier stage feeds a one-partition shuffle, so it is a shuffle-map stage, which Spark retries as a
  * whole when any of its tasks fails (an executor killed, a task error), up to {@code spark.stage.maxConsecutiveAttempts}
  * (Spark aborts a failed barrier <em>result</em> stage instead). Every attempt starts again from the parameters
  * broadcast at the start of the stage, and only the successful attempt's reports reach the driver, so no example
  * is counted twice. The work lost is at most one stage: one epoch by default, {@code roundsPerStage} rounds when set.
+ * When the cluster shrinks below the workers (an executor lost and not replaced), the stage is cancelled after
+ * {@code slotWaitSeconds} with one line naming the slots ({@link Slots#watch}).
  */
-public final class ResidentEngine {
+public final class ResidentEngine implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ResidentEngine.class);
     /** Default seconds a worker waits for a peer's parameters before failing the stage attempt. */
-    public static final long DEFAULT_EXCHANGE_TIMEOUT_SECONDS = 600;
-    /** Default seconds the driver waits for enough executor cores to start every worker at once. */
+    public static final long DEFAULT_EXCHANGE_TIMEOUT_SECONDS = 120;
+    /** Default seconds the driver waits for enough executor cores to start (or go on running) every worker. */
     public static final long DEFAULT_SLOT_WAIT_SECONDS = 60;
-    private static final long SLOT_POLL_MILLIS = 200;
-    /** Seconds the slot count must stay unchanged before the default worker count settles below its target. */
-    private static final long SETTLE_SECONDS = 3;
+    /** {@link Settings#frequency} that asks for {@code --averaging-frequency auto}. */
+    public static final int AUTO = 0;
 
     private final JavaSparkContext sc;
-    private final MnistSet train;
     private final Settings settings;
-    private final String runPrefix;
-    private final Broadcast<SerializableWritable<Configuration>> hadoop;
-    /** Examples fitted, added to by the workers after each minibatch: progress within an epoch. */
-    private final org.apache.spark.util.LongAccumulator examplesFitted;
+    private final Job job;
+    private final Rendezvous rendezvous;
+    private AutoFrequency auto;
 
     /**
      * What the engine needs beyond the data.
      *
      * @param workers workers (tasks of each barrier stage)
      * @param batch examples per minibatch on each worker
-     * @param frequency minibatches per worker between averagings
+     * @param frequency minibatches per worker between averagings, or {@link #AUTO}
      * @param roundsPerStage averaging rounds per stage (0 = one stage per epoch)
      * @param normalization pixel normalisation
      * @param seed seed of the epoch order
@@ -72,6 +70,11 @@ public final class ResidentEngine {
     public record Settings(int workers, int batch, int frequency, int roundsPerStage, Normalization normalization,
                            long seed, TaskSetup setup, long exchangeTimeoutSeconds,
                            long slotWaitSeconds) implements Serializable {
+    }
+
+    /** What every worker task of the run shares. */
+    record Job(MnistSet set, Broadcast<SerializableWritable<Configuration>> hadoop, Settings settings,
+               String runPrefix, String rendezvous, LongAccumulator examplesFitted) implements Serializable {
     }
 
     /**
@@ -85,114 +88,84 @@ public final class ResidentEngine {
      * @param stageAttempts stage attempts, more than {@code stages} when a stage was retried
      * @param computeSeconds mean over workers of the time spent fitting minibatches
      * @param exchangeSeconds mean over workers of the time spent averaging (including waiting for peers)
-     * @param waitSeconds mean over workers of the part of {@code exchangeSeconds} spent waiting for peers' blocks
+     * @param waitSeconds mean over workers of the part of {@code exchangeSeconds} spent waiting for peers
      * @param readSeconds mean over workers of the time spent reading their slices
-     * @param bytesPerRound mean over workers of the bytes each published and fetched per round
+     * @param bytesPerRound mean over workers of the bytes each sent and received per round
      * @param jvms the JVMs (pid@host) that ran the workers
      */
     public record EpochFit(double lossSum, long minibatches, long examples, int rounds, int stages,
                            int stageAttempts, double computeSeconds, double exchangeSeconds, double waitSeconds,
-                           double readSeconds,
-                           long bytesPerRound, Set<String> jvms) {
+                           double readSeconds, long bytesPerRound, Set<String> jvms) {
     }
 
     public ResidentEngine(JavaSparkContext sc, MnistSet train, Settings settings) {
         if (settings.workers() <= 0) {
             throw new IllegalArgumentException("workers (" + settings.workers() + ") must be > 0");
         }
+        Slots.require(sc, settings.workers(), settings.slotWaitSeconds());
         this.sc = sc;
-        this.train = train;
         this.settings = settings;
-        this.runPrefix = "smnist-" + UUID.randomUUID().toString().substring(0, 8);
-        this.hadoop = sc.broadcast(new SerializableWritable<>(sc.hadoopConfiguration()));
-        this.examplesFitted = sc.sc().longAccumulator("resident examples fitted");
-        requireSlots(sc, settings.workers(), settings.slotWaitSeconds());
+        String runPrefix = "smnist-" + UUID.randomUUID().toString().substring(0, 8);
+        String endpoint = runPrefix + "-rendezvous";
+        this.rendezvous = sc.isLocal() ? null : Rendezvous.start(endpoint); // local mode: every worker is here
+        this.job = new Job(train, sc.broadcast(new SerializableWritable<>(sc.hadoopConfiguration())), settings,
+            runPrefix, endpoint, sc.sc().longAccumulator("resident examples fitted"));
     }
 
     /**
      * The number of workers for {@code --num-partitions} ({@code requested}; 0 = Spark's default parallelism):
-     * a requested number is checked against the task slots ({@link #requireSlots}); the default waits for executors
+     * a requested number is checked against the task slots when the engine starts; the default waits for executors
      * to register (until the slots reach the default parallelism or stop growing for a few seconds) and is lowered,
      * with a warning, to the slots there are, e.g. in standalone cluster deploy mode, where the driver takes a core.
      */
     public static int workers(JavaSparkContext sc, int requested, long waitSeconds) {
-        if (requested > 0) {
-            return requested;
-        }
-        int target = sc.defaultParallelism();
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(waitSeconds);
-        int slots = slots(sc);
-        long stableSince = System.nanoTime();
-        while (slots < target && System.nanoTime() < deadline
-            && (slots == 0 || System.nanoTime() - stableSince < TimeUnit.SECONDS.toNanos(SETTLE_SECONDS))) {
-            sleep();
-            int now = slots(sc);
-            if (now != slots) {
-                stableSince = System.nanoTime();
-                slots = now;
-            }
-        }
-        if (slots == 0) {
-            return target; // requireSlots reports it with the numbers
-        }
-        if (slots < target) {
-            LOG.warn("{} offers {} concurrent task slot(s), fewer than its default parallelism {}: training with {}"
-                + " resident workers (set --num-partitions to choose)", sc.master(), slots, target, slots);
-            return slots;
-        }
-        return target;
-    }
-
-    private static void sleep() {
-        try {
-            Thread.sleep(SLOT_POLL_MILLIS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted while waiting for executors", e);
-        }
-    }
-
-    /**
-     * Refuses, with the numbers, a barrier stage the cluster cannot start: Spark itself would re-check every 15 s
-     * for 40 tries (10 minutes) before failing. Waits up to {@code waitSeconds} for executors to register.
-     */
-    static void requireSlots(JavaSparkContext sc, int workers, long waitSeconds) {
-        requireNoDynamicAllocation(sc.getConf());
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(waitSeconds);
-        int slots = slots(sc);
-        boolean local = sc.isLocal(); // local[N]: the slots are fixed, nothing to wait for
-        while (slots < workers && !local && System.nanoTime() < deadline) {
-            sleep();
-            slots = slots(sc);
-        }
-        if (slots < workers) {
-            throw new InvalidInputException("--num-partitions (" + workers + ") asks for " + workers + " resident"
-                + " workers, which must all run at once in one barrier stage, but " + sc.master() + " offers "
-                + slots + " concurrent task slot(s) (executor cores / spark.task.cpus "
-                + sc.getConf().get("spark.task.cpus", "1") + ")" + (local ? "" : " after waiting " + waitSeconds
-                + " s") + ": lower --num-partitions to at most " + slots + " or give the job more executor cores");
-        }
-    }
-
-    /** Spark refuses barrier stages under dynamic allocation; say so before any work, naming the setting. */
-    static void requireNoDynamicAllocation(org.apache.spark.SparkConf conf) {
-        if (conf.getBoolean("spark.dynamicAllocation.enabled", false)) {
-            throw new InvalidInputException("spark.dynamicAllocation.enabled is true, but the resident engine runs a"
-                + " barrier stage, which Spark does not allow with dynamic allocation: disable it or use"
-                + " --engine dl4j");
-        }
-    }
-
-    private static int slots(JavaSparkContext sc) {
-        return sc.sc().maxNumConcurrentTasks(sc.sc().resourceProfileManager().defaultResourceProfile());
+        return Slots.workers(sc, requested, waitSeconds);
     }
 
     /**
      * The examples counter the workers add to after each minibatch; Spark sends running tasks' values with executor
      * heartbeats, so the driver can show progress within a stage.
      */
-    public org.apache.spark.util.LongAccumulator examplesFitted() {
-        return examplesFitted;
+    public LongAccumulator examplesFitted() {
+        return job.examplesFitted();
+    }
+
+    /** The name of the driver's rendezvous endpoint (as {@link DriverMessages} counts it). */
+    public String rendezvousName() {
+        return job.rendezvous();
+    }
+
+    /** Join messages the driver's rendezvous received (one per worker and stage attempt; 0 in local mode). */
+    public long rendezvousMessages() {
+        return rendezvous == null ? 0 : rendezvous.joins();
+    }
+
+    /**
+     * Minibatches per round: the given frequency, or with {@link #AUTO} the one a probe stage chooses on
+     * {@code net} (once per engine; {@link AutoFrequency}).
+     */
+    public int frequency(MultiLayerNetwork net) {
+        if (settings.frequency() != AUTO) {
+            return settings.frequency();
+        }
+        if (auto == null) {
+            StagePlan plan = StagePlan.of(job.set().size(), settings.workers(), settings.batch(), 1, 0);
+            List<WorkerReport> reports = runStage(net, plan, 0, 0, true);
+            long[][] costs = reports.stream().map(r -> new long[] {r.computeNanos, r.exchangeNanos})
+                .toArray(long[][]::new);
+            auto = AutoFrequency.of(costs);
+            LOG.info("--averaging-frequency auto: a minibatch takes {} ms and an averaging round {} ms with {}"
+                + " workers, so averaging every {} minibatches keeps averaging under {}% of training (floor {},"
+                + " ceiling {})", String.format(java.util.Locale.ROOT, "%.2f", auto.minibatchMillis()),
+                String.format(java.util.Locale.ROOT, "%.2f", auto.exchangeMillis()), settings.workers(),
+                auto.frequency(), Math.round(AutoFrequency.SHARE * 100), AutoFrequency.FLOOR, AutoFrequency.CEILING);
+        }
+        return auto.frequency();
+    }
+
+    /** The automatic choice and what it was based on, or null when the frequency was given (or not yet probed). */
+    public AutoFrequency autoFrequency() {
+        return auto;
     }
 
     /**
@@ -200,7 +173,7 @@ public final class ResidentEngine {
      * averaged parameters and updater state in it.
      */
     public EpochFit fitEpoch(MultiLayerNetwork net, int epoch) {
-        StagePlan plan = StagePlan.of(train.size(), settings.workers(), settings.batch(), settings.frequency(),
+        StagePlan plan = StagePlan.of(job.set().size(), settings.workers(), settings.batch(), frequency(net),
             settings.roundsPerStage());
         double lossSum = 0;
         long minibatches = 0;
@@ -213,7 +186,7 @@ public final class ResidentEngine {
         long bytes = 0;
         Set<String> jvms = new TreeSet<>();
         for (int stage = 0; stage < plan.stages(); stage++) {
-            List<WorkerReport> reports = runStage(net, plan, stage, epoch);
+            List<WorkerReport> reports = runStage(net, plan, stage, epoch, false);
             WorkerReport first = reports.get(0);
             NetState.apply(net, first.finalVector);
             net.setIterationCount(first.iterationCount);
@@ -232,60 +205,70 @@ public final class ResidentEngine {
         }
         net.incrementEpochCount();
         int rounds = plan.rounds();
-        return new EpochFit(lossSum, minibatches, examples, rounds, plan.stages(), attempts, compute, exchange, wait, read,
-            rounds == 0 ? 0 : bytes / rounds, jvms);
+        return new EpochFit(lossSum, minibatches, examples, rounds, plan.stages(), attempts, compute, exchange, wait,
+            read, rounds == 0 ? 0 : bytes / rounds, jvms);
     }
 
-    private List<WorkerReport> runStage(MultiLayerNetwork net, StagePlan plan, int stage, int epoch) {
+    private List<WorkerReport> runStage(MultiLayerNetwork net, StagePlan plan, int stage, int epoch, boolean probe) {
         Broadcast<NetState> state = sc.broadcast(NetState.of(net));
         List<Integer> ids = new ArrayList<>();
         for (int w = 0; w < plan.workers(); w++) {
             ids.add(w);
         }
-        WorkerTask task = new WorkerTask(state, hadoop, train, plan, stage, settings.normalization(), settings.seed(),
-            epoch, settings.setup(), runPrefix, settings.exchangeTimeoutSeconds(), examplesFitted);
+        Slots.awaitForStage(sc, plan.workers(), settings.slotWaitSeconds());
+        WorkerTask task = new WorkerTask(state, job, plan, stage, epoch, probe);
         ClassTag<WorkerReport> tag = ClassTag$.MODULE$.apply(WorkerReport.class);
         RDD<WorkerReport> trained = sc.parallelize(ids, plan.workers()).rdd().barrier()
             .mapPartitions(task, false, tag);
-        sc.setJobDescription("resident workers: epoch " + (epoch + 1) + ", stage " + (stage + 1) + "/"
-            + plan.stages());
-        try {
-            // The one-partition shuffle makes the barrier stage a shuffle-map stage, which Spark retries as a whole.
-            List<WorkerReport> reports = new ArrayList<>(JavaRDD.fromRDD(trained, tag).repartition(1).collect());
-            reports.sort(java.util.Comparator.comparingInt(r -> r.worker));
-            if (reports.size() != plan.workers() || reports.get(0).worker != 0 || reports.get(0).finalVector == null) {
+        String group = job.runPrefix() + (probe ? "-probe" : "-epoch" + epoch + "-stage" + stage);
+        sc.setJobGroup(group, probe ? "resident workers: averaging-frequency probe" : "resident workers: epoch "
+            + (epoch + 1) + ", stage " + (stage + 1) + "/" + plan.stages(), true);
+        try (Slots.Watch watch = Slots.watch(sc, group, plan.workers(), settings.slotWaitSeconds())) {
+            List<WorkerReport> reports;
+            try {
+                // The one-partition shuffle makes the barrier stage a shuffle-map stage, which Spark retries whole.
+                reports = new ArrayList<>(JavaRDD.fromRDD(trained, tag).repartition(1).collect());
+            } catch (Exception e) { // SparkException (checked, though Java's API does not declare it) included
+                if (watch.shrunk() != null) {
+                    throw new ClusterShrankException(watch.shrunk(), e);
+                }
+                throw e;
+            }
+            reports.sort(Comparator.comparingInt(r -> r.worker));
+            if (reports.size() != plan.workers() || reports.get(0).worker != 0
+                || (!probe && reports.get(0).finalVector == null)) {
                 throw new IllegalStateException("stage " + stage + " of epoch " + (epoch + 1) + " returned "
                     + reports.size() + " worker reports, expected " + plan.workers());
             }
-            // The last round's averaged slices are the only blocks a successful attempt leaves.
-            removeBlocks(BlockExchange.stagePrefix(runPrefix, reports.get(0).stageId, reports.get(0).stageAttempt),
-                plan.endRound(stage) - 1, plan.workers(), sc.isLocal());
             if (reports.get(0).stageAttempt > 0) {
                 LOG.warn("epoch {} stage {} succeeded on attempt {}: earlier attempts failed and were discarded",
                     epoch + 1, stage + 1, reports.get(0).stageAttempt + 1);
             }
             return reports;
         } finally {
-            sc.setJobDescription(null);
+            sc.clearJobGroup();
             state.destroy();
         }
     }
 
-    /**
-     * Removes the averaged slices of a stage attempt's last round by name. (Spark's
-     * {@code BlockManagerMaster.getMatchingBlockIds} is not used: its driver side iterates a map that block updates
-     * change concurrently, measured failing with ConcurrentModificationException; and asking the executors ships the
-     * filter to RPC threads that cannot load application classes.)
-     */
-    private static void removeBlocks(String prefix, int lastRound, int workers, boolean local) {
-        SparkEnv env = SparkEnv.get();
-        for (int owner = 0; owner < workers; owner++) {
-            BlockId id = BlockExchange.averagedBlock(prefix, lastRound, owner);
-            if (local) {
-                env.blockManager().removeBlock(id, false); // local mode: held here, never reported
-            } else {
-                env.blockManager().master().removeBlock(id);
-            }
+    /** Removes the driver's rendezvous endpoint. */
+    @Override
+    public void close() {
+        if (rendezvous != null) {
+            rendezvous.stop();
+        }
+    }
+
+    /** The cluster lost task slots below the workers and did not get them back: the job cannot go on. */
+    public static final class ClusterShrankException extends IllegalStateException {
+        private static final long serialVersionUID = 1L;
+
+        ClusterShrankException(String message) {
+            super(message);
+        }
+
+        ClusterShrankException(String message, Throwable cause) {
+            super(message, cause);
         }
     }
 

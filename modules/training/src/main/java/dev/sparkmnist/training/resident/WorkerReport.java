@@ -4,10 +4,11 @@ import java.io.Serializable;
 
 /**
  * What one worker did in one stage attempt that succeeded. A plain class (not a record) so that any Spark
- * serializer, Java or Kryo, can carry it through the stage's shuffle.
+ * serializer, Java or Kryo, can carry it through the stage's shuffle; built by its {@link Builder} as the worker
+ * goes.
  */
 final class WorkerReport implements Serializable {
-    private static final long serialVersionUID = 1L;
+    private static final long serialVersionUID = 2L;
     final int worker;
     final int stageId;
     final int stageAttempt;
@@ -17,7 +18,9 @@ final class WorkerReport implements Serializable {
     final long examples;
     final int rounds;
     final long readNanos;
+    /** Time fitting minibatches; in a probe stage the median time of one minibatch. */
     final long computeNanos;
+    /** Time averaging (waits included); in a probe stage the median time of one round. */
     final long exchangeNanos;
     final long waitNanos;
     final long bytesMoved;
@@ -25,23 +28,84 @@ final class WorkerReport implements Serializable {
     /** Worker 0 only: the averaged parameters and updater state after the stage's last round; else null. */
     final float[] finalVector;
 
-    WorkerReport(int worker, int stageId, int stageAttempt, String jvm, double lossSum, long minibatches, long examples,
-                 int rounds, long readNanos, long computeNanos, long exchangeNanos, long waitNanos, long bytesMoved,
-                 int iterationCount, float[] finalVector) {
-        this.worker = worker;
-        this.stageId = stageId;
-        this.stageAttempt = stageAttempt;
-        this.jvm = jvm;
-        this.lossSum = lossSum;
-        this.minibatches = minibatches;
-        this.examples = examples;
-        this.rounds = rounds;
-        this.readNanos = readNanos;
-        this.computeNanos = computeNanos;
-        this.exchangeNanos = exchangeNanos;
-        this.waitNanos = waitNanos;
-        this.bytesMoved = bytesMoved;
-        this.iterationCount = iterationCount;
-        this.finalVector = finalVector;
+    private WorkerReport(Builder b) {
+        this.worker = b.worker;
+        this.stageId = b.stageId;
+        this.stageAttempt = b.stageAttempt;
+        this.jvm = b.jvm;
+        this.lossSum = b.lossSum;
+        this.minibatches = b.minibatches;
+        this.examples = b.examples;
+        this.rounds = b.rounds;
+        this.readNanos = b.readNanos;
+        this.computeNanos = b.computeNanos;
+        this.exchangeNanos = b.exchangeNanos;
+        this.waitNanos = b.waitNanos;
+        this.bytesMoved = b.bytesMoved;
+        this.iterationCount = b.iterationCount;
+        this.finalVector = b.finalVector;
+    }
+
+    /** Collects a worker's figures as it trains. */
+    static final class Builder {
+        private final int worker;
+        private final int stageId;
+        private final int stageAttempt;
+        private final String jvm;
+        private double lossSum;
+        private long minibatches;
+        private long examples;
+        private int rounds;
+        private long readNanos;
+        private long computeNanos;
+        private long exchangeNanos;
+        private long waitNanos;
+        private long bytesMoved;
+        private int iterationCount;
+        private float[] finalVector;
+
+        Builder(int worker, int stageId, int stageAttempt, String jvm) {
+            this.worker = worker;
+            this.stageId = stageId;
+            this.stageAttempt = stageAttempt;
+            this.jvm = jvm;
+        }
+
+        /** One minibatch fitted. */
+        void fitted(double loss, int batchExamples) {
+            lossSum += loss;
+            minibatches++;
+            examples += batchExamples;
+        }
+
+        /** One round: time fitting (reading excluded) and averaging. */
+        void round(long compute, long exchange) {
+            rounds++;
+            computeNanos += compute;
+            exchangeNanos += exchange;
+        }
+
+        /** A probe stage's medians. */
+        void probe(long minibatch, long exchange) {
+            computeNanos = minibatch;
+            exchangeNanos = exchange;
+        }
+
+        /** Reading, waiting for peers and bytes moved over the stage. */
+        void io(long read, long wait, long bytes) {
+            readNanos = read;
+            waitNanos = wait;
+            bytesMoved = bytes;
+        }
+
+        /** The network's state at the end of the stage. */
+        void end(int iterations, float[] vector) {
+            iterationCount = iterations;
+            finalVector = vector;
+        }
+
+        WorkerReport build() {
+            return new WorkerReport(this);
+        }
     }
 }

@@ -1,15 +1,10 @@
 package dev.sparkmnist.training.resident;
 
 import dev.sparkmnist.data.MnistBatches;
-import dev.sparkmnist.data.MnistSet;
-import dev.sparkmnist.data.Normalization;
 import dev.sparkmnist.data.PartitionPlan;
-import dev.sparkmnist.runtime.TaskSetup;
 import dev.sparkmnist.training.TrainLoss;
 import java.io.Serializable;
 import java.lang.management.ManagementFactory;
-import org.apache.hadoop.conf.Configuration;
-import org.apache.spark.SerializableWritable;
 import org.apache.spark.TaskContext;
 import org.apache.spark.broadcast.Broadcast;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
@@ -20,109 +15,95 @@ import scala.runtime.AbstractFunction1;
 /**
  * One resident worker: the body of one task of the barrier stage. It prepares ND4J and its GPU, rebuilds the
  * network from the stage's broadcast state once, streams its own minibatches of the stage from the idx files
- * ({@link StageReader}), and for every round fits {@code frequency} minibatches and averages parameters and updater state with its peers
- * ({@link BlockExchange}). It returns one {@link WorkerReport}; worker 0's carries the averaged network.
+ * ({@link StageReader}), and for every round fits {@code frequency} minibatches and averages parameters and updater
+ * state with its peers ({@link PeerExchange}). It returns one {@link WorkerReport}; worker 0's carries the averaged
+ * network. In a probe stage ({@link AutoFrequency}) it times a few rounds instead and keeps nothing.
  */
 final class WorkerTask extends AbstractFunction1<Iterator<Integer>, Iterator<WorkerReport>> implements Serializable {
-    private static final long serialVersionUID = 1L;
+    private static final long serialVersionUID = 2L;
     private final Broadcast<NetState> state;
-    private final Broadcast<SerializableWritable<Configuration>> hadoop;
-    private final MnistSet set;
+    private final ResidentEngine.Job job;
     private final StagePlan plan;
     private final int stage;
-    private final Normalization normalization;
-    private final long seed;
     private final int epoch;
-    private final TaskSetup setup;
-    private final String runPrefix;
-    private final long exchangeTimeoutSeconds;
-    private final org.apache.spark.util.LongAccumulator examplesFitted;
+    private final boolean probe;
 
-    WorkerTask(Broadcast<NetState> state, Broadcast<SerializableWritable<Configuration>> hadoop, MnistSet set,
-               StagePlan plan, int stage, Normalization normalization, long seed, int epoch, TaskSetup setup,
-               String runPrefix, long exchangeTimeoutSeconds, org.apache.spark.util.LongAccumulator examplesFitted) {
+    /**
+     * @param plan the epoch's plan ({@code probe}: frequency 1)
+     * @param stage stage of the epoch
+     * @param epoch epoch, 0-based: it fixes the example order
+     * @param probe time {@link AutoFrequency#PROBE_ROUNDS} rounds instead of training
+     */
+    WorkerTask(Broadcast<NetState> state, ResidentEngine.Job job, StagePlan plan, int stage, int epoch,
+               boolean probe) {
         this.state = state;
-        this.hadoop = hadoop;
-        this.set = set;
+        this.job = job;
         this.plan = plan;
         this.stage = stage;
-        this.normalization = normalization;
-        this.seed = seed;
         this.epoch = epoch;
-        this.setup = setup;
-        this.runPrefix = runPrefix;
-        this.exchangeTimeoutSeconds = exchangeTimeoutSeconds;
-        this.examplesFitted = examplesFitted;
+        this.probe = probe;
     }
 
     @Override
     public Iterator<WorkerReport> apply(Iterator<Integer> ignored) {
         TaskContext task = TaskContext.get();
         int worker = task.partitionId();
-        setup.apply();
+        ResidentEngine.Settings settings = job.settings();
+        settings.setup().apply();
         long t0 = System.nanoTime();
         NetState initial = state.value();
         MultiLayerNetwork net = initial.restore();
-        int[] order = PartitionPlan.epochOrder(set.size(), seed, epoch);
+        int[] order = PartitionPlan.epochOrder(job.set().size(), settings.seed(), epoch);
         int[] range = plan.positions(worker, stage);
-
-        double lossSum = 0;
-        long examples = 0;
-        long computeNanos = 0;
-        long exchangeNanos = 0;
-        long readNanos;
-        int minibatches = 0;
-        float[] vector = null;
-        long bytesMoved;
-        long exchangeWaitNanos;
-        try (BlockExchange exchange = new BlockExchange(
-                BlockExchange.stagePrefix(runPrefix, task.stageId(), task.stageAttemptNumber()), worker,
-                plan.workers(), initial.length(), exchangeTimeoutSeconds);
-             StageReader reader = new StageReader(set, MnistBatches.positions(order, range[0], range[1]),
-                 plan.batch(), plan.batch() * plan.frequency(), normalization, hadoop.value().value())) {
-            long startNanos = System.nanoTime() - t0;
-            int round = plan.firstRound(stage);
-            try {
-                for (; round < plan.endRound(stage); round++) {
-                    long c0 = System.nanoTime();
-                    int fitted = 0;
-                    long readBefore = reader.waitNanos();
-                    for (int k = 0; k < plan.frequency(); k++) {
-                        task.killTaskIfInterrupted();
-                        DataSet batch = reader.next();
-                        if (batch == null) {
-                            break;
-                        }
-                        net.fit(batch);
-                        lossSum += TrainLoss.lastMinibatch(net);
-                        examples += batch.numExamples();
-                        examplesFitted.add(batch.numExamples());
-                        fitted++;
-                    }
-                    minibatches += fitted;
-                    long c1 = System.nanoTime();
-                    if (plan.workers() > 1) { // one worker has nobody to average with
-                        vector = NetState.vector(net, vector);
-                        exchange.average(round, vector, fitted > 0 ? 1f : 0f);
-                        NetState.apply(net, vector);
-                    }
-                    computeNanos += c1 - c0 - (reader.waitNanos() - readBefore);
-                    exchangeNanos += System.nanoTime() - c1;
-                    ResidentEngine.FaultHook.afterRound(worker, task.stageAttemptNumber(), round);
-                }
-            } catch (RuntimeException | Error e) {
-                exchange.removeOwn(Math.min(round, plan.endRound(stage) - 1)); // the attempt failed: leave no blocks
-                throw e;
-            }
-            readNanos = startNanos + reader.waitNanos();
-            bytesMoved = exchange.bytesMoved();
-            exchangeWaitNanos = exchange.waitNanos();
+        if (probe) {
+            range[1] = Math.min(range[1], range[0] + AutoFrequency.PROBE_ROUNDS * plan.batch());
         }
-        WorkerReport report = new WorkerReport(worker, task.stageId(), task.stageAttemptNumber(),
-            ManagementFactory.getRuntimeMXBean().getName(), lossSum, minibatches, examples,
-            plan.endRound(stage) - plan.firstRound(stage), readNanos, computeNanos, exchangeNanos,
-            exchangeWaitNanos, bytesMoved, net.getIterationCount(),
-            worker == 0 ? (vector != null ? vector : NetState.vector(net)) : null);
-        return scala.collection.Iterator$.MODULE$.single(report);
+        String attempt = PeerExchange.attemptName(job.runPrefix(), task.stageId(), task.stageAttemptNumber());
+        WorkerReport.Builder report = new WorkerReport.Builder(worker, task.stageId(), task.stageAttemptNumber(),
+            ManagementFactory.getRuntimeMXBean().getName());
+        try (StageReader reader = new StageReader(job.set(), MnistBatches.positions(order, range[0], range[1]),
+                 plan.batch(), plan.batch() * plan.frequency(), settings.normalization(), job.hadoop().value().value());
+             PeerExchange exchange = new PeerExchange(attempt, job.rendezvous(), worker, plan.workers(),
+                 initial.length(), settings.exchangeTimeoutSeconds())) {
+            long startNanos = System.nanoTime() - t0;
+            if (probe) {
+                long[] costs = AutoFrequency.probe(net, reader::next, exchange);
+                report.probe(costs[0], costs[1]);
+            } else {
+                train(task, worker, net, reader, exchange, report);
+            }
+            report.io(startNanos + reader.waitNanos(), exchange.waitNanos(), exchange.bytesMoved());
+        }
+        return scala.collection.Iterator$.MODULE$.single(report.build());
+    }
+
+    private void train(TaskContext task, int worker, MultiLayerNetwork net, StageReader reader,
+                       PeerExchange exchange, WorkerReport.Builder report) {
+        float[] vector = null;
+        for (int round = plan.firstRound(stage); round < plan.endRound(stage); round++) {
+            long c0 = System.nanoTime();
+            int fitted = 0;
+            long readBefore = reader.waitNanos();
+            for (int k = 0; k < plan.frequency(); k++) {
+                task.killTaskIfInterrupted();
+                DataSet batch = reader.next();
+                if (batch == null) {
+                    break;
+                }
+                net.fit(batch);
+                report.fitted(TrainLoss.lastMinibatch(net), batch.numExamples());
+                job.examplesFitted().add(batch.numExamples());
+                fitted++;
+            }
+            long c1 = System.nanoTime();
+            if (plan.workers() > 1) { // one worker has nobody to average with
+                vector = NetState.vector(net, vector);
+                exchange.average(round, vector, fitted > 0 ? 1f : 0f);
+                NetState.apply(net, vector);
+            }
+            report.round(c1 - c0 - (reader.waitNanos() - readBefore), System.nanoTime() - c1);
+            ResidentEngine.FaultHook.afterRound(worker, task.stageAttemptNumber(), round);
+        }
+        report.end(net.getIterationCount(), worker == 0 ? (vector != null ? vector : NetState.vector(net)) : null);
     }
 }

@@ -22,7 +22,6 @@ import dev.sparkmnist.training.TrainingResult;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.hadoop.conf.Configuration;
-import org.apache.spark.SparkEnv;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -47,20 +46,15 @@ class ResidentEngineIT {
             new TaskSetup(1, GpuBinding.Policy.OPTIONAL), 60, 5);
     }
 
-    private static int leftoverBlocks() {
-        return SparkEnv.get().blockManager().master().getMatchingBlockIds(
-            new scala.runtime.AbstractFunction1<org.apache.spark.storage.BlockId, Object>() {
-                @Override
-                public Object apply(org.apache.spark.storage.BlockId id) {
-                    return id.name().startsWith("test_smnist-");
-                }
-            }, true).size();
+    /** Inboxes still open in this JVM, where local mode runs every worker. */
+    private static int leftoverInboxes() {
+        return PeerTransport.get().openInboxes();
     }
 
     @Test
     void lenetLearnsAndFitsEveryExampleOncePerEpoch() {
         TrainingResult r = SparkTrainer.train(SLICE.sc(), SLICE.train(), SLICE.test(), ModelOptions.lenet(),
-            TrainingOptions.defaults().withEpochs(2), List.of());
+            TrainingOptions.defaults().withEpochs(2).withBatching(32, 10), List.of());
         assertEquals(2, r.partitions());
         for (EpochResult e : r.epochs()) {
             assertEquals(TestData.SLICE_TRAIN, e.examplesTrained(), "every example fitted in epoch " + e.epoch());
@@ -75,7 +69,7 @@ class ResidentEngineIT {
         assertTrue(r.last().test().accuracy() >= 0.80, "test accuracy " + r.last().test().accuracy());
         assertEquals(2, r.network().getLayerWiseConfigurations().getEpochCount());
         assertEquals(64, r.network().getIterationCount(), "worker 0 fitted 32 minibatches in each epoch");
-        assertEquals(0, leftoverBlocks(), "no parameter block outlives its stage");
+        assertEquals(0, leftoverInboxes(), "no inbox outlives its stage");
     }
 
     @Test
@@ -116,7 +110,7 @@ class ResidentEngineIT {
         assertEquals(reference.lossSum(), fit.lossSum(), 1e-9, "the retry redoes the same work");
         assertEquals(0.0, AveragingOracle.maxDifference(clean, retried), "the retry starts from the stage's"
             + " parameters, so the result equals an uninterrupted run");
-        assertEquals(0, leftoverBlocks(), "blocks of the failed attempt are removed too");
+        assertEquals(0, leftoverInboxes(), "the failed attempt's inboxes are closed too");
     }
 
     @Test
@@ -135,6 +129,67 @@ class ResidentEngineIT {
         // momentum (updater state) and iteration counts carry across stages
         assertEquals(0.0, AveragingOracle.maxDifference(whole, cut));
         assertEquals(whole.getIterationCount(), cut.getIterationCount());
+    }
+
+    @Test
+    void autoFrequencyIsProbedOnceAndDrivesTheRounds() {
+        TrainingResult r = SparkTrainer.train(SLICE.sc(), SLICE.train(), SLICE.test(), ModelOptions.lenet(),
+            TrainingOptions.defaults().withEpochs(2), List.of());
+        TrainingResult.Averaging how = r.averaging();
+        assertEquals("auto", how.chosen());
+        AutoFrequency auto = how.auto();
+        assertTrue(auto.minibatchMillis() > 0 && auto.exchangeMillis() > 0, auto.toString());
+        assertEquals(AutoFrequency.choose(auto.minibatchMillis(), auto.exchangeMillis()), how.frequency(),
+            "the frequency is the rule applied to the probe's figures");
+        assertTrue(how.frequency() >= AutoFrequency.FLOOR && how.frequency() <= AutoFrequency.CEILING);
+        for (EpochResult e : r.epochs()) {
+            assertEquals(TestData.SLICE_TRAIN, e.examplesTrained(), "the probe's minibatches are not counted");
+            assertEquals((32 + how.frequency() - 1) / how.frequency(), e.averagingRounds(),
+                "32 minibatches per worker in rounds of the chosen frequency");
+        }
+        assertEquals(64, r.network().getIterationCount(), "the probe's fits are not kept");
+        assertEquals(0, leftoverInboxes());
+    }
+
+    @Test
+    void aWorkerThatStopsPublishingFailsTheAttemptAfterTheExchangeTimeout() throws Exception {
+        MnistSet set = SLICE.train().limit(600);
+        List<String> failures = new java.util.concurrent.CopyOnWriteArrayList<>();
+        org.apache.spark.scheduler.SparkListener listener = new org.apache.spark.scheduler.SparkListener() {
+            @Override
+            public void onTaskEnd(org.apache.spark.scheduler.SparkListenerTaskEnd end) {
+                if (end.reason() instanceof org.apache.spark.ExceptionFailure f) {
+                    failures.add(f.toErrorString());
+                }
+            }
+        };
+        SLICE.sc().sc().addSparkListener(listener);
+        ResidentEngine.FaultHook.hook = (worker, attempt, round) -> {
+            if (worker == 1 && attempt == 0 && round == 1) {
+                long until = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(60);
+                while (System.nanoTime() < until) { // stalls without publishing, until Spark kills the attempt
+                    org.apache.spark.TaskContext.get().killTaskIfInterrupted();
+                    java.util.concurrent.locks.LockSupport.parkNanos(10_000_000L);
+                }
+            }
+        };
+        try {
+            long t0 = System.nanoTime();
+            ResidentEngine.Settings twoSeconds = new ResidentEngine.Settings(2, 16, 2, 0, Normalization.STANDARDIZE,
+                42L, new TaskSetup(1, GpuBinding.Policy.OPTIONAL), 2, 5);
+            ResidentEngine.EpochFit fit = new ResidentEngine(SLICE.sc(), set, twoSeconds)
+                .fitEpoch(Models.network(ModelOptions.mlp()), 0);
+            double seconds = (System.nanoTime() - t0) / 1e9;
+            assertEquals(2, fit.stageAttempts(), "the stalled attempt failed and the retry succeeded");
+            assertEquals(600, fit.examples());
+            assertTrue(seconds < 40, "failed after the 2 s timeout, not the 60 s stall: " + seconds + " s");
+            SLICE.sc().sc().listenerBus().waitUntilEmpty();
+            assertTrue(failures.stream().anyMatch(f -> f.contains("worker 0 waited 2 s for round 2's slice from"
+                + " worker 1") && f.contains("raise --exchange-timeout")), failures.toString());
+        } finally {
+            SLICE.sc().sc().removeSparkListener(listener);
+        }
+        assertEquals(0, leftoverInboxes());
     }
 
     @Test

@@ -56,11 +56,11 @@ class StagePlanTest {
 
     @Test
     void dynamicAllocationIsRefusedNamingTheSetting() {
-        ResidentEngine.requireNoDynamicAllocation(new org.apache.spark.SparkConf(false));
-        ResidentEngine.requireNoDynamicAllocation(
+        Slots.requireNoDynamicAllocation(new org.apache.spark.SparkConf(false));
+        Slots.requireNoDynamicAllocation(
             new org.apache.spark.SparkConf(false).set("spark.dynamicAllocation.enabled", "false"));
         dev.sparkmnist.data.InvalidInputException e = org.junit.jupiter.api.Assertions.assertThrows(
-            dev.sparkmnist.data.InvalidInputException.class, () -> ResidentEngine.requireNoDynamicAllocation(
+            dev.sparkmnist.data.InvalidInputException.class, () -> Slots.requireNoDynamicAllocation(
                 new org.apache.spark.SparkConf(false).set("spark.dynamicAllocation.enabled", "true")));
         assertEquals("spark.dynamicAllocation.enabled is true, but the resident engine runs a barrier stage, which"
             + " Spark does not allow with dynamic allocation: disable it or use --engine dl4j", e.getMessage());
@@ -70,10 +70,10 @@ class StagePlanTest {
     void slicesOfTheAveragedVectorCoverItOnce() {
         int length = 235_146;
         int parts = 3;
-        assertEquals(0, BlockExchange.sliceStart(length, parts, 0));
-        assertEquals(length, BlockExchange.sliceStart(length, parts, parts));
+        assertEquals(0, PeerExchange.sliceStart(length, parts, 0));
+        assertEquals(length, PeerExchange.sliceStart(length, parts, parts));
         for (int s = 0; s < parts; s++) {
-            int size = BlockExchange.sliceStart(length, parts, s + 1) - BlockExchange.sliceStart(length, parts, s);
+            int size = PeerExchange.sliceStart(length, parts, s + 1) - PeerExchange.sliceStart(length, parts, s);
             assertEquals(length / (double) parts, size, 1.0);
         }
     }

@@ -1,0 +1,161 @@
+package dev.sparkmnist.training.resident;
+
+import java.util.Arrays;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Averages one float vector across the workers of a barrier stage attempt, executor to executor: no block is
+ * registered with, looked up through or removed by the driver, and nothing polls.
+ *
+ * <p>At the start of the stage attempt each worker learns every peer's {@link PeerTransport} address
+ * ({@link Rendezvous}: one message per worker to the driver). The vector is cut into one slice per worker. Each
+ * round, worker {@code w}:
+ * <ol>
+ *   <li>sends every slice {@code s != w} of its vector straight to worker {@code s}, all N-1 at once
+ *       (reduce-scatter);</li>
+ *   <li>waits for the N-1 copies of its own slice to arrive in its {@link Inbox}, averages them with its own
+ *       (weighted by whether each worker trained in the round) and sends the mean to every peer at once;</li>
+ *   <li>waits for the N-1 averaged slices (all-gather).</li>
+ * </ol>
+ * Each worker sends and receives about twice the vector per round whatever the number of workers, in 2(N-1)
+ * messages sent concurrently, on two message latencies of critical path. Parcels are removed from the inbox as
+ * they are read, so a round leaves nothing behind; the inbox is closed with the stage attempt, and parcels of an
+ * attempt that failed are dropped on arrival.
+ */
+final class PeerExchange implements AutoCloseable {
+    private final String attempt;
+    private final int worker;
+    private final int workers;
+    private final int length;
+    private final long timeoutNanos;
+    private final PeerTransport transport;
+    private final Inbox inbox;
+    /** Every worker's transport address, indexed by worker. */
+    private final String[] peers;
+    /** Scratch for the running sum of the slice this worker owns, reused every round. */
+    private final double[] sum;
+    private long waitNanos;
+    private long bytesMoved;
+
+    /**
+     * Joins the stage attempt's rendezvous (all workers must construct theirs).
+     *
+     * @param attempt names the stage attempt: run, stage id, attempt number
+     * @param rendezvous the driver endpoint where peers meet ({@link Rendezvous#start})
+     * @param worker this worker, 0-based
+     * @param workers workers in the stage
+     * @param length floats in the averaged vector
+     * @param timeoutSeconds how long to wait for a peer (--exchange-timeout)
+     */
+    PeerExchange(String attempt, String rendezvous, int worker, int workers, int length, long timeoutSeconds) {
+        this.attempt = attempt;
+        this.worker = worker;
+        this.workers = workers;
+        this.length = length;
+        this.timeoutNanos = TimeUnit.SECONDS.toNanos(timeoutSeconds);
+        this.transport = PeerTransport.get();
+        this.inbox = transport.open(attempt, worker);
+        this.sum = new double[sliceStart(length, workers, worker + 1) - sliceStart(length, workers, worker)];
+        long t0 = System.nanoTime();
+        try {
+            this.peers = workers == 1 ? new String[] {transport.address()}
+                : Rendezvous.join(rendezvous, attempt, worker, workers, transport.address(), timeoutNanos);
+        } catch (RuntimeException e) {
+            transport.close(attempt, worker);
+            throw e;
+        }
+        this.waitNanos = System.nanoTime() - t0;
+    }
+
+    /** The name of one stage attempt of a run. */
+    static String attemptName(String runPrefix, int stageId, int attempt) {
+        return runPrefix + "-" + stageId + "." + attempt;
+    }
+
+    /** First index of slice {@code s} of a vector of {@code length} floats cut into {@code parts}. */
+    static int sliceStart(int length, int parts, int s) {
+        return (int) ((long) length * s / parts);
+    }
+
+    /**
+     * Replaces {@code vector} by the weighted mean over all workers of their vectors in this round; a worker with
+     * weight 0 (it had no minibatch this round) receives the mean without contributing to it.
+     */
+    void average(int round, float[] vector, float weight) {
+        if (vector.length != length) {
+            throw new IllegalArgumentException("vector has " + vector.length + " floats, expected " + length);
+        }
+        if (workers == 1) {
+            return;
+        }
+        for (int k = 1; k < workers; k++) {
+            int s = (worker + k) % workers;
+            send(round, s, Parcel.SCATTER, weight, Arrays.copyOfRange(vector, sliceStart(length, workers, s),
+                sliceStart(length, workers, s + 1)));
+        }
+        int from = sliceStart(length, workers, worker);
+        int n = sum.length;
+        double total = weight;
+        for (int i = 0; i < n; i++) {
+            sum[i] = (double) weight * vector[from + i];
+        }
+        for (int k = 1; k < workers; k++) {
+            Parcel in = take(round, Parcel.SCATTER, (worker + k) % workers);
+            float w = in.weight();
+            total += w;
+            if (w != 0) {
+                float[] v = in.values();
+                for (int i = 0; i < n; i++) {
+                    sum[i] += (double) w * v[i];
+                }
+            }
+        }
+        if (total > 0) {
+            for (int i = 0; i < n; i++) {
+                vector[from + i] = (float) (sum[i] / total);
+            }
+        }
+        float[] mean = Arrays.copyOfRange(vector, from, from + n); // shared by the N-1 parcels: nobody writes it
+        for (int k = 1; k < workers; k++) {
+            send(round, (worker + k) % workers, Parcel.GATHER, 1f, mean);
+        }
+        for (int k = 1; k < workers; k++) {
+            int s = (worker + k) % workers;
+            System.arraycopy(take(round, Parcel.GATHER, s).values(), 0, vector, sliceStart(length, workers, s),
+                sliceStart(length, workers, s + 1) - sliceStart(length, workers, s));
+        }
+    }
+
+    private void send(int round, int to, byte kind, float weight, float[] values) {
+        Parcel p = new Parcel(attempt, to, worker, round, kind, weight, values);
+        bytesMoved += p.wireBytes();
+        transport.send(peers[to], p, inbox);
+    }
+
+    private Parcel take(int round, byte kind, int from) {
+        long t0 = System.nanoTime();
+        Parcel p = inbox.take(Parcel.key(round, kind, from), timeoutNanos, () -> "worker " + worker + " waited "
+            + TimeUnit.NANOSECONDS.toSeconds(timeoutNanos) + " s for round " + round + "'s " + (kind == Parcel.SCATTER
+            ? "slice" : "averaged slice") + " from worker " + from + " (" + peers[from] + "): a worker is stuck or"
+            + " lost (raise --exchange-timeout if minibatches are that slow)");
+        waitNanos += System.nanoTime() - t0;
+        bytesMoved += p.wireBytes();
+        return p;
+    }
+
+    /** Nanoseconds spent waiting for peers so far (the rendezvous included). */
+    long waitNanos() {
+        return waitNanos;
+    }
+
+    /** Bytes this worker sent and received so far. */
+    long bytesMoved() {
+        return bytesMoved;
+    }
+
+    /** Closes this worker's inbox: parcels that arrive later are dropped. */
+    @Override
+    public void close() {
+        transport.close(attempt, worker);
+    }
+}

@@ -1,0 +1,153 @@
+package dev.sparkmnist.training.resident;
+
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.spark.SparkEnv;
+import org.apache.spark.TaskContext;
+import org.apache.spark.rpc.RpcCallContext;
+import org.apache.spark.rpc.RpcEndpointRef;
+import org.apache.spark.rpc.RpcEnv;
+import org.apache.spark.rpc.RpcTimeout;
+import org.apache.spark.rpc.ThreadSafeRpcEndpoint;
+import org.apache.spark.util.RpcUtils;
+import scala.Function1;
+import scala.concurrent.Future;
+import scala.reflect.ClassTag$;
+import scala.runtime.AbstractPartialFunction;
+import scala.runtime.BoxedUnit;
+import scala.util.Try;
+
+/**
+ * Where the workers of a stage attempt learn each other's {@link PeerTransport} addresses: once per stage, one
+ * message from each worker to an endpoint of the driver's own RPC environment, answered when all have arrived.
+ * Spark's {@code BarrierTaskContext.allGather} would do the same, but in Spark 3.5 it waits in a loop that sleeps a
+ * whole second before looking at the answer; this answers in milliseconds. The messages are plain strings, so no
+ * application class needs loading on Spark's RPC threads.
+ *
+ * <p>Messages to the driver per stage: one per worker, plus one look-up of this endpoint per executor JVM and run.
+ * None per round.
+ */
+final class Rendezvous implements ThreadSafeRpcEndpoint {
+    private static final char SEP = '|';
+    /** Driver-side references, one per endpoint name, kept by each executor JVM for the run. */
+    private static final Map<String, RpcEndpointRef> REFS = new ConcurrentHashMap<>();
+    private static final long KILL_CHECK_MILLIS = 10;
+
+    private final RpcEnv env;
+    private final Map<String, String[]> addresses = new HashMap<>();
+    private final Map<String, RpcCallContext[]> waiting = new HashMap<>();
+    private final AtomicLong joins = new AtomicLong();
+
+    private Rendezvous(RpcEnv env) {
+        this.env = env;
+    }
+
+    /** Registers the rendezvous of one run under {@code name} in the driver's RPC environment. */
+    static Rendezvous start(String name) {
+        RpcEnv rpc = SparkEnv.get().rpcEnv();
+        Rendezvous r = new Rendezvous(rpc);
+        rpc.setupEndpoint(name, r);
+        return r;
+    }
+
+    /** Join messages received so far. */
+    long joins() {
+        return joins.get();
+    }
+
+    @Override
+    public RpcEnv rpcEnv() {
+        return env;
+    }
+
+    @Override
+    public scala.PartialFunction<Object, BoxedUnit> receiveAndReply(RpcCallContext context) {
+        return new AbstractPartialFunction<>() {
+            @Override
+            public boolean isDefinedAt(Object message) {
+                return message instanceof String;
+            }
+
+            @Override
+            public <A1, B1> B1 applyOrElse(A1 message, Function1<A1, B1> otherwise) {
+                if (!(message instanceof String)) {
+                    return otherwise.apply(message);
+                }
+                join((String) message, context);
+                @SuppressWarnings("unchecked")
+                B1 unit = (B1) BoxedUnit.UNIT;
+                return unit;
+            }
+        };
+    }
+
+    private void join(String message, RpcCallContext context) {
+        joins.incrementAndGet();
+        String[] f = message.split("\\" + SEP, -1);
+        String attempt = f[0];
+        int worker = Integer.parseInt(f[1]);
+        int workers = Integer.parseInt(f[2]);
+        String[] known = addresses.computeIfAbsent(attempt, a -> new String[workers]);
+        RpcCallContext[] callers = waiting.computeIfAbsent(attempt, a -> new RpcCallContext[workers]);
+        known[worker] = f[3];
+        callers[worker] = context;
+        if (Arrays.stream(known).allMatch(java.util.Objects::nonNull)) {
+            String answer = String.join(",", known);
+            for (RpcCallContext c : callers) {
+                c.reply(answer);
+            }
+            addresses.remove(attempt);
+            waiting.remove(attempt);
+        }
+    }
+
+    /**
+     * Called by worker {@code worker}: announces its transport's address and returns every worker's, indexed by
+     * worker. In the driver's JVM (local mode) every worker is here and nothing is asked.
+     */
+    static String[] join(String name, String attempt, int worker, int workers, String address, long timeoutNanos) {
+        if (PeerTransport.LOCAL.equals(address)) {
+            String[] all = new String[workers];
+            Arrays.fill(all, PeerTransport.LOCAL);
+            return all;
+        }
+        SparkEnv spark = SparkEnv.get();
+        RpcEndpointRef ref = REFS.computeIfAbsent(name, n -> RpcUtils.makeDriverRef(n, spark.conf(), spark.rpcEnv()));
+        RpcTimeout timeout = new RpcTimeout(scala.concurrent.duration.FiniteDuration.apply(timeoutNanos,
+            TimeUnit.NANOSECONDS), "--exchange-timeout");
+        Future<String> answer = ref.ask(attempt + SEP + worker + SEP + workers + SEP + address, timeout,
+            ClassTag$.MODULE$.apply(String.class));
+        long deadline = System.nanoTime() + timeoutNanos;
+        TaskContext task = TaskContext.get();
+        while (!answer.isCompleted()) {
+            if (System.nanoTime() > deadline) {
+                throw new Inbox.ExchangeTimeoutException("worker " + worker + " waited " + TimeUnit.NANOSECONDS
+                    .toSeconds(timeoutNanos) + " s for the other workers of its stage to start: a worker is stuck or"
+                    + " lost (raise --exchange-timeout if starting a worker takes that long)");
+            }
+            try {
+                Thread.sleep(KILL_CHECK_MILLIS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted while waiting for the other workers", e);
+            }
+            if (task != null) {
+                task.killTaskIfInterrupted();
+            }
+        }
+        Try<String> result = answer.value().get();
+        if (result.isFailure()) {
+            throw new IllegalStateException("worker " + worker + " could not learn its peers' addresses from the"
+                + " driver: " + result.failed().get().getMessage(), result.failed().get());
+        }
+        String[] all = result.get().split(",", -1);
+        if (all.length != workers) {
+            throw new IllegalStateException("the driver answered " + all.length + " addresses, expected " + workers);
+        }
+        return all;
+    }
+}

@@ -1,0 +1,171 @@
+package dev.sparkmnist.training.resident;
+
+import dev.sparkmnist.data.InvalidInputException;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.apache.spark.SparkConf;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The task slots a barrier stage needs all at once: how many workers to start, a refusal before any work when the
+ * cluster cannot start them, and a watch while a stage runs for a cluster that shrank below them (an executor lost
+ * and not replaced), which Spark itself would wait on for ever: its barrier retry waits for the slots without a
+ * limit.
+ */
+final class Slots {
+    private static final Logger LOG = LoggerFactory.getLogger(Slots.class);
+    private static final long POLL_MILLIS = 200;
+    /** Seconds the slot count must stay unchanged before the default worker count settles below its target. */
+    private static final long SETTLE_SECONDS = 3;
+
+    private Slots() {
+    }
+
+    /** Concurrent task slots of the default resource profile now. */
+    static int now(JavaSparkContext sc) {
+        return sc.sc().maxNumConcurrentTasks(sc.sc().resourceProfileManager().defaultResourceProfile());
+    }
+
+    /** See {@link ResidentEngine#workers}. */
+    static int workers(JavaSparkContext sc, int requested, long waitSeconds) {
+        if (requested > 0) {
+            return requested;
+        }
+        int target = sc.defaultParallelism();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(waitSeconds);
+        int slots = now(sc);
+        long stableSince = System.nanoTime();
+        while (slots < target && System.nanoTime() < deadline
+            && (slots == 0 || System.nanoTime() - stableSince < TimeUnit.SECONDS.toNanos(SETTLE_SECONDS))) {
+            sleep();
+            int n = now(sc);
+            if (n != slots) {
+                stableSince = System.nanoTime();
+                slots = n;
+            }
+        }
+        if (slots == 0) {
+            return target; // require reports it with the numbers
+        }
+        if (slots < target) {
+            LOG.warn("{} offers {} concurrent task slot(s), fewer than its default parallelism {}: training with {}"
+                + " resident workers (set --num-partitions to choose)", sc.master(), slots, target, slots);
+            return slots;
+        }
+        return target;
+    }
+
+    /**
+     * Refuses, with the numbers, a barrier stage the cluster cannot start: Spark itself would re-check every 15 s
+     * for 40 tries (10 minutes) before failing. Waits up to {@code waitSeconds} for executors to register.
+     */
+    static void require(JavaSparkContext sc, int workers, long waitSeconds) {
+        requireNoDynamicAllocation(sc.getConf());
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(waitSeconds);
+        int slots = now(sc);
+        boolean local = sc.isLocal(); // local[N]: the slots are fixed, nothing to wait for
+        while (slots < workers && !local && System.nanoTime() < deadline) {
+            sleep();
+            slots = now(sc);
+        }
+        if (slots < workers) {
+            throw new InvalidInputException("--num-partitions (" + workers + ") asks for " + workers + " resident"
+                + " workers, which must all run at once in one barrier stage, but " + sc.master() + " offers "
+                + slots + " concurrent task slot(s) (executor cores / spark.task.cpus "
+                + sc.getConf().get("spark.task.cpus", "1") + ")" + (local ? "" : " after waiting " + waitSeconds
+                + " s") + ": lower --num-partitions to at most " + slots + " or give the job more executor cores");
+        }
+    }
+
+    /** Spark refuses barrier stages under dynamic allocation; say so before any work, naming the setting. */
+    static void requireNoDynamicAllocation(SparkConf conf) {
+        if (conf.getBoolean("spark.dynamicAllocation.enabled", false)) {
+            throw new InvalidInputException("spark.dynamicAllocation.enabled is true, but the resident engine runs a"
+                + " barrier stage, which Spark does not allow with dynamic allocation: disable it or use"
+                + " --engine dl4j");
+        }
+    }
+
+    /**
+     * Before a stage after the first: waits up to {@code waitSeconds} for the slots the stage needs (an executor
+     * lost and being replaced), then fails naming them. Spark would check a barrier job's slots every 15 s for 40
+     * tries, and a cancelled job group does not reach a job waiting for that check.
+     */
+    static void awaitForStage(JavaSparkContext sc, int workers, long waitSeconds) {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(waitSeconds);
+        int slots = now(sc);
+        while (slots < workers && System.nanoTime() < deadline) {
+            sleep();
+            slots = now(sc);
+        }
+        if (slots < workers) {
+            throw new ResidentEngine.ClusterShrankException(shrank(sc, workers, slots, waitSeconds));
+        }
+    }
+
+    private static String shrank(JavaSparkContext sc, int workers, int slots, long waitSeconds) {
+        return "the cluster shrank: the resident engine's barrier stage needs " + workers + " task slots at once,"
+            + " but " + sc.master() + " has offered " + slots + " for " + waitSeconds + " s since an executor was lost"
+            + " and not replaced: give the job its executors back, or rerun with --num-partitions " + slots
+            + " (and --resume with --checkpoint-dir to keep the epochs done)";
+    }
+
+    /**
+     * Watches the slots while a stage of {@code workers} tasks runs under job group {@code group}: when they stay
+     * below {@code workers} for {@code waitSeconds} (an executor was lost and nothing replaced it), the job group is
+     * cancelled and {@link #shrunk()} says why. Close it when the stage ends.
+     */
+    static Watch watch(JavaSparkContext sc, String group, int workers, long waitSeconds) {
+        return new Watch(sc, group, workers, waitSeconds);
+    }
+
+    /** A running watch; see {@link #watch}. */
+    static final class Watch implements AutoCloseable {
+        private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "resident-slot-watch");
+            t.setDaemon(true);
+            return t;
+        });
+        private volatile String shrunk;
+        private long shortSince = -1;
+
+        private Watch(JavaSparkContext sc, String group, int workers, long waitSeconds) {
+            if (sc.isLocal()) {
+                return; // local[N]: the slots cannot change
+            }
+            timer.scheduleWithFixedDelay(() -> {
+                int slots = now(sc);
+                if (slots >= workers) {
+                    shortSince = -1;
+                } else if (shortSince < 0) {
+                    shortSince = System.nanoTime();
+                } else if (System.nanoTime() - shortSince > TimeUnit.SECONDS.toNanos(waitSeconds) && shrunk == null) {
+                    shrunk = shrank(sc, workers, slots, waitSeconds);
+                    sc.cancelJobGroup(group);
+                }
+            }, POLL_MILLIS, POLL_MILLIS, TimeUnit.MILLISECONDS);
+        }
+
+        /** Why the stage was cancelled, or null when it was not. */
+        String shrunk() {
+            return shrunk;
+        }
+
+        @Override
+        public void close() {
+            timer.shutdownNow();
+        }
+    }
+
+    private static void sleep() {
+        try {
+            Thread.sleep(POLL_MILLIS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while waiting for executors", e);
+        }
+    }
+}

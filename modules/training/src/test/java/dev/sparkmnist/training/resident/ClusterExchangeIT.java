@@ -1,0 +1,215 @@
+package dev.sparkmnist.training.resident;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.sparkmnist.data.MnistSet;
+import dev.sparkmnist.data.Normalization;
+import dev.sparkmnist.data.testing.TestData;
+import dev.sparkmnist.models.ModelOptions;
+import dev.sparkmnist.models.Models;
+import dev.sparkmnist.models.Optimizer;
+import dev.sparkmnist.runtime.GpuBinding;
+import dev.sparkmnist.runtime.Nd4jRuntime;
+import dev.sparkmnist.runtime.TaskSetup;
+import dev.sparkmnist.training.AveragingOracle;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.spark.SparkConf;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.scheduler.SparkListener;
+import org.apache.spark.scheduler.SparkListenerTaskStart;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/**
+ * The resident engine across executor JVMs: a real standalone cluster on 127.0.0.1 (Spark's local-cluster master:
+ * a Master and four Workers of one core each, every executor its own JVM), the real MNIST slice.
+ */
+@Timeout(900)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class ClusterExchangeIT {
+    private static final int EXECUTORS = 4;
+    private static final String MASTER = "local-cluster[" + EXECUTORS + ",1,1024]";
+    private static final Configuration CONF = new Configuration();
+    private static JavaSparkContext sc;
+    private static MnistSet train;
+
+    @BeforeAll
+    static void startCluster() throws Exception {
+        String sparkHome = System.getenv("SPARK_HOME");
+        assertTrue(sparkHome != null, "surefire must set SPARK_HOME for local-cluster tests");
+        Files.createDirectories(Path.of(sparkHome, "jars"));
+        sc = new JavaSparkContext(new SparkConf().setMaster(MASTER).setAppName("ClusterExchangeIT")
+            .set("spark.ui.enabled", "false")
+            .set("spark.executor.extraClassPath", System.getProperty("java.class.path"))
+            .set("spark.executorEnv.SPARK_SCALA_VERSION", "2.12")
+            .set("spark.executorEnv.SPARK_LOCAL_IP", "127.0.0.1")
+            .set("spark.executorEnv.OMP_WAIT_POLICY", "PASSIVE")
+            .set("spark.executor.extraJavaOptions", "-Dorg.bytedeco.javacpp.maxbytes=1G"
+                + " -Dorg.bytedeco.javacpp.maxphysicalbytes=2G")
+            .set("spark.cores.max", String.valueOf(EXECUTORS))
+            .set("spark.scheduler.minRegisteredResourcesRatio", "1.0")
+            .set("spark.scheduler.maxRegisteredResourcesWaitingTime", "120s"));
+        Nd4jRuntime.configure(1);
+        train = MnistSet.trainFrom(TestData.sliceDir(), CONF);
+    }
+
+    @AfterAll
+    static void stopCluster() {
+        if (sc != null) {
+            sc.stop();
+        }
+    }
+
+    private static void sleep(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private static ResidentEngine.Settings settings(int workers, int batch, int frequency, long slotWait) {
+        return new ResidentEngine.Settings(workers, batch, frequency, 0, Normalization.STANDARDIZE, 42L,
+            new TaskSetup(1, GpuBinding.Policy.OPTIONAL), 60, slotWait);
+    }
+
+    /**
+     * Averaging every minibatch across 3 or 4 executor JVMs equals {@link AveragingOracle#simulate}: the workers'
+     * copies of the network each fit minibatch i of their slice in round i, then all take the mean over the workers
+     * that fitted one of parameters AND updater state (weight 1 each; a worker with no minibatch left has weight 0
+     * and receives the mean); worker 0's copy is the result. The slices do not divide evenly: 50 examples in
+     * minibatches of 8 over 3 workers are slices of 17, 17 and 16 examples, i.e. 3, 3 and 2 minibatches (a
+     * 1-example minibatch, then no minibatch for worker 2 in round 3); 65 over 4 are 17, 16, 16, 16 (only worker 0
+     * trains in round 3). The same reference without averaging the updater state must differ, so this test fails if
+     * the state were not averaged.
+     */
+    @Order(1)
+    @ParameterizedTest(name = "{0} workers, {1}")
+    @CsvSource({"3, SGD, 50", "3, MOMENTUM, 50", "3, NESTEROV, 50", "3, ADAM, 50",
+        "4, SGD, 65", "4, MOMENTUM, 65", "4, NESTEROV, 65", "4, ADAM, 65"})
+    void averagingEveryMinibatchAcrossJvmsEqualsTheReference(int workers, Optimizer optimizer, int examples) {
+        MnistSet set = train.limit(examples);
+        ModelOptions model = ModelOptions.mlp().withOptimizer(optimizer, optimizer == Optimizer.ADAM ? 0.01 : 0.05);
+        MultiLayerNetwork engine = Models.network(model);
+        ResidentEngine.EpochFit fit;
+        try (ResidentEngine e = new ResidentEngine(sc, set, settings(workers, 8, 1, 30))) {
+            fit = e.fitEpoch(engine, 0);
+        }
+        assertEquals(workers, fit.jvms().size(), "every worker in its own executor JVM: " + fit.jvms());
+        assertEquals(examples, fit.examples());
+        assertEquals(3, fit.rounds());
+        MultiLayerNetwork reference = AveragingOracle.simulate(() -> Models.network(model), set, workers, 8, 42L, 0,
+            CONF, true);
+        float[] got = AveragingOracle.stateVector(engine);
+        float[] want = AveragingOracle.stateVector(reference);
+        double diff = AveragingOracle.maxDifference(got, want);
+        assertTrue(diff < 1e-5, "max difference to the reference (parameters and updater state) " + diff);
+        assertEquals(reference.getIterationCount(), engine.getIterationCount(), "worker 0's iterations");
+        assertTrue(AveragingOracle.maxDifference(got, AveragingOracle.stateVector(Models.network(model))) > 1e-3,
+            "training moved the weights");
+        if (optimizer != Optimizer.SGD) {
+            MultiLayerNetwork unaveraged = AveragingOracle.simulate(() -> Models.network(model), set, workers, 8, 42L,
+                0, CONF, false);
+            double apart = AveragingOracle.maxDifference(got, AveragingOracle.stateVector(unaveraged));
+            assertTrue(apart > 1e-4, "not averaging the updater state would give a different result: " + apart);
+        }
+    }
+
+    /**
+     * Rounds send nothing to the driver: an epoch of 4 rounds and one of 63 send it about the same number of
+     * messages (per stage: task launches and results, the broadcast, the rendezvous), so the messages per round,
+     * (m63 - m4) / 59, stay under one. Clock-driven messages (executor heartbeats) are left out; the scheduler's
+     * once-a-second offer revival and the context cleaner's removals of earlier broadcasts are not separable and
+     * stay in, as noise (a GC before each epoch lets the cleaner catch up first). Before the driver-free exchange every
+     * round sent the driver about 4N^2 = 64 messages here (register, look up, remove each block).
+     */
+    @Test
+    @Order(2)
+    void roundsSendNoMessageToTheDriver() {
+        DriverMessages counter = DriverMessages.install(sc.sc());
+        int[] rounds = {1, 4, 63};
+        long[] messages = new long[rounds.length];
+        java.util.List<Map<String, Long>> seen = new java.util.ArrayList<>();
+        for (int i = 0; i < rounds.length; i++) { // the first, 1 round, warms the executors up
+            MnistSet set = train.limit(Math.min(TestData.SLICE_TRAIN, rounds[i] * 8 * EXECUTORS));
+            System.gc(); // earlier runs' broadcasts: let Spark's context cleaner remove them outside the count
+            sleep(1500);
+            try (ResidentEngine e = new ResidentEngine(sc, set, settings(EXECUTORS, 8, 1, 30))) {
+                Map<String, Long> before = counter.snapshot();
+                ResidentEngine.EpochFit fit = e.fitEpoch(Models.network(ModelOptions.mlp()), 0);
+                Map<String, Long> during = DriverMessages.difference(before, counter.snapshot());
+                seen.add(during);
+                assertEquals(rounds[i], fit.rounds());
+                assertEquals(EXECUTORS, e.rendezvousMessages(), "one rendezvous message per worker and stage");
+                assertEquals((long) EXECUTORS, during.get(e.rendezvousName()), during.toString());
+                messages[i] = during.entrySet().stream().filter(m -> !m.getKey().contains("Heartbeat"))
+                    .mapToLong(Map.Entry::getValue).sum();
+            }
+        }
+        double perRound = (messages[2] - messages[1]) / (double) (rounds[2] - rounds[1]);
+        assertTrue(perRound < 1, "driver messages per round " + perRound + " (4 rounds: " + messages[1] + ", 63: "
+            + messages[2] + "): " + seen);
+        System.out.println("driver messages per stage by endpoint, epochs of 1, 4 and 63 rounds: " + seen);
+        assertTrue(messages[1] < 30 * EXECUTORS, "O(N) driver messages per stage: " + messages[1] + " " + seen);
+    }
+
+    /**
+     * An executor lost and not replaced: the barrier stage cannot run again with 4 workers on 3 slots, which Spark
+     * would wait for without limit; the engine cancels it once the slots have stayed short for the slot wait and
+     * fails with one line naming the slots. Runs last: the cluster is one executor short afterwards.
+     */
+    @Test
+    @Order(3)
+    void aClusterThatShrinksFailsNamingTheSlots() throws Exception {
+        CountDownLatch started = new CountDownLatch(EXECUTORS);
+        String[] executor = new String[1];
+        SparkListener listener = new SparkListener() {
+            @Override
+            public void onTaskStart(SparkListenerTaskStart start) {
+                executor[0] = start.taskInfo().executorId();
+                started.countDown();
+            }
+        };
+        sc.sc().addSparkListener(listener);
+        Thread killer = new Thread(() -> {
+            try {
+                if (started.await(120, TimeUnit.SECONDS)) {
+                    Thread.sleep(500);
+                    sc.sc().killExecutor(executor[0]); // not replaced: the target number of executors drops
+                }
+            } catch (InterruptedException ignored) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        killer.start();
+        long t0 = System.nanoTime();
+        try (ResidentEngine e = new ResidentEngine(sc, train, settings(EXECUTORS, 8, 1, 5))) {
+            ResidentEngine.ClusterShrankException failure = assertThrows(ResidentEngine.ClusterShrankException.class,
+                () -> e.fitEpoch(Models.network(ModelOptions.mlp()), 0));
+            assertEquals("the cluster shrank: the resident engine's barrier stage needs 4 task slots at once, but "
+                + MASTER + " has offered 3 for 5 s since an executor was lost and not replaced: give the job its"
+                + " executors back, or rerun with --num-partitions 3 (and --resume with --checkpoint-dir to keep the"
+                + " epochs done)", failure.getMessage());
+        } finally {
+            sc.sc().removeSparkListener(listener);
+            killer.join();
+        }
+        double seconds = (System.nanoTime() - t0) / 1e9;
+        assertTrue(seconds < 120, "failed in bounded time: " + seconds + " s");
+    }
+}
