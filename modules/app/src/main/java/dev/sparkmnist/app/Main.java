@@ -42,6 +42,12 @@ public final class Main implements java.util.concurrent.Callable<Integer> {
                 cmd.getErr().println("error: " + gpu.getMessage());
                 return EXIT_FAILURE;
             }
+            var shrank = cause(ex, dev.sparkmnist.training.resident.ResidentEngine.ClusterShrankException.class);
+            if (shrank != null) {
+                LOG.debug("{} failed", cmd.getCommandName(), ex);
+                cmd.getErr().println("error: " + shrank.getMessage());
+                return EXIT_FAILURE;
+            }
             LOG.error("{} failed", cmd.getCommandName(), ex);
             cmd.getErr().println("error: " + ex);
             return EXIT_FAILURE;

@@ -301,26 +301,6 @@ public final class TrainCommand implements Callable<Integer> {
     @ArgGroup(validate = false, heading = "%nCheckpoints%n")
     CheckpointArgs checkpoints = new CheckpointArgs();
 
-    /** {@code --averaging-frequency}: {@code auto} or a whole number (checked > 0 by the options record). */
-    static final class AveragingFrequencyConverter implements picocli.CommandLine.ITypeConverter<Integer> {
-        @Override
-        public Integer convert(String value) {
-            if ("auto".equalsIgnoreCase(value.trim())) {
-                return TrainingOptions.AUTO_AVERAGING;
-            }
-            try {
-                int n = Integer.parseInt(value.trim());
-                if (n > 0) {
-                    return n;
-                }
-            } catch (NumberFormatException e) {
-                // the message below names the rule
-            }
-            throw new picocli.CommandLine.TypeConversionException("--averaging-frequency (" + value + ") must be"
-                + " auto or a whole number > 0");
-        }
-    }
-
     /**
      * Resolved model options: the architecture's job defaults ({@link ModelOptions#jobDefaults}) where the user gave
      * neither the updater nor the learning rate nor the schedule, else the teaching-material rates, then the user's;

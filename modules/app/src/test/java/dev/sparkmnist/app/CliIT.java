@@ -252,6 +252,17 @@ class CliIT {
         assertTrue(model.err().contains("Invalid value for option '--model': expected one of [MLP, LENET]"
             + " (case-insensitive) but was 'resnet'"), model.err());
 
+        for (String bad : new String[] {"often", "0", "-2"}) {
+            Run frequency = run("train", "--averaging-frequency", bad);
+            assertEquals(2, frequency.exit());
+            assertTrue(frequency.err().contains("--averaging-frequency (" + bad + ") must be auto or a whole number"
+                + " > 0"), frequency.err());
+        }
+        Run timeout = run("train", "--exchange-timeout", "0", "--data-dir", TestData.sliceDir(),
+            "--output", tmp.resolve("x").toString());
+        assertEquals(2, timeout.exit());
+        assertEquals("error: --exchange-timeout (0) must be > 0 seconds", timeout.err().trim());
+
         Run none = run();
         assertEquals(2, none.exit());
         assertFalse(Files.exists(tmp.resolve("x")), "nothing written for bad options");

@@ -50,6 +50,15 @@ class MainErrorsTest {
     }
 
     @Test
+    void aClusterThatShrankIsAFailureWithJustItsMessage() {
+        String message = "the cluster shrank: the resident engine's barrier stage needs 4 task slots at once, ...";
+        String[] failed = run(new RuntimeException(new SparkException("Job 3 cancelled part of cancelled job group",
+            new dev.sparkmnist.training.resident.ResidentEngine.ClusterShrankException(message))));
+        assertEquals("1", failed[0]);
+        assertEquals("error: " + message + System.lineSeparator(), failed[1]);
+    }
+
+    @Test
     void badOptionsExitTwoAndOtherFailuresOne() {
         assertEquals("2", run(new IllegalArgumentException("--epochs (0) must be > 0"))[0]);
         assertEquals("1", run(new IllegalStateException("disk full"))[0]);

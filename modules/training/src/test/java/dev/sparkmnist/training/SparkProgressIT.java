@@ -76,7 +76,7 @@ class SparkProgressIT {
         SLICE.sc().sc().addSparkListener(taskEnds);
         try {
             SparkTrainer.train(SLICE.sc(), SLICE.train(), SLICE.test(), ModelOptions.lenet(),
-                TrainingOptions.defaults().withEpochs(1), List.of(), null, progress);
+                TrainingOptions.defaults().withEpochs(1).withBatching(32, 10), List.of(), null, progress);
         } finally {
             SLICE.sc().sc().removeSparkListener(taskEnds);
         }

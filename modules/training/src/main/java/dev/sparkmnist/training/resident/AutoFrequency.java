@@ -6,32 +6,40 @@ import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.nd4j.linalg.dataset.DataSet;
 
 /**
- * {@code --averaging-frequency auto}: how many minibatches each worker fits between averagings, chosen from what a
- * round and a minibatch cost where the workers are. Before the first epoch a short probe stage runs
- * {@link #PROBE_ROUNDS} rounds of one minibatch and one exchange on every worker (on a throw-away copy of the
- * network; nothing it fits is kept), and each worker reports its median minibatch and median exchange (which includes
- * waiting for the slowest peer, as every real round does). The frequency is the smallest that keeps the exchange
- * under {@link #SHARE} of the training pass:
+ * {@code --averaging-frequency auto}: how many minibatches each worker fits between averagings, chosen from what an
+ * exchange and a minibatch cost where the workers are. Before the first epoch a short probe stage runs
+ * {@link #PROBE_EXCHANGES} exchanges back to back on every worker, which measure the exchange alone (the workers are
+ * lined up after the first), then {@link #PROBE_ROUNDS} rounds of one minibatch and one exchange (on a throw-away
+ * copy of the network; nothing it fits is kept), which measure a minibatch and the wait for the slowest worker.
+ * Each worker reports its medians; the
+ * frequency is the smallest that keeps the exchange under {@link #SHARE} of the training pass:
  * <pre>  f = ceil(x (1 - s) / (s c)),  clamped to [{@link #FLOOR}, {@link #CEILING}]</pre>
  * with c the mean over workers of their median minibatch time, x the mean of their median exchange time and s the
- * share, so that x / (f c + x) &lt;= s. In one JVM (local mode), where a round is a memory copy, it comes out at 1-2
- * minibatches; across executors on a network, higher. The ceiling keeps the workers' models from drifting apart
- * (every example still counts once; what changes is how far each worker's model walks alone).
+ * share, so that x / (f c + x) &lt;= s. The wait for the slowest worker is measured and recorded but not charged to
+ * the exchange: it is load imbalance, which a worker pays per minibatch whether it averages often or not (on a
+ * machine whose cores the workers share, it is most of a round). In one JVM (local mode), where an exchange is a
+ * memory copy, f comes out at 1-2 minibatches; across executors on a network, higher. The ceiling keeps the workers'
+ * models from drifting apart (every example still counts once; what changes is how far each worker's model walks
+ * alone).
  *
  * @param frequency the chosen minibatches per round
  * @param minibatchMillis c, milliseconds per minibatch
- * @param exchangeMillis x, milliseconds per averaging round
+ * @param exchangeMillis x, milliseconds per exchange of the whole vector, workers already lined up
+ * @param waitMillis how much longer a round took when it first had to wait for the slowest worker
  */
-public record AutoFrequency(int frequency, double minibatchMillis, double exchangeMillis) implements Serializable {
+public record AutoFrequency(int frequency, double minibatchMillis, double exchangeMillis, double waitMillis)
+    implements Serializable {
     /** The most of a training pass that averaging may take. */
     public static final double SHARE = 0.05;
     /** Fewest minibatches between averagings. */
     public static final int FLOOR = 1;
     /** Most minibatches between averagings. */
     public static final int CEILING = 32;
-    /** Rounds of one minibatch and one exchange in the probe; the first {@link #WARM_UP} are not counted. */
-    static final int PROBE_ROUNDS = 12;
-    static final int WARM_UP = 4;
+    /** Exchanges alone in the probe (the first {@link #WARM_UP} of each kind are not counted). */
+    static final int PROBE_EXCHANGES = 40;
+    /** Rounds of one minibatch and one exchange in the probe. */
+    static final int PROBE_ROUNDS = 16;
+    static final int WARM_UP = 8;
 
     /** The frequency for the measured costs (milliseconds, or any one unit). */
     public static int choose(double minibatch, double exchange) {
@@ -42,21 +50,34 @@ public record AutoFrequency(int frequency, double minibatchMillis, double exchan
         return (int) Math.max(FLOOR, Math.min(CEILING, f));
     }
 
-    /** The choice from the workers' probe results: each {@code {minibatch ns, exchange ns}}. */
+    /** The choice from the workers' probe results: each {@code {minibatch ns, exchange ns, wait ns}}. */
     static AutoFrequency of(long[][] perWorker) {
-        double c = Arrays.stream(perWorker).mapToLong(w -> w[0]).average().orElse(0) / 1e6;
-        double x = Arrays.stream(perWorker).mapToLong(w -> w[1]).average().orElse(0) / 1e6;
-        return new AutoFrequency(choose(c, x), c, x);
+        double c = mean(perWorker, 0);
+        double x = mean(perWorker, 1);
+        return new AutoFrequency(choose(c, x), c, x, mean(perWorker, 2));
+    }
+
+    private static double mean(long[][] perWorker, int i) {
+        return Arrays.stream(perWorker).mapToLong(w -> w[i]).average().orElse(0) / 1e6;
     }
 
     /**
-     * The worker's side of the probe: {@link #PROBE_ROUNDS} rounds of fitting one minibatch of {@code batches}
-     * and averaging, timed. Returns {@code {median minibatch ns, median exchange ns}}.
+     * The worker's side of the probe: {@link #PROBE_EXCHANGES} exchanges back to back (after the first, the workers
+     * are lined up, so each measures the exchange alone), then {@link #PROBE_ROUNDS} rounds of fitting one
+     * minibatch of {@code batches} and averaging, timed. Returns the medians {@code {minibatch ns, exchange ns,
+     * wait ns}}, the wait being how much longer a round's exchange took than an exchange alone.
      */
     static long[] probe(MultiLayerNetwork net, java.util.function.Supplier<DataSet> batches, PeerExchange exchange) {
+        float[] vector = NetState.vector(net);
+        long[] alone = new long[PROBE_EXCHANGES];
+        for (int r = 0; r < PROBE_EXCHANGES; r++) {
+            long t0 = System.nanoTime();
+            exchange.average(r, vector, 1f);
+            alone[r] = System.nanoTime() - t0;
+        }
+        NetState.apply(net, vector);
         long[] compute = new long[PROBE_ROUNDS];
-        long[] averaging = new long[PROBE_ROUNDS];
-        float[] vector = null;
+        long[] rounds = new long[PROBE_ROUNDS];
         for (int r = 0; r < PROBE_ROUNDS; r++) {
             long t0 = System.nanoTime();
             DataSet batch = batches.get();
@@ -65,12 +86,13 @@ public record AutoFrequency(int frequency, double minibatchMillis, double exchan
             }
             long t1 = System.nanoTime();
             vector = NetState.vector(net, vector);
-            exchange.average(r, vector, batch != null ? 1f : 0f);
+            exchange.average(PROBE_EXCHANGES + r, vector, batch != null ? 1f : 0f);
             NetState.apply(net, vector);
             compute[r] = batch != null ? t1 - t0 : -1;
-            averaging[r] = System.nanoTime() - t1;
+            rounds[r] = System.nanoTime() - t1;
         }
-        return new long[] {median(compute), median(averaging)};
+        long x = median(alone);
+        return new long[] {median(compute), x, Math.max(0, median(rounds) - x)};
     }
 
     /** Median of the values after the warm-up rounds, ignoring negatives (rounds without a minibatch). */

@@ -37,7 +37,8 @@ public final class ExchangeBenchmark {
     }
 
     /** What one worker measured in one stage. */
-    record Timing(int worker, String jvm, double medianMs, double p90Ms, long bytesPerRound) implements Serializable {
+    record Timing(int worker, String jvm, double medianMs, double p90Ms, long bytesPerRound, double cpuMsPerRound)
+        implements Serializable {
     }
 
     public static void main(String[] args) {
@@ -106,9 +107,16 @@ public final class ExchangeBenchmark {
             float[] vector = new float[length];
             long[] nanos = new long[rounds];
             long bytes;
+            long cpu;
+            com.sun.management.OperatingSystemMXBean os = (com.sun.management.OperatingSystemMXBean)
+                ManagementFactory.getOperatingSystemMXBean();
             try (PeerExchange exchange = new PeerExchange(PeerExchange.attemptName(run, task.stageId(),
                 task.stageAttemptNumber()), endpoint, worker, workers, length, TIMEOUT_SECONDS)) {
+                long cpu0 = 0;
                 for (int r = 0; r < WARM_UP_ROUNDS + rounds; r++) {
+                    if (r == WARM_UP_ROUNDS) {
+                        cpu0 = os.getProcessCpuTime();
+                    }
                     Arrays.fill(vector, worker + r);
                     long t0 = System.nanoTime();
                     exchange.average(r, vector, 1f);
@@ -116,6 +124,7 @@ public final class ExchangeBenchmark {
                         nanos[r - WARM_UP_ROUNDS] = System.nanoTime() - t0;
                     }
                 }
+                cpu = os.getProcessCpuTime() - cpu0;
                 bytes = exchange.bytesMoved() / (WARM_UP_ROUNDS + rounds);
                 float expected = (workers - 1) / 2f + WARM_UP_ROUNDS + rounds - 1;
                 if (Math.abs(vector[0] - expected) > 1e-3 || Math.abs(vector[length - 1] - expected) > 1e-3) {
@@ -126,7 +135,7 @@ public final class ExchangeBenchmark {
             Arrays.sort(nanos);
             return scala.collection.Iterator$.MODULE$.single(new Timing(worker,
                 ManagementFactory.getRuntimeMXBean().getName(), nanos[rounds / 2] / 1e6,
-                nanos[(int) (rounds * 0.9)] / 1e6, bytes));
+                nanos[(int) (rounds * 0.9)] / 1e6, bytes, cpu / 1e6 / rounds));
         }
     }
 
@@ -147,6 +156,10 @@ public final class ExchangeBenchmark {
         m.put("p90MsPerRound", timings.stream().mapToDouble(Timing::p90Ms).max().orElse(0));
         m.put("bytesPerWorkerPerRound", timings.stream().mapToLong(Timing::bytesPerRound).max().orElse(0));
         m.put("jvms", timings.stream().map(Timing::jvm).distinct().count());
+        // CPU time of a worker's whole JVM (Netty's threads, GC and Spark's own included) per round: what a round
+        // would cost on a core of its own, where the wall time here also holds waiting for one of 2 shared cores
+        double[] cpu = timings.stream().mapToDouble(Timing::cpuMsPerRound).sorted().toArray();
+        m.put("cpuMsPerRound", cpu[cpu.length / 2]);
         m.put("driverMessagesPerRound", perRound);
         m.put("driverMessagesPerStage", totalLong - perRound * rounds);
         m.put("driverMessagesLongStage", longStage);

@@ -130,8 +130,10 @@ final class PeerTransport {
     }
 
     /**
-     * Sends {@code p} to the JVM at {@code to} without waiting for it to arrive; a failure is reported to
-     * {@code sender}, the sending worker's inbox, which then stops waiting and fails with the cause.
+     * Sends {@code p} to the JVM at {@code to} without waiting for it to arrive: a one-way message (no reply
+     * travels back, which halves the messages of a round). A connection that cannot be made fails here; a parcel
+     * lost with its receiver's executor fails the receiver's task, and Spark then kills the stage attempt, which
+     * wakes every waiting worker. A write that fails is reported to {@code sender}, the sending worker's inbox.
      */
     void send(String to, Parcel p, Inbox sender) {
         if (to.equals(address)) {
@@ -142,17 +144,12 @@ final class PeerTransport {
         try {
             TransportClient client = clients.createClient(to.substring(0, colon),
                 Integer.parseInt(to.substring(colon + 1)));
-            client.sendRpc(p.encode(), new RpcResponseCallback() {
-                @Override
-                public void onSuccess(ByteBuffer response) {
-                    // delivered: the receiver's inbox holds it
-                }
-
-                @Override
-                public void onFailure(Throwable e) {
-                    sender.fail(cannotSend(to, p, e));
-                }
-            });
+            client.getChannel().writeAndFlush(new org.apache.spark.network.protocol.OneWayMessage(
+                new org.apache.spark.network.buffer.NioManagedBuffer(p.encode()))).addListener(f -> {
+                    if (!f.isSuccess()) {
+                        sender.fail(cannotSend(to, p, f.cause()));
+                    }
+                });
         } catch (IOException | RuntimeException e) {
             throw cannotSend(to, p, e);
         } catch (InterruptedException e) {
@@ -171,8 +168,13 @@ final class PeerTransport {
         private final StreamManager streams = new OneForOneStreamManager();
 
         @Override
-        public void receive(TransportClient client, ByteBuffer message, RpcResponseCallback callback) {
+        public void receive(TransportClient client, ByteBuffer message) {
             deliver(Parcel.decode(message));
+        }
+
+        @Override
+        public void receive(TransportClient client, ByteBuffer message, RpcResponseCallback callback) {
+            receive(client, message);
             callback.onSuccess(ByteBuffer.allocate(0));
         }
 

@@ -151,14 +151,14 @@ public final class ResidentEngine implements AutoCloseable {
         if (auto == null) {
             StagePlan plan = StagePlan.of(job.set().size(), settings.workers(), settings.batch(), 1, 0);
             List<WorkerReport> reports = runStage(net, plan, 0, 0, true);
-            long[][] costs = reports.stream().map(r -> new long[] {r.computeNanos, r.exchangeNanos})
-                .toArray(long[][]::new);
-            auto = AutoFrequency.of(costs);
-            LOG.info("--averaging-frequency auto: a minibatch takes {} ms and an averaging round {} ms with {}"
-                + " workers, so averaging every {} minibatches keeps averaging under {}% of training (floor {},"
-                + " ceiling {})", String.format(java.util.Locale.ROOT, "%.2f", auto.minibatchMillis()),
+            auto = AutoFrequency.of(reports.stream().map(r -> r.probe).toArray(long[][]::new));
+            LOG.info("--averaging-frequency auto: a minibatch takes {} ms and an exchange {} ms with {} workers (a"
+                + " round also waited {} ms for the slowest worker), so averaging every {} minibatches keeps the"
+                + " exchange under {}% of training (floor {}, ceiling {})",
+                String.format(java.util.Locale.ROOT, "%.2f", auto.minibatchMillis()),
                 String.format(java.util.Locale.ROOT, "%.2f", auto.exchangeMillis()), settings.workers(),
-                auto.frequency(), Math.round(AutoFrequency.SHARE * 100), AutoFrequency.FLOOR, AutoFrequency.CEILING);
+                String.format(java.util.Locale.ROOT, "%.2f", auto.waitMillis()), auto.frequency(),
+                Math.round(AutoFrequency.SHARE * 100), AutoFrequency.FLOOR, AutoFrequency.CEILING);
         }
         return auto.frequency();
     }
@@ -263,7 +263,7 @@ public final class ResidentEngine implements AutoCloseable {
     public static final class ClusterShrankException extends IllegalStateException {
         private static final long serialVersionUID = 1L;
 
-        ClusterShrankException(String message) {
+        public ClusterShrankException(String message) {
             super(message);
         }
 

@@ -18,15 +18,16 @@ final class WorkerReport implements Serializable {
     final long examples;
     final int rounds;
     final long readNanos;
-    /** Time fitting minibatches; in a probe stage the median time of one minibatch. */
     final long computeNanos;
-    /** Time averaging (waits included); in a probe stage the median time of one round. */
+    /** Time averaging, waits for peers included. */
     final long exchangeNanos;
     final long waitNanos;
     final long bytesMoved;
     final int iterationCount;
     /** Worker 0 only: the averaged parameters and updater state after the stage's last round; else null. */
     final float[] finalVector;
+    /** A probe stage's medians ({@link AutoFrequency#probe}); else null. */
+    final long[] probe;
 
     private WorkerReport(Builder b) {
         this.worker = b.worker;
@@ -44,6 +45,7 @@ final class WorkerReport implements Serializable {
         this.bytesMoved = b.bytesMoved;
         this.iterationCount = b.iterationCount;
         this.finalVector = b.finalVector;
+        this.probe = b.probe;
     }
 
     /** Collects a worker's figures as it trains. */
@@ -63,6 +65,7 @@ final class WorkerReport implements Serializable {
         private long bytesMoved;
         private int iterationCount;
         private float[] finalVector;
+        private long[] probe;
 
         Builder(int worker, int stageId, int stageAttempt, String jvm) {
             this.worker = worker;
@@ -86,9 +89,8 @@ final class WorkerReport implements Serializable {
         }
 
         /** A probe stage's medians. */
-        void probe(long minibatch, long exchange) {
-            computeNanos = minibatch;
-            exchangeNanos = exchange;
+        void probe(long[] medians) {
+            probe = medians;
         }
 
         /** Reading, waiting for peers and bytes moved over the stage. */

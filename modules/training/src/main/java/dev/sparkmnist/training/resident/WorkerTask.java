@@ -67,8 +67,7 @@ final class WorkerTask extends AbstractFunction1<Iterator<Integer>, Iterator<Wor
                  initial.length(), settings.exchangeTimeoutSeconds())) {
             long startNanos = System.nanoTime() - t0;
             if (probe) {
-                long[] costs = AutoFrequency.probe(net, reader::next, exchange);
-                report.probe(costs[0], costs[1]);
+                report.probe(AutoFrequency.probe(net, reader::next, exchange));
             } else {
                 train(task, worker, net, reader, exchange, report);
             }

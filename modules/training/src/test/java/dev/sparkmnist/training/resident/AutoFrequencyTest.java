@@ -1,0 +1,53 @@
+package dev.sparkmnist.training.resident;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import org.junit.jupiter.api.Test;
+
+/** The rule of {@code --averaging-frequency auto} and the exchange's wire format, on hand-made numbers. */
+class AutoFrequencyTest {
+    @Test
+    void smallestFrequencyThatKeepsTheExchangeUnderItsShare() {
+        // f = ceil(x * 0.95 / (0.05 * c)): x / (f c + x) <= 5 %
+        assertEquals(1, AutoFrequency.choose(30, 0.9), "one JVM: an exchange is a memory copy");
+        assertEquals(2, AutoFrequency.choose(10, 1), "ceil(1.9)");
+        assertEquals(19, AutoFrequency.choose(10, 10), "ceil(19)");
+        assertEquals(20, AutoFrequency.choose(10, 10.5), "ceil(19.95)");
+        assertEquals(AutoFrequency.CEILING, AutoFrequency.choose(1, 100), "capped: models must not drift apart");
+        assertEquals(AutoFrequency.FLOOR, AutoFrequency.choose(10, 0), "a free exchange: every minibatch");
+        assertEquals(AutoFrequency.CEILING, AutoFrequency.choose(0, 5), "no compute measured: the safe end");
+        assertEquals(AutoFrequency.CEILING, AutoFrequency.choose(Double.NaN, 5));
+        int f = AutoFrequency.choose(26.5, 9.7);
+        double share = 9.7 / (f * 26.5 + 9.7);
+        assertEquals(7, f);
+        assertEquals(true, share <= AutoFrequency.SHARE && 9.7 / ((f - 1) * 26.5 + 9.7) > AutoFrequency.SHARE,
+            "the smallest such f");
+    }
+
+    @Test
+    void workersMeasurementsAreAveraged() {
+        AutoFrequency a = AutoFrequency.of(new long[][] {{20_000_000, 2_000_000, 1_000_000},
+            {30_000_000, 4_000_000, 3_000_000}});
+        assertEquals(25.0, a.minibatchMillis(), 1e-12);
+        assertEquals(3.0, a.exchangeMillis(), 1e-12);
+        assertEquals(2.0, a.waitMillis(), 1e-12);
+        assertEquals(AutoFrequency.choose(25, 3), a.frequency());
+        assertEquals(3, a.frequency(), "ceil(3 * 0.95 / 1.25) = ceil(2.28)");
+    }
+
+    @Test
+    void parcelsSurviveTheWire() {
+        Parcel p = new Parcel("smnist-1234abcd-7.1", 3, 1, 42, Parcel.GATHER, 0.5f, new float[] {1.5f, -2f, 0f});
+        Parcel q = Parcel.decode(p.encode());
+        assertEquals(p.attempt(), q.attempt());
+        assertEquals(3, q.to());
+        assertEquals(1, q.from());
+        assertEquals(42, q.round());
+        assertEquals(Parcel.GATHER, q.kind());
+        assertEquals(0.5f, q.weight());
+        assertArrayEquals(p.values(), q.values());
+        assertEquals(p.encode().remaining(), p.wireBytes());
+        assertEquals("42a1", q.key(), "round, kind, sender");
+    }
+}
