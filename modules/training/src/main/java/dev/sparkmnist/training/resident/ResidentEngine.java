@@ -148,6 +148,9 @@ public final class ResidentEngine implements AutoCloseable {
         if (settings.frequency() != AUTO) {
             return settings.frequency();
         }
+        if (settings.workers() == 1) {
+            return AutoFrequency.CEILING; // nothing to average: no probe; the frequency only sizes the reader's chunks
+        }
         if (auto == null) {
             StagePlan plan = StagePlan.of(job.set().size(), settings.workers(), settings.batch(), 1, 0);
             List<WorkerReport> reports = runStage(net, plan, 0, 0, true);

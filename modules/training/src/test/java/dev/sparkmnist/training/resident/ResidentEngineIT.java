@@ -149,6 +149,10 @@ class ResidentEngineIT {
         }
         assertEquals(64, r.network().getIterationCount(), "the probe's fits are not kept");
         assertEquals(0, leftoverInboxes());
+        ResidentEngine alone = new ResidentEngine(SLICE.sc(), SLICE.train(), settings(1, 32, ResidentEngine.AUTO, 0));
+        assertEquals(AutoFrequency.CEILING, alone.frequency(Models.network(ModelOptions.lenet())),
+            "one worker averages with nobody: no probe");
+        assertEquals(null, alone.autoFrequency());
     }
 
     @Test
