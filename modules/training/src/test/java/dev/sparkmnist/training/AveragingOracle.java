@@ -143,15 +143,6 @@ public final class AveragingOracle {
 
     /** The largest absolute difference between two networks' parameters. */
     public static double maxDifference(MultiLayerNetwork a, MultiLayerNetwork b) {
-        float[] x = a.params().toFloatVector();
-        float[] y = b.params().toFloatVector();
-        if (x.length != y.length) {
-            throw new IllegalArgumentException(x.length + " vs " + y.length + " parameters");
-        }
-        double max = 0;
-        for (int i = 0; i < x.length; i++) {
-            max = Math.max(max, Math.abs(x[i] - y[i]));
-        }
-        return max;
+        return maxDifference(a.params().toFloatVector(), b.params().toFloatVector());
     }
 }

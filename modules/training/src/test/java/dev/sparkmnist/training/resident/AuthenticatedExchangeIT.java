@@ -5,15 +5,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.sparkmnist.data.MnistSet;
 import dev.sparkmnist.data.Normalization;
+import dev.sparkmnist.data.testing.SparkTestContext;
 import dev.sparkmnist.data.testing.TestData;
 import dev.sparkmnist.models.ModelOptions;
 import dev.sparkmnist.models.Models;
 import dev.sparkmnist.runtime.GpuBinding;
 import dev.sparkmnist.runtime.TaskSetup;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import org.apache.hadoop.conf.Configuration;
-import org.apache.spark.SparkConf;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -25,22 +23,11 @@ import org.junit.jupiter.api.Timeout;
 @Timeout(600)
 class AuthenticatedExchangeIT {
     @Test
-    void workersAverageAcrossJvmsWithSparkAuthenticationAndEncryption() throws Exception {
-        String sparkHome = System.getenv("SPARK_HOME");
-        assertTrue(sparkHome != null, "surefire must set SPARK_HOME for local-cluster tests");
-        Files.createDirectories(Path.of(sparkHome, "jars"));
-        SparkConf conf = new SparkConf().setMaster("local-cluster[2,1,1024]").setAppName("AuthenticatedExchangeIT")
-            .set("spark.ui.enabled", "false")
-            .set("spark.authenticate", "true")
-            .set("spark.authenticate.secret", "test-secret-" + System.nanoTime())
-            .set("spark.network.crypto.enabled", "true")
-            .set("spark.executor.extraClassPath", System.getProperty("java.class.path"))
-            .set("spark.executorEnv.SPARK_SCALA_VERSION", "2.12")
-            .set("spark.executorEnv.SPARK_LOCAL_IP", "127.0.0.1")
-            .set("spark.cores.max", "2")
-            .set("spark.scheduler.minRegisteredResourcesRatio", "1.0")
-            .set("spark.scheduler.maxRegisteredResourcesWaitingTime", "120s");
-        try (JavaSparkContext sc = new JavaSparkContext(conf)) {
+    void workersAverageAcrossJvmsWithSparkAuthenticationAndEncryption() {
+        try (JavaSparkContext sc = SparkTestContext.localCluster("AuthenticatedExchangeIT", 2,
+                "spark.authenticate", "true",
+                "spark.authenticate.secret", "test-secret-" + System.nanoTime(),
+                "spark.network.crypto.enabled", "true")) {
             MnistSet set = MnistSet.trainFrom(TestData.sliceDir(), new Configuration()).limit(64);
             ResidentEngine.Settings settings = new ResidentEngine.Settings(2, 8, 1, 0, Normalization.STANDARDIZE,
                 42L, new TaskSetup(1, GpuBinding.Policy.OPTIONAL), 60, 30);

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.sparkmnist.data.MnistSet;
 import dev.sparkmnist.data.Normalization;
+import dev.sparkmnist.data.testing.SparkTestContext;
 import dev.sparkmnist.data.testing.TestData;
 import dev.sparkmnist.models.ModelOptions;
 import dev.sparkmnist.models.Models;
@@ -14,13 +15,10 @@ import dev.sparkmnist.runtime.GpuBinding;
 import dev.sparkmnist.runtime.Nd4jRuntime;
 import dev.sparkmnist.runtime.TaskSetup;
 import dev.sparkmnist.training.AveragingOracle;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.apache.hadoop.conf.Configuration;
-import org.apache.spark.SparkConf;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.scheduler.SparkListener;
 import org.apache.spark.scheduler.SparkListenerTaskStart;
@@ -49,21 +47,8 @@ class ClusterExchangeIT {
     private static MnistSet train;
 
     @BeforeAll
-    static void startCluster() throws Exception {
-        String sparkHome = System.getenv("SPARK_HOME");
-        assertTrue(sparkHome != null, "surefire must set SPARK_HOME for local-cluster tests");
-        Files.createDirectories(Path.of(sparkHome, "jars"));
-        sc = new JavaSparkContext(new SparkConf().setMaster(MASTER).setAppName("ClusterExchangeIT")
-            .set("spark.ui.enabled", "false")
-            .set("spark.executor.extraClassPath", System.getProperty("java.class.path"))
-            .set("spark.executorEnv.SPARK_SCALA_VERSION", "2.12")
-            .set("spark.executorEnv.SPARK_LOCAL_IP", "127.0.0.1")
-            .set("spark.executorEnv.OMP_WAIT_POLICY", "PASSIVE")
-            .set("spark.executor.extraJavaOptions", "-Dorg.bytedeco.javacpp.maxbytes=1G"
-                + " -Dorg.bytedeco.javacpp.maxphysicalbytes=2G")
-            .set("spark.cores.max", String.valueOf(EXECUTORS))
-            .set("spark.scheduler.minRegisteredResourcesRatio", "1.0")
-            .set("spark.scheduler.maxRegisteredResourcesWaitingTime", "120s"));
+    static void startCluster() {
+        sc = SparkTestContext.localCluster("ClusterExchangeIT", EXECUTORS);
         Nd4jRuntime.configure(1);
         train = MnistSet.trainFrom(TestData.sliceDir(), CONF);
     }
