@@ -16,8 +16,9 @@ import org.nd4j.linalg.dataset.DataSet;
  * <pre>  f = ceil(x (1 - s) / (s c)),  clamped to [{@link #FLOOR}, {@link #CEILING}]</pre>
  * with c the mean over workers of their median minibatch time, x the mean of their median exchange time and s the
  * share, so that x / (f c + x) &lt;= s. The wait for the slowest worker is measured and recorded but not charged to
- * the exchange: it is load imbalance, which a worker pays per minibatch whether it averages often or not (on a
- * machine whose cores the workers share, it is most of a round). In one JVM (local mode), where an exchange is a
+ * the exchange (it is load imbalance, and on a machine whose cores the workers share it is most of a round, noisy
+ * and cold-started): charged, it made the default LeNet job average every 3 minibatches in one JVM and lose
+ * accuracy. In one JVM (local mode), where an exchange is a
  * memory copy, f comes out at 1-2 minibatches; across executors on a network, higher. The ceiling keeps the workers'
  * models from drifting apart (every example still counts once; what changes is how far each worker's model walks
  * alone).
@@ -29,7 +30,10 @@ import org.nd4j.linalg.dataset.DataSet;
  */
 public record AutoFrequency(int frequency, double minibatchMillis, double exchangeMillis, double waitMillis)
     implements Serializable {
-    /** The most of a training pass that averaging may take. */
+    /**
+     * The most of a training pass the exchange may take. (2.5 % was tried: in one JVM the probe's noise then chose
+     * 2 to 5 from run to run and the default job fell to 99.22 % median; BENCHMARKS.md.)
+     */
     public static final double SHARE = 0.05;
     /** Fewest minibatches between averagings. */
     public static final int FLOOR = 1;

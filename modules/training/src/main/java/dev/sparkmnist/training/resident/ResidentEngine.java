@@ -161,7 +161,7 @@ public final class ResidentEngine implements AutoCloseable {
                 String.format(java.util.Locale.ROOT, "%.2f", auto.minibatchMillis()),
                 String.format(java.util.Locale.ROOT, "%.2f", auto.exchangeMillis()), settings.workers(),
                 String.format(java.util.Locale.ROOT, "%.2f", auto.waitMillis()), auto.frequency(),
-                Math.round(AutoFrequency.SHARE * 100), AutoFrequency.FLOOR, AutoFrequency.CEILING);
+                String.format(java.util.Locale.ROOT, "%.1f", AutoFrequency.SHARE * 100), AutoFrequency.FLOOR, AutoFrequency.CEILING);
         }
         return auto.frequency();
     }

@@ -2,6 +2,7 @@ package dev.sparkmnist.training.resident;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import org.junit.jupiter.api.Test;
 
@@ -9,8 +10,9 @@ import org.junit.jupiter.api.Test;
 class AutoFrequencyTest {
     @Test
     void smallestFrequencyThatKeepsTheExchangeUnderItsShare() {
-        // f = ceil(x * 0.95 / (0.05 * c)): x / (f c + x) <= 5 %
-        assertEquals(1, AutoFrequency.choose(30, 0.9), "one JVM: an exchange is a memory copy");
+        // f = ceil(x * 0.95 / (0.05 * c)) = ceil(19 x / c): x / (f c + x) <= 5 %
+        assertEquals(0.05, AutoFrequency.SHARE);
+        assertEquals(1, AutoFrequency.choose(30, 0.9), "one JVM: an exchange is a memory copy; ceil(0.57)");
         assertEquals(2, AutoFrequency.choose(10, 1), "ceil(1.9)");
         assertEquals(19, AutoFrequency.choose(10, 10), "ceil(19)");
         assertEquals(20, AutoFrequency.choose(10, 10.5), "ceil(19.95)");
@@ -19,10 +21,9 @@ class AutoFrequencyTest {
         assertEquals(AutoFrequency.CEILING, AutoFrequency.choose(0, 5), "no compute measured: the safe end");
         assertEquals(AutoFrequency.CEILING, AutoFrequency.choose(Double.NaN, 5));
         int f = AutoFrequency.choose(26.5, 9.7);
-        double share = 9.7 / (f * 26.5 + 9.7);
-        assertEquals(7, f);
-        assertEquals(true, share <= AutoFrequency.SHARE && 9.7 / ((f - 1) * 26.5 + 9.7) > AutoFrequency.SHARE,
-            "the smallest such f");
+        assertEquals(7, f, "ceil(6.95)");
+        assertTrue(9.7 / (f * 26.5 + 9.7) <= AutoFrequency.SHARE, "under the share");
+        assertTrue(9.7 / ((f - 1) * 26.5 + 9.7) > AutoFrequency.SHARE, "the smallest such f");
     }
 
     @Test
