@@ -157,8 +157,8 @@ public final class TrainCommand implements Callable<Integer> {
         @Option(names = "--averaging-frequency", defaultValue = "auto", paramLabel = "N|auto",
             converter = AveragingFrequencyConverter.class,
             description = "Minibatches per worker between parameter averagings, or auto: the resident engine measures"
-                + " a round and a minibatch in a short probe before epoch 1 and averages as often as keeps averaging"
-                + " under 5% of training (1 to 32; DL4J's master: 10). Defaults to ${DEFAULT-VALUE}.")
+                + " a round and a minibatch in a short probe before epoch 1 and averages as often as keeps the exchange"
+                + " under 5%% of training (1 to 32; DL4J's master: 10). Defaults to ${DEFAULT-VALUE}.")
         int averagingFrequency = TrainingOptions.AUTO_AVERAGING;
 
         @Option(names = "--exchange-timeout", defaultValue = "" + TrainingOptions.DEFAULT_EXCHANGE_TIMEOUT_SECONDS,

@@ -2,6 +2,7 @@ package dev.sparkmnist.app;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.sparkmnist.models.Architecture;
 import dev.sparkmnist.models.LrSchedule;
@@ -20,6 +21,37 @@ class TrainDefaultsTest {
         CommandLine.ParseResult parsed = Main.commandLine().parseArgs(line);
         TrainCommand train = (TrainCommand) parsed.subcommand().commandSpec().userObject();
         return train.modelOptions();
+    }
+
+    @Test
+    void helpRendersEveryOptionWithoutPicocliWarnings() {
+        java.io.PrintStream err = System.err;
+        java.io.ByteArrayOutputStream captured = new java.io.ByteArrayOutputStream();
+        String usage;
+        try {
+            System.setErr(new java.io.PrintStream(captured, true, java.nio.charset.StandardCharsets.UTF_8));
+            usage = Main.commandLine().getSubcommands().get("train").getUsageMessage();
+        } finally {
+            System.setErr(err);
+        }
+        assertEquals("", captured.toString(java.nio.charset.StandardCharsets.UTF_8), "picocli warned while rendering");
+        String flat = usage.replaceAll("\\s+", " "); // picocli wraps descriptions
+        assertTrue(flat.contains("keeps the exchange under 5% of training (1 to 32; DL4J's master: 10). Defaults to"
+            + " auto."), usage);
+        assertTrue(usage.contains("--exchange-timeout=SECONDS"), usage);
+    }
+
+    @Test
+    void averagingDefaultsToAutoAndTakesANumber() {
+        CommandLine.ParseResult auto = Main.commandLine().parseArgs("train");
+        TrainCommand a = (TrainCommand) auto.subcommand().commandSpec().userObject();
+        assertTrue(a.trainingOptions(Architecture.LENET).averaging().auto());
+        assertEquals(120, a.trainingOptions(Architecture.MLP).averaging().exchangeTimeoutSeconds());
+        CommandLine.ParseResult given = Main.commandLine().parseArgs("train", "--averaging-frequency", "7",
+            "--exchange-timeout", "30");
+        TrainCommand g = (TrainCommand) given.subcommand().commandSpec().userObject();
+        assertEquals(7, g.trainingOptions(Architecture.LENET).averaging().frequency());
+        assertEquals(30, g.trainingOptions(Architecture.LENET).averaging().exchangeTimeoutSeconds());
     }
 
     @Test
