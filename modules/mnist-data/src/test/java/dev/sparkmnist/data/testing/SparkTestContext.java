@@ -37,6 +37,11 @@ public final class SparkTestContext {
      * path. Extra settings (key, value, ...) win. The caller stops it.
      */
     public static JavaSparkContext localCluster(String name, int executors, String... keyValuePairs) {
+        return localCluster(name, executors, 1, keyValuePairs);
+    }
+
+    /** As {@link #localCluster(String, int, String...)}, with {@code cores} cores (task slots) per executor. */
+    public static JavaSparkContext localCluster(String name, int executors, int cores, String... keyValuePairs) {
         String sparkHome = System.getenv("SPARK_HOME");
         if (sparkHome == null) {
             throw new IllegalStateException("surefire must set SPARK_HOME for local-cluster tests");
@@ -46,7 +51,8 @@ public final class SparkTestContext {
         } catch (java.io.IOException e) {
             throw new java.io.UncheckedIOException(e);
         }
-        SparkConf conf = new SparkConf().setMaster("local-cluster[" + executors + ",1,1024]").setAppName(name)
+        SparkConf conf = new SparkConf().setMaster("local-cluster[" + executors + "," + cores + ",1024]")
+            .setAppName(name)
             .set("spark.ui.enabled", "false")
             .set("spark.executor.extraClassPath", System.getProperty("java.class.path"))
             .set("spark.executorEnv.SPARK_SCALA_VERSION", "2.12")
@@ -54,7 +60,7 @@ public final class SparkTestContext {
             .set("spark.executorEnv.OMP_WAIT_POLICY", "PASSIVE")
             .set("spark.executor.extraJavaOptions", "-Dorg.bytedeco.javacpp.maxbytes=1G"
                 + " -Dorg.bytedeco.javacpp.maxphysicalbytes=2G")
-            .set("spark.cores.max", String.valueOf(executors))
+            .set("spark.cores.max", String.valueOf(executors * cores))
             .set("spark.scheduler.minRegisteredResourcesRatio", "1.0")
             .set("spark.scheduler.maxRegisteredResourcesWaitingTime", "120s");
         for (int i = 0; i + 1 < keyValuePairs.length; i += 2) {

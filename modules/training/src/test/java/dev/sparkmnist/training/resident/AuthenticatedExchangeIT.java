@@ -9,6 +9,9 @@ import dev.sparkmnist.data.testing.SparkTestContext;
 import dev.sparkmnist.data.testing.TestData;
 import dev.sparkmnist.models.ModelOptions;
 import dev.sparkmnist.models.Models;
+import dev.sparkmnist.models.Optimizer;
+import dev.sparkmnist.training.AveragingOracle;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import dev.sparkmnist.runtime.GpuBinding;
 import dev.sparkmnist.runtime.TaskSetup;
 import org.apache.hadoop.conf.Configuration;
@@ -17,27 +20,38 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /**
- * With {@code spark.authenticate} (and network encryption) on, the executors' exchange transports authenticate each
- * other with Spark's own bootstraps: two executor JVMs of a real standalone cluster train and average.
+ * Two executor JVMs of two cores each (a real standalone cluster): four workers, two per JVM, so every round mixes
+ * parcels handed over in memory with parcels sent over the network, and with {@code spark.authenticate} (and network
+ * encryption) on, the executors' exchange transports authenticate each other with Spark's own bootstraps.
  */
 @Timeout(600)
 class AuthenticatedExchangeIT {
     @Test
-    void workersAverageAcrossJvmsWithSparkAuthenticationAndEncryption() {
-        try (JavaSparkContext sc = SparkTestContext.localCluster("AuthenticatedExchangeIT", 2,
+    void workersInAndAcrossJvmsAverageExactlyWithSparkAuthenticationAndEncryption() {
+        try (JavaSparkContext sc = SparkTestContext.localCluster("AuthenticatedExchangeIT", 2, 2,
                 "spark.authenticate", "true",
                 "spark.authenticate.secret", "test-secret-" + System.nanoTime(),
                 "spark.network.crypto.enabled", "true")) {
-            MnistSet set = MnistSet.trainFrom(TestData.sliceDir(), new Configuration()).limit(64);
-            ResidentEngine.Settings settings = new ResidentEngine.Settings(2, 8, 1, 0, Normalization.STANDARDIZE,
+            Configuration conf = new Configuration();
+            MnistSet set = MnistSet.trainFrom(TestData.sliceDir(), conf).limit(65);
+            ResidentEngine.Settings settings = new ResidentEngine.Settings(4, 8, 1, 0, Normalization.STANDARDIZE,
                 42L, new TaskSetup(1, GpuBinding.Policy.OPTIONAL), 60, 30);
+            ModelOptions model = ModelOptions.mlp().withOptimizer(Optimizer.NESTEROV, 0.05);
+            MultiLayerNetwork net = Models.network(model);
             try (ResidentEngine engine = new ResidentEngine(sc, set, settings)) {
-                ResidentEngine.EpochFit fit = engine.fitEpoch(Models.network(ModelOptions.mlp()), 0);
-                assertEquals(2, fit.jvms().size(), "two executor JVMs: " + fit.jvms());
-                assertEquals(64, fit.examples());
-                assertEquals(4, fit.rounds());
+                ResidentEngine.EpochFit fit = engine.fitEpoch(net, 0);
+                assertEquals(2, fit.jvms().size(), "four workers in two executor JVMs: " + fit.jvms());
+                assertEquals(65, fit.examples());
+                assertEquals(3, fit.rounds());
                 assertTrue(fit.bytesPerRound() > 0, "parcels crossed JVMs");
             }
+            // the reference of ClusterExchangeIT: the same averaging in one JVM, updater state included
+            dev.sparkmnist.runtime.Nd4jRuntime.configure(1);
+            MultiLayerNetwork reference = AveragingOracle.simulate(() -> Models.network(model), set, 4, 8, 42L, 0,
+                conf, true);
+            double diff = AveragingOracle.maxDifference(AveragingOracle.stateVector(net),
+                AveragingOracle.stateVector(reference));
+            assertTrue(diff < 1e-5, "max difference to the reference " + diff);
         }
     }
 }
