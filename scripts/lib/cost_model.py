@@ -56,6 +56,9 @@ def load(root):
                 rows.append(json.loads(line))
     if not rows:
         sys.exit(f"cost_model: no exchange-w*.jsonl under {root}")
+    if len({r["workers"] for r in rows}) < 2:
+        sys.exit(f"cost_model: the measurements under {root} have one worker count; fitting latency, per-parcel cost"
+                 " and bandwidth needs at least two (WORKERS=\"2 4\" or more)")
     return sorted(rows, key=lambda r: (r["model"], r["workers"]))
 
 

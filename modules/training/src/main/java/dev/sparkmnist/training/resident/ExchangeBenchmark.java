@@ -6,7 +6,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.UUID;
 import org.apache.spark.SparkConf;
@@ -164,16 +163,10 @@ public final class ExchangeBenchmark {
         m.put("driverMessagesPerStage", totalLong - perRound * rounds);
         m.put("driverMessagesLongStage", longStage);
         m.put("driverMessagesShortStage", shortStage);
-        StringBuilder b = new StringBuilder("{");
-        m.forEach((k, v) -> b.append(b.length() > 1 ? ", " : "").append('"').append(k).append("\": ")
-            .append(v instanceof String ? "\"" + v + "\"" : v instanceof Map<?, ?> map ? mapJson(map)
-                : v instanceof Double d ? String.format(Locale.ROOT, "%.4f", d) : String.valueOf(v)));
-        return b.append('}').toString();
-    }
-
-    private static String mapJson(Map<?, ?> map) {
-        StringBuilder b = new StringBuilder("{");
-        map.forEach((k, v) -> b.append(b.length() > 1 ? ", " : "").append('"').append(k).append("\": ").append(v));
-        return b.append('}').toString();
+        try {
+            return new com.fasterxml.jackson.databind.ObjectMapper().writeValueAsString(m);
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IllegalStateException("cannot write the figures as JSON: " + e.getMessage(), e);
+        }
     }
 }

@@ -77,7 +77,7 @@ final class Rendezvous implements ThreadSafeRpcEndpoint {
                 if (!(message instanceof String)) {
                     return otherwise.apply(message);
                 }
-                join((String) message, context);
+                register((String) message, context);
                 @SuppressWarnings("unchecked")
                 B1 unit = (B1) BoxedUnit.UNIT;
                 return unit;
@@ -85,7 +85,8 @@ final class Rendezvous implements ThreadSafeRpcEndpoint {
         };
     }
 
-    private void join(String message, RpcCallContext context) {
+    /** One worker's address arrives; when all of its attempt's have, every waiting worker gets the list. */
+    private void register(String message, RpcCallContext context) {
         joins.incrementAndGet();
         String[] f = message.split("\\" + SEP, -1);
         String attempt = f[0];

@@ -41,12 +41,10 @@ import scala.reflect.ClassTag$;
  */
 public final class ResidentEngine implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ResidentEngine.class);
-    /** Default seconds a worker waits for a peer's parameters before failing the stage attempt. */
-    public static final long DEFAULT_EXCHANGE_TIMEOUT_SECONDS = 120;
     /** Default seconds the driver waits for enough executor cores to start (or go on running) every worker. */
     public static final long DEFAULT_SLOT_WAIT_SECONDS = 60;
     /** {@link Settings#frequency} that asks for {@code --averaging-frequency auto}. */
-    public static final int AUTO = 0;
+    public static final int AUTO = dev.sparkmnist.training.TrainingOptions.AUTO_AVERAGING;
 
     private final JavaSparkContext sc;
     private final Settings settings;

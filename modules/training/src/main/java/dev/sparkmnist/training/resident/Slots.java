@@ -64,18 +64,12 @@ final class Slots {
      */
     static void require(JavaSparkContext sc, int workers, long waitSeconds) {
         requireNoDynamicAllocation(sc.getConf());
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(waitSeconds);
-        int slots = now(sc);
-        boolean local = sc.isLocal(); // local[N]: the slots are fixed, nothing to wait for
-        while (slots < workers && !local && System.nanoTime() < deadline) {
-            sleep();
-            slots = now(sc);
-        }
+        int slots = await(sc, workers, waitSeconds);
         if (slots < workers) {
             throw new InvalidInputException("--num-partitions (" + workers + ") asks for " + workers + " resident"
                 + " workers, which must all run at once in one barrier stage, but " + sc.master() + " offers "
                 + slots + " concurrent task slot(s) (executor cores / spark.task.cpus "
-                + sc.getConf().get("spark.task.cpus", "1") + ")" + (local ? "" : " after waiting " + waitSeconds
+                + sc.getConf().get("spark.task.cpus", "1") + ")" + (sc.isLocal() ? "" : " after waiting " + waitSeconds
                 + " s") + ": lower --num-partitions to at most " + slots + " or give the job more executor cores");
         }
     }
@@ -95,12 +89,7 @@ final class Slots {
      * tries, and a cancelled job group does not reach a job waiting for that check.
      */
     static void awaitForStage(JavaSparkContext sc, int workers, long waitSeconds) {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(waitSeconds);
-        int slots = now(sc);
-        while (slots < workers && System.nanoTime() < deadline) {
-            sleep();
-            slots = now(sc);
-        }
+        int slots = await(sc, workers, waitSeconds);
         if (slots < workers) {
             throw new ResidentEngine.ClusterShrankException(shrank(sc, workers, slots, waitSeconds));
         }
@@ -158,6 +147,20 @@ final class Slots {
         public void close() {
             timer.shutdownNow();
         }
+    }
+
+    /**
+     * Waits up to {@code waitSeconds} for {@code workers} slots and returns the slots there are then; local[N] has
+     * fixed slots, so nothing is waited for there.
+     */
+    private static int await(JavaSparkContext sc, int workers, long waitSeconds) {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(waitSeconds);
+        int slots = now(sc);
+        while (slots < workers && !sc.isLocal() && System.nanoTime() < deadline) {
+            sleep();
+            slots = now(sc);
+        }
+        return slots;
     }
 
     private static void sleep() {
