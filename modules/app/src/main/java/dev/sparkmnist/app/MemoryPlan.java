@@ -65,8 +65,10 @@ record MemoryPlan(Map<String, Long> perTask, long evalPerTask, long nativeBytes)
             perTask.put("cached training RDD share + prefetch", (trainExamples / Math.max(1, partitions)
                 + (training.dl4j().workerPrefetch() + 1L) * batch) * example);
         }
-        // resident: the flat vector, the worker's own slices and the peers' blocks fetched; DL4J: broadcast + result
-        perTask.put("averaging buffers", singleJvm ? 0 : (resident ? 3 : 2) * (params + updater) * FLOAT);
+        // resident: the flat vector, the worker's own slices and the peers' parcels, and with the overlap the state
+        // sent and its mean in flight; DL4J: broadcast + result
+        int vectors = resident ? (training.averaging().overlap() ? 5 : 3) : 2;
+        perTask.put("averaging buffers", singleJvm ? 0 : vectors * (params + updater) * FLOAT);
         long eval = training.batching().eval();
         // an evaluation task reads its share of the test set as minibatches, then scores them one by one
         long evalBytes = eval * (perExample[0] + perExample[1]) * FLOAT + params * FLOAT

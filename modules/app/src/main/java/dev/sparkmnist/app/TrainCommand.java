@@ -166,6 +166,14 @@ public final class TrainCommand implements Callable<Integer> {
                 + " (or for its peers to start) before failing the stage attempt. Defaults to ${DEFAULT-VALUE}.")
         long exchangeTimeout = TrainingOptions.DEFAULT_EXCHANGE_TIMEOUT_SECONDS;
 
+        @Option(names = "--averaging-overlap", negatable = true,
+            defaultValue = "" + TrainingOptions.DEFAULT_AVERAGING_OVERLAP, fallbackValue = "true",
+            description = "resident engine: exchange each round while the next round's minibatches are fitted, adding"
+                + " each worker's progress meanwhile to the mean when it arrives (hides the wait for the slowest"
+                + " worker and the network); --no-averaging-overlap waits for every exchange. Defaults to"
+                + " ${DEFAULT-VALUE}.")
+        boolean averagingOverlap = TrainingOptions.DEFAULT_AVERAGING_OVERLAP;
+
         @Option(names = "--worker-prefetch", defaultValue = "" + TrainingOptions.DEFAULT_PREFETCH,
             paramLabel = "N", description = "dl4j engine: minibatches each worker prefetches. Defaults to"
                 + " ${DEFAULT-VALUE}.")
@@ -326,7 +334,7 @@ public final class TrainCommand implements Callable<Integer> {
             new TrainingOptions.Input(data.normalization, data.limitTrain, data.limitTest),
             new TrainingOptions.Batching(training.batchSize, training.evalBatchSize),
             new TrainingOptions.Averaging(training.engine, training.averagingFrequency, training.roundsPerStage,
-                training.exchangeTimeout),
+                training.exchangeTimeout, training.averagingOverlap),
             new TrainingOptions.Workers(training.numPartitions, training.threadsPerTask, training.gpuPolicy),
             new TrainingOptions.Dl4jMaster(training.workerPrefetch, training.approach, training.storageLevel,
                 training.repartition, training.repartitionStrategy, training.exportDir, training.exportDirShared));

@@ -34,7 +34,11 @@ class MemoryPlanTest {
             false);
         assertEquals(2L * 235_146 * 4, adam.perTask().get("parameters + gradients"));
         assertEquals(2L * 235_146 * 4, adam.perTask().get("updater state"), "Adam keeps two moments");
-        assertEquals(3L * (235_146 * 3) * 4, adam.perTask().get("averaging buffers"));
+        // the vector, its slices, the peers' parcels, and (overlap, the default) the state sent and its mean
+        assertEquals(5L * (235_146 * 3) * 4, adam.perTask().get("averaging buffers"));
+        MemoryPlan waited = MemoryPlan.estimate(ModelOptions.mlp(), TrainingOptions.defaults().with(
+            TrainingOptions.defaults().averaging().withOverlap(false)), 60_000, 10_000, 2, false);
+        assertEquals(3L * (235_146 * 3) * 4, waited.perTask().get("averaging buffers"));
         MemoryPlan local = MemoryPlan.estimate(ModelOptions.mlp(), TrainingOptions.defaults(), 60_000, 10_000, 1,
             true);
         assertEquals(70_000L * (784 + 10) * 4, local.perTask().get("the epoch's minibatches and the test set"));

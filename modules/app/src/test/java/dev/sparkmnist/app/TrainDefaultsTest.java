@@ -1,6 +1,7 @@
 package dev.sparkmnist.app;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -39,6 +40,7 @@ class TrainDefaultsTest {
         assertTrue(flat.contains("keeps the exchange under 5% of training (1 to 32; DL4J's master: 10). Defaults to"
             + " auto."), usage);
         assertTrue(usage.contains("--exchange-timeout=SECONDS"), usage);
+        assertTrue(usage.contains("--[no-]averaging-overlap"), usage);
     }
 
     @Test
@@ -47,11 +49,13 @@ class TrainDefaultsTest {
         TrainCommand a = (TrainCommand) auto.subcommand().commandSpec().userObject();
         assertTrue(a.trainingOptions(Architecture.LENET).averaging().auto());
         assertEquals(120, a.trainingOptions(Architecture.MLP).averaging().exchangeTimeoutSeconds());
+        assertTrue(a.trainingOptions(Architecture.MLP).averaging().overlap(), "overlap is the default");
         CommandLine.ParseResult given = Main.commandLine().parseArgs("train", "--averaging-frequency", "7",
-            "--exchange-timeout", "30");
+            "--exchange-timeout", "30", "--no-averaging-overlap");
         TrainCommand g = (TrainCommand) given.subcommand().commandSpec().userObject();
         assertEquals(7, g.trainingOptions(Architecture.LENET).averaging().frequency());
         assertEquals(30, g.trainingOptions(Architecture.LENET).averaging().exchangeTimeoutSeconds());
+        assertFalse(g.trainingOptions(Architecture.LENET).averaging().overlap());
     }
 
     @Test

@@ -86,14 +86,15 @@ public final class SparkTrainer {
         ResidentEngine engine = new ResidentEngine(sc, trainSet, new ResidentEngine.Settings(partitions,
             options.batching().perWorker(), averaging.frequency(), averaging.roundsPerStage(),
             options.input().normalization(), options.seed(), setup, averaging.exchangeTimeoutSeconds(),
-            ResidentEngine.DEFAULT_SLOT_WAIT_SECONDS));
+            ResidentEngine.DEFAULT_SLOT_WAIT_SECONDS, averaging.overlap()));
         try {
             int frequency = engine.frequency(net); // with auto: a short probe stage measures what a round costs
             LOG.info("training {} ({} parameters) on {} with the resident engine: {} workers, {} ND4J thread(s)"
-                + " each, averaging every {} minibatches{}", model.architecture(), net.numParams(), trainSet,
-                partitions, threads, frequency, averaging.auto() ? " (auto)" : "");
+                + " each, averaging every {} minibatches{}{}", model.architecture(), net.numParams(), trainSet,
+                partitions, threads, frequency, averaging.auto() ? " (auto)" : "",
+                partitions > 1 && averaging.overlap() ? ", each exchange overlapping the next round" : "");
             TrainingResult.Averaging how = new TrainingResult.Averaging(frequency, averaging.auto() ? "auto"
-                : "given", engine.autoFrequency());
+                : "given", engine.autoFrequency(), partitions > 1 && averaging.overlap());
             return residentEpochs(sc, trainSet, model, options, listeners, net, firstEpoch, partitions, threads,
                 evaluation, progress, engine, how);
         } finally {
@@ -190,7 +191,7 @@ public final class SparkTrainer {
             master.deleteExportRoot(sc);
         }
         TrainingResult.Averaging how = new TrainingResult.Averaging(options.averaging().dl4jFrequency(),
-            options.averaging().auto() ? "dl4j-auto" : "given", null);
+            options.averaging().auto() ? "dl4j-auto" : "given", null, false);
         return new TrainingResult(sparkNet.getNetwork(), epochs, threads, partitions, hook.trainerJvms(), how);
     }
 

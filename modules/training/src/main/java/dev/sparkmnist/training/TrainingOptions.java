@@ -31,6 +31,8 @@ public record TrainingOptions(int epochs, long seed, Input input, Batching batch
     public static final int DL4J_AUTO_AVERAGING = 10;
     /** Default seconds a resident worker waits for a peer before failing the stage attempt. */
     public static final long DEFAULT_EXCHANGE_TIMEOUT_SECONDS = 120;
+    /** Resident engine: whether a round's exchange runs while the next round's minibatches are fitted. */
+    public static final boolean DEFAULT_AVERAGING_OVERLAP = true;
     public static final int DEFAULT_PREFETCH = 2;
     public static final int DEFAULT_EVAL_BATCH = 500;
     public static final long DEFAULT_SEED = 42L;
@@ -82,9 +84,11 @@ public record TrainingOptions(int epochs, long seed, Input input, Batching batch
      * @param roundsPerStage resident engine: averaging rounds per Spark stage, the work lost when an executor dies
      *     (0 = one stage per epoch)
      * @param exchangeTimeoutSeconds resident engine: how long a worker waits for a peer's slice, > 0
+     * @param overlap resident engine: exchange a round's state while fitting the next round's minibatches, and add
+     *     the worker's progress meanwhile to the mean when it arrives ({@code --[no-]averaging-overlap})
      */
-    public record Averaging(Engine engine, int frequency, int roundsPerStage, long exchangeTimeoutSeconds)
-        implements java.io.Serializable {
+    public record Averaging(Engine engine, int frequency, int roundsPerStage, long exchangeTimeoutSeconds,
+                            boolean overlap) implements java.io.Serializable {
         public Averaging {
             if (engine == null) {
                 throw new IllegalArgumentException("--engine must be given");
@@ -99,9 +103,19 @@ public record TrainingOptions(int epochs, long seed, Input input, Batching batch
             }
         }
 
-        /** With the default {@code --exchange-timeout}. */
+        /** With the default {@code --exchange-timeout} and overlap. */
         public Averaging(Engine engine, int frequency, int roundsPerStage) {
-            this(engine, frequency, roundsPerStage, DEFAULT_EXCHANGE_TIMEOUT_SECONDS);
+            this(engine, frequency, roundsPerStage, DEFAULT_EXCHANGE_TIMEOUT_SECONDS, DEFAULT_AVERAGING_OVERLAP);
+        }
+
+        /** The same averaging with {@code frequency}. */
+        public Averaging withFrequency(int f) {
+            return new Averaging(engine, f, roundsPerStage, exchangeTimeoutSeconds, overlap);
+        }
+
+        /** The same averaging with {@code overlap}. */
+        public Averaging withOverlap(boolean o) {
+            return new Averaging(engine, frequency, roundsPerStage, exchangeTimeoutSeconds, o);
         }
 
         /** Whether the frequency is to be chosen from measured costs. */
@@ -191,8 +205,7 @@ public record TrainingOptions(int epochs, long seed, Input input, Batching batch
 
     public TrainingOptions withBatching(int batch, int averagingFrequency) {
         return new TrainingOptions(epochs, seed, input, new Batching(batch, batching.eval()),
-            new Averaging(averaging.engine(), averagingFrequency, averaging.roundsPerStage(),
-                averaging.exchangeTimeoutSeconds()), workers, dl4j);
+            averaging.withFrequency(averagingFrequency), workers, dl4j);
     }
 
     public TrainingOptions with(Averaging a) {
@@ -210,7 +223,7 @@ public record TrainingOptions(int epochs, long seed, Input input, Batching batch
     /** The same options with {@code engine} (frequency and stage length kept). */
     public TrainingOptions withEngine(Engine engine) {
         return with(new Averaging(engine, averaging.frequency(), averaging.roundsPerStage(),
-            averaging.exchangeTimeoutSeconds()));
+            averaging.exchangeTimeoutSeconds(), averaging.overlap()));
     }
 
     public TrainingOptions withExportDir(String dir) {

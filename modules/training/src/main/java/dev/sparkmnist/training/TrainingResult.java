@@ -20,8 +20,10 @@ public record TrainingResult(MultiLayerNetwork network, List<EpochResult> epochs
      * @param chosen how it was set: "given" (a number), "auto" (measured: {@code auto} holds the figures) or
      *     "dl4j-auto" ({@code auto} with DL4J's master, which takes its long-standing default)
      * @param auto the measured costs behind an automatic choice, else null
+     * @param overlap whether each exchange ran while the next round was fitted (resident engine, 2+ workers)
      */
-    public record Averaging(int frequency, String chosen, dev.sparkmnist.training.resident.AutoFrequency auto) {
+    public record Averaging(int frequency, String chosen, dev.sparkmnist.training.resident.AutoFrequency auto,
+                            boolean overlap) {
     }
 
     /** Without averaging (one JVM, MLlib). */

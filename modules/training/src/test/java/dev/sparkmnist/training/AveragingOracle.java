@@ -64,6 +64,20 @@ public final class AveragingOracle {
     public static MultiLayerNetwork simulate(java.util.function.Supplier<MultiLayerNetwork> fresh, MnistSet set,
                                              int workers, int batch, long seed, int epoch, Configuration conf,
                                              boolean averageUpdaterState) {
+        return simulate(fresh, set, workers, batch, seed, epoch, conf, averageUpdaterState, false);
+    }
+
+    /**
+     * As above; with {@code overlap} the averaging the resident engine does by default, one round late
+     * ({@code OverlappedExchange}): at the end of round r each worker w with state v_w (after fitting round r's
+     * minibatch) first takes m_{r-1} + (v_w - s_w), where m_{r-1} is the weighted mean of what the workers sent in
+     * round r-1 and s_w what w sent then (nothing to take in round 0), and sends that state as s_w for round r
+     * (weight 1 if w fitted a minibatch in round r, else 0). After the last round every worker takes the last mean.
+     * Parameters and updater state are treated alike (all of them when {@code averageUpdaterState}).
+     */
+    public static MultiLayerNetwork simulate(java.util.function.Supplier<MultiLayerNetwork> fresh, MnistSet set,
+                                             int workers, int batch, long seed, int epoch, Configuration conf,
+                                             boolean averageUpdaterState, boolean overlap) {
         int[] order = PartitionPlan.epochOrder(set.size(), seed, epoch);
         List<List<DataSet>> perWorker = new ArrayList<>();
         List<MultiLayerNetwork> nets = new ArrayList<>();
@@ -75,6 +89,9 @@ public final class AveragingOracle {
             nets.add(fresh.get());
             rounds = Math.max(rounds, b.size());
         }
+        int parameters = (int) nets.get(0).numParams();
+        float[][] sent = new float[workers][];
+        float[] previousMean = null;
         for (int r = 0; r < rounds; r++) {
             float[][] vectors = new float[workers][];
             double total = 0;
@@ -84,8 +101,15 @@ public final class AveragingOracle {
                     total += 1;
                 }
                 vectors[w] = stateVector(nets.get(w));
+                if (overlap && previousMean != null) {
+                    for (int i = 0; i < vectors[w].length; i++) {
+                        if (averageUpdaterState || i < parameters) {
+                            vectors[w][i] = previousMean[i] + (vectors[w][i] - sent[w][i]);
+                        }
+                    }
+                    setStateVector(nets.get(w), vectors[w]);
+                }
             }
-            int parameters = (int) nets.get(0).numParams();
             float[] mean = new float[vectors[0].length];
             for (int i = 0; i < mean.length; i++) {
                 double sum = 0;
@@ -93,6 +117,11 @@ public final class AveragingOracle {
                     sum += r < perWorker.get(w).size() ? vectors[w][i] : 0;
                 }
                 mean[i] = (float) (sum / total);
+            }
+            if (overlap && r < rounds - 1) {
+                sent = vectors;
+                previousMean = mean;
+                continue;
             }
             for (int w = 0; w < workers; w++) {
                 float[] next = averageUpdaterState ? mean : vectors[w].clone();

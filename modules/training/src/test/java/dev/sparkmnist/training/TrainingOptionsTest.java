@@ -36,7 +36,7 @@ class TrainingOptionsTest {
         assertEquals("--rounds-per-stage (-1) must be >= 0", message(() -> new TrainingOptions.Averaging(
             TrainingOptions.Engine.RESIDENT, 5, -1)));
         assertEquals("--exchange-timeout (0) must be > 0 seconds", message(() -> new TrainingOptions.Averaging(
-            TrainingOptions.Engine.RESIDENT, 5, 0, 0)));
+            TrainingOptions.Engine.RESIDENT, 5, 0, 0, true)));
         assertEquals("--limit-train (-5) must be >= 0", message(() -> new TrainingOptions.Input(
             Normalization.SCALE, -5, 0)));
         assertEquals("--eval-batch-size (0) must be > 0", message(() -> new TrainingOptions.Batching(32, 0)));

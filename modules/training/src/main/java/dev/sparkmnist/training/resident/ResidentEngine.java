@@ -64,10 +64,11 @@ public final class ResidentEngine implements AutoCloseable {
      * @param setup the ND4J and GPU set-up each worker task applies first
      * @param exchangeTimeoutSeconds how long a worker waits for a peer's parameters
      * @param slotWaitSeconds how long to wait for enough task slots before refusing
+     * @param overlap exchange each round while the next is fitted ({@link OverlappedExchange})
      */
     public record Settings(int workers, int batch, int frequency, int roundsPerStage, Normalization normalization,
                            long seed, TaskSetup setup, long exchangeTimeoutSeconds,
-                           long slotWaitSeconds) implements Serializable {
+                           long slotWaitSeconds, boolean overlap) implements Serializable {
     }
 
     /** What every worker task of the run shares. */
@@ -193,6 +194,9 @@ public final class ResidentEngine implements AutoCloseable {
             net.setIterationCount(first.iterationCount);
             attempts += first.stageAttempt + 1;
             for (WorkerReport r : reports) {
+                LOG.debug("epoch {} stage {} worker {} ({}): compute {} s, averaging {} s (waiting {} s), reading {} s",
+                    epoch + 1, stage + 1, r.worker, r.jvm, r.computeNanos / 1e9, r.exchangeNanos / 1e9,
+                    r.waitNanos / 1e9, r.readNanos / 1e9);
                 lossSum += r.lossSum;
                 minibatches += r.minibatches;
                 examples += r.examples;

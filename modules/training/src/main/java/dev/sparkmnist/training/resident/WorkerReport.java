@@ -88,15 +88,24 @@ final class WorkerReport implements Serializable {
             exchangeNanos += exchange;
         }
 
+        /** Averaging outside a round (the stage's last exchange, collected). */
+        void exchanged(long exchange) {
+            exchangeNanos += exchange;
+        }
+
+        /** How long the worker was held up waiting for peers over the stage. */
+        void waited(long wait) {
+            waitNanos = wait;
+        }
+
         /** A probe stage's medians. */
         void probe(long[] medians) {
             probe = medians;
         }
 
-        /** Reading, waiting for peers and bytes moved over the stage. */
-        void io(long read, long wait, long bytes) {
+        /** Reading and bytes moved over the stage. */
+        void io(long read, long bytes) {
             readNanos = read;
-            waitNanos = wait;
             bytesMoved = bytes;
         }
 

@@ -68,10 +68,11 @@ final class WorkerTask extends AbstractFunction1<Iterator<Integer>, Iterator<Wor
             long startNanos = System.nanoTime() - t0;
             if (probe) {
                 report.probe(AutoFrequency.probe(net, reader::next, exchange));
+                report.waited(exchange.waitNanos());
             } else {
                 train(task, worker, net, reader, exchange, report);
             }
-            report.io(startNanos + reader.waitNanos(), exchange.waitNanos(), exchange.bytesMoved());
+            report.io(startNanos + reader.waitNanos(), exchange.bytesMoved());
         }
         return scala.collection.Iterator$.MODULE$.single(report.build());
     }
@@ -79,29 +80,45 @@ final class WorkerTask extends AbstractFunction1<Iterator<Integer>, Iterator<Wor
     private void train(TaskContext task, int worker, MultiLayerNetwork net, StageReader reader,
                        PeerExchange exchange, WorkerReport.Builder report) {
         float[] vector = null;
-        for (int round = plan.firstRound(stage); round < plan.endRound(stage); round++) {
-            long c0 = System.nanoTime();
-            int fitted = 0;
-            long readBefore = reader.waitNanos();
-            for (int k = 0; k < plan.frequency(); k++) {
-                task.killTaskIfInterrupted();
-                DataSet batch = reader.next();
-                if (batch == null) {
-                    break;
+        long rendezvous = exchange.waitNanos();
+        boolean averaging = plan.workers() > 1; // one worker has nobody to average with
+        try (OverlappedExchange overlap = averaging && job.settings().overlap()
+                 ? new OverlappedExchange(exchange, worker) : null) {
+            for (int round = plan.firstRound(stage); round < plan.endRound(stage); round++) {
+                long c0 = System.nanoTime();
+                int fitted = 0;
+                long readBefore = reader.waitNanos();
+                for (int k = 0; k < plan.frequency(); k++) {
+                    task.killTaskIfInterrupted();
+                    DataSet batch = reader.next();
+                    if (batch == null) {
+                        break;
+                    }
+                    net.fit(batch);
+                    report.fitted(TrainLoss.lastMinibatch(net), batch.numExamples());
+                    job.examplesFitted().add(batch.numExamples());
+                    fitted++;
                 }
-                net.fit(batch);
-                report.fitted(TrainLoss.lastMinibatch(net), batch.numExamples());
-                job.examplesFitted().add(batch.numExamples());
-                fitted++;
+                long c1 = System.nanoTime();
+                if (averaging) {
+                    vector = NetState.vector(net, vector);
+                    if (overlap != null) {
+                        overlap.round(round, vector, fitted > 0 ? 1f : 0f, task);
+                    } else {
+                        exchange.average(round, vector, fitted > 0 ? 1f : 0f);
+                    }
+                    NetState.apply(net, vector);
+                }
+                report.round(c1 - c0 - (reader.waitNanos() - readBefore), System.nanoTime() - c1);
+                ResidentEngine.FaultHook.afterRound(worker, task.stageAttemptNumber(), round);
             }
-            long c1 = System.nanoTime();
-            if (plan.workers() > 1) { // one worker has nobody to average with
-                vector = NetState.vector(net, vector);
-                exchange.average(round, vector, fitted > 0 ? 1f : 0f);
+            if (overlap != null && vector != null) { // the last exchange: every worker ends on the same mean
+                long c0 = System.nanoTime();
+                overlap.finish(vector, task);
                 NetState.apply(net, vector);
+                report.exchanged(System.nanoTime() - c0);
             }
-            report.round(c1 - c0 - (reader.waitNanos() - readBefore), System.nanoTime() - c1);
-            ResidentEngine.FaultHook.afterRound(worker, task.stageAttemptNumber(), round);
+            report.waited(overlap != null ? rendezvous + overlap.blockedNanos() : exchange.waitNanos());
         }
         report.end(net.getIterationCount(), worker == 0 ? (vector != null ? vector : NetState.vector(net)) : null);
     }

@@ -69,8 +69,13 @@ class ClusterExchangeIT {
     }
 
     private static ResidentEngine.Settings settings(int workers, int batch, int frequency, long slotWait) {
+        return settings(workers, batch, frequency, slotWait, false);
+    }
+
+    private static ResidentEngine.Settings settings(int workers, int batch, int frequency, long slotWait,
+                                                    boolean overlap) {
         return new ResidentEngine.Settings(workers, batch, frequency, 0, Normalization.STANDARDIZE, 42L,
-            new TaskSetup(1, GpuBinding.Policy.OPTIONAL), 60, slotWait);
+            new TaskSetup(1, GpuBinding.Policy.OPTIONAL), 60, slotWait, overlap);
     }
 
     /**
@@ -81,25 +86,29 @@ class ClusterExchangeIT {
      * minibatches of 8 over 3 workers are slices of 17, 17 and 16 examples, i.e. 3, 3 and 2 minibatches (a
      * 1-example minibatch, then no minibatch for worker 2 in round 3); 65 over 4 are 17, 16, 16, 16 (only worker 0
      * trains in round 3). The same reference without averaging the updater state must differ, so this test fails if
-     * the state were not averaged.
+     * the state were not averaged. With {@code overlap} (the default, {@link OverlappedExchange}) the reference is
+     * the same with each round's mean taken one round late plus the worker's own progress since
+     * ({@link AveragingOracle#simulate}'s overlap), and it must differ from the one that waits for every exchange.
      */
     @Order(1)
-    @ParameterizedTest(name = "{0} workers, {1}")
-    @CsvSource({"3, SGD, 50", "3, MOMENTUM, 50", "3, NESTEROV, 50", "3, ADAM, 50",
-        "4, SGD, 65", "4, MOMENTUM, 65", "4, NESTEROV, 65", "4, ADAM, 65"})
-    void averagingEveryMinibatchAcrossJvmsEqualsTheReference(int workers, Optimizer optimizer, int examples) {
+    @ParameterizedTest(name = "{0} workers, {1}, overlap {3}")
+    @CsvSource({"3, SGD, 50, false", "3, MOMENTUM, 50, false", "3, NESTEROV, 50, false", "3, ADAM, 50, false",
+        "4, SGD, 65, false", "4, MOMENTUM, 65, false", "4, NESTEROV, 65, false", "4, ADAM, 65, false",
+        "3, NESTEROV, 50, true", "4, ADAM, 65, true"})
+    void averagingEveryMinibatchAcrossJvmsEqualsTheReference(int workers, Optimizer optimizer, int examples,
+                                                             boolean overlap) {
         MnistSet set = train.limit(examples);
         ModelOptions model = ModelOptions.mlp().withOptimizer(optimizer, optimizer == Optimizer.ADAM ? 0.01 : 0.05);
         MultiLayerNetwork engine = Models.network(model);
         ResidentEngine.EpochFit fit;
-        try (ResidentEngine e = new ResidentEngine(sc, set, settings(workers, 8, 1, 30))) {
+        try (ResidentEngine e = new ResidentEngine(sc, set, settings(workers, 8, 1, 30, overlap))) {
             fit = e.fitEpoch(engine, 0);
         }
         assertEquals(workers, fit.jvms().size(), "every worker in its own executor JVM: " + fit.jvms());
         assertEquals(examples, fit.examples());
         assertEquals(3, fit.rounds());
         MultiLayerNetwork reference = AveragingOracle.simulate(() -> Models.network(model), set, workers, 8, 42L, 0,
-            CONF, true);
+            CONF, true, overlap);
         float[] got = AveragingOracle.stateVector(engine);
         float[] want = AveragingOracle.stateVector(reference);
         double diff = AveragingOracle.maxDifference(got, want);
@@ -112,6 +121,12 @@ class ClusterExchangeIT {
                 0, CONF, false);
             double apart = AveragingOracle.maxDifference(got, AveragingOracle.stateVector(unaveraged));
             assertTrue(apart > 1e-4, "not averaging the updater state would give a different result: " + apart);
+        }
+        if (overlap) {
+            MultiLayerNetwork waited = AveragingOracle.simulate(() -> Models.network(model), set, workers, 8, 42L, 0,
+                CONF, true, false);
+            double apart = AveragingOracle.maxDifference(got, AveragingOracle.stateVector(waited));
+            assertTrue(apart > 1e-4, "overlapping changes the rounds' arithmetic: " + apart);
         }
     }
 

@@ -41,9 +41,15 @@ class ResidentEngineIT {
         ResidentEngine.FaultHook.hook = null;
     }
 
+    /** Every exchange waited for (the rounds the oracles define); {@link #overlapped} for the default. */
     private static ResidentEngine.Settings settings(int workers, int batch, int frequency, int roundsPerStage) {
         return new ResidentEngine.Settings(workers, batch, frequency, roundsPerStage, Normalization.STANDARDIZE, 42L,
-            new TaskSetup(1, GpuBinding.Policy.OPTIONAL), 60, 5);
+            new TaskSetup(1, GpuBinding.Policy.OPTIONAL), 60, 5, false);
+    }
+
+    private static ResidentEngine.Settings overlapped(int workers, int batch, int frequency, int roundsPerStage) {
+        return new ResidentEngine.Settings(workers, batch, frequency, roundsPerStage, Normalization.STANDARDIZE, 42L,
+            new TaskSetup(1, GpuBinding.Policy.OPTIONAL), 60, 5, true);
     }
 
     /** Inboxes still open in this JVM, where local mode runs every worker. */
@@ -86,13 +92,37 @@ class ResidentEngineIT {
         assertTrue(AveragingOracle.maxDifference(spark, Models.network(sgd)) > 1e-3, "training moved the weights");
     }
 
+    /**
+     * The default, overlapped averaging ({@link OverlappedExchange}) equals the reference written out in
+     * {@link AveragingOracle#simulate} with overlap (each worker takes the previous round's mean plus its own
+     * progress since; the last round is waited for), parameters and Nesterov's momentum, and differs from averaging
+     * that waits for every exchange, so this fails if the overlap did nothing or corrected wrongly.
+     */
+    @Test
+    void overlappedAveragingEqualsItsReference() {
+        MnistSet set = SLICE.train().limit(100);
+        ModelOptions model = ModelOptions.mlp().withOptimizer(Optimizer.NESTEROV, 0.05);
+        MultiLayerNetwork engine = Models.network(model);
+        new ResidentEngine(SLICE.sc(), set, overlapped(2, 8, 1, 0)).fitEpoch(engine, 0);
+        float[] got = AveragingOracle.stateVector(engine);
+        MultiLayerNetwork reference = AveragingOracle.simulate(() -> Models.network(model), set, 2, 8, 42L, 0, CONF,
+            true, true);
+        double diff = AveragingOracle.maxDifference(got, AveragingOracle.stateVector(reference));
+        assertTrue(diff < 1e-5, "max difference to the overlapped reference " + diff);
+        MultiLayerNetwork waited = AveragingOracle.simulate(() -> Models.network(model), set, 2, 8, 42L, 0, CONF,
+            true, false);
+        double apart = AveragingOracle.maxDifference(got, AveragingOracle.stateVector(waited));
+        assertTrue(apart > 1e-4, "overlapping changes the rounds' arithmetic: " + apart);
+        assertEquals(0, leftoverInboxes(), "no inbox outlives its stage");
+    }
+
     @Test
     void aFailedStageAttemptIsRetriedAndCountedOnce() {
         MnistSet set = SLICE.train().limit(600);
         ModelOptions model = ModelOptions.mlp();
         MultiLayerNetwork clean = Models.network(model);
         ResidentEngine.EpochFit reference =
-            new ResidentEngine(SLICE.sc(), set, settings(2, 16, 2, 0)).fitEpoch(clean, 0);
+            new ResidentEngine(SLICE.sc(), set, overlapped(2, 16, 2, 0)).fitEpoch(clean, 0);
 
         AtomicInteger failures = new AtomicInteger();
         ResidentEngine.FaultHook.hook = (worker, attempt, round) -> {
@@ -102,7 +132,9 @@ class ResidentEngineIT {
             }
         };
         MultiLayerNetwork retried = Models.network(model);
-        ResidentEngine.EpochFit fit = new ResidentEngine(SLICE.sc(), set, settings(2, 16, 2, 0)).fitEpoch(retried, 0);
+        // overlapped (the default): the fault hits with an exchange in flight on the exchange's thread
+        ResidentEngine.EpochFit fit = new ResidentEngine(SLICE.sc(), set, overlapped(2, 16, 2, 0))
+            .fitEpoch(retried, 0);
         assertEquals(1, failures.get(), "the fault was injected once");
         assertEquals(2, fit.stageAttempts(), "one failed attempt, one that succeeded");
         assertEquals(600, fit.examples(), "the failed attempt's examples are not counted");
@@ -126,7 +158,8 @@ class ResidentEngineIT {
         assertEquals(one.examples(), three.examples());
         assertEquals(600, three.examples());
         assertEquals(one.rounds(), three.rounds());
-        // momentum (updater state) and iteration counts carry across stages
+        // momentum (updater state) and iteration counts carry across stages (waiting for every exchange: with the
+        // overlap, each stage ends on a waited exchange, so where stages end is part of the arithmetic)
         assertEquals(0.0, AveragingOracle.maxDifference(whole, cut));
         assertEquals(whole.getIterationCount(), cut.getIterationCount());
     }
@@ -137,6 +170,7 @@ class ResidentEngineIT {
             TrainingOptions.defaults().withEpochs(2), List.of());
         TrainingResult.Averaging how = r.averaging();
         assertEquals("auto", how.chosen());
+        assertTrue(how.overlap(), "the default overlaps exchange and computation");
         AutoFrequency auto = how.auto();
         assertTrue(auto.minibatchMillis() > 0 && auto.exchangeMillis() > 0, auto.toString());
         assertEquals(AutoFrequency.choose(auto.minibatchMillis(), auto.exchangeMillis()), how.frequency(),
@@ -180,7 +214,7 @@ class ResidentEngineIT {
         try {
             long t0 = System.nanoTime();
             ResidentEngine.Settings twoSeconds = new ResidentEngine.Settings(2, 16, 2, 0, Normalization.STANDARDIZE,
-                42L, new TaskSetup(1, GpuBinding.Policy.OPTIONAL), 2, 5);
+                42L, new TaskSetup(1, GpuBinding.Policy.OPTIONAL), 2, 5, true);
             ResidentEngine.EpochFit fit = new ResidentEngine(SLICE.sc(), set, twoSeconds)
                 .fitEpoch(Models.network(ModelOptions.mlp()), 0);
             double seconds = (System.nanoTime() - t0) / 1e9;
@@ -200,7 +234,7 @@ class ResidentEngineIT {
     void everyWorkerAppliesTheGpuSetUpFirst() {
         // local mode assigns no GPU: with the required policy each worker must refuse before touching ND4J
         ResidentEngine.Settings required = new ResidentEngine.Settings(2, 32, 10, 0, Normalization.STANDARDIZE, 42L,
-            new TaskSetup(1, GpuBinding.Policy.REQUIRED), 60, 5);
+            new TaskSetup(1, GpuBinding.Policy.REQUIRED), 60, 5, true);
         Exception e = assertThrows(Exception.class,
             () -> new ResidentEngine(SLICE.sc(), SLICE.train().limit(200), required)
                 .fitEpoch(Models.network(ModelOptions.mlp()), 0));

@@ -1,0 +1,118 @@
+package dev.sparkmnist.training.resident;
+
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.apache.spark.TaskContext;
+
+/**
+ * Averaging that runs each round's exchange while the worker fits the next round's minibatches
+ * ({@code --averaging-overlap}, the default): the wait for the slowest worker and the exchange's latency are hidden
+ * behind computation unless a worker falls more than a whole round behind.
+ *
+ * <p>At the end of round r a worker holding state {@code v} (parameters and updater state) first collects round
+ * r-1's exchange, the mean {@code m} of what the workers sent then, and moves to {@code m + (v - s)}, where
+ * {@code s} is what it sent in round r-1: the mean plus its own progress since (one round of delay, each worker's
+ * progress counted once). Then it sends that corrected state as round r's contribution, in the background, and goes
+ * on fitting. At the end of a stage {@link #finish} waits for the last exchange; nothing was fitted after it was
+ * sent, so every worker then holds the same mean, as without overlap. The reference this defines is written out in
+ * the tests' {@code AveragingOracle.simulate}.
+ */
+final class OverlappedExchange implements AutoCloseable {
+    /** How often a worker waiting for the exchange in flight looks whether Spark killed its task. */
+    private static final long KILL_CHECK_MILLIS = 50;
+
+    private final PeerExchange exchange;
+    private final ExecutorService thread;
+    private Future<?> pending;
+    /** What this worker contributed to the exchange in flight. */
+    private float[] sent;
+    /** The same, replaced by the mean by the exchange's thread. */
+    private float[] inFlight;
+    private long blockedNanos;
+
+    OverlappedExchange(PeerExchange exchange, int worker) {
+        this.exchange = exchange;
+        this.thread = Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, "resident-exchange-worker-" + worker);
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    /**
+     * The end of round {@code round}: {@code vector} (the worker's state now) becomes the previous round's mean
+     * plus this worker's progress since, and is sent as this round's contribution with {@code weight} (0: the worker
+     * fitted nothing this round). The caller applies {@code vector} to its network.
+     */
+    void round(int round, float[] vector, float weight, TaskContext task) {
+        collect(vector, task);
+        if (sent == null) {
+            sent = vector.clone();
+            inFlight = vector.clone();
+        } else {
+            System.arraycopy(vector, 0, sent, 0, vector.length);
+            System.arraycopy(vector, 0, inFlight, 0, vector.length);
+        }
+        pending = thread.submit(() -> exchange.average(round, inFlight, weight));
+    }
+
+    /** The end of the stage: waits for the last exchange and leaves its mean (plus any later progress) in vector. */
+    void finish(float[] vector, TaskContext task) {
+        collect(vector, task);
+    }
+
+    private void collect(float[] vector, TaskContext task) {
+        if (pending == null) {
+            return;
+        }
+        long t0 = System.nanoTime();
+        try {
+            while (true) {
+                try {
+                    pending.get(KILL_CHECK_MILLIS, TimeUnit.MILLISECONDS);
+                    break;
+                } catch (TimeoutException e) {
+                    if (task != null) {
+                        task.killTaskIfInterrupted(); // the stage failed elsewhere: stop waiting
+                    }
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while waiting for the exchange in flight", e);
+        } catch (ExecutionException e) {
+            Throwable cause = e.getCause();
+            if (cause instanceof RuntimeException r) {
+                throw r;
+            }
+            if (cause instanceof Error err) {
+                throw err;
+            }
+            throw new IllegalStateException(cause);
+        } finally {
+            pending = null;
+            blockedNanos += System.nanoTime() - t0;
+        }
+        for (int i = 0; i < vector.length; i++) {
+            vector[i] = inFlight[i] + (vector[i] - sent[i]);
+        }
+    }
+
+    /** Nanoseconds the worker was held up waiting for an exchange in flight. */
+    long blockedNanos() {
+        return blockedNanos;
+    }
+
+    /** Stops an exchange still in flight (the stage failed) and the exchange's thread. */
+    @Override
+    public void close() {
+        if (pending != null) {
+            pending.cancel(true);
+        }
+        thread.shutdownNow();
+    }
+}
