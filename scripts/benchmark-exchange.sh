@@ -26,6 +26,7 @@ for n in ${WORKERS:-2 3 4 6 8}; do
     --conf spark.ui.enabled=false --conf spark.cores.max="$n" \
     --conf spark.scheduler.minRegisteredResourcesRatio=1.0 \
     --driver-java-options "-Dlog4j2.configurationFile=$repo_root/conf/log4j2.properties" \
+    --driver-class-path "$submit_jar" \
     "$submit_jar" "$n" "$rounds" > "$out/exchange-w$n.jsonl" 2> "$out/exchange-w$n.log" \
     || { log "N=$n failed: see $out/exchange-w$n.log"; exit 1; }
   log "done N=$n: $(tr '\n' ' ' < "$out/exchange-w$n.jsonl" | cut -c1-200)"

@@ -24,6 +24,8 @@ read -r -a extra <<< "${SUBMIT_ARGS:-}"
 
 deploy_mode="${DEPLOY_MODE:-client}"
 [[ "$deploy_mode" == client || "$deploy_mode" == cluster ]] || { log "DEPLOY_MODE ($deploy_mode) must be client or cluster"; exit 2; }
+# the log layout's %redacted converter is in the app jar: --driver-class-path (below) puts it where log4j, which
+# starts before the app jar is loaded, finds it
 driver_opts="-Dlog4j2.configurationFile=$repo_root/conf/log4j2.properties -Dorg.eclipse.deeplearning4j.helpers.disable=false"
 if [[ "$deploy_mode" == cluster ]]; then
   # the Worker starts this driver with plain java: Java 17 needs Spark's --add-opens list on it
@@ -39,6 +41,7 @@ submit=("$repo_root/scripts/spark-submit" \
   --driver-memory "${DRIVER_MEMORY:-2g}" \
   --executor-memory "${EXECUTOR_MEMORY:-1g}" \
   --driver-java-options "$driver_opts" \
+  --driver-class-path "$submit_jar" \
   "${extra[@]+"${extra[@]}"}" \
   "$submit_jar" train "$@")
 

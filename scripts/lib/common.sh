@@ -14,8 +14,26 @@ done < "$repo_root/conf/java17-opens.conf"
 # Heap and ND4J off-heap limits for a local-mode driver; override with SPARK_MNIST_JAVA_OPTS.
 read -r -a java_mem_opts <<< "${SPARK_MNIST_JAVA_OPTS:--Xmx4g -Dorg.bytedeco.javacpp.maxbytes=4G -Dorg.bytedeco.javacpp.maxphysicalbytes=8G}"
 
-log() { printf '%s: %s\n' "$(basename "$0")" "$*" >&2; }
-run() { printf '+ %s\n' "$*" >&2; "$@"; }
+# Arguments as one line for the terminal, credentials replaced as Spark redacts them: the value of a KEY=VALUE
+# argument (also --conf=KEY=VALUE, -DKEY=VALUE) whose key or value matches Spark's default spark.redaction.regex,
+# and the password of any scheme://user:password@host address.
+redacted() {
+  local out=() a prefix key value
+  for a in "$@"; do
+    prefix=""
+    if [[ "$a" == --conf=* ]]; then prefix="--conf="; a="${a#--conf=}"; fi
+    if [[ "$a" == *=* ]]; then
+      key="${a%%=*}"; value="${a#*=}"
+      if [[ "${key,,}" =~ secret|password|token|access[.]key || "${value,,}" =~ secret|password|token|access[.]key ]]; then
+        a="$key=*********(redacted)"
+      fi
+    fi
+    out+=("$prefix$a")
+  done
+  printf '%s' "${out[*]}" | sed -E 's#([A-Za-z][A-Za-z0-9+.-]*://[^/@[:space:]:]*):[^/@[:space:]]+@#\1:*********(redacted)@#g'
+}
+log() { printf '%s: %s\n' "$(basename "$0")" "$(redacted "$*")" >&2; }
+run() { printf '+ %s\n' "$(redacted "$@")" >&2; "$@"; }
 
 # Builds the app jar when it is missing or older than any source or pom.
 ensure_built() {

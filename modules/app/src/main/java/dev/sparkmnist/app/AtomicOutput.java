@@ -186,7 +186,7 @@ public final class AtomicOutput implements Closeable {
         Path tmp = new Path(dir, "." + name + ".tmp-" + UUID.randomUUID());
         try {
             try (OutputStream out = fs.create(tmp, false)) {
-                out.write(text.getBytes(StandardCharsets.UTF_8));
+                out.write(Secrets.current().scrub(text).getBytes(StandardCharsets.UTF_8));
             }
             fs.delete(target, false);
             if (!fs.rename(tmp, target)) {
@@ -197,10 +197,10 @@ public final class AtomicOutput implements Closeable {
         }
     }
 
-    /** Writes a UTF-8 text file in the staging directory. */
+    /** Writes a UTF-8 text file in the staging directory, cleaned of credentials ({@link Secrets}). */
     public void writeText(String name, String text) {
         try (OutputStream out = create(name)) {
-            out.write(text.getBytes(StandardCharsets.UTF_8));
+            out.write(Secrets.current().scrub(text).getBytes(StandardCharsets.UTF_8));
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write " + name + " under " + staging, e);
         }

@@ -55,6 +55,9 @@ public final class EvaluateCommand implements Callable<Integer> {
     @ArgGroup(validate = false, heading = "%nOutput%n")
     OutputArgs output = new OutputArgs();
 
+    @picocli.CommandLine.Mixin
+    StoreArgs stores = new StoreArgs();
+
     @Override
     public Integer call() {
         EvaluationReport report = run();
@@ -77,6 +80,8 @@ public final class EvaluateCommand implements Callable<Integer> {
         CudaCompatibility.requireSupported(-1);
         org.apache.spark.SparkConf sparkConf = SparkContexts.conf("spark-mnist evaluate", spark.master, spark.conf);
         Configuration hadoop = SparkContexts.hadoop(sparkConf); // what sc.hadoopConfiguration() will be
+        Stores.check(Stores.paths("--model-path", modelPath, "--data-dir", images == null ? dataDir : null,
+            "--images", images, "--labels", labels, "--output", output.output), hadoop, stores.timeoutSeconds);
         AtomicOutput out = output.output == null ? null : AtomicOutput.open(output.output, output.overwrite, hadoop);
         try {
             MnistSet test = images != null ? MnistSet.testFiles(images, labels, hadoop)

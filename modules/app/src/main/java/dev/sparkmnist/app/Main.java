@@ -24,7 +24,13 @@ public final class Main implements java.util.concurrent.Callable<Integer> {
 
     /** Runs the command line and returns the exit code (tests call this). */
     public static int execute(String... args) {
+        installSecrets(args);
         return commandLine().execute(args);
+    }
+
+    /** Makes this process's credentials (these arguments, system properties, environment) ones no output shows. */
+    static void installSecrets(String... args) {
+        Secrets.install(Secrets.of(java.util.List.of(args), System.getProperties(), System.getenv()));
     }
 
     static CommandLine commandLine() {
@@ -34,22 +40,28 @@ public final class Main implements java.util.concurrent.Callable<Integer> {
         cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
             IllegalArgumentException bad = badInput(ex);
             if (bad != null) {
-                cmd.getErr().println("error: " + bad.getMessage());
+                cmd.getErr().println(Secrets.current().scrub("error: " + bad.getMessage()));
                 return EXIT_BAD_INPUT;
             }
             CudaCompatibility.UnsupportedGpuException gpu = cause(ex, CudaCompatibility.UnsupportedGpuException.class);
             if (gpu != null) {
-                cmd.getErr().println("error: " + gpu.getMessage());
+                cmd.getErr().println(Secrets.current().scrub("error: " + gpu.getMessage()));
                 return EXIT_FAILURE;
+            }
+            Stores.UnreachableStoreException store = cause(ex, Stores.UnreachableStoreException.class);
+            if (store != null) {
+                LOG.debug("{} failed", cmd.getCommandName(), ex);
+                cmd.getErr().println(Secrets.current().scrub("error: " + store.getMessage()));
+                return Stores.exitCode(store);
             }
             var shrank = cause(ex, dev.sparkmnist.training.resident.ResidentEngine.ClusterShrankException.class);
             if (shrank != null) {
                 LOG.debug("{} failed", cmd.getCommandName(), ex);
-                cmd.getErr().println("error: " + shrank.getMessage());
+                cmd.getErr().println(Secrets.current().scrub("error: " + shrank.getMessage()));
                 return EXIT_FAILURE;
             }
             LOG.error("{} failed", cmd.getCommandName(), ex);
-            cmd.getErr().println("error: " + ex);
+            cmd.getErr().println(Secrets.current().scrub("error: " + ex));
             return EXIT_FAILURE;
         });
         return cl;

@@ -63,6 +63,9 @@ public final class PredictCommand implements Callable<Integer> {
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;
 
+    @picocli.CommandLine.Mixin
+    StoreArgs stores = new StoreArgs();
+
     @Parameters(arity = "1..*", paramLabel = "IMAGE_OR_DIR",
         description = "Pictures, idx images files (raw or .gz) or directories of them (any Hadoop path).")
     List<String> inputs;
@@ -122,6 +125,7 @@ public final class PredictCommand implements Callable<Integer> {
         }
         // no Spark here, but spark-submit's spark.hadoop.* settings still apply, as in train and evaluate
         Configuration hadoop = SparkContexts.hadoop(new org.apache.spark.SparkConf());
+        Stores.check(Stores.paths("--model-path", modelPath), hadoop, stores.timeoutSeconds);
         ModelFiles.Loaded model = ModelFiles.load(modelPath, hadoop);
         Normalization norm = normalization != null ? normalization : model.normalization();
         if (norm == null) {

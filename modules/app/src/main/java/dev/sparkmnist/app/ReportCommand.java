@@ -32,6 +32,9 @@ public final class ReportCommand implements Callable<Integer> {
         description = "Directory with the t10k idx files. Defaults to the files the run's provenance.json names.")
     String dataDir;
 
+    @picocli.CommandLine.Mixin
+    StoreArgs stores = new StoreArgs();
+
     @Override
     public Integer call() {
         System.out.println("report: " + run());
@@ -42,6 +45,7 @@ public final class ReportCommand implements Callable<Integer> {
     public String run() {
         // no Spark here, but spark-submit's spark.hadoop.* settings still apply, as in train and evaluate
         Configuration hadoop = SparkContexts.hadoop(new org.apache.spark.SparkConf());
+        Stores.check(Stores.paths("RUN_DIR", runDir, "--data-dir", dataDir), hadoop, stores.timeoutSeconds);
         Path dir = new Path(runDir);
         try {
             FileSystem fs = dir.getFileSystem(hadoop);
@@ -111,7 +115,7 @@ public final class ReportCommand implements Callable<Integer> {
         try {
             for (Map.Entry<String, byte[]> file : built.files().entrySet()) {
                 try (OutputStream out = fs.create(new Path(staging, file.getKey()), false)) {
-                    out.write(file.getValue());
+                    out.write(ReportFiles.cleaned(file.getKey(), file.getValue()));
                 }
             }
             for (String name : List.of(Report.CHARTS_DIR, Report.HTML)) {

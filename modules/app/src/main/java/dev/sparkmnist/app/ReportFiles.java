@@ -33,10 +33,19 @@ final class ReportFiles {
     }
 
     /** Writes report.html and charts/ into the output's staging directory. */
+    /** A report file's bytes, the page cleaned of credentials ({@link Secrets}): it quotes the provenance. */
+    static byte[] cleaned(String name, byte[] bytes) {
+        if (!name.endsWith(".html")) {
+            return bytes;
+        }
+        return Secrets.current().scrub(new String(bytes, java.nio.charset.StandardCharsets.UTF_8))
+            .getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    }
+
     static void write(AtomicOutput out, Report.Built built) {
         for (Map.Entry<String, byte[]> file : built.files().entrySet()) {
             try (OutputStream stream = out.create(file.getKey())) {
-                stream.write(file.getValue());
+                stream.write(cleaned(file.getKey(), file.getValue()));
             } catch (IOException e) {
                 throw new UncheckedIOException("cannot write " + file.getKey(), e);
             }

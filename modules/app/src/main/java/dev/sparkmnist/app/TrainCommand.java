@@ -306,6 +306,9 @@ public final class TrainCommand implements Callable<Integer> {
     @ArgGroup(validate = false, heading = "%nOutput%n")
     OutputArgs output = new OutputArgs();
 
+    @picocli.CommandLine.Mixin
+    StoreArgs stores = new StoreArgs();
+
     @ArgGroup(validate = false, heading = "%nCheckpoints%n")
     CheckpointArgs checkpoints = new CheckpointArgs();
 
@@ -389,6 +392,8 @@ public final class TrainCommand implements Callable<Integer> {
         dev.sparkmnist.runtime.CudaCompatibility.requireSupported(-1);
         org.apache.spark.SparkConf sparkConf = SparkContexts.conf("spark-mnist train", spark.master, spark.conf);
         Configuration hadoop = SparkContexts.hadoop(sparkConf); // what sc.hadoopConfiguration() will be
+        Stores.check(Stores.paths("--data-dir", data.dataDir, "--output", output.output, "--checkpoint-dir",
+            checkpoints.dir, "--resume-from", checkpoints.resumeFrom), hadoop, stores.timeoutSeconds);
         Start start = null;
         ModelOptions m;
         List<Map<String, Object>> earlier = List.of();
@@ -504,7 +509,7 @@ public final class TrainCommand implements Callable<Integer> {
         if (spec == null || spec.commandLine().getParseResult() == null) {
             return null;
         }
-        return "spark-mnist " + String.join(" ", spec.commandLine().getParseResult().originalArgs());
+        return "spark-mnist " + Secrets.current().commandLine(spec.commandLine().getParseResult().originalArgs());
     }
 
     /** Whether the user gave this option on the command line (false when run() is called without picocli). */

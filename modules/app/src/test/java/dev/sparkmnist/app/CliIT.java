@@ -31,6 +31,7 @@ class CliIT {
         CommandLine cl = Main.commandLine();
         StringWriter err = new StringWriter();
         cl.setErr(new PrintWriter(err, true));
+        Main.installSecrets(args);
         int code = cl.execute(args);
         return new Run(code, err.toString());
     }
@@ -283,6 +284,57 @@ class CliIT {
             r.err());
         assertFalse(Files.exists(tmp.resolve("o")));
         assertFalse(Files.list(tmp).anyMatch(p -> p.getFileName().toString().contains("staging")));
+    }
+
+    /**
+     * Stores that refuse or never answer fail the command in bounded time with one line naming the option, the path
+     * and the store: an HDFS name node and an S3A endpoint on a closed port (refused at once), and an S3A endpoint
+     * that accepts connections but never answers (the deadline, which the message says how to raise).
+     */
+    @Test
+    void unreachableStoresFailFastWithOneLine() throws Exception {
+        int closed;
+        try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
+            closed = s.getLocalPort();
+        }
+        long t0 = System.nanoTime();
+        Run hdfs = run(withSpark("train", "--data-dir", "hdfs://127.0.0.1:" + closed + "/mnist", "--output",
+            tmp.resolve("h").toString()));
+        assertEquals(1, hdfs.exit(), hdfs.err());
+        assertTrue(hdfs.err().startsWith("error: --data-dir (hdfs://127.0.0.1:" + closed + "/mnist): the hdfs store at"
+            + " 127.0.0.1:" + closed + " cannot be reached: "), hdfs.err());
+        assertTrue(hdfs.err().contains("Connection refused"), hdfs.err());
+        String[] s3a = {"--conf", "spark.hadoop.fs.s3a.access.key=someone", "--conf",
+            "spark.hadoop.fs.s3a.secret.key=no-such-secret", "--conf", "spark.hadoop.fs.s3a.path.style.access=true"};
+        Run refused = run(withSpark(concat(new String[] {"evaluate", "--model-path", "s3a://b/model.zip", "--conf",
+            "spark.hadoop.fs.s3a.endpoint=http://127.0.0.1:" + closed}, s3a)));
+        assertEquals(1, refused.exit(), refused.err());
+        assertTrue(refused.err().startsWith("error: --model-path (s3a://b/model.zip): the S3A bucket b at"
+            + " http://127.0.0.1:" + closed + " cannot be reached: "), refused.err());
+        assertTrue((System.nanoTime() - t0) / 1e9 < 40, "refusals are reported at once, not after retries");
+        try (java.net.ServerSocket silent = new java.net.ServerSocket(0, 50,
+            java.net.InetAddress.getLoopbackAddress())) { // accepts (the kernel does) but never answers
+            long t1 = System.nanoTime();
+            Run hung = run(withSpark(concat(new String[] {"train", "--data-dir", "s3a://b/mnist", "--output",
+                tmp.resolve("s").toString(), "--store-timeout", "3", "--conf", "spark.hadoop.fs.s3a.endpoint=http://"
+                + "127.0.0.1:" + silent.getLocalPort()}, s3a)));
+            double seconds = (System.nanoTime() - t1) / 1e9;
+            assertEquals(1, hung.exit(), hung.err());
+            assertEquals("error: --data-dir (s3a://b/mnist): the S3A bucket b at http://127.0.0.1:"
+                + silent.getLocalPort() + " did not answer within 3 s (raise --store-timeout to wait longer)",
+                hung.err().strip());
+            assertTrue(seconds < 20, "bounded by the deadline: " + seconds + " s");
+        }
+        for (Run r : List.of(hdfs, refused)) {
+            assertEquals(1, r.err().strip().lines().count(), "one line: " + r.err());
+            assertFalse(r.err().contains("no-such-secret"), r.err());
+        }
+        assertEquals(2, run("train", "--store-timeout", "0").exit(), "the deadline is validated");
+        assertFalse(Files.exists(tmp.resolve("h")) || Files.exists(tmp.resolve("s")), "nothing written");
+    }
+
+    private static String[] concat(String[] a, String[] b) {
+        return Stream.concat(Stream.of(a), Stream.of(b)).toArray(String[]::new);
     }
 
     @Test

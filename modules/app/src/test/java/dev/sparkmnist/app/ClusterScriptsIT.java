@@ -46,8 +46,13 @@ class ClusterScriptsIT {
     }
 
     static Result script(String... command) throws IOException, InterruptedException {
+        return script(Map.of(), command);
+    }
+
+    /** A script run with {@code extraEnv} added to its environment. */
+    static Result script(Map<String, String> extraEnv, String... command) throws IOException, InterruptedException {
         File log = Files.createTempFile(tmp, "script", ".log").toFile();
-        Process p = start(log, command);
+        Process p = start(log, extraEnv, command);
         if (!p.waitFor(SCRIPT_TIMEOUT_S, TimeUnit.SECONDS)) {
             p.destroyForcibly();
             throw new AssertionError(String.join(" ", command) + " did not finish in " + SCRIPT_TIMEOUT_S + " s:\n"
@@ -58,11 +63,16 @@ class ClusterScriptsIT {
 
     /** Starts a script with its output going to {@code log}. */
     static Process start(File log, String... command) throws IOException {
+        return start(log, Map.of(), command);
+    }
+
+    private static Process start(File log, Map<String, String> extraEnv, String... command) throws IOException {
         List<String> cmd = new ArrayList<>(List.of("bash"));
         cmd.add(repo.resolve(command[0]).toString());
         cmd.addAll(List.of(command).subList(1, command.length));
         ProcessBuilder pb = new ProcessBuilder(cmd).directory(repo.toFile()).redirectErrorStream(true);
         pb.environment().putAll(env);
+        pb.environment().putAll(extraEnv);
         pb.redirectOutput(log);
         return pb.start();
     }
@@ -112,14 +122,42 @@ class ClusterScriptsIT {
         assertTrue(status.output().contains("worker-2  pid"), status.output());
     }
 
+    /**
+     * Also: credentials given as {@code --conf} pairs, in a spark-defaults-style properties file and in the
+     * environment reach no output, report, terminal line or log of the run (driver, Master, Workers, executors).
+     */
     @Test
     @Order(2)
     void jobRunsOnTwoWorkersAndWritesItsOutputs() throws Exception {
         Path out = tmp.resolve("out");
-        Result r = script("scripts/submit-cluster.sh", masterUrl, "--model", "mlp", "--epochs", "1",
+        String salt = Long.toHexString(System.nanoTime());
+        List<String> secrets = List.of("confSecret" + salt, "confAccess" + salt, "fileToken" + salt, "envKey" + salt);
+        Path properties = tmp.resolve("secret-defaults.conf");
+        Files.writeString(properties, Files.readString(repo.resolve("conf/spark-defaults.conf.template"))
+            + "\nspark.hadoop.fs.s3a.session.token " + secrets.get(2) + "\n");
+        Result r = script(Map.of("PROPERTIES_FILE", properties.toString(), "AWS_SECRET_ACCESS_KEY", secrets.get(3)),
+            "scripts/submit-cluster.sh", masterUrl, "--model", "mlp", "--epochs", "1",
             "--data-dir", TestData.sliceDir(), "--output", out.toString(), "--export-dir",
-            tmp.resolve("export").toString(), "--export-dir-shared");
+            tmp.resolve("export").toString(), "--export-dir-shared",
+            "--conf", "spark.hadoop.fs.s3a.secret.key=" + secrets.get(0),
+            "--conf=spark.hadoop.fs.s3a.access.key=" + secrets.get(1));
         assertEquals(0, r.exit(), r.output());
+        assertTrue(r.output().contains("spark.hadoop.fs.s3a.secret.key=" + Secrets.REDACTED), r.output());
+        List<Path> written;
+        try (var files = Files.walk(tmp)) {
+            written = files.filter(Files::isRegularFile).filter(f -> !f.equals(properties)).toList();
+        }
+        assertTrue(written.stream().anyMatch(f -> f.endsWith("report.html")), "the report is among them");
+        assertTrue(written.stream().anyMatch(f -> f.toString().contains("/cluster/")), "and the cluster's logs");
+        for (String secret : secrets) {
+            assertFalse(r.output().contains(secret), "the terminal shows " + secret + ":\n" + r.output());
+            for (Path f : written) {
+                assertFalse(new String(Files.readAllBytes(f), StandardCharsets.ISO_8859_1).contains(secret),
+                    f + " holds " + secret);
+            }
+        }
+        assertTrue(RunReport.JSON.readTree(out.resolve("provenance.json").toFile()).get("commandLine").asText()
+            .contains("spark.hadoop.fs.s3a.access.key=" + Secrets.REDACTED), "the command line is kept, redacted");
         for (String f : List.of("model.zip", "metrics.json", "metrics.csv", "evaluation.txt", "provenance.json")) {
             assertTrue(Files.size(out.resolve(f)) > 0, f);
         }

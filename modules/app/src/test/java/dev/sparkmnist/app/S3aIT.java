@@ -118,6 +118,31 @@ class S3aIT {
         return args.toArray(String[]::new);
     }
 
+    /**
+     * A real S3 server that rejects the credentials fails the command at once with one line naming the option, the
+     * bucket, the endpoint and the refusal (exit 2: the user's value), without the secret; a bucket that does not
+     * exist is named (exit 2).
+     */
+    @Test
+    void wrongCredentialsAndMissingBucketsAreOneLine() {
+        List<String> wrong = new ArrayList<>(List.of(cli("train", "--model", "mlp", "--epochs", "1", "--data-dir",
+            "s3a://" + BUCKET + "/mnist", "--output", tmp.resolve("wrong").toString())));
+        wrong.addAll(List.of("--conf", "spark.hadoop.fs.s3a.secret.key=not-the-credential")); // the later one wins
+        long t0 = System.nanoTime();
+        CliIT.Run denied = CliIT.run(wrong.toArray(String[]::new));
+        assertEquals(2, denied.exit(), denied.err());
+        assertTrue(denied.err().startsWith("error: --data-dir (s3a://" + BUCKET + "/mnist): the S3A bucket " + BUCKET
+            + " at " + endpoint + " refused access: "), denied.err());
+        assertEquals(1, denied.err().strip().lines().count(), denied.err());
+        assertTrue(!denied.err().contains("not-the-credential") && !denied.err().contains(SECRET), denied.err());
+        assertTrue((System.nanoTime() - t0) / 1e9 < 60, "at once, not after S3A's retries");
+        CliIT.Run missing = CliIT.run(cli("evaluate", "--model-path", "s3a://no-such-bucket/model.zip"));
+        assertEquals(2, missing.exit(), missing.err());
+        assertEquals(1, missing.err().strip().lines().count(), missing.err());
+        assertEquals("error: --model-path (s3a://no-such-bucket/model.zip): the S3A bucket no-such-bucket at "
+            + endpoint + " does not exist", missing.err().strip());
+    }
+
     @Test
     void trainsFromAndWritesToS3() throws Exception {
         String base = "s3a://" + BUCKET;

@@ -1,0 +1,158 @@
+package dev.sparkmnist.app;
+
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.apache.hadoop.conf.ConfigRedactor;
+import org.apache.hadoop.conf.Configuration;
+
+/**
+ * Keeps credentials out of everything the job writes or prints: provenance, metrics, the report, error lines and
+ * log lines ({@link RedactingConverter}). A setting is sensitive the way Spark decides it for its UI and event logs
+ * (its key or its value matches {@code spark.redaction.regex}, Spark's default unless given) or the way Hadoop does
+ * ({@code hadoop.security.sensitive-config-keys}, through Hadoop's own {@link ConfigRedactor}, for
+ * {@code spark.hadoop.*} keys); an environment variable is sensitive when its name is (for example
+ * {@code AWS_SECRET_ACCESS_KEY}, {@code AWS_SESSION_TOKEN}). Values of sensitive settings given with {@code --conf},
+ * as system properties (what spark-submit makes of {@code --properties-file} and {@code spark-defaults.conf}) or in
+ * the environment are replaced by Spark's marker wherever they appear, and so is the password of any
+ * {@code scheme://user:password@host} address.
+ */
+final class Secrets {
+    /** What Spark writes in place of a redacted value. */
+    static final String REDACTED = "*********(redacted)";
+    /** Spark 3.5's default {@code spark.redaction.regex}, used if Spark's own cannot be read. */
+    static final String SPARK_DEFAULT_REGEX = "(?i)secret|password|token|access[.]key";
+    /** Environment variable names that hold credentials (besides those the Spark pattern matches). */
+    private static final Pattern SENSITIVE_ENV = Pattern.compile("(?i)secret|password|passwd|token|access_?key"
+        + "|credential");
+    /** Values shorter than this are redacted in their own setting but not searched for in free text. */
+    static final int MIN_SCRUBBED_LENGTH = 4;
+    private static final Pattern USER_INFO = Pattern.compile("([A-Za-z][A-Za-z0-9+.-]*://[^/@\\s:\"']*):([^/@\\s\"']+)@");
+    private static final String CONF = "--conf";
+
+    private static volatile Secrets current = new Secrets(Pattern.compile(SPARK_DEFAULT_REGEX), List.of());
+
+    private final Pattern spark;
+    private final ConfigRedactor hadoop;
+    /** Longest first, so that a secret containing another is replaced whole. */
+    private final List<String> values;
+
+    private Secrets(Pattern spark, List<String> values) {
+        this.spark = spark;
+        this.hadoop = new ConfigRedactor(new Configuration(false));
+        this.values = values.stream().sorted(Comparator.comparingInt(String::length).reversed()).toList();
+    }
+
+    /** The secrets of this process: the command line's {@code --conf} pairs, system properties, environment. */
+    static Secrets of(List<String> args, Properties system, Map<String, String> env) {
+        List<String[]> settings = new ArrayList<>();
+        for (String name : system.stringPropertyNames()) {
+            settings.add(new String[] {name, system.getProperty(name)});
+        }
+        settings.addAll(confPairs(args));
+        String regex = SPARK_DEFAULT_REGEX;
+        try {
+            regex = org.apache.spark.internal.config.package$.MODULE$.SECRET_REDACTION_PATTERN().defaultValueString();
+        } catch (RuntimeException | LinkageError e) {
+            // Spark not on the class path (unit tests of the commands' outputs): its documented default
+        }
+        for (String[] kv : settings) { // a later --conf wins, as in SparkConf
+            if (kv[0].equals("spark.redaction.regex")) {
+                regex = kv[1];
+            }
+        }
+        Secrets probe = new Secrets(Pattern.compile(regex), List.of());
+        Set<String> found = new LinkedHashSet<>();
+        for (String[] kv : settings) {
+            if (probe.sensitive(kv[0], kv[1])) {
+                found.add(kv[1]);
+            }
+        }
+        for (Map.Entry<String, String> e : env.entrySet()) {
+            if (SENSITIVE_ENV.matcher(e.getKey()).find() || probe.spark.matcher(e.getKey()).find()) {
+                found.add(e.getValue());
+            }
+        }
+        found.removeIf(v -> v == null || v.length() < MIN_SCRUBBED_LENGTH);
+        return new Secrets(probe.spark, new ArrayList<>(found));
+    }
+
+    /** Makes {@code secrets} the ones every output and log line of this process is cleaned of. */
+    static void install(Secrets secrets) {
+        current = secrets;
+    }
+
+    static Secrets current() {
+        return current;
+    }
+
+    /** Whether a setting is sensitive for Spark (key or value matches its pattern) or for Hadoop (its key). */
+    boolean sensitive(String key, String value) {
+        if (spark.matcher(key).find() || (value != null && spark.matcher(value).find())) {
+            return true;
+        }
+        String hadoopKey = key.startsWith("spark.hadoop.") ? key.substring("spark.hadoop.".length()) : key;
+        return !java.util.Objects.equals(hadoop.redact(hadoopKey, "x"), "x");
+    }
+
+    /** A command line for the record: sensitive {@code --conf} values replaced, then {@link #scrub}bed. */
+    String commandLine(List<String> args) {
+        List<String> out = new ArrayList<>();
+        for (int i = 0; i < args.size(); i++) {
+            String a = args.get(i);
+            if (a.equals(CONF) && i + 1 < args.size()) {
+                out.add(a);
+                out.add(redactPair(args.get(++i)));
+            } else if (a.startsWith(CONF + "=")) {
+                out.add(CONF + "=" + redactPair(a.substring(CONF.length() + 1)));
+            } else {
+                out.add(a);
+            }
+        }
+        return scrub(String.join(" ", out));
+    }
+
+    private String redactPair(String pair) {
+        int eq = pair.indexOf('=');
+        return eq > 0 && sensitive(pair.substring(0, eq).trim(), pair.substring(eq + 1).trim())
+            ? pair.substring(0, eq + 1) + REDACTED : pair;
+    }
+
+    /** {@code text} with every known secret value, and every address's password, replaced by {@link #REDACTED}. */
+    String scrub(String text) {
+        if (text == null || text.isEmpty()) {
+            return text;
+        }
+        String out = text;
+        for (String v : values) {
+            if (out.contains(v)) {
+                out = out.replace(v, REDACTED);
+            }
+            String escaped = v.replace("\\", "\\\\").replace("\"", "\\\""); // as JSON writes it
+            if (!escaped.equals(v) && out.contains(escaped)) {
+                out = out.replace(escaped, REDACTED);
+            }
+        }
+        Matcher m = USER_INFO.matcher(out);
+        return m.find() ? m.replaceAll("$1:" + Matcher.quoteReplacement(REDACTED) + "@") : out;
+    }
+
+    private static List<String[]> confPairs(List<String> args) {
+        List<String[]> pairs = new ArrayList<>();
+        for (int i = 0; i < args.size(); i++) {
+            String pair = args.get(i).equals(CONF) && i + 1 < args.size() ? args.get(++i)
+                : args.get(i).startsWith(CONF + "=") ? args.get(i).substring(CONF.length() + 1) : null;
+            int eq = pair == null ? -1 : pair.indexOf('=');
+            if (eq > 0) {
+                pairs.add(new String[] {pair.substring(0, eq).trim(), pair.substring(eq + 1).trim()});
+            }
+        }
+        return pairs;
+    }
+}

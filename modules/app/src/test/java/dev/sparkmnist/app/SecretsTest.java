@@ -1,0 +1,87 @@
+package dev.sparkmnist.app;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import org.apache.logging.log4j.Level;
+import org.apache.logging.log4j.core.LogEvent;
+import org.apache.logging.log4j.core.impl.Log4jLogEvent;
+import org.apache.logging.log4j.core.layout.PatternLayout;
+import org.apache.logging.log4j.message.SimpleMessage;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+class SecretsTest {
+    private static final String R = Secrets.REDACTED;
+
+    @AfterEach
+    void reset() {
+        Secrets.install(Secrets.of(List.of(), new Properties(), Map.of()));
+    }
+
+    @Test
+    void sensitiveAsSparkAndHadoopDecide() {
+        Secrets s = Secrets.of(List.of(), new Properties(), Map.of());
+        assertTrue(s.sensitive("spark.hadoop.fs.s3a.secret.key", "x"), "Spark: secret");
+        assertTrue(s.sensitive("spark.hadoop.fs.s3a.access.key", "x"), "Spark: access.key");
+        assertTrue(s.sensitive("spark.ssl.keyStorePassword", "x"), "Spark: password, any case");
+        assertTrue(s.sensitive("spark.some.setting", "my-token-value"), "Spark: a value that matches");
+        // Hadoop's hadoop.security.sensitive-config-keys (fs.azure.account.key.*), which Spark's pattern misses
+        assertTrue(s.sensitive("spark.hadoop.fs.azure.account.key.acct.blob.core.windows.net", "x"));
+        assertFalse(s.sensitive("spark.ui.enabled", "false"));
+        assertFalse(s.sensitive("spark.hadoop.fs.s3a.endpoint", "http://127.0.0.1:9000"));
+    }
+
+    @Test
+    void commandLineRedactsSensitiveConfValuesInBothForms() {
+        Secrets s = Secrets.of(List.of(), new Properties(), Map.of());
+        assertEquals("train --conf spark.hadoop.fs.s3a.secret.key=" + R + " --conf=spark.hadoop.fs.s3a.access.key=" + R
+                + " --conf spark.ui.enabled=false --epochs 2",
+            s.commandLine(List.of("train", "--conf", "spark.hadoop.fs.s3a.secret.key=s3cr3tValue",
+                "--conf=spark.hadoop.fs.s3a.access.key=AKIAEXAMPLE", "--conf", "spark.ui.enabled=false", "--epochs",
+                "2")));
+    }
+
+    @Test
+    void scrubReplacesKnownValuesFromConfSystemPropertiesAndEnvironment() {
+        Properties system = new Properties();
+        system.setProperty("spark.authenticate.secret", "fromDefaultsFile1"); // what spark-submit makes of a file
+        system.setProperty("spark.app.name", "spark-mnist");
+        Secrets s = Secrets.of(List.of("train", "--conf", "spark.hadoop.fs.s3a.secret.key=fromConf\"Quoted"),
+            system, Map.of("AWS_SECRET_ACCESS_KEY", "fromEnvironment2", "AWS_SESSION_TOKEN", "sessionToken3",
+                "HOME", "/root"));
+        String text = "a fromDefaultsFile1 b {\"k\":\"fromConf\\\"Quoted\"} c fromEnvironment2 sessionToken3 /root"
+            + " spark-mnist";
+        assertEquals("a " + R + " b {\"k\":\"" + R + "\"} c " + R + " " + R + " /root spark-mnist", s.scrub(text));
+        assertEquals("s3a://user:" + R + "@bucket/mnist and hdfs://nn:8020/x",
+            s.scrub("s3a://user:pa55word@bucket/mnist and hdfs://nn:8020/x"));
+    }
+
+    @Test
+    void aGivenRedactionRegexIsHonoured() {
+        Secrets s = Secrets.of(List.of("--conf", "spark.redaction.regex=(?i)mykey", "--conf", "spark.mykey.x=abcdef"),
+            new Properties(), Map.of());
+        assertTrue(s.sensitive("spark.mykey.x", "1"));
+        assertEquals("v=" + R, s.scrub("v=abcdef"));
+    }
+
+    @Test
+    void theLogLayoutCleansMessagesAndStackTraces() {
+        Secrets.install(Secrets.of(List.of("--conf", "spark.hadoop.fs.s3a.secret.key=topSecretValue"),
+            new Properties(), Map.of()));
+        PatternLayout layout = PatternLayout.newBuilder().withPattern("%p %redacted%n").withAlwaysWriteExceptions(false)
+            .build();
+        LogEvent event = Log4jLogEvent.newBuilder().setLevel(Level.ERROR).setLoggerName("t")
+            .setMessage(new SimpleMessage("key topSecretValue used"))
+            .setThrown(new IllegalStateException("cannot open s3a://me:topSecretValue@b/x")).build();
+        String line = layout.toSerializable(event);
+        assertFalse(line.contains("topSecretValue"), line);
+        assertTrue(line.startsWith("ERROR key " + R + " used"), line);
+        assertTrue(line.contains("IllegalStateException: cannot open s3a://me:" + R + "@b/x"), "the trace: " + line);
+        assertTrue(line.contains("at dev.sparkmnist.app.SecretsTest"), "the trace is kept: " + line);
+    }
+}
