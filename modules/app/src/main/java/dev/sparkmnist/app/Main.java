@@ -61,7 +61,9 @@ public final class Main implements java.util.concurrent.Callable<Integer> {
                 return EXIT_FAILURE;
             }
             LOG.error("{} failed", cmd.getCommandName(), ex);
-            cmd.getErr().println(Secrets.current().scrub("error: " + ex));
+            cmd.getErr().println(Secrets.current().scrub("error: " + ex)
+                + (RedactingConverter.tracesRequested() ? "" : " (" + RedactingConverter.TRACES_ENV + "=1 shows the"
+                + " stack trace)"));
             return EXIT_FAILURE;
         });
         return cl;

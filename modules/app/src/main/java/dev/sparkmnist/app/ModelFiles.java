@@ -106,7 +106,11 @@ final class ModelFiles {
             }
             requireComplete(fs, fs.makeQualified(p), option + " (" + path + ")");
             tmp = File.createTempFile("sparkmnist-model", ".zip");
-            fs.copyToLocalFile(false, p, new Path(tmp.toURI()), true);
+            try {
+                fs.copyToLocalFile(false, p, new Path(tmp.toURI()), true);
+            } catch (org.apache.hadoop.fs.ChecksumException e) { // the bytes are not those written: disk fault, hand copy
+                throw new InvalidInputException(option + " (" + path + ") is corrupt: " + Stores.firstLine(e), e);
+            }
             MultiLayerNetwork net;
             try {
                 net = ModelSerializer.restoreMultiLayerNetwork(tmp, true);

@@ -62,8 +62,8 @@ public final class ReportCommand implements Callable<Integer> {
             AtomicOutput.requireComplete(fs, dir, "RUN_DIR (" + runDir + ")");
             String metrics = read(fs, new Path(dir, RunReport.METRICS_JSON));
             String provenanceText = read(fs, new Path(dir, RunReport.PROVENANCE_JSON));
-            Map<String, Object> provenance = RunReport.JSON.readValue(provenanceText,
-                new com.fasterxml.jackson.core.type.TypeReference<Map<String, Object>>() { });
+            json(RunReport.METRICS_JSON, metrics);
+            Map<String, Object> provenance = json(RunReport.PROVENANCE_JSON, provenanceText);
             ModelFiles.Loaded model = ModelFiles.load("RUN_DIR", new Path(dir, ModelFiles.MODEL_FILE).toString(),
                 hadoop);
             if (model.normalization() == null) {
@@ -78,6 +78,17 @@ public final class ReportCommand implements Callable<Integer> {
             return new Path(dir, Report.HTML).toString();
         } catch (IOException e) {
             throw new UncheckedIOException("cannot rebuild the report in " + runDir, e);
+        }
+    }
+
+    /** A run file's JSON object; one that does not parse is named (exit 2), not a stack trace. */
+    private Map<String, Object> json(String name, String text) {
+        try {
+            return RunReport.JSON.readValue(text,
+                new com.fasterxml.jackson.core.type.TypeReference<Map<String, Object>>() { });
+        } catch (com.fasterxml.jackson.core.JacksonException e) {
+            throw new InvalidInputException("RUN_DIR (" + runDir + "): " + name + " is not a JSON object as train"
+                + " writes it: " + Stores.firstLine(e), e);
         }
     }
 
@@ -137,6 +148,8 @@ public final class ReportCommand implements Callable<Integer> {
     private static String read(FileSystem fs, Path file) throws IOException {
         try (InputStream in = fs.open(file)) {
             return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        } catch (org.apache.hadoop.fs.ChecksumException e) {
+            throw new InvalidInputException(file + " is corrupt: " + Stores.firstLine(e), e);
         }
     }
 }

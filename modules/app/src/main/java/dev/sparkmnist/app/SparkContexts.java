@@ -93,7 +93,12 @@ final class SparkContexts {
      */
     static void checkMaster(String master) {
         if (!master.startsWith("local")) {
-            return;
+            if (master.startsWith("spark://") || master.equals("yarn") || master.startsWith("k8s://")
+                || master.startsWith("mesos://") || pluggedIn(master)) {
+                return;
+            }
+            // refused here, before Spark logs its own 20-line trace for the same URL
+            throw new IllegalArgumentException(badMaster(master));
         }
         if (LOCAL_CLUSTER.matcher(master).matches()) {
             return;
@@ -106,6 +111,22 @@ final class SparkContexts {
             throw new IllegalArgumentException("--master (" + master + ") must run at least one task: in local[N]"
                 + " and local[N,F], N and F must be >= 1");
         }
+    }
+
+    /** Whether a cluster manager on the class path (Spark's ServiceLoader plug-in point) takes this URL. */
+    private static boolean pluggedIn(String master) {
+        try {
+            for (org.apache.spark.scheduler.ExternalClusterManager m : java.util.ServiceLoader.load(
+                org.apache.spark.scheduler.ExternalClusterManager.class,
+                Thread.currentThread().getContextClassLoader())) {
+                if (m.canCreate(master)) {
+                    return true;
+                }
+            }
+        } catch (java.util.ServiceConfigurationError e) {
+            return true; // a plug-in that cannot even load: let Spark report it
+        }
+        return false;
     }
 
     /** The task threads of a local master (local = 1, local[*] = all cores, local[N] and local[N,F] = N); 1 else. */

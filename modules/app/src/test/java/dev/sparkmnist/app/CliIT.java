@@ -132,6 +132,59 @@ class CliIT {
         assertEquals(metrics.get("epochs").get(0).get("testAccuracy").asDouble(),
             RunReport.JSON.readTree(ckptEval.resolve("evaluation.json").toFile()).get("report").get("accuracy")
                 .asDouble(), 0);
+        corruptFilesAreOneLineEverywhereTheyAreRead(out, checkpoints);
+    }
+
+    /**
+     * A run's files damaged after they were written (a disk fault, a copy by hand), with their completion markers in
+     * place: every command that reads them ends with one line naming the file, exit 2, no stack trace.
+     */
+    private void corruptFilesAreOneLineEverywhereTheyAreRead(Path out, Path checkpoints) throws Exception {
+        Path broken = copyTree(out, tmp.resolve("broken"));
+        byte[] zip = Files.readAllBytes(broken.resolve("model.zip"));
+        for (int i = zip.length / 3; i < zip.length - 100; i += 101) {
+            zip[i] ^= (byte) 0x5A;
+        }
+        Files.write(broken.resolve("model.zip"), zip); // Hadoop's .model.zip.crc still holds the written bytes' sums
+        String model = broken.resolve("model.zip").toString();
+        String images = TestData.sliceDir() + "/t10k-images-idx3-ubyte.gz";
+        for (Run r : List.of(run("report", broken.toString()), run(withSpark("evaluate", "--model-path", model,
+            "--data-dir", TestData.sliceDir())), run("predict", "--model-path", model, images))) {
+            assertOneLine(r, "is corrupt: Checksum error");
+        }
+        Files.delete(broken.resolve(".model.zip.crc")); // as on an object store: no checksum file, the zip reader
+        assertOneLine(run("predict", "--model-path", model, images), "(" + model + ") is not a DL4J"
+            + " MultiLayerNetwork zip");
+        Path ckpt = copyTree(checkpoints, tmp.resolve("broken-checkpoints"));
+        Path last = ckpt.resolve("epoch-002.zip");
+        Files.write(last, java.util.Arrays.copyOf(Files.readAllBytes(last), 2000)); // truncated, marker kept
+        Files.delete(ckpt.resolve(".epoch-002.zip.crc"));
+        assertOneLine(run(withSpark("train", "--resume-from", last.toString(), "--epochs", "3", "--data-dir",
+            TestData.sliceDir(), "--output", tmp.resolve("r1").toString())), "--resume-from (" + last + ") is not a"
+            + " DL4J MultiLayerNetwork zip");
+        assertOneLine(run(withSpark("train", "--model", "mlp", "--checkpoint-dir", ckpt.toString(), "--resume",
+            "--epochs", "3", "--data-dir", TestData.sliceDir(), "--output", tmp.resolve("r2").toString())),
+            "epoch-002.zip) is not a DL4J MultiLayerNetwork zip");
+        Files.delete(broken.resolve(".provenance.json.crc"));
+        Files.writeString(broken.resolve("provenance.json"), "{\"commandLine\": ");
+        Files.copy(out.resolve("model.zip"), broken.resolve("model.zip"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        assertOneLine(run("report", broken.toString()), "provenance.json is not a JSON object as train writes it");
+        assertFalse(Files.exists(tmp.resolve("r1")) || Files.exists(tmp.resolve("r2")), "nothing written");
+    }
+
+    private static void assertOneLine(Run r, String part) {
+        assertEquals(Main.EXIT_BAD_INPUT, r.exit(), r.err());
+        assertTrue(r.err().startsWith("error: ") && r.err().contains(part), r.err());
+        assertEquals(1, r.err().strip().lines().count(), "one line: " + r.err());
+    }
+
+    private static Path copyTree(Path from, Path to) throws java.io.IOException {
+        try (Stream<Path> files = Files.walk(from)) {
+            for (Path f : files.toList()) {
+                Files.copy(f, to.resolve(from.relativize(f).toString()));
+            }
+        }
+        return to;
     }
 
     /** Single JVM, one ND4J thread: a resumed run must continue exactly where the interrupted one was. */

@@ -179,6 +179,66 @@ class PredictIT {
         assertEquals("error: 2 file(s) could not be read and were skipped", errors.get(2));
     }
 
+    /**
+     * Inputs that would exhaust memory are refused before they are decoded, each with one line naming the bound: a
+     * valid PNG of a few hundred kilobytes that declares 30000x30000 pixels (3.6 GB decoded), and a file larger than
+     * predict reads; the good picture beside them is still predicted.
+     */
+    @Test
+    void oversizedPicturesAreRefusedBeforeDecoding() throws Exception {
+        Path dir = Files.createDirectories(tmp.resolve("big"));
+        writePng(digits[0], dir.resolve("a-good.png"));
+        Path huge = dir.resolve("b-huge.png");
+        writeBlankPng(30_000, 30_000, huge);
+        assertTrue(Files.size(huge) < 1_000_000, "small on disk: " + Files.size(huge));
+        Path heavy = dir.resolve("c-heavy.png");
+        Files.write(heavy, new byte[(int) PredictCommand.MAX_PICTURE_BYTES + 1]);
+        long t0 = System.nanoTime();
+        Outcome predict = run("predict", "--model-path", model.toString(), dir.toString());
+        assertEquals(Main.EXIT_BAD_INPUT, predict.exit(), predict.err());
+        assertTrue(predict.out().contains("a-good.png:  "), predict.out());
+        List<String> errors = predict.err().lines().toList();
+        assertEquals("error: " + huge.toUri().toString().replace("file:///", "file:/") + ": the picture is"
+            + " 30000x30000 pixels: predict decodes pictures of at most 16777216 pixels (4096x4096)", errors.get(0));
+        assertEquals("error: " + heavy.toUri().toString().replace("file:///", "file:/") + ": the file is "
+            + (PredictCommand.MAX_PICTURE_BYTES + 1) + " bytes: predict reads pictures of at most "
+            + PredictCommand.MAX_PICTURE_BYTES + " bytes", errors.get(1));
+        assertEquals(3, errors.size(), predict.err());
+        assertTrue((System.nanoTime() - t0) / 1e9 < 60, "refused, not decoded");
+    }
+
+    /** A valid 1-bit greyscale PNG of the given size, all black: a header, a few hundred kilobytes of zlib. */
+    private static void writeBlankPng(int width, int height, Path file) throws Exception {
+        java.io.ByteArrayOutputStream idat = new java.io.ByteArrayOutputStream();
+        try (java.util.zip.DeflaterOutputStream z = new java.util.zip.DeflaterOutputStream(idat,
+                new java.util.zip.Deflater(9))) {
+            byte[] row = new byte[1 + (width + 7) / 8]; // filter byte 0, then the pixels
+            for (int y = 0; y < height; y++) {
+                z.write(row);
+            }
+        }
+        java.io.ByteArrayOutputStream png = new java.io.ByteArrayOutputStream();
+        png.write(new byte[] {(byte) 0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n'});
+        java.nio.ByteBuffer ihdr = java.nio.ByteBuffer.allocate(13).putInt(width).putInt(height)
+            .put((byte) 1).put((byte) 0).put((byte) 0).put((byte) 0).put((byte) 0);
+        chunk(png, "IHDR", ihdr.array());
+        chunk(png, "IDAT", idat.toByteArray());
+        chunk(png, "IEND", new byte[0]);
+        Files.write(file, png.toByteArray());
+    }
+
+    private static void chunk(java.io.ByteArrayOutputStream png, String type, byte[] data) throws Exception {
+        java.io.DataOutputStream out = new java.io.DataOutputStream(png);
+        out.writeInt(data.length);
+        byte[] t = type.getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+        out.write(t);
+        out.write(data);
+        java.util.zip.CRC32 crc = new java.util.zip.CRC32();
+        crc.update(t);
+        crc.update(data);
+        out.writeInt((int) crc.getValue());
+    }
+
     private static int clamp(int v) {
         return Math.max(0, Math.min(255, v));
     }

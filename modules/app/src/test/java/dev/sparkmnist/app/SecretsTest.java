@@ -83,5 +83,13 @@ class SecretsTest {
         assertTrue(line.startsWith("ERROR key " + R + " used"), line);
         assertTrue(line.contains("IllegalStateException: cannot open s3a://me:" + R + "@b/x"), "the trace: " + line);
         assertTrue(line.contains("at dev.sparkmnist.app.SecretsTest"), "the trace is kept: " + line);
+        // the terminal's form: the exception's first line instead of its trace (unless SPARK_MNIST_TRACES=1)
+        PatternLayout terminal = PatternLayout.newBuilder().withPattern("%p %redacted{short}%n")
+            .withAlwaysWriteExceptions(false).build();
+        String shortLine = terminal.toSerializable(event);
+        if (!RedactingConverter.tracesRequested()) {
+            assertEquals("ERROR key " + R + " used (java.lang.IllegalStateException: cannot open s3a://me:" + R
+                + "@b/x; SPARK_MNIST_TRACES=1 shows the trace)" + System.lineSeparator(), shortLine);
+        }
     }
 }

@@ -27,6 +27,13 @@ class SparkContextsTest {
             () -> SparkContexts.checkMaster("local[two]"));
         assertEquals("--master (local[two]) is not a master URL Spark accepts: local, local[N], local[*], local[N,F],"
             + " spark://HOST:PORT, yarn or k8s://URL", typo.getMessage());
+        // unknown schemes are refused before Spark starts (and logs its own trace for them)
+        assertEquals("--master (bogus://x) is not a master URL Spark accepts: local, local[N], local[*], local[N,F],"
+            + " spark://HOST:PORT, yarn or k8s://URL", assertThrows(IllegalArgumentException.class,
+                () -> SparkContexts.checkMaster("bogus://x")).getMessage());
+        for (String ok : List.of("spark://h:7077", "yarn", "k8s://https://h:6443", "local-cluster[2,1,1024]")) {
+            SparkContexts.checkMaster(ok);
+        }
     }
 
     @org.junit.jupiter.api.io.TempDir
