@@ -172,6 +172,26 @@ class CliIT {
         assertFalse(Files.exists(tmp.resolve("r1")) || Files.exists(tmp.resolve("r2")), "nothing written");
     }
 
+    /** Two model zips hold the same parameters, updater state and iteration count (to {@code tolerance}). */
+    private static void assertSameState(Path a, Path b, double tolerance) throws Exception {
+        org.deeplearning4j.nn.multilayer.MultiLayerNetwork x =
+            org.deeplearning4j.util.ModelSerializer.restoreMultiLayerNetwork(a.toFile(), true);
+        org.deeplearning4j.nn.multilayer.MultiLayerNetwork y =
+            org.deeplearning4j.util.ModelSerializer.restoreMultiLayerNetwork(b.toFile(), true);
+        assertEquals(x.getIterationCount(), y.getIterationCount(), "iterations (Adam's bias correction step)");
+        float[][] pairs = {x.params().toFloatVector(), y.params().toFloatVector(),
+            x.getUpdater().getStateViewArray().toFloatVector(), y.getUpdater().getStateViewArray().toFloatVector()};
+        for (int k = 0; k < pairs.length; k += 2) {
+            assertEquals(pairs[k].length, pairs[k + 1].length);
+            double max = 0;
+            for (int i = 0; i < pairs[k].length; i++) {
+                max = Math.max(max, Math.abs(pairs[k][i] - pairs[k + 1][i]));
+            }
+            assertTrue(max <= tolerance, (k == 0 ? "parameters" : "updater state") + " differ by " + max + ": " + a
+                + " vs " + b);
+        }
+    }
+
     private static void assertOneLine(Run r, String part) {
         assertEquals(Main.EXIT_BAD_INPUT, r.exit(), r.err());
         assertTrue(r.err().startsWith("error: ") && r.err().contains(part), r.err());
@@ -213,20 +233,29 @@ class CliIT {
             assertEquals(f.get("testLoss").asDouble(), r.get("testLoss").asDouble(), 1e-9);
             assertEquals(f.get("testAccuracy").asDouble(), r.get("testAccuracy").asDouble(), 0);
         }
+        // the whole state, not only the losses: parameters and Adam's moments and step count equal the full run's
+        assertSameState(full.resolve("model.zip"), resumed.resolve("model.zip"), 0);
         JsonNode prov = RunReport.JSON.readTree(resumed.resolve("provenance.json").toFile());
         assertEquals(0.002, prov.get("model").get("learningRate").asDouble(), 0);
         assertEquals(7, prov.get("seed").asInt());
         assertEquals(1, prov.get("resumedFrom").get("epochs").asInt());
 
-        // The same checkpoint continued on Spark: the updater state goes through the training master.
+        // The same checkpoint continued on Spark, one resident worker (the same minibatches in the same order as
+        // one JVM): it must end where one JVM's continuation ends, which it cannot if the updater state (Adam's
+        // moments and step) did not go through the broadcast to the worker and back.
         Path spark = tmp.resolve("spark");
         Run c = run(withSpark("train", "--model", "mlp", "--resume-from", full.resolve("model.zip").toString(),
-            "--data-dir",
-            TestData.sliceDir(), "--epochs", "4", "--output", spark.toString()));
+            "--data-dir", TestData.sliceDir(), "--epochs", "4", "--num-partitions", "1", "--threads-per-task", "1",
+            "--output", spark.toString()));
         assertEquals(0, c.exit(), c.err());
         JsonNode sparkMetrics = RunReport.JSON.readTree(spark.resolve("metrics.json").toFile());
         assertEquals(4, sparkMetrics.get("epochs").get(0).get("epoch").asInt());
-        assertTrue(sparkMetrics.get("test").get("accuracy").asDouble() > 0.8);
+        Path oneJvm = tmp.resolve("one-jvm-4");
+        Run d = run("train", "--mode", "local", "--resume-from", full.resolve("model.zip").toString(),
+            "--data-dir", TestData.sliceDir(), "--epochs", "4", "--threads-per-task", "1", "--output",
+            oneJvm.toString());
+        assertEquals(0, d.exit(), d.err());
+        assertSameState(oneJvm.resolve("model.zip"), spark.resolve("model.zip"), 1e-5);
 
         String epoch2 = ckpt.resolve("epoch-002.zip").toString();
         Run done = run("train", "--resume-from", epoch2, "--epochs", "2", "--data-dir", TestData.sliceDir());

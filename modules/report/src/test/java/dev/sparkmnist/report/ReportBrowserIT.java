@@ -108,6 +108,32 @@ class ReportBrowserIT {
         File shot = ((TakesScreenshot) browser).getScreenshotAs(OutputType.FILE);
         Path kept = Paths.get("target", "report-screenshot.png");
         Files.copy(shot.toPath(), kept, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
-        assertTrue(Files.size(kept) > 10_000, "a screenshot of a page with charts");
+        java.awt.image.BufferedImage png = javax.imageio.ImageIO.read(kept.toFile());
+        assertTrue(png.getWidth() > 1000 && png.getHeight() > 1000, "the window: " + png.getWidth() + "x"
+            + png.getHeight());
+        // the charts were painted where the page laid them out: every chart inside the screenshot shows many
+        // colours (axes, lines, labels), where a broken image or an empty box would show one or two
+        int checked = 0;
+        for (WebElement img : browser.findElements(By.tagName("img"))) {
+            @SuppressWarnings("unchecked")
+            List<Number> r = (List<Number>) ((JavascriptExecutor) browser).executeScript("const b = arguments[0]"
+                + ".getBoundingClientRect(); return [b.left, b.top, b.width, b.height];", img);
+            int x = r.get(0).intValue();
+            int y = r.get(1).intValue();
+            int w = r.get(2).intValue();
+            int h = r.get(3).intValue();
+            if (w < 50 || h < 50 || x < 0 || y < 0 || x + w > png.getWidth() || y + h > png.getHeight()) {
+                continue; // below the window, or a small digit picture
+            }
+            java.util.Set<Integer> colours = new java.util.HashSet<>();
+            for (int yy = y; yy < y + h; yy += 2) {
+                for (int xx = x; xx < x + w; xx += 2) {
+                    colours.add(png.getRGB(xx, yy));
+                }
+            }
+            assertTrue(colours.size() > 16, img.getAttribute("alt") + " painted " + colours.size() + " colours");
+            checked++;
+        }
+        assertTrue(checked >= 2, "charts inside the screenshot: " + checked);
     }
 }
