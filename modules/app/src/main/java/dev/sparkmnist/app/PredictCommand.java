@@ -8,7 +8,6 @@ import dev.sparkmnist.data.InvalidInputException;
 import dev.sparkmnist.data.Normalization;
 import dev.sparkmnist.runtime.Nd4jRuntime;
 import java.awt.image.BufferedImage;
-import java.io.ByteArrayInputStream;
 import java.io.DataInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -20,7 +19,6 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.zip.GZIPInputStream;
-import javax.imageio.ImageIO;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
@@ -43,12 +41,6 @@ import picocli.CommandLine.Parameters;
 public final class PredictCommand implements Callable<Integer> {
     /** Examples per forward pass. */
     static final int BATCH = 500;
-    /** Largest picture file read (an MNIST digit is under a kilobyte; a phone photo a few megabytes). */
-    static final long MAX_PICTURE_BYTES = 32L << 20;
-    /** Most pixels a picture may declare before it is decoded (4096 x 4096: 64 MiB as ARGB). */
-    static final long MAX_PICTURE_PIXELS = 4096L * 4096L;
-    /** Most files read from one directory given as input. */
-    static final int MAX_FILES = 100_000;
 
     @Option(names = "--model-path", required = true, paramLabel = "ZIP",
         description = "A model.zip or checkpoint written by train (any Hadoop path). Required.")
@@ -175,10 +167,7 @@ public final class PredictCommand implements Callable<Integer> {
                 String name = f.getName();
                 if (!name.startsWith(".") && !name.startsWith("_")) { // hidden files, Hadoop's _SUCCESS and .crc
                     found.add(f);
-                    if (found.size() > MAX_FILES) {
-                        throw new InvalidInputException("IMAGE_OR_DIR (" + input + ") holds more than " + MAX_FILES
-                            + " files: predict reads at most " + MAX_FILES + " per input (give subdirectories)");
-                    }
+                    Pictures.requireFewerFiles(input, found.size());
                 }
             }
             found.sort(null);
@@ -208,51 +197,11 @@ public final class PredictCommand implements Callable<Integer> {
             }
             return;
         }
-        long size = fs.getFileStatus(file).getLen();
-        if (size > MAX_PICTURE_BYTES) {
-            throw new InvalidInputException("the file is " + size + " bytes: predict reads pictures of at most "
-                + MAX_PICTURE_BYTES + " bytes");
-        }
-        BufferedImage picture;
-        try (InputStream in = fs.open(file)) {
-            picture = decode(in.readAllBytes());
-        } catch (javax.imageio.IIOException e) {
-            throw new InvalidInputException("corrupt or truncated picture (" + e.getMessage() + ")", e);
-        }
-        if (picture == null) {
-            throw new InvalidInputException("not a picture ImageIO can read (PNG, JPEG, BMP, GIF) nor an idx images"
-                + " file");
-        }
+        BufferedImage picture = Pictures.read(fs, file);
         byte[] digit = DigitImage.preprocess(picture);
         sources.add(file.toString());
         indices.add(-1);
         digits.add(digit);
-    }
-
-    /**
-     * Decodes a picture once its header says it is at most {@link #MAX_PICTURE_PIXELS} (a few kilobytes of PNG can
-     * declare 30000x30000 pixels, 3.6 GB decoded); null when no ImageIO reader knows the format.
-     */
-    static BufferedImage decode(byte[] bytes) throws IOException {
-        try (javax.imageio.stream.ImageInputStream in = ImageIO.createImageInputStream(new ByteArrayInputStream(bytes))) {
-            java.util.Iterator<javax.imageio.ImageReader> readers = ImageIO.getImageReaders(in);
-            if (!readers.hasNext()) {
-                return null;
-            }
-            javax.imageio.ImageReader reader = readers.next();
-            try {
-                reader.setInput(in, true, true);
-                long width = reader.getWidth(0);
-                long height = reader.getHeight(0);
-                if (width * height > MAX_PICTURE_PIXELS) {
-                    throw new InvalidInputException("the picture is " + width + "x" + height + " pixels: predict"
-                        + " decodes pictures of at most " + MAX_PICTURE_PIXELS + " pixels (4096x4096)");
-                }
-                return reader.read(0);
-            } finally {
-                reader.dispose();
-            }
-        }
     }
 
     /** Whether the file starts with the idx images magic number (after gunzip for a .gz name). */

@@ -69,7 +69,7 @@ public final class TrainCommand implements Callable<Integer> {
         HiddenActivation activation = HiddenActivation.RELU;
 
         @Option(names = "--weight-init", defaultValue = "xavier", paramLabel = "NAME",
-            converter = InitConverter.class,
+            converter = ModelConverters.InitConverter.class,
             description = "xavier or relu (alias he, kaiming). Defaults to ${DEFAULT-VALUE}.")
         Init weightInit = Init.XAVIER;
 
@@ -78,7 +78,7 @@ public final class TrainCommand implements Callable<Integer> {
                 + " outputs), l1 (mean absolute error), smoothl1 (PyTorch's, beta 1). Defaults to ${DEFAULT-VALUE}.")
         Loss loss = Loss.MCXENT;
 
-        @Option(names = "--updater", paramLabel = "NAME", converter = OptimizerConverter.class,
+        @Option(names = "--updater", paramLabel = "NAME", converter = ModelConverters.OptimizerConverter.class,
             description = "sgd, momentum (classical heavy-ball, as PyTorch's SGD momentum), nesterov, adam. Defaults"
                 + " to adam for mlp, nesterov for lenet.")
         Optimizer optimizer;
@@ -590,19 +590,5 @@ public final class TrainCommand implements Callable<Integer> {
      * @param result the network and per-epoch figures
      */
     public record TrainOutcome(String output, TrainingResult result) {
-    }
-
-    static final class InitConverter implements picocli.CommandLine.ITypeConverter<Init> {
-        @Override
-        public Init convert(String value) {
-            return Init.parse(value);
-        }
-    }
-
-    static final class OptimizerConverter implements picocli.CommandLine.ITypeConverter<Optimizer> {
-        @Override
-        public Optimizer convert(String value) {
-            return Optimizer.parse(value);
-        }
     }
 }

@@ -77,7 +77,18 @@ class MemoryPlanTest {
         MemoryCheck check = MemoryCheck.of(plan, standalone, false, 1);
         assertEquals(200 * MIB, check.limit());
         assertEquals("-Dorg.bytedeco.javacpp.maxbytes in spark.executor.extraJavaOptions", check.setting());
-        assertEquals(check.need() > 200 * MIB, check.refused());
+        // Bounds computed by hand, not by the rule under test: the MLP's parameters, their gradients and Adam's two
+        // moments alone are 4 x 235,146 floats = 3.6 MiB, so a 2 MiB limit must be refused; one task's whole
+        // working set (those, batch-32 activations, a few averaging copies, minibatches read ahead) is far below
+        // 1 GiB, so a 4 GiB limit must not be.
+        long handCounted = 4L * 235_146 * 4;
+        assertTrue(handCounted > 2 * MIB);
+        assertTrue(MemoryCheck.of(plan, standalone.clone().set("spark.executor.extraJavaOptions",
+            "-Dorg.bytedeco.javacpp.maxbytes=2M"), false, 1).refused(), "below the parameters alone");
+        assertFalse(MemoryCheck.of(plan, standalone.clone().set("spark.executor.extraJavaOptions",
+            "-Dorg.bytedeco.javacpp.maxbytes=4G"), false, 1).refused(), "far above one task's working set");
+        assertTrue(check.need() > handCounted && check.need() < 1024 * MIB, "the estimate lies between: "
+            + check.need());
     }
 
     @org.junit.jupiter.api.io.TempDir

@@ -192,7 +192,7 @@ class PredictIT {
         writeBlankPng(30_000, 30_000, huge);
         assertTrue(Files.size(huge) < 1_000_000, "small on disk: " + Files.size(huge));
         Path heavy = dir.resolve("c-heavy.png");
-        Files.write(heavy, new byte[(int) PredictCommand.MAX_PICTURE_BYTES + 1]);
+        Files.write(heavy, new byte[(int) Pictures.MAX_BYTES + 1]);
         long t0 = System.nanoTime();
         Outcome predict = run("predict", "--model-path", model.toString(), dir.toString());
         assertEquals(Main.EXIT_BAD_INPUT, predict.exit(), predict.err());
@@ -201,8 +201,8 @@ class PredictIT {
         assertEquals("error: " + huge.toUri().toString().replace("file:///", "file:/") + ": the picture is"
             + " 30000x30000 pixels: predict decodes pictures of at most 16777216 pixels (4096x4096)", errors.get(0));
         assertEquals("error: " + heavy.toUri().toString().replace("file:///", "file:/") + ": the file is "
-            + (PredictCommand.MAX_PICTURE_BYTES + 1) + " bytes: predict reads pictures of at most "
-            + PredictCommand.MAX_PICTURE_BYTES + " bytes", errors.get(1));
+            + (Pictures.MAX_BYTES + 1) + " bytes: predict reads pictures of at most "
+            + Pictures.MAX_BYTES + " bytes", errors.get(1));
         assertEquals(3, errors.size(), predict.err());
         assertTrue((System.nanoTime() - t0) / 1e9 < 60, "refused, not decoded");
     }
