@@ -4,6 +4,8 @@
 #   scripts/local-cluster.sh start N   start and wait until all N Workers have registered; prints the master URL
 #   scripts/local-cluster.sh status    what runs; exit 0 when the Master and every Worker are alive, 3 otherwise
 #   scripts/local-cluster.sh stop      stop Workers (and their executors) and the Master; remove work directories
+#   scripts/local-cluster.sh executors          the pids of the executor JVMs our Workers started
+#   scripts/local-cluster.sh restart-worker I   start Worker I again after it died; waits until it registers
 # Env: CLUSTER_DIR (state, logs; default runs/local-cluster), MASTER_PORT (7077), MASTER_UI_PORT (8080),
 #      WORKER_MEMORY (2g), START_TIMEOUT seconds (120).
 set -euo pipefail
@@ -59,17 +61,39 @@ start() {
   echo "$ui_port" > "$cluster_dir/master.ui"
   wait_for "the Master to listen" master_listening
   for i in $(seq 1 "$n"); do
-    mkdir -p "$cluster_dir/work/worker-$i"
-    SPARK_WORKER_DIR="$cluster_dir/work/worker-$i" nohup java "${java17_opens[@]}" -Xmx256m -cp "$home/jars/*" \
-      org.apache.spark.deploy.worker.Worker --host 127.0.0.1 --cores 1 --memory "$worker_memory" \
-      --work-dir "$cluster_dir/work/worker-$i" --webui-port 0 "$master_url" \
-      > "$cluster_dir/logs/worker-$i.log" 2>&1 < /dev/null &
-    echo $! > "$cluster_dir/worker-$i.pid"
+    start_worker "$i" "$home" "$master_url"
   done
   expected_workers="$n"
   wait_for "$n Worker(s) to register" workers_registered
   log "cluster up: $n Worker(s) registered"
   echo "$master_url"
+}
+
+start_worker() {
+  local i="$1" home="$2" master_url="$3"
+  mkdir -p "$cluster_dir/work/worker-$i"
+  SPARK_WORKER_DIR="$cluster_dir/work/worker-$i" nohup java "${java17_opens[@]}" -Xmx256m -cp "$home/jars/*" \
+    org.apache.spark.deploy.worker.Worker --host 127.0.0.1 --cores 1 --memory "$worker_memory" \
+    --work-dir "$cluster_dir/work/worker-$i" --webui-port 0 "$master_url" \
+    > "$cluster_dir/logs/worker-$i.log" 2>&1 < /dev/null &
+  echo $! > "$cluster_dir/worker-$i.pid"
+}
+
+# Starts Worker I again after it died (a fault injector killed it), and waits until it has registered.
+restart_worker() {
+  local i="$1"
+  [[ -f "$cluster_dir/worker-$i.pid" ]] || { log "no worker-$i in $cluster_dir"; exit 2; }
+  alive "$cluster_dir/worker-$i.pid" && { log "worker-$i is alive"; exit 2; }
+  alive "$cluster_dir/master.pid" || { log "the Master is not running"; exit 1; }
+  local home
+  home="$(spark_home)"
+  export SPARK_HOME="$home"
+  cat "$cluster_dir/logs/worker-$i.log" >> "$cluster_dir/logs/worker-$i.before-restart.log"
+  start_worker "$i" "$home" "$(cat "$cluster_dir/master.url")"
+  expected_workers=1
+  worker_registered() { grep -q "Successfully registered with master" "$cluster_dir/logs/worker-$i.log" 2>/dev/null; }
+  wait_for "worker-$i to register again" worker_registered
+  log "worker-$i registered again (pid $(cat "$cluster_dir/worker-$i.pid"))"
 }
 
 master_listening() { grep -q "I have been elected leader" "$cluster_dir/logs/master.log" 2>/dev/null; }
@@ -144,5 +168,7 @@ case "${1:-}" in
   start) start "${2:-2}" ;;
   stop) stop_all; log "stopped; logs kept in $cluster_dir/logs" ;;
   status) status ;;
-  *) log "usage: $0 start N | stop | status"; exit 2 ;;
+  executors) our_executors ;;
+  restart-worker) restart_worker "${2:?usage: $0 restart-worker I}" ;;
+  *) log "usage: $0 start N | stop | status | executors | restart-worker I"; exit 2 ;;
 esac

@@ -83,7 +83,18 @@ public final class MnistSet implements Serializable {
                     "%s: label %d at record %d must be in 0..%d", labelsPath, label, i, NUM_CLASSES - 1));
             }
         }
-        return new MnistSet(role, imagesPath, labelsPath, images, labels, images.count());
+        // qualified (file:/abs/..., hdfs://nn/...): executors read the same files whatever their working directory
+        return new MnistSet(role, qualified(imagesPath, conf), qualified(labelsPath, conf), images, labels,
+            images.count());
+    }
+
+    private static String qualified(String path, Configuration conf) {
+        Path p = new Path(path);
+        try {
+            return p.getFileSystem(conf).makeQualified(p).toString();
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException("cannot resolve " + path, e);
+        }
     }
 
     private static String locate(String dir, String name, Configuration conf) {
