@@ -135,7 +135,8 @@ class ClusterHdfsIT {
         assertFalse(Files.exists(Path.of("/mnist")), "the data can only have come from HDFS");
         try (InputStream in = fs.open(new org.apache.hadoop.fs.Path("/runs/driver-only/provenance.json"))) {
             String data = RunReport.JSON.readTree(in).get("data").fieldNames().next();
-            assertTrue(data.startsWith("/mnist/"), data);
+            // recorded qualified: the scheme-less /mnist resolved against the default file system, HDFS
+            assertTrue(data.startsWith(hdfsUri + "/mnist/"), data);
         }
     }
 }
