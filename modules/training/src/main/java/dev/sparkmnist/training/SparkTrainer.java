@@ -89,12 +89,13 @@ public final class SparkTrainer {
             ResidentEngine.DEFAULT_SLOT_WAIT_SECONDS, averaging.overlap()));
         try {
             int frequency = engine.frequency(net); // with auto: a short probe stage measures what a round costs
+            boolean overlapped = partitions > 1 && averaging.overlap(); // one worker exchanges nothing
             LOG.info("training {} ({} parameters) on {} with the resident engine: {} workers, {} ND4J thread(s)"
                 + " each, averaging every {} minibatches{}{}", model.architecture(), net.numParams(), trainSet,
                 partitions, threads, frequency, averaging.auto() ? " (auto)" : "",
-                partitions > 1 && averaging.overlap() ? ", each exchange overlapping the next round" : "");
+                overlapped ? ", each exchange overlapping the next round" : "");
             TrainingResult.Averaging how = new TrainingResult.Averaging(frequency, averaging.auto() ? "auto"
-                : "given", engine.autoFrequency(), partitions > 1 && averaging.overlap());
+                : "given", engine.autoFrequency(), overlapped);
             return residentEpochs(sc, trainSet, model, options, listeners, net, firstEpoch, partitions, threads,
                 evaluation, progress, engine, how);
         } finally {
