@@ -3,7 +3,9 @@
 # (or PROPERTIES_FILE) and the app jar for spark-submit.
 #   scripts/submit-cluster.sh MASTER_URL [train options...]
 #   e.g. scripts/submit-cluster.sh spark://127.0.0.1:7077 --model lenet --epochs 5 --output hdfs://nn:8020/runs/a
-# DEPLOY_MODE=client (default): the driver runs here; the exit code is the job's (0 ok, 2 bad input, 1 failure).
+# DEPLOY_MODE=client (default, unless PROPERTIES_FILE sets spark.submit.deployMode): the driver runs here; the exit code is the job's (0 ok, 2 bad input, 1 failure).
+# DEPLOY_MODE=cluster, MASTER_URL yarn: the driver runs in YARN's ApplicationMaster container; spark-submit waits for
+#   the application and this script exits with the driver's code (2 bad input, 1 failure), naming its log.
 # DEPLOY_MODE=cluster (standalone): the driver runs on a Worker. spark-submit exits 0 even when that driver FAILED,
 #   so this script reads the driver's final state from the Master's JSON status page (MASTER_UI_URL, or the one
 #   scripts/local-cluster.sh recorded) and exits 1 unless it FINISHED, printing the driver's stderr when local.
@@ -22,7 +24,9 @@ submit_jar="${SUBMIT_JAR:-$submit_jar}"
 [[ -f "$properties" ]] || { log "PROPERTIES_FILE ($properties) does not exist"; exit 2; }
 read -r -a extra <<< "${SUBMIT_ARGS:-}"
 
-deploy_mode="${DEPLOY_MODE:-client}"
+# DEPLOY_MODE, else the properties file's spark.submit.deployMode (conf/yarn.conf.template says cluster), else client
+deploy_mode="${DEPLOY_MODE:-$(awk '$1 == "spark.submit.deployMode" { m = $2 } END { print m }' "$properties")}"
+deploy_mode="${deploy_mode:-client}"
 [[ "$deploy_mode" == client || "$deploy_mode" == cluster ]] || { log "DEPLOY_MODE ($deploy_mode) must be client or cluster"; exit 2; }
 # the log layout's %redacted converter is in the app jar: --driver-class-path (below) puts it where log4j, which
 # starts before the app jar is loaded, finds it
@@ -50,7 +54,30 @@ if [[ "$deploy_mode" == client ]]; then
   exit $?   # not reached: run's exit status ends the script under set -e, or is 0
 fi
 
-# Cluster deploy mode: submit, then find the driver's final state.
+if [[ "$master" == yarn* ]]; then
+  # YARN cluster deploy mode: the driver runs in the ApplicationMaster's container and spark-submit waits for the
+  # application's end (spark.yarn.submit.waitAppCompletion), failing when it did. The driver's exit code travels as
+  # the final report's "User application exited with status N" (Main throws it as a SparkUserAppException).
+  submit_log="$(mktemp)"
+  trap 'rm -f "$submit_log"' EXIT
+  set +e
+  # spark-submit ends a failed application with a Java stack trace: the terminal gets the lines without it
+  run "${submit[@]}" 2>&1 | tee "$submit_log" | grep -v -E '^[[:space:]]+at |^[[:space:]]+\.\.\. [0-9]+ more|^Exception in thread'
+  submit_rc="${PIPESTATUS[0]}"
+  set -e
+  app="$(grep -o 'application_[0-9]*_[0-9]*' "$submit_log" | head -n 1 || true)"
+  if (( submit_rc == 0 )); then
+    log "YARN application ${app:-?} succeeded"
+    exit 0
+  fi
+  [[ -n "$app" ]] || { log "spark-submit (exit $submit_rc) reported no YARN application: the submission failed"; exit 1; }
+  code="$(grep -o 'User application exited with status [0-9]*' "$submit_log" | tail -n 1 | grep -o '[0-9]*$' || true)"
+  log "YARN application $app failed${code:+: the driver exited with status $code}; the driver's log (its one-line" \
+      "error): yarn logs -applicationId $app -log_files stderr"
+  exit "${code:-1}"
+fi
+
+# Standalone cluster deploy mode: submit, then find the driver's final state.
 cluster_dir="${CLUSTER_DIR:-$repo_root/runs/local-cluster}"
 ui="${MASTER_UI_URL:-}"
 if [[ -z "$ui" && -f "$cluster_dir/master.ui" ]]; then ui="http://127.0.0.1:$(cat "$cluster_dir/master.ui")"; fi

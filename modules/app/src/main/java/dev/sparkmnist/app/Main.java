@@ -18,8 +18,24 @@ public final class Main implements java.util.concurrent.Callable<Integer> {
     public static final int EXIT_FAILURE = 1;
     private static final Logger LOG = LoggerFactory.getLogger(Main.class);
 
-    public static void main(String[] args) {
-        System.exit(execute(args));
+    public static void main(String[] args) throws org.apache.spark.SparkUserAppException {
+        int code = execute(args);
+        if (inYarnApplicationMaster()) {
+            // YARN's ApplicationMaster runs this method on a thread of its own and reports the application's final
+            // status when it returns: System.exit, even exit(0), would end it as FAILED ("Shutdown hook called
+            // before final status was reported"). It reports a SparkUserAppException's code as the failure's.
+            if (code != 0) {
+                throw new org.apache.spark.SparkUserAppException(code);
+            }
+            return;
+        }
+        System.exit(code);
+    }
+
+    /** Whether this driver runs inside YARN's ApplicationMaster (YARN cluster deploy mode), which sets these. */
+    static boolean inYarnApplicationMaster() {
+        return System.getProperty("spark.yarn.app.id") != null
+            && "cluster".equals(System.getProperty("spark.submit.deployMode"));
     }
 
     /** Runs the command line and returns the exit code (tests call this). */
