@@ -35,17 +35,26 @@ final class Secrets {
     static final int MIN_SCRUBBED_LENGTH = 4;
     private static final Pattern USER_INFO = Pattern.compile("([A-Za-z][A-Za-z0-9+.-]*://[^/@\\s:\"']*):([^/@\\s\"']+)@");
     private static final String CONF = "--conf";
+    private static final String SENSITIVE_KEYS =
+        org.apache.hadoop.fs.CommonConfigurationKeysPublic.HADOOP_SECURITY_SENSITIVE_CONFIG_KEYS;
+    private static final String HADOOP_DEFAULT_KEYS =
+        org.apache.hadoop.fs.CommonConfigurationKeysPublic.HADOOP_SECURITY_SENSITIVE_CONFIG_KEYS_DEFAULT;
 
-    private static volatile Secrets current = new Secrets(Pattern.compile(SPARK_DEFAULT_REGEX), List.of());
+    private static volatile Secrets current = new Secrets(Pattern.compile(SPARK_DEFAULT_REGEX), null, List.of());
 
     private final Pattern spark;
     private final ConfigRedactor hadoop;
     /** Longest first, so that a secret containing another is replaced whole. */
     private final List<String> values;
 
-    private Secrets(Pattern spark, List<String> values) {
+    /** @param hadoopKeys the user's {@code hadoop.security.sensitive-config-keys}, added to Hadoop's; null: none */
+    private Secrets(Pattern spark, String hadoopKeys, List<String> values) {
         this.spark = spark;
-        this.hadoop = new ConfigRedactor(new Configuration(false));
+        Configuration keys = new Configuration(false);
+        if (hadoopKeys != null && !hadoopKeys.isBlank()) { // added to Hadoop's defaults, never in place of them
+            keys.set(SENSITIVE_KEYS, keys.get(SENSITIVE_KEYS, HADOOP_DEFAULT_KEYS) + "," + hadoopKeys);
+        }
+        this.hadoop = new ConfigRedactor(keys);
         this.values = values.stream().sorted(Comparator.comparingInt(String::length).reversed()).toList();
     }
 
@@ -62,15 +71,20 @@ final class Secrets {
         } catch (RuntimeException | LinkageError e) {
             // Spark not on the class path (unit tests of the commands' outputs): its documented default
         }
-        for (String[] kv : settings) { // a later --conf wins, as in SparkConf
+        // the user's sensitive Hadoop keys: the core-site.xml Hadoop finds (HADOOP_CONF_DIR on spark-submit's class
+        // path), then --conf spark.hadoop.* or a system property, a later one winning as in SparkConf
+        String hadoopKeys = new Configuration().get(SENSITIVE_KEYS);
+        for (String[] kv : settings) {
             if (kv[0].equals("spark.redaction.regex")) {
                 regex = kv[1];
+            } else if (kv[0].equals("spark.hadoop." + SENSITIVE_KEYS) || kv[0].equals(SENSITIVE_KEYS)) {
+                hadoopKeys = kv[1];
             }
         }
-        Secrets probe = new Secrets(Pattern.compile(regex), List.of());
+        Secrets probe = new Secrets(Pattern.compile(regex), hadoopKeys, List.of());
         Set<String> found = new LinkedHashSet<>();
         for (String[] kv : settings) {
-            if (probe.sensitive(kv[0], kv[1])) {
+            if (probe.sensitive(kv[0], kv[1]) && !kv[0].equals("spark.hadoop." + SENSITIVE_KEYS)) {
                 found.add(kv[1]);
             }
         }
@@ -80,7 +94,7 @@ final class Secrets {
             }
         }
         found.removeIf(v -> v == null || v.length() < MIN_SCRUBBED_LENGTH);
-        return new Secrets(probe.spark, new ArrayList<>(found));
+        return new Secrets(probe.spark, hadoopKeys, new ArrayList<>(found));
     }
 
     /** Makes {@code secrets} the ones every output and log line of this process is cleaned of. */

@@ -310,8 +310,16 @@ class CliIT {
         JsonNode prov = RunReport.JSON.readTree(out.resolve("provenance.json").toFile());
         assertEquals("local", prov.get("mode").asText());
         assertTrue(prov.get("master").isNull());
-        JsonNode metrics = RunReport.JSON.readTree(out.resolve("metrics.json").toFile());
-        assertTrue(metrics.get("test").get("accuracy").asDouble() > 0.7);
+        JsonNode test = RunReport.JSON.readTree(out.resolve("metrics.json").toFile()).get("test");
+        // the command's defaults reach the single-JVM trainer unchanged: the same network as LocalTrainer's own
+        // defaults give (deterministic: same seed, same order)
+        org.apache.hadoop.conf.Configuration conf = new org.apache.hadoop.conf.Configuration();
+        var reference = dev.sparkmnist.training.LocalTrainer.train(
+            dev.sparkmnist.data.MnistSet.trainFrom(TestData.sliceDir(), conf),
+            dev.sparkmnist.data.MnistSet.testFrom(TestData.sliceDir(), conf), dev.sparkmnist.models.ModelOptions.mlp(),
+            dev.sparkmnist.training.TrainingOptions.defaults().withEpochs(1), conf, List.of()).last().test();
+        assertEquals(reference.loss(), test.get("loss").asDouble(), 1e-6, test.toString());
+        assertEquals(reference.accuracy(), test.get("accuracy").asDouble(), 1e-9, test.toString());
     }
 
     @Test
@@ -413,6 +421,26 @@ class CliIT {
         }
         assertEquals(2, run("train", "--store-timeout", "0").exit(), "the deadline is validated");
         assertFalse(Files.exists(tmp.resolve("h")) || Files.exists(tmp.resolve("s")), "nothing written");
+    }
+
+    /**
+     * A {@code file://} path on a network hard mount whose server vanished (simulated by
+     * {@link VanishedMountFileSystem}: mounting needs privileges tests do not have) blocks: the deadline ends the
+     * command with one line, exit 1, nothing written.
+     */
+    @Test
+    void vanishedMountFailsFastWithOneLine() throws Exception {
+        String[] fs = {"--conf", "spark.hadoop.fs.file.impl=" + VanishedMountFileSystem.class.getName()};
+        Path hard = tmp.resolve("hard-mount").resolve("mnist");
+        long t0 = System.nanoTime();
+        Run hung = run(withSpark(concat(new String[] {"train", "--data-dir", hard.toString(), "--output",
+            tmp.resolve("vh").toString(), "--store-timeout", "2"}, fs)));
+        double seconds = (System.nanoTime() - t0) / 1e9;
+        assertEquals(1, hung.exit(), hung.err());
+        assertEquals("error: --data-dir (" + hard + "): the local file system did not answer within 2 s (raise"
+            + " --store-timeout to wait longer)", hung.err().strip());
+        assertTrue(seconds < 20, "bounded by the deadline: " + seconds + " s");
+        assertFalse(Files.exists(tmp.resolve("vh")), "nothing written");
     }
 
     private static String[] concat(String[] a, String[] b) {

@@ -180,17 +180,19 @@ class ClusterScriptsIT {
         Path out = tmp.resolve("killed-out");
         File log = tmp.resolve("killed.log").toFile();
         // LeNet, batch 4, averaging every minibatch: 250 rounds an epoch, several seconds, so the kill lands mid-epoch
-        Process job = start(log, "scripts/submit-cluster.sh", masterUrl, "--model", "lenet", "--epochs", "3",
-            "--batch-size-per-worker", "4", "--averaging-frequency", "1", "--learning-rate", "0.01",
+        // the driver's UI (its REST API) says when epoch 2's barrier stage has both workers running
+        int uiPort = freePort();
+        Process job = start(log, Map.of("SUBMIT_ARGS", "--conf spark.ui.enabled=true --conf spark.ui.port=" + uiPort
+            + " --conf spark.port.maxRetries=0"), "scripts/submit-cluster.sh", masterUrl, "--model", "lenet",
+            "--epochs", "3", "--batch-size-per-worker", "4", "--averaging-frequency", "1", "--learning-rate", "0.01",
             "--lr-schedule", "none", "--data-dir", TestData.sliceDir(),
             "--output", out.toString());
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(SCRIPT_TIMEOUT_S);
-        while (!Files.readString(log.toPath()).contains("epoch 1/3 ")) {
-            assertTrue(job.isAlive(), "the job ended before epoch 1 finished:\n" + Files.readString(log.toPath()));
-            assertTrue(System.nanoTime() < deadline, "no epoch 1 after " + SCRIPT_TIMEOUT_S + " s");
-            Thread.sleep(50);
+        while (!epochTwoRunsOnBothWorkers(uiPort)) {
+            assertTrue(job.isAlive(), "the job ended before epoch 2 ran:\n" + Files.readString(log.toPath()));
+            assertTrue(System.nanoTime() < deadline, "epoch 2 not running after " + SCRIPT_TIMEOUT_S + " s");
+            Thread.sleep(100);
         }
-        Thread.sleep(1000); // epoch 2's stage is running
         List<ProcessHandle> executors = executors();
         assertEquals(2, executors.size(), "two executor JVMs while training");
         new ProcessBuilder("kill", "-9", String.valueOf(executors.get(0).pid())).start().waitFor();
@@ -205,9 +207,45 @@ class ClusterScriptsIT {
             retries += epoch.get("stageRetries").asInt();
         }
         assertTrue(retries >= 1, "the killed executor's stage was retried: " + metrics.get("epochs"));
+        assertTrue(metrics.get("epochs").get(1).get("stageRetries").asInt() >= 1, "in epoch 2, where it was killed: "
+            + metrics.get("epochs"));
         assertTrue(output.contains("succeeded on attempt"), output);
         // Floor for 3 LeNet epochs on 2,000 examples
         assertTrue(metrics.get("test").get("accuracy").asDouble() >= 0.85, metrics.get("test").toString());
+    }
+
+    /** Whether the driver's REST API shows epoch 2's first stage running with its two tasks (false while none). */
+    private static boolean epochTwoRunsOnBothWorkers(int uiPort) {
+        try {
+            java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+            String base = "http://127.0.0.1:" + uiPort + "/api/v1/applications";
+            JsonNode apps = RunReport.JSON.readTree(get(http, base));
+            if (apps == null || apps.size() == 0) {
+                return false;
+            }
+            for (JsonNode j : RunReport.JSON.readTree(get(http, base + "/" + apps.get(0).get("id").asText()
+                + "/jobs?status=running"))) {
+                if (j.path("description").asText().startsWith("resident workers: epoch 2, stage 1/")
+                    && j.path("numActiveTasks").asInt() == 2) {
+                    return true;
+                }
+            }
+            return false;
+        } catch (IOException e) { // the UI is not up yet
+            return false;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+
+    private static String get(java.net.http.HttpClient http, String url) throws IOException, InterruptedException {
+        java.net.http.HttpResponse<String> r = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(url))
+            .timeout(java.time.Duration.ofSeconds(5)).build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+        if (r.statusCode() != 200) {
+            throw new IOException(url + ": HTTP " + r.statusCode());
+        }
+        return r.body();
     }
 
     @Test

@@ -37,6 +37,23 @@ class SecretsTest {
     }
 
     @Test
+    void theUsersSensitiveHadoopKeysAreAddedToHadoopsOwn() {
+        Secrets s = Secrets.of(List.of("train", "--conf", "spark.hadoop.hadoop.security.sensitive-config-keys="
+            + "vault\\.pin$", "--conf", "spark.hadoop.my.vault.pin=73519246"), new Properties(), Map.of());
+        assertTrue(s.sensitive("spark.hadoop.my.vault.pin", "x"), "the user's key");
+        assertTrue(s.sensitive("spark.hadoop.fs.azure.account.key.acct.blob.core.windows.net", "x"), "Hadoop's still");
+        assertEquals("pin " + R, s.scrub("pin 73519246"));
+        assertEquals("train --conf spark.hadoop.my.vault.pin=" + R, s.commandLine(List.of("train", "--conf",
+            "spark.hadoop.my.vault.pin=73519246")));
+        Properties system = new Properties(); // spark-submit's --properties-file
+        system.setProperty("spark.hadoop.hadoop.security.sensitive-config-keys", "vault\\.pin$");
+        system.setProperty("spark.hadoop.my.vault.pin", "73519246");
+        assertEquals(R, Secrets.of(List.of(), system, Map.of()).scrub("73519246"));
+        assertFalse(Secrets.of(List.of(), new Properties(), Map.of()).sensitive("spark.hadoop.my.vault.pin", "x"),
+            "not sensitive unless named");
+    }
+
+    @Test
     void commandLineRedactsSensitiveConfValuesInBothForms() {
         Secrets s = Secrets.of(List.of(), new Properties(), Map.of());
         assertEquals("train --conf spark.hadoop.fs.s3a.secret.key=" + R + " --conf=spark.hadoop.fs.s3a.access.key=" + R

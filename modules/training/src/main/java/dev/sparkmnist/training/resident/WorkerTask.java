@@ -98,6 +98,7 @@ final class WorkerTask extends AbstractFunction1<Iterator<Integer>, Iterator<Wor
                     report.fitted(TrainLoss.lastMinibatch(net), batch.numExamples());
                     job.examplesFitted().add(batch.numExamples());
                     fitted++;
+                    ResidentEngine.FaultHook.afterMinibatch(worker);
                 }
                 long c1 = System.nanoTime();
                 if (averaging) {

@@ -78,6 +78,40 @@ class ResidentEngineIT {
         assertEquals(0, leftoverInboxes(), "no inbox outlives its stage");
     }
 
+    /**
+     * What an epoch reports as compute is the minibatches' time and nothing else: 50 ms slept after each minibatch
+     * must appear in it, 300 ms slept after each round (outside fitting and averaging) must not.
+     */
+    @Test
+    void computeTimeCountsTheMinibatchesAndNothingElse() {
+        ResidentEngine.FaultHook.hook = new ResidentEngine.FaultHook.Hook() {
+            @Override
+            public void afterRound(int worker, int attempt, int round) {
+                sleep(300);
+            }
+
+            @Override
+            public void afterMinibatch(int worker) {
+                sleep(50);
+            }
+        };
+        TrainingResult r = SparkTrainer.train(SLICE.sc(), SLICE.train(), SLICE.test(),
+            ModelOptions.mlp(), TrainingOptions.defaults().withEpochs(1).withBatching(32, 8).withLimits(1024, 100), List.of());
+        EpochResult e = r.last();
+        assertEquals(32, e.minibatches(), "2 workers x 16 minibatches");
+        assertEquals(2, e.averagingRounds(), "16 minibatches / 8");
+        assertTrue(e.computeSeconds() >= 16 * 0.050, "16 sleeps of 50 ms are compute: " + e);
+        assertTrue(e.fitSeconds() - e.computeSeconds() >= 2 * 0.300, "2 sleeps of 300 ms are not: " + e);
+    }
+
+    private static void sleep(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException ex) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
     @Test
     void averagingEveryStepEqualsSingleMachineOnJoinedMinibatches() {
         MnistSet set = SLICE.train().limit(256);
