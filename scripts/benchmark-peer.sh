@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Side by side with a peer, one run after another on the same idx files and cores: the teaching material's models in
+# PyTorch on CPU (scripts/lib/peer_torch.py), then ours in one JVM (--mode local) and on the resident engine (Spark
+# local[2]: 2 workers with half the global batch each), all at the same global batch (LeNet-5 64, MLP 128) and the
+# teaching configuration (LeNet-5: SGD momentum 0.9, lr 0.01, constant, 28x28; MLP: Adam 1e-3). Prints one table:
+# epoch-1 and epoch-2 fit seconds (epoch 1 holds start-up and warm-up), examples/s, test accuracy, ratio to PyTorch.
+# Usage: scripts/benchmark-peer.sh [OUT_DIR]
+#   env: MODELS ("lenet mlp"), WHO ("torch local resident"), EPOCHS (2), REPEATS (1), THREADS (PyTorch's intra-op
+#        threads; default: all cores, as the one JVM's ND4J default), PYTHON (/usr/bin/python3, which sees Debian's
+#        python3-torch; it also needs libopenblas0-pthread)
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
+
+python="${PYTHON:-/usr/bin/python3}"
+if ! "$python" -c 'import torch' >/dev/null 2>&1; then
+  log "$python cannot import torch: install Debian's python3-torch and libopenblas0-pthread (apt-get install" \
+      "python3-torch libopenblas0-pthread), or set PYTHON to a Python that has PyTorch"
+  exit 2
+fi
+prepare_local_run
+out="${1:-runs/peer-$(date +%Y%m%d-%H%M%S)}"
+mkdir -p "$out"
+epochs="${EPOCHS:-2}"
+threads="${THREADS:-$(nproc)}"
+data="$repo_root/data/mnist"
+for r in $(seq 1 "${REPEATS:-1}"); do
+  for model in ${MODELS:-lenet mlp}; do
+    case "$model" in
+      lenet) batch=64; teaching=(--updater momentum --learning-rate 0.01 --lr-schedule none --input-padding 0 --l2 0) ;;
+      mlp) batch=128; teaching=(--updater adam --learning-rate 0.001 --lr-schedule none) ;;
+      *) log "MODELS: unknown model '$model' (lenet, mlp)"; exit 2 ;;
+    esac
+    for who in ${WHO:-torch local resident}; do
+      name="$model-$who-$r"
+      case "$who" in
+        torch) run "$python" "$repo_root/scripts/lib/peer_torch.py" "$data" "$model" "$batch" "$epochs" "$threads" \
+                 > "$out/$name.jsonl" 2> "$out/$name.log" ;;
+        local) run_app train --mode local --model "$model" "${teaching[@]}" --epochs "$epochs" \
+                 --batch-size-per-worker "$batch" --data-dir "$data" --output "$out/$name" > "$out/$name.log" 2>&1 ;;
+        resident) run_app train --mode spark --engine resident --master 'local[2]' --conf spark.ui.enabled=false \
+                 --model "$model" "${teaching[@]}" --epochs "$epochs" --batch-size-per-worker $((batch / 2)) \
+                 --data-dir "$data" --output "$out/$name" > "$out/$name.log" 2>&1 ;;
+        *) log "WHO: unknown '$who' (torch, local, resident)"; exit 2 ;;
+      esac || { log "run $name failed: see $out/$name.log"; exit 1; }
+      log "done $name"
+    done
+  done
+done
+run python3 "$repo_root/scripts/lib/peer_table.py" "$out"
