@@ -415,7 +415,7 @@ public final class TrainCommand implements Callable<Integer> {
                 throw new IllegalArgumentException("--epochs (" + training.epochs + ") must be greater than the "
                     + ckpt.epochs() + " epochs " + source + " holds");
             }
-            start = new Start(ckpt.network(), ckpt.epochs());
+            start = new Start(dev.sparkmnist.models.Models.skipInputGradient(ckpt.network()), ckpt.epochs());
             resumedFrom = checkpoint;
             if (checkpoints.resume) {
                 earlier = Checkpoints.earlierRows(checkpoints.dir, ckpt.epochs(), hadoop);

@@ -57,10 +57,39 @@ public final class Models {
         return list.setInputType(o.architecture().inputType()).build();
     }
 
-    /** An initialised network for these options. */
+    /** An initialised network for these options, its first layer skipping the input's gradient. */
     public static MultiLayerNetwork network(ModelOptions o) {
         MultiLayerNetwork net = new MultiLayerNetwork(configuration(o));
         net.init();
+        return skipInputGradient(net);
+    }
+
+    /**
+     * Makes an initialised network's first layer, where it is DL4J's convolution layer, an
+     * {@link InputConvolutionLayer}: training no longer computes the gradient with respect to the pictures, which
+     * nobody reads. Same configuration, parameters, gradient views and updater; only the layer object changes, so
+     * saved models stay DL4J's. Do not use on a network whose input gradient is wanted
+     * ({@code MultiLayerNetwork.backpropGradient} of a network used as a layer). Returns {@code net}.
+     */
+    public static MultiLayerNetwork skipInputGradient(MultiLayerNetwork net) {
+        org.deeplearning4j.nn.api.Layer[] layers = net.getLayers();
+        if (layers == null || layers.length == 0
+            || layers[0].getClass() != org.deeplearning4j.nn.layers.convolution.ConvolutionLayer.class) {
+            return net;
+        }
+        org.deeplearning4j.nn.api.Layer old = layers[0];
+        InputConvolutionLayer first = new InputConvolutionLayer(old.conf(),
+            net.getLayerWiseConfigurations().getDataType());
+        first.setListeners(old.getListeners());
+        first.setIndex(old.getIndex());
+        first.setParamsViewArray(old.params());
+        first.setParamTable(old.paramTable());
+        if (old.getGradientsViewArray() != null) {
+            first.setBackpropGradientsViewArray(old.getGradientsViewArray());
+        }
+        first.setConf(old.conf());
+        layers[0] = first;
+        net.setLayers(layers);
         return net;
     }
 

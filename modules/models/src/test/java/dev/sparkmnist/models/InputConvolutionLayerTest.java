@@ -1,0 +1,96 @@
+package dev.sparkmnist.models;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.Random;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.deeplearning4j.util.ModelSerializer;
+import org.junit.jupiter.api.Test;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.dataset.DataSet;
+import org.nd4j.linalg.factory.Nd4j;
+
+/** The first layer without the input's gradient trains exactly as DL4J's layer does, up to float rounding. */
+class InputConvolutionLayerTest {
+    private static DataSet batch(int n, long seed) {
+        Random r = new Random(seed);
+        float[] x = new float[n * 784];
+        for (int i = 0; i < x.length; i++) {
+            x[i] = (float) r.nextGaussian();
+        }
+        float[] y = new float[n * 10];
+        for (int i = 0; i < n; i++) {
+            y[i * 10 + r.nextInt(10)] = 1f;
+        }
+        return new DataSet(Nd4j.create(x, new long[] {n, 784}), Nd4j.create(y, new long[] {n, 10}));
+    }
+
+    /** A plain DL4J network: the configuration's own layers, no swap. */
+    private static MultiLayerNetwork plain(ModelOptions o) {
+        MultiLayerNetwork net = new MultiLayerNetwork(Models.configuration(o));
+        net.init();
+        return net;
+    }
+
+    private static double maxRelativeDifference(INDArray a, INDArray b) {
+        double scale = Math.max(1e-3, a.norm2Number().doubleValue() / Math.sqrt(a.length()));
+        return a.sub(b).amaxNumber().doubleValue() / scale;
+    }
+
+    @Test
+    void gradientsAndTrainingEqualDl4jsLayer() {
+        for (ModelOptions o : new ModelOptions[] {ModelOptions.lenet(), ModelOptions.jobDefaults(Architecture.LENET)}) {
+            MultiLayerNetwork reference = plain(o);
+            MultiLayerNetwork fast = Models.network(o);
+            assertInstanceOf(InputConvolutionLayer.class, fast.getLayer(0));
+            assertEquals(reference.params(), fast.params(), "same seed, same start");
+            DataSet first = batch(16, 1);
+            reference.setInput(first.getFeatures());
+            reference.setLabels(first.getLabels());
+            reference.computeGradientAndScore();
+            fast.setInput(first.getFeatures());
+            fast.setLabels(first.getLabels());
+            fast.computeGradientAndScore();
+            INDArray expected = reference.gradient().gradient();
+            INDArray actual = fast.gradient().gradient();
+            assertTrue(maxRelativeDifference(expected, actual) < 1e-4, "gradients differ: "
+                + maxRelativeDifference(expected, actual));
+            assertTrue(reference.getGradientsViewArray().getColumns(0, 1, 2).sumNumber().doubleValue() != 0,
+                "the first layer's weights have a gradient");
+            for (int step = 0; step < 20; step++) { // the updater's state (momentum, Nesterov) included
+                DataSet d = batch(16, 100 + step);
+                reference.fit(d);
+                fast.fit(d);
+            }
+            double diff = maxRelativeDifference(reference.params(), fast.params());
+            assertTrue(diff < 1e-4, "parameters after 20 steps differ by " + diff);
+            assertNotEquals(plain(o).params(), fast.params(), "training moved the weights");
+            assertEquals(reference.score(), fast.score(), 1e-4);
+        }
+    }
+
+    @Test
+    void savedModelsStayDl4jsAndTheSwapIsIdempotent() throws Exception {
+        MultiLayerNetwork fast = Models.network(ModelOptions.lenet());
+        fast.fit(batch(8, 3));
+        assertSame(fast.getLayer(0), Models.skipInputGradient(fast).getLayer(0), "a second call changes nothing");
+        java.io.File f = java.io.File.createTempFile("lenet", ".zip");
+        try {
+            ModelSerializer.writeModel(fast, f, true);
+            MultiLayerNetwork loaded = ModelSerializer.restoreMultiLayerNetwork(f, true);
+            assertEquals(org.deeplearning4j.nn.layers.convolution.ConvolutionLayer.class, loaded.getLayer(0).getClass(),
+                "model.zip holds DL4J's ordinary layer");
+            assertEquals(fast.params(), loaded.params());
+            assertEquals(fast.getUpdater().getStateViewArray(), loaded.getUpdater().getStateViewArray());
+        } finally {
+            f.delete();
+        }
+        MultiLayerNetwork mlp = Models.network(ModelOptions.mlp());
+        assertEquals(org.deeplearning4j.nn.layers.feedforward.dense.DenseLayer.class, mlp.getLayer(0).getClass(),
+            "only a convolution is replaced");
+    }
+}
