@@ -4,10 +4,12 @@
 # local[2]: 2 workers with half the global batch each), all at the same global batch (LeNet-5 64, MLP 128) and the
 # teaching configuration (LeNet-5: SGD momentum 0.9, lr 0.01, constant, 28x28; MLP: Adam 1e-3). Prints one table:
 # epoch-1 and epoch-2 fit seconds (epoch 1 holds start-up and warm-up), examples/s, test accuracy, ratio to PyTorch.
+# PyTorch runs twice: with one thread ("torch1") and with THREADS intra-op threads ("torch"; default all cores) and
+# OPENBLAS_NUM_THREADS=1 (without it OpenBLAS starts its own threads beside PyTorch's and two threads ran LeNet 2.3x
+# and the MLP 5.6x slower than one did here). Ratios are to the faster of the two: PyTorch at its best on these cores.
 # Usage: scripts/benchmark-peer.sh [OUT_DIR]
-#   env: MODELS ("lenet mlp"), WHO ("torch local resident"), EPOCHS (2), REPEATS (1), THREADS (PyTorch's intra-op
-#        threads; default: all cores, as the one JVM's ND4J default), PYTHON (/usr/bin/python3, which sees Debian's
-#        python3-torch; it also needs libopenblas0-pthread)
+#   env: MODELS ("lenet mlp"), WHO ("torch1 torch local resident"), EPOCHS (2), REPEATS (1), THREADS, PYTHON
+#        (/usr/bin/python3, which sees Debian's python3-torch; it also needs libopenblas0-pthread)
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 
@@ -30,17 +32,19 @@ for r in $(seq 1 "${REPEATS:-1}"); do
       mlp) batch=128; teaching=(--updater adam --learning-rate 0.001 --lr-schedule none) ;;
       *) log "MODELS: unknown model '$model' (lenet, mlp)"; exit 2 ;;
     esac
-    for who in ${WHO:-torch local resident}; do
+    for who in ${WHO:-torch1 torch local resident}; do
       name="$model-$who-$r"
       case "$who" in
-        torch) run "$python" "$repo_root/scripts/lib/peer_torch.py" "$data" "$model" "$batch" "$epochs" "$threads" \
+        torch1) run "$python" "$repo_root/scripts/lib/peer_torch.py" "$data" "$model" "$batch" "$epochs" 1 \
                  > "$out/$name.jsonl" 2> "$out/$name.log" ;;
+        torch) OPENBLAS_NUM_THREADS=1 run "$python" "$repo_root/scripts/lib/peer_torch.py" "$data" "$model" "$batch" \
+                 "$epochs" "$threads" > "$out/$name.jsonl" 2> "$out/$name.log" ;;
         local) run_app train --mode local --model "$model" "${teaching[@]}" --epochs "$epochs" \
                  --batch-size-per-worker "$batch" --data-dir "$data" --output "$out/$name" > "$out/$name.log" 2>&1 ;;
         resident) run_app train --mode spark --engine resident --master 'local[2]' --conf spark.ui.enabled=false \
                  --model "$model" "${teaching[@]}" --epochs "$epochs" --batch-size-per-worker $((batch / 2)) \
                  --data-dir "$data" --output "$out/$name" > "$out/$name.log" 2>&1 ;;
-        *) log "WHO: unknown '$who' (torch, local, resident)"; exit 2 ;;
+        *) log "WHO: unknown '$who' (torch1, torch, local, resident)"; exit 2 ;;
       esac || { log "run $name failed: see $out/$name.log"; exit 1; }
       log "done $name"
     done
