@@ -77,14 +77,14 @@ final class Secrets {
         for (String[] kv : settings) {
             if (kv[0].equals("spark.redaction.regex")) {
                 regex = kv[1];
-            } else if (kv[0].equals("spark.hadoop." + SENSITIVE_KEYS) || kv[0].equals(SENSITIVE_KEYS)) {
+            } else if (isSensitiveKeysSetting(kv[0])) {
                 hadoopKeys = kv[1];
             }
         }
         Secrets probe = new Secrets(Pattern.compile(regex), hadoopKeys, List.of());
         Set<String> found = new LinkedHashSet<>();
         for (String[] kv : settings) {
-            if (probe.sensitive(kv[0], kv[1]) && !kv[0].equals("spark.hadoop." + SENSITIVE_KEYS)) {
+            if (probe.sensitive(kv[0], kv[1]) && !isSensitiveKeysSetting(kv[0])) {
                 found.add(kv[1]);
             }
         }
@@ -95,6 +95,11 @@ final class Secrets {
         }
         found.removeIf(v -> v == null || v.length() < MIN_SCRUBBED_LENGTH);
         return new Secrets(probe.spark, hadoopKeys, new ArrayList<>(found));
+    }
+
+    /** Whether a setting names the sensitive Hadoop keys themselves (a list of patterns, not a secret). */
+    private static boolean isSensitiveKeysSetting(String key) {
+        return key.equals("spark.hadoop." + SENSITIVE_KEYS) || key.equals(SENSITIVE_KEYS);
     }
 
     /** Makes {@code secrets} the ones every output and log line of this process is cleaned of. */

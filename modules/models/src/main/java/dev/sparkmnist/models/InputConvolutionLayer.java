@@ -10,41 +10,39 @@ import org.deeplearning4j.nn.params.ConvolutionParamInitializer;
 import org.deeplearning4j.nn.workspace.ArrayType;
 import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
 import org.nd4j.common.primitives.Pair;
+import org.nd4j.enums.WeightsFormat;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.enums.WeightsFormat;
 import org.nd4j.linalg.api.ops.impl.layers.convolution.Conv2D;
 import org.nd4j.linalg.api.ops.impl.layers.convolution.config.Conv2DConfig;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * DL4J's convolution layer for a network's first layer, whose gradient with respect to the input (the pictures)
- * nobody reads: backpropagation computes only the weight and bias gradients (the weights' as one more oneDNN convolution:
- * the pictures convolved with the output gradient) and hands back zeros as the input's gradient. DL4J always computes the input's
- * gradient, which for LeNet-5's first layer (1 input channel, 24x24 outputs) was the most expensive call of a
- * training step: oneDNN's backward-data convolution plus the reorders into and out of its blocked layout
- * (BENCHMARKS.md, "Per-core speed"). The forward pass is DL4J's (oneDNN's). The weight and bias gradients equal DL4J's
- * up to float rounding ({@code InputConvolutionLayerTest}).
+ * nobody reads: backpropagation computes only the weight and bias gradients (the weights' as one more oneDNN
+ * convolution: the pictures convolved with the output gradient) and hands back zeros as the input's gradient. DL4J
+ * always computes the input's gradient, which for LeNet-5's first layer (1 input channel, 24x24 outputs) was the most
+ * expensive call of a training step: oneDNN's backward-data convolution plus the reorders into and out of its blocked
+ * layout (BENCHMARKS.md, "Per-core speed"). The forward pass is DL4J's (oneDNN's). The weight and bias gradients
+ * equal DL4J's up to float rounding ({@code InputConvolutionLayerTest}).
  *
  * <p>Installed on a network's layer 0 by {@link Models#skipInputGradient}; the configuration (and so model.zip) is
- * DL4J's ordinary {@code ConvolutionLayer}. Configurations it does not cover (NHWC, dilation, Same mode, dropout or
- * weight noise) use DL4J's backpropagation unchanged.
+ * DL4J's ordinary {@code ConvolutionLayer}. Configurations it does not cover (strides other than 1, dilation, NHWC,
+ * Same mode, dropout or weight noise) use DL4J's backpropagation unchanged.
  */
 final class InputConvolutionLayer extends ConvolutionLayer {
     InputConvolutionLayer(NeuralNetConfiguration conf, DataType dataType) {
         super(conf, dataType);
     }
 
+    /** What the weight gradient below is written for (and tested with): LeNet's first layer, padded or not. */
     private boolean covered() {
         org.deeplearning4j.nn.conf.layers.ConvolutionLayer c = layerConf();
         int[] dilation = c.getDilation();
-        int[] k = c.getKernelSize();
-        int[] s = c.getStride();
-        int[] p = c.getPadding();
+        int[] stride = c.getStride();
         return c.getCnn2dDataFormat() == CNN2DFormat.NCHW && convolutionMode != ConvolutionMode.Same
-            && dilation[0] == 1 && dilation[1] == 1 && c.getIDropout() == null && c.getWeightNoise() == null
-            && input != null && input.rank() == 4 // every input row and column reached by a stride (no truncation)
-            && (input.size(2) + 2L * p[0] - k[0]) % s[0] == 0 && (input.size(3) + 2L * p[1] - k[1]) % s[1] == 0;
+            && stride[0] == 1 && stride[1] == 1 && dilation[0] == 1 && dilation[1] == 1
+            && c.getIDropout() == null && c.getWeightNoise() == null;
     }
 
     @Override
@@ -53,12 +51,10 @@ final class InputConvolutionLayer extends ConvolutionLayer {
             return super.backpropGradient(epsilon, workspaceMgr);
         }
         assertInputSet(true);
-        INDArray weights = getParamWithNoise(ConvolutionParamInitializer.WEIGHT_KEY, true, workspaceMgr);
         INDArray input = this.input.castTo(dataType);
         if (epsilon.dataType() != dataType) {
             epsilon = epsilon.castTo(dataType);
         }
-        int[] strides = layerConf().getStride();
         int[] pad = layerConf().getPadding();
 
         // the activation's derivative at the pre-activation, as DL4J's layer computes it
@@ -71,15 +67,15 @@ final class InputConvolutionLayer extends ConvolutionLayer {
             biasGradView.assign(delta.sum(0, 2, 3).reshape(biasGradView.shape()));
             gradient.setGradientFor(ConvolutionParamInitializer.BIAS_KEY, biasGradView);
         }
-        // dL/dW[o,i,ky,kx] = sum over n,y,x of delta[n,o,y,x] * in[n,i,s*y+ky-p,s*x+kx-p]: itself a convolution (one
-        // oneDNN call) of the pictures, channels and batch swapped, with delta as the kernel, dilated by the stride
+        // dL/dW[o,i,ky,kx] = sum over n,y,x of delta[n,o,y,x] * in[n,i,y+ky-p,x+kx-p]: itself a convolution (one
+        // oneDNN call) of the padded pictures, channels and batch swapped, with delta as the kernel
         INDArray weightGradView = gradientViews.get(ConvolutionParamInitializer.WEIGHT_KEY); // [out, in, kH, kW], c
         long outDepth = weightGradView.size(0);
         long inDepth = weightGradView.size(1);
         INDArray out = workspaceMgr.createUninitialized(ArrayType.BP_WORKING_MEM, dataType,
             new long[] {inDepth, outDepth, weightGradView.size(2), weightGradView.size(3)}, 'c');
         Conv2DConfig weightGradient = Conv2DConfig.builder().kH(delta.size(2)).kW(delta.size(3)).sH(1).sW(1)
-            .pH(pad[0]).pW(pad[1]).dH(strides[0]).dW(strides[1]).dataFormat("NCHW").weightsFormat(WeightsFormat.OIYX)
+            .pH(pad[0]).pW(pad[1]).dH(1).dW(1).dataFormat("NCHW").weightsFormat(WeightsFormat.OIYX)
             .build();
         Nd4j.exec(new Conv2D(new INDArray[] {input.permute(1, 0, 2, 3), delta.permute(1, 0, 2, 3)},
             new INDArray[] {out}, weightGradient));
