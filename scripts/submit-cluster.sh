@@ -54,17 +54,23 @@ if [[ "$deploy_mode" == client ]]; then
   exit $?   # not reached: run's exit status ends the script under set -e, or is 0
 fi
 
+# Cluster deploy mode submits through this: the output goes to the terminal, without the lines of any Java stack
+# trace spark-submit prints (YARN's client ends a failed application with one), and to $submit_log; sets submit_rc.
+submit_log="$(mktemp)"
+trap 'rm -f "$submit_log"' EXIT
+submit_logged() {
+  set +e
+  run "${submit[@]}" 2>&1 | tee "$submit_log" \
+    | grep -v -E '^[[:space:]]+at |^[[:space:]]+\.\.\. [0-9]+ more|^Exception in thread'
+  submit_rc="${PIPESTATUS[0]}"
+  set -e
+}
+
 if [[ "$master" == yarn* ]]; then
   # YARN cluster deploy mode: the driver runs in the ApplicationMaster's container and spark-submit waits for the
   # application's end (spark.yarn.submit.waitAppCompletion), failing when it did. The driver's exit code travels as
   # the final report's "User application exited with status N" (Main throws it as a SparkUserAppException).
-  submit_log="$(mktemp)"
-  trap 'rm -f "$submit_log"' EXIT
-  set +e
-  # spark-submit ends a failed application with a Java stack trace: the terminal gets the lines without it
-  run "${submit[@]}" 2>&1 | tee "$submit_log" | grep -v -E '^[[:space:]]+at |^[[:space:]]+\.\.\. [0-9]+ more|^Exception in thread'
-  submit_rc="${PIPESTATUS[0]}"
-  set -e
+  submit_logged
   app="$(grep -o 'application_[0-9]*_[0-9]*' "$submit_log" | head -n 1 || true)"
   if (( submit_rc == 0 )); then
     log "YARN application ${app:-?} succeeded"
@@ -82,12 +88,7 @@ cluster_dir="${CLUSTER_DIR:-$repo_root/runs/local-cluster}"
 ui="${MASTER_UI_URL:-}"
 if [[ -z "$ui" && -f "$cluster_dir/master.ui" ]]; then ui="http://127.0.0.1:$(cat "$cluster_dir/master.ui")"; fi
 [[ -n "$ui" ]] || { log "DEPLOY_MODE=cluster needs MASTER_UI_URL (the Master's web UI) to read the driver's state"; exit 2; }
-submit_log="$(mktemp)"
-trap 'rm -f "$submit_log"' EXIT
-set +e
-run "${submit[@]}" 2>&1 | tee "$submit_log"
-submit_rc="${PIPESTATUS[0]}"
-set -e
+submit_logged
 driver="$(grep -o 'driver-[0-9]*-[0-9]*' "$submit_log" | head -n 1 || true)"
 if [[ -z "$driver" ]]; then
   log "spark-submit (exit $submit_rc) reported no driver id: the submission failed"

@@ -77,9 +77,7 @@ public final class Main implements java.util.concurrent.Callable<Integer> {
                 return EXIT_FAILURE;
             }
             LOG.error("{} failed", cmd.getCommandName(), ex);
-            // the first line only: a failed Spark job's message carries the executor's whole stack trace
-            String message = ex.getMessage() == null || ex.getMessage().isBlank() ? "" : ": " + Stores.firstLine(ex);
-            cmd.getErr().println(Secrets.current().scrub("error: " + ex.getClass().getName() + message)
+            cmd.getErr().println(Secrets.current().scrub("error: " + RedactingConverter.oneLine(ex))
                 + (RedactingConverter.tracesRequested() ? "" : " (" + RedactingConverter.TRACES_ENV + "=1 shows the"
                 + " stack trace)"));
             return EXIT_FAILURE;

@@ -42,13 +42,17 @@ public final class RedactingConverter extends LogEventPatternConverter {
         return "1".equals(System.getenv(TRACES_ENV)) || Boolean.getBoolean(TRACES_PROPERTY);
     }
 
+    /** An exception as one line: its class and its message's first line (a Spark job's carries a whole trace). */
+    static String oneLine(Throwable t) {
+        String message = t.getMessage();
+        return t.getClass().getName() + (message == null || message.isBlank() ? "" : ": " + Stores.firstLine(t));
+    }
+
     @Override
     public void format(LogEvent event, StringBuilder to) {
         String text = event.getMessage() == null ? "" : event.getMessage().getFormattedMessage();
         if (event.getThrown() != null && !traces) {
-            Throwable t = event.getThrown();
-            String m = t.getMessage() == null || t.getMessage().isBlank() ? "" : ": " + Stores.firstLine(t);
-            text = text + " (" + t.getClass().getName() + m + "; " + TRACES_ENV + "=1 shows the trace)";
+            text = text + " (" + oneLine(event.getThrown()) + "; " + TRACES_ENV + "=1 shows the trace)";
         } else if (event.getThrown() != null) {
             StringWriter trace = new StringWriter();
             event.getThrown().printStackTrace(new PrintWriter(trace));
