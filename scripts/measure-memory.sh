@@ -3,15 +3,13 @@
 # each, train's off-heap estimate beside the measured peak outside the Java heap (provenance.json -> memory).
 # Needs the built jar (mvn -B -DskipTests package) and data/mnist (scripts/fetch-mnist.sh). Output: runs/mem/.
 set -euo pipefail
-cd "$(dirname "${BASH_SOURCE[0]}")/.."
-opens=()
-while IFS= read -r line; do [[ -z "$line" || "$line" == \#* ]] || opens+=("$line"); done < conf/java17-opens.conf
+SPARK_MNIST_JAVA_OPTS="${SPARK_MNIST_JAVA_OPTS:--Xmx4g}"
+source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
+cd "$repo_root"
 mkdir -p runs/mem
-run() {
+measure() {
   local name="$1"; shift
-  echo "+ train $* (runs/mem/$name)"
-  java "${opens[@]}" -Xmx4g -cp "modules/app/target/spark-mnist.jar:modules/app/target/lib/*" dev.sparkmnist.app.Main \
-    train --data-dir data/mnist --epochs 1 --progress none --output "runs/mem/$name" --overwrite "$@" \
+  run_app train --data-dir data/mnist --epochs 1 --progress none --output "runs/mem/$name" --overwrite "$@" \
     > "runs/mem/$name.log" 2>&1
   python3 - "runs/mem/$name/provenance.json" <<'PY'
 import json, sys
@@ -22,9 +20,9 @@ print("  estimate %.0f MiB  peak off-heap %.0f MiB  peak RSS %.0f MiB  ratio %.2
     m["peakOffHeapBytes"] / m["estimatedJvmBytes"]))
 PY
 }
-run mlp-local --mode local --model mlp --limit-train 20000
-run lenet-local --mode local --model lenet --limit-train 10000
-run lenet-res2 --model lenet --master 'local[2]' --limit-train 20000
-run mlp-res2-b128 --model mlp --master 'local[2]' --batch-size-per-worker 128 --limit-train 20000
-run mlp-dl4j2 --model mlp --master 'local[2]' --engine dl4j --limit-train 20000
-run lenet-res2-full --model lenet --master 'local[2]'
+measure mlp-local --mode local --model mlp --limit-train 20000
+measure lenet-local --mode local --model lenet --limit-train 10000
+measure lenet-res2 --model lenet --master 'local[2]' --limit-train 20000
+measure mlp-res2-b128 --model mlp --master 'local[2]' --batch-size-per-worker 128 --limit-train 20000
+measure mlp-dl4j2 --model mlp --master 'local[2]' --engine dl4j --limit-train 20000
+measure lenet-res2-full --model lenet --master 'local[2]'

@@ -12,7 +12,6 @@ jlink --add-modules java.se,jdk.unsupported,jdk.management,jdk.crypto.ec,jdk.zip
 cp modules/spark-home/target/spark-home/RELEASE "$b/spark-home/"
 find modules/spark-home/target/spark-home/jars -name '*.jar' ! -name 'rocksdbjni-*' -exec cp {} "$b/spark-home/jars/" \;
 cp -r modules/runtime/target/classes/dev "$b/classes/"
-javac --release 17 -d "$b/classes" -cp "$b/classes:$b/spark-home/jars/*" scripts/gpu-probe/GpuSchedulingProbe.java
 rm -rf .gpu2 && mkdir .gpu2
 tar cf - -C "$work" b | xz -T2 -6 | split -b 50m - .gpu2/part-
 ls -la .gpu2

@@ -13,9 +13,8 @@ echo "+ unzip libnd4jcuda.so from $jar"
 unzip -q -j -o "$jar" '*/libnd4jcuda.so' -d "$work"
 python3 scripts/gpu-probe/fatbins.py list "$work/libnd4jcuda.so" | tee .gpu/fatbins/listing.txt
 python3 scripts/gpu-probe/fatbins.py extract "$work/libnd4jcuda.so" .gpu/fatbins 3
-echo "+ jlink a java.base JRE and compile DeviceProbe against modules/runtime/target/classes"
+echo "+ jlink a java.base JRE; DeviceProbe comes compiled with modules/runtime (dev.sparkmnist.runtime.probes)"
 test -d modules/runtime/target/classes || mvn -B -q -pl modules/runtime -am -DskipTests compile
 jlink --add-modules java.base --strip-debug --no-man-pages --no-header-files --compress=2 --output .gpu/jre
 cp -r modules/runtime/target/classes/dev .gpu/classes/
-javac --release 17 -d .gpu/classes -cp modules/runtime/target/classes scripts/gpu-probe/DeviceProbe.java
 du -sh .gpu

@@ -21,7 +21,7 @@ echo "== cuModuleLoadFatBinary on the GPU"
 python3 scripts/gpu-probe/load-fatbins.py "$ctl"
 echo "== the job's GPU check against the real nvidia-smi"
 java -version 2>&1 | head -n 1
-java -cp .gpu/classes dev.sparkmnist.runtime.DeviceProbe
+java -cp .gpu/classes dev.sparkmnist.runtime.probes.DeviceProbe
 uuid="$(nvidia-smi --query-gpu=uuid --format=csv,noheader | head -n 1 | tr -d ' ')"
 for visible in unset "${uuid:0:12}" 1; do
   echo "== gpu-discovery.sh with CUDA_VISIBLE_DEVICES=$visible"

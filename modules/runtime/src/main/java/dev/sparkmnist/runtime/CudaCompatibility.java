@@ -40,7 +40,7 @@ public final class CudaCompatibility {
 
     /**
      * The device code in {@code libnd4jcuda.so} of org.nd4j:nd4j-cuda-11.6:1.0.0-M2.1 (classifiers linux-x86_64
-     * and linux-x86_64-cudnn), read with {@link FatbinScanner}; Nd4jCudaJarCheck re-reads it from the jar.
+     * and linux-x86_64-cudnn), read with {@link FatbinScanner}; Nd4jCudaJarTest re-reads it from the jar.
      */
     public static final KernelArchitectures ND4J_CUDA_11_6 = new KernelArchitectures(
         new TreeSet<>(List.of(37, 50, 52, 60, 61, 70, 75, 80, 86)), new TreeSet<>());
@@ -163,7 +163,7 @@ public final class CudaCompatibility {
      * process with this CUDA_VISIBLE_DEVICES; empty when nvidia-smi is missing, fails, or is too old to report
      * compute capabilities (then nothing can be checked).
      */
-    static Optional<List<Gpu>> query(String executable, String cudaVisibleDevices) {
+    public static Optional<List<Gpu>> query(String executable, String cudaVisibleDevices) {
         List<String> cmd = new ArrayList<>();
         cmd.add(executable);
         cmd.addAll(QUERY);
@@ -304,7 +304,7 @@ public final class CudaCompatibility {
         System.exit(report(System.out, "nvidia-smi", System.getenv("CUDA_VISIBLE_DEVICES"), loadedLibrary()));
     }
 
-    static int report(java.io.PrintStream out, String nvidiaSmi, String visible, Optional<Library> library) {
+    public static int report(java.io.PrintStream out, String nvidiaSmi, String visible, Optional<Library> library) {
         if (library.isEmpty()) {
             out.println("no ND4J CUDA library (libnd4jcuda.so) on the classpath: this is the CPU build");
             return 2;

@@ -11,12 +11,12 @@ import java.net.URL;
 import org.junit.jupiter.api.Test;
 
 /**
- * Runs only in the CUDA build ({@code mvn -Pcuda -pl modules/training -am test -Dtest=Nd4jCudaJarCheck
+ * Runs only in the CUDA build ({@code mvn -Pcuda -pl modules/runtime -am test -Dtest=Nd4jCudaJarTest
  * -Dsurefire.failIfNoSpecifiedTests=false}; .ci/run does): reads every fat binary header of the libnd4jcuda.so
  * on the classpath (about 900 MB, seconds) and checks that the architectures the GPU check assumes for this build
  * are the ones in the library, and that the build was recognised by its jar entry.
  */
-class Nd4jCudaJarCheck {
+class Nd4jCudaJarTest {
     @Test
     void theCudaLibraryCarriesTheArchitecturesTheGpuCheckAssumes() throws Exception {
         assertTrue(CudaCompatibility.cudaBackendPresent(), "run with -Pcuda");

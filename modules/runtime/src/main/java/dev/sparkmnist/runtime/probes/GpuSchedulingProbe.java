@@ -1,4 +1,7 @@
-package dev.sparkmnist.runtime;
+package dev.sparkmnist.runtime.probes;
+
+import dev.sparkmnist.runtime.CudaCompatibility;
+import dev.sparkmnist.runtime.GpuBinding;
 
 import java.util.ArrayList;
 import java.util.List;

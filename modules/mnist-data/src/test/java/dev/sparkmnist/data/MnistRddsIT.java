@@ -19,7 +19,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.nd4j.linalg.dataset.DataSet;
 
 /** Partitions read their own slices on the executors; epochs reshuffle; nothing is lost or duplicated. */
-class MnistRddsTest {
+class MnistRddsIT {
     private static JavaSparkContext sc;
 
     @TempDir
@@ -27,7 +27,7 @@ class MnistRddsTest {
 
     @BeforeAll
     static void start() {
-        sc = SparkTestContext.local2("MnistRddsTest");
+        sc = SparkTestContext.local2("MnistRddsIT");
     }
 
     @AfterAll
