@@ -1,5 +1,9 @@
 package dev.sparkmnist.app;
 
+import dev.sparkmnist.runs.AtomicOutput;
+import dev.sparkmnist.runs.ModelFiles;
+import dev.sparkmnist.runs.RunFiles;
+import dev.sparkmnist.runs.Stores;
 import dev.sparkmnist.runtime.GpuBinding;
 import dev.sparkmnist.runtime.TaskSetup;
 import dev.sparkmnist.data.InvalidInputException;
@@ -109,8 +113,8 @@ public final class EvaluateCommand implements Callable<Integer> {
                 json.put("labels", test.labelsPath());
                 json.put("normalization", norm);
                 json.put("report", report);
-                out.writeText("evaluation.json", RunReport.json(json));
-                out.writeText(RunReport.EVALUATION_TXT, report.toText());
+                out.writeText("evaluation.json", RunFiles.json(json));
+                out.writeText(RunFiles.EVALUATION_TXT, report.toText());
                 out.commit();
             }
             return report;

@@ -1,5 +1,7 @@
 package dev.sparkmnist.app;
 
+import dev.sparkmnist.runs.Secrets;
+import dev.sparkmnist.runs.Stores;
 import dev.sparkmnist.data.InvalidInputException;
 import dev.sparkmnist.runtime.CudaCompatibility;
 import org.slf4j.Logger;
@@ -68,7 +70,7 @@ public final class Main implements java.util.concurrent.Callable<Integer> {
             if (store != null) {
                 LOG.debug("{} failed", cmd.getCommandName(), ex);
                 cmd.getErr().println(Secrets.current().scrub("error: " + store.getMessage()));
-                return Stores.exitCode(store);
+                return store.userValue() ? EXIT_BAD_INPUT : EXIT_FAILURE;
             }
             var shrank = cause(ex, dev.sparkmnist.training.resident.ResidentEngine.ClusterShrankException.class);
             if (shrank != null) {

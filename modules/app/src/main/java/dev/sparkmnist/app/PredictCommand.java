@@ -1,5 +1,8 @@
 package dev.sparkmnist.app;
 
+import dev.sparkmnist.runs.ModelFiles;
+import dev.sparkmnist.runs.RunFiles;
+import dev.sparkmnist.runs.Stores;
 import dev.sparkmnist.data.DigitImage;
 import dev.sparkmnist.data.IdxHeader;
 import dev.sparkmnist.data.IdxKind;
@@ -94,7 +97,7 @@ public final class PredictCommand implements Callable<Integer> {
         java.io.PrintWriter out = spec.commandLine().getOut();
         java.io.PrintWriter err = spec.commandLine().getErr();
         if (json) {
-            out.println(RunReport.json(predictions.stream().map(PredictCommand::asJson).toList()).strip());
+            out.println(RunFiles.json(predictions.stream().map(PredictCommand::asJson).toList()).strip());
         } else {
             for (Prediction p : predictions) {
                 if (p.error() == null) {

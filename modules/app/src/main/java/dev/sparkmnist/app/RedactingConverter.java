@@ -1,5 +1,7 @@
 package dev.sparkmnist.app;
 
+import dev.sparkmnist.runs.Secrets;
+import dev.sparkmnist.runs.Stores;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import org.apache.logging.log4j.core.LogEvent;

@@ -1,5 +1,6 @@
 package dev.sparkmnist.app;
 
+import dev.sparkmnist.runs.Stores;
 import picocli.CommandLine.Option;
 
 /** The deadline for the stores a command names to answer first ({@link Stores}), shared by the commands. */

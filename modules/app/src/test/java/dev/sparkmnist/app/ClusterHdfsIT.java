@@ -1,5 +1,6 @@
 package dev.sparkmnist.app;
 
+import dev.sparkmnist.runs.RunFiles;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -35,9 +36,9 @@ class ClusterHdfsIT {
     @BeforeAll
     static void startHdfs() throws Exception {
         // local-cluster executors are launched from SPARK_HOME/jars (empty here; the classpath comes from
-        // spark.executor.extraClassPath). Surefire sets SPARK_HOME; the directory is made here.
+        // spark.executor.extraClassPath). The test plugins set SPARK_HOME; the directory is made here.
         String sparkHome = System.getenv("SPARK_HOME");
-        assertTrue(sparkHome != null, "surefire must set SPARK_HOME for local-cluster tests");
+        assertTrue(sparkHome != null, "the test plugins (pom.xml) must set SPARK_HOME for local-cluster tests");
         Files.createDirectories(Path.of(sparkHome, "jars"));
         Configuration conf = new Configuration();
         conf.set(MiniDFSCluster.HDFS_MINIDFS_BASEDIR, tmp.resolve("hdfs").toString());
@@ -90,10 +91,10 @@ class ClusterHdfsIT {
         JsonNode metrics;
         JsonNode prov;
         try (InputStream in = fs.open(new org.apache.hadoop.fs.Path("/runs/cluster/metrics.json"))) {
-            metrics = RunReport.JSON.readTree(in);
+            metrics = RunFiles.JSON.readTree(in);
         }
         try (InputStream in = fs.open(new org.apache.hadoop.fs.Path("/runs/cluster/provenance.json"))) {
-            prov = RunReport.JSON.readTree(in);
+            prov = RunFiles.JSON.readTree(in);
         }
         double accuracy = metrics.get("test").get("accuracy").asDouble();
         // Floor for 2 MLP epochs on the 2,000-example slice; measured 0.87-0.90.
@@ -111,7 +112,7 @@ class ClusterHdfsIT {
         CliIT.Run eval = CliIT.run(args(List.of("evaluate", "--model-path", out + "/model.zip",
             "--data-dir", hdfsUri + "/mnist", "--output", evalOut.toUri().toString())));
         assertEquals(0, eval.exit(), eval.err());
-        JsonNode e = RunReport.JSON.readTree(evalOut.resolve("evaluation.json").toFile());
+        JsonNode e = RunFiles.JSON.readTree(evalOut.resolve("evaluation.json").toFile());
         assertEquals(accuracy, e.get("report").get("accuracy").asDouble(), 0);
     }
 
@@ -134,7 +135,7 @@ class ClusterHdfsIT {
         assertFalse(Files.exists(Path.of("/runs/driver-only")), "nothing on the local disk");
         assertFalse(Files.exists(Path.of("/mnist")), "the data can only have come from HDFS");
         try (InputStream in = fs.open(new org.apache.hadoop.fs.Path("/runs/driver-only/provenance.json"))) {
-            String data = RunReport.JSON.readTree(in).get("data").fieldNames().next();
+            String data = RunFiles.JSON.readTree(in).get("data").fieldNames().next();
             // recorded qualified: the scheme-less /mnist resolved against the default file system, HDFS
             assertTrue(data.startsWith(hdfsUri + "/mnist/"), data);
         }

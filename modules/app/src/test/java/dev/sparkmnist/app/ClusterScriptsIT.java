@@ -1,5 +1,7 @@
 package dev.sparkmnist.app;
 
+import dev.sparkmnist.runs.RunFiles;
+import dev.sparkmnist.runs.Secrets;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -71,6 +73,8 @@ class ClusterScriptsIT {
         cmd.add(repo.resolve(command[0]).toString());
         cmd.addAll(List.of(command).subList(1, command.length));
         ProcessBuilder pb = new ProcessBuilder(cmd).directory(repo.toFile()).redirectErrorStream(true);
+        // the scripts use the build's generated Spark home, as for a user without Spark; not the tests' empty one
+        pb.environment().remove("SPARK_HOME");
         pb.environment().putAll(env);
         pb.environment().putAll(extraEnv);
         pb.redirectOutput(log);
@@ -156,15 +160,15 @@ class ClusterScriptsIT {
                     f + " holds " + secret);
             }
         }
-        assertTrue(RunReport.JSON.readTree(out.resolve("provenance.json").toFile()).get("commandLine").asText()
+        assertTrue(RunFiles.JSON.readTree(out.resolve("provenance.json").toFile()).get("commandLine").asText()
             .contains("spark.hadoop.fs.s3a.access.key=" + Secrets.REDACTED), "the command line is kept, redacted");
         for (String f : List.of("model.zip", "metrics.json", "metrics.csv", "evaluation.txt", "provenance.json")) {
             assertTrue(Files.size(out.resolve(f)) > 0, f);
         }
-        JsonNode prov = RunReport.JSON.readTree(out.resolve("provenance.json").toFile());
+        JsonNode prov = RunFiles.JSON.readTree(out.resolve("provenance.json").toFile());
         assertEquals(masterUrl, prov.get("master").asText());
         assertEquals(2, prov.get("trainerJvms").size(), "two executor JVMs: " + prov.get("trainerJvms"));
-        JsonNode metrics = RunReport.JSON.readTree(out.resolve("metrics.json").toFile());
+        JsonNode metrics = RunFiles.JSON.readTree(out.resolve("metrics.json").toFile());
         assertEquals(2000, metrics.get("epochs").get(0).get("examplesTrained").asInt());
         assertTrue(metrics.get("test").get("accuracy").asDouble() >= 0.7, metrics.get("test").toString());
     }
@@ -199,7 +203,7 @@ class ClusterScriptsIT {
         assertTrue(job.waitFor(SCRIPT_TIMEOUT_S, TimeUnit.SECONDS), "job did not finish");
         String output = Files.readString(log.toPath());
         assertEquals(0, job.exitValue(), output);
-        JsonNode metrics = RunReport.JSON.readTree(out.resolve("metrics.json").toFile());
+        JsonNode metrics = RunFiles.JSON.readTree(out.resolve("metrics.json").toFile());
         int retries = 0;
         for (JsonNode epoch : metrics.get("epochs")) {
             assertEquals(2000, epoch.get("examplesTrained").asInt(), "every example once: " + epoch);
@@ -219,11 +223,11 @@ class ClusterScriptsIT {
         try {
             java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
             String base = "http://127.0.0.1:" + uiPort + "/api/v1/applications";
-            JsonNode apps = RunReport.JSON.readTree(get(http, base));
+            JsonNode apps = RunFiles.JSON.readTree(get(http, base));
             if (apps == null || apps.size() == 0) {
                 return false;
             }
-            for (JsonNode j : RunReport.JSON.readTree(get(http, base + "/" + apps.get(0).get("id").asText()
+            for (JsonNode j : RunFiles.JSON.readTree(get(http, base + "/" + apps.get(0).get("id").asText()
                 + "/jobs?status=running"))) {
                 if (j.path("description").asText().startsWith("resident workers: epoch 2, stage 1/")
                     && j.path("numActiveTasks").asInt() == 2) {

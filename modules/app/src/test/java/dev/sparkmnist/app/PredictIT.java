@@ -1,5 +1,6 @@
 package dev.sparkmnist.app;
 
+import dev.sparkmnist.runs.RunFiles;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -93,12 +94,12 @@ class PredictIT {
             "--labels", labelsFile.toString(), "--output", evalOut.toString(), "--master", "local[2]", "--conf",
             "spark.ui.enabled=false");
         assertEquals(0, eval.exit(), eval.err());
-        JsonNode confusion = RunReport.JSON.readTree(evalOut.resolve("evaluation.json").toFile())
+        JsonNode confusion = RunFiles.JSON.readTree(evalOut.resolve("evaluation.json").toFile())
             .get("report").get("confusion");
 
         Outcome predict = run("predict", "--model-path", model.toString(), "--json", pictures.toString());
         assertEquals(0, predict.exit(), predict.err());
-        JsonNode predictions = RunReport.JSON.readTree(predict.out());
+        JsonNode predictions = RunFiles.JSON.readTree(predict.out());
         assertEquals(PICTURES, predictions.size());
         long[][] fromPictures = new long[10][10];
         for (int i = 0; i < PICTURES; i++) {
@@ -117,7 +118,7 @@ class PredictIT {
         }
 
         // the idx file itself gives the same probabilities as its pictures
-        JsonNode fromIdx = RunReport.JSON.readTree(run("predict", "--model-path", model.toString(), "--json",
+        JsonNode fromIdx = RunFiles.JSON.readTree(run("predict", "--model-path", model.toString(), "--json",
             images.toString()).out());
         for (int i = 0; i < PICTURES; i++) {
             assertEquals(i, fromIdx.get(i).get("index").asInt());

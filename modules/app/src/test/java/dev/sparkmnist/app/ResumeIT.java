@@ -1,5 +1,6 @@
 package dev.sparkmnist.app;
 
+import dev.sparkmnist.runs.RunFiles;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -61,14 +62,14 @@ class ResumeIT {
         try (Stream<Path> s = Files.list(tmp)) {
             staging = s.filter(p -> p.getFileName().toString().startsWith(".out.staging-")).findFirst().orElseThrow();
         }
-        int done = RunReport.JSON.readTree(staging.resolve("metrics.json").toFile()).get("epochs").size();
+        int done = RunFiles.JSON.readTree(staging.resolve("metrics.json").toFile()).get("epochs").size();
         assertTrue(done >= 1 && done < EPOCHS, done + " epochs kept in the killed run's staging directory");
 
         CliIT.Run resumed = CliIT.run(train(out, ckpt, "--resume"));
         assertEquals(0, resumed.exit(), resumed.err());
         assertFalse(Files.exists(staging), "the killed run's staging directory is removed");
-        JsonNode fullEpochs = RunReport.JSON.readTree(full.resolve("metrics.json").toFile()).get("epochs");
-        JsonNode epochs = RunReport.JSON.readTree(out.resolve("metrics.json").toFile()).get("epochs");
+        JsonNode fullEpochs = RunFiles.JSON.readTree(full.resolve("metrics.json").toFile()).get("epochs");
+        JsonNode epochs = RunFiles.JSON.readTree(out.resolve("metrics.json").toFile()).get("epochs");
         assertEquals(EPOCHS, epochs.size(), "the killed run's epochs and the resumed run's");
         for (int i = 0; i < EPOCHS; i++) {
             assertEquals(i + 1, epochs.get(i).get("epoch").asInt());
@@ -78,7 +79,7 @@ class ResumeIT {
                 1e-9, "epoch " + (i + 1));
         }
         assertEquals(EPOCHS + 1, Files.readAllLines(out.resolve("metrics.csv")).size());
-        JsonNode prov = RunReport.JSON.readTree(out.resolve("provenance.json").toFile());
+        JsonNode prov = RunFiles.JSON.readTree(out.resolve("provenance.json").toFile());
         int from = prov.get("resumedFrom").get("epochs").asInt();
         assertTrue(prov.get("resumedFrom").get("path").asText().endsWith(String.format("epoch-%03d.zip", from)));
         assertTrue(from >= 1 && from < EPOCHS);
@@ -100,8 +101,8 @@ class ResumeIT {
         Path ckpt = tmp.resolve("empty-ckpt");
         CliIT.Run run = CliIT.run(train(out, ckpt, "--resume", "--epochs", "1"));
         assertEquals(0, run.exit(), run.err());
-        assertEquals(1, RunReport.JSON.readTree(out.resolve("metrics.json").toFile()).get("epochs").size());
-        assertFalse(RunReport.JSON.readTree(out.resolve("provenance.json").toFile()).has("resumedFrom"));
+        assertEquals(1, RunFiles.JSON.readTree(out.resolve("metrics.json").toFile()).get("epochs").size());
+        assertFalse(RunFiles.JSON.readTree(out.resolve("provenance.json").toFile()).has("resumedFrom"));
     }
 
     @Test

@@ -1,5 +1,6 @@
 package dev.sparkmnist.app;
 
+import dev.sparkmnist.runs.RunFiles;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -42,6 +43,8 @@ class SoakScriptsIT {
             out.toString(), "--model", "lenet", "--batch-size-per-worker", "4", "--averaging-frequency", "1",
             "--learning-rate", "0.01", "--lr-schedule", "none"));
         ProcessBuilder pb = new ProcessBuilder(cmd).directory(repo.toFile()).redirectErrorStream(true);
+        // the scripts use the build's generated Spark home, as for a user without Spark; not the tests' empty one
+        pb.environment().remove("SPARK_HOME");
         pb.environment().putAll(java.util.Map.of("WORKERS", "2", "EPOCHS", "5", "WORKER_KILL_EPOCH", "2",
             "EXPECTED_EXAMPLES", String.valueOf(TestData.SLICE_TRAIN), "DATA_DIR", TestData.sliceDir(),
             "MASTER_PORT", String.valueOf(freePort()), "MASTER_UI_PORT", String.valueOf(freePort()),
@@ -52,7 +55,7 @@ class SoakScriptsIT {
         assertTrue(p.waitFor(800, TimeUnit.SECONDS), "the soak did not finish");
         String output = Files.readString(log.toPath(), StandardCharsets.UTF_8);
         assertEquals(0, p.exitValue(), output);
-        JsonNode soak = RunReport.JSON.readTree(out.resolve("soak.json").toFile());
+        JsonNode soak = RunFiles.JSON.readTree(out.resolve("soak.json").toFile());
         assertEquals(0, soak.get("problems").size(), soak.toString());
         assertEquals(5, soak.get("epochs").asInt(), soak.toString());
         assertEquals(1, soak.get("faults").get("workersKilled").asInt(), soak.toString());
@@ -60,7 +63,7 @@ class SoakScriptsIT {
         assertEquals(0, soak.get("faults").get("processesLeft").asInt(), soak.toString());
         // faults land in training stages (a kill before a stage has its tasks costs no attempt)
         assertTrue(soak.get("stageRetries").asInt() >= 2, soak.toString());
-        JsonNode metrics = RunReport.JSON.readTree(out.resolve("soak").resolve("metrics.json").toFile());
+        JsonNode metrics = RunFiles.JSON.readTree(out.resolve("soak").resolve("metrics.json").toFile());
         for (JsonNode epoch : metrics.get("epochs")) {
             assertEquals(TestData.SLICE_TRAIN, epoch.get("examplesTrained").asInt(), "exactly once: " + epoch);
         }

@@ -47,15 +47,15 @@ class TrainDefaultsTest {
     void averagingDefaultsToAutoAndTakesANumber() {
         CommandLine.ParseResult auto = Main.commandLine().parseArgs("train");
         TrainCommand a = (TrainCommand) auto.subcommand().commandSpec().userObject();
-        assertTrue(a.trainingOptions(Architecture.LENET).averaging().auto());
-        assertEquals(120, a.trainingOptions(Architecture.MLP).averaging().exchangeTimeoutSeconds());
-        assertTrue(a.trainingOptions(Architecture.MLP).averaging().overlap(), "overlap is the default");
+        assertTrue(a.trainingOptions().averaging().auto());
+        assertEquals(120, a.trainingOptions().averaging().exchangeTimeoutSeconds());
+        assertTrue(a.trainingOptions().averaging().overlap(), "overlap is the default");
         CommandLine.ParseResult given = Main.commandLine().parseArgs("train", "--averaging-frequency", "7",
             "--exchange-timeout", "30", "--no-averaging-overlap");
         TrainCommand g = (TrainCommand) given.subcommand().commandSpec().userObject();
-        assertEquals(7, g.trainingOptions(Architecture.LENET).averaging().frequency());
-        assertEquals(30, g.trainingOptions(Architecture.LENET).averaging().exchangeTimeoutSeconds());
-        assertFalse(g.trainingOptions(Architecture.LENET).averaging().overlap());
+        assertEquals(7, g.trainingOptions().averaging().frequency());
+        assertEquals(30, g.trainingOptions().averaging().exchangeTimeoutSeconds());
+        assertFalse(g.trainingOptions().averaging().overlap());
     }
 
     @Test

@@ -33,7 +33,7 @@ public final class SparkTestContext {
     /**
      * A new context on Spark's local-cluster master: a real standalone Master and {@code executors} Workers of one
      * core each, every executor its own JVM, on 127.0.0.1, waiting for all executors before jobs run. Needs
-     * {@code SPARK_HOME} (surefire sets it; its empty {@code jars/} is made here); executors get this JVM's class
+     * {@code SPARK_HOME} (the test plugins set it; its empty {@code jars/} is made here); executors get this JVM's class
      * path. Extra settings (key, value, ...) win. The caller stops it.
      */
     public static JavaSparkContext localCluster(String name, int executors, String... keyValuePairs) {
@@ -44,7 +44,7 @@ public final class SparkTestContext {
     public static JavaSparkContext localCluster(String name, int executors, int cores, String... keyValuePairs) {
         String sparkHome = System.getenv("SPARK_HOME");
         if (sparkHome == null) {
-            throw new IllegalStateException("surefire must set SPARK_HOME for local-cluster tests");
+            throw new IllegalStateException("the test plugins (pom.xml) must set SPARK_HOME for local-cluster tests");
         }
         try {
             java.nio.file.Files.createDirectories(java.nio.file.Path.of(sparkHome, "jars"));

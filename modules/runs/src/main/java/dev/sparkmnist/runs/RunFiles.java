@@ -1,4 +1,4 @@
-package dev.sparkmnist.app;
+package dev.sparkmnist.runs;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -22,69 +22,76 @@ import org.apache.hadoop.conf.Configuration;
  * Writes a training run's outputs: model.zip, metrics.json, metrics.csv, evaluation.txt, provenance.json, and the
  * report built from them (report.html, charts/).
  */
-final class RunReport {
-    static final String METRICS_JSON = "metrics.json";
-    static final String METRICS_CSV = "metrics.csv";
-    static final String EVALUATION_TXT = "evaluation.txt";
-    static final String PROVENANCE_JSON = "provenance.json";
-    static final String CSV_HEADER = "epoch,train_loss,test_loss,test_accuracy,test_macro_f1,examples_trained,"
+public final class RunFiles {
+    public static final String METRICS_JSON = "metrics.json";
+    public static final String METRICS_CSV = "metrics.csv";
+    public static final String EVALUATION_TXT = "evaluation.txt";
+    public static final String PROVENANCE_JSON = "provenance.json";
+    public static final String CSV_HEADER = "epoch,train_loss,test_loss,test_accuracy,test_macro_f1,examples_trained,"
         + "minibatches,fit_seconds,eval_seconds,examples_per_second,learning_rate,averaging_rounds,compute_seconds,"
         + "overhead_ms_per_round,stage_retries";
-    static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+    public static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
-    private RunReport() {
+    private RunFiles() {
     }
 
-    static void write(AtomicOutput out, TrainCommand cmd, ModelOptions model, TrainingOptions training,
-                      MnistSet train, MnistSet test, TrainingResult result, List<Map<String, Object>> rows,
-                      String sparkVersion, Configuration hadoop) {
+    /** Writes a finished run's files into its staging directory: {@code out.commit()} publishes them. */
+    public static void write(AtomicOutput out, RunRecord run, TrainingResult result, List<Map<String, Object>> rows,
+                             String sparkVersion, Configuration hadoop) {
+        ModelOptions model = run.model();
+        TrainingOptions training = run.training();
         ModelFiles.save(result.network(), training.input().normalization(), model, result.last().epoch(), out);
         String metricsJson = json(metrics(model, rows, result.last().test()));
         out.writeText(METRICS_JSON, metricsJson);
         out.writeText(METRICS_CSV, csv(rows));
         out.writeText(EVALUATION_TXT, result.last().test().toText());
+        String provenanceJson = json(provenance(run, result, sparkVersion, hadoop)); // cleaned as written
+        out.writeText(PROVENANCE_JSON, provenanceJson);
+        ReportFiles.write(out, ReportFiles.build(metricsJson, provenanceJson, result.network(),
+            training.input().normalization(), run.test(), training.input().limitTest(), hadoop));
+    }
+
+    /** provenance.json: how the run was asked for, with what data and versions, and what it found. */
+    static Map<String, Object> provenance(RunRecord run, TrainingResult result, String sparkVersion,
+                                          Configuration hadoop) {
+        TrainingOptions training = run.training();
         Map<String, Object> provenance = new LinkedHashMap<>();
         provenance.put("createdAt", Instant.now().toString());
         provenance.put("command", "train");
-        provenance.put("mode", cmd.training.mode.name().toLowerCase(Locale.ROOT));
-        provenance.put("master", cmd.training.mode == TrainCommand.Mode.LOCAL ? null
-            : cmd.spark.master != null ? cmd.spark.master : System.getProperty("spark.master",
-                SparkContexts.EMBEDDED_MASTER));
-        provenance.put("commandLine", cmd.commandLine());
-        provenance.put("dataDir", cmd.data.dataDir);
+        provenance.put("mode", run.invocation().mode());
+        provenance.put("master", run.invocation().master());
+        provenance.put("commandLine", run.invocation().commandLine());
+        provenance.put("dataDir", run.invocation().dataDir());
         provenance.put("seed", training.seed());
-        provenance.put("model", model);
+        provenance.put("model", run.model());
         provenance.put("parameters", result.network().numParams());
         provenance.put("training", training);
         provenance.put("partitions", result.partitions());
         provenance.put("threadsPerTask", result.threadsPerTask());
         provenance.put("trainerJvms", result.trainerJvms());
         provenance.put("averaging", result.averaging());
-        provenance.put("memory", cmd.memory);
-        if (cmd.resumedFrom != null) {
+        provenance.put("memory", run.memory());
+        if (run.resumedFrom() != null) {
             Map<String, Object> resumed = new LinkedHashMap<>();
-            resumed.put("path", cmd.resumedFrom);
+            resumed.put("path", run.resumedFrom());
             resumed.put("epochs", result.epochs().get(0).epoch() - 1);
             provenance.put("resumedFrom", resumed);
         }
-        if (cmd.checkpoints.dir != null) {
+        if (run.checkpoints() != null) {
             Map<String, Object> ckpt = new LinkedHashMap<>();
-            ckpt.put("dir", cmd.checkpoints.dir);
-            ckpt.put("every", cmd.checkpoints.interval());
+            ckpt.put("dir", run.checkpoints().dir());
+            ckpt.put("every", run.checkpoints().every());
             provenance.put("checkpoints", ckpt);
         }
-        provenance.put("trainExamples", train.limit(training.input().limitTrain()).size());
-        provenance.put("testExamples", test.limit(training.input().limitTest()).size());
+        provenance.put("trainExamples", run.train().limit(training.input().limitTrain()).size());
+        provenance.put("testExamples", run.test().limit(training.input().limitTest()).size());
         Map<String, Object> data = new LinkedHashMap<>();
-        data.putAll(Provenance.dataFiles(train, hadoop));
-        data.putAll(Provenance.dataFiles(test, hadoop));
+        data.putAll(Provenance.dataFiles(run.train(), hadoop));
+        data.putAll(Provenance.dataFiles(run.test(), hadoop));
         provenance.put("data", data);
         provenance.put("versions", Provenance.versions(sparkVersion));
         provenance.put("gitCommit", Provenance.gitCommit());
-        String provenanceJson = json(provenance); // cleaned of credentials as written (writeText, the page)
-        out.writeText(PROVENANCE_JSON, provenanceJson);
-        ReportFiles.write(out, ReportFiles.build(metricsJson, provenanceJson, result.network(),
-            training.input().normalization(), test, training.input().limitTest(), hadoop));
+        return provenance;
     }
 
     /** metrics.json: the per-epoch rows (earlier runs' first when resumed) and the last epoch's evaluation. */
@@ -143,7 +150,7 @@ final class RunReport {
         return sb.toString();
     }
 
-    static String json(Object value) {
+    public static String json(Object value) {
         try {
             return JSON.writeValueAsString(value) + "\n";
         } catch (JsonProcessingException e) {

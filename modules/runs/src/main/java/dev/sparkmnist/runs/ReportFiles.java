@@ -1,4 +1,4 @@
-package dev.sparkmnist.app;
+package dev.sparkmnist.runs;
 
 import dev.sparkmnist.data.MnistSet;
 import dev.sparkmnist.data.Normalization;
@@ -15,14 +15,14 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /** Builds a run's report from the run's own files' content and writes it beside them. */
-final class ReportFiles {
+public final class ReportFiles {
     private static final Logger LOG = LoggerFactory.getLogger(ReportFiles.class);
 
     private ReportFiles() {
     }
 
     /** The report of a run: its metrics.json and provenance.json text, its network, the test split it used. */
-    static Report.Built build(String metricsJson, String provenanceJson, MultiLayerNetwork net,
+    public static Report.Built build(String metricsJson, String provenanceJson, MultiLayerNetwork net,
                               Normalization normalization, MnistSet test, int limitTest, Configuration hadoop) {
         long start = System.nanoTime();
         Report.Built built = Report.build(ReportData.parse(metricsJson, provenanceJson), net, normalization,
@@ -34,7 +34,7 @@ final class ReportFiles {
 
     /** Writes report.html and charts/ into the output's staging directory. */
     /** A report file's bytes, the page cleaned of credentials ({@link Secrets}): it quotes the provenance. */
-    static byte[] cleaned(String name, byte[] bytes) {
+    public static byte[] cleaned(String name, byte[] bytes) {
         if (!name.endsWith(".html")) {
             return bytes;
         }
@@ -42,7 +42,7 @@ final class ReportFiles {
             .getBytes(java.nio.charset.StandardCharsets.UTF_8);
     }
 
-    static void write(AtomicOutput out, Report.Built built) {
+    public static void write(AtomicOutput out, Report.Built built) {
         for (Map.Entry<String, byte[]> file : built.files().entrySet()) {
             try (OutputStream stream = out.create(file.getKey())) {
                 stream.write(cleaned(file.getKey(), file.getValue()));

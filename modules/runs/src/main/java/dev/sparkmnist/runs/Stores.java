@@ -1,4 +1,4 @@
-package dev.sparkmnist.app;
+package dev.sparkmnist.runs;
 
 import java.io.FileNotFoundException;
 import java.net.URI;
@@ -21,11 +21,11 @@ import org.apache.hadoop.fs.Path;
  * cause, where the job's own configuration (which keeps the stores' retries for transient faults during the run)
  * would retry for minutes first. A path that does not exist is not refused here: the command's own checks name it.
  */
-final class Stores {
+public final class Stores {
     /** Default seconds to wait for a store's first answer. */
-    static final long DEFAULT_TIMEOUT_SECONDS = 60;
+    public static final long DEFAULT_TIMEOUT_SECONDS = 60;
     /** The option that sets the deadline, named in the message. */
-    static final String OPTION = "--store-timeout";
+    public static final String OPTION = "--store-timeout";
 
     /** The job's settings overridden for the first contact only: fail on the first refusal. */
     private static final Map<String, String> NO_RETRIES = Map.of(
@@ -41,20 +41,25 @@ final class Stores {
     private Stores() {
     }
 
-    /** A store did not answer or refused: exit 1 (the environment), or 2 with {@link #userValue}. */
-    static final class UnreachableStoreException extends RuntimeException {
+    /** A store did not answer or refused, the store or (see {@link #userValue()}) the user's value at fault. */
+    public static final class UnreachableStoreException extends RuntimeException {
         private static final long serialVersionUID = 1L;
         /** Whether the user's value is at fault (credentials rejected, no such bucket): exit code 2. */
-        final boolean userValue;
+        private final boolean userValue;
 
-        UnreachableStoreException(String message, boolean userValue, Throwable cause) {
+        public UnreachableStoreException(String message, boolean userValue, Throwable cause) {
             super(message, cause);
             this.userValue = userValue;
+        }
+
+        /** Whether the user's value is at fault (credentials rejected, no such bucket) rather than the store. */
+        public boolean userValue() {
+            return userValue;
         }
     }
 
     /** Option names and paths, alternating, as a map (null paths kept: {@link #check} skips them). */
-    static Map<String, String> paths(String... optionsAndPaths) {
+    public static Map<String, String> paths(String... optionsAndPaths) {
         Map<String, String> m = new java.util.LinkedHashMap<>();
         for (int i = 0; i + 1 < optionsAndPaths.length; i += 2) {
             m.put(optionsAndPaths[i], optionsAndPaths[i + 1]);
@@ -67,7 +72,7 @@ final class Stores {
      *
      * @throws UnreachableStoreException naming the first store that refused or did not answer
      */
-    static void check(Map<String, String> paths, Configuration conf, long timeoutSeconds) {
+    public static void check(Map<String, String> paths, Configuration conf, long timeoutSeconds) {
         if (!(timeoutSeconds > 0)) {
             throw new IllegalArgumentException(OPTION + " (" + timeoutSeconds + ") must be > 0 seconds");
         }
@@ -151,17 +156,12 @@ final class Stores {
     }
 
     /** An exception's message, first line only (S3A and HDFS append pages of advice), with its type if bare. */
-    static String firstLine(Throwable t) {
+    public static String firstLine(Throwable t) {
         String m = t.getMessage();
         if (m == null || m.isBlank()) {
             return t.getClass().getSimpleName();
         }
         int nl = m.indexOf('\n');
         return (nl < 0 ? m : m.substring(0, nl)).trim();
-    }
-
-    /** Exit code for {@code e}: 2 when the user's value (credentials) was refused, else 1. */
-    static int exitCode(UnreachableStoreException e) {
-        return e.userValue ? Main.EXIT_BAD_INPUT : Main.EXIT_FAILURE;
     }
 }

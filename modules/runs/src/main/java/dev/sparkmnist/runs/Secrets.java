@@ -1,4 +1,4 @@
-package dev.sparkmnist.app;
+package dev.sparkmnist.runs;
 
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -23,9 +23,9 @@ import org.apache.hadoop.conf.Configuration;
  * the environment are replaced by Spark's marker wherever they appear, and so is the password of any
  * {@code scheme://user:password@host} address.
  */
-final class Secrets {
+public final class Secrets {
     /** What Spark writes in place of a redacted value. */
-    static final String REDACTED = "*********(redacted)";
+    public static final String REDACTED = "*********(redacted)";
     /** Spark 3.5's default {@code spark.redaction.regex}, used if Spark's own cannot be read. */
     static final String SPARK_DEFAULT_REGEX = "(?i)secret|password|token|access[.]key";
     /** Environment variable names that hold credentials (besides those the Spark pattern matches). */
@@ -59,7 +59,7 @@ final class Secrets {
     }
 
     /** The secrets of this process: the command line's {@code --conf} pairs, system properties, environment. */
-    static Secrets of(List<String> args, Properties system, Map<String, String> env) {
+    public static Secrets of(List<String> args, Properties system, Map<String, String> env) {
         List<String[]> settings = new ArrayList<>();
         for (String name : system.stringPropertyNames()) {
             settings.add(new String[] {name, system.getProperty(name)});
@@ -103,11 +103,11 @@ final class Secrets {
     }
 
     /** Makes {@code secrets} the ones every output and log line of this process is cleaned of. */
-    static void install(Secrets secrets) {
+    public static void install(Secrets secrets) {
         current = secrets;
     }
 
-    static Secrets current() {
+    public static Secrets current() {
         return current;
     }
 
@@ -121,7 +121,7 @@ final class Secrets {
     }
 
     /** A command line for the record: sensitive {@code --conf} values replaced, then {@link #scrub}bed. */
-    String commandLine(List<String> args) {
+    public String commandLine(List<String> args) {
         List<String> out = new ArrayList<>();
         for (int i = 0; i < args.size(); i++) {
             String a = args.get(i);
@@ -144,7 +144,7 @@ final class Secrets {
     }
 
     /** {@code text} with every known secret value, and every address's password, replaced by {@link #REDACTED}. */
-    String scrub(String text) {
+    public String scrub(String text) {
         if (text == null || text.isEmpty()) {
             return text;
         }

@@ -1,4 +1,4 @@
-package dev.sparkmnist.app;
+package dev.sparkmnist.runs;
 
 import dev.sparkmnist.data.InvalidInputException;
 import dev.sparkmnist.data.Normalization;
@@ -18,8 +18,8 @@ import org.deeplearning4j.util.ModelSerializer;
  * Saves and loads models as DL4J ModelSerializer zips (configuration, parameters, updater state) on any Hadoop file
  * system. The zip also records the input normalisation, so {@code evaluate} feeds the model what it was trained on.
  */
-final class ModelFiles {
-    static final String MODEL_FILE = "model.zip";
+public final class ModelFiles {
+    public static final String MODEL_FILE = "model.zip";
     private static final String NORMALIZATION_KEY = "sparkmnist.normalization";
     /** The model options as JSON, so that training can continue from the zip. */
     private static final String MODEL_OPTIONS_KEY = "sparkmnist.modelOptions";
@@ -49,7 +49,7 @@ final class ModelFiles {
         try {
             ModelSerializer.writeModel(net, tmp, true);
             ModelSerializer.addObjectToFile(tmp, NORMALIZATION_KEY, normalization.name());
-            ModelSerializer.addObjectToFile(tmp, MODEL_OPTIONS_KEY, RunReport.JSON.writeValueAsString(model));
+            ModelSerializer.addObjectToFile(tmp, MODEL_OPTIONS_KEY, RunFiles.JSON.writeValueAsString(model));
             ModelSerializer.addObjectToFile(tmp, EPOCHS_KEY, Integer.toString(epochs));
             Files.copy(tmp.toPath(), out);
         } finally {
@@ -63,10 +63,10 @@ final class ModelFiles {
      * A loaded model and what the zip records of its training; each is null when the zip does not say (a model
      * written by other tools or by an earlier version of this project).
      */
-    record Loaded(MultiLayerNetwork network, Normalization normalization, ModelOptions modelOptions, Integer epochs) {
+    public record Loaded(MultiLayerNetwork network, Normalization normalization, ModelOptions modelOptions, Integer epochs) {
     }
 
-    static Loaded load(String path, Configuration conf) {
+    public static Loaded load(String path, Configuration conf) {
         return load("--model-path", path, conf);
     }
 
@@ -90,13 +90,13 @@ final class ModelFiles {
                     .getName() + ": the checkpoint's write did not finish");
             }
         } else if (model.getName().equals(MODEL_FILE)
-            && fs.exists(new Path(model.getParent(), RunReport.PROVENANCE_JSON))) {
+            && fs.exists(new Path(model.getParent(), RunFiles.PROVENANCE_JSON))) {
             AtomicOutput.requireComplete(fs, model.getParent(), what);
         }
     }
 
     /** Loads a model zip; messages name {@code option}. */
-    static Loaded load(String option, String path, Configuration conf) {
+    public static Loaded load(String option, String path, Configuration conf) {
         Path p = new Path(path);
         File tmp = null;
         try {
@@ -121,7 +121,7 @@ final class ModelFiles {
             String name = entry(tmp, NORMALIZATION_KEY);
             Normalization normalization = name == null ? null : Normalization.valueOf(name);
             String json = entry(tmp, MODEL_OPTIONS_KEY);
-            ModelOptions model = json == null ? null : RunReport.JSON.readValue(json, ModelOptions.class);
+            ModelOptions model = json == null ? null : RunFiles.JSON.readValue(json, ModelOptions.class);
             String epochs = entry(tmp, EPOCHS_KEY);
             return new Loaded(net, normalization, model, epochs == null ? null : Integer.valueOf(epochs));
         } catch (IOException e) {

@@ -1,4 +1,4 @@
-package dev.sparkmnist.app;
+package dev.sparkmnist.runs;
 
 import dev.sparkmnist.models.ModelOptions;
 import dev.sparkmnist.training.EpochListener;
@@ -15,7 +15,7 @@ import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
  * {@code --checkpoint-dir}, beside the checkpoints, where {@code --resume} finds them. Each file is replaced whole
  * (written under a temporary name, then renamed), never left half-written.
  */
-final class EpochMetrics implements EpochListener {
+public final class EpochMetrics implements EpochListener {
     private final ModelOptions model;
     private final List<Map<String, Object>> rows;
     private final List<BiConsumer<String, String>> targets;
@@ -25,25 +25,25 @@ final class EpochMetrics implements EpochListener {
      * @param earlier rows of the epochs a resumed run does not repeat (empty for a fresh run)
      * @param targets where to write: each takes (file name, content) and replaces the file whole
      */
-    EpochMetrics(ModelOptions model, List<Map<String, Object>> earlier, List<BiConsumer<String, String>> targets) {
+    public EpochMetrics(ModelOptions model, List<Map<String, Object>> earlier, List<BiConsumer<String, String>> targets) {
         this.model = model;
         this.rows = new ArrayList<>(earlier);
         this.targets = List.copyOf(targets);
     }
 
     /** Every row so far: the earlier run's, then this run's. */
-    List<Map<String, Object>> rows() {
+    public List<Map<String, Object>> rows() {
         return List.copyOf(rows);
     }
 
     @Override
     public void onEpochEnd(EpochResult result, MultiLayerNetwork network) {
-        rows.add(RunReport.row(result));
-        String json = RunReport.json(RunReport.metrics(model, rows, result.test()));
-        String csv = RunReport.csv(rows);
+        rows.add(RunFiles.row(result));
+        String json = RunFiles.json(RunFiles.metrics(model, rows, result.test()));
+        String csv = RunFiles.csv(rows);
         for (BiConsumer<String, String> target : targets) {
-            target.accept(RunReport.METRICS_JSON, json);
-            target.accept(RunReport.METRICS_CSV, csv);
+            target.accept(RunFiles.METRICS_JSON, json);
+            target.accept(RunFiles.METRICS_CSV, csv);
         }
     }
 }

@@ -1,4 +1,4 @@
-package dev.sparkmnist.app;
+package dev.sparkmnist.runs;
 
 import dev.sparkmnist.data.InvalidInputException;
 import java.io.Closeable;
@@ -83,7 +83,7 @@ public final class AtomicOutput implements Closeable {
      * Fails unless {@code dir} holds the {@value #SUCCESS} marker of a finished run ({@code what} names the option
      * and value for the message).
      */
-    static void requireComplete(FileSystem fs, Path dir, String what) throws IOException {
+    public static void requireComplete(FileSystem fs, Path dir, String what) throws IOException {
         if (!fs.exists(new Path(dir, SUCCESS))) {
             throw new InvalidInputException(what + ": " + dir + " has no " + SUCCESS + " marker, so the run that"
                 + " wrote it did not finish (the marker is written last; on object stores a directory rename is a"

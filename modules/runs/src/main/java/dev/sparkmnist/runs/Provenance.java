@@ -1,4 +1,4 @@
-package dev.sparkmnist.app;
+package dev.sparkmnist.runs;
 
 import dev.sparkmnist.data.MnistSet;
 import java.io.IOException;
@@ -16,7 +16,7 @@ import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.Path;
 
 /** Facts that make a run reproducible: versions, data checksums, git commit. */
-final class Provenance {
+public final class Provenance {
     /** SHA-256 of the original MNIST idx files (uncompressed), to say whether the data is the real thing. */
     static final Map<String, String> MNIST_SHA256 = Map.of(
         MnistSet.TRAIN_IMAGES, "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db",

@@ -1,4 +1,4 @@
-package dev.sparkmnist.app;
+package dev.sparkmnist.runs;
 
 import dev.sparkmnist.data.InvalidInputException;
 import dev.sparkmnist.data.Normalization;
@@ -26,7 +26,7 @@ import org.slf4j.LoggerFactory;
  * run fails later. Unlike the run's output directory, checkpoints are not staged: each is written under a hidden
  * temporary name and renamed, so a file named epoch-NNN.zip is always complete, and they survive a failed run.
  */
-final class Checkpoints implements EpochListener {
+public final class Checkpoints implements EpochListener {
     private static final Logger LOG = LoggerFactory.getLogger(Checkpoints.class);
     private static final Pattern CHECKPOINT = Pattern.compile("epoch-(\\d+)\\.zip");
     private static final Pattern TEMPORARY = Pattern.compile("\\.(epoch-\\d+\\.zip|metrics\\.(json|csv))\\.tmp-.*");
@@ -53,7 +53,7 @@ final class Checkpoints implements EpochListener {
      * checkpoint there is then of an epoch <= it, and later ones are this run's). Temporary files a killed run left
      * are removed. {@code every} is > 0 (train checks --checkpoint-every first).
      */
-    static Checkpoints open(String dir, int every, int epochs, Normalization normalization, ModelOptions model,
+    public static Checkpoints open(String dir, int every, int epochs, Normalization normalization, ModelOptions model,
                             int resumedEpoch, Configuration conf) {
         Path p = new Path(dir);
         try {
@@ -100,7 +100,7 @@ final class Checkpoints implements EpochListener {
      * checkpoint is complete when its marker ({@link #marker}) exists: it is written after the file is renamed into
      * place. One without is skipped, with a warning.
      */
-    static java.util.List<Path> newestFirst(String dir, Configuration conf) {
+    public static java.util.List<Path> newestFirst(String dir, Configuration conf) {
         Path p = new Path(dir);
         try {
             FileSystem fs = p.getFileSystem(conf);
@@ -127,8 +127,8 @@ final class Checkpoints implements EpochListener {
      * The per-epoch rows of metrics.json beside the checkpoints, up to {@code lastEpoch}; empty when there is none
      * (a run that crashed before its first epoch ended, or checkpoints of an earlier version).
      */
-    static java.util.List<java.util.Map<String, Object>> earlierRows(String dir, int lastEpoch, Configuration conf) {
-        Path metrics = new Path(dir, RunReport.METRICS_JSON);
+    public static java.util.List<java.util.Map<String, Object>> earlierRows(String dir, int lastEpoch, Configuration conf) {
+        Path metrics = new Path(dir, RunFiles.METRICS_JSON);
         try {
             FileSystem fs = metrics.getFileSystem(conf);
             if (!fs.exists(metrics)) {
@@ -136,11 +136,11 @@ final class Checkpoints implements EpochListener {
                 return java.util.List.of();
             }
             try (java.io.InputStream in = fs.open(metrics)) {
-                com.fasterxml.jackson.databind.JsonNode rows = RunReport.JSON.readTree(in).get("epochs");
+                com.fasterxml.jackson.databind.JsonNode rows = RunFiles.JSON.readTree(in).get("epochs");
                 java.util.List<java.util.Map<String, Object>> out = new java.util.ArrayList<>();
                 for (com.fasterxml.jackson.databind.JsonNode row : rows) {
                     if (row.get("epoch").asInt() <= lastEpoch) {
-                        out.add(RunReport.JSON.convertValue(row,
+                        out.add(RunFiles.JSON.convertValue(row,
                             new com.fasterxml.jackson.core.type.TypeReference<java.util.Map<String, Object>>() { }));
                     }
                 }
@@ -153,7 +153,7 @@ final class Checkpoints implements EpochListener {
     }
 
     /** Replaces a text file beside the checkpoints whole (temporary name, then rename). */
-    void replaceText(String name, String text) {
+    public void replaceText(String name, String text) {
         AtomicOutput.replaceText(fs, dir, name, text);
     }
 
