@@ -72,7 +72,7 @@ public final class Main implements java.util.concurrent.Callable<Integer> {
                 cmd.getErr().println(Secrets.current().scrub("error: " + store.getMessage()));
                 return store.userValue() ? EXIT_BAD_INPUT : EXIT_FAILURE;
             }
-            var shrank = cause(ex, dev.sparkmnist.training.resident.ResidentEngine.ClusterShrankException.class);
+            var shrank = cause(ex, dev.sparkmnist.training.resident.ClusterShrankException.class);
             if (shrank != null) {
                 LOG.debug("{} failed", cmd.getCommandName(), ex);
                 cmd.getErr().println(Secrets.current().scrub("error: " + shrank.getMessage()));

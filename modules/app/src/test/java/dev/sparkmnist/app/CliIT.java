@@ -316,7 +316,7 @@ class CliIT {
         // the command's defaults reach the single-JVM trainer unchanged: the same network as LocalTrainer's own
         // defaults give (deterministic: same seed, same order)
         org.apache.hadoop.conf.Configuration conf = new org.apache.hadoop.conf.Configuration();
-        var reference = dev.sparkmnist.training.LocalTrainer.train(
+        var reference = dev.sparkmnist.training.baseline.LocalTrainer.train(
             dev.sparkmnist.data.MnistSet.trainFrom(TestData.sliceDir(), conf),
             dev.sparkmnist.data.MnistSet.testFrom(TestData.sliceDir(), conf), dev.sparkmnist.models.ModelOptions.mlp(),
             dev.sparkmnist.training.TrainingOptions.defaults().withEpochs(1), conf, List.of()).last().test();

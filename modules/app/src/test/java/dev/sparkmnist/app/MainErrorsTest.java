@@ -53,7 +53,7 @@ class MainErrorsTest {
     void aClusterThatShrankIsAFailureWithJustItsMessage() {
         String message = "the cluster shrank: the resident engine's barrier stage needs 4 task slots at once, ...";
         String[] failed = run(new RuntimeException(new SparkException("Job 3 cancelled part of cancelled job group",
-            new dev.sparkmnist.training.resident.ResidentEngine.ClusterShrankException(message))));
+            new dev.sparkmnist.training.resident.ClusterShrankException(message))));
         assertEquals("1", failed[0]);
         assertEquals("error: " + message + System.lineSeparator(), failed[1]);
     }

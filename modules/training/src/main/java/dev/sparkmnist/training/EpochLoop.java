@@ -6,36 +6,13 @@ import java.util.ArrayList;
 import java.util.List;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 
-/** The epoch loop shared by Spark and single-JVM training: fit, evaluate on the test split, time, notify. */
-final class EpochLoop {
-    /**
-     * Counts from one training pass.
-     *
-     * @param lossSum sum of minibatch losses
-     * @param minibatches minibatches fitted
-     * @param examples examples fitted
-     * @param rounds averaging rounds (0 without averaging)
-     * @param computeSeconds mean per worker of the time spent fitting minibatches
-     * @param stageRetries Spark stage attempts that failed and were retried
-     */
-    record FitStats(double lossSum, long minibatches, long examples, int rounds, double computeSeconds,
-                    int stageRetries) {
-    }
-
-    /** One training backend. */
-    interface Backend {
-        FitStats fitEpoch(int epoch);
-
-        EvaluationReport evaluate();
-
-        MultiLayerNetwork network();
-    }
-
+/** The epoch loop every engine runs under: fit, evaluate on the test split, time, notify the listeners. */
+public final class EpochLoop {
     private EpochLoop() {
     }
 
     /** Runs epochs {@code firstEpoch} (0-based) to {@code options.epochs() - 1}. */
-    static List<EpochResult> run(Backend backend, ModelOptions model, TrainingOptions options,
+    public static List<EpochResult> run(EpochEngine backend, ModelOptions model, TrainingOptions options,
                                  List<EpochListener> listeners, int firstEpoch, EpochProgress progress,
                                  long examplesPerEpoch) {
         if (firstEpoch >= options.epochs()) {
@@ -46,7 +23,7 @@ final class EpochLoop {
         for (int epoch = firstEpoch; epoch < options.epochs(); epoch++) {
             long t0 = System.nanoTime();
             progress.start(epoch + 1, options.epochs(), examplesPerEpoch);
-            FitStats stats;
+            EpochEngine.FitStats stats;
             try {
                 stats = backend.fitEpoch(epoch);
             } finally {

@@ -19,7 +19,7 @@ import scala.collection.Seq;
  * to listeners as {@link SparkListenerExecutorMetricsUpdate}. Progress = what finished tasks added + the latest value
  * of each running task; a failed task's value is dropped (its work is redone).
  */
-final class SparkProgress extends SparkListener implements AutoCloseable {
+public final class SparkProgress extends SparkListener implements AutoCloseable {
     private final SparkContext sc;
     private final long accumulatorId;
     private final EpochProgress progress;
@@ -33,14 +33,14 @@ final class SparkProgress extends SparkListener implements AutoCloseable {
     }
 
     /** Registers a listener that reports {@code examples} as progress until closed. */
-    static SparkProgress watch(SparkContext sc, LongAccumulator examples, EpochProgress progress) {
+    public static SparkProgress watch(SparkContext sc, LongAccumulator examples, EpochProgress progress) {
         SparkProgress listener = new SparkProgress(sc, examples, progress);
         sc.addSparkListener(listener);
         return listener;
     }
 
     /** Forgets the counts (before an epoch). */
-    synchronized void reset() {
+    public synchronized void reset() {
         running.clear();
         finished = 0;
     }

@@ -1,5 +1,6 @@
 package dev.sparkmnist.training;
 
+import dev.sparkmnist.training.baseline.LocalTrainer;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 

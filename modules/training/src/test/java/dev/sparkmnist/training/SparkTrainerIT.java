@@ -1,5 +1,8 @@
 package dev.sparkmnist.training;
 
+import dev.sparkmnist.training.dl4j.CompleteSplitTrainingMaster;
+import dev.sparkmnist.training.dl4j.Dl4jTraining;
+import dev.sparkmnist.training.dl4j.EpochStatsHook;
 import dev.sparkmnist.runtime.GpuBinding;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -47,7 +50,7 @@ class SparkTrainerIT {
         assertEquals(r.epochs(), seen, "the listener saw every epoch");
         assertEquals(2, r.partitions());
         assertEquals(1, r.threadsPerTask(), "local[2] on this machine kind: one ND4J thread per task");
-        assertEquals(java.util.Set.of(EpochStatsHook.thisJvm()), r.trainerJvms(), "local mode: the driver's JVM");
+        assertEquals(java.util.Set.of(EpochEngine.thisJvm()), r.trainerJvms(), "local mode: the driver's JVM");
         for (EpochResult e : r.epochs()) {
             assertEquals(TestData.SLICE_TRAIN, e.examplesTrained(), "every example fitted in epoch " + e.epoch());
             assertEquals(64, e.minibatches(), "2 partitions x ceil(1000/32) minibatches");
@@ -113,8 +116,8 @@ class SparkTrainerIT {
             .with(new TrainingOptions.Workers(2, 1, GpuBinding.Policy.OPTIONAL));
         EpochStatsHook hook = new EpochStatsHook(SLICE.sc().sc(),
             new dev.sparkmnist.runtime.TaskSetup(1, GpuBinding.Policy.OPTIONAL));
-        CompleteSplitTrainingMaster master = SparkTrainer.trainingMaster(options, hook,
-            SparkTrainer.exportDirectory(SLICE.sc(), options));
+        CompleteSplitTrainingMaster master = Dl4jTraining.trainingMaster(options, hook,
+            Dl4jTraining.exportDirectory(SLICE.sc(), options));
         org.deeplearning4j.spark.impl.multilayer.SparkDl4jMultiLayer sparkNet =
             new org.deeplearning4j.spark.impl.multilayer.SparkDl4jMultiLayer(SLICE.sc(), start, master);
         List<List<org.nd4j.linalg.dataset.DataSet>> steps = AveragingOracle.workerBatches(set, 2, 8, 42L, 0, CONF);

@@ -1,5 +1,6 @@
 package dev.sparkmnist.training;
 
+import dev.sparkmnist.training.dl4j.CompleteSplitTrainingMaster;
 import dev.sparkmnist.runtime.GpuBinding;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;

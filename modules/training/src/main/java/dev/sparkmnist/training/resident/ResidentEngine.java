@@ -41,8 +41,6 @@ import scala.reflect.ClassTag$;
  */
 public final class ResidentEngine implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ResidentEngine.class);
-    /** Default seconds the driver waits for enough executor cores to start (or go on running) every worker. */
-    public static final long DEFAULT_SLOT_WAIT_SECONDS = 60;
     /** {@link Settings#frequency} that asks for {@code --averaging-frequency auto}. */
     public static final int AUTO = dev.sparkmnist.training.TrainingOptions.AUTO_AVERAGING;
 
@@ -111,15 +109,6 @@ public final class ResidentEngine implements AutoCloseable {
             runPrefix, endpoint, sc.sc().longAccumulator("resident examples fitted"));
     }
 
-    /**
-     * The number of workers for {@code --num-partitions} ({@code requested}; 0 = Spark's default parallelism):
-     * a requested number is checked against the task slots when the engine starts; the default waits for executors
-     * to register (until the slots reach the default parallelism or stop growing for a few seconds) and is lowered,
-     * with a warning, to the slots there are, e.g. in standalone cluster deploy mode, where the driver takes a core.
-     */
-    public static int workers(JavaSparkContext sc, int requested, long waitSeconds) {
-        return Slots.workers(sc, requested, waitSeconds);
-    }
 
     /**
      * The examples counter the workers add to after each minibatch; Spark sends running tasks' values with executor
@@ -261,50 +250,6 @@ public final class ResidentEngine implements AutoCloseable {
     public void close() {
         if (rendezvous != null) {
             rendezvous.stop();
-        }
-    }
-
-    /** The cluster lost task slots below the workers and did not get them back: the job cannot go on. */
-    public static final class ClusterShrankException extends IllegalStateException {
-        private static final long serialVersionUID = 1L;
-
-        public ClusterShrankException(String message) {
-            super(message);
-        }
-
-        ClusterShrankException(String message, Throwable cause) {
-            super(message, cause);
-        }
-    }
-
-    /** Test seam for fault injection in local mode; does nothing unless a test installs a hook. */
-    static final class FaultHook {
-        /** Called by workers; may throw to simulate a failure. */
-        interface Hook {
-            void afterRound(int worker, int attempt, int round);
-
-            /** Called after each minibatch's fit, inside the time counted as compute. */
-            default void afterMinibatch(int worker) {
-            }
-        }
-
-        static volatile Hook hook;
-
-        private FaultHook() {
-        }
-
-        static void afterMinibatch(int worker) {
-            Hook h = hook;
-            if (h != null) {
-                h.afterMinibatch(worker);
-            }
-        }
-
-        static void afterRound(int worker, int attempt, int round) {
-            Hook h = hook;
-            if (h != null) {
-                h.afterRound(worker, attempt, round);
-            }
         }
     }
 }

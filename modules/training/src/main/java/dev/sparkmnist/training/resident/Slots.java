@@ -15,7 +15,9 @@ import org.slf4j.LoggerFactory;
  * and not replaced), which Spark itself would wait on for ever: its barrier retry waits for the slots without a
  * limit.
  */
-final class Slots {
+public final class Slots {
+    /** Default seconds the driver waits for enough executor cores to start (or go on running) every worker. */
+    public static final long DEFAULT_WAIT_SECONDS = 60;
     private static final Logger LOG = LoggerFactory.getLogger(Slots.class);
     private static final long POLL_MILLIS = 200;
     /** Seconds the slot count must stay unchanged before the default worker count settles below its target. */
@@ -29,8 +31,13 @@ final class Slots {
         return sc.sc().maxNumConcurrentTasks(sc.sc().resourceProfileManager().defaultResourceProfile());
     }
 
-    /** See {@link ResidentEngine#workers}. */
-    static int workers(JavaSparkContext sc, int requested, long waitSeconds) {
+    /**
+     * The number of workers for {@code --num-partitions} ({@code requested}; 0 = Spark's default parallelism):
+     * a requested number is checked against the task slots when the engine starts; the default waits for executors
+     * to register (until the slots reach the default parallelism or stop growing for a few seconds) and is lowered,
+     * with a warning, to the slots there are, e.g. in standalone cluster deploy mode, where the driver takes a core.
+     */
+    public static int workers(JavaSparkContext sc, int requested, long waitSeconds) {
         if (requested > 0) {
             return requested;
         }
@@ -91,7 +98,7 @@ final class Slots {
     static void awaitForStage(JavaSparkContext sc, int workers, long waitSeconds) {
         int slots = await(sc, workers, waitSeconds);
         if (slots < workers) {
-            throw new ResidentEngine.ClusterShrankException(shrank(sc, workers, slots, waitSeconds));
+            throw new ClusterShrankException(shrank(sc, workers, slots, waitSeconds));
         }
     }
 

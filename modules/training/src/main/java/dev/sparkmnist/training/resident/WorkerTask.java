@@ -98,7 +98,7 @@ final class WorkerTask extends AbstractFunction1<Iterator<Integer>, Iterator<Wor
                     report.fitted(TrainLoss.lastMinibatch(net), batch.numExamples());
                     job.examplesFitted().add(batch.numExamples());
                     fitted++;
-                    ResidentEngine.FaultHook.afterMinibatch(worker);
+                    FaultHook.afterMinibatch(worker);
                 }
                 long c1 = System.nanoTime();
                 if (averaging) {
@@ -111,7 +111,7 @@ final class WorkerTask extends AbstractFunction1<Iterator<Integer>, Iterator<Wor
                     NetState.apply(net, vector);
                 }
                 report.round(c1 - c0 - (reader.waitNanos() - readBefore), System.nanoTime() - c1);
-                ResidentEngine.FaultHook.afterRound(worker, task.stageAttemptNumber(), round);
+                FaultHook.afterRound(worker, task.stageAttemptNumber(), round);
             }
             if (overlap != null && vector != null) { // the last exchange: every worker ends on the same mean
                 long c0 = System.nanoTime();

@@ -199,7 +199,7 @@ class ClusterExchangeIT {
         killer.start();
         long t0 = System.nanoTime();
         try (ResidentEngine e = new ResidentEngine(sc, train, settings(EXECUTORS, 8, 1, 5))) {
-            ResidentEngine.ClusterShrankException failure = assertThrows(ResidentEngine.ClusterShrankException.class,
+            ClusterShrankException failure = assertThrows(ClusterShrankException.class,
                 () -> e.fitEpoch(Models.network(ModelOptions.mlp()), 0));
             assertEquals("the cluster shrank: the resident engine's barrier stage needs 4 task slots at once, but "
                 + MASTER + " has offered 3 for 5 s since an executor was lost and not replaced: give the job its"

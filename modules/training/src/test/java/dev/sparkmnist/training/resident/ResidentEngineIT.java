@@ -38,7 +38,7 @@ class ResidentEngineIT {
 
     @AfterEach
     void noHook() {
-        ResidentEngine.FaultHook.hook = null;
+        FaultHook.hook = null;
     }
 
     /** Every exchange waited for (the rounds the oracles define); {@link #overlapped} for the default. */
@@ -84,7 +84,7 @@ class ResidentEngineIT {
      */
     @Test
     void computeTimeCountsTheMinibatchesAndNothingElse() {
-        ResidentEngine.FaultHook.hook = new ResidentEngine.FaultHook.Hook() {
+        FaultHook.hook = new FaultHook.Hook() {
             @Override
             public void afterRound(int worker, int attempt, int round) {
                 sleep(300);
@@ -159,7 +159,7 @@ class ResidentEngineIT {
             new ResidentEngine(SLICE.sc(), set, overlapped(2, 16, 2, 0)).fitEpoch(clean, 0);
 
         AtomicInteger failures = new AtomicInteger();
-        ResidentEngine.FaultHook.hook = (worker, attempt, round) -> {
+        FaultHook.hook = (worker, attempt, round) -> {
             if (worker == 1 && attempt == 0 && round == 3) {
                 failures.incrementAndGet();
                 throw new IllegalStateException("injected: worker 1 lost in round 3");
@@ -236,7 +236,7 @@ class ResidentEngineIT {
             }
         };
         SLICE.sc().sc().addSparkListener(listener);
-        ResidentEngine.FaultHook.hook = (worker, attempt, round) -> {
+        FaultHook.hook = (worker, attempt, round) -> {
             if (worker == 1 && attempt == 0 && round == 1) {
                 long until = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(60);
                 while (System.nanoTime() < until) { // stalls without publishing, until Spark kills the attempt

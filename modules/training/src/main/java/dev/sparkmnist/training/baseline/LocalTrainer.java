@@ -1,4 +1,4 @@
-package dev.sparkmnist.training;
+package dev.sparkmnist.training.baseline;
 
 import dev.sparkmnist.runtime.Nd4jRuntime;
 
@@ -10,6 +10,14 @@ import dev.sparkmnist.evaluation.EvaluationReport;
 import dev.sparkmnist.evaluation.Evaluator;
 import dev.sparkmnist.models.ModelOptions;
 import dev.sparkmnist.models.Models;
+import dev.sparkmnist.training.EpochEngine;
+import dev.sparkmnist.training.EpochListener;
+import dev.sparkmnist.training.EpochLoop;
+import dev.sparkmnist.training.EpochProgress;
+import dev.sparkmnist.training.Start;
+import dev.sparkmnist.training.TrainLoss;
+import dev.sparkmnist.training.TrainingOptions;
+import dev.sparkmnist.training.TrainingResult;
 import java.util.List;
 import org.apache.hadoop.conf.Configuration;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
@@ -19,7 +27,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The single-JVM baseline: {@code MultiLayerNetwork.fit} on the same model, batches, epoch order and test split as
- * {@link SparkTrainer}, with no Spark involved. Users want this figure to judge what the cluster buys.
+ * {@link dev.sparkmnist.training.SparkTrainer}, with no Spark involved. Users want this figure to judge what the cluster buys.
  */
 public final class LocalTrainer {
     private static final Logger LOG = LoggerFactory.getLogger(LocalTrainer.class);
@@ -54,9 +62,9 @@ public final class LocalTrainer {
         int firstEpoch = start != null ? start.epochsDone() : 0;
         LOG.info("training {} ({} parameters) in one JVM on {} with {} ND4J thread(s)", model.architecture(),
             net.numParams(), trainSet, threads);
-        EpochLoop.Backend backend = new EpochLoop.Backend() {
+        EpochEngine backend = new EpochEngine() {
             @Override
-            public EpochLoop.FitStats fitEpoch(int epoch) {
+            public EpochEngine.FitStats fitEpoch(int epoch) {
                 int[] order = PartitionPlan.epochOrder(trainSet.size(), options.seed(), epoch);
                 List<DataSet> batches = MnistBatches.read(trainSet, order, options.batching().perWorker(),
                     options.input().normalization(), hadoopConf);
@@ -71,7 +79,7 @@ public final class LocalTrainer {
                 }
                 long computeNanos = System.nanoTime() - t0;
                 net.incrementEpochCount();
-                return new EpochLoop.FitStats(lossSum, batches.size(), examples, 0, computeNanos / 1e9, 0);
+                return new EpochEngine.FitStats(lossSum, batches.size(), examples, 0, computeNanos / 1e9, 0);
             }
 
             @Override
@@ -86,6 +94,6 @@ public final class LocalTrainer {
         };
         return new TrainingResult(net, EpochLoop.run(backend, model, options, listeners, firstEpoch, progress,
             trainSet.size()), threads, 1,
-            java.util.Set.of(EpochStatsHook.thisJvm()));
+            java.util.Set.of(EpochEngine.thisJvm()));
     }
 }

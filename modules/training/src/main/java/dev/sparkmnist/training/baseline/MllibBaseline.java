@@ -1,4 +1,9 @@
-package dev.sparkmnist.training;
+package dev.sparkmnist.training.baseline;
+
+import dev.sparkmnist.training.EpochListener;
+import dev.sparkmnist.training.EpochResult;
+import dev.sparkmnist.training.TrainingOptions;
+import dev.sparkmnist.training.TrainingResult;
 
 import dev.sparkmnist.data.MnistRdds;
 import dev.sparkmnist.data.MnistSet;

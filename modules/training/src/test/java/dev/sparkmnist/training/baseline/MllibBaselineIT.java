@@ -1,5 +1,9 @@
-package dev.sparkmnist.training;
+package dev.sparkmnist.training.baseline;
 
+import dev.sparkmnist.training.TrainingOptions;
+import dev.sparkmnist.training.TrainingResult;
+import dev.sparkmnist.training.EpochListener;
+import dev.sparkmnist.training.EpochResult;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 

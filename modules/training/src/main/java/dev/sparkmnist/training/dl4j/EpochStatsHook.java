@@ -1,11 +1,13 @@
-package dev.sparkmnist.training;
+package dev.sparkmnist.training.dl4j;
+
+import dev.sparkmnist.training.EpochEngine;
+import dev.sparkmnist.training.TrainLoss;
 
 import dev.sparkmnist.runtime.TaskSetup;
 
 import java.io.IOException;
 import java.io.ObjectInputStream;
 import org.apache.spark.SparkContext;
-import java.lang.management.ManagementFactory;
 import java.util.Set;
 import java.util.TreeSet;
 import org.apache.spark.util.CollectionAccumulator;
@@ -23,7 +25,7 @@ import org.nd4j.linalg.dataset.api.MultiDataSet;
  * size to Spark accumulators, so the driver gets the epoch's mean training loss and proof that every example was
  * fitted.
  */
-final class EpochStatsHook implements TrainingHook {
+public final class EpochStatsHook implements TrainingHook {
     private static final long serialVersionUID = 1L;
     private final DoubleAccumulator lossSum;
     private final LongAccumulator minibatches;
@@ -37,7 +39,7 @@ final class EpochStatsHook implements TrainingHook {
 
     private final TaskSetup setup;
 
-    EpochStatsHook(SparkContext sc, TaskSetup setup) {
+    public EpochStatsHook(SparkContext sc, TaskSetup setup) {
         this.setup = setup;
         this.lossSum = sc.doubleAccumulator("train loss sum");
         this.minibatches = sc.longAccumulator("train minibatches");
@@ -72,20 +74,15 @@ final class EpochStatsHook implements TrainingHook {
         return new TreeSet<>(jvms.value());
     }
 
-    /** This JVM's name as the trainer set reports it. */
-    static String thisJvm() {
-        return ManagementFactory.getRuntimeMXBean().getName();
-    }
-
     /**
      * The pass's counts; {@code workers} and {@code frequency} give the number of averaging rounds DL4J made (each
      * round gives every worker up to {@code frequency} minibatches).
      */
-    EpochLoop.FitStats stats(int workers, int frequency) {
+    public EpochEngine.FitStats stats(int workers, int frequency) {
         long n = minibatches.value();
         long perRound = (long) workers * frequency;
         int rounds = (int) ((n + perRound - 1) / perRound);
-        return new EpochLoop.FitStats(lossSum.value(), n, examples.value(), rounds,
+        return new EpochEngine.FitStats(lossSum.value(), n, examples.value(), rounds,
             computeNanos.value() / 1e9 / Math.max(1, workers), 0);
     }
 
@@ -116,7 +113,7 @@ final class EpochStatsHook implements TrainingHook {
             fitStart = 0;
         }
         if (!reported) {
-            jvms.add(thisJvm());
+            jvms.add(EpochEngine.thisJvm());
             reported = true;
         }
         lossSum.add(TrainLoss.lastMinibatch(model));

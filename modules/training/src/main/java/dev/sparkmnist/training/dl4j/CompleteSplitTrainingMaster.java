@@ -1,4 +1,4 @@
-package dev.sparkmnist.training;
+package dev.sparkmnist.training.dl4j;
 
 import org.apache.spark.broadcast.Broadcast;
 import org.deeplearning4j.spark.api.WorkerConfiguration;
@@ -16,7 +16,7 @@ import org.deeplearning4j.spark.impl.paramavg.ParameterAveragingTrainingWorker;
  * fitted (a worker fits {@code averagingFrequency} minibatches, occasionally one or two more, between averagings).
  * {@code SparkTrainerIT} asserts that every training example is fitted each epoch.
  */
-final class CompleteSplitTrainingMaster extends ParameterAveragingTrainingMaster {
+public final class CompleteSplitTrainingMaster extends ParameterAveragingTrainingMaster {
     private static final long serialVersionUID = 1L;
     /** {@code WorkerConfiguration}'s value for "no cap on minibatches per round". */
     private static final int UNCAPPED = 0;
@@ -51,7 +51,7 @@ final class CompleteSplitTrainingMaster extends ParameterAveragingTrainingMaster
         return sc.textFile(baseDir + "paths/");
     }
 
-    static void checkExportDirReachable(String master, String exportDir, boolean shared) {
+    public static void checkExportDirReachable(String master, String exportDir, boolean shared) {
         boolean localMaster = master.startsWith("local");
         boolean localDir = exportDir.startsWith("file:");
         if (localDir && !localMaster && !shared) {
@@ -66,7 +66,7 @@ final class CompleteSplitTrainingMaster extends ParameterAveragingTrainingMaster
      * Removes this master's whole export folder ({@code exportDirectory/UID}); DL4J's own
      * {@code deleteTempFiles} removes only the last RDD's subfolder and leaves one empty folder per run.
      */
-    void deleteExportRoot(org.apache.spark.api.java.JavaSparkContext sc) {
+    public void deleteExportRoot(org.apache.spark.api.java.JavaSparkContext sc) {
         deleteTempFiles(sc);
         if (exportDirectory != null) {
             deleteTempDir(sc, exportDirectory + (exportDirectory.endsWith("/") ? "" : "/") + trainingMasterUID);

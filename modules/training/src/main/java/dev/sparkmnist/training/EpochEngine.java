@@ -1,0 +1,39 @@
+package dev.sparkmnist.training;
+
+import dev.sparkmnist.evaluation.EvaluationReport;
+import java.lang.management.ManagementFactory;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+
+/**
+ * What every engine does for one epoch, the one interface {@link EpochLoop} drives: the resident engine
+ * ({@code resident}), DL4J's parameter-averaging master ({@code dl4j}) and the baselines ({@code baseline}).
+ */
+public interface EpochEngine {
+    /** Fits one pass over the training split (epoch 0-based: it fixes the example order). */
+    FitStats fitEpoch(int epoch);
+
+    /** Evaluates the current network on the test split. */
+    EvaluationReport evaluate();
+
+    /** The network as trained so far. */
+    MultiLayerNetwork network();
+
+    /**
+     * Counts from one training pass.
+     *
+     * @param lossSum sum of minibatch losses
+     * @param minibatches minibatches fitted
+     * @param examples examples fitted
+     * @param rounds averaging rounds (0 without averaging)
+     * @param computeSeconds mean per worker of the time spent fitting minibatches
+     * @param stageRetries Spark stage attempts that failed and were retried
+     */
+    record FitStats(double lossSum, long minibatches, long examples, int rounds, double computeSeconds,
+                    int stageRetries) {
+    }
+
+    /** This JVM's name (pid@host), as engines report the JVMs that trained. */
+    static String thisJvm() {
+        return ManagementFactory.getRuntimeMXBean().getName();
+    }
+}

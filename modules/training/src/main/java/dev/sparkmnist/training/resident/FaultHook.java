@@ -1,0 +1,32 @@
+package dev.sparkmnist.training.resident;
+
+/** Test seam for fault injection in local mode; does nothing unless a test installs a hook. */
+final class FaultHook {
+    /** Called by workers; may throw to simulate a failure. */
+    interface Hook {
+        void afterRound(int worker, int attempt, int round);
+
+        /** Called after each minibatch's fit, inside the time counted as compute. */
+        default void afterMinibatch(int worker) {
+        }
+    }
+
+    static volatile Hook hook;
+
+    private FaultHook() {
+    }
+
+    static void afterMinibatch(int worker) {
+        Hook h = hook;
+        if (h != null) {
+            h.afterMinibatch(worker);
+        }
+    }
+
+    static void afterRound(int worker, int attempt, int round) {
+        Hook h = hook;
+        if (h != null) {
+            h.afterRound(worker, attempt, round);
+        }
+    }
+}

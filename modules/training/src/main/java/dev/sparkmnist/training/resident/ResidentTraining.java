@@ -1,0 +1,91 @@
+package dev.sparkmnist.training.resident;
+
+import dev.sparkmnist.evaluation.EvaluationReport;
+import dev.sparkmnist.training.EpochEngine;
+import dev.sparkmnist.training.EpochResult;
+import dev.sparkmnist.training.SparkProgress;
+import dev.sparkmnist.training.SparkRun;
+import dev.sparkmnist.training.TrainingOptions;
+import dev.sparkmnist.training.TrainingResult;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+import java.util.TreeSet;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Training with the resident engine ({@link ResidentEngine}): one long-lived task per worker keeps the network and
+ * averages executor to executor; each epoch is one barrier stage (or several, see {@code --rounds-per-stage}).
+ */
+public final class ResidentTraining implements EpochEngine {
+    private static final Logger LOG = LoggerFactory.getLogger(ResidentTraining.class);
+
+    private final SparkRun run;
+    private final ResidentEngine engine;
+    private final SparkProgress watcher;
+    private final Set<String> jvms = new TreeSet<>();
+
+    private ResidentTraining(SparkRun run, ResidentEngine engine) {
+        this.run = run;
+        this.engine = engine;
+        this.watcher = SparkProgress.watch(run.sc().sc(), engine.examplesFitted(), run.progress());
+    }
+
+    /** Trains {@code run}'s network for the epochs it has still to do. */
+    public static TrainingResult train(SparkRun run) {
+        TrainingOptions options = run.options();
+        TrainingOptions.Averaging averaging = options.averaging();
+        MultiLayerNetwork net = run.network();
+        try (ResidentEngine engine = new ResidentEngine(run.sc(), run.train(), new ResidentEngine.Settings(
+            run.partitions(), options.batching().perWorker(), averaging.frequency(), averaging.roundsPerStage(),
+            options.input().normalization(), options.seed(), run.setup(), averaging.exchangeTimeoutSeconds(),
+            Slots.DEFAULT_WAIT_SECONDS, averaging.overlap()))) {
+            int frequency = engine.frequency(net); // with auto: a short probe stage measures what a round costs
+            boolean overlapped = run.partitions() > 1 && averaging.overlap(); // one worker exchanges nothing
+            LOG.info("training {} ({} parameters) on {} with the resident engine: {} workers, {} ND4J thread(s)"
+                + " each, averaging every {} minibatches{}{}", run.model().architecture(), net.numParams(),
+                run.train(), run.partitions(), run.setup().threads(), frequency, averaging.auto() ? " (auto)" : "",
+                overlapped ? ", each exchange overlapping the next round" : "");
+            TrainingResult.Averaging how = new TrainingResult.Averaging(frequency, averaging.auto() ? "auto"
+                : "given", engine.autoFrequency(), overlapped);
+            ResidentTraining training = new ResidentTraining(run, engine);
+            List<EpochResult> epochs;
+            try {
+                epochs = run.epochs(training);
+            } finally {
+                training.watcher.close();
+            }
+            return new TrainingResult(net, epochs, run.setup().threads(), run.partitions(), training.jvms, how);
+        }
+    }
+
+    @Override
+    public FitStats fitEpoch(int epoch) {
+        watcher.reset();
+        ResidentEngine.EpochFit fit = engine.fitEpoch(run.network(), epoch);
+        jvms.clear();
+        jvms.addAll(fit.jvms());
+        LOG.info("epoch {}: {} rounds in {} stage(s); per worker: fit {}s, averaging {}s (waiting for peers {}s),"
+            + " reading {}s, {} KB moved per round", epoch + 1, fit.rounds(), fit.stages(),
+            seconds(fit.computeSeconds()), seconds(fit.exchangeSeconds()), seconds(fit.waitSeconds()),
+            seconds(fit.readSeconds()), fit.bytesPerRound() / 1024);
+        return new FitStats(fit.lossSum(), fit.minibatches(), fit.examples(), fit.rounds(), fit.computeSeconds(),
+            fit.stageAttempts() - fit.stages());
+    }
+
+    private static String seconds(double s) {
+        return String.format(Locale.ROOT, "%.2f", s);
+    }
+
+    @Override
+    public EvaluationReport evaluate() {
+        return run.evaluation().apply(run.network());
+    }
+
+    @Override
+    public MultiLayerNetwork network() {
+        return run.network();
+    }
+}
