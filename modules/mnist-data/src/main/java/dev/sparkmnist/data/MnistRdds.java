@@ -4,6 +4,7 @@ import java.util.Iterator;
 import java.util.List;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.SerializableWritable;
+import org.apache.spark.TaskContext;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.api.java.function.FlatMapFunction;
@@ -52,9 +53,11 @@ public final class MnistRdds {
     private record Shuffle(long seed, int epoch) implements java.io.Serializable {
     }
 
-    /** Runs on the executor: reads the partition's slices through Hadoop's FileSystem. */
+    /** Runs on the executor: streams the partition's slices through a {@link SliceReader}. */
     private static final class ReadSlices implements FlatMapFunction<Iterator<Slice>, DataSet> {
         private static final long serialVersionUID = 1L;
+        /** Minibatches read at once (the next chunk is read while the task works on this one). */
+        private static final int BATCHES_PER_CHUNK = 16;
         private final MnistSet set;
         private final int batchSize;
         private final Normalization normalization;
@@ -74,13 +77,47 @@ public final class MnistRdds {
         public Iterator<DataSet> call(Iterator<Slice> slices) {
             int[] order = shuffle == null ? null
                 : PartitionPlan.epochOrder(set.size(), shuffle.seed(), shuffle.epoch());
-            java.util.ArrayList<DataSet> out = new java.util.ArrayList<>();
-            while (slices.hasNext()) {
-                Slice slice = slices.next();
-                int[] indices = MnistBatches.positions(order, slice.start(), slice.end());
-                out.addAll(MnistBatches.read(set, indices, batchSize, normalization, conf.value().value()));
-            }
-            return out.iterator();
+            Configuration hadoop = conf.value().value();
+            TaskContext task = TaskContext.get();
+            return new Iterator<>() {
+                private SliceReader reader;
+                private DataSet next;
+
+                @Override
+                public boolean hasNext() {
+                    while (next == null) {
+                        if (reader != null) {
+                            next = reader.next();
+                            if (next != null) {
+                                break;
+                            }
+                            reader.close();
+                            reader = null;
+                        }
+                        if (!slices.hasNext()) {
+                            return false;
+                        }
+                        Slice slice = slices.next();
+                        reader = new SliceReader(set, MnistBatches.positions(order, slice.start(), slice.end()),
+                            batchSize, batchSize * BATCHES_PER_CHUNK, normalization, hadoop);
+                        if (task != null) { // a consumer that stops early: the read-ahead thread ends with the task
+                            SliceReader opened = reader;
+                            task.addTaskCompletionListener((org.apache.spark.util.TaskCompletionListener) context -> opened.close());
+                        }
+                    }
+                    return true;
+                }
+
+                @Override
+                public DataSet next() {
+                    if (!hasNext()) {
+                        throw new java.util.NoSuchElementException();
+                    }
+                    DataSet out = next;
+                    next = null;
+                    return out;
+                }
+            };
         }
     }
 }

@@ -1,6 +1,7 @@
 package dev.sparkmnist.training.resident;
 
 import dev.sparkmnist.data.MnistBatches;
+import dev.sparkmnist.data.SliceReader;
 import dev.sparkmnist.data.PartitionPlan;
 import dev.sparkmnist.training.TrainLoss;
 import java.io.Serializable;
@@ -15,12 +16,14 @@ import scala.runtime.AbstractFunction1;
 /**
  * One resident worker: the body of one task of the barrier stage. It prepares ND4J and its GPU, rebuilds the
  * network from the stage's broadcast state once, streams its own minibatches of the stage from the idx files
- * ({@link StageReader}), and for every round fits {@code frequency} minibatches and averages parameters and updater
+ * ({@link SliceReader}), and for every round fits {@code frequency} minibatches and averages parameters and updater
  * state with its peers ({@link PeerExchange}). It returns one {@link WorkerReport}; worker 0's carries the averaged
  * network. In a probe stage ({@link AutoFrequency}) it times a few rounds instead and keeps nothing.
  */
 final class WorkerTask extends AbstractFunction1<Iterator<Integer>, Iterator<WorkerReport>> implements Serializable {
     private static final long serialVersionUID = 2L;
+    /** Averaging rounds of examples the reader reads at once. */
+    private static final int ROUNDS_PER_CHUNK = 4;
     private final Broadcast<NetState> state;
     private final ResidentEngine.Job job;
     private final StagePlan plan;
@@ -61,8 +64,8 @@ final class WorkerTask extends AbstractFunction1<Iterator<Integer>, Iterator<Wor
         String attempt = PeerExchange.attemptName(job.runPrefix(), task.stageId(), task.stageAttemptNumber());
         WorkerReport.Builder report = new WorkerReport.Builder(worker, task.stageId(), task.stageAttemptNumber(),
             ManagementFactory.getRuntimeMXBean().getName());
-        try (StageReader reader = new StageReader(job.set(), MnistBatches.positions(order, range[0], range[1]),
-                 plan.batch(), plan.batch() * plan.frequency(), settings.normalization(), job.hadoop().value().value());
+        try (SliceReader reader = new SliceReader(job.set(), MnistBatches.positions(order, range[0], range[1]),
+                 plan.batch(), plan.batch() * plan.frequency() * ROUNDS_PER_CHUNK, settings.normalization(), job.hadoop().value().value());
              PeerExchange exchange = new PeerExchange(attempt, job.rendezvous(), worker, plan.workers(),
                  initial.length(), settings.exchangeTimeoutSeconds())) {
             long startNanos = System.nanoTime() - t0;
@@ -77,7 +80,7 @@ final class WorkerTask extends AbstractFunction1<Iterator<Integer>, Iterator<Wor
         return scala.collection.Iterator$.MODULE$.single(report.build());
     }
 
-    private void train(TaskContext task, int worker, MultiLayerNetwork net, StageReader reader,
+    private void train(TaskContext task, int worker, MultiLayerNetwork net, SliceReader reader,
                        PeerExchange exchange, WorkerReport.Builder report) {
         float[] vector = null;
         long rendezvous = exchange.waitNanos();

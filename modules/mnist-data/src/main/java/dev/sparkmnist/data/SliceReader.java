@@ -1,9 +1,5 @@
-package dev.sparkmnist.training.resident;
+package dev.sparkmnist.data;
 
-import dev.sparkmnist.data.IdxReader;
-import dev.sparkmnist.data.MnistBatches;
-import dev.sparkmnist.data.MnistSet;
-import dev.sparkmnist.data.Normalization;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -18,18 +14,17 @@ import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
- * Streams a worker's minibatches of one stage from the idx files: the examples are read in chunks of a few rounds,
- * the next chunk on a background thread while the worker trains on the current one, so reading leaves the
- * critical path (measured: reading a whole LeNet epoch's slice up front took 0.35-0.67 s of a 10 s epoch).
+ * The one reader of a slice of the idx files, on the executor that trains or evaluates it: streams the slice's
+ * minibatches in the order given, reading a chunk of examples at a time, the next chunk on a background thread while
+ * the caller works on the current one, so reading leaves the critical path (measured for the resident engine:
+ * reading a whole LeNet epoch's slice up front took 0.35-0.67 s of a 10 s epoch). Used by the resident workers and
+ * by the RDDs of {@link MnistRdds}.
  *
  * <p>Gzipped files are read in one chunk (each read decompresses from the start of the file), and on the CUDA
  * backend nothing is read ahead: ND4J arrays made on another thread would land on that thread's device, not the
  * GPU the task is bound to.
  */
-final class StageReader implements AutoCloseable {
-    /** Averaging rounds per chunk read ahead. */
-    private static final int ROUNDS_PER_CHUNK = 4;
-
+public final class SliceReader implements AutoCloseable {
     private final MnistSet set;
     private final int batch;
     private final Normalization normalization;
@@ -42,32 +37,36 @@ final class StageReader implements AutoCloseable {
     private long waitNanos;
 
     /**
-     * @param indices the stage's examples in training order
-     * @param examplesPerRound examples one worker fits per averaging round (batch x frequency)
+     * @param set the split the slice belongs to
+     * @param indices the slice's examples in the order to read them
+     * @param batch examples per minibatch (the last one of the slice may be smaller)
+     * @param examplesPerChunk examples read at once, a multiple of {@code batch}
+     * @param normalization how pixels are normalised
+     * @param conf the Hadoop configuration the files are read with
      */
-    StageReader(MnistSet set, int[] indices, int batch, int examplesPerRound, Normalization normalization,
-                Configuration conf) {
+    public SliceReader(MnistSet set, int[] indices, int batch, int examplesPerChunk, Normalization normalization,
+                       Configuration conf) {
         this.set = set;
         this.batch = batch;
         this.normalization = normalization;
         this.conf = conf;
         boolean whole = IdxReader.isGzip(set.imagesPath()) || IdxReader.isGzip(set.labelsPath());
-        int chunk = whole ? Math.max(1, indices.length) : examplesPerRound * ROUNDS_PER_CHUNK;
+        int chunk = whole ? Math.max(1, indices.length) : examplesPerChunk;
         for (int from = 0; from < indices.length; from += chunk) {
             chunks.add(Arrays.copyOfRange(indices, from, Math.min(indices.length, from + chunk)));
         }
         boolean cpu = !"CUDA".equalsIgnoreCase(
             Nd4j.getExecutioner().getEnvironmentInformation().getProperty("backend"));
         this.ahead = cpu && chunks.size() > 1 ? Executors.newSingleThreadExecutor(r -> {
-            Thread t = new Thread(r, "resident-reader");
+            Thread t = new Thread(r, "slice-reader");
             t.setDaemon(true);
             return t;
         }) : null;
         schedule();
     }
 
-    /** The next minibatch, or null when the stage has none left. */
-    DataSet next() {
+    /** The next minibatch, or null when the slice has none left. */
+    public DataSet next() {
         while (next >= current.size()) {
             if (pending == null && chunks.isEmpty()) {
                 return null;
@@ -81,8 +80,8 @@ final class StageReader implements AutoCloseable {
         return current.get(next++);
     }
 
-    /** Nanoseconds the worker waited for its data (reading not hidden behind training). */
-    long waitNanos() {
+    /** Nanoseconds the caller waited for its data (reading not hidden behind its work). */
+    public long waitNanos() {
         return waitNanos;
     }
 
