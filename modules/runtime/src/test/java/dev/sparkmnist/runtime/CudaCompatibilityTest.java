@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.sparkmnist.runtime.CudaCompatibility.ComputeCapability;
-import dev.sparkmnist.runtime.CudaCompatibility.Gpu;
+import dev.sparkmnist.runtime.NvidiaSmi.Gpu;
 import dev.sparkmnist.runtime.CudaCompatibility.KernelArchitectures;
 import dev.sparkmnist.runtime.CudaCompatibility.Library;
 import java.io.ByteArrayOutputStream;
@@ -60,26 +60,26 @@ class CudaCompatibilityTest {
 
     @Test
     void cudaVisibleDevicesRenumbersTheGpusLikeCudaDoes() {
-        List<Gpu> all = CudaCompatibility.parse(A100_H100, null);
+        List<Gpu> all = NvidiaSmi.parse(A100_H100, null);
         assertEquals(List.of(new Gpu(0, 0, "GPU-0a1b2c3d-0000", "NVIDIA A100-SXM4-40GB", cc("8.0")),
             new Gpu(1, 1, "GPU-1b2c3d4e-1111", "NVIDIA H100 80GB HBM3", cc("9.0"))), all);
-        List<Gpu> second = CudaCompatibility.parse(A100_H100, "1");
+        List<Gpu> second = NvidiaSmi.parse(A100_H100, "1");
         assertEquals(1, second.size());
         assertEquals(0, second.get(0).ordinal());
         assertEquals(1, second.get(0).index());
-        List<Gpu> swapped = CudaCompatibility.parse(A100_H100, "GPU-1b2c, 0");
+        List<Gpu> swapped = NvidiaSmi.parse(A100_H100, "GPU-1b2c, 0");
         assertEquals(List.of("NVIDIA H100 80GB HBM3", "NVIDIA A100-SXM4-40GB"),
             swapped.stream().map(Gpu::name).toList());
         assertEquals(List.of(0, 1), swapped.stream().map(Gpu::ordinal).toList());
         // CUDA stops at the first entry that names no device; an empty value hides every GPU.
-        assertEquals(List.of(), CudaCompatibility.parse(A100_H100, "7,0"));
-        assertEquals(List.of(), CudaCompatibility.parse(A100_H100, ""));
-        assertThrows(IllegalArgumentException.class, () -> CudaCompatibility.parse("0, GPU-x\n", null));
+        assertEquals(List.of(), NvidiaSmi.parse(A100_H100, "7,0"));
+        assertEquals(List.of(), NvidiaSmi.parse(A100_H100, ""));
+        assertThrows(IllegalArgumentException.class, () -> NvidiaSmi.parse("0, GPU-x\n", null));
     }
 
     @Test
     void anUnsupportedGpuFailsNamingItsCapabilityAndTheBuildsArchitectures() {
-        Optional<List<Gpu>> gpus = Optional.of(CudaCompatibility.parse(A100_H100, null));
+        Optional<List<Gpu>> gpus = Optional.of(NvidiaSmi.parse(A100_H100, null));
         CudaCompatibility.require(0, ND4J, gpus);
         String message = assertThrows(CudaCompatibility.UnsupportedGpuException.class,
             () -> CudaCompatibility.require(1, ND4J, gpus)).getMessage();
@@ -105,12 +105,12 @@ class CudaCompatibilityTest {
     @Test
     void queriesNvidiaSmiAndGivesUpQuietlyWhenItCannotTell() throws Exception {
         Path smi = fakeNvidiaSmi(A100_H100, 0);
-        assertEquals(2, CudaCompatibility.query(smi.toString(), null).orElseThrow().size());
+        assertEquals(2, NvidiaSmi.query(smi.toString(), null).orElseThrow().size());
         assertEquals("NVIDIA H100 80GB HBM3",
-            CudaCompatibility.query(smi.toString(), "1").orElseThrow().get(0).name());
+            NvidiaSmi.query(smi.toString(), "1").orElseThrow().get(0).name());
         Path old = fakeNvidiaSmi("Field \"compute_cap\" is not a valid field to query.\n", 2);
-        assertEquals(Optional.empty(), CudaCompatibility.query(old.toString(), null));
-        assertEquals(Optional.empty(), CudaCompatibility.query(bin.resolve("missing").toString(), null));
+        assertEquals(Optional.empty(), NvidiaSmi.query(old.toString(), null));
+        assertEquals(Optional.empty(), NvidiaSmi.query(bin.resolve("missing").toString(), null));
     }
 
     @Test

@@ -1,6 +1,7 @@
 package dev.sparkmnist.runtime.probes;
 
 import dev.sparkmnist.runtime.CudaCompatibility;
+import dev.sparkmnist.runtime.NvidiaSmi;
 import dev.sparkmnist.runtime.GpuBinding;
 
 import java.util.Optional;
@@ -16,7 +17,7 @@ public final class DeviceProbe {
         int rc = CudaCompatibility.report(System.out, "nvidia-smi", System.getenv("CUDA_VISIBLE_DEVICES"), Optional.of(lib));
         System.out.println("report exit " + rc);
         try {
-            CudaCompatibility.require(0, lib, CudaCompatibility.query("nvidia-smi", System.getenv("CUDA_VISIBLE_DEVICES")));
+            CudaCompatibility.require(0, lib, NvidiaSmi.query("nvidia-smi", System.getenv("CUDA_VISIBLE_DEVICES")));
             System.out.println("require(0): passed");
         } catch (CudaCompatibility.UnsupportedGpuException e) {
             System.out.println("require(0) threw UnsupportedGpuException: " + e.getMessage());

@@ -1,6 +1,7 @@
 package dev.sparkmnist.runtime.probes;
 
 import dev.sparkmnist.runtime.CudaCompatibility;
+import dev.sparkmnist.runtime.NvidiaSmi;
 import dev.sparkmnist.runtime.GpuBinding;
 
 import java.util.ArrayList;
@@ -49,7 +50,7 @@ public final class GpuSchedulingProbe {
                 String verdict;
                 try {
                     CudaCompatibility.require(device.orElse(-1), lib,
-                        CudaCompatibility.query("nvidia-smi", System.getenv("CUDA_VISIBLE_DEVICES")));
+                        NvidiaSmi.query("nvidia-smi", System.getenv("CUDA_VISIBLE_DEVICES")));
                     verdict = "supported";
                 } catch (CudaCompatibility.UnsupportedGpuException e) {
                     verdict = "refused: " + e.getMessage();
