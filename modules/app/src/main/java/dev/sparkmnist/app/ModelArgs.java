@@ -94,7 +94,8 @@ final class ModelArgs {
         LrSchedule lrSchedule = schedule == null ? (baseRate ? base.schedule() : LrSchedule.NONE)
             : schedule == LrSchedule.Kind.NONE ? LrSchedule.NONE
             : new LrSchedule(schedule, gamma, stepEpochs, milestones);
-        return new ModelOptions(architecture, activation, weightInit, loss, chosen, lr, momentum, lrSchedule,
-            l2 != null ? l2 : base.l2(), dropout, inputPadding != null ? inputPadding : base.inputPadding(), seed);
+        return base.toBuilder().activation(activation).weightInit(weightInit).loss(loss).optimizer(chosen)
+            .learningRate(lr).momentum(momentum).schedule(lrSchedule).l2(l2 != null ? l2 : base.l2()).dropout(dropout)
+            .inputPadding(inputPadding != null ? inputPadding : base.inputPadding()).seed(seed).build();
     }
 }

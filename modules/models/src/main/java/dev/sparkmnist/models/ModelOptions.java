@@ -106,27 +106,119 @@ public record ModelOptions(Architecture architecture, HiddenActivation activatio
     }
 
     public ModelOptions withSeed(long newSeed) {
-        return new ModelOptions(architecture, activation, weightInit, loss, optimizer, learningRate, momentum,
-            schedule, l2, dropout, inputPadding, newSeed);
+        return toBuilder().seed(newSeed).build();
     }
 
     public ModelOptions withOptimizer(Optimizer newOptimizer, double newLearningRate) {
-        return new ModelOptions(architecture, activation, weightInit, loss, newOptimizer, newLearningRate,
-            momentum, schedule, l2, dropout, inputPadding, seed);
+        return toBuilder().optimizer(newOptimizer).learningRate(newLearningRate).build();
     }
 
     public ModelOptions withSchedule(LrSchedule newSchedule) {
-        return new ModelOptions(architecture, activation, weightInit, loss, optimizer, learningRate, momentum,
-            newSchedule, l2, dropout, inputPadding, seed);
+        return toBuilder().schedule(newSchedule).build();
     }
 
     public ModelOptions withRegularisation(double newL2, double newDropout) {
-        return new ModelOptions(architecture, activation, weightInit, loss, optimizer, learningRate, momentum,
-            schedule, newL2, newDropout, inputPadding, seed);
+        return toBuilder().l2(newL2).dropout(newDropout).build();
     }
 
     public ModelOptions withInputPadding(int newPadding) {
-        return new ModelOptions(architecture, activation, weightInit, loss, optimizer, learningRate, momentum,
-            schedule, l2, dropout, newPadding, seed);
+        return toBuilder().inputPadding(newPadding).build();
+    }
+
+    /** A builder starting from these options; {@link Builder#build} validates the result. */
+    public Builder toBuilder() {
+        return new Builder(this);
+    }
+
+    /** Changes some options by name and validates once, in {@link #build}. */
+    public static final class Builder {
+        private Architecture architecture;
+        private HiddenActivation activation;
+        private Init weightInit;
+        private Loss loss;
+        private Optimizer optimizer;
+        private double learningRate;
+        private double momentum;
+        private LrSchedule schedule;
+        private double l2;
+        private double dropout;
+        private int inputPadding;
+        private long seed;
+
+        private Builder(ModelOptions o) {
+            architecture = o.architecture;
+            activation = o.activation;
+            weightInit = o.weightInit;
+            loss = o.loss;
+            optimizer = o.optimizer;
+            learningRate = o.learningRate;
+            momentum = o.momentum;
+            schedule = o.schedule;
+            l2 = o.l2;
+            dropout = o.dropout;
+            inputPadding = o.inputPadding;
+            seed = o.seed;
+        }
+
+        public Builder activation(HiddenActivation value) {
+            activation = value;
+            return this;
+        }
+
+        public Builder weightInit(Init value) {
+            weightInit = value;
+            return this;
+        }
+
+        public Builder loss(Loss value) {
+            loss = value;
+            return this;
+        }
+
+        public Builder optimizer(Optimizer value) {
+            optimizer = value;
+            return this;
+        }
+
+        public Builder learningRate(double value) {
+            learningRate = value;
+            return this;
+        }
+
+        public Builder momentum(double value) {
+            momentum = value;
+            return this;
+        }
+
+        public Builder schedule(LrSchedule value) {
+            schedule = value;
+            return this;
+        }
+
+        public Builder l2(double value) {
+            l2 = value;
+            return this;
+        }
+
+        public Builder dropout(double value) {
+            dropout = value;
+            return this;
+        }
+
+        public Builder inputPadding(int value) {
+            inputPadding = value;
+            return this;
+        }
+
+        public Builder seed(long value) {
+            seed = value;
+            return this;
+        }
+
+        /** The options, validated. */
+        public ModelOptions build() {
+            return new ModelOptions(architecture, activation, weightInit, loss, optimizer, learningRate, momentum,
+                schedule, l2, dropout, inputPadding, seed);
+        }
     }
 }

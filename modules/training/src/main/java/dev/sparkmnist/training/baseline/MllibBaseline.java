@@ -56,9 +56,8 @@ public final class MllibBaseline {
 
     /** The DL4J model options equivalent to MLlib's perceptron: the MLP with sigmoid hidden layers. */
     public static ModelOptions equivalentModel(long seed) {
-        ModelOptions mlp = ModelOptions.mlp();
-        return new ModelOptions(Architecture.MLP, HiddenActivation.SIGMOID, mlp.weightInit(), mlp.loss(),
-            mlp.optimizer(), mlp.learningRate(), mlp.momentum(), mlp.schedule(), 0, 0, 0, seed);
+        return ModelOptions.mlp().toBuilder().activation(HiddenActivation.SIGMOID).l2(0).dropout(0).seed(seed)
+            .build();
     }
 
     /**
