@@ -2,6 +2,7 @@ package dev.sparkmnist.app;
 
 import dev.sparkmnist.data.InvalidInputException;
 import dev.sparkmnist.data.Normalization;
+import dev.sparkmnist.evaluation.EpochRow;
 import dev.sparkmnist.models.Architecture;
 import dev.sparkmnist.models.ModelOptions;
 import dev.sparkmnist.models.Models;
@@ -31,7 +32,7 @@ final class Resumption {
      * @param start its network and the epochs it holds
      * @param earlierRows the interrupted run's metrics.json rows up to the checkpoint (--resume), else empty
      */
-    record Point(String path, ModelOptions model, Start start, List<Map<String, Object>> earlierRows) {
+    record Point(String path, ModelOptions model, Start start, List<EpochRow> earlierRows) {
     }
 
     private final CheckpointArgs checkpoints;
@@ -71,7 +72,7 @@ final class Resumption {
             throw new IllegalArgumentException("--epochs (" + training.epochs + ") must be greater than the "
                 + ckpt.epochs() + " epochs " + source + " holds");
         }
-        List<Map<String, Object>> earlier = List.of();
+        List<EpochRow> earlier = List.of();
         if (checkpoints.resume) {
             earlier = Checkpoints.earlierRows(checkpoints.dir, ckpt.epochs(), hadoop);
             LOG.info("--resume: continuing {} from epoch {}", checkpoint, ckpt.epochs() + 1);

@@ -1,5 +1,6 @@
 package dev.sparkmnist.report;
 
+import dev.sparkmnist.evaluation.EpochRow;
 import dev.sparkmnist.evaluation.EvaluationReport;
 import java.awt.Color;
 import java.awt.Font;

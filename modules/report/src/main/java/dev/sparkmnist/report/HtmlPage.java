@@ -1,5 +1,6 @@
 package dev.sparkmnist.report;
 
+import dev.sparkmnist.evaluation.EpochRow;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;

@@ -1,5 +1,6 @@
 package dev.sparkmnist.report;
 
+import dev.sparkmnist.evaluation.EpochRow;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;

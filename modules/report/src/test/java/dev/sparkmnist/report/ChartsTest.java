@@ -1,5 +1,6 @@
 package dev.sparkmnist.report;
 
+import dev.sparkmnist.evaluation.EpochRow;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -18,9 +19,9 @@ import org.knowm.xchart.XYChart;
 /** The charts hold the run's figures, exactly, and render to PNGs of the chart's size. */
 class ChartsTest {
     private static final List<EpochRow> EPOCHS = List.of(
-        new EpochRow(1, 0.50, 0.30, 0.91, 0.90, 0.03, 1000, 60, 60000),
-        new EpochRow(2, 0.20, 0.10, 0.97, 0.96, 0.03, 1200, 50, 60000),
-        new EpochRow(3, 0.10, 0.08, 0.98, 0.979, 0.0075, 1100, 55, 60000));
+        new EpochRow(1, 0.50, 0.30, 0.91, 0.90, 60000, 0, 60, 0, 1000, 0.03, 0, 0, null, 0),
+        new EpochRow(2, 0.20, 0.10, 0.97, 0.96, 60000, 0, 50, 0, 1200, 0.03, 0, 0, null, 0),
+        new EpochRow(3, 0.10, 0.08, 0.98, 0.979, 60000, 0, 55, 0, 1100, 0.0075, 0, 0, null, 0));
 
     @Test
     void lossAndAccuracyChartsPlotEveryEpoch() {

@@ -1,5 +1,6 @@
 package dev.sparkmnist.report;
 
+import dev.sparkmnist.evaluation.EpochRow;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 

@@ -1,5 +1,6 @@
 package dev.sparkmnist.report;
 
+import dev.sparkmnist.evaluation.EpochRow;
 import dev.sparkmnist.data.MnistBatches;
 import dev.sparkmnist.data.MnistSet;
 import dev.sparkmnist.data.Normalization;
@@ -51,7 +52,8 @@ final class RunFixture {
             }
             report = score(net, digits);
             rows.add(new EpochRow(epoch, lossSum / batches.size(), report.loss(), report.accuracy(),
-                report.macroF1(), options.learningRate(), 1000 + epoch, 1.5, TRAIN));
+                report.macroF1(), TRAIN, batches.size(), 1.5, 0.5, 1000 + epoch, options.learningRate(), 0, 1.5, null,
+                0));
         }
         Map<String, Object> provenance = new LinkedHashMap<>();
         provenance.put("model", Map.of("architecture", options.architecture().name()));

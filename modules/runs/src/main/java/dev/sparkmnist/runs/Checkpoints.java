@@ -1,5 +1,6 @@
 package dev.sparkmnist.runs;
 
+import dev.sparkmnist.evaluation.EpochRow;
 import dev.sparkmnist.data.InvalidInputException;
 import dev.sparkmnist.data.Normalization;
 import dev.sparkmnist.models.ModelOptions;
@@ -127,7 +128,7 @@ public final class Checkpoints implements EpochListener {
      * The per-epoch rows of metrics.json beside the checkpoints, up to {@code lastEpoch}; empty when there is none
      * (a run that crashed before its first epoch ended, or checkpoints of an earlier version).
      */
-    public static java.util.List<java.util.Map<String, Object>> earlierRows(String dir, int lastEpoch, Configuration conf) {
+    public static java.util.List<EpochRow> earlierRows(String dir, int lastEpoch, Configuration conf) {
         Path metrics = new Path(dir, RunFiles.METRICS_JSON);
         try {
             FileSystem fs = metrics.getFileSystem(conf);
@@ -137,11 +138,11 @@ public final class Checkpoints implements EpochListener {
             }
             try (java.io.InputStream in = fs.open(metrics)) {
                 com.fasterxml.jackson.databind.JsonNode rows = RunFiles.JSON.readTree(in).get("epochs");
-                java.util.List<java.util.Map<String, Object>> out = new java.util.ArrayList<>();
+                java.util.List<EpochRow> out = new java.util.ArrayList<>();
                 for (com.fasterxml.jackson.databind.JsonNode row : rows) {
                     if (row.get("epoch").asInt() <= lastEpoch) {
-                        out.add(RunFiles.JSON.convertValue(row,
-                            new com.fasterxml.jackson.core.type.TypeReference<java.util.Map<String, Object>>() { }));
+                        out.add(EpochRow.of(RunFiles.JSON.convertValue(row,
+                            new com.fasterxml.jackson.core.type.TypeReference<java.util.Map<String, Object>>() { })));
                     }
                 }
                 return out;

@@ -1,5 +1,6 @@
 package dev.sparkmnist.runs;
 
+import dev.sparkmnist.evaluation.EpochRow;
 import dev.sparkmnist.models.ModelOptions;
 import dev.sparkmnist.training.EpochListener;
 import dev.sparkmnist.training.EpochResult;
@@ -17,7 +18,7 @@ import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
  */
 public final class EpochMetrics implements EpochListener {
     private final ModelOptions model;
-    private final List<Map<String, Object>> rows;
+    private final List<EpochRow> rows;
     private final List<BiConsumer<String, String>> targets;
 
     /**
@@ -25,20 +26,20 @@ public final class EpochMetrics implements EpochListener {
      * @param earlier rows of the epochs a resumed run does not repeat (empty for a fresh run)
      * @param targets where to write: each takes (file name, content) and replaces the file whole
      */
-    public EpochMetrics(ModelOptions model, List<Map<String, Object>> earlier, List<BiConsumer<String, String>> targets) {
+    public EpochMetrics(ModelOptions model, List<EpochRow> earlier, List<BiConsumer<String, String>> targets) {
         this.model = model;
         this.rows = new ArrayList<>(earlier);
         this.targets = List.copyOf(targets);
     }
 
     /** Every row so far: the earlier run's, then this run's. */
-    public List<Map<String, Object>> rows() {
+    public List<EpochRow> rows() {
         return List.copyOf(rows);
     }
 
     @Override
     public void onEpochEnd(EpochResult result, MultiLayerNetwork network) {
-        rows.add(RunFiles.row(result));
+        rows.add(result.row());
         String json = RunFiles.json(RunFiles.metrics(model, rows, result.test()));
         String csv = RunFiles.csv(rows);
         for (BiConsumer<String, String> target : targets) {

@@ -4,9 +4,9 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.sparkmnist.data.MnistSet;
+import dev.sparkmnist.evaluation.EpochRow;
 import dev.sparkmnist.evaluation.EvaluationReport;
 import dev.sparkmnist.models.ModelOptions;
-import dev.sparkmnist.training.EpochResult;
 import dev.sparkmnist.training.TrainingOptions;
 import dev.sparkmnist.training.TrainingResult;
 import java.io.UncheckedIOException;
@@ -36,7 +36,7 @@ public final class RunFiles {
     }
 
     /** Writes a finished run's files into its staging directory: {@code out.commit()} publishes them. */
-    public static void write(AtomicOutput out, RunRecord run, TrainingResult result, List<Map<String, Object>> rows,
+    public static void write(AtomicOutput out, RunRecord run, TrainingResult result, List<EpochRow> rows,
                              String sparkVersion, Configuration hadoop) {
         ModelOptions model = run.model();
         TrainingOptions training = run.training();
@@ -95,7 +95,7 @@ public final class RunFiles {
     }
 
     /** metrics.json: the per-epoch rows (earlier runs' first when resumed) and the last epoch's evaluation. */
-    static Map<String, Object> metrics(ModelOptions model, List<Map<String, Object>> rows, EvaluationReport test) {
+    static Map<String, Object> metrics(ModelOptions model, List<EpochRow> rows, EvaluationReport test) {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("model", model.architecture().name().toLowerCase(Locale.ROOT));
         m.put("epochs", rows);
@@ -103,46 +103,23 @@ public final class RunFiles {
         return m;
     }
 
-    /** One epoch as metrics.json holds it. */
-    static Map<String, Object> row(EpochResult e) {
-        Map<String, Object> row = new LinkedHashMap<>();
-        row.put("epoch", e.epoch());
-        row.put("trainLoss", e.trainLoss());
-        row.put("testLoss", e.test().loss());
-        row.put("testAccuracy", e.test().accuracy());
-        row.put("testMacroF1", e.test().macroF1());
-        row.put("examplesTrained", e.examplesTrained());
-        row.put("minibatches", e.minibatches());
-        row.put("fitSeconds", e.fitSeconds());
-        row.put("evalSeconds", e.evalSeconds());
-        row.put("examplesPerSecond", e.examplesPerSecond());
-        row.put("learningRate", e.learningRate());
-        row.put("averagingRounds", e.averagingRounds());
-        row.put("computeSeconds", e.computeSeconds());
-        row.put("overheadMsPerRound", Double.isNaN(e.overheadMsPerRound()) ? null : e.overheadMsPerRound());
-        row.put("stageRetries", e.stageRetries());
-        return row;
-    }
+    /** The format of each CSV column, in {@link EpochRow}'s component order ("" for a missing value). */
+    private static final String[] CSV_FORMATS = {"%d", "%.6f", "%.6f", "%.6f", "%.6f", "%d", "%d", "%.3f", "%.3f",
+        "%.1f", "%.6g", "%d", "%.3f", "%.2f", "%d"};
 
-    /** metrics.json keys in CSV column order, with the format of each value ("" for a missing one). */
-    private static final String[][] CSV_COLUMNS = {{"epoch", "%d"}, {"trainLoss", "%.6f"}, {"testLoss", "%.6f"},
-        {"testAccuracy", "%.6f"}, {"testMacroF1", "%.6f"}, {"examplesTrained", "%d"}, {"minibatches", "%d"},
-        {"fitSeconds", "%.3f"}, {"evalSeconds", "%.3f"}, {"examplesPerSecond", "%.1f"}, {"learningRate", "%.6g"},
-        {"averagingRounds", "%d"}, {"computeSeconds", "%.3f"}, {"overheadMsPerRound", "%.2f"},
-        {"stageRetries", "%d"}};
-
-    static String csv(List<Map<String, Object>> rows) {
+    static String csv(List<EpochRow> rows) {
         StringBuilder sb = new StringBuilder(CSV_HEADER).append('\n');
-        for (Map<String, Object> row : rows) {
-            for (int c = 0; c < CSV_COLUMNS.length; c++) {
-                Object v = row.get(CSV_COLUMNS[c][0]);
+        for (EpochRow row : rows) {
+            Object[] values = {row.epoch(), row.trainLoss(), row.testLoss(), row.testAccuracy(), row.testMacroF1(),
+                row.examplesTrained(), row.minibatches(), row.fitSeconds(), row.evalSeconds(),
+                row.examplesPerSecond(), row.learningRate(), row.averagingRounds(), row.computeSeconds(),
+                row.overheadMsPerRound(), row.stageRetries()};
+            for (int c = 0; c < values.length; c++) {
                 if (c > 0) {
                     sb.append(',');
                 }
-                if (v instanceof Number n) {
-                    boolean integral = CSV_COLUMNS[c][1].equals("%d");
-                    sb.append(String.format(Locale.ROOT, CSV_COLUMNS[c][1],
-                        integral ? (Object) n.longValue() : (Object) n.doubleValue()));
+                if (values[c] != null) {
+                    sb.append(String.format(Locale.ROOT, CSV_FORMATS[c], values[c]));
                 }
             }
             sb.append('\n');

@@ -1,5 +1,6 @@
 package dev.sparkmnist.training;
 
+import dev.sparkmnist.evaluation.EpochRow;
 import dev.sparkmnist.evaluation.EvaluationReport;
 import java.util.Locale;
 
@@ -26,6 +27,14 @@ public record EpochResult(int epoch, double trainLoss, long minibatches, long ex
     /** Milliseconds of the training pass not spent fitting, per averaging round (NaN without averaging). */
     public double overheadMsPerRound() {
         return averagingRounds > 0 ? 1000 * Math.max(0, fitSeconds - computeSeconds) / averagingRounds : Double.NaN;
+    }
+
+    /** The epoch as metrics.json, --resume and the report record it. */
+    public EpochRow row() {
+        double overhead = overheadMsPerRound();
+        return new EpochRow(epoch, trainLoss, test.loss(), test.accuracy(), test.macroF1(), examplesTrained,
+            minibatches, fitSeconds, evalSeconds, examplesPerSecond(), learningRate, averagingRounds, computeSeconds,
+            Double.isNaN(overhead) ? null : overhead, stageRetries);
     }
 
     /** Training throughput: examples fitted per second of the training pass. */
