@@ -7,7 +7,7 @@ import dev.sparkmnist.runs.ReportFiles;
 import dev.sparkmnist.runs.Stores;
 import dev.sparkmnist.data.InvalidInputException;
 import dev.sparkmnist.data.MnistSet;
-import dev.sparkmnist.report.Report;
+import dev.sparkmnist.report.HtmlReport;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -77,10 +77,10 @@ public final class ReportCommand implements Callable<Integer> {
             }
             MnistSet test = testSplit(provenance, hadoop);
             int limit = provenance.get("testExamples") instanceof Number n ? n.intValue() : 0;
-            Report.Built built = ReportFiles.build(metrics, provenanceText, model.network(), model.normalization(),
+            HtmlReport.Built built = ReportFiles.build(metrics, provenanceText, model.network(), model.normalization(),
                 test, limit, hadoop);
             replace(fs, dir, built);
-            return new Path(dir, Report.HTML).toString();
+            return new Path(dir, HtmlReport.HTML).toString();
         } catch (IOException e) {
             throw new UncheckedIOException("cannot rebuild the report in " + runDir, e);
         }
@@ -125,7 +125,7 @@ public final class ReportCommand implements Callable<Integer> {
      * Writes the new report under a hidden staging directory, then swaps it in: the old page and charts are moved
      * aside, the new ones moved into place, the old ones deleted. Until the swap the old report is untouched.
      */
-    private static void replace(FileSystem fs, Path dir, Report.Built built) throws IOException {
+    private static void replace(FileSystem fs, Path dir, HtmlReport.Built built) throws IOException {
         String id = UUID.randomUUID().toString();
         Path staging = new Path(dir, ".report-staging-" + id);
         try {
@@ -134,7 +134,7 @@ public final class ReportCommand implements Callable<Integer> {
                     out.write(ReportFiles.cleaned(file.getKey(), file.getValue()));
                 }
             }
-            for (String name : List.of(Report.CHARTS_DIR, Report.HTML)) {
+            for (String name : List.of(HtmlReport.CHARTS_DIR, HtmlReport.HTML)) {
                 Path current = new Path(dir, name);
                 Path old = new Path(dir, "." + name + ".replaced-" + id);
                 if (fs.exists(current) && !fs.rename(current, old)) {

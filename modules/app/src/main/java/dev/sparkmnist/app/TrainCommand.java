@@ -95,7 +95,7 @@ public final class TrainCommand implements Callable<Integer> {
         System.out.print(outcome.result().last().test().toText());
         System.out.printf(Locale.ROOT, "%nmodel, metrics and provenance written to %s%n", outcome.output());
         System.out.printf(Locale.ROOT, "report: %s/%s (open it in a browser; charts/ holds the PNGs)%n",
-            outcome.output(), dev.sparkmnist.report.Report.HTML);
+            outcome.output(), dev.sparkmnist.report.HtmlReport.HTML);
         return 0;
     }
 

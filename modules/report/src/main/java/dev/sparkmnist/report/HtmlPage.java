@@ -22,7 +22,7 @@ final class HtmlPage {
     private HtmlPage() {
     }
 
-    static String render(ReportData data, List<Report.Figure> figures) {
+    static String render(RunFigures data, List<HtmlReport.Figure> figures) {
         EpochRow last = data.epochs().get(data.epochs().size() - 1);
         Object model = data.provenance().get("model") instanceof java.util.Map<?, ?> m ? m.get("architecture") : null;
         StringBuilder h = new StringBuilder(64 * 1024);
@@ -40,10 +40,10 @@ final class HtmlPage {
         }
         h.append("<h2>Per epoch</h2>\n").append(epochTable(data.epochs()));
         h.append("<h2>Charts</h2>\n");
-        for (Report.Figure f : figures) {
+        for (HtmlReport.Figure f : figures) {
             h.append("<figure><img alt=\"").append(esc(f.caption())).append("\" src=\"data:image/png;base64,")
                 .append(Base64.getEncoder().encodeToString(f.png())).append("\"><figcaption>")
-                .append(esc(f.caption())).append(" (").append(Report.CHARTS_DIR).append('/').append(f.file())
+                .append(esc(f.caption())).append(" (").append(HtmlReport.CHARTS_DIR).append('/').append(f.file())
                 .append(")</figcaption></figure>\n");
         }
         h.append("<h2>Per class (test split, final model)</h2>\n").append(classTable(data.test()));

@@ -34,7 +34,7 @@ class ReportBrowserIT {
     static final String CHROMEDRIVER = System.getProperty("chromedriver.binary", "/usr/bin/chromedriver");
     private static final Path OUT = Paths.get("target", "report-browser");
     private static RunFixture run;
-    private static Report.Built built;
+    private static HtmlReport.Built built;
     private static ChromeDriver browser;
 
     @BeforeAll
@@ -46,7 +46,7 @@ class ReportBrowserIT {
             }
         }
         run = RunFixture.fit(ModelOptions.lenet(), 2);
-        built = Report.build(run.data, run.net, RunFixture.NORM, run.digits);
+        built = HtmlReport.build(run.data, run.net, RunFixture.NORM, run.digits);
         for (Map.Entry<String, byte[]> file : built.files().entrySet()) {
             Path p = OUT.resolve(file.getKey());
             Files.createDirectories(p.getParent());
@@ -60,7 +60,7 @@ class ReportBrowserIT {
         ChromeDriverService service = new ChromeDriverService.Builder()
             .usingDriverExecutable(new File(CHROMEDRIVER)).build();
         browser = new ChromeDriver(service, options);
-        browser.get(OUT.resolve(Report.HTML).toAbsolutePath().toUri().toString());
+        browser.get(OUT.resolve(HtmlReport.HTML).toAbsolutePath().toUri().toString());
     }
 
     @AfterAll

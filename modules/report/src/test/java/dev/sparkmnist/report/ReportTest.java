@@ -22,21 +22,21 @@ import org.junit.jupiter.api.Test;
 /** A report built from a real (small) LeNet run on the MNIST slice holds every picture the issue asks for. */
 class ReportTest {
     private static RunFixture lenet;
-    private static Report.Built built;
+    private static HtmlReport.Built built;
 
     @BeforeAll
     static void fit() {
         lenet = RunFixture.fit(ModelOptions.lenet(), 2);
-        built = Report.build(lenet.data, lenet.net, RunFixture.NORM, lenet.digits);
+        built = HtmlReport.build(lenet.data, lenet.net, RunFixture.NORM, lenet.digits);
     }
 
     @Test
     void lenetReportHasEveryChartAndPicture() throws IOException {
-        List<String> files = built.figures().stream().map(Report.Figure::file).toList();
+        List<String> files = built.figures().stream().map(HtmlReport.Figure::file).toList();
         assertEquals(List.of("loss.png", "accuracy.png", "learning-rate.png", "throughput.png", "confusion.png",
             "per-class.png", "weights-layer-0.png", "weights-layer-2.png", "weights-layer-4.png",
             "weights-layer-5.png", "weights-layer-6.png", "filters.png", "feature-maps.png", "mistakes.png"), files);
-        for (Report.Figure f : built.figures()) {
+        for (HtmlReport.Figure f : built.figures()) {
             BufferedImage img = ImageIO.read(new ByteArrayInputStream(f.png()));
             assertTrue(img.getWidth() > 100 && img.getHeight() > 50, f.file() + " has a size");
             assertTrue(ChartsTest.distinctColours(img) > 2, f.file() + " is not blank");
@@ -57,7 +57,7 @@ class ReportTest {
         assertFalse(html.contains("http://") || html.contains("https://"), "nothing is fetched from a network");
         assertTrue(html.contains(String.format(java.util.Locale.ROOT, "%.2f%%", 100 * lenet.data.test().accuracy())));
         assertTrue(html.contains("&lt;fixture&gt;"), "the command line, escaped");
-        assertEquals(Report.HTML, List.copyOf(built.files().keySet()).get(built.files().size() - 1));
+        assertEquals(HtmlReport.HTML, List.copyOf(built.files().keySet()).get(built.files().size() - 1));
         assertTrue(built.files().containsKey("charts/confusion.png"));
     }
 
@@ -73,8 +73,8 @@ class ReportTest {
                 assertTrue(all.get(k - 1).confidence() >= mistake.confidence());
             }
         }
-        assertEquals(Math.min(Report.MAX_MISTAKES, all.size()),
-            NetworkViews.mistakes(lenet.net, lenet.digits, RunFixture.NORM, Report.MAX_MISTAKES).size());
+        assertEquals(Math.min(HtmlReport.MAX_MISTAKES, all.size()),
+            NetworkViews.mistakes(lenet.net, lenet.digits, RunFixture.NORM, HtmlReport.MAX_MISTAKES).size());
     }
 
     @Test
@@ -90,8 +90,8 @@ class ReportTest {
     @Test
     void mlpReportHasNoFiltersAndOneWorkerNoThroughput() {
         RunFixture mlp = RunFixture.fit(ModelOptions.mlp(), 1);
-        List<String> files = Report.build(mlp.data, mlp.net, RunFixture.NORM, mlp.digits).figures().stream()
-            .map(Report.Figure::file).toList();
+        List<String> files = HtmlReport.build(mlp.data, mlp.net, RunFixture.NORM, mlp.digits).figures().stream()
+            .map(HtmlReport.Figure::file).toList();
         assertEquals(List.of("loss.png", "accuracy.png", "learning-rate.png", "confusion.png", "per-class.png",
             "weights-layer-0.png", "weights-layer-1.png", "weights-layer-2.png", "mistakes.png"), files);
     }
@@ -99,9 +99,9 @@ class ReportTest {
     @Test
     void malformedMetricsFailWithTheFileName() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-            () -> ReportData.parse("{not json", "{}"));
+            () -> RunFigures.parse("{not json", "{}"));
         assertTrue(e.getMessage().startsWith("metrics.json is not valid JSON"), e.getMessage());
-        e = assertThrows(IllegalArgumentException.class, () -> ReportData.parse("{\"epochs\":[]}", "{}"));
+        e = assertThrows(IllegalArgumentException.class, () -> RunFigures.parse("{\"epochs\":[]}", "{}"));
         assertEquals("metrics.json has no \"epochs\" list or no \"test\" evaluation", e.getMessage());
     }
 }

@@ -25,9 +25,9 @@ final class RunFixture {
 
     final MultiLayerNetwork net;
     final TestDigits digits;
-    final ReportData data;
+    final RunFigures data;
 
-    private RunFixture(MultiLayerNetwork net, TestDigits digits, ReportData data) {
+    private RunFixture(MultiLayerNetwork net, TestDigits digits, RunFigures data) {
         this.net = net;
         this.digits = digits;
         this.data = data;
@@ -60,7 +60,7 @@ final class RunFixture {
         provenance.put("partitions", partitions);
         provenance.put("seed", options.seed());
         provenance.put("commandLine", "spark-mnist train --model " + options.architecture() + " <fixture>");
-        return new RunFixture(net, digits, new ReportData(rows, report, provenance));
+        return new RunFixture(net, digits, new RunFigures(rows, report, provenance));
     }
 
     /** Accuracy, loss, per-class figures and confusion from the network's outputs, computed here. */

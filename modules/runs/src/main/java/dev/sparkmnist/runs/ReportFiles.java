@@ -2,8 +2,8 @@ package dev.sparkmnist.runs;
 
 import dev.sparkmnist.data.MnistSet;
 import dev.sparkmnist.data.Normalization;
-import dev.sparkmnist.report.Report;
-import dev.sparkmnist.report.ReportData;
+import dev.sparkmnist.report.HtmlReport;
+import dev.sparkmnist.report.RunFigures;
 import dev.sparkmnist.report.TestDigits;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -22,10 +22,10 @@ public final class ReportFiles {
     }
 
     /** The report of a run: its metrics.json and provenance.json text, its network, the test split it used. */
-    public static Report.Built build(String metricsJson, String provenanceJson, MultiLayerNetwork net,
+    public static HtmlReport.Built build(String metricsJson, String provenanceJson, MultiLayerNetwork net,
                               Normalization normalization, MnistSet test, int limitTest, Configuration hadoop) {
         long start = System.nanoTime();
-        Report.Built built = Report.build(ReportData.parse(metricsJson, provenanceJson), net, normalization,
+        HtmlReport.Built built = HtmlReport.build(RunFigures.parse(metricsJson, provenanceJson), net, normalization,
             TestDigits.read(test, limitTest, hadoop));
         LOG.info("report built in {} ms ({} charts)", (System.nanoTime() - start) / 1_000_000,
             built.figures().size());
@@ -42,7 +42,7 @@ public final class ReportFiles {
             .getBytes(java.nio.charset.StandardCharsets.UTF_8);
     }
 
-    public static void write(AtomicOutput out, Report.Built built) {
+    public static void write(AtomicOutput out, HtmlReport.Built built) {
         for (Map.Entry<String, byte[]> file : built.files().entrySet()) {
             try (OutputStream stream = out.create(file.getKey())) {
                 stream.write(cleaned(file.getKey(), file.getValue()));

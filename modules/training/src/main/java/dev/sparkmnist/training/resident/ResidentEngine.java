@@ -141,7 +141,7 @@ public final class ResidentEngine implements AutoCloseable {
         }
         if (auto == null) {
             StagePlan plan = StagePlan.of(job.set().size(), settings.workers(), settings.batch(), 1, 0);
-            List<WorkerReport> reports = runStage(net, plan, 0, 0, true);
+            List<WorkerOutcome> reports = runStage(net, plan, 0, 0, true);
             auto = AutoFrequency.of(reports.stream().map(r -> r.probe).toArray(long[][]::new));
             LOG.info("--averaging-frequency auto: a minibatch takes {} ms and an exchange {} ms with {} workers (a"
                 + " round also waited {} ms for the slowest worker), so averaging every {} minibatches keeps the"
@@ -177,12 +177,12 @@ public final class ResidentEngine implements AutoCloseable {
         long bytes = 0;
         Set<String> jvms = new TreeSet<>();
         for (int stage = 0; stage < plan.stages(); stage++) {
-            List<WorkerReport> reports = runStage(net, plan, stage, epoch, false);
-            WorkerReport first = reports.get(0);
+            List<WorkerOutcome> reports = runStage(net, plan, stage, epoch, false);
+            WorkerOutcome first = reports.get(0);
             NetState.apply(net, first.finalVector);
             net.setIterationCount(first.iterationCount);
             attempts += first.stageAttempt + 1;
-            for (WorkerReport r : reports) {
+            for (WorkerOutcome r : reports) {
                 LOG.debug("epoch {} stage {} worker {} ({}): compute {} s, averaging {} s (waiting {} s), reading {} s",
                     epoch + 1, stage + 1, r.worker, r.jvm, r.computeNanos / 1e9, r.exchangeNanos / 1e9,
                     r.waitNanos / 1e9, r.readNanos / 1e9);
@@ -203,7 +203,7 @@ public final class ResidentEngine implements AutoCloseable {
             read, rounds == 0 ? 0 : bytes / rounds, jvms);
     }
 
-    private List<WorkerReport> runStage(MultiLayerNetwork net, StagePlan plan, int stage, int epoch, boolean probe) {
+    private List<WorkerOutcome> runStage(MultiLayerNetwork net, StagePlan plan, int stage, int epoch, boolean probe) {
         Broadcast<NetState> state = sc.broadcast(NetState.of(net));
         List<Integer> ids = new ArrayList<>();
         for (int w = 0; w < plan.workers(); w++) {
@@ -211,14 +211,14 @@ public final class ResidentEngine implements AutoCloseable {
         }
         Slots.awaitForStage(sc, plan.workers(), settings.slotWaitSeconds());
         WorkerTask task = new WorkerTask(state, job, plan, stage, epoch, probe);
-        ClassTag<WorkerReport> tag = ClassTag$.MODULE$.apply(WorkerReport.class);
-        RDD<WorkerReport> trained = sc.parallelize(ids, plan.workers()).rdd().barrier()
+        ClassTag<WorkerOutcome> tag = ClassTag$.MODULE$.apply(WorkerOutcome.class);
+        RDD<WorkerOutcome> trained = sc.parallelize(ids, plan.workers()).rdd().barrier()
             .mapPartitions(task, false, tag);
         String group = job.runPrefix() + (probe ? "-probe" : "-epoch" + epoch + "-stage" + stage);
         sc.setJobGroup(group, probe ? "resident workers: averaging-frequency probe" : "resident workers: epoch "
             + (epoch + 1) + ", stage " + (stage + 1) + "/" + plan.stages(), true);
         try (Slots.Watch watch = Slots.watch(sc, group, plan.workers(), settings.slotWaitSeconds())) {
-            List<WorkerReport> reports;
+            List<WorkerOutcome> reports;
             try {
                 // The one-partition shuffle makes the barrier stage a shuffle-map stage, which Spark retries whole.
                 reports = new ArrayList<>(JavaRDD.fromRDD(trained, tag).repartition(1).collect());

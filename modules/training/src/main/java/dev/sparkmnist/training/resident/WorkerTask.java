@@ -17,10 +17,10 @@ import scala.runtime.AbstractFunction1;
  * One resident worker: the body of one task of the barrier stage. It prepares ND4J and its GPU, rebuilds the
  * network from the stage's broadcast state once, streams its own minibatches of the stage from the idx files
  * ({@link SliceReader}), and for every round fits {@code frequency} minibatches and averages parameters and updater
- * state with its peers ({@link PeerExchange}). It returns one {@link WorkerReport}; worker 0's carries the averaged
+ * state with its peers ({@link PeerExchange}). It returns one {@link WorkerOutcome}; worker 0's carries the averaged
  * network. In a probe stage ({@link AutoFrequency}) it times a few rounds instead and keeps nothing.
  */
-final class WorkerTask extends AbstractFunction1<Iterator<Integer>, Iterator<WorkerReport>> implements Serializable {
+final class WorkerTask extends AbstractFunction1<Iterator<Integer>, Iterator<WorkerOutcome>> implements Serializable {
     private static final long serialVersionUID = 2L;
     /** Averaging rounds of examples the reader reads at once. */
     private static final int ROUNDS_PER_CHUNK = 4;
@@ -48,7 +48,7 @@ final class WorkerTask extends AbstractFunction1<Iterator<Integer>, Iterator<Wor
     }
 
     @Override
-    public Iterator<WorkerReport> apply(Iterator<Integer> ignored) {
+    public Iterator<WorkerOutcome> apply(Iterator<Integer> ignored) {
         TaskContext task = TaskContext.get();
         int worker = task.partitionId();
         ResidentEngine.Settings settings = job.settings();
@@ -62,7 +62,7 @@ final class WorkerTask extends AbstractFunction1<Iterator<Integer>, Iterator<Wor
             range[1] = Math.min(range[1], range[0] + AutoFrequency.PROBE_ROUNDS * plan.batch());
         }
         String attempt = PeerExchange.attemptName(job.runPrefix(), task.stageId(), task.stageAttemptNumber());
-        WorkerReport.Builder report = new WorkerReport.Builder(worker, task.stageId(), task.stageAttemptNumber(),
+        WorkerOutcome.Builder report = new WorkerOutcome.Builder(worker, task.stageId(), task.stageAttemptNumber(),
             ManagementFactory.getRuntimeMXBean().getName());
         try (SliceReader reader = new SliceReader(job.set(), MnistBatches.positions(order, range[0], range[1]),
                  plan.batch(), plan.batch() * plan.frequency() * ROUNDS_PER_CHUNK, settings.normalization(), job.hadoop().value().value());
@@ -81,7 +81,7 @@ final class WorkerTask extends AbstractFunction1<Iterator<Integer>, Iterator<Wor
     }
 
     private void train(TaskContext task, int worker, MultiLayerNetwork net, SliceReader reader,
-                       PeerExchange exchange, WorkerReport.Builder report) {
+                       PeerExchange exchange, WorkerOutcome.Builder report) {
         float[] vector = null;
         long rendezvous = exchange.waitNanos();
         boolean averaging = plan.workers() > 1; // one worker has nobody to average with

@@ -17,11 +17,11 @@ import java.util.Map;
  * @param test the final evaluation on the test split
  * @param provenance the run's provenance (configuration, seed, data checksums, versions, command line)
  */
-public record ReportData(List<EpochRow> epochs, EvaluationReport test, Map<String, Object> provenance) {
+public record RunFigures(List<EpochRow> epochs, EvaluationReport test, Map<String, Object> provenance) {
     private static final ObjectMapper JSON = new ObjectMapper()
         .configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
 
-    public ReportData {
+    public RunFigures {
         if (epochs.isEmpty()) {
             throw new IllegalArgumentException("metrics.json holds no epochs: nothing to report");
         }
@@ -29,7 +29,7 @@ public record ReportData(List<EpochRow> epochs, EvaluationReport test, Map<Strin
     }
 
     /** Parses the two files' text; a malformed file fails with its name. */
-    public static ReportData parse(String metricsJson, String provenanceJson) {
+    public static RunFigures parse(String metricsJson, String provenanceJson) {
         Map<String, Object> metrics = read("metrics.json", metricsJson);
         Map<String, Object> provenance = read("provenance.json", provenanceJson);
         if (!(metrics.get("epochs") instanceof List<?> rows) || metrics.get("test") == null) {
@@ -42,7 +42,7 @@ public record ReportData(List<EpochRow> epochs, EvaluationReport test, Map<Strin
             epochs.add(EpochRow.of(map));
         }
         EvaluationReport test = JSON.convertValue(metrics.get("test"), EvaluationReport.class);
-        return new ReportData(epochs, test, provenance);
+        return new RunFigures(epochs, test, provenance);
     }
 
     private static Map<String, Object> read(String name, String text) {

@@ -7,7 +7,7 @@ import java.io.Serializable;
  * serializer, Java or Kryo, can carry it through the stage's shuffle; built by its {@link Builder} as the worker
  * goes.
  */
-final class WorkerReport implements Serializable {
+final class WorkerOutcome implements Serializable {
     private static final long serialVersionUID = 2L;
     final int worker;
     final int stageId;
@@ -29,7 +29,7 @@ final class WorkerReport implements Serializable {
     /** A probe stage's medians ({@link AutoFrequency#probe}); else null. */
     final long[] probe;
 
-    private WorkerReport(Builder b) {
+    private WorkerOutcome(Builder b) {
         this.worker = b.worker;
         this.stageId = b.stageId;
         this.stageAttempt = b.stageAttempt;
@@ -115,8 +115,8 @@ final class WorkerReport implements Serializable {
             finalVector = vector;
         }
 
-        WorkerReport build() {
-            return new WorkerReport(this);
+        WorkerOutcome build() {
+            return new WorkerOutcome(this);
         }
     }
 }

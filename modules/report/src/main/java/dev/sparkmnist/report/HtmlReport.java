@@ -13,7 +13,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * Builds a run's report: the PNG charts and pictures (under {@value #CHARTS_DIR}/) and {@value #HTML}, which embeds
  * them, so that the page alone is the whole report.
  */
-public final class Report {
+public final class HtmlReport {
     /** The page. */
     public static final String HTML = "report.html";
     /** The directory of the PNG files, beside the page. */
@@ -22,7 +22,7 @@ public final class Report {
     static final int MAX_MISTAKES = 40;
     private static final int MISTAKE_COLUMNS = 10;
 
-    private Report() {
+    private HtmlReport() {
     }
 
     /**
@@ -54,7 +54,7 @@ public final class Report {
     }
 
     /** Builds every chart and picture and the page. */
-    public static Built build(ReportData data, MultiLayerNetwork net, Normalization normalization,
+    public static Built build(RunFigures data, MultiLayerNetwork net, Normalization normalization,
                               TestDigits digits) {
         List<Figure> figures = new ArrayList<>();
         figures.add(chart("loss.png", "Train vs test loss per epoch", Charts.loss(data.epochs())));
