@@ -35,9 +35,8 @@ public final class EpochLoop {
             Listeners.checkFinite(epoch + 1, trainLoss, backend.network(), rate);
             EvaluationReport test = backend.evaluate();
             long t2 = System.nanoTime();
-            EpochResult result = new EpochResult(epoch + 1, trainLoss, stats.minibatches(), stats.examples(),
-                (t1 - t0) / 1e9, (t2 - t1) / 1e9, rate, test, stats.rounds(), stats.computeSeconds(),
-                stats.stageRetries());
+            EpochResult result = new EpochResult(epoch + 1, trainLoss, stats, (t1 - t0) / 1e9, (t2 - t1) / 1e9, rate,
+                test);
             results.add(result);
             for (EpochListener listener : listeners) {
                 listener.onEpochEnd(result, backend.network());

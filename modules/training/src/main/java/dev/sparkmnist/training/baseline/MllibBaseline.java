@@ -1,5 +1,6 @@
 package dev.sparkmnist.training.baseline;
 
+import dev.sparkmnist.training.EpochEngine;
 import dev.sparkmnist.training.EpochListener;
 import dev.sparkmnist.training.EpochResult;
 import dev.sparkmnist.training.TrainingOptions;
@@ -93,7 +94,8 @@ public final class MllibBaseline {
             options.input().normalization(), new TaskSetup(threads, GpuBinding.Policy.OPTIONAL));
         double evalSeconds = (System.nanoTime() - t1) / 1e9;
         EpochResult result = new EpochResult(1, history.length == 0 ? Double.NaN : history[history.length - 1],
-            history.length, examples, fitSeconds, evalSeconds, Double.NaN, report, 0, fitSeconds, 0);
+            new EpochEngine.FitStats(Double.NaN, history.length, examples, 0, fitSeconds, 0), fitSeconds, evalSeconds,
+            Double.NaN, report);
         for (EpochListener listener : listeners) {
             listener.onEpochEnd(result, net);
         }

@@ -2,6 +2,7 @@ package dev.sparkmnist.training.resident;
 
 import dev.sparkmnist.data.MnistSet;
 import dev.sparkmnist.data.Normalization;
+import dev.sparkmnist.training.EpochEngine;
 import dev.sparkmnist.runtime.TaskSetup;
 import java.io.Serializable;
 import java.util.ArrayList;
@@ -75,24 +76,63 @@ public final class ResidentEngine implements AutoCloseable {
     }
 
     /**
-     * What an epoch's training pass did.
+     * What one epoch did on the resident engine.
      *
-     * @param lossSum sum of the minibatch losses
-     * @param minibatches minibatches fitted (all workers)
-     * @param examples examples fitted (all workers): the training set size when every example was fitted once
-     * @param rounds averaging rounds
-     * @param stages stages the epoch ran as
-     * @param stageAttempts stage attempts, more than {@code stages} when a stage was retried
-     * @param computeSeconds mean over workers of the time spent fitting minibatches
-     * @param exchangeSeconds mean over workers of the time spent averaging (including waiting for peers)
-     * @param waitSeconds mean over workers of the part of {@code exchangeSeconds} spent waiting for peers
-     * @param readSeconds mean over workers of the time spent reading their slices
-     * @param bytesPerRound mean over workers of the bytes each sent and received per round
-     * @param jvms the JVMs (pid@host) that ran the workers
+     * @param stats the counts every engine reports (loss, minibatches, examples, rounds, mean compute seconds per
+     *     worker, stage retries)
+     * @param stages stages the epoch ran in
+     * @param perWorker mean seconds per worker outside fitting
+     * @param bytesPerRound bytes a worker moved per averaging round
+     * @param jvms the JVMs (pid@host) that ran workers
      */
-    public record EpochFit(double lossSum, long minibatches, long examples, int rounds, int stages,
-                           int stageAttempts, double computeSeconds, double exchangeSeconds, double waitSeconds,
-                           double readSeconds, long bytesPerRound, Set<String> jvms) {
+    public record EpochFit(EpochEngine.FitStats stats, int stages, Overheads perWorker, long bytesPerRound,
+                           Set<String> jvms) {
+        public double lossSum() {
+            return stats.lossSum();
+        }
+
+        public long minibatches() {
+            return stats.minibatches();
+        }
+
+        public long examples() {
+            return stats.examples();
+        }
+
+        public int rounds() {
+            return stats.rounds();
+        }
+
+        public double computeSeconds() {
+            return stats.computeSeconds();
+        }
+
+        /** Stage attempts, retries included. */
+        public int stageAttempts() {
+            return stages + stats.stageRetries();
+        }
+
+        public double exchangeSeconds() {
+            return perWorker.exchangeSeconds();
+        }
+
+        public double waitSeconds() {
+            return perWorker.waitSeconds();
+        }
+
+        public double readSeconds() {
+            return perWorker.readSeconds();
+        }
+    }
+
+    /**
+     * Mean seconds per worker outside fitting.
+     *
+     * @param exchangeSeconds averaging with the peers (waiting included)
+     * @param waitSeconds waiting for the peers
+     * @param readSeconds reading data not hidden behind training
+     */
+    public record Overheads(double exchangeSeconds, double waitSeconds, double readSeconds) {
     }
 
     public ResidentEngine(JavaSparkContext sc, MnistSet train, Settings settings) {
@@ -199,8 +239,9 @@ public final class ResidentEngine implements AutoCloseable {
         }
         net.incrementEpochCount();
         int rounds = plan.rounds();
-        return new EpochFit(lossSum, minibatches, examples, rounds, plan.stages(), attempts, compute, exchange, wait,
-            read, rounds == 0 ? 0 : bytes / rounds, jvms);
+        return new EpochFit(new EpochEngine.FitStats(lossSum, minibatches, examples, rounds, compute,
+            attempts - plan.stages()), plan.stages(), new Overheads(exchange, wait, read),
+            rounds == 0 ? 0 : bytes / rounds, jvms);
     }
 
     private List<WorkerOutcome> runStage(MultiLayerNetwork net, StagePlan plan, int stage, int epoch, boolean probe) {

@@ -71,8 +71,7 @@ public final class ResidentTraining implements EpochEngine {
             + " reading {}s, {} KB moved per round", epoch + 1, fit.rounds(), fit.stages(),
             seconds(fit.computeSeconds()), seconds(fit.exchangeSeconds()), seconds(fit.waitSeconds()),
             seconds(fit.readSeconds()), fit.bytesPerRound() / 1024);
-        return new FitStats(fit.lossSum(), fit.minibatches(), fit.examples(), fit.rounds(), fit.computeSeconds(),
-            fit.stageAttempts() - fit.stages());
+        return fit.stats();
     }
 
     private static String seconds(double s) {
