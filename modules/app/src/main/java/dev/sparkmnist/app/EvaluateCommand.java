@@ -1,5 +1,6 @@
 package dev.sparkmnist.app;
 
+import dev.sparkmnist.runs.RunLayout;
 import dev.sparkmnist.runs.AtomicOutput;
 import dev.sparkmnist.runs.ModelFiles;
 import dev.sparkmnist.runs.RunFiles;
@@ -114,7 +115,7 @@ public final class EvaluateCommand implements Callable<Integer> {
                 json.put("normalization", norm);
                 json.put("report", report);
                 out.writeText("evaluation.json", RunFiles.json(json));
-                out.writeText(RunFiles.EVALUATION_TXT, report.toText());
+                out.writeText(RunLayout.EVALUATION_TXT, report.toText());
                 out.commit();
             }
             return report;

@@ -14,10 +14,6 @@ import picocli.CommandLine.Command;
     subcommands = {TrainCommand.class, EvaluateCommand.class, ReportCommand.class, PredictCommand.class},
     description = "Train and evaluate MNIST networks on Apache Spark with DL4J parameter averaging.")
 public final class Main implements java.util.concurrent.Callable<Integer> {
-    /** Exit code for bad input or options. */
-    public static final int EXIT_BAD_INPUT = 2;
-    /** Exit code for any other failure. */
-    public static final int EXIT_FAILURE = 1;
     private static final Logger LOG = LoggerFactory.getLogger(Main.class);
 
     public static void main(String[] args) throws org.apache.spark.SparkUserAppException {
@@ -59,30 +55,30 @@ public final class Main implements java.util.concurrent.Callable<Integer> {
             IllegalArgumentException bad = badInput(ex);
             if (bad != null) {
                 cmd.getErr().println(Secrets.current().scrub("error: " + bad.getMessage()));
-                return EXIT_BAD_INPUT;
+                return ExitCodes.BAD_INPUT;
             }
             CudaCompatibility.UnsupportedGpuException gpu = cause(ex, CudaCompatibility.UnsupportedGpuException.class);
             if (gpu != null) {
                 cmd.getErr().println(Secrets.current().scrub("error: " + gpu.getMessage()));
-                return EXIT_FAILURE;
+                return ExitCodes.FAILURE;
             }
             Stores.UnreachableStoreException store = cause(ex, Stores.UnreachableStoreException.class);
             if (store != null) {
                 LOG.debug("{} failed", cmd.getCommandName(), ex);
                 cmd.getErr().println(Secrets.current().scrub("error: " + store.getMessage()));
-                return store.userValue() ? EXIT_BAD_INPUT : EXIT_FAILURE;
+                return store.userValue() ? ExitCodes.BAD_INPUT : ExitCodes.FAILURE;
             }
             var shrank = cause(ex, dev.sparkmnist.training.resident.ClusterShrankException.class);
             if (shrank != null) {
                 LOG.debug("{} failed", cmd.getCommandName(), ex);
                 cmd.getErr().println(Secrets.current().scrub("error: " + shrank.getMessage()));
-                return EXIT_FAILURE;
+                return ExitCodes.FAILURE;
             }
             LOG.error("{} failed", cmd.getCommandName(), ex);
             cmd.getErr().println(Secrets.current().scrub("error: " + RedactingConverter.oneLine(ex))
                 + (RedactingConverter.tracesRequested() ? "" : " (" + RedactingConverter.TRACES_ENV + "=1 shows the"
                 + " stack trace)"));
-            return EXIT_FAILURE;
+            return ExitCodes.FAILURE;
         });
         return cl;
     }
@@ -111,6 +107,6 @@ public final class Main implements java.util.concurrent.Callable<Integer> {
     @Override
     public Integer call() {
         CommandLine.usage(this, System.err);
-        return EXIT_BAD_INPUT;
+        return ExitCodes.BAD_INPUT;
     }
 }

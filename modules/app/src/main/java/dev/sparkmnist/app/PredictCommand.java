@@ -116,7 +116,7 @@ public final class PredictCommand implements Callable<Integer> {
             err.printf(Locale.ROOT, "error: %d file(s) could not be read and were skipped%n", failed);
         }
         err.flush();
-        return failed > 0 ? Main.EXIT_BAD_INPUT : 0;
+        return failed > 0 ? ExitCodes.BAD_INPUT : 0;
     }
 
     /** Reads every input and predicts; files that cannot be used become predictions with an error. */

@@ -1,5 +1,6 @@
 package dev.sparkmnist.app;
 
+import dev.sparkmnist.runs.RunLayout;
 import dev.sparkmnist.runs.AtomicOutput;
 import dev.sparkmnist.runs.ModelFiles;
 import dev.sparkmnist.runs.RunFiles;
@@ -58,18 +59,18 @@ public final class ReportCommand implements Callable<Integer> {
             if (!fs.isDirectory(dir)) {
                 throw new InvalidInputException("RUN_DIR (" + runDir + ") is not a directory");
             }
-            for (String name : List.of(RunFiles.METRICS_JSON, RunFiles.PROVENANCE_JSON, ModelFiles.MODEL_FILE)) {
+            for (String name : List.of(RunLayout.METRICS_JSON, RunLayout.PROVENANCE_JSON, RunLayout.MODEL_FILE)) {
                 if (!fs.isFile(new Path(dir, name))) {
                     throw new InvalidInputException("RUN_DIR (" + runDir + ") has no " + name + ": not the output"
                         + " of a complete train run");
                 }
             }
             AtomicOutput.requireComplete(fs, dir, "RUN_DIR (" + runDir + ")");
-            String metrics = read(fs, new Path(dir, RunFiles.METRICS_JSON));
-            String provenanceText = read(fs, new Path(dir, RunFiles.PROVENANCE_JSON));
-            json(RunFiles.METRICS_JSON, metrics);
-            Map<String, Object> provenance = json(RunFiles.PROVENANCE_JSON, provenanceText);
-            ModelFiles.Loaded model = ModelFiles.load("RUN_DIR", new Path(dir, ModelFiles.MODEL_FILE).toString(),
+            String metrics = read(fs, new Path(dir, RunLayout.METRICS_JSON));
+            String provenanceText = read(fs, new Path(dir, RunLayout.PROVENANCE_JSON));
+            json(RunLayout.METRICS_JSON, metrics);
+            Map<String, Object> provenance = json(RunLayout.PROVENANCE_JSON, provenanceText);
+            ModelFiles.Loaded model = ModelFiles.load("RUN_DIR", new Path(dir, RunLayout.MODEL_FILE).toString(),
                 hadoop);
             if (model.normalization() == null) {
                 throw new InvalidInputException("RUN_DIR (" + runDir + "): model.zip does not record its input"
@@ -89,7 +90,7 @@ public final class ReportCommand implements Callable<Integer> {
     /** A run file's JSON object; one that does not parse is named (exit 2), not a stack trace. */
     private Map<String, Object> json(String name, String text) {
         try {
-            return RunFiles.JSON.readValue(text,
+            return RunLayout.JSON.readValue(text,
                 new com.fasterxml.jackson.core.type.TypeReference<Map<String, Object>>() { });
         } catch (com.fasterxml.jackson.core.JacksonException e) {
             throw new InvalidInputException("RUN_DIR (" + runDir + "): " + name + " is not a JSON object as train"

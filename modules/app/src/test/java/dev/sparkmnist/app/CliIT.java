@@ -1,5 +1,6 @@
 package dev.sparkmnist.app;
 
+import dev.sparkmnist.runs.RunLayout;
 import dev.sparkmnist.runs.RunFiles;
 import dev.sparkmnist.runs.Stores;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -60,13 +61,13 @@ class CliIT {
         assertEquals(RunFiles.CSV_HEADER, csv.get(0));
         assertEquals(3, csv.size(), "header + one row per epoch");
         assertTrue(csv.get(2).startsWith("2,"), csv.get(2));
-        JsonNode metrics = RunFiles.JSON.readTree(out.resolve("metrics.json").toFile());
+        JsonNode metrics = RunLayout.JSON.readTree(out.resolve("metrics.json").toFile());
         double accuracy = metrics.get("test").get("accuracy").asDouble();
         assertEquals(accuracy, metrics.get("epochs").get(1).get("testAccuracy").asDouble(), 0);
         assertEquals(500, metrics.get("test").get("examples").asInt());
         assertEquals(10, metrics.get("test").get("confusion").size());
 
-        JsonNode prov = RunFiles.JSON.readTree(out.resolve("provenance.json").toFile());
+        JsonNode prov = RunLayout.JSON.readTree(out.resolve("provenance.json").toFile());
         assertEquals(42, prov.get("seed").asInt());
         assertEquals("MLP", prov.get("model").get("architecture").asText());
         assertEquals(235_146, prov.get("parameters").asInt());
@@ -101,14 +102,14 @@ class CliIT {
         Files.move(out.resolve("_SUCCESS"), tmp.resolve("_SUCCESS.aside"));
         Run unfinished = run(withSpark("evaluate", "--model-path", out.resolve("model.zip").toString(),
             "--data-dir", TestData.sliceDir()));
-        assertEquals(Main.EXIT_BAD_INPUT, unfinished.exit());
+        assertEquals(ExitCodes.BAD_INPUT, unfinished.exit());
         assertTrue(unfinished.err().startsWith("error: --model-path (" + out.resolve("model.zip") + "): "
             + out.toUri().toString().replaceAll("/$", "").replace("file:///", "file:/") + " has no _SUCCESS marker"),
             unfinished.err());
-        assertEquals(Main.EXIT_BAD_INPUT, run("report", out.toString()).exit());
+        assertEquals(ExitCodes.BAD_INPUT, run("report", out.toString()).exit());
         Files.move(tmp.resolve("_SUCCESS.aside"), out.resolve("_SUCCESS"));
         Run notARun = run("report", tmp.toString());
-        assertEquals(Main.EXIT_BAD_INPUT, notARun.exit());
+        assertEquals(ExitCodes.BAD_INPUT, notARun.exit());
         assertEquals("error: RUN_DIR (" + tmp + ") has no metrics.json: not the output of a complete train run",
             notARun.err().strip());
 
@@ -116,7 +117,7 @@ class CliIT {
         Run eval = run(withSpark("evaluate", "--model-path", out.resolve("model.zip").toString(),
             "--data-dir", TestData.sliceDir(), "--num-partitions", "3", "--output", evalOut.toString()));
         assertEquals(0, eval.exit(), eval.err());
-        JsonNode e = RunFiles.JSON.readTree(evalOut.resolve("evaluation.json").toFile());
+        JsonNode e = RunLayout.JSON.readTree(evalOut.resolve("evaluation.json").toFile());
         assertEquals(accuracy, e.get("report").get("accuracy").asDouble(), 0, "the saved model scores the same");
         assertEquals("STANDARDIZE", e.get("normalization").asText(), "normalization read from the model zip");
 
@@ -132,7 +133,7 @@ class CliIT {
             "--data-dir", TestData.sliceDir(), "--output", ckptEval.toString()));
         assertEquals(0, first.exit(), first.err());
         assertEquals(metrics.get("epochs").get(0).get("testAccuracy").asDouble(),
-            RunFiles.JSON.readTree(ckptEval.resolve("evaluation.json").toFile()).get("report").get("accuracy")
+            RunLayout.JSON.readTree(ckptEval.resolve("evaluation.json").toFile()).get("report").get("accuracy")
                 .asDouble(), 0);
         corruptFilesAreOneLineEverywhereTheyAreRead(out, checkpoints);
     }
@@ -195,7 +196,7 @@ class CliIT {
     }
 
     private static void assertOneLine(Run r, String part) {
-        assertEquals(Main.EXIT_BAD_INPUT, r.exit(), r.err());
+        assertEquals(ExitCodes.BAD_INPUT, r.exit(), r.err());
         assertTrue(r.err().startsWith("error: ") && r.err().contains(part), r.err());
         assertEquals(1, r.err().strip().lines().count(), "one line: " + r.err());
     }
@@ -224,8 +225,8 @@ class CliIT {
             "--data-dir", TestData.sliceDir(), "--epochs", "3", "--threads-per-task", "1", "--output",
             resumed.toString());
         assertEquals(0, b.exit(), b.err());
-        JsonNode fullEpochs = RunFiles.JSON.readTree(full.resolve("metrics.json").toFile()).get("epochs");
-        JsonNode resumedEpochs = RunFiles.JSON.readTree(resumed.resolve("metrics.json").toFile()).get("epochs");
+        JsonNode fullEpochs = RunLayout.JSON.readTree(full.resolve("metrics.json").toFile()).get("epochs");
+        JsonNode resumedEpochs = RunLayout.JSON.readTree(resumed.resolve("metrics.json").toFile()).get("epochs");
         assertEquals(2, resumedEpochs.size(), "epochs 2 and 3 only");
         for (int i = 0; i < 2; i++) {
             JsonNode f = fullEpochs.get(i + 1);
@@ -237,7 +238,7 @@ class CliIT {
         }
         // the whole state, not only the losses: parameters and Adam's moments and step count equal the full run's
         assertSameState(full.resolve("model.zip"), resumed.resolve("model.zip"), 0);
-        JsonNode prov = RunFiles.JSON.readTree(resumed.resolve("provenance.json").toFile());
+        JsonNode prov = RunLayout.JSON.readTree(resumed.resolve("provenance.json").toFile());
         assertEquals(0.002, prov.get("model").get("learningRate").asDouble(), 0);
         assertEquals(7, prov.get("seed").asInt());
         assertEquals(1, prov.get("resumedFrom").get("epochs").asInt());
@@ -250,7 +251,7 @@ class CliIT {
             "--data-dir", TestData.sliceDir(), "--epochs", "4", "--num-partitions", "1", "--threads-per-task", "1",
             "--output", spark.toString()));
         assertEquals(0, c.exit(), c.err());
-        JsonNode sparkMetrics = RunFiles.JSON.readTree(spark.resolve("metrics.json").toFile());
+        JsonNode sparkMetrics = RunLayout.JSON.readTree(spark.resolve("metrics.json").toFile());
         assertEquals(4, sparkMetrics.get("epochs").get(0).get("epoch").asInt());
         Path oneJvm = tmp.resolve("one-jvm-4");
         Run d = run("train", "--mode", "local", "--resume-from", full.resolve("model.zip").toString(),
@@ -309,10 +310,10 @@ class CliIT {
         Run r = run("train", "--mode", "local", "--model", "mlp", "--data-dir", TestData.sliceDir(), "--epochs", "1",
             "--output", out.toString());
         assertEquals(0, r.exit(), r.err());
-        JsonNode prov = RunFiles.JSON.readTree(out.resolve("provenance.json").toFile());
+        JsonNode prov = RunLayout.JSON.readTree(out.resolve("provenance.json").toFile());
         assertEquals("local", prov.get("mode").asText());
         assertTrue(prov.get("master").isNull());
-        JsonNode test = RunFiles.JSON.readTree(out.resolve("metrics.json").toFile()).get("test");
+        JsonNode test = RunLayout.JSON.readTree(out.resolve("metrics.json").toFile()).get("test");
         // the command's defaults reach the single-JVM trainer unchanged: the same network as LocalTrainer's own
         // defaults give (deterministic: same seed, same order)
         org.apache.hadoop.conf.Configuration conf = new org.apache.hadoop.conf.Configuration();
@@ -487,17 +488,17 @@ class CliIT {
         Run mllib = run(withSpark("train", "--mode", "mllib", "--model", "mlp", "--mllib-max-iter", "10",
             "--data-dir", TestData.sliceDir(), "--output", out.toString()));
         assertEquals(0, mllib.exit(), mllib.err());
-        JsonNode metrics = RunFiles.JSON.readTree(out.resolve("metrics.json").toFile());
+        JsonNode metrics = RunLayout.JSON.readTree(out.resolve("metrics.json").toFile());
         assertEquals(1, metrics.get("epochs").size(), "one row: the whole L-BFGS fit");
         assertEquals(500, metrics.get("test").get("examples").asInt());
         assertTrue(Files.size(out.resolve("report.html")) > 10_000);
         assertTrue(Files.exists(out.resolve("charts").resolve("mistakes.png")));
         assertFalse(Files.exists(out.resolve("charts").resolve("learning-rate.png")), "L-BFGS has no learning rate");
-        JsonNode prov = RunFiles.JSON.readTree(out.resolve("provenance.json").toFile());
+        JsonNode prov = RunLayout.JSON.readTree(out.resolve("provenance.json").toFile());
         assertEquals("SIGMOID", prov.get("model").get("activation").asText(), "MLlib's hidden activation");
         Run lenet = run(withSpark("train", "--mode", "mllib", "--model", "lenet", "--data-dir", TestData.sliceDir(),
             "--output", tmp.resolve("no").toString()));
-        assertEquals(Main.EXIT_BAD_INPUT, lenet.exit());
+        assertEquals(ExitCodes.BAD_INPUT, lenet.exit());
         assertTrue(lenet.err().startsWith("error: --mode mllib trains MLlib's perceptron"), lenet.err());
     }
 }

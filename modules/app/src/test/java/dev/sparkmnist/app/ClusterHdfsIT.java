@@ -1,5 +1,6 @@
 package dev.sparkmnist.app;
 
+import dev.sparkmnist.runs.RunLayout;
 import dev.sparkmnist.runs.RunFiles;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -91,10 +92,10 @@ class ClusterHdfsIT {
         JsonNode metrics;
         JsonNode prov;
         try (InputStream in = fs.open(new org.apache.hadoop.fs.Path("/runs/cluster/metrics.json"))) {
-            metrics = RunFiles.JSON.readTree(in);
+            metrics = RunLayout.JSON.readTree(in);
         }
         try (InputStream in = fs.open(new org.apache.hadoop.fs.Path("/runs/cluster/provenance.json"))) {
-            prov = RunFiles.JSON.readTree(in);
+            prov = RunLayout.JSON.readTree(in);
         }
         double accuracy = metrics.get("test").get("accuracy").asDouble();
         // Floor for 2 MLP epochs on the 2,000-example slice; measured 0.87-0.90.
@@ -112,7 +113,7 @@ class ClusterHdfsIT {
         CliIT.Run eval = CliIT.run(args(List.of("evaluate", "--model-path", out + "/model.zip",
             "--data-dir", hdfsUri + "/mnist", "--output", evalOut.toUri().toString())));
         assertEquals(0, eval.exit(), eval.err());
-        JsonNode e = RunFiles.JSON.readTree(evalOut.resolve("evaluation.json").toFile());
+        JsonNode e = RunLayout.JSON.readTree(evalOut.resolve("evaluation.json").toFile());
         assertEquals(accuracy, e.get("report").get("accuracy").asDouble(), 0);
     }
 
@@ -135,7 +136,7 @@ class ClusterHdfsIT {
         assertFalse(Files.exists(Path.of("/runs/driver-only")), "nothing on the local disk");
         assertFalse(Files.exists(Path.of("/mnist")), "the data can only have come from HDFS");
         try (InputStream in = fs.open(new org.apache.hadoop.fs.Path("/runs/driver-only/provenance.json"))) {
-            String data = RunFiles.JSON.readTree(in).get("data").fieldNames().next();
+            String data = RunLayout.JSON.readTree(in).get("data").fieldNames().next();
             // recorded qualified: the scheme-less /mnist resolved against the default file system, HDFS
             assertTrue(data.startsWith(hdfsUri + "/mnist/"), data);
         }

@@ -1,5 +1,6 @@
 package dev.sparkmnist.app;
 
+import dev.sparkmnist.runs.RunLayout;
 import dev.sparkmnist.runs.RunFiles;
 import dev.sparkmnist.runs.Secrets;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -160,15 +161,15 @@ class ClusterScriptsIT {
                     f + " holds " + secret);
             }
         }
-        assertTrue(RunFiles.JSON.readTree(out.resolve("provenance.json").toFile()).get("commandLine").asText()
+        assertTrue(RunLayout.JSON.readTree(out.resolve("provenance.json").toFile()).get("commandLine").asText()
             .contains("spark.hadoop.fs.s3a.access.key=" + Secrets.REDACTED), "the command line is kept, redacted");
         for (String f : List.of("model.zip", "metrics.json", "metrics.csv", "evaluation.txt", "provenance.json")) {
             assertTrue(Files.size(out.resolve(f)) > 0, f);
         }
-        JsonNode prov = RunFiles.JSON.readTree(out.resolve("provenance.json").toFile());
+        JsonNode prov = RunLayout.JSON.readTree(out.resolve("provenance.json").toFile());
         assertEquals(masterUrl, prov.get("master").asText());
         assertEquals(2, prov.get("trainerJvms").size(), "two executor JVMs: " + prov.get("trainerJvms"));
-        JsonNode metrics = RunFiles.JSON.readTree(out.resolve("metrics.json").toFile());
+        JsonNode metrics = RunLayout.JSON.readTree(out.resolve("metrics.json").toFile());
         assertEquals(2000, metrics.get("epochs").get(0).get("examplesTrained").asInt());
         assertTrue(metrics.get("test").get("accuracy").asDouble() >= 0.7, metrics.get("test").toString());
     }
@@ -203,7 +204,7 @@ class ClusterScriptsIT {
         assertTrue(job.waitFor(SCRIPT_TIMEOUT_S, TimeUnit.SECONDS), "job did not finish");
         String output = Files.readString(log.toPath());
         assertEquals(0, job.exitValue(), output);
-        JsonNode metrics = RunFiles.JSON.readTree(out.resolve("metrics.json").toFile());
+        JsonNode metrics = RunLayout.JSON.readTree(out.resolve("metrics.json").toFile());
         int retries = 0;
         for (JsonNode epoch : metrics.get("epochs")) {
             assertEquals(2000, epoch.get("examplesTrained").asInt(), "every example once: " + epoch);
@@ -223,11 +224,11 @@ class ClusterScriptsIT {
         try {
             java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
             String base = "http://127.0.0.1:" + uiPort + "/api/v1/applications";
-            JsonNode apps = RunFiles.JSON.readTree(get(http, base));
+            JsonNode apps = RunLayout.JSON.readTree(get(http, base));
             if (apps == null || apps.size() == 0) {
                 return false;
             }
-            for (JsonNode j : RunFiles.JSON.readTree(get(http, base + "/" + apps.get(0).get("id").asText()
+            for (JsonNode j : RunLayout.JSON.readTree(get(http, base + "/" + apps.get(0).get("id").asText()
                 + "/jobs?status=running"))) {
                 if (j.path("description").asText().startsWith("resident workers: epoch 2, stage 1/")
                     && j.path("numActiveTasks").asInt() == 2) {

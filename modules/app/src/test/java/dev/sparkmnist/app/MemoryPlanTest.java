@@ -106,7 +106,7 @@ class MemoryPlanTest {
                 args.add("--dry-run");
             }
             CliIT.Run run = CliIT.run(args.toArray(String[]::new));
-            assertEquals(Main.EXIT_BAD_INPUT, run.exit(), run.err());
+            assertEquals(ExitCodes.BAD_INPUT, run.exit(), run.err());
             assertTrue(run.err().startsWith("error: ND4J needs about ") && run.err().contains(
                 "the limit is 10 MiB, spark.executor.memoryOverhead (the container's off-heap allowance): raise it to"
                     + " at least "), run.err());

@@ -1,5 +1,6 @@
 package dev.sparkmnist.app;
 
+import dev.sparkmnist.runs.RunLayout;
 import dev.sparkmnist.runs.RunFiles;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -94,12 +95,12 @@ class PredictIT {
             "--labels", labelsFile.toString(), "--output", evalOut.toString(), "--master", "local[2]", "--conf",
             "spark.ui.enabled=false");
         assertEquals(0, eval.exit(), eval.err());
-        JsonNode confusion = RunFiles.JSON.readTree(evalOut.resolve("evaluation.json").toFile())
+        JsonNode confusion = RunLayout.JSON.readTree(evalOut.resolve("evaluation.json").toFile())
             .get("report").get("confusion");
 
         Outcome predict = run("predict", "--model-path", model.toString(), "--json", pictures.toString());
         assertEquals(0, predict.exit(), predict.err());
-        JsonNode predictions = RunFiles.JSON.readTree(predict.out());
+        JsonNode predictions = RunLayout.JSON.readTree(predict.out());
         assertEquals(PICTURES, predictions.size());
         long[][] fromPictures = new long[10][10];
         for (int i = 0; i < PICTURES; i++) {
@@ -118,7 +119,7 @@ class PredictIT {
         }
 
         // the idx file itself gives the same probabilities as its pictures
-        JsonNode fromIdx = RunFiles.JSON.readTree(run("predict", "--model-path", model.toString(), "--json",
+        JsonNode fromIdx = RunLayout.JSON.readTree(run("predict", "--model-path", model.toString(), "--json",
             images.toString()).out());
         for (int i = 0; i < PICTURES; i++) {
             assertEquals(i, fromIdx.get(i).get("index").asInt());
@@ -170,7 +171,7 @@ class PredictIT {
         Files.write(dir.resolve("b-truncated.png"), Arrays.copyOf(png, png.length / 2));
         Files.writeString(dir.resolve("c-notes.txt"), "not a picture");
         Outcome predict = run("predict", "--model-path", model.toString(), dir.toString());
-        assertEquals(Main.EXIT_BAD_INPUT, predict.exit());
+        assertEquals(ExitCodes.BAD_INPUT, predict.exit());
         assertTrue(predict.out().contains("a-good.png:  "), predict.out());
         List<String> errors = predict.err().lines().toList();
         assertTrue(errors.get(0).matches("error: .*b-truncated\\.png: corrupt or truncated picture \\(.+\\)"),
@@ -196,7 +197,7 @@ class PredictIT {
         Files.write(heavy, new byte[(int) Pictures.MAX_BYTES + 1]);
         long t0 = System.nanoTime();
         Outcome predict = run("predict", "--model-path", model.toString(), dir.toString());
-        assertEquals(Main.EXIT_BAD_INPUT, predict.exit(), predict.err());
+        assertEquals(ExitCodes.BAD_INPUT, predict.exit(), predict.err());
         assertTrue(predict.out().contains("a-good.png:  "), predict.out());
         List<String> errors = predict.err().lines().toList();
         assertEquals("error: " + huge.toUri().toString().replace("file:///", "file:/") + ": the picture is"

@@ -1,5 +1,6 @@
 package dev.sparkmnist.app;
 
+import dev.sparkmnist.runs.RunLayout;
 import dev.sparkmnist.runs.RunFiles;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -62,14 +63,14 @@ class ResumeIT {
         try (Stream<Path> s = Files.list(tmp)) {
             staging = s.filter(p -> p.getFileName().toString().startsWith(".out.staging-")).findFirst().orElseThrow();
         }
-        int done = RunFiles.JSON.readTree(staging.resolve("metrics.json").toFile()).get("epochs").size();
+        int done = RunLayout.JSON.readTree(staging.resolve("metrics.json").toFile()).get("epochs").size();
         assertTrue(done >= 1 && done < EPOCHS, done + " epochs kept in the killed run's staging directory");
 
         CliIT.Run resumed = CliIT.run(train(out, ckpt, "--resume"));
         assertEquals(0, resumed.exit(), resumed.err());
         assertFalse(Files.exists(staging), "the killed run's staging directory is removed");
-        JsonNode fullEpochs = RunFiles.JSON.readTree(full.resolve("metrics.json").toFile()).get("epochs");
-        JsonNode epochs = RunFiles.JSON.readTree(out.resolve("metrics.json").toFile()).get("epochs");
+        JsonNode fullEpochs = RunLayout.JSON.readTree(full.resolve("metrics.json").toFile()).get("epochs");
+        JsonNode epochs = RunLayout.JSON.readTree(out.resolve("metrics.json").toFile()).get("epochs");
         assertEquals(EPOCHS, epochs.size(), "the killed run's epochs and the resumed run's");
         for (int i = 0; i < EPOCHS; i++) {
             assertEquals(i + 1, epochs.get(i).get("epoch").asInt());
@@ -79,7 +80,7 @@ class ResumeIT {
                 1e-9, "epoch " + (i + 1));
         }
         assertEquals(EPOCHS + 1, Files.readAllLines(out.resolve("metrics.csv")).size());
-        JsonNode prov = RunFiles.JSON.readTree(out.resolve("provenance.json").toFile());
+        JsonNode prov = RunLayout.JSON.readTree(out.resolve("provenance.json").toFile());
         int from = prov.get("resumedFrom").get("epochs").asInt();
         assertTrue(prov.get("resumedFrom").get("path").asText().endsWith(String.format("epoch-%03d.zip", from)));
         assertTrue(from >= 1 && from < EPOCHS);
@@ -101,21 +102,21 @@ class ResumeIT {
         Path ckpt = tmp.resolve("empty-ckpt");
         CliIT.Run run = CliIT.run(train(out, ckpt, "--resume", "--epochs", "1"));
         assertEquals(0, run.exit(), run.err());
-        assertEquals(1, RunFiles.JSON.readTree(out.resolve("metrics.json").toFile()).get("epochs").size());
-        assertFalse(RunFiles.JSON.readTree(out.resolve("provenance.json").toFile()).has("resumedFrom"));
+        assertEquals(1, RunLayout.JSON.readTree(out.resolve("metrics.json").toFile()).get("epochs").size());
+        assertFalse(RunLayout.JSON.readTree(out.resolve("provenance.json").toFile()).has("resumedFrom"));
     }
 
     @Test
     void resumeNeedsTheCheckpointDirectoryAndMatchingModelOptions() throws Exception {
         CliIT.Run noDir = CliIT.run(train(tmp.resolve("x"), null, "--resume"));
-        assertEquals(Main.EXIT_BAD_INPUT, noDir.exit());
+        assertEquals(ExitCodes.BAD_INPUT, noDir.exit());
         assertEquals("error: --resume needs --checkpoint-dir (the directory of the run to continue)",
             noDir.err().strip());
 
         Path ckpt = tmp.resolve("ckpt2");
         assertEquals(0, CliIT.run(train(tmp.resolve("first"), ckpt, "--epochs", "1")).exit());
         CliIT.Run other = CliIT.run(train(tmp.resolve("second"), ckpt, "--resume", "--learning-rate", "0.5"));
-        assertEquals(Main.EXIT_BAD_INPUT, other.exit());
+        assertEquals(ExitCodes.BAD_INPUT, other.exit());
         assertTrue(other.err().startsWith("error: the model options given (ModelOptions[architecture=MLP"),
             other.err());
         assertTrue(other.err().contains("learningRate=0.5"), other.err());

@@ -1,5 +1,6 @@
 package dev.sparkmnist.app;
 
+import dev.sparkmnist.runs.RunLayout;
 import dev.sparkmnist.runs.RunFiles;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -158,7 +159,7 @@ class S3aIT {
         }
         JsonNode metrics;
         try (InputStream in = s3.open(new org.apache.hadoop.fs.Path(base + "/runs/s3/metrics.json"))) {
-            metrics = RunFiles.JSON.readTree(in);
+            metrics = RunLayout.JSON.readTree(in);
         }
         assertEquals(2000, metrics.get("epochs").get(1).get("examplesTrained").asInt());
         double accuracy = metrics.get("test").get("accuracy").asDouble();
@@ -169,7 +170,7 @@ class S3aIT {
         CliIT.Run eval = CliIT.run(cli("evaluate", "--model-path", base + "/runs/s3/model.zip", "--data-dir",
             base + "/mnist", "--output", evalOut.toUri().toString()));
         assertEquals(0, eval.exit(), eval.err());
-        assertEquals(accuracy, RunFiles.JSON.readTree(evalOut.resolve("evaluation.json").toFile()).get("report")
+        assertEquals(accuracy, RunLayout.JSON.readTree(evalOut.resolve("evaluation.json").toFile()).get("report")
             .get("accuracy").asDouble(), 0);
 
         // --resume from the bucket's checkpoints: a 3rd epoch on top of the 2 there
@@ -177,7 +178,7 @@ class S3aIT {
             "--output", base + "/runs/s3-resumed", "--checkpoint-dir", base + "/ckpt", "--resume"));
         assertEquals(0, resumed.exit(), resumed.err());
         try (InputStream in = s3.open(new org.apache.hadoop.fs.Path(base + "/runs/s3-resumed/metrics.json"))) {
-            assertEquals(3, RunFiles.JSON.readTree(in).get("epochs").size(), "epochs 1-2 carried, 3 trained");
+            assertEquals(3, RunLayout.JSON.readTree(in).get("epochs").size(), "epochs 1-2 carried, 3 trained");
         }
     }
 }

@@ -1,5 +1,6 @@
 package dev.sparkmnist.app;
 
+import dev.sparkmnist.runs.RunLayout;
 import dev.sparkmnist.runs.RunFiles;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -55,7 +56,7 @@ class SoakScriptsIT {
         assertTrue(p.waitFor(800, TimeUnit.SECONDS), "the soak did not finish");
         String output = Files.readString(log.toPath(), StandardCharsets.UTF_8);
         assertEquals(0, p.exitValue(), output);
-        JsonNode soak = RunFiles.JSON.readTree(out.resolve("soak.json").toFile());
+        JsonNode soak = RunLayout.JSON.readTree(out.resolve("soak.json").toFile());
         assertEquals(0, soak.get("problems").size(), soak.toString());
         assertEquals(5, soak.get("epochs").asInt(), soak.toString());
         assertEquals(1, soak.get("faults").get("workersKilled").asInt(), soak.toString());
@@ -63,7 +64,7 @@ class SoakScriptsIT {
         assertEquals(0, soak.get("faults").get("processesLeft").asInt(), soak.toString());
         // faults land in training stages (a kill before a stage has its tasks costs no attempt)
         assertTrue(soak.get("stageRetries").asInt() >= 2, soak.toString());
-        JsonNode metrics = RunFiles.JSON.readTree(out.resolve("soak").resolve("metrics.json").toFile());
+        JsonNode metrics = RunLayout.JSON.readTree(out.resolve("soak").resolve("metrics.json").toFile());
         for (JsonNode epoch : metrics.get("epochs")) {
             assertEquals(TestData.SLICE_TRAIN, epoch.get("examplesTrained").asInt(), "exactly once: " + epoch);
         }

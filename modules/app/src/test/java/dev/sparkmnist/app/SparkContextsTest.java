@@ -45,7 +45,7 @@ class SparkContextsTest {
             CliIT.Run run = CliIT.run("train", "--data-dir", dev.sparkmnist.data.testing.TestData.sliceDir(),
                 "--epochs", "1", "--output", tmp.resolve("out").toString(), "--master", master, "--conf",
                 "spark.ui.enabled=false");
-            assertEquals(Main.EXIT_BAD_INPUT, run.exit(), run.err());
+            assertEquals(ExitCodes.BAD_INPUT, run.exit(), run.err());
             assertEquals(1, run.err().strip().lines().count(), run.err());
             assertEquals(true, run.err().startsWith("error: --master (" + master + ")"), run.err());
         }

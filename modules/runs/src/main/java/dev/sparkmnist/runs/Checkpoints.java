@@ -29,7 +29,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class Checkpoints implements EpochListener {
     private static final Logger LOG = LoggerFactory.getLogger(Checkpoints.class);
-    private static final Pattern CHECKPOINT = Pattern.compile("epoch-(\\d+)\\.zip");
     private static final Pattern TEMPORARY = Pattern.compile("\\.(epoch-\\d+\\.zip|metrics\\.(json|csv))\\.tmp-.*");
     private final FileSystem fs;
     private final Path dir;
@@ -71,7 +70,7 @@ public final class Checkpoints implements EpochListener {
                     }
                 }
                 String[] existing = Arrays.stream(fs.listStatus(p)).map(FileStatus::getPath).map(Path::getName)
-                    .filter(n -> CHECKPOINT.matcher(n).matches()).sorted().toArray(String[]::new);
+                    .filter(RunLayout::isCheckpointName).sorted().toArray(String[]::new);
                 if (existing.length > 0 && resumedEpoch == 0) {
                     throw new InvalidInputException("--checkpoint-dir (" + dir + ") already holds checkpoints ("
                         + String.join(", ", existing) + "): choose another directory; checkpoints are never"
@@ -84,16 +83,6 @@ public final class Checkpoints implements EpochListener {
         } catch (IOException e) {
             throw new InvalidInputException("--checkpoint-dir (" + dir + ") is not writable: " + e.getMessage(), e);
         }
-    }
-
-    /** The completion marker of a checkpoint file: {@code _epoch-NNN.zip.SUCCESS}, written after it. */
-    static Path marker(Path checkpoint) {
-        return new Path(checkpoint.getParent(), "_" + checkpoint.getName() + ".SUCCESS");
-    }
-
-    /** Whether a path names a checkpoint file (epoch-NNN.zip). */
-    static boolean isCheckpoint(Path p) {
-        return CHECKPOINT.matcher(p.getName()).matches();
     }
 
     /**
@@ -109,13 +98,13 @@ public final class Checkpoints implements EpochListener {
                 return java.util.List.of();
             }
             java.util.List<Path> complete = new java.util.ArrayList<>();
-            for (Path f : Arrays.stream(fs.listStatus(p)).map(FileStatus::getPath).filter(Checkpoints::isCheckpoint)
+            for (Path f : Arrays.stream(fs.listStatus(p)).map(FileStatus::getPath).filter(RunLayout::isCheckpoint)
                 .sorted(java.util.Comparator.comparing(Path::getName).reversed()).toList()) {
-                if (fs.exists(marker(f))) {
+                if (fs.exists(RunLayout.checkpointMarker(f))) {
                     complete.add(f);
                 } else {
                     LOG.warn("{} has no completion marker {}: skipped (a write that did not finish)", f,
-                        marker(f).getName());
+                        RunLayout.checkpointMarker(f).getName());
                 }
             }
             return complete;
@@ -129,7 +118,7 @@ public final class Checkpoints implements EpochListener {
      * (a run that crashed before its first epoch ended, or checkpoints of an earlier version).
      */
     public static java.util.List<EpochRow> earlierRows(String dir, int lastEpoch, Configuration conf) {
-        Path metrics = new Path(dir, RunFiles.METRICS_JSON);
+        Path metrics = new Path(dir, RunLayout.METRICS_JSON);
         try {
             FileSystem fs = metrics.getFileSystem(conf);
             if (!fs.exists(metrics)) {
@@ -137,11 +126,11 @@ public final class Checkpoints implements EpochListener {
                 return java.util.List.of();
             }
             try (java.io.InputStream in = fs.open(metrics)) {
-                com.fasterxml.jackson.databind.JsonNode rows = RunFiles.JSON.readTree(in).get("epochs");
+                com.fasterxml.jackson.databind.JsonNode rows = RunLayout.JSON.readTree(in).get("epochs");
                 java.util.List<EpochRow> out = new java.util.ArrayList<>();
                 for (com.fasterxml.jackson.databind.JsonNode row : rows) {
                     if (row.get("epoch").asInt() <= lastEpoch) {
-                        out.add(EpochRow.of(RunFiles.JSON.convertValue(row,
+                        out.add(EpochRow.of(RunLayout.JSON.convertValue(row,
                             new com.fasterxml.jackson.core.type.TypeReference<java.util.Map<String, Object>>() { })));
                     }
                 }
@@ -163,17 +152,12 @@ public final class Checkpoints implements EpochListener {
         return epoch % every == 0 || epoch == lastEpoch;
     }
 
-    /** The checkpoint file name of an epoch. */
-    static String name(int epoch) {
-        return String.format(Locale.ROOT, "epoch-%03d.zip", epoch);
-    }
-
     @Override
     public void onEpochEnd(EpochResult result, MultiLayerNetwork network) {
         if (!due(result.epoch(), every, lastEpoch)) {
             return;
         }
-        Path target = new Path(dir, name(result.epoch()));
+        Path target = new Path(dir, RunLayout.checkpointName(result.epoch()));
         Path tmp = new Path(dir, "." + target.getName() + ".tmp-" + UUID.randomUUID());
         try {
             try (OutputStream out = fs.create(tmp, false)) {
@@ -182,7 +166,7 @@ public final class Checkpoints implements EpochListener {
             if (!fs.rename(tmp, target)) {
                 throw new IOException("cannot rename " + tmp + " to " + target + " (does it exist already?)");
             }
-            fs.create(marker(target), true).close(); // last: on object stores the rename above is a copy
+            fs.create(RunLayout.checkpointMarker(target), true).close(); // last: on object stores the rename above is a copy
             LOG.info("checkpoint of epoch {} written to {}", result.epoch(), target);
         } catch (IOException e) {
             try {

@@ -43,8 +43,8 @@ public final class EpochMetrics implements EpochListener {
         String json = RunFiles.json(RunFiles.metrics(model, rows, result.test()));
         String csv = RunFiles.csv(rows);
         for (BiConsumer<String, String> target : targets) {
-            target.accept(RunFiles.METRICS_JSON, json);
-            target.accept(RunFiles.METRICS_CSV, csv);
+            target.accept(RunLayout.METRICS_JSON, json);
+            target.accept(RunLayout.METRICS_CSV, csv);
         }
     }
 }

@@ -19,7 +19,6 @@ import org.deeplearning4j.util.ModelSerializer;
  * system. The zip also records the input normalisation, so {@code evaluate} feeds the model what it was trained on.
  */
 public final class ModelFiles {
-    public static final String MODEL_FILE = "model.zip";
     private static final String NORMALIZATION_KEY = "sparkmnist.normalization";
     /** The model options as JSON, so that training can continue from the zip. */
     private static final String MODEL_OPTIONS_KEY = "sparkmnist.modelOptions";
@@ -32,7 +31,7 @@ public final class ModelFiles {
     /** Writes the model (with updater state) into the output's staging directory. */
     static void save(MultiLayerNetwork net, Normalization normalization, ModelOptions model, int epochs,
                      AtomicOutput output) {
-        try (OutputStream out = output.create(MODEL_FILE)) {
+        try (OutputStream out = output.create(RunLayout.MODEL_FILE)) {
             write(net, normalization, model, epochs, out);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot save the model", e);
@@ -49,7 +48,7 @@ public final class ModelFiles {
         try {
             ModelSerializer.writeModel(net, tmp, true);
             ModelSerializer.addObjectToFile(tmp, NORMALIZATION_KEY, normalization.name());
-            ModelSerializer.addObjectToFile(tmp, MODEL_OPTIONS_KEY, RunFiles.JSON.writeValueAsString(model));
+            ModelSerializer.addObjectToFile(tmp, MODEL_OPTIONS_KEY, RunLayout.JSON.writeValueAsString(model));
             ModelSerializer.addObjectToFile(tmp, EPOCHS_KEY, Integer.toString(epochs));
             Files.copy(tmp.toPath(), out);
         } finally {
@@ -84,13 +83,13 @@ public final class ModelFiles {
      * own marker. Other zips (written by other tools) are taken as they are.
      */
     static void requireComplete(FileSystem fs, Path model, String what) throws IOException {
-        if (Checkpoints.isCheckpoint(model)) {
-            if (!fs.exists(Checkpoints.marker(model))) {
-                throw new InvalidInputException(what + " has no completion marker " + Checkpoints.marker(model)
+        if (RunLayout.isCheckpoint(model)) {
+            if (!fs.exists(RunLayout.checkpointMarker(model))) {
+                throw new InvalidInputException(what + " has no completion marker " + RunLayout.checkpointMarker(model)
                     .getName() + ": the checkpoint's write did not finish");
             }
-        } else if (model.getName().equals(MODEL_FILE)
-            && fs.exists(new Path(model.getParent(), RunFiles.PROVENANCE_JSON))) {
+        } else if (model.getName().equals(RunLayout.MODEL_FILE)
+            && fs.exists(new Path(model.getParent(), RunLayout.PROVENANCE_JSON))) {
             AtomicOutput.requireComplete(fs, model.getParent(), what);
         }
     }
@@ -121,7 +120,7 @@ public final class ModelFiles {
             String name = entry(tmp, NORMALIZATION_KEY);
             Normalization normalization = name == null ? null : Normalization.valueOf(name);
             String json = entry(tmp, MODEL_OPTIONS_KEY);
-            ModelOptions model = json == null ? null : RunFiles.JSON.readValue(json, ModelOptions.class);
+            ModelOptions model = json == null ? null : RunLayout.JSON.readValue(json, ModelOptions.class);
             String epochs = entry(tmp, EPOCHS_KEY);
             return new Loaded(net, normalization, model, epochs == null ? null : Integer.valueOf(epochs));
         } catch (IOException e) {

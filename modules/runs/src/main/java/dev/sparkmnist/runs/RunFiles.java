@@ -23,14 +23,9 @@ import org.apache.hadoop.conf.Configuration;
  * report built from them (report.html, charts/).
  */
 public final class RunFiles {
-    public static final String METRICS_JSON = "metrics.json";
-    public static final String METRICS_CSV = "metrics.csv";
-    public static final String EVALUATION_TXT = "evaluation.txt";
-    public static final String PROVENANCE_JSON = "provenance.json";
     public static final String CSV_HEADER = "epoch,train_loss,test_loss,test_accuracy,test_macro_f1,examples_trained,"
         + "minibatches,fit_seconds,eval_seconds,examples_per_second,learning_rate,averaging_rounds,compute_seconds,"
         + "overhead_ms_per_round,stage_retries";
-    public static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
     private RunFiles() {
     }
@@ -42,11 +37,11 @@ public final class RunFiles {
         TrainingOptions training = run.training();
         ModelFiles.save(result.network(), training.input().normalization(), model, result.last().epoch(), out);
         String metricsJson = json(metrics(model, rows, result.last().test()));
-        out.writeText(METRICS_JSON, metricsJson);
-        out.writeText(METRICS_CSV, csv(rows));
-        out.writeText(EVALUATION_TXT, result.last().test().toText());
+        out.writeText(RunLayout.METRICS_JSON, metricsJson);
+        out.writeText(RunLayout.METRICS_CSV, csv(rows));
+        out.writeText(RunLayout.EVALUATION_TXT, result.last().test().toText());
         String provenanceJson = json(provenance(run, result, sparkVersion, hadoop)); // cleaned as written
-        out.writeText(PROVENANCE_JSON, provenanceJson);
+        out.writeText(RunLayout.PROVENANCE_JSON, provenanceJson);
         ReportFiles.write(out, ReportFiles.build(metricsJson, provenanceJson, result.network(),
             training.input().normalization(), run.test(), training.input().limitTest(), hadoop));
     }
@@ -129,7 +124,7 @@ public final class RunFiles {
 
     public static String json(Object value) {
         try {
-            return JSON.writeValueAsString(value) + "\n";
+            return RunLayout.JSON.writeValueAsString(value) + "\n";
         } catch (JsonProcessingException e) {
             throw new UncheckedIOException(e);
         }

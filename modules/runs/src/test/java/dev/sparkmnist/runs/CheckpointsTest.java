@@ -24,9 +24,9 @@ class CheckpointsTest {
 
     @Test
     void namesSortInEpochOrder() {
-        assertEquals("epoch-007.zip", Checkpoints.name(7));
-        assertEquals("epoch-120.zip", Checkpoints.name(120));
-        assertTrue(Checkpoints.name(9).compareTo(Checkpoints.name(10)) < 0);
+        assertEquals("epoch-007.zip", RunLayout.checkpointName(7));
+        assertEquals("epoch-120.zip", RunLayout.checkpointName(120));
+        assertTrue(RunLayout.checkpointName(9).compareTo(RunLayout.checkpointName(10)) < 0);
     }
 
     @org.junit.jupiter.api.io.TempDir
