@@ -3,6 +3,7 @@ package dev.sparkmnist.training.resident;
 import dev.sparkmnist.data.MnistSet;
 import dev.sparkmnist.data.Normalization;
 import dev.sparkmnist.training.EpochEngine;
+import dev.sparkmnist.training.TrainingOptions;
 import dev.sparkmnist.runtime.TaskSetup;
 import java.io.Serializable;
 import java.util.ArrayList;
@@ -42,38 +43,12 @@ import scala.reflect.ClassTag$;
  */
 public final class ResidentEngine implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ResidentEngine.class);
-    /** {@link Settings#frequency} that asks for {@code --averaging-frequency auto}. */
-    public static final int AUTO = dev.sparkmnist.training.TrainingOptions.AUTO_AVERAGING;
 
     private final JavaSparkContext sc;
-    private final Settings settings;
-    private final Job job;
+    private final ResidentSettings settings;
+    private final ResidentJob job;
     private final Rendezvous rendezvous;
     private AutoFrequency auto;
-
-    /**
-     * What the engine needs beyond the data.
-     *
-     * @param workers workers (tasks of each barrier stage)
-     * @param batch examples per minibatch on each worker
-     * @param frequency minibatches per worker between averagings, or {@link #AUTO}
-     * @param roundsPerStage averaging rounds per stage (0 = one stage per epoch)
-     * @param normalization pixel normalisation
-     * @param seed seed of the epoch order
-     * @param setup the ND4J and GPU set-up each worker task applies first
-     * @param exchangeTimeoutSeconds how long a worker waits for a peer's parameters
-     * @param slotWaitSeconds how long to wait for enough task slots before refusing
-     * @param overlap exchange each round while the next is fitted ({@link OverlappedExchange})
-     */
-    public record Settings(int workers, int batch, int frequency, int roundsPerStage, Normalization normalization,
-                           long seed, TaskSetup setup, long exchangeTimeoutSeconds,
-                           long slotWaitSeconds, boolean overlap) implements Serializable {
-    }
-
-    /** What every worker task of the run shares. */
-    record Job(MnistSet set, Broadcast<SerializableWritable<Configuration>> hadoop, Settings settings,
-               String runPrefix, String rendezvous, LongAccumulator examplesFitted) implements Serializable {
-    }
 
     /**
      * What one epoch did on the resident engine.
@@ -135,7 +110,7 @@ public final class ResidentEngine implements AutoCloseable {
     public record Overheads(double exchangeSeconds, double waitSeconds, double readSeconds) {
     }
 
-    public ResidentEngine(JavaSparkContext sc, MnistSet train, Settings settings) {
+    public ResidentEngine(JavaSparkContext sc, MnistSet train, ResidentSettings settings) {
         if (settings.workers() <= 0) {
             throw new IllegalArgumentException("workers (" + settings.workers() + ") must be > 0");
         }
@@ -145,7 +120,7 @@ public final class ResidentEngine implements AutoCloseable {
         String runPrefix = "smnist-" + UUID.randomUUID().toString().substring(0, 8);
         String endpoint = runPrefix + "-rendezvous";
         this.rendezvous = sc.isLocal() ? null : Rendezvous.start(endpoint); // local mode: every worker is here
-        this.job = new Job(train, sc.broadcast(new SerializableWritable<>(sc.hadoopConfiguration())), settings,
+        this.job = new ResidentJob(train, sc.broadcast(new SerializableWritable<>(sc.hadoopConfiguration())), settings,
             runPrefix, endpoint, sc.sc().longAccumulator("resident examples fitted"));
     }
 
@@ -169,11 +144,11 @@ public final class ResidentEngine implements AutoCloseable {
     }
 
     /**
-     * Minibatches per round: the given frequency, or with {@link #AUTO} the one a probe stage chooses on
+     * Minibatches per round: the given frequency, or with {@link TrainingOptions#AUTO_AVERAGING} the one a probe stage chooses on
      * {@code net} (once per engine; {@link AutoFrequency}).
      */
     public int frequency(MultiLayerNetwork net) {
-        if (settings.frequency() != AUTO) {
+        if (settings.frequency() != TrainingOptions.AUTO_AVERAGING) {
             return settings.frequency();
         }
         if (settings.workers() == 1) {

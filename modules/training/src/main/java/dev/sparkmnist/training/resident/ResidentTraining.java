@@ -38,7 +38,7 @@ public final class ResidentTraining implements EpochEngine {
         TrainingOptions options = run.options();
         TrainingOptions.Averaging averaging = options.averaging();
         MultiLayerNetwork net = run.network();
-        try (ResidentEngine engine = new ResidentEngine(run.sc(), run.train(), new ResidentEngine.Settings(
+        try (ResidentEngine engine = new ResidentEngine(run.sc(), run.train(), new ResidentSettings(
             run.partitions(), options.batching().perWorker(), averaging.frequency(), averaging.roundsPerStage(),
             options.input().normalization(), options.seed(), run.setup(), averaging.exchangeTimeoutSeconds(),
             Slots.DEFAULT_WAIT_SECONDS, averaging.overlap()))) {

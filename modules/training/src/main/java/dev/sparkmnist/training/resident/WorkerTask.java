@@ -25,7 +25,7 @@ final class WorkerTask extends AbstractFunction1<Iterator<Integer>, Iterator<Wor
     /** Averaging rounds of examples the reader reads at once. */
     private static final int ROUNDS_PER_CHUNK = 4;
     private final Broadcast<NetState> state;
-    private final ResidentEngine.Job job;
+    private final ResidentJob job;
     private final StagePlan plan;
     private final int stage;
     private final int epoch;
@@ -37,7 +37,7 @@ final class WorkerTask extends AbstractFunction1<Iterator<Integer>, Iterator<Wor
      * @param epoch epoch, 0-based: it fixes the example order
      * @param probe time {@link AutoFrequency#PROBE_ROUNDS} rounds instead of training
      */
-    WorkerTask(Broadcast<NetState> state, ResidentEngine.Job job, StagePlan plan, int stage, int epoch,
+    WorkerTask(Broadcast<NetState> state, ResidentJob job, StagePlan plan, int stage, int epoch,
                boolean probe) {
         this.state = state;
         this.job = job;
@@ -51,7 +51,7 @@ final class WorkerTask extends AbstractFunction1<Iterator<Integer>, Iterator<Wor
     public Iterator<WorkerOutcome> apply(Iterator<Integer> ignored) {
         TaskContext task = TaskContext.get();
         int worker = task.partitionId();
-        ResidentEngine.Settings settings = job.settings();
+        ResidentSettings settings = job.settings();
         settings.setup().apply();
         long t0 = System.nanoTime();
         NetState initial = state.value();

@@ -34,7 +34,7 @@ class AuthenticatedExchangeIT {
                 "spark.network.crypto.enabled", "true")) {
             Configuration conf = new Configuration();
             MnistSet set = MnistSet.trainFrom(TestData.sliceDir(), conf).limit(65);
-            ResidentEngine.Settings settings = new ResidentEngine.Settings(4, 8, 1, 0, Normalization.STANDARDIZE,
+            ResidentSettings settings = new ResidentSettings(4, 8, 1, 0, Normalization.STANDARDIZE,
                 42L, new TaskSetup(1, GpuBinding.Policy.OPTIONAL), 60, 30, false);
             ModelOptions model = ModelOptions.mlp().withOptimizer(Optimizer.NESTEROV, 0.05);
             MultiLayerNetwork net = Models.network(model);

@@ -68,13 +68,13 @@ class ClusterExchangeIT {
         }
     }
 
-    private static ResidentEngine.Settings settings(int workers, int batch, int frequency, long slotWait) {
+    private static ResidentSettings settings(int workers, int batch, int frequency, long slotWait) {
         return settings(workers, batch, frequency, slotWait, false);
     }
 
-    private static ResidentEngine.Settings settings(int workers, int batch, int frequency, long slotWait,
+    private static ResidentSettings settings(int workers, int batch, int frequency, long slotWait,
                                                     boolean overlap) {
-        return new ResidentEngine.Settings(workers, batch, frequency, 0, Normalization.STANDARDIZE, 42L,
+        return new ResidentSettings(workers, batch, frequency, 0, Normalization.STANDARDIZE, 42L,
             new TaskSetup(1, GpuBinding.Policy.OPTIONAL), 60, slotWait, overlap);
     }
 

@@ -42,13 +42,13 @@ class ResidentEngineIT {
     }
 
     /** Every exchange waited for (the rounds the oracles define); {@link #overlapped} for the default. */
-    private static ResidentEngine.Settings settings(int workers, int batch, int frequency, int roundsPerStage) {
-        return new ResidentEngine.Settings(workers, batch, frequency, roundsPerStage, Normalization.STANDARDIZE, 42L,
+    private static ResidentSettings settings(int workers, int batch, int frequency, int roundsPerStage) {
+        return new ResidentSettings(workers, batch, frequency, roundsPerStage, Normalization.STANDARDIZE, 42L,
             new TaskSetup(1, GpuBinding.Policy.OPTIONAL), 60, 5, false);
     }
 
-    private static ResidentEngine.Settings overlapped(int workers, int batch, int frequency, int roundsPerStage) {
-        return new ResidentEngine.Settings(workers, batch, frequency, roundsPerStage, Normalization.STANDARDIZE, 42L,
+    private static ResidentSettings overlapped(int workers, int batch, int frequency, int roundsPerStage) {
+        return new ResidentSettings(workers, batch, frequency, roundsPerStage, Normalization.STANDARDIZE, 42L,
             new TaskSetup(1, GpuBinding.Policy.OPTIONAL), 60, 5, true);
     }
 
@@ -217,7 +217,7 @@ class ResidentEngineIT {
         }
         assertEquals(64, r.network().getIterationCount(), "the probe's fits are not kept");
         assertEquals(0, leftoverInboxes());
-        ResidentEngine alone = new ResidentEngine(SLICE.sc(), SLICE.train(), settings(1, 32, ResidentEngine.AUTO, 0));
+        ResidentEngine alone = new ResidentEngine(SLICE.sc(), SLICE.train(), settings(1, 32, dev.sparkmnist.training.TrainingOptions.AUTO_AVERAGING, 0));
         assertEquals(AutoFrequency.CEILING, alone.frequency(Models.network(ModelOptions.lenet())),
             "one worker averages with nobody: no probe");
         assertEquals(null, alone.autoFrequency());
@@ -247,7 +247,7 @@ class ResidentEngineIT {
         };
         try {
             long t0 = System.nanoTime();
-            ResidentEngine.Settings twoSeconds = new ResidentEngine.Settings(2, 16, 2, 0, Normalization.STANDARDIZE,
+            ResidentSettings twoSeconds = new ResidentSettings(2, 16, 2, 0, Normalization.STANDARDIZE,
                 42L, new TaskSetup(1, GpuBinding.Policy.OPTIONAL), 2, 5, true);
             ResidentEngine.EpochFit fit = new ResidentEngine(SLICE.sc(), set, twoSeconds)
                 .fitEpoch(Models.network(ModelOptions.mlp()), 0);
@@ -267,7 +267,7 @@ class ResidentEngineIT {
     @Test
     void everyWorkerAppliesTheGpuSetUpFirst() {
         // local mode assigns no GPU: with the required policy each worker must refuse before touching ND4J
-        ResidentEngine.Settings required = new ResidentEngine.Settings(2, 32, 10, 0, Normalization.STANDARDIZE, 42L,
+        ResidentSettings required = new ResidentSettings(2, 32, 10, 0, Normalization.STANDARDIZE, 42L,
             new TaskSetup(1, GpuBinding.Policy.REQUIRED), 60, 5, true);
         Exception e = assertThrows(Exception.class,
             () -> new ResidentEngine(SLICE.sc(), SLICE.train().limit(200), required)

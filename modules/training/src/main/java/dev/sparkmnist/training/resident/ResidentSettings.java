@@ -1,0 +1,24 @@
+package dev.sparkmnist.training.resident;
+
+import dev.sparkmnist.data.Normalization;
+import dev.sparkmnist.runtime.TaskSetup;
+import java.io.Serializable;
+
+/**
+ * What the engine needs beyond the data.
+ *
+ * @param workers workers (tasks of each barrier stage)
+ * @param batch examples per minibatch on each worker
+ * @param frequency minibatches per worker between averagings, or {@link dev.sparkmnist.training.TrainingOptions#AUTO_AVERAGING}
+ * @param roundsPerStage averaging rounds per stage (0 = one stage per epoch)
+ * @param normalization pixel normalisation
+ * @param seed seed of the epoch order
+ * @param setup the ND4J and GPU set-up each worker task applies first
+ * @param exchangeTimeoutSeconds how long a worker waits for a peer's parameters
+ * @param slotWaitSeconds how long to wait for enough task slots before refusing
+ * @param overlap exchange each round while the next is fitted ({@link OverlappedExchange})
+ */
+public record ResidentSettings(int workers, int batch, int frequency, int roundsPerStage, Normalization normalization,
+                       long seed, TaskSetup setup, long exchangeTimeoutSeconds,
+                       long slotWaitSeconds, boolean overlap) implements Serializable {
+}
