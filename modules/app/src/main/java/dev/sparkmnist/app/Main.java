@@ -11,7 +11,8 @@ import picocli.CommandLine.Command;
 
 /** Entry point for {@code java -jar} and {@code spark-submit}. Exit codes: 0 ok, 2 bad input or options, 1 failure. */
 @Command(name = "spark-mnist", mixinStandardHelpOptions = true, version = "spark-mnist 0.1.0",
-    subcommands = {TrainCommand.class, EvaluateCommand.class, ReportCommand.class, PredictCommand.class},
+    subcommands = {TrainCommand.class, EvaluateCommand.class, ReportCommand.class, PredictCommand.class,
+        ScoreCommand.class},
     description = "Train and evaluate MNIST networks on Apache Spark with DL4J parameter averaging.")
 public final class Main implements java.util.concurrent.Callable<Integer> {
     private static final Logger LOG = LoggerFactory.getLogger(Main.class);

@@ -167,6 +167,11 @@ public final class AtomicOutput implements Closeable {
         return target;
     }
 
+    /** The staging directory, for writers that make their own files in it (Spark's DataFrame writers). */
+    public Path staging() {
+        return staging;
+    }
+
     /** Opens a new file in the staging directory (replacing one of that name). */
     public OutputStream create(String name) throws IOException {
         return fs.create(new Path(staging, name), true);
