@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Submits the training job to a Spark master through scripts/spark-submit, with conf/spark-defaults.conf.template
-# (or PROPERTIES_FILE) and the app jar for spark-submit.
-#   scripts/submit-cluster.sh MASTER_URL [train options...]
+# Submits a job (train, or the command named first: evaluate, score) to a Spark master through scripts/spark-submit,
+# with conf/spark-defaults.conf.template (or PROPERTIES_FILE) and the app jar for spark-submit.
+#   scripts/submit-cluster.sh MASTER_URL [train|evaluate|score] [options...]
 #   e.g. scripts/submit-cluster.sh spark://127.0.0.1:7077 --model lenet --epochs 5 --output hdfs://nn:8020/runs/a
+#        scripts/submit-cluster.sh spark://127.0.0.1:7077 score --input hdfs://nn:8020/digits.csv \
+#          --model-path hdfs://nn:8020/runs/a/model.zip --output hdfs://nn:8020/scores/a
 # DEPLOY_MODE=client (default, unless PROPERTIES_FILE sets spark.submit.deployMode): the driver runs here; the exit code is the job's (0 ok, 2 bad input, 1 failure).
 # DEPLOY_MODE=cluster, MASTER_URL yarn: the driver runs in YARN's ApplicationMaster container; spark-submit waits for
 #   the application and this script exits with the driver's code (2 bad input, 1 failure), naming its log.
@@ -16,8 +18,10 @@
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 
-(( $# >= 1 )) || { log "usage: $0 MASTER_URL [train options...]"; exit 2; }
+(( $# >= 1 )) || { log "usage: $0 MASTER_URL [train|evaluate|score] [options...]"; exit 2; }
 master="$1"; shift
+command=train
+if (( $# >= 1 )) && [[ "$1" == train || "$1" == evaluate || "$1" == score ]]; then command="$1"; shift; fi
 properties="${PROPERTIES_FILE:-$repo_root/conf/spark-defaults.conf.template}"
 submit_jar="${SUBMIT_JAR:-$submit_jar}"
 [[ -f "$submit_jar" ]] || { log "SUBMIT_JAR ($submit_jar) does not exist: run mvn -B -DskipTests package"; exit 2; }
@@ -47,7 +51,7 @@ submit=("$repo_root/scripts/spark-submit" \
   --driver-java-options "$driver_opts" \
   --driver-class-path "$submit_jar" \
   "${extra[@]+"${extra[@]}"}" \
-  "$submit_jar" train "$@")
+  "$submit_jar" "$command" "$@")
 
 if [[ "$deploy_mode" == client ]]; then
   run "${submit[@]}"

@@ -42,6 +42,8 @@ import picocli.CommandLine.Parameters;
         + " cropped, scaled to fit 20x20, centred by centre of mass in 28x28); idx images files are used as they"
         + " are. Directories are walked. Unreadable files are reported by name and skipped; the exit code is then 2."})
 public final class PredictCommand implements Callable<Integer> {
+    /** Most files read from one directory given as input. */
+    static final int MAX_FILES = 100_000;
     /** Examples per forward pass. */
     static final int BATCH = 500;
 
@@ -170,7 +172,7 @@ public final class PredictCommand implements Callable<Integer> {
                 String name = f.getName();
                 if (!name.startsWith(".") && !name.startsWith("_")) { // hidden files, Hadoop's _SUCCESS and .crc
                     found.add(f);
-                    Pictures.requireFewerFiles(input, found.size());
+                    requireFewerFiles(input, found.size());
                 }
             }
             found.sort(null);
@@ -200,7 +202,7 @@ public final class PredictCommand implements Callable<Integer> {
             }
             return;
         }
-        BufferedImage picture = Pictures.read(fs, file);
+        BufferedImage picture = dev.sparkmnist.data.Pictures.read(fs, file);
         byte[] digit = DigitImage.preprocess(picture);
         sources.add(file.toString());
         indices.add(-1);
@@ -279,5 +281,13 @@ public final class PredictCommand implements Callable<Integer> {
 
     private static String message(Exception e) {
         return e.getMessage() != null ? e.getMessage() : e.toString();
+    }
+
+    /** Refuses an input directory once it has yielded more than {@link #MAX_FILES} files. */
+    static void requireFewerFiles(String input, int found) {
+        if (found > MAX_FILES) {
+            throw new InvalidInputException("IMAGE_OR_DIR (" + input + ") holds more than " + MAX_FILES
+                + " files: predict reads at most " + MAX_FILES + " per input (give subdirectories)");
+        }
     }
 }

@@ -175,12 +175,31 @@ class ClusterScriptsIT {
     }
 
     /**
+     * {@code score} through the same script on the same cluster, with the model the job above wrote: the executors
+     * read the idx files and score every digit, and the summary counts them all.
+     */
+    @Test
+    @Order(3)
+    void scoreRunsOnTheClustersExecutors() throws Exception {
+        Path model = tmp.resolve("out").resolve("model.zip");
+        assertTrue(Files.exists(model), "the job above wrote its model");
+        Path idxOut = tmp.resolve("score-idx");
+        Result idx = script("scripts/submit-cluster.sh", masterUrl, "score", "--input", TestData.sliceDir(),
+            "--model-path", model.toString(), "--output", idxOut.toString(), "--output-format", "csv");
+        assertEquals(0, idx.exit(), idx.output());
+        JsonNode summary = RunLayout.JSON.readTree(idxOut.resolve("score.json").toFile());
+        assertEquals(500, summary.get("digits").asLong(), summary.toString());
+        assertEquals(500, summary.get("labelled").asLong(), summary.toString());
+        assertTrue(idx.output().contains("scored 500 digits"), idx.output());
+    }
+
+    /**
      * The resident engine's fault story on a real cluster: an executor JVM killed with SIGKILL in the middle of an
      * epoch fails that barrier stage attempt; Spark retries the whole stage from the parameters it started with
      * (the Worker starts a new executor), the job completes, and every example is counted once.
      */
     @Test
-    @Order(3)
+    @Order(4)
     void executorKilledMidEpochIsRetriedAndEveryExampleCountedOnce() throws Exception {
         Path out = tmp.resolve("killed-out");
         File log = tmp.resolve("killed.log").toFile();
@@ -254,7 +273,7 @@ class ClusterScriptsIT {
     }
 
     @Test
-    @Order(4)
+    @Order(5)
     void failingJobExitsNonZeroWithTheDriversError() throws Exception {
         Result r = script("scripts/submit-cluster.sh", masterUrl, "--data-dir", tmp.resolve("nope").toString(),
             "--output", tmp.resolve("never").toString());
@@ -266,7 +285,7 @@ class ClusterScriptsIT {
 
     /** Standalone cluster deploy mode: spark-submit exits 0 even when the driver fails; the script must not. */
     @Test
-    @Order(5)
+    @Order(6)
     void clusterDeployModeReportsTheDriversFinalState() throws Exception {
         Map<String, String> clusterMode = new java.util.HashMap<>(env);
         clusterMode.put("DEPLOY_MODE", "cluster");
@@ -292,7 +311,7 @@ class ClusterScriptsIT {
     }
 
     @Test
-    @Order(6)
+    @Order(7)
     void stopLeavesNothingRunning() throws Exception {
         List<Long> pids = new ArrayList<>();
         for (String f : List.of("master.pid", "worker-1.pid", "worker-2.pid")) {

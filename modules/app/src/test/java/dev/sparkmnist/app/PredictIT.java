@@ -194,17 +194,17 @@ class PredictIT {
         writeBlankPng(30_000, 30_000, huge);
         assertTrue(Files.size(huge) < 1_000_000, "small on disk: " + Files.size(huge));
         Path heavy = dir.resolve("c-heavy.png");
-        Files.write(heavy, new byte[(int) Pictures.MAX_BYTES + 1]);
+        Files.write(heavy, new byte[(int) dev.sparkmnist.data.Pictures.MAX_BYTES + 1]);
         long t0 = System.nanoTime();
         Outcome predict = run("predict", "--model-path", model.toString(), dir.toString());
         assertEquals(ExitCodes.BAD_INPUT, predict.exit(), predict.err());
         assertTrue(predict.out().contains("a-good.png:  "), predict.out());
         List<String> errors = predict.err().lines().toList();
         assertEquals("error: " + huge.toUri().toString().replace("file:///", "file:/") + ": the picture is"
-            + " 30000x30000 pixels: predict decodes pictures of at most 16777216 pixels (4096x4096)", errors.get(0));
+            + " 30000x30000 pixels: pictures of at most 16777216 pixels (4096x4096) are decoded", errors.get(0));
         assertEquals("error: " + heavy.toUri().toString().replace("file:///", "file:/") + ": the file is "
-            + (Pictures.MAX_BYTES + 1) + " bytes: predict reads pictures of at most "
-            + Pictures.MAX_BYTES + " bytes", errors.get(1));
+            + (dev.sparkmnist.data.Pictures.MAX_BYTES + 1) + " bytes: pictures of at most "
+            + dev.sparkmnist.data.Pictures.MAX_BYTES + " bytes are read", errors.get(1));
         assertEquals(3, errors.size(), predict.err());
         assertTrue((System.nanoTime() - t0) / 1e9 < 60, "refused, not decoded");
     }

@@ -245,6 +245,15 @@ class ScoreIT {
             model.toString(), "--json", "--top", "1"), files.stream().map(Path::toString)).toArray(String[]::new));
         assertEquals(0, predicted.exit(), predicted.err());
         JsonNode json = RunLayout.JSON.readTree(predicted.out());
+        // a file that is not a picture is a bad row: counted, named, and nothing is written
+        Path notPicture = root.resolve("3").resolve("notes.png");
+        Files.writeString(notPicture, "not a picture");
+        Path badOut = tmp.resolve("pictures-bad-out");
+        CliIT.Run bad = score(root.toString(), badOut);
+        assertEquals(ExitCodes.BAD_INPUT, bad.exit(), bad.err());
+        assertTrue(bad.err().contains("has 1 row(s) that are not digits") && bad.err().contains("notes.png")
+            && bad.err().contains("not a picture ImageIO can read"), bad.err());
+        assertFalse(Files.exists(badOut), "nothing written");
         for (int i = 0; i < files.size(); i++) {
             String[] row = bySource.get(files.get(i).getFileName().toString());
             assertEquals(Integer.toString(labels[i]), row[2], "the folder names the class");

@@ -7,15 +7,14 @@ import dev.sparkmnist.data.IdxReader;
 import dev.sparkmnist.data.InvalidInputException;
 import dev.sparkmnist.data.MnistSet;
 import dev.sparkmnist.data.PartitionPlan;
+import dev.sparkmnist.data.Pictures;
 import dev.sparkmnist.data.Slice;
 import java.awt.image.BufferedImage;
-import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
-import javax.imageio.ImageIO;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
@@ -258,8 +257,9 @@ public final class DigitReader {
     }
 
     /**
-     * Pictures (PNG, JPEG, BMP, GIF) with MNIST's preprocessing, as {@code predict} applies it: DIR/3/x.png is a 3;
-     * pictures directly in DIR, or in folders not named 0-9, have no label.
+     * Pictures (PNG, JPEG, BMP, GIF) with MNIST's preprocessing, as {@code predict} applies it, within the same
+     * bounds ({@link Pictures}): DIR/3/x.png is a 3; pictures directly in DIR, or in folders not named 0-9, have no
+     * label. A picture that cannot be read, or is too large, is a bad row naming the file and the rule.
      */
     static JavaRDD<DigitRow> images(JavaSparkContext sc, String path) {
         Configuration conf = sc.hadoopConfiguration();
@@ -293,11 +293,8 @@ public final class DigitReader {
             String name = file._1();
             String parent = new Path(name).getParent().getName();
             int label = parent.matches("[0-9]") ? Integer.parseInt(parent) : DigitRow.NO_LABEL;
-            try {
-                BufferedImage picture = ImageIO.read(new ByteArrayInputStream(file._2().toArray()));
-                if (picture == null) {
-                    return DigitRow.bad(name, 0, name + " is not a picture ImageIO can read (PNG, JPEG, BMP, GIF)");
-                }
+            try (java.io.InputStream in = file._2().open()) {
+                BufferedImage picture = Pictures.read(in); // bounded: size and declared pixels before decoding
                 return DigitRow.ok(name, 0, label, DigitImage.preprocess(picture));
             } catch (IOException | IllegalArgumentException e) {
                 return DigitRow.bad(name, 0, name + ": " + e.getMessage());
