@@ -9,8 +9,12 @@ public enum Normalization {
 
     /** Precomputed value for each of the 256 possible pixel bytes. */
     private final float[] table = new float[256];
+    private final float mean;
+    private final float std;
 
     Normalization(float mean, float std) {
+        this.mean = mean;
+        this.std = std;
         for (int b = 0; b < 256; b++) {
             table[b] = (b / 255f - mean) / std;
         }
@@ -19,5 +23,11 @@ public enum Normalization {
     /** The normalised value of an unsigned pixel byte. */
     public float apply(byte pixel) {
         return table[pixel & 0xFF];
+    }
+
+    /** The normalised value of a pixel value in [0, 255] given as a number (equal to the byte's for whole values). */
+    public float apply(double pixel) {
+        return pixel == Math.rint(pixel) && pixel >= 0 && pixel <= 255 ? table[(int) pixel]
+            : ((float) pixel / 255f - mean) / std;
     }
 }

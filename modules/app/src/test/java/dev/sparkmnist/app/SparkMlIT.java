@@ -1,0 +1,113 @@
+package dev.sparkmnist.app;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.sparkmnist.data.IdxReader;
+import dev.sparkmnist.data.MnistBatches;
+import dev.sparkmnist.data.MnistSet;
+import dev.sparkmnist.data.testing.TestData;
+import dev.sparkmnist.evaluation.EvaluationReport;
+import dev.sparkmnist.evaluation.Evaluator;
+import dev.sparkmnist.runs.ModelFiles;
+import dev.sparkmnist.scoring.DigitClassifierModel;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.IntStream;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.spark.ml.Pipeline;
+import org.apache.spark.ml.PipelineModel;
+import org.apache.spark.ml.PipelineStage;
+import org.apache.spark.ml.linalg.SQLDataTypes;
+import org.apache.spark.ml.linalg.Vector;
+import org.apache.spark.ml.linalg.Vectors;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The trained network as a Spark ML stage: transform on the executors, inside a Pipeline saved and loaded. */
+class SparkMlIT {
+    @TempDir
+    static Path tmp;
+    private static SparkSession spark;
+    private static ModelFiles.Loaded trained;
+    private static Dataset<Row> digits;
+    private static MnistSet test;
+
+    @BeforeAll
+    static void trainAndFrame() {
+        Path runDir = tmp.resolve("run");
+        CliIT.Run train = CliIT.run("train", "--mode", "local", "--model", "mlp", "--epochs", "1",
+            "--data-dir", TestData.sliceDir(), "--output", runDir.toString());
+        assertEquals(0, train.exit(), train.err());
+        Configuration conf = new Configuration();
+        trained = ModelFiles.load(runDir.resolve("model.zip").toString(), conf);
+        test = MnistSet.testFrom(TestData.sliceDir(), conf);
+        long[] all = IntStream.range(0, test.size()).mapToLong(i -> i).toArray();
+        byte[][] pixels = IdxReader.readRecords(test.imagesPath(), test.imagesHeader(), all, conf);
+        byte[][] labels = IdxReader.readRecords(test.labelsPath(), test.labelsHeader(), all, conf);
+        spark = SparkSession.builder().master("local[2]").config("spark.ui.enabled", "false").getOrCreate();
+        List<Row> rows = new ArrayList<>();
+        for (int i = 0; i < pixels.length; i++) {
+            double[] v = new double[784];
+            for (int p = 0; p < 784; p++) {
+                v[p] = pixels[i][p] & 0xFF;
+            }
+            rows.add(RowFactory.create((double) labels[i][0], Vectors.dense(v), "digit-" + i));
+        }
+        StructType schema = new StructType().add("label", DataTypes.DoubleType).add("features",
+            SQLDataTypes.VectorType()).add("id", DataTypes.StringType);
+        digits = spark.createDataFrame(rows, schema).repartition(3);
+    }
+
+    @AfterAll
+    static void stop() {
+        if (spark != null) {
+            spark.stop();
+        }
+    }
+
+    @Test
+    void aPipelineSavedAndLoadedPredictsAsEvaluateDoes() throws java.io.IOException {
+        DigitClassifierModel model = DigitClassifierModel.of(trained.network(), trained.normalization());
+        PipelineModel fitted = new Pipeline().setStages(new PipelineStage[] {model}).fit(digits);
+        String dir = tmp.resolve("pipeline").toString();
+        fitted.write().overwrite().save(dir);
+        PipelineModel loaded = PipelineModel.load(dir);
+        List<Row> out = loaded.transform(digits).select("id", "label", "prediction", "probability").collectAsList();
+        assertEquals(test.size(), out.size());
+        long correct = 0;
+        for (Row r : out) {
+            Vector p = r.getAs("probability");
+            assertEquals(10, p.size());
+            assertEquals(1.0, p.toArray()[0] + IntStream.range(1, 10).mapToDouble(c -> p.apply(c)).sum(), 1e-4);
+            assertEquals((double) p.argmax(), r.getDouble(2), "the prediction is the most probable class");
+            correct += r.getDouble(1) == r.getDouble(2) ? 1 : 0;
+        }
+        // the same network and digits evaluated in one JVM: the same accuracy, digit for digit in count
+        EvaluationReport report = Evaluator.local(trained.network(), MnistBatches.read(test,
+            MnistBatches.positions(null, 0, test.size()), 100, trained.normalization(), new Configuration()));
+        assertEquals(report.accuracy(), (double) correct / test.size(), 1e-12);
+    }
+
+    @Test
+    void badColumnsAreRefusedNamingTheColumn() {
+        DigitClassifierModel model = DigitClassifierModel.of(trained.network(), trained.normalization());
+        IllegalArgumentException missing = assertThrows(IllegalArgumentException.class,
+            () -> model.setFeaturesCol("pixels").transform(digits));
+        assertTrue(missing.getMessage().startsWith("featuresCol (pixels) is not a column"), missing.getMessage());
+        IllegalArgumentException type = assertThrows(IllegalArgumentException.class,
+            () -> model.setFeaturesCol("id").transform(digits));
+        assertEquals("featuresCol (id) is string: it must be a vector or an array of numbers (784 pixels, 0..255)",
+            type.getMessage());
+    }
+}
