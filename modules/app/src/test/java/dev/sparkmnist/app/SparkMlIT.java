@@ -42,6 +42,7 @@ class SparkMlIT {
     private static ModelFiles.Loaded trained;
     private static Dataset<Row> digits;
     private static MnistSet test;
+    private static Dataset<Row> trainingRows;
 
     @BeforeAll
     static void trainAndFrame() {
@@ -67,6 +68,49 @@ class SparkMlIT {
         StructType schema = new StructType().add("label", DataTypes.DoubleType).add("features",
             SQLDataTypes.VectorType()).add("id", DataTypes.StringType);
         digits = spark.createDataFrame(rows, schema).repartition(3);
+        MnistSet trainSplit = MnistSet.trainFrom(TestData.sliceDir(), conf);
+        long[] first = IntStream.range(0, trainSplit.size()).mapToLong(i -> i).toArray();
+        byte[][] trainPixels = IdxReader.readRecords(trainSplit.imagesPath(), trainSplit.imagesHeader(), first, conf);
+        byte[][] trainLabels = IdxReader.readRecords(trainSplit.labelsPath(), trainSplit.labelsHeader(), first, conf);
+        List<Row> trainRows = new ArrayList<>();
+        for (int i = 0; i < trainPixels.length; i++) {
+            double[] v = new double[784];
+            for (int p = 0; p < 784; p++) {
+                v[p] = trainPixels[i][p] & 0xFF;
+            }
+            trainRows.add(RowFactory.create((double) trainLabels[i][0], Vectors.dense(v), "train-" + i));
+        }
+        trainingRows = spark.createDataFrame(trainRows, schema).repartition(2);
+    }
+
+    @Test
+    void anEstimatorInAPipelineTrainsWithTheResidentEngineAndRoundTrips() throws java.io.IOException {
+        org.apache.spark.ml.Pipeline pipeline = new Pipeline().setStages(new PipelineStage[] {
+            new dev.sparkmnist.scoring.DigitClassifier().setModel("mlp").setEpochs(2).setNumPartitions(2)
+                .setSeed(7)});
+        String unfitted = tmp.resolve("unfitted").toString();
+        pipeline.write().overwrite().save(unfitted);
+        dev.sparkmnist.scoring.DigitClassifier reloaded =
+            (dev.sparkmnist.scoring.DigitClassifier) Pipeline.load(unfitted).getStages()[0];
+        assertEquals(2, (int) reloaded.getOrDefault(reloaded.epochs()));
+        assertEquals("mlp", reloaded.getOrDefault(reloaded.model()));
+        PipelineModel fitted = Pipeline.load(unfitted).fit(trainingRows);
+        String dir = tmp.resolve("fitted").toString();
+        fitted.write().overwrite().save(dir);
+        List<Row> first = fitted.transform(digits).select("id", "prediction").orderBy("id").collectAsList();
+        List<Row> again = PipelineModel.load(dir).transform(digits).select("id", "prediction").orderBy("id")
+            .collectAsList();
+        assertEquals(first, again, "the saved and loaded pipeline predicts the same");
+        DigitClassifierModel model = (DigitClassifierModel) fitted.stages()[0];
+        List<Row> labelled = fitted.transform(digits).select("label", "prediction").collectAsList();
+        long correct = labelled.stream().filter(r -> r.getDouble(0) == r.getDouble(1)).count();
+        EvaluationReport report = Evaluator.local(model.network(), MnistBatches.read(test,
+            MnistBatches.positions(null, 0, test.size()), 100, trained.normalization(), new Configuration()));
+        assertEquals(report.accuracy(), (double) correct / test.size(), 1e-12);
+        assertTrue(report.accuracy() > 0.5, "it learned: " + report.accuracy());
+        IllegalArgumentException badLabel = assertThrows(IllegalArgumentException.class,
+            () -> new dev.sparkmnist.scoring.DigitClassifier().setLabelCol("id").fit(trainingRows));
+        assertEquals("labelCol (id) is string: it must be a number (the class, 0..9)", badLabel.getMessage());
     }
 
     @AfterAll

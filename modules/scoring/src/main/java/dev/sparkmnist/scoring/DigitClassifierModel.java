@@ -123,7 +123,11 @@ public final class DigitClassifierModel extends Model<DigitClassifierModel> impl
 
     @Override
     public StructType transformSchema(StructType schema) {
-        String features = $(featuresCol);
+        return outputSchema(schema, $(featuresCol), $(predictionCol), $(probabilityCol));
+    }
+
+    /** {@code schema} with the prediction and probability columns, once the features column is checked. */
+    static StructType outputSchema(StructType schema, String features, String prediction, String probability) {
         if (!Arrays.asList(schema.fieldNames()).contains(features)) {
             throw new IllegalArgumentException("featuresCol (" + features + ") is not a column; the columns are "
                 + String.join(", ", schema.fieldNames()));
@@ -135,13 +139,13 @@ public final class DigitClassifierModel extends Model<DigitClassifierModel> impl
             throw new IllegalArgumentException("featuresCol (" + features + ") is " + type.simpleString()
                 + ": it must be a vector or an array of numbers (784 pixels, 0..255)");
         }
-        for (String out : List.of($(predictionCol), $(probabilityCol))) {
+        for (String out : List.of(prediction, probability)) {
             if (Arrays.asList(schema.fieldNames()).contains(out)) {
                 throw new IllegalArgumentException("output column " + out + " already exists");
             }
         }
-        return schema.add(DataTypes.createStructField($(predictionCol), DataTypes.DoubleType, false))
-            .add(DataTypes.createStructField($(probabilityCol), SQLDataTypes.VectorType(), false));
+        return schema.add(DataTypes.createStructField(prediction, DataTypes.DoubleType, false))
+            .add(DataTypes.createStructField(probability, SQLDataTypes.VectorType(), false));
     }
 
     @Override

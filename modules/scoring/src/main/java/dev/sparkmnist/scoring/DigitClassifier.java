@@ -1,0 +1,358 @@
+package dev.sparkmnist.scoring;
+
+import dev.sparkmnist.data.InvalidInputException;
+import dev.sparkmnist.data.MnistSet;
+import dev.sparkmnist.data.Normalization;
+import dev.sparkmnist.models.Architecture;
+import dev.sparkmnist.models.ModelOptions;
+import dev.sparkmnist.runtime.GpuBinding;
+import dev.sparkmnist.training.Listeners;
+import dev.sparkmnist.training.SparkTrainer;
+import dev.sparkmnist.training.TrainingOptions;
+import dev.sparkmnist.training.TrainingResult;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.util.Arrays;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Locale;
+import java.util.UUID;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.ml.Estimator;
+import org.apache.spark.ml.linalg.Vector;
+import org.apache.spark.ml.param.DoubleParam;
+import org.apache.spark.ml.param.IntParam;
+import org.apache.spark.ml.param.LongParam;
+import org.apache.spark.ml.param.Param;
+import org.apache.spark.ml.param.ParamMap;
+import org.apache.spark.ml.util.DefaultParamsReader;
+import org.apache.spark.ml.util.MLReader;
+import org.apache.spark.ml.util.MLWritable;
+import org.apache.spark.ml.util.MLWriter;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.types.DataType;
+import org.apache.spark.sql.types.NumericType;
+import org.apache.spark.sql.types.StructType;
+
+/**
+ * The Spark ML estimator: {@code fit} trains the job's network (LeNet-5 or the MLP, the CLI's defaults) with the
+ * resident engine on a DataFrame's {@code features} (784 pixels, 0..255: a vector or an array of numbers) and
+ * {@code label} (0..9), holding out {@code validationFraction} of the rows for the per-epoch evaluation, and returns a
+ * {@link DigitClassifierModel}. The rows are staged as idx files on the cluster's file system (under
+ * {@code hadoop.tmp.dir}), streamed through the driver one partition at a time, and removed after training; the
+ * executors read their slices from there as the CLI's jobs do.
+ */
+public final class DigitClassifier extends Estimator<DigitClassifierModel> implements MLWritable {
+    private static final long serialVersionUID = 1L;
+    private final String uid;
+    private final Param<String> featuresCol;
+    private final Param<String> labelCol;
+    private final Param<String> model;
+    private final IntParam epochs;
+    private final IntParam batchSizePerWorker;
+    private final IntParam averagingFrequency;
+    private final IntParam numPartitions;
+    private final LongParam seed;
+    private final Param<String> normalization;
+    private final DoubleParam validationFraction;
+
+    public DigitClassifier() {
+        this("digitClassifier_" + UUID.randomUUID().toString().substring(0, 12));
+    }
+
+    private DigitClassifier(String uid) {
+        this.uid = uid;
+        TrainingOptions d = TrainingOptions.defaults();
+        featuresCol = new Param<>(this, "featuresCol", "the 784 pixels (0..255) of each digit: vector or array");
+        labelCol = new Param<>(this, "labelCol", "the class of each digit, 0..9");
+        model = new Param<>(this, "model", "lenet (LeNet-5) or mlp (784-256-128-10), with the job's defaults");
+        epochs = new IntParam(this, "epochs", "passes over the training rows (--epochs)");
+        batchSizePerWorker = new IntParam(this, "batchSizePerWorker", "minibatch size on each worker"
+            + " (--batch-size-per-worker)");
+        averagingFrequency = new IntParam(this, "averagingFrequency", "minibatches per worker between averagings, 0"
+            + " for auto (--averaging-frequency)");
+        numPartitions = new IntParam(this, "numPartitions", "workers, 0 = total executor cores (--num-partitions)");
+        seed = new LongParam(this, "seed", "one seed for weights and data order (--seed)");
+        normalization = new Param<>(this, "normalization", "standardize or scale (--normalization)");
+        validationFraction = new DoubleParam(this, "validationFraction", "the share of rows held out for the"
+            + " evaluation after each epoch, in (0, 1)");
+        setDefault(featuresCol, "features");
+        setDefault(labelCol, "label");
+        setDefault(model, "lenet");
+        setDefault(epochs, d.epochs());
+        setDefault(batchSizePerWorker, d.batching().perWorker());
+        setDefault(averagingFrequency, TrainingOptions.AUTO_AVERAGING);
+        setDefault(numPartitions, d.workers().count());
+        setDefault(seed, d.seed());
+        setDefault(normalization, "standardize");
+        setDefault(validationFraction, 0.1);
+    }
+
+    @Override
+    public String uid() {
+        return uid;
+    }
+
+    public Param<String> featuresCol() {
+        return featuresCol;
+    }
+
+    public Param<String> labelCol() {
+        return labelCol;
+    }
+
+    public Param<String> model() {
+        return model;
+    }
+
+    public IntParam epochs() {
+        return epochs;
+    }
+
+    public IntParam batchSizePerWorker() {
+        return batchSizePerWorker;
+    }
+
+    public IntParam averagingFrequency() {
+        return averagingFrequency;
+    }
+
+    public IntParam numPartitions() {
+        return numPartitions;
+    }
+
+    public LongParam seed() {
+        return seed;
+    }
+
+    public Param<String> normalization() {
+        return normalization;
+    }
+
+    public DoubleParam validationFraction() {
+        return validationFraction;
+    }
+
+    public DigitClassifier setModel(String value) {
+        return (DigitClassifier) set(model, value);
+    }
+
+    public DigitClassifier setEpochs(int value) {
+        return (DigitClassifier) set(epochs, value);
+    }
+
+    public DigitClassifier setBatchSizePerWorker(int value) {
+        return (DigitClassifier) set(batchSizePerWorker, value);
+    }
+
+    public DigitClassifier setAveragingFrequency(int value) {
+        return (DigitClassifier) set(averagingFrequency, value);
+    }
+
+    public DigitClassifier setNumPartitions(int value) {
+        return (DigitClassifier) set(numPartitions, value);
+    }
+
+    public DigitClassifier setSeed(long value) {
+        return (DigitClassifier) set(seed, value);
+    }
+
+    public DigitClassifier setNormalization(String value) {
+        return (DigitClassifier) set(normalization, value);
+    }
+
+    public DigitClassifier setValidationFraction(double value) {
+        return (DigitClassifier) set(validationFraction, value);
+    }
+
+    public DigitClassifier setFeaturesCol(String value) {
+        return (DigitClassifier) set(featuresCol, value);
+    }
+
+    public DigitClassifier setLabelCol(String value) {
+        return (DigitClassifier) set(labelCol, value);
+    }
+
+    /** The model options these parameters resolve to (validated as the CLI's are). */
+    ModelOptions modelOptions() {
+        Architecture architecture;
+        try {
+            architecture = Architecture.valueOf($(model).toUpperCase(Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("model (" + $(model) + ") must be lenet or mlp", e);
+        }
+        return ModelOptions.jobDefaults(architecture).withSeed((Long) $(seed));
+    }
+
+    /** The training options these parameters resolve to (validated as the CLI's are). */
+    TrainingOptions trainingOptions() {
+        TrainingOptions d = TrainingOptions.defaults();
+        Normalization norm;
+        try {
+            norm = Normalization.valueOf($(normalization).toUpperCase(Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("normalization (" + $(normalization) + ") must be standardize or"
+                + " scale", e);
+        }
+        return new TrainingOptions((Integer) $(epochs), (Long) $(seed), new TrainingOptions.Input(norm, 0, 0),
+            new TrainingOptions.Batching((Integer) $(batchSizePerWorker), d.batching().eval()),
+            d.averaging().withFrequency((Integer) $(averagingFrequency)),
+            new TrainingOptions.Workers((Integer) $(numPartitions), 0, GpuBinding.Policy.OPTIONAL), d.dl4j());
+    }
+
+    @Override
+    public StructType transformSchema(StructType schema) {
+        String features = $(featuresCol);
+        String label = $(labelCol);
+        for (String c : List.of(features, label)) {
+            if (!Arrays.asList(schema.fieldNames()).contains(c)) {
+                throw new IllegalArgumentException((c.equals(features) ? "featuresCol" : "labelCol") + " (" + c
+                    + ") is not a column; the columns are " + String.join(", ", schema.fieldNames()));
+            }
+        }
+        DataType labelType = schema.apply(label).dataType();
+        if (!(labelType instanceof NumericType)) {
+            throw new IllegalArgumentException("labelCol (" + label + ") is " + labelType.simpleString()
+                + ": it must be a number (the class, 0..9)");
+        }
+        return DigitClassifierModel.outputSchema(schema, $(featuresCol), "prediction", "probability");
+    }
+
+    @Override
+    public DigitClassifierModel fit(Dataset<?> dataset) {
+        transformSchema(dataset.schema());
+        double fraction = (Double) $(validationFraction);
+        if (!(fraction > 0 && fraction < 1)) {
+            throw new IllegalArgumentException("validationFraction (" + fraction + ") must be in (0, 1)");
+        }
+        ModelOptions m = modelOptions();
+        TrainingOptions t = trainingOptions();
+        JavaSparkContext sc = JavaSparkContext.fromSparkContext(dataset.sparkSession().sparkContext());
+        Configuration conf = sc.hadoopConfiguration();
+        Path stage = new Path(conf.get("hadoop.tmp.dir", "/tmp"), "spark-mnist-fit-" + UUID.randomUUID());
+        try {
+            FileSystem fs = stage.getFileSystem(conf);
+            try {
+                Dataset<Row>[] splits = dataset.select($(featuresCol), $(labelCol))
+                    .randomSplit(new double[] {1 - fraction, fraction}, t.seed());
+                stageIdx(splits[0], fs, stage, MnistSet.TRAIN_IMAGES, MnistSet.TRAIN_LABELS);
+                stageIdx(splits[1], fs, stage, MnistSet.TEST_IMAGES, MnistSet.TEST_LABELS);
+                MnistSet train = MnistSet.trainFrom(stage.toString(), conf);
+                MnistSet test = MnistSet.testFrom(stage.toString(), conf);
+                TrainingResult result = SparkTrainer.train(sc, train, test, m, t,
+                    List.of(Listeners.progress(t.epochs()), Listeners.stopOnDivergence()));
+                DigitClassifierModel fitted = DigitClassifierModel.of(result.network(), t.input().normalization())
+                    .setFeaturesCol($(featuresCol));
+                fitted.setParent(this);
+                return fitted;
+            } finally {
+                fs.delete(stage, true);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot stage the training rows under " + stage, e);
+        }
+    }
+
+    /** Writes one split as an idx images and labels pair, streaming its partitions through the driver. */
+    private void stageIdx(Dataset<Row> rows, FileSystem fs, Path dir, String images, String labels)
+        throws IOException {
+        long count = rows.count();
+        if (count == 0) {
+            throw new InvalidInputException("the " + (images.startsWith("t10k") ? "validation" : "training")
+                + " rows are empty: give more rows or another validationFraction");
+        }
+        if (count > Integer.MAX_VALUE) {
+            throw new InvalidInputException("more than " + Integer.MAX_VALUE + " rows");
+        }
+        try (OutputStream img = fs.create(new Path(dir, images), true);
+             OutputStream lab = fs.create(new Path(dir, labels), true)) {
+            img.write(ByteBuffer.allocate(16).putInt(0x803).putInt((int) count).putInt(28).putInt(28).array());
+            lab.write(ByteBuffer.allocate(8).putInt(0x801).putInt((int) count).array());
+            Iterator<Row> it = rows.toLocalIterator();
+            long n = 0;
+            while (it.hasNext()) {
+                Row row = it.next();
+                n++;
+                double[] pixels = values(row.get(0), n);
+                byte[] bytes = new byte[DigitRow.PIXELS];
+                for (int i = 0; i < bytes.length; i++) {
+                    bytes[i] = (byte) whole(pixels[i], 255, "featuresCol", n);
+                }
+                img.write(bytes);
+                if (row.isNullAt(1)) {
+                    throw new InvalidInputException("labelCol (" + $(labelCol) + ") is null in row " + n);
+                }
+                lab.write(whole(((Number) row.get(1)).doubleValue(), 9, "labelCol", n));
+            }
+        }
+    }
+
+    private double[] values(Object value, long row) {
+        double[] pixels;
+        if (value instanceof Vector v) {
+            pixels = v.toArray();
+        } else if (value instanceof scala.collection.Seq<?> seq) {
+            pixels = new double[seq.size()];
+            for (int i = 0; i < pixels.length; i++) {
+                pixels[i] = ((Number) seq.apply(i)).doubleValue();
+            }
+        } else {
+            throw new InvalidInputException("featuresCol (" + $(featuresCol) + ") is null in row " + row);
+        }
+        if (pixels.length != DigitRow.PIXELS) {
+            throw new InvalidInputException("featuresCol (" + $(featuresCol) + ") holds " + pixels.length
+                + " values in row " + row + ", not 784");
+        }
+        return pixels;
+    }
+
+    private int whole(double value, int max, String param, long row) {
+        if (!(value >= 0 && value <= max) || value != Math.rint(value)) {
+            throw new InvalidInputException(param + " (" + (param.equals("labelCol") ? $(labelCol) : $(featuresCol))
+                + ") holds " + value + " in row " + row + ": it must be a whole number in [0, " + max + "]");
+        }
+        return (int) value;
+    }
+
+    @Override
+    public DigitClassifier copy(ParamMap extra) {
+        return copyValues(new DigitClassifier(uid), extra);
+    }
+
+    @Override
+    public MLWriter write() {
+        DigitClassifier self = this;
+        return new MLWriter() {
+            @Override
+            public void saveImpl(String path) {
+                org.apache.spark.ml.util.DefaultParamsWriter$.MODULE$.saveMetadata(self, path, sc(),
+                    scala.Option.empty(), scala.Option.empty());
+            }
+        };
+    }
+
+    /** Reads an estimator written by {@link #write()} (Pipeline's loader calls this). */
+    public static MLReader<DigitClassifier> read() {
+        return new MLReader<>() {
+            @Override
+            public DigitClassifier load(String path) {
+                DefaultParamsReader.Metadata metadata = org.apache.spark.ml.util.DefaultParamsReader$.MODULE$
+                    .loadMetadata(path, sc(), DigitClassifier.class.getName());
+                DigitClassifier estimator = new DigitClassifier(metadata.uid());
+                metadata.getAndSetParams(estimator, scala.Option.empty());
+                return estimator;
+            }
+        };
+    }
+
+    /** {@code read().load(path)}. */
+    public static DigitClassifier load(String path) {
+        return read().load(path);
+    }
+}
