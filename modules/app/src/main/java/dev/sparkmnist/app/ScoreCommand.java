@@ -13,6 +13,7 @@ import dev.sparkmnist.runtime.TaskSetup;
 import dev.sparkmnist.scoring.DataFormat;
 import dev.sparkmnist.scoring.DigitReader;
 import dev.sparkmnist.scoring.DigitRow;
+import dev.sparkmnist.scoring.IdxStaging;
 import dev.sparkmnist.scoring.Scorer;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -145,7 +146,7 @@ public final class ScoreCommand implements Callable<Integer> {
                 long t0 = System.nanoTime();
                 JavaRDD<DigitRow> digits = DigitReader.read(session, "--input", input, dataFormat)
                     .persist(StorageLevel.MEMORY_AND_DISK());
-                requireNoBadRows(digits);
+                IdxStaging.requireDigits(digits, "--input (" + input + ")", false);
                 Scorer scorer = new Scorer(loaded.network(), norm, topK,
                     new TaskSetup(Nd4jRuntime.threadsPerTask(sc.sc()), GpuBinding.Policy.OPTIONAL));
                 Dataset<Row> predictions = scorer.score(session, digits).persist(StorageLevel.MEMORY_AND_DISK());
@@ -167,20 +168,6 @@ public final class ScoreCommand implements Callable<Integer> {
             } finally {
                 sc.stop();
             }
-        }
-    }
-
-    /** Fails with the count of bad rows and the first one, before anything is scored or written. */
-    private void requireNoBadRows(JavaRDD<DigitRow> digits) {
-        JavaRDD<DigitRow> bad = digits.filter(DigitRow::isBad);
-        long count = bad.count();
-        if (count > 0) {
-            List<DigitRow> first = bad.take(1);
-            throw new InvalidInputException("--input (" + input + ") has " + count + " row(s) that are not digits;"
-                + " the first, in " + first.get(0).source() + ": " + first.get(0).error());
-        }
-        if (digits.isEmpty()) {
-            throw new InvalidInputException("--input (" + input + ") holds no digits");
         }
     }
 

@@ -113,8 +113,16 @@ public final class TrainCommand implements Callable<Integer> {
             : training.mode == TrainingArgs.Mode.MLLIB ? MllibBaseline.equivalentModel(training.seed)
             : modelOptions();
         TrainingOptions t = trainingOptions();
-        MnistSet trainSet = MnistSet.trainFrom(data.dataDir, hadoop);
-        MnistSet testSet = MnistSet.testFrom(data.dataDir, hadoop);
+        try (TrainingInput input = TrainingInput.of(data.dataDir, data.format, sparkConf, hadoop)) {
+            return run(m, t, resumed, input, sparkConf, hadoop);
+        }
+    }
+
+    /** The run on the training input's idx files: plan, train, write. */
+    private TrainOutcome run(ModelOptions m, TrainingOptions t, Resumption.Point resumed, TrainingInput input,
+                             SparkConf sparkConf, Configuration hadoop) {
+        MnistSet trainSet = MnistSet.trainFrom(input.dir(), hadoop);
+        MnistSet testSet = MnistSet.testFrom(input.dir(), hadoop);
         Map<String, Object> memory = new LinkedHashMap<>();
         if (!memoryFits(m, t, trainSet, testSet, sparkConf, memory)) {
             return new TrainOutcome(null, null); // --dry-run

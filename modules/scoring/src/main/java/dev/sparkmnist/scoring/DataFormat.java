@@ -71,4 +71,58 @@ public enum DataFormat {
         }
         return IDX; // idx files need no extension; the reader checks the magic number
     }
+
+    /**
+     * A training and a test input inside one directory, as non-idx data is commonly laid out: mnist_train.csv and
+     * mnist_test.csv, train.parquet and test.parquet, train/ and test/ folders of pictures by class.
+     *
+     * @param train the training input
+     * @param trainFormat its format
+     * @param test the test input
+     * @param testFormat its format
+     */
+    public record Splits(String train, DataFormat trainFormat, String test, DataFormat testFormat) {
+    }
+
+    /**
+     * The training and test inputs in {@code dir}: null when it holds MNIST's idx files (read as they are) and
+     * {@code format} is auto or idx; else the children named train* (or mnist_train*) and test* (or mnist_test*,
+     * t10k*), in {@code format} or each in its own detected one.
+     */
+    public static Splits splits(String option, String dir, DataFormat format, Configuration conf) {
+        Path p = new Path(dir);
+        try {
+            FileSystem fs = p.getFileSystem(conf);
+            if (!fs.exists(p) || !fs.getFileStatus(p).isDirectory()) {
+                throw new InvalidInputException(option + " (" + dir + ") is not a directory");
+            }
+            String train = null;
+            String test = null;
+            boolean idx = false;
+            for (FileStatus child : fs.listStatus(p)) {
+                String name = child.getPath().getName();
+                String n = name.toLowerCase(Locale.ROOT);
+                idx |= n.startsWith(MnistSet.TRAIN_IMAGES);
+                if (train == null && (n.startsWith("train") || n.startsWith("mnist_train"))
+                    && !n.startsWith(MnistSet.TRAIN_IMAGES) && !n.startsWith(MnistSet.TRAIN_LABELS)) {
+                    train = child.getPath().toString();
+                } else if (test == null && (n.startsWith("test") || n.startsWith("mnist_test"))) {
+                    test = child.getPath().toString();
+                }
+            }
+            if (format == IDX || (format == AUTO && (idx || train == null))) {
+                return null; // MNIST's idx files: their reader names what is missing
+            }
+            if (train == null || test == null) {
+                throw new InvalidInputException(option + " (" + dir + ") holds no " + (train == null ? "training"
+                    : "test") + " input: MNIST's idx files, or a file or folder named " + (train == null
+                    ? "train* (mnist_train.csv, train.parquet, train/ with a folder per class)"
+                    : "test* (mnist_test.csv, test.parquet, test/ with a folder per class)"));
+            }
+            return new Splits(train, format == AUTO ? detect(option, train, conf) : format, test,
+                format == AUTO ? detect(option, test, conf) : format);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot list " + dir, e);
+        }
+    }
 }

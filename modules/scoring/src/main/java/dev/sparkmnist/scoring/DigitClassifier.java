@@ -11,17 +11,15 @@ import dev.sparkmnist.training.SparkTrainer;
 import dev.sparkmnist.training.TrainingOptions;
 import dev.sparkmnist.training.TrainingResult;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.io.UncheckedIOException;
-import java.nio.ByteBuffer;
 import java.util.Arrays;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
 import java.util.UUID;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
+import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.ml.Estimator;
 import org.apache.spark.ml.linalg.Vector;
@@ -39,14 +37,16 @@ import org.apache.spark.sql.Row;
 import org.apache.spark.sql.types.DataType;
 import org.apache.spark.sql.types.NumericType;
 import org.apache.spark.sql.types.StructType;
+import scala.Tuple2;
 
 /**
  * The Spark ML estimator: {@code fit} trains the job's network (LeNet-5 or the MLP, the CLI's defaults) with the
  * resident engine on a DataFrame's {@code features} (784 pixels, 0..255: a vector or an array of numbers) and
  * {@code label} (0..9), holding out {@code validationFraction} of the rows for the per-epoch evaluation, and returns a
- * {@link DigitClassifierModel}. The rows are staged as idx files on the cluster's file system (under
- * {@code hadoop.tmp.dir}), streamed through the driver one partition at a time, and removed after training; the
- * executors read their slices from there as the CLI's jobs do.
+ * {@link DigitClassifierModel}. The rows are checked on the executors (bad rows counted, the first named), staged as
+ * idx files on the cluster's file system (under {@code hadoop.tmp.dir}, streamed through the driver one partition at
+ * a time: {@link IdxStaging}) and removed after training; the executors read their slices from there as the CLI's
+ * jobs do.
  */
 public final class DigitClassifier extends Estimator<DigitClassifierModel> implements MLWritable {
     private static final long serialVersionUID = 1L;
@@ -259,65 +259,53 @@ public final class DigitClassifier extends Estimator<DigitClassifierModel> imple
         }
     }
 
-    /** Writes one split as an idx images and labels pair, streaming its partitions through the driver. */
-    private void stageIdx(Dataset<Row> rows, FileSystem fs, Path dir, String images, String labels)
-        throws IOException {
-        long count = rows.count();
-        if (count == 0) {
-            throw new InvalidInputException("the " + (images.startsWith("t10k") ? "validation" : "training")
-                + " rows are empty: give more rows or another validationFraction");
-        }
-        if (count > Integer.MAX_VALUE) {
-            throw new InvalidInputException("more than " + Integer.MAX_VALUE + " rows");
-        }
-        try (OutputStream img = fs.create(new Path(dir, images), true);
-             OutputStream lab = fs.create(new Path(dir, labels), true)) {
-            img.write(ByteBuffer.allocate(16).putInt(0x803).putInt((int) count).putInt(28).putInt(28).array());
-            lab.write(ByteBuffer.allocate(8).putInt(0x801).putInt((int) count).array());
-            Iterator<Row> it = rows.toLocalIterator();
-            long n = 0;
-            while (it.hasNext()) {
-                Row row = it.next();
-                n++;
-                double[] pixels = values(row.get(0), n);
-                byte[] bytes = new byte[DigitRow.PIXELS];
-                for (int i = 0; i < bytes.length; i++) {
-                    bytes[i] = (byte) whole(pixels[i], 255, "featuresCol", n);
-                }
-                img.write(bytes);
-                if (row.isNullAt(1)) {
-                    throw new InvalidInputException("labelCol (" + $(labelCol) + ") is null in row " + n);
-                }
-                lab.write(whole(((Number) row.get(1)).doubleValue(), 9, "labelCol", n));
-            }
-        }
+    /** Writes one split as an idx images and labels pair (rows checked on the executors, then streamed). */
+    private void stageIdx(Dataset<Row> rows, FileSystem fs, Path dir, String images, String labels) {
+        String features = $(featuresCol);
+        String label = $(labelCol);
+        JavaRDD<DigitRow> digits = rows.toJavaRDD().zipWithIndex().map((Tuple2<Row, Long> t) ->
+            digit(t._1(), t._2(), features, label));
+        IdxStaging.write(digits, "the " + (images.startsWith("t10k") ? "validation" : "training") + " rows", fs,
+            new Path(dir, images), new Path(dir, labels));
     }
 
-    private double[] values(Object value, long row) {
+    /** A row (features, label) as a digit, or a bad row naming the column and the rule. */
+    static DigitRow digit(Row row, long index, String features, String label) {
+        String where = "row " + (index + 1);
+        Object value = row.get(0);
         double[] pixels;
         if (value instanceof Vector v) {
             pixels = v.toArray();
         } else if (value instanceof scala.collection.Seq<?> seq) {
             pixels = new double[seq.size()];
             for (int i = 0; i < pixels.length; i++) {
-                pixels[i] = ((Number) seq.apply(i)).doubleValue();
+                Object p = seq.apply(i);
+                pixels[i] = p instanceof Number n ? n.doubleValue() : Double.NaN;
             }
         } else {
-            throw new InvalidInputException("featuresCol (" + $(featuresCol) + ") is null in row " + row);
+            return DigitRow.bad("featuresCol (" + features + ")", index, where + ": the features are null");
         }
         if (pixels.length != DigitRow.PIXELS) {
-            throw new InvalidInputException("featuresCol (" + $(featuresCol) + ") holds " + pixels.length
-                + " values in row " + row + ", not 784");
+            return DigitRow.bad("featuresCol (" + features + ")", index, where + " holds " + pixels.length
+                + " values, not 784");
         }
-        return pixels;
-    }
-
-    private int whole(double value, int max, String param, long row) {
-        if (!(value >= 0 && value <= max) || value != Math.rint(value)) {
-            throw new InvalidInputException(param + " (" + (param.equals("labelCol") ? $(labelCol) : $(featuresCol))
-                + ") holds " + value + " in row " + row + ": it must be a whole number in [0, " + max + "]");
+        byte[] bytes = new byte[DigitRow.PIXELS];
+        for (int i = 0; i < bytes.length; i++) {
+            double p = pixels[i];
+            if (!(p >= 0 && p <= 255) || p != Math.rint(p)) {
+                return DigitRow.bad("featuresCol (" + features + ")", index, where + ": pixel " + i + " is " + p
+                    + ", not a whole number in [0, 255]");
+            }
+            bytes[i] = (byte) p;
         }
-        return (int) value;
+        if (row.isNullAt(1)) {
+            return DigitRow.bad("labelCol (" + label + ")", index, where + ": the label is null");
+        }
+        double l = ((Number) row.get(1)).doubleValue();
+        if (!(l >= 0 && l <= 9) || l != Math.rint(l)) {
+            return DigitRow.bad("labelCol (" + label + ")", index, where + ": label " + l + " is not a class 0..9");
+        }
+        return DigitRow.ok("rows", index, (int) l, bytes);
     }
 
     @Override

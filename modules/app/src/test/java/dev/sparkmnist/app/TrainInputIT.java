@@ -1,0 +1,141 @@
+package dev.sparkmnist.app;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.sparkmnist.data.IdxReader;
+import dev.sparkmnist.data.MnistSet;
+import dev.sparkmnist.data.testing.TestData;
+import dev.sparkmnist.runs.RunLayout;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Collectors;
+import java.util.stream.IntStream;
+import java.util.stream.Stream;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructField;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** train's --data-dir in CSV and Parquet: read on the executors, staged as idx, the same run as on the idx files. */
+class TrainInputIT {
+    @TempDir
+    static Path tmp;
+    private static byte[][][] pixels = new byte[2][][];
+    private static int[][] labels = new int[2][];
+    private static JsonNode reference;
+
+    private static CliIT.Run train(String dataDir, Path out, String... more) {
+        List<String> args = new ArrayList<>(List.of("train", "--mode", "local", "--model", "mlp", "--epochs", "1",
+            "--progress", "none", "--data-dir", dataDir, "--output", out.toString()));
+        args.addAll(List.of(more));
+        return CliIT.run(args.toArray(String[]::new));
+    }
+
+    @BeforeAll
+    static void readTheSliceAndTrainOnIt() throws Exception {
+        Configuration conf = new Configuration();
+        MnistSet[] sets = {MnistSet.trainFrom(TestData.sliceDir(), conf), MnistSet.testFrom(TestData.sliceDir(), conf)};
+        for (int s = 0; s < 2; s++) {
+            long[] all = IntStream.range(0, sets[s].size()).mapToLong(i -> i).toArray();
+            pixels[s] = IdxReader.readRecords(sets[s].imagesPath(), sets[s].imagesHeader(), all, conf);
+            labels[s] = java.util.Arrays.stream(IdxReader.readRecords(sets[s].labelsPath(), sets[s].labelsHeader(),
+                all, conf)).mapToInt(b -> b[0] & 0xFF).toArray();
+        }
+        Path out = tmp.resolve("idx-run");
+        CliIT.Run r = train(TestData.sliceDir(), out);
+        assertEquals(0, r.exit(), r.err());
+        reference = RunLayout.JSON.readTree(out.resolve("metrics.json").toFile());
+    }
+
+    private static List<String> csv(int split) {
+        return IntStream.range(0, pixels[split].length).mapToObj(i -> labels[split][i] + "," + IntStream.range(0, 784)
+            .mapToObj(p -> Integer.toString(pixels[split][i][p] & 0xFF)).collect(Collectors.joining(","))).toList();
+    }
+
+    private static void assertSameRun(Path out) throws Exception {
+        JsonNode metrics = RunLayout.JSON.readTree(out.resolve("metrics.json").toFile());
+        JsonNode a = reference.get("epochs").get(0);
+        JsonNode b = metrics.get("epochs").get(0);
+        for (String f : List.of("trainLoss", "testLoss", "testAccuracy", "examplesTrained")) {
+            assertEquals(a.get(f).asDouble(), b.get(f).asDouble(), 0, f + ": the same run as on the idx files");
+        }
+    }
+
+    @Test
+    void csvFilesTrainAsTheIdxFilesDo() throws Exception {
+        Path dir = Files.createDirectories(tmp.resolve("csv"));
+        Files.write(dir.resolve("mnist_train.csv"), csv(0));
+        Files.write(dir.resolve("mnist_test.csv"), csv(1));
+        Path out = tmp.resolve("csv-run");
+        CliIT.Run r = train(dir.toString(), out);
+        assertEquals(0, r.exit(), r.err());
+        assertSameRun(out);
+    }
+
+    @Test
+    void parquetDirectoriesTrainAsTheIdxFilesDo() throws Exception {
+        Path dir = Files.createDirectories(tmp.resolve("parquet"));
+        SparkSession spark = SparkSession.builder().master("local[1]").config("spark.ui.enabled", "false")
+            .getOrCreate();
+        try {
+            List<StructField> fields = new ArrayList<>(List.of(DataTypes.createStructField("label",
+                DataTypes.IntegerType, false)));
+            IntStream.range(0, 784).forEach(i -> fields.add(DataTypes.createStructField("pixel" + i,
+                DataTypes.IntegerType, false)));
+            for (int s = 0; s < 2; s++) {
+                int split = s;
+                List<Row> rows = IntStream.range(0, pixels[s].length).mapToObj(i -> {
+                    Object[] v = new Object[785];
+                    v[0] = labels[split][i];
+                    for (int q = 0; q < 784; q++) {
+                        v[q + 1] = pixels[split][i][q] & 0xFF;
+                    }
+                    return RowFactory.create(v);
+                }).toList();
+                spark.createDataFrame(rows, DataTypes.createStructType(fields)).coalesce(1).write()
+                    .parquet(dir.resolve(s == 0 ? "train.parquet" : "test.parquet").toString());
+            }
+        } finally {
+            spark.stop();
+        }
+        Path out = tmp.resolve("parquet-run");
+        CliIT.Run r = train(dir.toString(), out);
+        assertEquals(0, r.exit(), r.err());
+        assertSameRun(out);
+    }
+
+    @Test
+    void badRowsAndAMissingSplitFailWithOneLineAndWriteNothing() throws Exception {
+        Path dir = Files.createDirectories(tmp.resolve("bad"));
+        List<String> train = new ArrayList<>(csv(0));
+        train.set(9, "12," + train.get(9).substring(train.get(9).indexOf(',') + 1));
+        Files.write(dir.resolve("mnist_train.csv"), train);
+        Path out = tmp.resolve("bad-run");
+        CliIT.Run missing = train(dir.toString(), out);
+        assertEquals(ExitCodes.BAD_INPUT, missing.exit(), missing.err());
+        assertTrue(missing.err().contains("--data-dir (" + dir + ") holds no test input"), missing.err());
+        Files.write(dir.resolve("mnist_test.csv"), csv(1));
+        CliIT.Run bad = train(dir.toString(), out);
+        assertEquals(ExitCodes.BAD_INPUT, bad.exit(), bad.err());
+        assertTrue(bad.err().contains("has 1 row(s) that are not labelled digits; the first, in ")
+            && bad.err().contains("line 10: label 12 is not a whole number in [0, 9]"), bad.err());
+        assertFalse(bad.err().contains("\tat "), "no stack trace: " + bad.err());
+        assertFalse(Files.exists(out), "nothing written");
+        try (Stream<Path> staged = Files.list(Path.of(new Configuration().get("hadoop.tmp.dir")))) {
+            assertFalse(staged.anyMatch(p -> p.getFileName().toString().startsWith("spark-mnist-data-")
+                && p.toFile().lastModified() > System.currentTimeMillis() - 60_000), "the staged files are removed");
+        } catch (java.nio.file.NoSuchFileException e) {
+            // nothing was ever staged there
+        }
+    }
+}
