@@ -90,10 +90,8 @@ class ScoreIT {
         }
     }
 
-    private static String csvLine(int i, boolean withLabel) {
-        String pixels = IntStream.range(0, 784).mapToObj(p -> Integer.toString(digits[i][p] & 0xFF))
-            .collect(Collectors.joining(","));
-        return withLabel ? labels[i] + "," + pixels : pixels;
+    private static String csvLine(int i) {
+        return DigitFrames.csvLines(new byte[][] {digits[i]}, new int[] {labels[i]}).get(0);
     }
 
     @Test
@@ -119,7 +117,7 @@ class ScoreIT {
 
         // mnist_test.csv: label first, no header
         Path plain = tmp.resolve("mnist_test.csv");
-        Files.write(plain, IntStream.range(0, digits.length).mapToObj(i -> csvLine(i, true)).toList());
+        Files.write(plain, IntStream.range(0, digits.length).mapToObj(i -> csvLine(i)).toList());
         Path plainOut = tmp.resolve("plain-out");
         CliIT.Run p = score(plain.toString(), plainOut, "--output-format", "csv");
         assertEquals(0, p.exit(), p.err());
@@ -129,7 +127,7 @@ class ScoreIT {
         Path kaggle = Files.createDirectories(tmp.resolve("kaggle")).resolve("train.csv");
         List<String> lines = new ArrayList<>();
         lines.add("label," + IntStream.range(0, 784).mapToObj(i -> "pixel" + i).collect(Collectors.joining(",")));
-        IntStream.range(0, digits.length).forEach(i -> lines.add(csvLine(i, true)));
+        IntStream.range(0, digits.length).forEach(i -> lines.add(csvLine(i)));
         Files.write(kaggle, lines);
         Path kaggleOut = tmp.resolve("kaggle-out");
         CliIT.Run k = score(kaggle.toString(), kaggleOut, "--output-format", "csv", "--data-format", "csv");
@@ -141,20 +139,7 @@ class ScoreIT {
         SparkSession spark = SparkSession.builder().master("local[1]").config("spark.ui.enabled", "false")
             .getOrCreate();
         try {
-            List<StructField> fields = new ArrayList<>(List.of(DataTypes.createStructField("label",
-                DataTypes.IntegerType, false)));
-            IntStream.range(0, 784).forEach(i -> fields.add(DataTypes.createStructField("pixel" + i,
-                DataTypes.IntegerType, false)));
-            List<Row> rows = IntStream.range(0, digits.length).mapToObj(i -> {
-                Object[] v = new Object[785];
-                v[0] = labels[i];
-                for (int q = 0; q < 784; q++) {
-                    v[q + 1] = digits[i][q] & 0xFF;
-                }
-                return RowFactory.create(v);
-            }).toList();
-            spark.createDataFrame(rows, DataTypes.createStructType(fields)).coalesce(1).write()
-                .parquet(parquet.toString());
+            DigitFrames.writeParquet(spark, parquet, digits, labels);
         } finally {
             spark.stop();
         }
@@ -195,7 +180,7 @@ class ScoreIT {
     void badRowsAreCountedTheFirstIsNamedAndNothingIsWritten() throws Exception {
         List<String> lines = new ArrayList<>();
         for (int i = 0; i < 6; i++) {
-            lines.add(csvLine(i, true));
+            lines.add(csvLine(i));
         }
         lines.set(2, lines.get(2).replaceFirst(",0,", ",300,"));
         lines.set(4, "7,1,2,3");

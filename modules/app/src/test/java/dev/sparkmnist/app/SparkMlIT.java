@@ -57,30 +57,14 @@ class SparkMlIT {
         byte[][] pixels = IdxReader.readRecords(test.imagesPath(), test.imagesHeader(), all, conf);
         byte[][] labels = IdxReader.readRecords(test.labelsPath(), test.labelsHeader(), all, conf);
         spark = SparkSession.builder().master("local[2]").config("spark.ui.enabled", "false").getOrCreate();
-        List<Row> rows = new ArrayList<>();
-        for (int i = 0; i < pixels.length; i++) {
-            double[] v = new double[784];
-            for (int p = 0; p < 784; p++) {
-                v[p] = pixels[i][p] & 0xFF;
-            }
-            rows.add(RowFactory.create((double) labels[i][0], Vectors.dense(v), "digit-" + i));
-        }
-        StructType schema = new StructType().add("label", DataTypes.DoubleType).add("features",
-            SQLDataTypes.VectorType()).add("id", DataTypes.StringType);
-        digits = spark.createDataFrame(rows, schema).repartition(3);
+        int[] testLabels = java.util.Arrays.stream(labels).mapToInt(l -> l[0] & 0xFF).toArray();
+        digits = DigitFrames.vectors(spark, pixels, testLabels, "digit").repartition(3);
         MnistSet trainSplit = MnistSet.trainFrom(TestData.sliceDir(), conf);
         long[] first = IntStream.range(0, trainSplit.size()).mapToLong(i -> i).toArray();
         byte[][] trainPixels = IdxReader.readRecords(trainSplit.imagesPath(), trainSplit.imagesHeader(), first, conf);
         byte[][] trainLabels = IdxReader.readRecords(trainSplit.labelsPath(), trainSplit.labelsHeader(), first, conf);
-        List<Row> trainRows = new ArrayList<>();
-        for (int i = 0; i < trainPixels.length; i++) {
-            double[] v = new double[784];
-            for (int p = 0; p < 784; p++) {
-                v[p] = trainPixels[i][p] & 0xFF;
-            }
-            trainRows.add(RowFactory.create((double) trainLabels[i][0], Vectors.dense(v), "train-" + i));
-        }
-        trainingRows = spark.createDataFrame(trainRows, schema).repartition(2);
+        int[] trainLabelInts = java.util.Arrays.stream(trainLabels).mapToInt(l -> l[0] & 0xFF).toArray();
+        trainingRows = DigitFrames.vectors(spark, trainPixels, trainLabelInts, "train").repartition(2);
     }
 
     @Test

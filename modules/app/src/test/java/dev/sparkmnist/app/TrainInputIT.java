@@ -58,8 +58,7 @@ class TrainInputIT {
     }
 
     private static List<String> csv(int split) {
-        return IntStream.range(0, pixels[split].length).mapToObj(i -> labels[split][i] + "," + IntStream.range(0, 784)
-            .mapToObj(p -> Integer.toString(pixels[split][i][p] & 0xFF)).collect(Collectors.joining(","))).toList();
+        return DigitFrames.csvLines(pixels[split], labels[split]);
     }
 
     private static void assertSameRun(Path out) throws Exception {
@@ -88,23 +87,8 @@ class TrainInputIT {
         SparkSession spark = SparkSession.builder().master("local[1]").config("spark.ui.enabled", "false")
             .getOrCreate();
         try {
-            List<StructField> fields = new ArrayList<>(List.of(DataTypes.createStructField("label",
-                DataTypes.IntegerType, false)));
-            IntStream.range(0, 784).forEach(i -> fields.add(DataTypes.createStructField("pixel" + i,
-                DataTypes.IntegerType, false)));
-            for (int s = 0; s < 2; s++) {
-                int split = s;
-                List<Row> rows = IntStream.range(0, pixels[s].length).mapToObj(i -> {
-                    Object[] v = new Object[785];
-                    v[0] = labels[split][i];
-                    for (int q = 0; q < 784; q++) {
-                        v[q + 1] = pixels[split][i][q] & 0xFF;
-                    }
-                    return RowFactory.create(v);
-                }).toList();
-                spark.createDataFrame(rows, DataTypes.createStructType(fields)).coalesce(1).write()
-                    .parquet(dir.resolve(s == 0 ? "train.parquet" : "test.parquet").toString());
-            }
+            DigitFrames.writeParquet(spark, dir.resolve("train.parquet"), pixels[0], labels[0]);
+            DigitFrames.writeParquet(spark, dir.resolve("test.parquet"), pixels[1], labels[1]);
         } finally {
             spark.stop();
         }

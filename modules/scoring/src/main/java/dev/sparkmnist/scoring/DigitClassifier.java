@@ -22,7 +22,6 @@ import org.apache.hadoop.fs.Path;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.ml.Estimator;
-import org.apache.spark.ml.linalg.Vector;
 import org.apache.spark.ml.param.DoubleParam;
 import org.apache.spark.ml.param.IntParam;
 import org.apache.spark.ml.param.LongParam;
@@ -272,18 +271,11 @@ public final class DigitClassifier extends Estimator<DigitClassifierModel> imple
     /** A row (features, label) as a digit, or a bad row naming the column and the rule. */
     static DigitRow digit(Row row, long index, String features, String label) {
         String where = "row " + (index + 1);
-        Object value = row.get(0);
         double[] pixels;
-        if (value instanceof Vector v) {
-            pixels = v.toArray();
-        } else if (value instanceof scala.collection.Seq<?> seq) {
-            pixels = new double[seq.size()];
-            for (int i = 0; i < pixels.length; i++) {
-                Object p = seq.apply(i);
-                pixels[i] = p instanceof Number n ? n.doubleValue() : Double.NaN;
-            }
-        } else {
-            return DigitRow.bad("featuresCol (" + features + ")", index, where + ": the features are null");
+        try {
+            pixels = DigitRow.values(row.get(0));
+        } catch (IllegalArgumentException e) {
+            return DigitRow.bad("featuresCol (" + features + ")", index, where + ": " + e.getMessage());
         }
         if (pixels.length != DigitRow.PIXELS) {
             return DigitRow.bad("featuresCol (" + features + ")", index, where + " holds " + pixels.length

@@ -22,7 +22,6 @@ import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.ml.Model;
 import org.apache.spark.ml.linalg.DenseVector;
 import org.apache.spark.ml.linalg.SQLDataTypes;
-import org.apache.spark.ml.linalg.Vector;
 import org.apache.spark.ml.param.Param;
 import org.apache.spark.ml.param.ParamMap;
 import org.apache.spark.ml.util.DefaultParamsReader;
@@ -214,20 +213,16 @@ public final class DigitClassifierModel extends Model<DigitClassifierModel> impl
         if (row.isNullAt(column)) {
             throw new IllegalArgumentException("featuresCol (" + name + ") is null in a row");
         }
-        Object value = row.get(column);
-        double[] pixels;
-        if (value instanceof Vector v) {
-            pixels = v.toArray();
-        } else {
-            scala.collection.Seq<?> seq = (scala.collection.Seq<?>) value;
-            pixels = new double[seq.size()];
-            for (int i = 0; i < pixels.length; i++) {
-                pixels[i] = ((Number) seq.apply(i)).doubleValue();
-            }
-        }
+        double[] pixels = DigitRow.values(row.get(column));
         if (pixels.length != DigitRow.PIXELS) {
             throw new IllegalArgumentException("featuresCol (" + name + ") holds " + pixels.length + " values in a"
                 + " row, not 784");
+        }
+        for (double p : pixels) {
+            if (!(p >= 0 && p <= 255)) {
+                throw new IllegalArgumentException("featuresCol (" + name + ") holds " + p + " in a row: pixels are"
+                    + " in [0, 255]");
+            }
         }
         return pixels;
     }

@@ -22,7 +22,6 @@ import org.apache.spark.SerializableWritable;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
-import org.apache.spark.ml.linalg.Vector;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
@@ -206,7 +205,7 @@ public final class DigitReader {
             Row row = t._1();
             long index = t._2();
             try {
-                double[] values = vectorColumn >= 0 ? vectorValues(row.get(vectorColumn))
+                double[] values = vectorColumn >= 0 ? DigitRow.values(row.get(vectorColumn))
                     : Arrays.stream(pixelColumns).mapToDouble(c -> number(row, c)).toArray();
                 if (values.length != DigitRow.PIXELS) {
                     throw new IllegalArgumentException("features has " + values.length + " values, not 784");
@@ -239,21 +238,6 @@ public final class DigitReader {
             throw new IllegalArgumentException("column " + row.schema().fields()[column].name() + " is null");
         }
         return ((Number) row.get(column)).doubleValue();
-    }
-
-    private static double[] vectorValues(Object value) {
-        if (value instanceof Vector v) {
-            return v.toArray();
-        }
-        if (value instanceof scala.collection.Seq<?> seq) {
-            double[] out = new double[seq.size()];
-            for (int i = 0; i < out.length; i++) {
-                out[i] = ((Number) seq.apply(i)).doubleValue();
-            }
-            return out;
-        }
-        throw new IllegalArgumentException("features is " + (value == null ? "null" : value.getClass().getSimpleName())
-            + ", not a vector or an array of numbers");
     }
 
     /**
