@@ -27,9 +27,8 @@ import picocli.CommandLine.Option;
 @Command(name = "evaluate", mixinStandardHelpOptions = true, sortOptions = false,
     description = "Evaluate a saved model on an idx test set (default: the MNIST t10k files).")
 public final class EvaluateCommand implements Callable<Integer> {
-    @Option(names = "--model-path", required = true, paramLabel = "ZIP",
-        description = "A model.zip written by train (any Hadoop path). Required.")
-    String modelPath;
+    @picocli.CommandLine.Mixin
+    TrainedModelArgs trained = new TrainedModelArgs();
 
     @Option(names = "--data-dir", defaultValue = "data/mnist", paramLabel = "DIR",
         description = "Directory with t10k-images-idx3-ubyte and t10k-labels-idx1-ubyte (raw or .gz). Defaults to"
@@ -41,10 +40,6 @@ public final class EvaluateCommand implements Callable<Integer> {
 
     @Option(names = "--labels", paramLabel = "PATH", description = "The matching idx1 labels file. No default.")
     String labels;
-
-    @Option(names = "--normalization", paramLabel = "KIND",
-        description = "standardize or scale. Defaults to what the model was trained with.")
-    Normalization normalization;
 
     @Option(names = "--batch-size", defaultValue = "500", paramLabel = "N",
         description = "Evaluation minibatch size. Defaults to ${DEFAULT-VALUE}.")
@@ -85,19 +80,16 @@ public final class EvaluateCommand implements Callable<Integer> {
         CudaCompatibility.requireSupported(-1);
         org.apache.spark.SparkConf sparkConf = SparkContexts.conf("spark-mnist evaluate", spark.master, spark.conf);
         Configuration hadoop = SparkContexts.hadoop(sparkConf); // what sc.hadoopConfiguration() will be
-        Stores.check(Stores.paths("--model-path", modelPath, "--data-dir", images == null ? dataDir : null,
+        Stores.check(Stores.paths("--model-path", trained.path, "--data-dir", images == null ? dataDir : null,
             "--images", images, "--labels", labels, "--output", output.output), hadoop, stores.timeoutSeconds);
         AtomicOutput out = output.output == null ? null : AtomicOutput.open(output.output, output.overwrite, hadoop);
         try {
             MnistSet test = images != null ? MnistSet.testFiles(images, labels, hadoop)
                 : MnistSet.testFrom(dataDir, hadoop);
             Nd4jRuntime.enableHelpers();
-            ModelFiles.Loaded loaded = ModelFiles.load(modelPath, hadoop);
-            Normalization norm = normalization != null ? normalization : loaded.normalization();
-            if (norm == null) {
-                throw new InvalidInputException("--model-path (" + modelPath + ") does not record its input"
-                    + " normalization: pass --normalization");
-            }
+            TrainedModelArgs.Resolved resolved = trained.load(hadoop);
+            ModelFiles.Loaded loaded = resolved.model();
+            Normalization norm = resolved.normalization();
             JavaSparkContext sc = SparkContexts.create(sparkConf);
             EvaluationReport report;
             try {
@@ -109,7 +101,7 @@ public final class EvaluateCommand implements Callable<Integer> {
             }
             if (out != null) {
                 Map<String, Object> json = new LinkedHashMap<>();
-                json.put("model", modelPath);
+                json.put("model", trained.path);
                 json.put("images", test.imagesPath());
                 json.put("labels", test.labelsPath());
                 json.put("normalization", norm);

@@ -47,9 +47,8 @@ public final class PredictCommand implements Callable<Integer> {
     /** Examples per forward pass. */
     static final int BATCH = 500;
 
-    @Option(names = "--model-path", required = true, paramLabel = "ZIP",
-        description = "A model.zip or checkpoint written by train (any Hadoop path). Required.")
-    String modelPath;
+    @picocli.CommandLine.Mixin
+    TrainedModelArgs trained = new TrainedModelArgs();
 
     @Option(names = "--top", defaultValue = "3", paramLabel = "K",
         description = "Classes printed per digit, most probable first. Defaults to ${DEFAULT-VALUE}.")
@@ -58,10 +57,6 @@ public final class PredictCommand implements Callable<Integer> {
     @Option(names = "--json", description = "Print one JSON array (source, index, predictions or error) instead of"
         + " lines. Defaults to false.")
     boolean json;
-
-    @Option(names = "--normalization", paramLabel = "KIND",
-        description = "standardize or scale. Defaults to what the model was trained with.")
-    Normalization normalization;
 
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;
@@ -128,13 +123,10 @@ public final class PredictCommand implements Callable<Integer> {
         }
         // no Spark here, but spark-submit's spark.hadoop.* settings still apply, as in train and evaluate
         Configuration hadoop = SparkContexts.hadoop(new org.apache.spark.SparkConf());
-        Stores.check(Stores.paths("--model-path", modelPath), hadoop, stores.timeoutSeconds);
-        ModelFiles.Loaded model = ModelFiles.load(modelPath, hadoop);
-        Normalization norm = normalization != null ? normalization : model.normalization();
-        if (norm == null) {
-            throw new InvalidInputException("--model-path (" + modelPath + ") does not record its input"
-                + " normalization: pass --normalization");
-        }
+        Stores.check(Stores.paths("--model-path", trained.path), hadoop, stores.timeoutSeconds);
+        TrainedModelArgs.Resolved resolved = trained.load(hadoop);
+        ModelFiles.Loaded model = resolved.model();
+        Normalization norm = resolved.normalization();
         Nd4jRuntime.enableHelpers();
         List<Prediction> out = new ArrayList<>();
         List<String> sources = new ArrayList<>();

@@ -51,6 +51,9 @@ public final class ScoreCommand implements Callable<Integer> {
     /** How the predictions are written. */
     enum OutputFormat { PARQUET, CSV }
 
+    @picocli.CommandLine.Mixin
+    TrainedModelArgs trained = new TrainedModelArgs();
+
     @Option(names = "--input", required = true, paramLabel = "PATH",
         description = "The digits (any Hadoop path): a directory with MNIST's t10k idx files or an idx images file; CSV"
             + " (784 pixel columns, the label first or not, a header or not: mnist_test.csv, Kaggle's train.csv and"
@@ -62,10 +65,6 @@ public final class ScoreCommand implements Callable<Integer> {
         description = "auto (from the path's name or content), idx, csv, parquet or images. Defaults to"
             + " ${DEFAULT-VALUE}.")
     DataFormat format;
-
-    @Option(names = "--model-path", required = true, paramLabel = "ZIP",
-        description = "A model.zip or checkpoint written by train (any Hadoop path). Required.")
-    String modelPath;
 
     @Option(names = "--output", required = true, paramLabel = "DIR",
         description = "Where to write predictions/ and score.json (any Hadoop path); must not exist unless"
@@ -84,10 +83,6 @@ public final class ScoreCommand implements Callable<Integer> {
         description = "Most probable classes written per digit, with their probabilities, 1-10. Defaults to"
             + " ${DEFAULT-VALUE}.")
     int topK;
-
-    @Option(names = "--normalization", paramLabel = "KIND",
-        description = "standardize or scale. Defaults to what the model was trained with.")
-    Normalization normalization;
 
     @ArgGroup(validate = false, heading = "%nSpark%n")
     SparkArgs spark = new SparkArgs();
@@ -129,16 +124,13 @@ public final class ScoreCommand implements Callable<Integer> {
         CudaCompatibility.requireSupported(-1);
         SparkConf sparkConf = SparkContexts.conf("spark-mnist score", spark.master, spark.conf);
         Configuration hadoop = SparkContexts.hadoop(sparkConf);
-        Stores.check(Stores.paths("--input", input, "--model-path", modelPath, "--output", output), hadoop,
+        Stores.check(Stores.paths("--input", input, "--model-path", trained.path, "--output", output), hadoop,
             stores.timeoutSeconds);
         DataFormat dataFormat = format == DataFormat.AUTO ? DataFormat.detect("--input", input, hadoop) : format;
         Nd4jRuntime.enableHelpers();
-        ModelFiles.Loaded loaded = ModelFiles.load(modelPath, hadoop);
-        Normalization norm = normalization != null ? normalization : loaded.normalization();
-        if (norm == null) {
-            throw new InvalidInputException("--model-path (" + modelPath + ") does not record its input"
-                + " normalization: pass --normalization");
-        }
+        TrainedModelArgs.Resolved resolved = trained.load(hadoop);
+        ModelFiles.Loaded loaded = resolved.model();
+        Normalization norm = resolved.normalization();
         try (AtomicOutput out = AtomicOutput.open(output, overwrite, hadoop)) {
             JavaSparkContext sc = SparkContexts.create(sparkConf);
             try {
@@ -175,7 +167,7 @@ public final class ScoreCommand implements Callable<Integer> {
         Map<String, Object> s = new LinkedHashMap<>();
         s.put("input", input);
         s.put("dataFormat", dataFormat.name().toLowerCase(Locale.ROOT));
-        s.put("model", modelPath);
+        s.put("model", trained.path);
         s.put("normalization", norm);
         s.put("outputFormat", outputFormat.name().toLowerCase(Locale.ROOT));
         s.put("topK", topK);
