@@ -8,7 +8,10 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.sparkmnist.data.IdxReader;
+import dev.sparkmnist.data.MnistSet;
 import dev.sparkmnist.data.testing.TestData;
+import org.apache.hadoop.conf.Configuration;
 import java.io.File;
 import java.io.IOException;
 import java.net.ServerSocket;
@@ -176,11 +179,12 @@ class ClusterScriptsIT {
 
     /**
      * {@code score} through the same script on the same cluster, with the model the job above wrote: the executors
-     * read the idx files and score every digit, and the summary counts them all.
+     * read the idx files and score every digit, and the summary counts them all; then train with --data-dir holding
+     * mnist_train.csv and mnist_test.csv, which the executors read and the job trains on, every example.
      */
     @Test
     @Order(3)
-    void scoreRunsOnTheClustersExecutors() throws Exception {
+    void scoreAndTrainingFromCsvRunOnTheClustersExecutors() throws Exception {
         Path model = tmp.resolve("out").resolve("model.zip");
         assertTrue(Files.exists(model), "the job above wrote its model");
         Path idxOut = tmp.resolve("score-idx");
@@ -191,6 +195,23 @@ class ClusterScriptsIT {
         assertEquals(500, summary.get("digits").asLong(), summary.toString());
         assertEquals(500, summary.get("labelled").asLong(), summary.toString());
         assertTrue(idx.output().contains("scored 500 digits"), idx.output());
+        // train from CSV on the same cluster: read and checked on the executors, staged as idx, trained
+        Path csv = Files.createDirectories(tmp.resolve("csv"));
+        for (String split : List.of("train", "test")) {
+            MnistSet set = split.equals("train") ? MnistSet.trainFrom(TestData.sliceDir(), new Configuration())
+                : MnistSet.testFrom(TestData.sliceDir(), new Configuration());
+            long[] all = java.util.stream.LongStream.range(0, set.size()).toArray();
+            byte[][] pixels = IdxReader.readRecords(set.imagesPath(), set.imagesHeader(), all, new Configuration());
+            int[] labels = java.util.Arrays.stream(IdxReader.readRecords(set.labelsPath(), set.labelsHeader(), all,
+                new Configuration())).mapToInt(b -> b[0] & 0xFF).toArray();
+            Files.write(csv.resolve("mnist_" + split + ".csv"), DigitFrames.csvLines(pixels, labels));
+        }
+        Path csvOut = tmp.resolve("csv-run");
+        Result train = script("scripts/submit-cluster.sh", masterUrl, "--model", "mlp", "--epochs", "1",
+            "--data-dir", csv.toString(), "--output", csvOut.toString());
+        assertEquals(0, train.exit(), train.output());
+        JsonNode epoch = RunLayout.JSON.readTree(csvOut.resolve("metrics.json").toFile()).get("epochs").get(0);
+        assertEquals(2000, epoch.get("examplesTrained").asInt(), epoch.toString());
     }
 
     /**

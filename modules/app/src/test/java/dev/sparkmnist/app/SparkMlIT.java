@@ -34,7 +34,10 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The trained network as a Spark ML stage: transform on the executors, inside a Pipeline saved and loaded. */
+/**
+ * The trained network as Spark ML stages on a real multi-JVM standalone cluster (local-cluster: a Master, 2 Workers,
+ * 2 executor JVMs): fit with the resident engine, transform on the executors, Pipelines saved and loaded.
+ */
 class SparkMlIT {
     @TempDir
     static Path tmp;
@@ -56,7 +59,9 @@ class SparkMlIT {
         long[] all = IntStream.range(0, test.size()).mapToLong(i -> i).toArray();
         byte[][] pixels = IdxReader.readRecords(test.imagesPath(), test.imagesHeader(), all, conf);
         byte[][] labels = IdxReader.readRecords(test.labelsPath(), test.labelsHeader(), all, conf);
-        spark = SparkSession.builder().master("local[2]").config("spark.ui.enabled", "false").getOrCreate();
+        // a real standalone cluster: a Master and 2 Workers, each executor its own JVM
+        spark = SparkSession.builder().sparkContext(dev.sparkmnist.data.testing.SparkTestContext
+            .localCluster("SparkMlIT", 2).sc()).getOrCreate();
         int[] testLabels = java.util.Arrays.stream(labels).mapToInt(l -> l[0] & 0xFF).toArray();
         digits = DigitFrames.vectors(spark, pixels, testLabels, "digit").repartition(3);
         MnistSet trainSplit = MnistSet.trainFrom(TestData.sliceDir(), conf);

@@ -94,6 +94,9 @@ public enum DataFormat {
         try {
             FileSystem fs = p.getFileSystem(conf);
             if (!fs.exists(p) || !fs.getFileStatus(p).isDirectory()) {
+                if (format == AUTO || format == IDX) {
+                    return null; // the idx reader names the file it misses
+                }
                 throw new InvalidInputException(option + " (" + dir + ") is not a directory");
             }
             String train = null;
