@@ -27,7 +27,6 @@ import org.apache.spark.ml.param.IntParam;
 import org.apache.spark.ml.param.LongParam;
 import org.apache.spark.ml.param.Param;
 import org.apache.spark.ml.param.ParamMap;
-import org.apache.spark.ml.util.DefaultParamsReader;
 import org.apache.spark.ml.util.MLReader;
 import org.apache.spark.ml.util.MLWritable;
 import org.apache.spark.ml.util.MLWriter;
@@ -263,41 +262,9 @@ public final class DigitClassifier extends Estimator<DigitClassifierModel> imple
         String features = $(featuresCol);
         String label = $(labelCol);
         JavaRDD<DigitRow> digits = rows.toJavaRDD().zipWithIndex().map((Tuple2<Row, Long> t) ->
-            digit(t._1(), t._2(), features, label));
+            FeatureRows.digit(t._1(), t._2(), features, label));
         IdxStaging.write(digits, "the " + (images.startsWith("t10k") ? "validation" : "training") + " rows", fs,
             new Path(dir, images), new Path(dir, labels));
-    }
-
-    /** A row (features, label) as a digit, or a bad row naming the column and the rule. */
-    static DigitRow digit(Row row, long index, String features, String label) {
-        String where = "row " + (index + 1);
-        double[] pixels;
-        try {
-            pixels = DigitRow.values(row.get(0));
-        } catch (IllegalArgumentException e) {
-            return DigitRow.bad("featuresCol (" + features + ")", index, where + ": " + e.getMessage());
-        }
-        if (pixels.length != DigitRow.PIXELS) {
-            return DigitRow.bad("featuresCol (" + features + ")", index, where + " holds " + pixels.length
-                + " values, not 784");
-        }
-        byte[] bytes = new byte[DigitRow.PIXELS];
-        for (int i = 0; i < bytes.length; i++) {
-            double p = pixels[i];
-            if (!(p >= 0 && p <= 255) || p != Math.rint(p)) {
-                return DigitRow.bad("featuresCol (" + features + ")", index, where + ": pixel " + i + " is " + p
-                    + ", not a whole number in [0, 255]");
-            }
-            bytes[i] = (byte) p;
-        }
-        if (row.isNullAt(1)) {
-            return DigitRow.bad("labelCol (" + label + ")", index, where + ": the label is null");
-        }
-        double l = ((Number) row.get(1)).doubleValue();
-        if (!(l >= 0 && l <= 9) || l != Math.rint(l)) {
-            return DigitRow.bad("labelCol (" + label + ")", index, where + ": label " + l + " is not a class 0..9");
-        }
-        return DigitRow.ok("rows", index, (int) l, bytes);
     }
 
     @Override
@@ -307,28 +274,12 @@ public final class DigitClassifier extends Estimator<DigitClassifierModel> imple
 
     @Override
     public MLWriter write() {
-        DigitClassifier self = this;
-        return new MLWriter() {
-            @Override
-            public void saveImpl(String path) {
-                org.apache.spark.ml.util.DefaultParamsWriter$.MODULE$.saveMetadata(self, path, sc(),
-                    scala.Option.empty(), scala.Option.empty());
-            }
-        };
+        return StagePersistence.writer(this, null);
     }
 
     /** Reads an estimator written by {@link #write()} (Pipeline's loader calls this). */
     public static MLReader<DigitClassifier> read() {
-        return new MLReader<>() {
-            @Override
-            public DigitClassifier load(String path) {
-                DefaultParamsReader.Metadata metadata = org.apache.spark.ml.util.DefaultParamsReader$.MODULE$
-                    .loadMetadata(path, sc(), DigitClassifier.class.getName());
-                DigitClassifier estimator = new DigitClassifier(metadata.uid());
-                metadata.getAndSetParams(estimator, scala.Option.empty());
-                return estimator;
-            }
-        };
+        return StagePersistence.reader(DigitClassifier.class, (uid, path, sc) -> new DigitClassifier(uid));
     }
 
     /** {@code read().load(path)}. */

@@ -14,7 +14,6 @@ import java.util.Arrays;
 import java.util.Iterator;
 import java.util.List;
 import java.util.UUID;
-import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
@@ -24,7 +23,6 @@ import org.apache.spark.ml.linalg.DenseVector;
 import org.apache.spark.ml.linalg.SQLDataTypes;
 import org.apache.spark.ml.param.Param;
 import org.apache.spark.ml.param.ParamMap;
-import org.apache.spark.ml.util.DefaultParamsReader;
 import org.apache.spark.ml.util.DefaultParamsWriter;
 import org.apache.spark.ml.util.MLReader;
 import org.apache.spark.ml.util.MLWritable;
@@ -184,7 +182,7 @@ public final class DigitClassifierModel extends Model<DigitClassifierModel> impl
                                    Normalization norm) {
         float[] input = new float[batch.size() * DigitRow.PIXELS];
         for (int i = 0; i < batch.size(); i++) {
-            double[] pixels = pixels(batch.get(i), column, name);
+            double[] pixels = FeatureRows.pixels(batch.get(i), column, name);
             for (int p = 0; p < DigitRow.PIXELS; p++) {
                 input[i * DigitRow.PIXELS + p] = norm.apply(pixels[p]);
             }
@@ -209,24 +207,6 @@ public final class DigitClassifierModel extends Model<DigitClassifierModel> impl
         return out;
     }
 
-    private static double[] pixels(Row row, int column, String name) {
-        if (row.isNullAt(column)) {
-            throw new IllegalArgumentException("featuresCol (" + name + ") is null in a row");
-        }
-        double[] pixels = DigitRow.values(row.get(column));
-        if (pixels.length != DigitRow.PIXELS) {
-            throw new IllegalArgumentException("featuresCol (" + name + ") holds " + pixels.length + " values in a"
-                + " row, not 784");
-        }
-        for (double p : pixels) {
-            if (!(p >= 0 && p <= 255)) {
-                throw new IllegalArgumentException("featuresCol (" + name + ") holds " + p + " in a row: pixels are"
-                    + " in [0, 255]");
-            }
-        }
-        return pixels;
-    }
-
     @Override
     public DigitClassifierModel copy(ParamMap extra) {
         DigitClassifierModel copy = new DigitClassifierModel(uid, zip);
@@ -235,44 +215,22 @@ public final class DigitClassifierModel extends Model<DigitClassifierModel> impl
 
     @Override
     public MLWriter write() {
-        DigitClassifierModel self = this;
-        return new MLWriter() {
-            @Override
-            public void saveImpl(String path) {
-                org.apache.spark.ml.util.DefaultParamsWriter$.MODULE$.saveMetadata(self, path, sc(), scala.Option.empty(),
-                    scala.Option.empty());
-                Path file = new Path(path, NETWORK);
-                try (OutputStream o = file.getFileSystem(sc().hadoopConfiguration()).create(file, true)) {
-                    o.write(zip);
-                } catch (IOException e) {
-                    throw new UncheckedIOException("cannot write " + file, e);
-                }
+        return StagePersistence.writer(this, (path, sc) -> {
+            Path file = new Path(path, NETWORK);
+            try (OutputStream o = file.getFileSystem(sc.hadoopConfiguration()).create(file, true)) {
+                o.write(zip);
             }
-        };
+        });
     }
 
     /** Reads a model written by {@link #write()} (Spark ML's loaders, PipelineModel's among them, call this). */
     public static MLReader<DigitClassifierModel> read() {
-        return new MLReader<>() {
-            @Override
-            public DigitClassifierModel load(String path) {
-                DefaultParamsReader.Metadata metadata = org.apache.spark.ml.util.DefaultParamsReader$.MODULE$.loadMetadata(path, sc(),
-                    DigitClassifierModel.class.getName());
-                Path file = new Path(path, NETWORK);
-                byte[] bytes;
-                try {
-                    FileSystem fs = file.getFileSystem(sc().hadoopConfiguration());
-                    try (InputStream in = fs.open(file)) {
-                        bytes = in.readAllBytes();
-                    }
-                } catch (IOException e) {
-                    throw new UncheckedIOException("cannot read " + file, e);
-                }
-                DigitClassifierModel model = new DigitClassifierModel(metadata.uid(), bytes);
-                metadata.getAndSetParams(model, scala.Option.empty());
-                return model;
+        return StagePersistence.reader(DigitClassifierModel.class, (uid, path, sc) -> {
+            Path file = new Path(path, NETWORK);
+            try (InputStream in = file.getFileSystem(sc.hadoopConfiguration()).open(file)) {
+                return new DigitClassifierModel(uid, in.readAllBytes());
             }
-        };
+        });
     }
 
     /** {@code read().load(path)}. */

@@ -205,7 +205,7 @@ public final class DigitReader {
             Row row = t._1();
             long index = t._2();
             try {
-                double[] values = vectorColumn >= 0 ? DigitRow.values(row.get(vectorColumn))
+                double[] values = vectorColumn >= 0 ? FeatureRows.values(row.get(vectorColumn))
                     : Arrays.stream(pixelColumns).mapToDouble(c -> number(row, c)).toArray();
                 if (values.length != DigitRow.PIXELS) {
                     throw new IllegalArgumentException("features has " + values.length + " values, not 784");

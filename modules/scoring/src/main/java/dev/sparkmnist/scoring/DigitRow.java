@@ -35,23 +35,4 @@ public record DigitRow(String source, long index, int label, byte[] pixels, Stri
     public boolean labelled() {
         return label != NO_LABEL;
     }
-
-    /**
-     * The numbers of a features value as Spark holds it: an ML vector or an array of numbers (a null element is
-     * NaN, which no check accepts as a pixel).
-     */
-    public static double[] values(Object value) {
-        if (value instanceof org.apache.spark.ml.linalg.Vector v) {
-            return v.toArray();
-        }
-        if (value instanceof scala.collection.Seq<?> seq) {
-            double[] out = new double[seq.size()];
-            for (int i = 0; i < out.length; i++) {
-                out[i] = seq.apply(i) instanceof Number n ? n.doubleValue() : Double.NaN;
-            }
-            return out;
-        }
-        throw new IllegalArgumentException("the features are " + (value == null ? "null"
-            : value.getClass().getSimpleName()) + ", not a vector or an array of numbers");
-    }
 }
