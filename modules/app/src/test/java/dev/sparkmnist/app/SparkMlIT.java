@@ -140,7 +140,43 @@ class SparkMlIT {
         assertTrue(missing.getMessage().startsWith("featuresCol (pixels) is not a column"), missing.getMessage());
         IllegalArgumentException type = assertThrows(IllegalArgumentException.class,
             () -> model.setFeaturesCol("id").transform(digits));
-        assertEquals("featuresCol (id) is string: it must be a vector or an array of numbers (784 pixels, 0..255)",
+        assertEquals("featuresCol (id) is string: it must be a vector or an array of numbers (784 pixels, 0..255),"
+            + " or the image column of Spark's image data source",
             type.getMessage());
+    }
+
+    @Test
+    void picturesFromSparksImageDataSourceArePredictedAsPredictDoes() throws Exception {
+        Path dir = java.nio.file.Files.createDirectories(tmp.resolve("pictures"));
+        List<Path> files = new ArrayList<>();
+        List<Row> some = digits.select("features").limit(12).collectAsList();
+        for (int i = 0; i < some.size(); i++) {
+            double[] v = ((Vector) some.get(i).get(0)).toArray();
+            java.awt.image.BufferedImage img = new java.awt.image.BufferedImage(28, 28,
+                java.awt.image.BufferedImage.TYPE_BYTE_GRAY);
+            for (int q = 0; q < 784; q++) {
+                img.getRaster().setSample(q % 28, q / 28, 0, (int) v[q]);
+            }
+            Path file = dir.resolve(String.format("d%02d.png", i));
+            javax.imageio.ImageIO.write(img, "png", file.toFile());
+            files.add(file);
+        }
+        Dataset<Row> pictures = spark.read().format("image").load(dir.toString());
+        DigitClassifierModel model = DigitClassifierModel.of(trained.network(), trained.normalization())
+            .setFeaturesCol("image");
+        java.util.Map<String, Double> byFile = new java.util.TreeMap<>();
+        for (Row r : model.transform(pictures).select("image.origin", "prediction").collectAsList()) {
+            byFile.put(Path.of(java.net.URI.create(r.getString(0))).getFileName().toString(), r.getDouble(1));
+        }
+        assertEquals(files.size(), byFile.size());
+        PredictIT.Outcome predicted = PredictIT.run(java.util.stream.Stream.concat(java.util.stream.Stream.of(
+            "predict", "--model-path", tmp.resolve("run").resolve("model.zip").toString(), "--json", "--top", "1"),
+            files.stream().map(Path::toString)).toArray(String[]::new));
+        assertEquals(0, predicted.exit(), predicted.err());
+        com.fasterxml.jackson.databind.JsonNode json = dev.sparkmnist.runs.RunLayout.JSON.readTree(predicted.out());
+        for (int i = 0; i < files.size(); i++) {
+            assertEquals(json.get(i).get("predictions").get(0).get("class").asDouble(),
+                byFile.get(files.get(i).getFileName().toString()), "predict's class for " + files.get(i));
+        }
     }
 }

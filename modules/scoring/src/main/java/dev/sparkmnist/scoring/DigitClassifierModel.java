@@ -44,7 +44,8 @@ import org.nd4j.linalg.factory.Nd4j;
  * A trained network as a Spark ML {@link Model}: {@code transform} adds a {@code prediction} (the class, as a double)
  * and a {@code probability} vector (10 classes) to every row, computed on the executors with the network restored
  * once per executor JVM. The {@code features} column holds a digit's 784 pixels as MNIST stores them (0..255, ink
- * high, row-major): an ML vector or an array of numbers. Saved and loaded as Spark ML stages are (alone or inside a
+ * high, row-major): an ML vector or an array of numbers; or it is the {@code image} column of Spark's image data
+ * source, whose pictures get MNIST's preprocessing as {@code predict} applies it. Saved and loaded as Spark ML stages are (alone or inside a
  * {@code PipelineModel}): the parameters as Spark's metadata, the network as a DL4J zip.
  */
 public final class DigitClassifierModel extends Model<DigitClassifierModel> implements MLWritable {
@@ -132,9 +133,10 @@ public final class DigitClassifierModel extends Model<DigitClassifierModel> impl
         DataType type = schema.apply(features).dataType();
         boolean vector = type.equals(SQLDataTypes.VectorType());
         boolean numbers = type instanceof ArrayType a && a.elementType() instanceof NumericType;
-        if (!vector && !numbers) {
+        if (!vector && !numbers && !FeatureRows.isImage(type)) {
             throw new IllegalArgumentException("featuresCol (" + features + ") is " + type.simpleString()
-                + ": it must be a vector or an array of numbers (784 pixels, 0..255)");
+                + ": it must be a vector or an array of numbers (784 pixels, 0..255), or the image column of Spark's"
+                + " image data source");
         }
         for (String out : List.of(prediction, probability)) {
             if (Arrays.asList(schema.fieldNames()).contains(out)) {

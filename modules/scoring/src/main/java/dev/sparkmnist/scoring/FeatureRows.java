@@ -7,11 +7,26 @@ final class FeatureRows {
     private FeatureRows() {
     }
 
+    /** Whether a column type is Spark's image data source struct (origin, height, width, nChannels, mode, data). */
+    static boolean isImage(org.apache.spark.sql.types.DataType type) {
+        return type instanceof org.apache.spark.sql.types.StructType st && java.util.Arrays.asList(st.fieldNames())
+            .equals(java.util.Arrays.asList(org.apache.spark.ml.image.ImageSchema.imageFields()));
+    }
+
     /**
      * The numbers of a features value as Spark holds it: an ML vector or an array of numbers (a null element is
-     * NaN, which no check accepts as a pixel).
+     * NaN, which no check accepts as a pixel), or a picture from Spark's image data source, which gets MNIST's
+     * preprocessing as {@code predict} applies it.
      */
     static double[] values(Object value) {
+        if (value instanceof Row image) {
+            byte[] digit = dev.sparkmnist.data.DigitImage.preprocess(picture(image));
+            double[] out = new double[digit.length];
+            for (int i = 0; i < out.length; i++) {
+                out[i] = digit[i] & 0xFF;
+            }
+            return out;
+        }
         if (value instanceof org.apache.spark.ml.linalg.Vector v) {
             return v.toArray();
         }
@@ -24,6 +39,35 @@ final class FeatureRows {
         }
         throw new IllegalArgumentException("the features are " + (value == null ? "null"
             : value.getClass().getSimpleName()) + ", not a vector or an array of numbers");
+    }
+
+    /** A picture of Spark's image schema: {@code data} holds height x width pixels of nChannels bytes, BGR(A). */
+    static java.awt.image.BufferedImage picture(Row image) {
+        int height = image.getInt(image.fieldIndex("height"));
+        int width = image.getInt(image.fieldIndex("width"));
+        int channels = image.getInt(image.fieldIndex("nChannels"));
+        byte[] data = (byte[]) image.get(image.fieldIndex("data"));
+        if (height <= 0 || width <= 0 || (long) height * width > dev.sparkmnist.data.Pictures.MAX_PIXELS
+            || data.length < (long) height * width * channels) {
+            throw new IllegalArgumentException("the picture " + image.getString(image.fieldIndex("origin")) + " is "
+                + width + "x" + height + "x" + channels + " with " + data.length + " bytes: not a picture of at most "
+                + dev.sparkmnist.data.Pictures.MAX_PIXELS + " pixels");
+        }
+        if (channels == 1) {
+            java.awt.image.BufferedImage grey = new java.awt.image.BufferedImage(width, height,
+                java.awt.image.BufferedImage.TYPE_BYTE_GRAY);
+            grey.getRaster().setDataElements(0, 0, width, height, java.util.Arrays.copyOf(data, width * height));
+            return grey;
+        }
+        java.awt.image.BufferedImage rgb = new java.awt.image.BufferedImage(width, height,
+            java.awt.image.BufferedImage.TYPE_INT_RGB);
+        for (int y = 0; y < height; y++) {
+            for (int x = 0; x < width; x++) {
+                int o = (y * width + x) * channels;
+                rgb.setRGB(x, y, ((data[o + 2] & 0xFF) << 16) | ((data[o + 1] & 0xFF) << 8) | (data[o] & 0xFF));
+            }
+        }
+        return rgb;
     }
 
     /** A row (features, label) as a digit, or a bad row naming the column and the rule. */
