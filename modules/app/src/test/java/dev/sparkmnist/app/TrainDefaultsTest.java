@@ -89,4 +89,26 @@ class TrainDefaultsTest {
         assertEquals("--input-padding (-1) must be in [0, 5]", assertThrows(IllegalArgumentException.class,
             () -> resolve("--input-padding", "-1")).getMessage());
     }
+
+    /** The Spark ML estimator's parameters resolve to the model options the same command-line options give. */
+    @Test
+    void theSparkMlEstimatorResolvesItsParametersAsTheCommandLineDoes() {
+        java.util.function.Supplier<dev.sparkmnist.scoring.DigitClassifier> fresh =
+            dev.sparkmnist.scoring.DigitClassifier::new;
+        assertEquals(resolve(), fresh.get().modelOptions());
+        assertEquals(resolve("--model", "mlp"), fresh.get().setModel("mlp").modelOptions());
+        assertEquals(resolve("--updater", "momentum", "--learning-rate", "0.01", "--input-padding", "0", "--l2", "0"),
+            fresh.get().setUpdater("momentum").setLearningRate(0.01).setInputPadding(0).setL2(0).modelOptions());
+        assertEquals(resolve("--updater", "adam"), fresh.get().setUpdater("adam").modelOptions());
+        assertEquals(resolve("--updater", "nesterov"), fresh.get().setUpdater("nesterov").modelOptions());
+        assertEquals(resolve("--learning-rate", "0.05"), fresh.get().setLearningRate(0.05).modelOptions());
+        assertEquals(resolve("--model", "mlp", "--activation", "tanh", "--weight-init", "he", "--loss", "mse",
+            "--dropout", "0.2", "--seed", "7"), fresh.get().setModel("mlp").setActivation("tanh").setWeightInit("he")
+            .setLoss("mse").setDropout(0.2).setSeed(7).modelOptions());
+        assertEquals("updater (rmsprop) must be sgd, momentum, nesterov or adam", assertThrows(
+            IllegalArgumentException.class, () -> fresh.get().setUpdater("rmsprop").modelOptions()).getMessage());
+        assertEquals("--input-padding (2) applies to lenet only: the mlp has no convolution", assertThrows(
+            IllegalArgumentException.class, () -> fresh.get().setModel("mlp").setInputPadding(2).modelOptions())
+            .getMessage());
+    }
 }

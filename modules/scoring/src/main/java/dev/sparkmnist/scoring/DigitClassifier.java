@@ -46,168 +46,21 @@ import scala.Tuple2;
  * a time: {@link IdxStaging}) and removed after training; the executors read their slices from there as the CLI's
  * jobs do.
  */
-public final class DigitClassifier extends Estimator<DigitClassifierModel> implements MLWritable {
+public final class DigitClassifier extends DigitClassifierParams implements MLWritable {
     private static final long serialVersionUID = 1L;
-    private final String uid;
-    private final Param<String> featuresCol;
-    private final Param<String> labelCol;
-    private final Param<String> model;
-    private final IntParam epochs;
-    private final IntParam batchSizePerWorker;
-    private final IntParam averagingFrequency;
-    private final IntParam numPartitions;
-    private final LongParam seed;
-    private final Param<String> normalization;
-    private final DoubleParam validationFraction;
 
     public DigitClassifier() {
         this("digitClassifier_" + UUID.randomUUID().toString().substring(0, 12));
     }
 
     private DigitClassifier(String uid) {
-        this.uid = uid;
-        TrainingOptions d = TrainingOptions.defaults();
-        featuresCol = new Param<>(this, "featuresCol", "the 784 pixels (0..255) of each digit: vector or array");
-        labelCol = new Param<>(this, "labelCol", "the class of each digit, 0..9");
-        model = new Param<>(this, "model", "lenet (LeNet-5) or mlp (784-256-128-10), with the job's defaults");
-        epochs = new IntParam(this, "epochs", "passes over the training rows (--epochs)");
-        batchSizePerWorker = new IntParam(this, "batchSizePerWorker", "minibatch size on each worker"
-            + " (--batch-size-per-worker)");
-        averagingFrequency = new IntParam(this, "averagingFrequency", "minibatches per worker between averagings, 0"
-            + " for auto (--averaging-frequency)");
-        numPartitions = new IntParam(this, "numPartitions", "workers, 0 = total executor cores (--num-partitions)");
-        seed = new LongParam(this, "seed", "one seed for weights and data order (--seed)");
-        normalization = new Param<>(this, "normalization", "standardize or scale (--normalization)");
-        validationFraction = new DoubleParam(this, "validationFraction", "the share of rows held out for the"
-            + " evaluation after each epoch, in (0, 1)");
-        setDefault(featuresCol, "features");
-        setDefault(labelCol, "label");
-        setDefault(model, "lenet");
-        setDefault(epochs, d.epochs());
-        setDefault(batchSizePerWorker, d.batching().perWorker());
-        setDefault(averagingFrequency, TrainingOptions.AUTO_AVERAGING);
-        setDefault(numPartitions, d.workers().count());
-        setDefault(seed, d.seed());
-        setDefault(normalization, "standardize");
-        setDefault(validationFraction, 0.1);
-    }
-
-    @Override
-    public String uid() {
-        return uid;
-    }
-
-    public Param<String> featuresCol() {
-        return featuresCol;
-    }
-
-    public Param<String> labelCol() {
-        return labelCol;
-    }
-
-    public Param<String> model() {
-        return model;
-    }
-
-    public IntParam epochs() {
-        return epochs;
-    }
-
-    public IntParam batchSizePerWorker() {
-        return batchSizePerWorker;
-    }
-
-    public IntParam averagingFrequency() {
-        return averagingFrequency;
-    }
-
-    public IntParam numPartitions() {
-        return numPartitions;
-    }
-
-    public LongParam seed() {
-        return seed;
-    }
-
-    public Param<String> normalization() {
-        return normalization;
-    }
-
-    public DoubleParam validationFraction() {
-        return validationFraction;
-    }
-
-    public DigitClassifier setModel(String value) {
-        return (DigitClassifier) set(model, value);
-    }
-
-    public DigitClassifier setEpochs(int value) {
-        return (DigitClassifier) set(epochs, value);
-    }
-
-    public DigitClassifier setBatchSizePerWorker(int value) {
-        return (DigitClassifier) set(batchSizePerWorker, value);
-    }
-
-    public DigitClassifier setAveragingFrequency(int value) {
-        return (DigitClassifier) set(averagingFrequency, value);
-    }
-
-    public DigitClassifier setNumPartitions(int value) {
-        return (DigitClassifier) set(numPartitions, value);
-    }
-
-    public DigitClassifier setSeed(long value) {
-        return (DigitClassifier) set(seed, value);
-    }
-
-    public DigitClassifier setNormalization(String value) {
-        return (DigitClassifier) set(normalization, value);
-    }
-
-    public DigitClassifier setValidationFraction(double value) {
-        return (DigitClassifier) set(validationFraction, value);
-    }
-
-    public DigitClassifier setFeaturesCol(String value) {
-        return (DigitClassifier) set(featuresCol, value);
-    }
-
-    public DigitClassifier setLabelCol(String value) {
-        return (DigitClassifier) set(labelCol, value);
-    }
-
-    /** The model options these parameters resolve to (validated as the CLI's are). */
-    ModelOptions modelOptions() {
-        Architecture architecture;
-        try {
-            architecture = Architecture.valueOf($(model).toUpperCase(Locale.ROOT));
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("model (" + $(model) + ") must be lenet or mlp", e);
-        }
-        return ModelOptions.jobDefaults(architecture).withSeed((Long) $(seed));
-    }
-
-    /** The training options these parameters resolve to (validated as the CLI's are). */
-    TrainingOptions trainingOptions() {
-        TrainingOptions d = TrainingOptions.defaults();
-        Normalization norm;
-        try {
-            norm = Normalization.valueOf($(normalization).toUpperCase(Locale.ROOT));
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("normalization (" + $(normalization) + ") must be standardize or"
-                + " scale", e);
-        }
-        return new TrainingOptions((Integer) $(epochs), (Long) $(seed), new TrainingOptions.Input(norm, 0, 0),
-            new TrainingOptions.Batching((Integer) $(batchSizePerWorker), d.batching().eval()),
-            d.averaging().withFrequency((Integer) $(averagingFrequency)),
-            new TrainingOptions.Workers((Integer) $(numPartitions), 0, GpuBinding.Policy.OPTIONAL), d.dl4j());
+        super(uid);
     }
 
     @Override
     public StructType transformSchema(StructType schema) {
-        String features = $(featuresCol);
-        String label = $(labelCol);
+        String features = $(featuresCol());
+        String label = $(labelCol());
         for (String c : List.of(features, label)) {
             if (!Arrays.asList(schema.fieldNames()).contains(c)) {
                 throw new IllegalArgumentException((c.equals(features) ? "featuresCol" : "labelCol") + " (" + c
@@ -219,13 +72,13 @@ public final class DigitClassifier extends Estimator<DigitClassifierModel> imple
             throw new IllegalArgumentException("labelCol (" + label + ") is " + labelType.simpleString()
                 + ": it must be a number (the class, 0..9)");
         }
-        return DigitClassifierModel.outputSchema(schema, $(featuresCol), "prediction", "probability");
+        return DigitClassifierModel.outputSchema(schema, $(featuresCol()), "prediction", "probability");
     }
 
     @Override
     public DigitClassifierModel fit(Dataset<?> dataset) {
         transformSchema(dataset.schema());
-        double fraction = (Double) $(validationFraction);
+        double fraction = (Double) $(validationFraction());
         if (!(fraction > 0 && fraction < 1)) {
             throw new IllegalArgumentException("validationFraction (" + fraction + ") must be in (0, 1)");
         }
@@ -237,7 +90,7 @@ public final class DigitClassifier extends Estimator<DigitClassifierModel> imple
         try {
             FileSystem fs = stage.getFileSystem(conf);
             try {
-                Dataset<Row>[] splits = dataset.select($(featuresCol), $(labelCol))
+                Dataset<Row>[] splits = dataset.select($(featuresCol()), $(labelCol()))
                     .randomSplit(new double[] {1 - fraction, fraction}, t.seed());
                 stageIdx(splits[0], fs, stage, MnistSet.TRAIN_IMAGES, MnistSet.TRAIN_LABELS);
                 stageIdx(splits[1], fs, stage, MnistSet.TEST_IMAGES, MnistSet.TEST_LABELS);
@@ -246,7 +99,7 @@ public final class DigitClassifier extends Estimator<DigitClassifierModel> imple
                 TrainingResult result = SparkTrainer.train(sc, train, test, m, t,
                     List.of(Listeners.progress(t.epochs()), Listeners.stopOnDivergence()));
                 DigitClassifierModel fitted = DigitClassifierModel.of(result.network(), t.input().normalization())
-                    .setFeaturesCol($(featuresCol));
+                    .setFeaturesCol($(featuresCol()));
                 fitted.setParent(this);
                 return fitted;
             } finally {
@@ -259,8 +112,8 @@ public final class DigitClassifier extends Estimator<DigitClassifierModel> imple
 
     /** Writes one split as an idx images and labels pair (rows checked on the executors, then streamed). */
     private void stageIdx(Dataset<Row> rows, FileSystem fs, Path dir, String images, String labels) {
-        String features = $(featuresCol);
-        String label = $(labelCol);
+        String features = $(featuresCol());
+        String label = $(labelCol());
         JavaRDD<DigitRow> digits = rows.toJavaRDD().zipWithIndex().map((Tuple2<Row, Long> t) ->
             FeatureRows.digit(t._1(), t._2(), features, label));
         IdxStaging.write(digits, "the " + (images.startsWith("t10k") ? "validation" : "training") + " rows", fs,
@@ -269,7 +122,7 @@ public final class DigitClassifier extends Estimator<DigitClassifierModel> imple
 
     @Override
     public DigitClassifier copy(ParamMap extra) {
-        return copyValues(new DigitClassifier(uid), extra);
+        return copyValues(new DigitClassifier(uid()), extra);
     }
 
     @Override
