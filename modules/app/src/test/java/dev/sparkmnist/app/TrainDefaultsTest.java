@@ -105,6 +105,17 @@ class TrainDefaultsTest {
         assertEquals(resolve("--model", "mlp", "--activation", "tanh", "--weight-init", "he", "--loss", "mse",
             "--dropout", "0.2", "--seed", "7"), fresh.get().setModel("mlp").setActivation("tanh").setWeightInit("he")
             .setLoss("mse").setDropout(0.2).setSeed(7).modelOptions());
+        CommandLine.ParseResult cli = Main.commandLine().parseArgs("train");
+        assertEquals(((TrainCommand) cli.subcommand().commandSpec().userObject()).trainingOptions(),
+            fresh.get().trainingOptions(), "the training defaults");
+        CommandLine.ParseResult given = Main.commandLine().parseArgs("train", "--epochs", "3", "--engine", "dl4j",
+            "--batch-size-per-worker", "16", "--averaging-frequency", "4", "--rounds-per-stage", "5",
+            "--exchange-timeout", "30", "--no-averaging-overlap", "--num-partitions", "3", "--threads-per-task", "2",
+            "--eval-batch-size", "250", "--normalization", "scale", "--seed", "9");
+        assertEquals(((TrainCommand) given.subcommand().commandSpec().userObject()).trainingOptions(),
+            fresh.get().setEpochs(3).setEngine("dl4j").setBatchSizePerWorker(16).setAveragingFrequency(4)
+                .setRoundsPerStage(5).setExchangeTimeout(30).setAveragingOverlap(false).setNumPartitions(3)
+                .setThreadsPerTask(2).setEvalBatchSize(250).setNormalization("scale").setSeed(9).trainingOptions());
         assertEquals("updater (rmsprop) must be sgd, momentum, nesterov or adam", assertThrows(
             IllegalArgumentException.class, () -> fresh.get().setUpdater("rmsprop").modelOptions()).getMessage());
         assertEquals("--input-padding (2) applies to lenet only: the mlp has no convolution", assertThrows(
