@@ -113,6 +113,19 @@ class ScoreIT {
             .get("accuracy").asDouble();
         JsonNode summary = RunLayout.JSON.readTree(idxOut.resolve(ScoreCommand.SUMMARY).toFile());
         assertEquals(evaluated, summary.get("accuracy").asDouble(), 1e-12);
+        // digit for digit: the confusion matrix of score's predictions is evaluate's
+        JsonNode confusion = RunLayout.JSON.readTree(evalOut.resolve("evaluation.json").toFile()).get("report")
+            .get("confusion");
+        long[][] fromScore = new long[10][10];
+        for (String row : expected.values()) {
+            String[] f = row.split(",");
+            fromScore[Integer.parseInt(f[0])][Integer.parseInt(f[1])]++;
+        }
+        for (int a = 0; a < 10; a++) {
+            for (int b = 0; b < 10; b++) {
+                assertEquals(confusion.get(a).get(b).asLong(), fromScore[a][b], "confusion[" + a + "][" + b + "]");
+            }
+        }
         assertEquals(digits.length, summary.get("labelled").asLong());
 
         // mnist_test.csv: label first, no header

@@ -130,6 +130,12 @@ class SparkMlIT {
         EvaluationReport report = Evaluator.local(trained.network(), MnistBatches.read(test,
             MnistBatches.positions(null, 0, test.size()), 100, trained.normalization(), new Configuration()));
         assertEquals(report.accuracy(), (double) correct / test.size(), 1e-12);
+        long[][] confusion = new long[10][10];
+        for (Row r : out) {
+            confusion[(int) r.getDouble(1)][(int) r.getDouble(2)]++;
+        }
+        assertTrue(java.util.Arrays.deepEquals(report.confusion(), confusion), "digit for digit: Evaluator's"
+            + " confusion matrix");
     }
 
     @Test
