@@ -57,6 +57,102 @@ public final class DigitClassifier extends DigitClassifierParams implements MLWr
         super(uid);
     }
 
+    public DigitClassifier setModel(String value) {
+        return (DigitClassifier) set(model(), value);
+    }
+
+    public DigitClassifier setSeed(long value) {
+        return (DigitClassifier) set(seed(), value);
+    }
+
+    public DigitClassifier setActivation(String value) {
+        return (DigitClassifier) set(activation(), value);
+    }
+
+    public DigitClassifier setWeightInit(String value) {
+        return (DigitClassifier) set(weightInit(), value);
+    }
+
+    public DigitClassifier setLoss(String value) {
+        return (DigitClassifier) set(loss(), value);
+    }
+
+    public DigitClassifier setUpdater(String value) {
+        return (DigitClassifier) set(updater(), value);
+    }
+
+    public DigitClassifier setLearningRate(double value) {
+        return (DigitClassifier) set(learningRate(), value);
+    }
+
+    public DigitClassifier setL2(double value) {
+        return (DigitClassifier) set(l2(), value);
+    }
+
+    public DigitClassifier setDropout(double value) {
+        return (DigitClassifier) set(dropout(), value);
+    }
+
+    public DigitClassifier setInputPadding(int value) {
+        return (DigitClassifier) set(inputPadding(), value);
+    }
+
+    public DigitClassifier setFeaturesCol(String value) {
+        return (DigitClassifier) set(featuresCol(), value);
+    }
+
+    public DigitClassifier setLabelCol(String value) {
+        return (DigitClassifier) set(labelCol(), value);
+    }
+
+    public DigitClassifier setEpochs(int value) {
+        return (DigitClassifier) set(epochs(), value);
+    }
+
+    public DigitClassifier setBatchSizePerWorker(int value) {
+        return (DigitClassifier) set(batchSizePerWorker(), value);
+    }
+
+    public DigitClassifier setEvalBatchSize(int value) {
+        return (DigitClassifier) set(evalBatchSize(), value);
+    }
+
+    public DigitClassifier setEngine(String value) {
+        return (DigitClassifier) set(engine(), value);
+    }
+
+    public DigitClassifier setAveragingFrequency(int value) {
+        return (DigitClassifier) set(averagingFrequency(), value);
+    }
+
+    public DigitClassifier setRoundsPerStage(int value) {
+        return (DigitClassifier) set(roundsPerStage(), value);
+    }
+
+    public DigitClassifier setExchangeTimeout(long value) {
+        return (DigitClassifier) set(exchangeTimeout(), value);
+    }
+
+    public DigitClassifier setAveragingOverlap(boolean value) {
+        return (DigitClassifier) set(averagingOverlap(), value);
+    }
+
+    public DigitClassifier setNumPartitions(int value) {
+        return (DigitClassifier) set(numPartitions(), value);
+    }
+
+    public DigitClassifier setThreadsPerTask(int value) {
+        return (DigitClassifier) set(threadsPerTask(), value);
+    }
+
+    public DigitClassifier setNormalization(String value) {
+        return (DigitClassifier) set(normalization(), value);
+    }
+
+    public DigitClassifier setValidationFraction(double value) {
+        return (DigitClassifier) set(validationFraction(), value);
+    }
+
     @Override
     public StructType transformSchema(StructType schema) {
         String features = $(featuresCol());

@@ -10,7 +10,7 @@ import org.apache.spark.ml.param.LongParam;
 import org.apache.spark.ml.param.Param;
 
 /**
- * {@link DigitClassifier}'s columns and training parameters, named as the CLI's options (camel case) with its
+ * {@code DigitClassifier}'s columns and training parameters, named as the CLI's options (camel case) with its
  * defaults, and how they resolve to {@link TrainingOptions} (validated by the same record). DL4J's master keeps its
  * own options' defaults.
  */
@@ -68,112 +68,56 @@ public abstract class DigitClassifierParams extends ModelOptionParams {
         return featuresCol;
     }
 
-    public DigitClassifier setFeaturesCol(String value) {
-        return (DigitClassifier) set(featuresCol, value);
-    }
-
     public Param<String> labelCol() {
         return labelCol;
-    }
-
-    public DigitClassifier setLabelCol(String value) {
-        return (DigitClassifier) set(labelCol, value);
     }
 
     public IntParam epochs() {
         return epochs;
     }
 
-    public DigitClassifier setEpochs(int value) {
-        return (DigitClassifier) set(epochs, value);
-    }
-
     public IntParam batchSizePerWorker() {
         return batchSizePerWorker;
-    }
-
-    public DigitClassifier setBatchSizePerWorker(int value) {
-        return (DigitClassifier) set(batchSizePerWorker, value);
     }
 
     public IntParam evalBatchSize() {
         return evalBatchSize;
     }
 
-    public DigitClassifier setEvalBatchSize(int value) {
-        return (DigitClassifier) set(evalBatchSize, value);
-    }
-
     public Param<String> engine() {
         return engine;
-    }
-
-    public DigitClassifier setEngine(String value) {
-        return (DigitClassifier) set(engine, value);
     }
 
     public IntParam averagingFrequency() {
         return averagingFrequency;
     }
 
-    public DigitClassifier setAveragingFrequency(int value) {
-        return (DigitClassifier) set(averagingFrequency, value);
-    }
-
     public IntParam roundsPerStage() {
         return roundsPerStage;
-    }
-
-    public DigitClassifier setRoundsPerStage(int value) {
-        return (DigitClassifier) set(roundsPerStage, value);
     }
 
     public LongParam exchangeTimeout() {
         return exchangeTimeout;
     }
 
-    public DigitClassifier setExchangeTimeout(long value) {
-        return (DigitClassifier) set(exchangeTimeout, value);
-    }
-
     public BooleanParam averagingOverlap() {
         return averagingOverlap;
-    }
-
-    public DigitClassifier setAveragingOverlap(boolean value) {
-        return (DigitClassifier) set(averagingOverlap, value);
     }
 
     public IntParam numPartitions() {
         return numPartitions;
     }
 
-    public DigitClassifier setNumPartitions(int value) {
-        return (DigitClassifier) set(numPartitions, value);
-    }
-
     public IntParam threadsPerTask() {
         return threadsPerTask;
-    }
-
-    public DigitClassifier setThreadsPerTask(int value) {
-        return (DigitClassifier) set(threadsPerTask, value);
     }
 
     public Param<String> normalization() {
         return normalization;
     }
 
-    public DigitClassifier setNormalization(String value) {
-        return (DigitClassifier) set(normalization, value);
-    }
-
     public DoubleParam validationFraction() {
         return validationFraction;
-    }
-
-    public DigitClassifier setValidationFraction(double value) {
-        return (DigitClassifier) set(validationFraction, value);
     }
 
     /** The training options these parameters resolve to (validated as the CLI's are). */

@@ -16,7 +16,7 @@ import org.apache.spark.ml.param.LongParam;
 import org.apache.spark.ml.param.Param;
 
 /**
- * {@link DigitClassifier}'s model parameters, named as the CLI's model options (camel case), unset meaning the CLI's
+ * {@code DigitClassifier}'s model parameters, named as the CLI's model options (camel case), unset meaning the CLI's
  * default, and how they resolve to {@link ModelOptions} as the command line does (validated by the same record).
  */
 public abstract class ModelOptionParams extends Estimator<DigitClassifierModel> {
@@ -58,80 +58,40 @@ public abstract class ModelOptionParams extends Estimator<DigitClassifierModel> 
         return model;
     }
 
-    public DigitClassifier setModel(String value) {
-        return (DigitClassifier) set(model, value);
-    }
-
     public LongParam seed() {
         return seed;
-    }
-
-    public DigitClassifier setSeed(long value) {
-        return (DigitClassifier) set(seed, value);
     }
 
     public Param<String> activation() {
         return activation;
     }
 
-    public DigitClassifier setActivation(String value) {
-        return (DigitClassifier) set(activation, value);
-    }
-
     public Param<String> weightInit() {
         return weightInit;
-    }
-
-    public DigitClassifier setWeightInit(String value) {
-        return (DigitClassifier) set(weightInit, value);
     }
 
     public Param<String> loss() {
         return loss;
     }
 
-    public DigitClassifier setLoss(String value) {
-        return (DigitClassifier) set(loss, value);
-    }
-
     public Param<String> updater() {
         return updater;
-    }
-
-    public DigitClassifier setUpdater(String value) {
-        return (DigitClassifier) set(updater, value);
     }
 
     public DoubleParam learningRate() {
         return learningRate;
     }
 
-    public DigitClassifier setLearningRate(double value) {
-        return (DigitClassifier) set(learningRate, value);
-    }
-
     public DoubleParam l2() {
         return l2;
-    }
-
-    public DigitClassifier setL2(double value) {
-        return (DigitClassifier) set(l2, value);
     }
 
     public DoubleParam dropout() {
         return dropout;
     }
 
-    public DigitClassifier setDropout(double value) {
-        return (DigitClassifier) set(dropout, value);
-    }
-
     public IntParam inputPadding() {
         return inputPadding;
-    }
-
-    public DigitClassifier setInputPadding(int value) {
-        return (DigitClassifier) set(inputPadding, value);
     }
 
     /** The model options these parameters resolve to (validated as the CLI's are). */
