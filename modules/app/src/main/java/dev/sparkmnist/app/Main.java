@@ -40,7 +40,23 @@ public final class Main implements java.util.concurrent.Callable<Integer> {
     /** Runs the command line and returns the exit code (tests call this). */
     public static int execute(String... args) {
         installSecrets(args);
-        return commandLine().execute(args);
+        return execute(commandLine(), args);
+    }
+
+    /**
+     * Runs a command line; an {@link Error} (a class missing from the cluster's Spark, memory exhausted), which
+     * picocli lets through, also ends in one line and exit 1 instead of a stack trace on the terminal.
+     */
+    static int execute(CommandLine cl, String... args) {
+        try {
+            return cl.execute(args);
+        } catch (Error e) {
+            LOG.error("the command failed", e);
+            cl.getErr().println(Secrets.current().scrub("error: " + RedactingConverter.oneLine(e))
+                + (RedactingConverter.tracesRequested() ? "" : " (" + RedactingConverter.TRACES_ENV + "=1 shows the"
+                + " stack trace)"));
+            return ExitCodes.FAILURE;
+        }
     }
 
     /** Makes this process's credentials (these arguments, system properties, environment) ones no output shows. */

@@ -1,6 +1,7 @@
 package dev.sparkmnist.app;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.sparkmnist.runtime.CudaCompatibility;
 import java.io.PrintWriter;
@@ -15,24 +16,27 @@ import picocli.CommandLine.Command;
 class MainErrorsTest {
     @Command(name = "boom")
     static final class Boom implements Callable<Integer> {
-        private final RuntimeException failure;
+        private final Throwable failure;
 
-        Boom(RuntimeException failure) {
+        Boom(Throwable failure) {
             this.failure = failure;
         }
 
         @Override
-        public Integer call() {
-            throw failure;
+        public Integer call() throws Exception {
+            if (failure instanceof Error e) {
+                throw e;
+            }
+            throw (Exception) failure;
         }
     }
 
-    private static String[] run(RuntimeException failure) {
+    private static String[] run(Throwable failure) {
         CommandLine cl = Main.commandLine();
         cl.addSubcommand("boom", new Boom(failure));
         StringWriter err = new StringWriter();
         cl.setErr(new PrintWriter(err, true));
-        int exit = cl.execute("boom");
+        int exit = Main.execute(cl, "boom");
         return new String[] {String.valueOf(exit), err.toString()};
     }
 
@@ -62,5 +66,14 @@ class MainErrorsTest {
     void badOptionsExitTwoAndOtherFailuresOne() {
         assertEquals("2", run(new IllegalArgumentException("--epochs (0) must be > 0"))[0]);
         assertEquals("1", run(new IllegalStateException("disk full"))[0]);
+    }
+
+    @Test
+    void anErrorPicocliLetsThroughEndsInOneLineAndExitOne() {
+        String[] failed = run(new NoClassDefFoundError("org/apache/spark/sql/SparkSession"));
+        assertEquals("1", failed[0]);
+        assertTrue(failed[1].startsWith("error: java.lang.NoClassDefFoundError: org/apache/spark/sql/SparkSession"),
+            failed[1]);
+        assertEquals(1, failed[1].lines().count(), "one line: " + failed[1]);
     }
 }
