@@ -99,6 +99,45 @@ class TrainInputIT {
     }
 
     @Test
+    void folderOfPicturesByClassTrainOnEveryPicture() throws Exception {
+        Path dir = Files.createDirectories(tmp.resolve("pictures"));
+        int[] counts = {300, 100};
+        for (int s = 0; s < 2; s++) {
+            for (int i = 0; i < counts[s]; i++) {
+                Path folder = Files.createDirectories(dir.resolve(s == 0 ? "train" : "test")
+                    .resolve(Integer.toString(labels[s][i])));
+                java.awt.image.BufferedImage img = new java.awt.image.BufferedImage(28, 28,
+                    java.awt.image.BufferedImage.TYPE_BYTE_GRAY);
+                for (int q = 0; q < 784; q++) {
+                    img.getRaster().setSample(q % 28, q / 28, 0, pixels[s][i][q] & 0xFF);
+                }
+                javax.imageio.ImageIO.write(img, "png", folder.resolve(String.format("%04d.png", i)).toFile());
+            }
+        }
+        Path out = tmp.resolve("pictures-run");
+        CliIT.Run r = train(dir.toString(), out);
+        assertEquals(0, r.exit(), r.err());
+        JsonNode metrics = RunLayout.JSON.readTree(out.resolve("metrics.json").toFile());
+        assertEquals(counts[0], metrics.get("epochs").get(0).get("examplesTrained").asInt());
+        JsonNode confusion = metrics.get("test").get("confusion");
+        long tested = 0;
+        long[] perClass = new long[10];
+        for (int a = 0; a < 10; a++) {
+            for (int b = 0; b < 10; b++) {
+                tested += confusion.get(a).get(b).asLong();
+                perClass[a] += confusion.get(a).get(b).asLong();
+            }
+        }
+        assertEquals(counts[1], tested, "every test picture evaluated");
+        long[] expected = new long[10];
+        for (int i = 0; i < counts[1]; i++) {
+            expected[labels[1][i]]++;
+        }
+        assertTrue(java.util.Arrays.equals(expected, perClass), "the folders name the classes: "
+            + java.util.Arrays.toString(perClass));
+    }
+
+    @Test
     void badRowsAndAMissingSplitFailWithOneLineAndWriteNothing() throws Exception {
         Path dir = Files.createDirectories(tmp.resolve("bad"));
         List<String> train = new ArrayList<>(csv(0));
