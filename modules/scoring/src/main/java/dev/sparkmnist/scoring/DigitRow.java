@@ -19,11 +19,16 @@ public record DigitRow(String source, long index, int label, byte[] pixels, Stri
     public static final int PIXELS = 28 * 28;
 
     static DigitRow ok(String source, long index, int label, byte[] pixels) {
-        return new DigitRow(source, index, label, pixels, null);
+        return new DigitRow(clean(source), index, label, pixels, null);
     }
 
     static DigitRow bad(String source, long index, String error) {
-        return new DigitRow(source, index, NO_LABEL, null, error);
+        return new DigitRow(clean(source), index, NO_LABEL, null, clean(error));
+    }
+
+    /** {@code text} cleaned of credentials ({@link dev.sparkmnist.runs.Secrets}): sources reach predictions. */
+    static String clean(String text) {
+        return dev.sparkmnist.runs.Secrets.current().scrub(text);
     }
 
     /** Whether this row could not be read as a digit. */

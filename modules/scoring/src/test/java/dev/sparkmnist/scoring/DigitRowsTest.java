@@ -76,4 +76,13 @@ class DigitRowsTest {
     void topClassesByFallingProbabilityTheLowerFirstOnATie() {
         assertArrayEquals(new Integer[] {2, 0, 1, 3}, Scorer.top(new float[] {0.3f, 0.1f, 0.4f, 0.1f}));
     }
+
+    @Test
+    void aPasswordInTheInputsAddressReachesNoPredictionNorMessage() {
+        DigitRow ok = DigitRow.ok("s3a://me:topSecret@bucket/digits.csv", 0, 1, new byte[784]);
+        assertEquals("s3a://me:*********(redacted)@bucket/digits.csv", ok.source());
+        DigitRow bad = DigitRow.bad("s3a://me:topSecret@bucket/x.png", 0, "s3a://me:topSecret@bucket/x.png: not a"
+            + " picture");
+        assertEquals("s3a://me:*********(redacted)@bucket/x.png: not a picture", bad.error());
+    }
 }
