@@ -9,7 +9,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Iterator;
 import java.util.List;
@@ -38,7 +37,6 @@ import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.util.ModelSerializer;
-import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * A trained network as a Spark ML {@link Model}: {@code transform} adds a {@code prediction} (the class, as a double)
@@ -158,55 +156,24 @@ public final class DigitClassifierModel extends Model<DigitClassifierModel> impl
         String id = uid + "@" + Arrays.hashCode(zip);
         TaskSetup setup = new TaskSetup(dev.sparkmnist.runtime.Nd4jRuntime.threadsPerTask(sc.sc()),
             GpuBinding.Policy.OPTIONAL);
-        JavaRDD<Row> rows = dataset.toDF().toJavaRDD().mapPartitions((Iterator<Row> it) -> {
-            setup.apply();
-            MultiLayerNetwork net = NetworkPool.borrow(id, network.value());
-            List<Row> result = new ArrayList<>();
-            try {
-                List<Row> batch = new ArrayList<>(Scorer.BATCH);
-                while (it.hasNext()) {
-                    batch.add(it.next());
-                    if (batch.size() == Scorer.BATCH || !it.hasNext()) {
-                        result.addAll(score(net, batch, column, name, norm));
-                        batch.clear();
-                    }
-                }
-            } finally {
-                NetworkPool.giveBack(id, net);
-            }
-            return result.iterator();
-        });
+        JavaRDD<Row> rows = dataset.toDF().toJavaRDD().mapPartitions((Iterator<Row> it) -> Scorer.partition(it,
+            setup, id, network, norm, row -> FeatureRows.pixels(row, column, name), DigitClassifierModel::withScores));
         return dataset.sparkSession().createDataFrame(rows, out);
     }
 
-    /** The rows of one batch with their prediction and probabilities appended. */
-    private static List<Row> score(MultiLayerNetwork net, List<Row> batch, int column, String name,
-                                   Normalization norm) {
-        float[] input = new float[batch.size() * DigitRow.PIXELS];
-        for (int i = 0; i < batch.size(); i++) {
-            double[] pixels = FeatureRows.pixels(batch.get(i), column, name);
-            for (int p = 0; p < DigitRow.PIXELS; p++) {
-                input[i * DigitRow.PIXELS + p] = norm.apply(pixels[p]);
-            }
+    /** A row with its prediction (the most probable class) and its probabilities appended. */
+    private static Row withScores(Row row, float[] probabilities) {
+        Object[] values = new Object[row.size() + 2];
+        for (int c = 0; c < row.size(); c++) {
+            values[c] = row.get(c);
         }
-        float[][] probabilities = net.output(Nd4j.create(input, new long[] {batch.size(), DigitRow.PIXELS}, 'c'))
-            .toFloatMatrix();
-        List<Row> out = new ArrayList<>(batch.size());
-        for (int i = 0; i < batch.size(); i++) {
-            Row row = batch.get(i);
-            Object[] values = new Object[row.size() + 2];
-            for (int c = 0; c < row.size(); c++) {
-                values[c] = row.get(c);
-            }
-            double[] p = new double[probabilities[i].length];
-            for (int c = 0; c < p.length; c++) {
-                p[c] = probabilities[i][c];
-            }
-            values[row.size()] = (double) Scorer.top(probabilities[i])[0];
-            values[row.size() + 1] = new DenseVector(p);
-            out.add(RowFactory.create(values));
+        double[] p = new double[probabilities.length];
+        for (int c = 0; c < p.length; c++) {
+            p[c] = probabilities[c];
         }
-        return out;
+        values[row.size()] = (double) Scorer.top(probabilities)[0];
+        values[row.size() + 1] = new DenseVector(p);
+        return RowFactory.create(values);
     }
 
     @Override

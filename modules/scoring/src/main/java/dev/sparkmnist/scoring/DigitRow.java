@@ -40,4 +40,13 @@ public record DigitRow(String source, long index, int label, byte[] pixels, Stri
     public boolean labelled() {
         return label != NO_LABEL;
     }
+
+    /** The pixels as numbers 0..255 (what {@link Scorer#partition} feeds the network). */
+    double[] values() {
+        double[] out = new double[PIXELS];
+        for (int i = 0; i < PIXELS; i++) {
+            out[i] = pixels[i] & 0xFF;
+        }
+        return out;
+    }
 }

@@ -9,6 +9,8 @@ import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import java.util.UUID;
+import java.util.function.BiFunction;
+import java.util.function.Function;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
@@ -21,7 +23,6 @@ import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.util.ModelSerializer;
-import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
@@ -87,55 +88,62 @@ public final class Scorer {
         Normalization norm = normalization;
         int k = topK;
         TaskSetup taskSetup = setup;
-        JavaRDD<Row> rows = digits.filter(d -> !d.isBad()).mapPartitions((Iterator<DigitRow> it) -> {
-            taskSetup.apply();
-            List<Row> out = new ArrayList<>();
-            MultiLayerNetwork net = NetworkPool.borrow(modelId, model.value());
-            try {
-                List<DigitRow> batch = new ArrayList<>(BATCH);
-                while (it.hasNext()) {
-                    batch.add(it.next());
-                    if (batch.size() == BATCH || !it.hasNext()) {
-                        out.addAll(rows(net, batch, norm, k));
-                        batch.clear();
-                    }
-                }
-            } finally {
-                NetworkPool.giveBack(modelId, net);
-            }
-            return out.iterator();
-        });
+        JavaRDD<Row> rows = digits.filter(d -> !d.isBad()).mapPartitions((Iterator<DigitRow> it) ->
+            partition(it, taskSetup, modelId, model, norm, DigitRow::values, (d, p) -> row(d, p, k)));
         return spark.createDataFrame(rows, schema());
     }
 
-    /** The output rows of one batch. */
-    static List<Row> rows(MultiLayerNetwork net, List<DigitRow> batch, Normalization norm, int k) {
-        float[] input = new float[batch.size() * DigitRow.PIXELS];
-        for (int i = 0; i < batch.size(); i++) {
-            byte[] pixels = batch.get(i).pixels();
-            for (int p = 0; p < DigitRow.PIXELS; p++) {
-                input[i * DigitRow.PIXELS + p] = norm.apply(pixels[p]);
+    /**
+     * Scores one partition on an executor, in batches of {@link #BATCH}, with this JVM's copy of the network
+     * ({@link NetworkPool}: restored once per JVM, borrowed for the partition, given back): {@code pixels} gives an
+     * item's 784 pixel values (0..255), {@code row} its output row from its class probabilities.
+     */
+    static <T> Iterator<Row> partition(Iterator<T> items, TaskSetup setup, String modelId, Broadcast<byte[]> model,
+                                       Normalization norm, Function<T, double[]> pixels,
+                                       BiFunction<T, float[], Row> row) {
+        setup.apply();
+        List<Row> out = new ArrayList<>();
+        MultiLayerNetwork net = NetworkPool.borrow(modelId, model.value());
+        try {
+            List<T> batch = new ArrayList<>(BATCH);
+            while (items.hasNext()) {
+                batch.add(items.next());
+                if (batch.size() == BATCH || !items.hasNext()) {
+                    float[] input = new float[batch.size() * DigitRow.PIXELS];
+                    for (int i = 0; i < batch.size(); i++) {
+                        double[] values = pixels.apply(batch.get(i));
+                        for (int p = 0; p < DigitRow.PIXELS; p++) {
+                            input[i * DigitRow.PIXELS + p] = norm.apply(values[p]);
+                        }
+                    }
+                    float[][] probabilities = net.output(Nd4j.create(input, new long[] {batch.size(),
+                        DigitRow.PIXELS}, 'c')).toFloatMatrix();
+                    for (int i = 0; i < batch.size(); i++) {
+                        out.add(row.apply(batch.get(i), probabilities[i]));
+                    }
+                    batch.clear();
+                }
             }
+        } finally {
+            NetworkPool.giveBack(modelId, net);
         }
-        INDArray probabilities = net.output(Nd4j.create(input, new long[] {batch.size(), DigitRow.PIXELS}, 'c'));
-        float[][] p = probabilities.toFloatMatrix();
-        List<Row> out = new ArrayList<>(batch.size());
-        for (int i = 0; i < batch.size(); i++) {
-            DigitRow d = batch.get(i);
-            Integer[] order = top(p[i]);
-            Object[] values = new Object[5 + 2 * k];
-            values[0] = d.source();
-            values[1] = d.index();
-            values[2] = d.labelled() ? d.label() : null;
-            values[3] = order[0];
-            values[4] = (double) p[i][order[0]];
-            for (int j = 0; j < k; j++) {
-                values[5 + 2 * j] = order[j];
-                values[6 + 2 * j] = (double) p[i][order[j]];
-            }
-            out.add(RowFactory.create(values));
+        return out.iterator();
+    }
+
+    /** A digit's output row: source, index, label, prediction and its probability, the top-k classes. */
+    static Row row(DigitRow d, float[] p, int k) {
+        Integer[] order = top(p);
+        Object[] values = new Object[5 + 2 * k];
+        values[0] = d.source();
+        values[1] = d.index();
+        values[2] = d.labelled() ? d.label() : null;
+        values[3] = order[0];
+        values[4] = (double) p[order[0]];
+        for (int j = 0; j < k; j++) {
+            values[5 + 2 * j] = order[j];
+            values[6 + 2 * j] = (double) p[order[j]];
         }
-        return out;
+        return RowFactory.create(values);
     }
 
     /** Classes by falling probability (the lower class first on a tie, as argmax picks it). */
