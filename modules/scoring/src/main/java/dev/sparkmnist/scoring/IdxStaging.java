@@ -6,10 +6,10 @@ import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.util.Iterator;
-import java.util.List;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.api.java.function.Function;
 import org.apache.spark.storage.StorageLevel;
 
 /**
@@ -28,8 +28,7 @@ public final class IdxStaging {
     public static long write(JavaRDD<DigitRow> digits, String what, FileSystem fs, Path images, Path labels) {
         JavaRDD<DigitRow> rows = digits.persist(StorageLevel.MEMORY_AND_DISK());
         try {
-            requireDigits(rows, what, true);
-            long count = rows.count();
+            long count = requireDigits(rows, what, true);
             if (count > Integer.MAX_VALUE) {
                 throw new InvalidInputException(what + " holds " + count + " digits: an idx file holds at most "
                     + Integer.MAX_VALUE);
@@ -54,20 +53,23 @@ public final class IdxStaging {
 
     /**
      * Fails, naming the count and the first, when {@code digits} has bad rows (or, with {@code labelled}, digits
-     * without a label), or when it holds no digit at all.
+     * without a label), or when it holds no digit at all; else returns how many digits it holds. One pass counts both.
      */
-    public static void requireDigits(JavaRDD<DigitRow> digits, String what, boolean labelled) {
-        JavaRDD<DigitRow> bad = digits.filter(d -> d.isBad() || (labelled && !d.labelled()));
-        long count = bad.count();
-        if (count > 0) {
-            List<DigitRow> first = bad.take(1);
-            DigitRow b = first.get(0);
-            throw new InvalidInputException(what + " has " + count + " row(s) that are not" + (labelled
+    public static long requireDigits(JavaRDD<DigitRow> digits, String what, boolean labelled) {
+        Function<DigitRow, Boolean> isBad = d -> d.isBad() || (labelled && !d.labelled());
+        long[] counts = digits.aggregate(new long[2], (c, d) -> {
+            c[isBad.call(d) ? 1 : 0]++;
+            return c;
+        }, (a, b) -> new long[] {a[0] + b[0], a[1] + b[1]});
+        if (counts[1] > 0) {
+            DigitRow b = digits.filter(isBad).take(1).get(0);
+            throw new InvalidInputException(what + " has " + counts[1] + " row(s) that are not" + (labelled
                 ? " labelled" : "") + " digits; the first, in " + b.source() + ": " + (b.isBad() ? b.error()
                 : "digit " + (b.index() + 1) + " has no label (training needs the class of every digit)"));
         }
-        if (digits.isEmpty()) {
+        if (counts[0] == 0) {
             throw new InvalidInputException(what + " holds no digits");
         }
+        return counts[0];
     }
 }
