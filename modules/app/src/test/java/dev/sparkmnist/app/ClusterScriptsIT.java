@@ -8,7 +8,6 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.sparkmnist.data.IdxReader;
 import dev.sparkmnist.data.MnistSet;
 import dev.sparkmnist.data.testing.TestData;
 import org.apache.hadoop.conf.Configuration;
@@ -200,11 +199,8 @@ class ClusterScriptsIT {
         for (String split : List.of("train", "test")) {
             MnistSet set = split.equals("train") ? MnistSet.trainFrom(TestData.sliceDir(), new Configuration())
                 : MnistSet.testFrom(TestData.sliceDir(), new Configuration());
-            long[] all = java.util.stream.LongStream.range(0, set.size()).toArray();
-            byte[][] pixels = IdxReader.readRecords(set.imagesPath(), set.imagesHeader(), all, new Configuration());
-            int[] labels = java.util.Arrays.stream(IdxReader.readRecords(set.labelsPath(), set.labelsHeader(), all,
-                new Configuration())).mapToInt(b -> b[0] & 0xFF).toArray();
-            Files.write(csv.resolve("mnist_" + split + ".csv"), DigitFrames.csvLines(pixels, labels));
+            Files.write(csv.resolve("mnist_" + split + ".csv"), DigitFrames.csvLines(DigitFrames.pixels(set),
+                DigitFrames.labels(set)));
         }
         Path csvOut = tmp.resolve("csv-run");
         Result train = script("scripts/submit-cluster.sh", masterUrl, "--model", "mlp", "--epochs", "1",

@@ -20,6 +20,30 @@ final class DigitFrames {
     private DigitFrames() {
     }
 
+    /** Every image of a split, 784 pixel bytes each. */
+    static byte[][] pixels(dev.sparkmnist.data.MnistSet set) {
+        return dev.sparkmnist.data.IdxReader.readRecords(set.imagesPath(), set.imagesHeader(), all(set),
+            new org.apache.hadoop.conf.Configuration());
+    }
+
+    /** Every label of a split. */
+    static int[] labels(dev.sparkmnist.data.MnistSet set) {
+        return java.util.Arrays.stream(dev.sparkmnist.data.IdxReader.readRecords(set.labelsPath(), set.labelsHeader(),
+            all(set), new org.apache.hadoop.conf.Configuration())).mapToInt(b -> b[0] & 0xFF).toArray();
+    }
+
+    private static long[] all(dev.sparkmnist.data.MnistSet set) {
+        return java.util.stream.LongStream.range(0, set.size()).toArray();
+    }
+
+    /** The model.zip of a small network trained in this JVM on the MNIST slice (train --mode local). */
+    static Path trainedModel(Path runDir, String model, int epochs) {
+        CliIT.Run train = CliIT.run("train", "--mode", "local", "--model", model, "--epochs", Integer.toString(epochs),
+            "--data-dir", dev.sparkmnist.data.testing.TestData.sliceDir(), "--output", runDir.toString());
+        org.junit.jupiter.api.Assertions.assertEquals(0, train.exit(), train.err());
+        return runDir.resolve("model.zip");
+    }
+
     /** mnist_train.csv's lines: the label, then the 784 pixels. */
     static List<String> csvLines(byte[][] pixels, int[] labels) {
         return IntStream.range(0, pixels.length).mapToObj(i -> labels[i] + "," + IntStream.range(0, 784)

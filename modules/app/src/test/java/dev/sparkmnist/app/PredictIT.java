@@ -55,10 +55,7 @@ class PredictIT {
     @BeforeAll
     static void trainAndReadDigits() {
         Path runDir = tmp.resolve("run");
-        CliIT.Run train = CliIT.run("train", "--mode", "local", "--model", "lenet", "--epochs", "4",
-            "--data-dir", TestData.sliceDir(), "--output", runDir.toString());
-        assertEquals(0, train.exit(), train.err());
-        model = runDir.resolve("model.zip");
+        model = DigitFrames.trainedModel(runDir, "lenet", 4);
         Configuration conf = new Configuration();
         MnistSet test = MnistSet.testFrom(TestData.sliceDir(), conf);
         long[] first = new long[PICTURES];

@@ -46,17 +46,10 @@ class ScoreIT {
 
     @BeforeAll
     static void trainAndReadDigits() {
-        Path runDir = tmp.resolve("run");
-        CliIT.Run train = CliIT.run("train", "--mode", "local", "--model", "mlp", "--epochs", "1",
-            "--data-dir", TestData.sliceDir(), "--output", runDir.toString());
-        assertEquals(0, train.exit(), train.err());
-        model = runDir.resolve("model.zip");
-        Configuration conf = new Configuration();
-        MnistSet test = MnistSet.testFrom(TestData.sliceDir(), conf);
-        long[] all = IntStream.range(0, test.size()).mapToLong(i -> i).toArray();
-        digits = IdxReader.readRecords(test.imagesPath(), test.imagesHeader(), all, conf);
-        labels = Arrays.stream(IdxReader.readRecords(test.labelsPath(), test.labelsHeader(), all, conf))
-            .mapToInt(b -> b[0] & 0xFF).toArray();
+        model = DigitFrames.trainedModel(tmp.resolve("run"), "mlp", 1);
+        MnistSet test = MnistSet.testFrom(TestData.sliceDir(), new Configuration());
+        digits = DigitFrames.pixels(test);
+        labels = DigitFrames.labels(test);
     }
 
     private static CliIT.Run score(String input, Path out, String... more) {

@@ -49,27 +49,17 @@ class SparkMlIT {
 
     @BeforeAll
     static void trainAndFrame() {
-        Path runDir = tmp.resolve("run");
-        CliIT.Run train = CliIT.run("train", "--mode", "local", "--model", "mlp", "--epochs", "1",
-            "--data-dir", TestData.sliceDir(), "--output", runDir.toString());
-        assertEquals(0, train.exit(), train.err());
         Configuration conf = new Configuration();
-        trained = ModelFiles.load(runDir.resolve("model.zip").toString(), conf);
+        trained = ModelFiles.load(DigitFrames.trainedModel(tmp.resolve("run"), "mlp", 1).toString(), conf);
         test = MnistSet.testFrom(TestData.sliceDir(), conf);
-        long[] all = IntStream.range(0, test.size()).mapToLong(i -> i).toArray();
-        byte[][] pixels = IdxReader.readRecords(test.imagesPath(), test.imagesHeader(), all, conf);
-        byte[][] labels = IdxReader.readRecords(test.labelsPath(), test.labelsHeader(), all, conf);
         // a real standalone cluster: a Master and 2 Workers, each executor its own JVM
         spark = SparkSession.builder().sparkContext(dev.sparkmnist.data.testing.SparkTestContext
             .localCluster("SparkMlIT", 2).sc()).getOrCreate();
-        int[] testLabels = java.util.Arrays.stream(labels).mapToInt(l -> l[0] & 0xFF).toArray();
-        digits = DigitFrames.vectors(spark, pixels, testLabels, "digit").repartition(3);
+        digits = DigitFrames.vectors(spark, DigitFrames.pixels(test), DigitFrames.labels(test), "digit")
+            .repartition(3);
         MnistSet trainSplit = MnistSet.trainFrom(TestData.sliceDir(), conf);
-        long[] first = IntStream.range(0, trainSplit.size()).mapToLong(i -> i).toArray();
-        byte[][] trainPixels = IdxReader.readRecords(trainSplit.imagesPath(), trainSplit.imagesHeader(), first, conf);
-        byte[][] trainLabels = IdxReader.readRecords(trainSplit.labelsPath(), trainSplit.labelsHeader(), first, conf);
-        int[] trainLabelInts = java.util.Arrays.stream(trainLabels).mapToInt(l -> l[0] & 0xFF).toArray();
-        trainingRows = DigitFrames.vectors(spark, trainPixels, trainLabelInts, "train").repartition(2);
+        trainingRows = DigitFrames.vectors(spark, DigitFrames.pixels(trainSplit), DigitFrames.labels(trainSplit),
+            "train").repartition(2);
     }
 
     @Test

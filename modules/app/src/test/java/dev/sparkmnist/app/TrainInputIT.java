@@ -46,10 +46,8 @@ class TrainInputIT {
         Configuration conf = new Configuration();
         MnistSet[] sets = {MnistSet.trainFrom(TestData.sliceDir(), conf), MnistSet.testFrom(TestData.sliceDir(), conf)};
         for (int s = 0; s < 2; s++) {
-            long[] all = IntStream.range(0, sets[s].size()).mapToLong(i -> i).toArray();
-            pixels[s] = IdxReader.readRecords(sets[s].imagesPath(), sets[s].imagesHeader(), all, conf);
-            labels[s] = java.util.Arrays.stream(IdxReader.readRecords(sets[s].labelsPath(), sets[s].labelsHeader(),
-                all, conf)).mapToInt(b -> b[0] & 0xFF).toArray();
+            pixels[s] = DigitFrames.pixels(sets[s]);
+            labels[s] = DigitFrames.labels(sets[s]);
         }
         Path out = tmp.resolve("idx-run");
         CliIT.Run r = train(TestData.sliceDir(), out);
