@@ -1,0 +1,69 @@
+#!/usr/bin/env python3
+"""Waits until the driver runs a resident training stage of epoch EPOCH or later with every one of its tasks running,
+then a random delay
+inside that stage, and returns while the same stage attempt still runs: the soak's fault injector kills right after,
+so its faults land in training stages, not between them (a kill between stages costs no attempt and tests nothing).
+Reads the driver's REST API (spark.ui.enabled=true); a training stage is one whose job description starts with
+"resident workers: epoch" (ResidentEngine's job group).
+Prints "epoch E stage ID attempt A" and exits 0; exits 1 when JOB_PID has ended, or after TIMEOUT seconds without one.
+Usage: training_stage.py DRIVER_UI_URL TASKS MAX_DELAY_SECONDS JOB_PID EPOCH [TIMEOUT_SECONDS]"""
+import json
+import os
+import random
+import re
+import sys
+import time
+import urllib.request
+
+POLL_SECONDS = 0.2
+TRAINING = re.compile(r"resident workers: epoch (\d+),")
+
+
+def get(url):
+    with urllib.request.urlopen(url, timeout=5) as r:
+        return json.load(r)
+
+
+def alive(pid):
+    try:
+        os.kill(pid, 0)
+        return True
+    except OSError:
+        return False
+
+
+def running_training_stage(ui, tasks, epoch):
+    """(epoch, stageId, attemptId) of an active resident training stage of this epoch or a later one whose tasks all
+    run, or None."""
+    try:
+        for app in get(ui + "/api/v1/applications"):
+            for stage in get("%s/api/v1/applications/%s/stages?status=active" % (ui, app["id"])):
+                training = TRAINING.match(stage.get("description") or "")
+                if training and int(training.group(1)) >= epoch and stage.get("numActiveTasks", 0) >= tasks:
+                    return int(training.group(1)), stage["stageId"], stage["attemptId"]
+    except (OSError, ValueError):  # the UI not up yet, or the driver gone
+        pass
+    return None
+
+
+def main():
+    if len(sys.argv) not in (6, 7):
+        print(__doc__, file=sys.stderr)
+        return 2
+    ui, tasks, max_delay, pid = sys.argv[1].rstrip("/"), int(sys.argv[2]), float(sys.argv[3]), int(sys.argv[4])
+    epoch = int(sys.argv[5])
+    deadline = time.time() + (float(sys.argv[6]) if len(sys.argv) == 7 else 3600)
+    while alive(pid) and time.time() < deadline:
+        stage = running_training_stage(ui, tasks, epoch)
+        if stage is not None:
+            time.sleep(random.uniform(0, max_delay))
+            if running_training_stage(ui, tasks, epoch) == stage:
+                print("epoch %d stage %d attempt %d" % stage)
+                return 0
+            # the stage ended during the delay: wait for the next one (its delay drawn again)
+        time.sleep(POLL_SECONDS)
+    return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
