@@ -77,7 +77,7 @@ final class Resumption {
             earlier = Checkpoints.earlierRows(checkpoints.dir, ckpt.epochs(), hadoop);
             LOG.info("--resume: continuing {} from epoch {}", checkpoint, ckpt.epochs() + 1);
         }
-        return new Point(checkpoint, m, new Start(Models.skipInputGradient(ckpt.network()), ckpt.epochs()), earlier);
+        return new Point(checkpoint, m, new Start(Models.forTraining(ckpt.network()), ckpt.epochs()), earlier);
     }
 
     private String option() {

@@ -26,7 +26,7 @@ import org.nd4j.linalg.factory.Nd4j;
  * layout (BENCHMARKS.md, "Per-core speed"). The forward pass is DL4J's (oneDNN's). The weight and bias gradients
  * equal DL4J's up to float rounding ({@code InputConvolutionLayerTest}).
  *
- * <p>Installed on a network's layer 0 by {@link Models#skipInputGradient}; the configuration (and so model.zip) is
+ * <p>Installed on a network's layer 0 by {@link Models#forTraining}; the configuration (and so model.zip) is
  * DL4J's ordinary {@code ConvolutionLayer}. Configurations it does not cover (strides other than 1, dilation, NHWC,
  * Same mode, dropout or weight noise) use DL4J's backpropagation unchanged.
  */

@@ -35,7 +35,7 @@ final class NetState implements Serializable {
     MultiLayerNetwork restore() {
         MultiLayerNetwork net = new MultiLayerNetwork(MultiLayerConfiguration.fromJson(configurationJson));
         net.init(Nd4j.create(java.util.Arrays.copyOf(vector, parameters), new long[] {1, parameters}, 'c'), false);
-        dev.sparkmnist.models.Models.skipInputGradient(net); // before the updater is built on its layers
+        dev.sparkmnist.models.Models.forTraining(net); // before the updater is built on its layers
         int state = vector.length - parameters;
         if (state > 0) {
             INDArray view = Nd4j.create(java.util.Arrays.copyOfRange(vector, parameters, vector.length),

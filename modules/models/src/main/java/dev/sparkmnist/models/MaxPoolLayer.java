@@ -1,0 +1,164 @@
+package dev.sparkmnist.models;
+
+import org.bytedeco.javacpp.FloatPointer;
+import org.deeplearning4j.nn.conf.CNN2DFormat;
+import org.deeplearning4j.nn.conf.ConvolutionMode;
+import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
+import org.deeplearning4j.nn.conf.layers.PoolingType;
+import org.deeplearning4j.nn.gradient.DefaultGradient;
+import org.deeplearning4j.nn.gradient.Gradient;
+import org.deeplearning4j.nn.layers.convolution.subsampling.SubsamplingLayer;
+import org.deeplearning4j.nn.workspace.ArrayType;
+import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
+import org.nd4j.common.primitives.Pair;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.api.shape.Shape;
+
+/**
+ * DL4J's max-pooling layer with a plain backward pass: each output's gradient goes to the first largest input of its
+ * window, read and written in NCHW order by one loop. DL4J hands the backward pass to oneDNN, which runs the forward
+ * pooling again (for the positions of the maxima) and converts the pictures, the gradient and the result to and
+ * from its 16-channel blocked layout: LeNet-5's 6 and 16 channels pay for 16 and 16, and the two poolings' backward
+ * passes were the largest item of a training step (BENCHMARKS.md, "Per-core speed"). The forward pass stays DL4J's;
+ * the gradient routed is the same, ties included ({@code MaxPoolLayerTest}).
+ *
+ * <p>Installed on a network's pooling layers by {@link Models#forTraining}; the configuration (and so model.zip) is
+ * DL4J's ordinary {@code SubsamplingLayer}. Other pooling types, NHWC, Same mode, padding and dilation use DL4J's
+ * backward pass unchanged.
+ */
+final class MaxPoolLayer extends SubsamplingLayer {
+    // buffers reused across steps: one network trains on one thread at a time
+    private transient float[] in = new float[0];
+    private transient float[] eps = new float[0];
+    private transient float[] grad = new float[0];
+
+    MaxPoolLayer(NeuralNetConfiguration conf, DataType dataType) {
+        super(conf, dataType);
+    }
+
+    private boolean covered(INDArray epsilon) {
+        org.deeplearning4j.nn.conf.layers.SubsamplingLayer c = layerConf();
+        int[] pad = c.getPadding();
+        int[] dilation = c.getDilation();
+        return c.getPoolingType() == PoolingType.MAX && c.getCnn2dDataFormat() == CNN2DFormat.NCHW
+            && convolutionMode != ConvolutionMode.Same && pad[0] == 0 && pad[1] == 0
+            && dilation[0] == 1 && dilation[1] == 1 && input.rank() == 4 && epsilon.rank() == 4
+            && input.dataType() == DataType.FLOAT && epsilon.dataType() == DataType.FLOAT
+            && input.length() < Integer.MAX_VALUE;
+    }
+
+    @Override
+    public Pair<Gradient, INDArray> backpropGradient(INDArray epsilon, LayerWorkspaceMgr workspaceMgr) {
+        assertInputSet(true);
+        if (!covered(epsilon)) {
+            return super.backpropGradient(epsilon, workspaceMgr);
+        }
+        long[] shape = input.shape();
+        int channels = (int) (shape[0] * shape[1]); // images x channels: each pooled alone
+        int h = (int) shape[2];
+        int w = (int) shape[3];
+        int outH = (int) epsilon.size(2);
+        int outW = (int) epsilon.size(3);
+        int[] kernel = layerConf().getKernelSize();
+        int[] stride = layerConf().getStride();
+        in = read(input, in, workspaceMgr);
+        eps = read(epsilon, eps, workspaceMgr);
+        int n = (int) input.length();
+        if (grad.length < n) {
+            grad = new float[n];
+        } else {
+            java.util.Arrays.fill(grad, 0, n, 0f);
+        }
+        if (kernel[0] == 2 && kernel[1] == 2 && stride[0] == 2 && stride[1] == 2) {
+            pool2x2(channels, h, w, outH, outW);
+        } else {
+            pool(channels, h, w, outH, outW, kernel, stride);
+        }
+        INDArray out = workspaceMgr.createUninitialized(ArrayType.ACTIVATION_GRAD, DataType.FLOAT, shape, 'c');
+        ((FloatPointer) out.data().addressPointer()).put(grad, 0, n);
+        return new Pair<>(new DefaultGradient(), out);
+    }
+
+    /**
+     * LeNet's 2x2 windows, stride 2, without a branch on the values: "is q larger than p" is the sign bit of
+     * {@code p - q} (exact for finite values: a difference is zero only when they are equal; adding +0 first makes
+     * -0 and +0 equal, as comparison does), and the gradient is written through bit masks. A loop that compares and
+     * branches mispredicts on about every other window of random maxima and took 3x as long. Windows do not
+     * overlap: each input's gradient is written once.
+     */
+    private void pool2x2(int channels, int h, int w, int outH, int outW) {
+        float[] x = in;
+        float[] e = eps;
+        float[] out = grad;
+        for (int c = 0; c < channels; c++) {
+            int plane = c * h * w;
+            int outPlane = c * outH * outW;
+            for (int oy = 0; oy < outH; oy++) {
+                int top = plane + 2 * oy * w;
+                int row = outPlane + oy * outW;
+                for (int ox = 0; ox < outW; ox++) {
+                    int r = top + 2 * ox;
+                    float a = x[r] + 0f;
+                    float b = x[r + 1] + 0f;
+                    float c2 = x[r + w] + 0f;
+                    float d = x[r + w + 1] + 0f;
+                    int g = Float.floatToRawIntBits(e[row + ox]);
+                    int right = Float.floatToRawIntBits(a - b) >> 31; // -1 when b > a: the top pair's max is b
+                    float topMax = select(right, b, a);
+                    int rightBelow = Float.floatToRawIntBits(c2 - d) >> 31;
+                    float bottomMax = select(rightBelow, d, c2);
+                    int below = Float.floatToRawIntBits(topMax - bottomMax) >> 31; // the bottom pair's is larger
+                    out[r] = Float.intBitsToFloat(g & ~below & ~right);
+                    out[r + 1] = Float.intBitsToFloat(g & ~below & right);
+                    out[r + w] = Float.intBitsToFloat(g & below & ~rightBelow);
+                    out[r + w + 1] = Float.intBitsToFloat(g & below & rightBelow);
+                }
+            }
+        }
+    }
+
+    /** {@code p} where {@code mask} is all ones, else {@code q}: a float select the JIT does not branch on. */
+    private static float select(int mask, float p, float q) {
+        return Float.intBitsToFloat(Float.floatToRawIntBits(p) & mask | Float.floatToRawIntBits(q) & ~mask);
+    }
+
+    /** Any window and stride: the first largest input of each window gets the window's gradient. */
+    private void pool(int channels, int h, int w, int outH, int outW, int[] kernel, int[] stride) {
+        for (int c = 0; c < channels; c++) {
+            int plane = c * h * w;
+            int outPlane = c * outH * outW;
+            for (int oy = 0; oy < outH; oy++) {
+                for (int ox = 0; ox < outW; ox++) {
+                    int first = plane + oy * stride[0] * w + ox * stride[1];
+                    int best = first;
+                    float max = in[first];
+                    for (int ky = 0; ky < kernel[0]; ky++) {
+                        int row = first + ky * w;
+                        for (int kx = 0; kx < kernel[1]; kx++) {
+                            float v = in[row + kx];
+                            if (v > max) { // strictly: the first largest (oneDNN's choice too)
+                                max = v;
+                                best = row + kx;
+                            }
+                        }
+                    }
+                    grad[best] += eps[outPlane + oy * outW + ox];
+                }
+            }
+        }
+    }
+
+    /** The array's values in NCHW order, into {@code into} when it is long enough. */
+    private static float[] read(INDArray a, float[] into, LayerWorkspaceMgr workspaceMgr) {
+        INDArray plain = a;
+        if (a.ordering() != 'c' || a.offset() != 0 || !Shape.hasDefaultStridesForShape(a)
+            || a.data().length() != a.length()) {
+            plain = workspaceMgr.dup(ArrayType.BP_WORKING_MEM, a, 'c');
+        }
+        int n = (int) plain.length();
+        float[] values = into.length >= n ? into : new float[n];
+        ((FloatPointer) plain.data().addressPointer()).get(values, 0, n);
+        return values;
+    }
+}

@@ -1,0 +1,109 @@
+package dev.sparkmnist.models;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.Random;
+import org.deeplearning4j.nn.api.Layer;
+import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
+import org.deeplearning4j.nn.conf.layers.PoolingType;
+import org.deeplearning4j.nn.conf.layers.SubsamplingLayer;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
+import org.junit.jupiter.api.Test;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+/** The plain max-pooling backward pass routes every gradient where DL4J's (oneDNN's) does, ties included. */
+class MaxPoolLayerTest {
+    private static INDArray values(long[] shape, int levels, long seed) {
+        Random r = new Random(seed);
+        int n = (int) (shape[0] * shape[1] * shape[2] * shape[3]);
+        float[] v = new float[n];
+        for (int i = 0; i < n; i++) { // few distinct values: most windows hold ties (as ReLU's zeros do)
+            v[i] = levels > 0 ? r.nextInt(levels) : (float) r.nextGaussian();
+            if (v[i] == 0 && r.nextBoolean()) {
+                v[i] = -0f; // equal to +0: the first of them is the window's largest
+            }
+        }
+        return Nd4j.create(v, shape, 'c');
+    }
+
+    /** DL4J's layer object for a max pooling of this kernel and stride on [2, 3, h, w] inputs. */
+    private static Layer dl4j(int kernel, int stride) {
+        NeuralNetConfiguration conf = new NeuralNetConfiguration.Builder()
+            .layer(new SubsamplingLayer.Builder(PoolingType.MAX).kernelSize(kernel, kernel).stride(stride, stride)
+                .build())
+            .build();
+        return conf.getLayer().instantiate(conf, null, 0, null, false, DataType.FLOAT);
+    }
+
+    private static MaxPoolLayer ours(Layer reference) {
+        return new MaxPoolLayer(reference.conf(), DataType.FLOAT);
+    }
+
+    @Test
+    void gradientsGoWhereDl4jSendsThem() {
+        int[][] shapes = {{2, 2, 24, 24}, {2, 2, 7, 9}, {2, 3, 3, 2}, {3, 3, 8, 8}, {3, 2, 7, 9}}; // kernel, stride, h, w
+        for (int[] s : shapes) {
+            for (int levels : new int[] {2, 3, 0}) {
+                Layer reference = dl4j(s[0], s[1]);
+                MaxPoolLayer layer = ours(reference);
+                long[] shape = {4, 6, s[2], s[3]};
+                INDArray input = values(shape, levels, s[2] * 31L + levels);
+                int outH = (s[2] - s[0]) / s[1] + 1;
+                int outW = (s[3] - s[0]) / s[1] + 1;
+                INDArray eps = values(new long[] {4, 6, outH, outW}, 0, 7);
+                reference.setInput(input, LayerWorkspaceMgr.noWorkspaces());
+                layer.setInput(input, LayerWorkspaceMgr.noWorkspaces());
+                INDArray expected = reference.backpropGradient(eps, LayerWorkspaceMgr.noWorkspaces()).getSecond();
+                INDArray actual = layer.backpropGradient(eps, LayerWorkspaceMgr.noWorkspaces()).getSecond();
+                assertEquals(expected, actual, "kernel " + s[0] + " stride " + s[1] + " " + s[2] + "x" + s[3]
+                    + ", " + levels + " levels");
+                assertTrue(actual.amaxNumber().doubleValue() > 0, "a gradient was routed");
+            }
+        }
+    }
+
+    @Test
+    void viewsAndReusedBuffersGiveTheSameGradient() {
+        Layer reference = dl4j(2, 2);
+        MaxPoolLayer layer = ours(reference);
+        INDArray input = values(new long[] {4, 6, 24, 24}, 3, 5);
+        INDArray eps = values(new long[] {4, 6, 12, 12}, 0, 6);
+        reference.setInput(input, LayerWorkspaceMgr.noWorkspaces());
+        INDArray expected = reference.backpropGradient(eps, LayerWorkspaceMgr.noWorkspaces()).getSecond();
+        // the same values as an 'f'-ordered copy and as a view into a larger array
+        INDArray fInput = input.dup('f');
+        INDArray big = Nd4j.create(DataType.FLOAT, 5, 6, 12, 12);
+        INDArray epsView = big.get(org.nd4j.linalg.indexing.NDArrayIndex.interval(1, 5));
+        epsView.assign(eps);
+        layer.setInput(fInput, LayerWorkspaceMgr.noWorkspaces());
+        assertEquals(expected, layer.backpropGradient(epsView, LayerWorkspaceMgr.noWorkspaces()).getSecond());
+        // a smaller batch after a larger one (the reused buffers hold stale values past its end)
+        INDArray small = input.get(org.nd4j.linalg.indexing.NDArrayIndex.interval(0, 2)).dup();
+        reference.setInput(small, LayerWorkspaceMgr.noWorkspaces());
+        layer.setInput(small, LayerWorkspaceMgr.noWorkspaces());
+        INDArray smallEps = eps.get(org.nd4j.linalg.indexing.NDArrayIndex.interval(0, 2)).dup();
+        assertEquals(reference.backpropGradient(smallEps, LayerWorkspaceMgr.noWorkspaces()).getSecond(),
+            layer.backpropGradient(smallEps, LayerWorkspaceMgr.noWorkspaces()).getSecond());
+    }
+
+    @Test
+    void lenetTrainsWithThePlainPoolingAndSavesDl4jsLayers() throws Exception {
+        MultiLayerNetwork net = Models.network(ModelOptions.lenet());
+        assertInstanceOf(MaxPoolLayer.class, net.getLayer(1));
+        assertInstanceOf(MaxPoolLayer.class, net.getLayer(3));
+        java.io.File f = java.io.File.createTempFile("lenet", ".zip");
+        try {
+            org.deeplearning4j.util.ModelSerializer.writeModel(net, f, true);
+            MultiLayerNetwork loaded = org.deeplearning4j.util.ModelSerializer.restoreMultiLayerNetwork(f, true);
+            assertEquals(org.deeplearning4j.nn.layers.convolution.subsampling.SubsamplingLayer.class,
+                loaded.getLayer(1).getClass(), "model.zip holds DL4J's ordinary layer");
+        } finally {
+            f.delete();
+        }
+    }
+}
