@@ -1,11 +1,8 @@
 package dev.sparkmnist.models;
 
-import org.deeplearning4j.nn.conf.CNN2DFormat;
-import org.deeplearning4j.nn.conf.ConvolutionMode;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.gradient.DefaultGradient;
 import org.deeplearning4j.nn.gradient.Gradient;
-import org.deeplearning4j.nn.layers.convolution.ConvolutionLayer;
 import org.deeplearning4j.nn.params.ConvolutionParamInitializer;
 import org.deeplearning4j.nn.workspace.ArrayType;
 import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
@@ -23,26 +20,26 @@ import org.nd4j.linalg.factory.Nd4j;
  * convolution: the pictures convolved with the output gradient) and hands back zeros as the input's gradient. DL4J
  * always computes the input's gradient, which for LeNet-5's first layer (1 input channel, 24x24 outputs) was the most
  * expensive call of a training step: oneDNN's backward-data convolution plus the reorders into and out of its blocked
- * layout (BENCHMARKS.md, "Per-core speed"). The forward pass is DL4J's (oneDNN's). The weight and bias gradients
- * equal DL4J's up to float rounding ({@code InputConvolutionLayerTest}).
+ * layout (BENCHMARKS.md, "Per-core speed"). The forward pass is DL4J's (oneDNN's); the gradient at the
+ * pre-activation is {@link TrainingConvolutionLayer}'s. The weight and bias gradients equal DL4J's up to float
+ * rounding ({@code InputConvolutionLayerTest}).
  *
  * <p>Installed on a network's layer 0 by {@link Models#forTraining}; the configuration (and so model.zip) is
  * DL4J's ordinary {@code ConvolutionLayer}. Configurations it does not cover (strides other than 1, dilation, NHWC,
  * Same mode, dropout or weight noise) use DL4J's backpropagation unchanged.
  */
-final class InputConvolutionLayer extends ConvolutionLayer {
+final class InputConvolutionLayer extends TrainingConvolutionLayer {
     InputConvolutionLayer(NeuralNetConfiguration conf, DataType dataType) {
         super(conf, dataType);
     }
 
     /** What the weight gradient below is written for (and tested with): LeNet's first layer, padded or not. */
-    private boolean covered() {
+    @Override
+    boolean covered() {
         org.deeplearning4j.nn.conf.layers.ConvolutionLayer c = layerConf();
         int[] dilation = c.getDilation();
         int[] stride = c.getStride();
-        return c.getCnn2dDataFormat() == CNN2DFormat.NCHW && convolutionMode != ConvolutionMode.Same
-            && stride[0] == 1 && stride[1] == 1 && dilation[0] == 1 && dilation[1] == 1
-            && c.getIDropout() == null && c.getWeightNoise() == null;
+        return super.covered() && stride[0] == 1 && stride[1] == 1 && dilation[0] == 1 && dilation[1] == 1;
     }
 
     @Override
@@ -52,14 +49,8 @@ final class InputConvolutionLayer extends ConvolutionLayer {
         }
         assertInputSet(true);
         INDArray input = this.input.castTo(dataType);
-        if (epsilon.dataType() != dataType) {
-            epsilon = epsilon.castTo(dataType);
-        }
+        INDArray delta = delta(epsilon, workspaceMgr); // [mb, out, outH, outW]
         int[] pad = layerConf().getPadding();
-
-        // the activation's derivative at the pre-activation, as DL4J's layer computes it
-        INDArray z = preOutput4d(true, true, workspaceMgr).getFirst();
-        INDArray delta = layerConf().getActivationFn().backprop(z, epsilon).getFirst(); // [mb, out, outH, outW]
 
         Gradient gradient = new DefaultGradient();
         if (hasBias()) {

@@ -47,6 +47,7 @@ class InputConvolutionLayerTest {
             MultiLayerNetwork reference = plain(o);
             MultiLayerNetwork fast = Models.network(o);
             assertInstanceOf(InputConvolutionLayer.class, fast.getLayer(0));
+            assertEquals(TrainingConvolutionLayer.class, fast.getLayer(2).getClass());
             assertEquals(reference.params(), fast.params(), "same seed, same start");
             DataSet first = batch(16, 1);
             reference.setInput(first.getFeatures());
