@@ -22,7 +22,7 @@ import org.nd4j.linalg.factory.Nd4j;
  * expensive call of a training step: oneDNN's backward-data convolution plus the reorders into and out of its blocked
  * layout (BENCHMARKS.md, "Per-core speed"). The forward pass is DL4J's (oneDNN's); the gradient at the
  * pre-activation is {@link TrainingConvolutionLayer}'s. The weight and bias gradients equal DL4J's up to float
- * rounding ({@code InputConvolutionLayerTest}).
+ * rounding ({@code TrainingLayersTest}).
  *
  * <p>Installed on a network's layer 0 by {@link Models#forTraining}; the configuration (and so model.zip) is
  * DL4J's ordinary {@code ConvolutionLayer}. Configurations it does not cover (strides other than 1, dilation, NHWC,

@@ -70,8 +70,9 @@ public final class Models {
      * Sets an initialised network up to train faster with the same results, without changing its configuration's
      * layers (saved models stay DL4J's): the first layer, where it is DL4J's convolution layer, becomes an
      * {@link InputConvolutionLayer} (no gradient with respect to the pictures, which nobody reads) and the other
-     * convolutions {@link TrainingConvolutionLayer}s (ReLU's derivative in two vectorised ops); max-pooling layers
-     * become {@link MaxPoolLayer}s (a plain backward pass instead of oneDNN's); and DL4J's cache mode keeps each
+     * convolutions {@link TrainingConvolutionLayer}s (ReLU's derivative in two vectorised ops); dense layers
+     * {@link TrainingDenseLayer}s (no second forward product in backpropagation); max-pooling layers become
+     * {@link MaxPoolLayer}s (a plain backward pass instead of oneDNN's); and DL4J's cache mode keeps each
      * convolution's pre-activation from the forward pass for backpropagation instead of computing the convolution
      * again. Only layer objects change (same configuration, parameters, gradient views and updater).
      * Call before the updater is built on the layers; do not use on a network whose input gradient is wanted
@@ -89,6 +90,9 @@ public final class Models {
             if (type == org.deeplearning4j.nn.layers.convolution.ConvolutionLayer.class) {
                 layers[i] = replace(layers[i], i == 0 ? new InputConvolutionLayer(layers[i].conf(), dataType)
                     : new TrainingConvolutionLayer(layers[i].conf(), dataType));
+                changed = true;
+            } else if (type == org.deeplearning4j.nn.layers.feedforward.dense.DenseLayer.class) {
+                layers[i] = replace(layers[i], new TrainingDenseLayer(layers[i].conf(), dataType));
                 changed = true;
             } else if (type == org.deeplearning4j.nn.layers.convolution.subsampling.SubsamplingLayer.class) {
                 layers[i] = replace(layers[i], new MaxPoolLayer(layers[i].conf(), dataType));

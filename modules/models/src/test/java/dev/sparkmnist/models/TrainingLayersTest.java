@@ -14,8 +14,8 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.factory.Nd4j;
 
-/** The first layer without the input's gradient trains exactly as DL4J's layer does, up to float rounding. */
-class InputConvolutionLayerTest {
+/** The layers {@link Models#forTraining} installs train exactly as DL4J's layers do, up to float rounding. */
+class TrainingLayersTest {
     private static DataSet batch(int n, long seed) {
         Random r = new Random(seed);
         float[] x = new float[n * 784];
@@ -43,11 +43,17 @@ class InputConvolutionLayerTest {
 
     @Test
     void gradientsAndTrainingEqualDl4jsLayer() {
-        for (ModelOptions o : new ModelOptions[] {ModelOptions.lenet(), ModelOptions.jobDefaults(Architecture.LENET)}) {
+        for (ModelOptions o : new ModelOptions[] {ModelOptions.lenet(), ModelOptions.jobDefaults(Architecture.LENET),
+            ModelOptions.mlp()}) {
             MultiLayerNetwork reference = plain(o);
             MultiLayerNetwork fast = Models.network(o);
-            assertInstanceOf(InputConvolutionLayer.class, fast.getLayer(0));
-            assertEquals(TrainingConvolutionLayer.class, fast.getLayer(2).getClass());
+            if (o.architecture() == Architecture.LENET) {
+                assertInstanceOf(InputConvolutionLayer.class, fast.getLayer(0));
+                assertEquals(TrainingConvolutionLayer.class, fast.getLayer(2).getClass());
+                assertEquals(TrainingDenseLayer.class, fast.getLayer(4).getClass());
+            } else {
+                assertEquals(TrainingDenseLayer.class, fast.getLayer(0).getClass());
+            }
             assertEquals(reference.params(), fast.params(), "same seed, same start");
             DataSet first = batch(16, 1);
             reference.setInput(first.getFeatures());
@@ -91,7 +97,15 @@ class InputConvolutionLayerTest {
             f.delete();
         }
         MultiLayerNetwork mlp = Models.network(ModelOptions.mlp());
-        assertEquals(org.deeplearning4j.nn.layers.feedforward.dense.DenseLayer.class, mlp.getLayer(0).getClass(),
-            "only a convolution is replaced");
+        mlp.fit(batch(8, 4));
+        java.io.File m = java.io.File.createTempFile("mlp", ".zip");
+        try {
+            ModelSerializer.writeModel(mlp, m, true);
+            assertEquals(org.deeplearning4j.nn.layers.feedforward.dense.DenseLayer.class,
+                ModelSerializer.restoreMultiLayerNetwork(m, true).getLayer(0).getClass(),
+                "model.zip holds DL4J's ordinary dense layer");
+        } finally {
+            m.delete();
+        }
     }
 }
