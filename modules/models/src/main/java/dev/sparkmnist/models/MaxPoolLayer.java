@@ -28,10 +28,10 @@ import org.nd4j.linalg.api.shape.Shape;
  * backward pass unchanged.
  */
 final class MaxPoolLayer extends SubsamplingLayer {
-    // buffers reused across steps: one network trains on one thread at a time
-    private transient float[] in = new float[0];
-    private transient float[] eps = new float[0];
-    private transient float[] grad = new float[0];
+    // buffers reused across steps (one network trains on one thread at a time); null until the first step
+    private transient float[] in;
+    private transient float[] eps;
+    private transient float[] grad;
 
     MaxPoolLayer(NeuralNetConfiguration conf, DataType dataType) {
         super(conf, dataType);
@@ -65,7 +65,7 @@ final class MaxPoolLayer extends SubsamplingLayer {
         in = read(input, in, workspaceMgr);
         eps = read(epsilon, eps, workspaceMgr);
         int n = (int) input.length();
-        if (grad.length < n) {
+        if (grad == null || grad.length < n) {
             grad = new float[n];
         } else {
             java.util.Arrays.fill(grad, 0, n, 0f);
@@ -157,7 +157,7 @@ final class MaxPoolLayer extends SubsamplingLayer {
             plain = workspaceMgr.dup(ArrayType.BP_WORKING_MEM, a, 'c');
         }
         int n = (int) plain.length();
-        float[] values = into.length >= n ? into : new float[n];
+        float[] values = into != null && into.length >= n ? into : new float[n];
         ((FloatPointer) plain.data().addressPointer()).get(values, 0, n);
         return values;
     }
