@@ -1,6 +1,5 @@
 package dev.sparkmnist.models;
 
-import org.bytedeco.javacpp.FloatPointer;
 import org.deeplearning4j.nn.conf.CNN2DFormat;
 import org.deeplearning4j.nn.conf.ConvolutionMode;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
@@ -13,7 +12,6 @@ import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
 import org.nd4j.common.primitives.Pair;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.api.shape.Shape;
 
 /**
  * DL4J's max-pooling layer with a plain backward pass: each output's gradient goes to the first largest input of its
@@ -24,8 +22,8 @@ import org.nd4j.linalg.api.shape.Shape;
  * the gradient routed is the same, ties included ({@code MaxPoolLayerTest}).
  *
  * <p>Installed on a network's pooling layers by {@link Models#forTraining}; the configuration (and so model.zip) is
- * DL4J's ordinary {@code SubsamplingLayer}. Other pooling types, NHWC, Same mode, padding and dilation use DL4J's
- * backward pass unchanged.
+ * DL4J's ordinary {@code SubsamplingLayer}. Other pooling types, NHWC, Same mode, padding, dilation and backends
+ * other than the CPU's use DL4J's backward pass unchanged.
  */
 final class MaxPoolLayer extends SubsamplingLayer {
     // buffers reused across steps (one network trains on one thread at a time); null until the first step
@@ -45,7 +43,7 @@ final class MaxPoolLayer extends SubsamplingLayer {
             && convolutionMode != ConvolutionMode.Same && pad[0] == 0 && pad[1] == 0
             && dilation[0] == 1 && dilation[1] == 1 && input.rank() == 4 && epsilon.rank() == 4
             && input.dataType() == DataType.FLOAT && epsilon.dataType() == DataType.FLOAT
-            && input.length() < Integer.MAX_VALUE;
+            && input.length() < Integer.MAX_VALUE && HostArrays.CPU; // Java reads host memory
     }
 
     @Override
@@ -62,21 +60,22 @@ final class MaxPoolLayer extends SubsamplingLayer {
         int outW = (int) epsilon.size(3);
         int[] kernel = layerConf().getKernelSize();
         int[] stride = layerConf().getStride();
-        in = read(input, in, workspaceMgr);
-        eps = read(epsilon, eps, workspaceMgr);
+        in = read(input, in);
+        eps = read(epsilon, eps);
         int n = (int) input.length();
+        boolean twoByTwo = kernel[0] == 2 && kernel[1] == 2 && stride[0] == 2 && stride[1] == 2;
         if (grad == null || grad.length < n) {
             grad = new float[n];
-        } else {
+        } else if (!twoByTwo || h % 2 != 0 || w % 2 != 0) { // 2x2 windows on even sides write every input
             java.util.Arrays.fill(grad, 0, n, 0f);
         }
-        if (kernel[0] == 2 && kernel[1] == 2 && stride[0] == 2 && stride[1] == 2) {
+        if (twoByTwo) {
             pool2x2(channels, h, w, outH, outW);
         } else {
             pool(channels, h, w, outH, outW, kernel, stride);
         }
         INDArray out = workspaceMgr.createUninitialized(ArrayType.ACTIVATION_GRAD, DataType.FLOAT, shape, 'c');
-        ((FloatPointer) out.data().addressPointer()).put(grad, 0, n);
+        HostArrays.write(grad, 0, out);
         return new Pair<>(new DefaultGradient(), out);
     }
 
@@ -150,15 +149,10 @@ final class MaxPoolLayer extends SubsamplingLayer {
     }
 
     /** The array's values in NCHW order, into {@code into} when it is long enough. */
-    private static float[] read(INDArray a, float[] into, LayerWorkspaceMgr workspaceMgr) {
-        INDArray plain = a;
-        if (a.ordering() != 'c' || a.offset() != 0 || !Shape.hasDefaultStridesForShape(a)
-            || a.data().length() != a.length()) {
-            plain = workspaceMgr.dup(ArrayType.BP_WORKING_MEM, a, 'c');
-        }
-        int n = (int) plain.length();
+    private static float[] read(INDArray a, float[] into) {
+        int n = (int) a.length();
         float[] values = into != null && into.length >= n ? into : new float[n];
-        ((FloatPointer) plain.data().addressPointer()).get(values, 0, n);
+        HostArrays.read(a, values, 0);
         return values;
     }
 }

@@ -7,22 +7,16 @@ import org.deeplearning4j.nn.gradient.Gradient;
 import org.deeplearning4j.nn.layers.convolution.ConvolutionLayer;
 import org.deeplearning4j.nn.layers.mkldnn.MKLDNNConvHelper;
 import org.deeplearning4j.nn.params.ConvolutionParamInitializer;
-import org.deeplearning4j.nn.workspace.ArrayType;
 import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
 import org.nd4j.common.primitives.Pair;
 import org.nd4j.linalg.activations.IActivation;
-import org.nd4j.linalg.activations.impl.ActivationReLU;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.api.ops.impl.scalar.Step;
-import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * DL4J's convolution layer with a faster backward pass for what LeNet-5 trains: the pre-activation comes from DL4J's
- * cache (kept by the forward pass, {@link Models#forTraining} turns the cache on) and ReLU's derivative is two
- * vectorised ND4J ops (a step, then a product) instead of ND4J's {@code relu_bp}, which calls a C++ lambda per
- * element and took 5x as long. The gradients equal DL4J's (a zero gradient may carry the sign of the incoming one:
- * -0 for +0, which no sum or product can tell apart). The rest is DL4J's: its oneDNN helper computes the weight, bias
+ * cache (kept by the forward pass, {@link Models#forTraining} turns the cache on) and ReLU's derivative is
+ * {@link ReluDerivative}'s. The gradients equal DL4J's (a zero gradient may carry the sign of the incoming one). The rest is DL4J's: its oneDNN helper computes the weight, bias
  * and input gradients. Configurations it does not cover (NHWC, Same mode, dropout, weight noise, no oneDNN helper,
  * non-float types) use DL4J's backward pass unchanged.
  *
@@ -48,13 +42,8 @@ class TrainingConvolutionLayer extends ConvolutionLayer {
         }
         INDArray z = preOutput4d(true, true, workspaceMgr).getFirst(); // the forward pass's, from the cache
         IActivation afn = layerConf().getActivationFn();
-        if (afn instanceof ActivationReLU relu && relu.getMax() == null && relu.getThreshold() == null
-            && relu.getNegativeSlope() == null) {
-            INDArray delta = workspaceMgr.createUninitialized(ArrayType.BP_WORKING_MEM, dataType, z.shape(), 'c');
-            Nd4j.exec(new Step(z, delta)); // 1 where z > 0, else 0
-            return delta.muli(epsilon);
-        }
-        return afn.backprop(z, epsilon).getFirst();
+        return ReluDerivative.plain(afn) ? ReluDerivative.times(z, epsilon, dataType, workspaceMgr)
+            : afn.backprop(z, epsilon).getFirst();
     }
 
     @Override

@@ -8,18 +8,16 @@ import org.deeplearning4j.nn.params.DefaultParamInitializer;
 import org.deeplearning4j.nn.workspace.ArrayType;
 import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
 import org.nd4j.common.primitives.Pair;
-import org.nd4j.linalg.activations.impl.ActivationReLU;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.api.ops.impl.scalar.Step;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * DL4J's dense layer with ReLU, whose backward pass does not compute the forward pass again: DL4J's layer recomputes
  * its pre-activation in backpropagation (for the MLP's first layer a 128x784x256 product, a third of the forward
  * pass's arithmetic, every step). ReLU's derivative is 1 exactly where its output is positive, so the output the
- * forward pass already made (the next layer's input, alive until backpropagation ends) gives it: a step and a
- * product, as {@link TrainingConvolutionLayer} takes it. The bias, weight and input gradients are then DL4J's own
+ * forward pass already made (the next layer's input, alive until backpropagation ends) gives it
+ * ({@link ReluDerivative}). The bias, weight and input gradients are then DL4J's own
  * computation, and equal DL4J's ({@code TrainingLayersTest}; a zero gradient may carry the incoming one's sign).
  * Other activations, dropout, weight noise, layer normalisation, masks and non-float types use DL4J's backward pass.
  *
@@ -36,8 +34,7 @@ final class TrainingDenseLayer extends DenseLayer {
 
     private boolean covered() {
         org.deeplearning4j.nn.conf.layers.DenseLayer c = layerConf();
-        return c.getActivationFn() instanceof ActivationReLU relu && relu.getMax() == null
-            && relu.getThreshold() == null && relu.getNegativeSlope() == null && c.getIDropout() == null
+        return ReluDerivative.plain(c.getActivationFn()) && c.getIDropout() == null
             && c.getWeightNoise() == null && !hasLayerNorm() && dataType == DataType.FLOAT;
     }
 
@@ -56,9 +53,7 @@ final class TrainingDenseLayer extends DenseLayer {
             return super.backpropGradient(epsilon, workspaceMgr);
         }
         assertInputSet(true);
-        INDArray delta = workspaceMgr.createUninitialized(ArrayType.BP_WORKING_MEM, dataType, out.shape(), 'c');
-        Nd4j.exec(new Step(out, delta)); // 1 where the output (and so the pre-activation) is positive
-        delta.muli(epsilon.castTo(dataType));
+        INDArray delta = ReluDerivative.times(out, epsilon, dataType, workspaceMgr); // output > 0 where z > 0
 
         // from here DL4J's BaseLayer.backpropGradient, as it is
         Gradient ret = new DefaultGradient();

@@ -1,5 +1,6 @@
 package dev.sparkmnist.training.resident;
 
+import dev.sparkmnist.models.HostArrays;
 import java.io.Serializable;
 import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
@@ -57,9 +58,9 @@ final class NetState implements Serializable {
         int p = (int) params.length();
         int s = state == null ? 0 : (int) state.length();
         float[] out = into != null && into.length == p + s ? into : new float[p + s];
-        copy(params, out, 0, true);
+        HostArrays.read(params, out, 0);
         if (s > 0) {
-            copy(state, out, p, true);
+            HostArrays.read(state, out, p);
         }
         return out;
     }
@@ -79,9 +80,9 @@ final class NetState implements Serializable {
             throw new IllegalStateException("the network has " + p + " parameters and " + s + " updater values,"
                 + " the averaged vector " + vector.length);
         }
-        copy(params, vector, 0, false);
+        HostArrays.write(vector, 0, params);
         if (s > 0) {
-            copy(state, vector, p, false);
+            HostArrays.write(vector, p, state);
         }
     }
 
@@ -89,33 +90,4 @@ final class NetState implements Serializable {
         INDArray state = net.getUpdater() == null ? null : net.getUpdater().getStateViewArray();
         return state == null || state.length() == 0 ? null : state;
     }
-
-    /**
-     * Copies a contiguous float array between ND4J and {@code vector[offset..]}. On the CPU backend the array's
-     * off-heap buffer is read or written in bulk through NIO (measured: ND4J's {@code toFloatVector} and
-     * {@code create}+{@code assign} cost 5-7 ms a round for the MLP with Adam, 2.8 MB); other backends (CUDA) go
-     * through ND4J's own copies, which synchronise device and host.
-     */
-    private static void copy(INDArray array, float[] vector, int offset, boolean out) {
-        int n = (int) array.length();
-        if (CPU && array.dataType() == org.nd4j.linalg.api.buffer.DataType.FLOAT && array.isVectorOrScalar()
-            && array.elementWiseStride() == 1) {
-            java.nio.FloatBuffer buffer = array.data().asNio().order(java.nio.ByteOrder.nativeOrder()).asFloatBuffer();
-            buffer.position((int) array.offset());
-            if (out) {
-                buffer.get(vector, offset, n);
-            } else {
-                buffer.put(vector, offset, n);
-            }
-        } else if (out) {
-            System.arraycopy(array.toFloatVector(), 0, vector, offset, n);
-        } else {
-            array.assign(Nd4j.create(java.util.Arrays.copyOfRange(vector, offset, offset + n), array.shape(),
-                array.ordering()));
-        }
-    }
-
-    /** Whether ND4J runs on the CPU backend, whose arrays live in host memory. */
-    private static final boolean CPU = !"CUDA".equalsIgnoreCase(
-        Nd4j.getExecutioner().getEnvironmentInformation().getProperty("backend"));
 }

@@ -1,0 +1,57 @@
+package dev.sparkmnist.models;
+
+import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
+import java.util.Arrays;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.api.shape.Shape;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * Bulk copies between ND4J float arrays and Java {@code float[]}s. On the CPU backend a contiguous array's off-heap
+ * buffer is read or written in one NIO call (measured: ND4J's {@code toFloatVector} and {@code create}+{@code assign}
+ * cost 5-7 ms a round for the MLP with Adam, 2.8 MB); other arrays and backends (CUDA) go through ND4J's own copies,
+ * which synchronise device and host.
+ */
+public final class HostArrays {
+    /** Whether ND4J runs on the CPU backend, whose arrays live in host memory. */
+    public static final boolean CPU = !"CUDA".equalsIgnoreCase(
+        Nd4j.getExecutioner().getEnvironmentInformation().getProperty("backend"));
+
+    private HostArrays() {
+    }
+
+    /** Copies all of {@code array}, in row-major order, to {@code vector[offset..]}. */
+    public static void read(INDArray array, float[] vector, int offset) {
+        int n = (int) array.length();
+        if (direct(array)) {
+            buffer(array).get(vector, offset, n);
+        } else {
+            System.arraycopy(Nd4j.toFlattened('c', array).toFloatVector(), 0, vector, offset, n);
+        }
+    }
+
+    /** Copies {@code vector[offset..]} into all of {@code array}, in row-major order. */
+    public static void write(float[] vector, int offset, INDArray array) {
+        int n = (int) array.length();
+        if (direct(array)) {
+            buffer(array).put(vector, offset, n);
+        } else {
+            array.assign(Nd4j.create(Arrays.copyOfRange(vector, offset, offset + n), array.shape(), 'c'));
+        }
+    }
+
+    /** A CPU float array whose memory order is its row-major order (a contiguous vector, or 'c' with its strides). */
+    private static boolean direct(INDArray array) {
+        return CPU && array.dataType() == DataType.FLOAT
+            && (array.isVectorOrScalar() && array.elementWiseStride() == 1
+                || array.ordering() == 'c' && Shape.hasDefaultStridesForShape(array));
+    }
+
+    private static FloatBuffer buffer(INDArray array) {
+        FloatBuffer buffer = array.data().asNio().order(ByteOrder.nativeOrder()).asFloatBuffer();
+        buffer.position((int) array.offset());
+        return buffer;
+    }
+}
