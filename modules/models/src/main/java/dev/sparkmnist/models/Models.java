@@ -71,7 +71,8 @@ public final class Models {
      * layers (saved models stay DL4J's): the first layer, where it is DL4J's convolution layer, becomes an
      * {@link InputConvolutionLayer} (no gradient with respect to the pictures, which nobody reads) and the other
      * convolutions {@link TrainingConvolutionLayer}s (ReLU's derivative in two vectorised ops); dense layers
-     * {@link TrainingDenseLayer}s (no second forward product in backpropagation); max-pooling layers become
+     * {@link TrainingDenseLayer}s (no second forward product in backpropagation, and as layer 0 no input gradient
+     * either); max-pooling layers become
      * {@link MaxPoolLayer}s (a plain backward pass instead of oneDNN's); and DL4J's cache mode keeps each
      * convolution's pre-activation from the forward pass for backpropagation instead of computing the convolution
      * again. Only layer objects change (same configuration, parameters, gradient views and updater).
@@ -92,7 +93,7 @@ public final class Models {
                     : new TrainingConvolutionLayer(layers[i].conf(), dataType));
                 changed = true;
             } else if (type == org.deeplearning4j.nn.layers.feedforward.dense.DenseLayer.class) {
-                layers[i] = replace(layers[i], new TrainingDenseLayer(layers[i].conf(), dataType));
+                layers[i] = replace(layers[i], new TrainingDenseLayer(layers[i].conf(), dataType, i > 0));
                 changed = true;
             } else if (type == org.deeplearning4j.nn.layers.convolution.subsampling.SubsamplingLayer.class) {
                 layers[i] = replace(layers[i], new MaxPoolLayer(layers[i].conf(), dataType));

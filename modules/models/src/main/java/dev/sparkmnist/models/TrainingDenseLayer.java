@@ -19,6 +19,8 @@ import org.nd4j.linalg.factory.Nd4j;
  * forward pass already made (the next layer's input, alive until backpropagation ends) gives it
  * ({@link ReluDerivative}). The bias, weight and input gradients are then DL4J's own
  * computation, and equal DL4J's ({@code TrainingLayersTest}; a zero gradient may carry the incoming one's sign).
+ * As a network's first layer it does not compute the gradient with respect to its input (the pictures, which nobody
+ * reads; for the MLP a 128x256x784 product, a third of backpropagation's arithmetic) and hands back zeros instead.
  * Other activations, dropout, weight noise, layer normalisation, masks and non-float types use DL4J's backward pass.
  *
  * <p>Installed on a network's dense layers by {@link Models#forTraining}; the configuration (and so model.zip) is
@@ -27,9 +29,12 @@ import org.nd4j.linalg.factory.Nd4j;
 final class TrainingDenseLayer extends DenseLayer {
     /** This step's output, from a training forward pass; null when the last forward pass was not one. */
     private transient INDArray output;
+    /** False for a network's first layer: its input's gradient is not computed (zeros are handed back). */
+    private final boolean inputGradient;
 
-    TrainingDenseLayer(NeuralNetConfiguration conf, DataType dataType) {
+    TrainingDenseLayer(NeuralNetConfiguration conf, DataType dataType, boolean inputGradient) {
         super(conf, dataType);
+        this.inputGradient = inputGradient;
     }
 
     private boolean covered() {
@@ -62,10 +67,15 @@ final class TrainingDenseLayer extends DenseLayer {
             delta.sum(biasGrad, 0);
             ret.gradientForVariable().put(DefaultParamInitializer.BIAS_KEY, biasGrad);
         }
-        INDArray w = getParamWithNoise(DefaultParamInitializer.WEIGHT_KEY, true, workspaceMgr);
-        INDArray epsilonNext = workspaceMgr.createUninitialized(ArrayType.ACTIVATION_GRAD, delta.dataType(),
-            new long[] {w.size(0), delta.size(0)}, 'f');
-        epsilonNext = w.mmuli(delta.transpose(), epsilonNext).transpose();
+        INDArray epsilonNext;
+        if (inputGradient) {
+            INDArray w = getParamWithNoise(DefaultParamInitializer.WEIGHT_KEY, true, workspaceMgr);
+            epsilonNext = workspaceMgr.createUninitialized(ArrayType.ACTIVATION_GRAD, delta.dataType(),
+                new long[] {w.size(0), delta.size(0)}, 'f');
+            epsilonNext = w.mmuli(delta.transpose(), epsilonNext).transpose();
+        } else { // the pictures' gradient, which no one reads: zeros of the right shape for DL4J's bookkeeping
+            epsilonNext = workspaceMgr.create(ArrayType.ACTIVATION_GRAD, delta.dataType(), input.shape(), 'c');
+        }
         INDArray weightGrad = gradientViews.get(DefaultParamInitializer.WEIGHT_KEY);
         Nd4j.gemm(input.castTo(weightGrad.dataType()), delta, weightGrad, true, false, 1.0, 0.0);
         ret.gradientForVariable().put(DefaultParamInitializer.WEIGHT_KEY, weightGrad);

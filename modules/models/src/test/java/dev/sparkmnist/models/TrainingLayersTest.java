@@ -80,6 +80,28 @@ class TrainingLayersTest {
         }
     }
 
+    /** The MLP's first layer skips its input's gradient (zeros), the second computes DL4J's. */
+    @Test
+    void onlyTheFirstDenseLayerSkipsItsInputGradient() {
+        DataSet d = batch(16, 7);
+        INDArray outputGradient = Nd4j.rand(org.nd4j.linalg.api.buffer.DataType.FLOAT, 16, 128);
+        INDArray[][] eps = new INDArray[2][]; // [plain, fast][layer]
+        MultiLayerNetwork[] nets = {plain(ModelOptions.mlp()), Models.network(ModelOptions.mlp())};
+        for (int n = 0; n < 2; n++) {
+            nets[n].initGradientsView();
+            var ws = org.deeplearning4j.nn.workspace.LayerWorkspaceMgr.noWorkspaces();
+            INDArray out0 = nets[n].getLayer(0).activate(d.getFeatures(), true, ws); // a training forward pass
+            nets[n].getLayer(1).activate(out0, true, ws);
+            INDArray e1 = nets[n].getLayer(1).backpropGradient(outputGradient.dup(), ws).getSecond().dup();
+            INDArray e0 = nets[n].getLayer(0).backpropGradient(e1.dup(), ws).getSecond().dup();
+            eps[n] = new INDArray[] {e0, e1};
+        }
+        assertTrue(maxRelativeDifference(eps[0][1], eps[1][1]) < 1e-5, "layer 1's input gradient is DL4J's");
+        assertNotEquals(0.0, eps[0][0].amaxNumber().doubleValue(), "DL4J computes the pictures' gradient");
+        assertEquals(0.0, eps[1][0].amaxNumber().doubleValue(), "layer 0 hands back zeros");
+        assertEquals(eps[0][0].shapeInfoToString(), eps[1][0].shapeInfoToString());
+    }
+
     @Test
     void savedModelsStayDl4jsAndTheSwapIsIdempotent() throws Exception {
         MultiLayerNetwork fast = Models.network(ModelOptions.lenet());
