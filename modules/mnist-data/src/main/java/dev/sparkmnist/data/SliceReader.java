@@ -20,6 +20,10 @@ import org.nd4j.linalg.factory.Nd4j;
  * reading a whole LeNet epoch's slice up front took 0.35-0.67 s of a 10 s epoch). Used by the resident workers and
  * by the RDDs of {@link MnistRdds}.
  *
+ * <p>A reader made with {@code reuse} writes each chunk into the arrays of a chunk its caller has finished with
+ * (a minibatch stays valid until the next call of {@link #next}): allocating fresh off-heap memory for every chunk,
+ * and touching it for the first time, was most of the reading's cost.
+ *
  * <p>Gzipped files are read in one chunk (each read decompresses from the start of the file), and on the CUDA
  * backend nothing is read ahead: ND4J arrays made on another thread would land on that thread's device, not the
  * GPU the task is bound to.
@@ -32,7 +36,10 @@ public final class SliceReader implements AutoCloseable {
     private final Deque<int[]> chunks = new ArrayDeque<>();
     private final ExecutorService ahead;
     private Future<List<DataSet>> pending;
+    private final boolean reuse;
     private List<DataSet> current = List.of();
+    /** A chunk whose minibatches the caller is done with, handed to the next read to write into. */
+    private List<DataSet> spare = List.of();
     private int next;
     private long waitNanos;
 
@@ -46,6 +53,16 @@ public final class SliceReader implements AutoCloseable {
      */
     public SliceReader(MnistSet set, int[] indices, int batch, int examplesPerChunk, Normalization normalization,
                        Configuration conf) {
+        this(set, indices, batch, examplesPerChunk, normalization, conf, false);
+    }
+
+    /**
+     * As above; with {@code reuse}, a minibatch {@link #next} returns is valid only until the next call of
+     * {@code next} (its arrays are written again later), for a caller that fits each one and lets it go.
+     */
+    public SliceReader(MnistSet set, int[] indices, int batch, int examplesPerChunk, Normalization normalization,
+                       Configuration conf, boolean reuse) {
+        this.reuse = reuse;
         this.set = set;
         this.batch = batch;
         this.normalization = normalization;
@@ -72,6 +89,9 @@ public final class SliceReader implements AutoCloseable {
                 return null;
             }
             long t0 = System.nanoTime();
+            if (reuse) {
+                spare = current; // the caller asked for the next minibatch: it is done with this chunk's
+            }
             current = take();
             waitNanos += System.nanoTime() - t0;
             next = 0;
@@ -88,8 +108,10 @@ public final class SliceReader implements AutoCloseable {
     private void schedule() {
         if (pending == null && !chunks.isEmpty()) {
             int[] chunk = chunks.poll();
-            pending = ahead != null ? ahead.submit(() -> read(chunk))
-                : java.util.concurrent.CompletableFuture.completedFuture(read(chunk));
+            List<DataSet> into = spare;
+            spare = List.of();
+            pending = ahead != null ? ahead.submit(() -> read(chunk, into))
+                : java.util.concurrent.CompletableFuture.completedFuture(read(chunk, into));
         }
     }
 
@@ -109,8 +131,8 @@ public final class SliceReader implements AutoCloseable {
         }
     }
 
-    private List<DataSet> read(int[] indices) {
-        return new ArrayList<>(MnistBatches.read(set, indices, batch, normalization, conf));
+    private List<DataSet> read(int[] indices, List<DataSet> into) {
+        return new ArrayList<>(MnistBatches.read(set, indices, batch, normalization, conf, into));
     }
 
     @Override

@@ -2,6 +2,8 @@ package dev.sparkmnist.data;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotSame;
+import static org.junit.jupiter.api.Assertions.assertSame;
 
 import dev.sparkmnist.data.testing.TestData;
 import java.nio.file.Path;
@@ -31,6 +33,54 @@ class MnistBatchesTest {
             batches.get(0).getLabels().getRow(0).toFloatVector());
         // example 7 (last, alone): label 7
         assertEquals(7, batches.get(2).getLabels().getRow(0).argMax().getInt(0));
+    }
+
+    @Test
+    void aReadWritesIntoTheArraysOfBatchesOfTheSameShape() {
+        TestData.writeTinySet(dir, "train-images-idx3-ubyte", "train-labels-idx1-ubyte", 12);
+        MnistSet set = MnistSet.trainFrom(dir.toString(), new Configuration());
+        Configuration conf = new Configuration();
+        List<DataSet> first = MnistBatches.read(set, new int[] {11, 0, 5, 3, 7}, 2, Normalization.SCALE, conf);
+        int[] second = {1, 2, 4, 6, 8};
+        List<DataSet> fresh = MnistBatches.read(set, second, 2, Normalization.SCALE, conf);
+        List<DataSet> reused = MnistBatches.read(set, second, 2, Normalization.SCALE, conf, first);
+        assertEquals(3, reused.size());
+        for (int i = 0; i < 3; i++) {
+            assertSame(first.get(i), reused.get(i), "batch " + i + " is written into the old arrays");
+            assertEquals(fresh.get(i).getFeatures(), reused.get(i).getFeatures(), "features of batch " + i);
+            assertEquals(fresh.get(i).getLabels(), reused.get(i).getLabels(), "labels of batch " + i);
+        }
+        // other shapes (a batch of 3 where 2 are read, one of 2 where 1 is) get new arrays
+        List<DataSet> threes = MnistBatches.read(set, new int[] {9, 10, 11}, 3, Normalization.SCALE, conf);
+        List<DataSet> mixed = MnistBatches.read(set, new int[] {0, 1, 2}, 2, Normalization.SCALE, conf,
+            List.of(threes.get(0), reused.get(0)));
+        assertNotSame(threes.get(0), mixed.get(0));
+        assertNotSame(reused.get(0), mixed.get(1));
+        assertEquals(MnistBatches.read(set, new int[] {0, 1, 2}, 2, Normalization.SCALE, conf).get(1).getFeatures(),
+            mixed.get(1).getFeatures());
+        assertEquals(9 * 4 / 255f, threes.get(0).getFeatures().getFloat(0, 0), 1e-7f, "left as it was");
+    }
+
+    @Test
+    void aReusingSliceReaderGivesTheSameBatchesInRecycledArrays() {
+        TestData.writeTinySet(dir, "train-images-idx3-ubyte", "train-labels-idx1-ubyte", 12);
+        MnistSet set = MnistSet.trainFrom(dir.toString(), new Configuration());
+        int[] order = {3, 11, 0, 7, 5, 9, 1, 10, 2, 8, 4, 6};
+        List<DataSet> expected = MnistBatches.read(set, order, 2, Normalization.SCALE, new Configuration());
+        List<DataSet> seen = new java.util.ArrayList<>();
+        try (SliceReader reader = new SliceReader(set, order, 2, 4, Normalization.SCALE, new Configuration(), true)) {
+            for (DataSet d = reader.next(); d != null; d = reader.next()) {
+                int i = seen.size();
+                assertEquals(expected.get(i).getFeatures(), d.getFeatures(), "features of batch " + i);
+                assertEquals(expected.get(i).getLabels(), d.getLabels(), "labels of batch " + i);
+                seen.add(d);
+            }
+        }
+        assertEquals(6, seen.size());
+        // chunks of 2 batches: the third chunk is written into the first one's arrays
+        assertSame(seen.get(0), seen.get(4));
+        assertSame(seen.get(1), seen.get(5));
+        assertNotSame(seen.get(0), seen.get(2));
     }
 
     @Test

@@ -3,6 +3,7 @@ package dev.sparkmnist.training.baseline;
 import dev.sparkmnist.runtime.Nd4jRuntime;
 
 import dev.sparkmnist.data.MnistBatches;
+import dev.sparkmnist.data.SliceReader;
 import dev.sparkmnist.data.MnistSet;
 import dev.sparkmnist.data.PartitionPlan;
 import dev.sparkmnist.data.Role;
@@ -31,6 +32,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class LocalTrainer {
     private static final Logger LOG = LoggerFactory.getLogger(LocalTrainer.class);
+    /** Minibatches read at a time (the next chunk on a background thread while this one is fitted). */
+    private static final int BATCHES_PER_CHUNK = 32;
 
     private LocalTrainer() {
     }
@@ -66,20 +69,27 @@ public final class LocalTrainer {
             @Override
             public EpochEngine.FitStats fitEpoch(int epoch) {
                 int[] order = PartitionPlan.epochOrder(trainSet.size(), options.seed(), epoch);
-                List<DataSet> batches = MnistBatches.read(trainSet, order, options.batching().perWorker(),
-                    options.input().normalization(), hadoopConf);
+                int batchSize = options.batching().perWorker();
                 double lossSum = 0;
                 long examples = 0;
+                long minibatches = 0;
                 long t0 = System.nanoTime();
-                for (DataSet batch : batches) {
-                    net.fit(batch);
-                    lossSum += TrainLoss.lastMinibatch(net);
-                    examples += batch.numExamples();
-                    progress.update(examples);
+                long readNanos;
+                // streamed, read ahead on another thread, each chunk written into the arrays of one already fitted
+                try (SliceReader reader = new SliceReader(trainSet, order, batchSize, batchSize * BATCHES_PER_CHUNK,
+                         options.input().normalization(), hadoopConf, true)) {
+                    for (DataSet batch = reader.next(); batch != null; batch = reader.next()) {
+                        net.fit(batch);
+                        lossSum += TrainLoss.lastMinibatch(net);
+                        examples += batch.numExamples();
+                        minibatches++;
+                        progress.update(examples);
+                    }
+                    readNanos = reader.waitNanos();
                 }
-                long computeNanos = System.nanoTime() - t0;
+                long computeNanos = System.nanoTime() - t0 - readNanos;
                 net.incrementEpochCount();
-                return new EpochEngine.FitStats(lossSum, batches.size(), examples, 0, computeNanos / 1e9, 0);
+                return new EpochEngine.FitStats(lossSum, minibatches, examples, 0, computeNanos / 1e9, 0);
             }
 
             @Override

@@ -65,7 +65,8 @@ final class WorkerTask extends AbstractFunction1<Iterator<Integer>, Iterator<Wor
         WorkerOutcome.Builder report = new WorkerOutcome.Builder(worker, task.stageId(), task.stageAttemptNumber(),
             ManagementFactory.getRuntimeMXBean().getName());
         try (SliceReader reader = new SliceReader(job.set(), MnistBatches.positions(order, range[0], range[1]),
-                 plan.batch(), plan.batch() * plan.frequency() * ROUNDS_PER_CHUNK, settings.normalization(), job.hadoop().value().value());
+                 plan.batch(), plan.batch() * plan.frequency() * ROUNDS_PER_CHUNK, settings.normalization(),
+                 job.hadoop().value().value(), true); // each minibatch is fitted, then let go
              PeerExchange exchange = new PeerExchange(attempt, job.rendezvous(), worker, plan.workers(),
                  initial.length(), settings.exchangeTimeoutSeconds())) {
             long startNanos = System.nanoTime() - t0;
