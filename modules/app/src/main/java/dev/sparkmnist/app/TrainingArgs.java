@@ -91,7 +91,8 @@ final class TrainingArgs {
     int numPartitions;
 
     @Option(names = "--threads-per-task", defaultValue = "0", paramLabel = "N",
-        description = "ND4J threads per training task; 0 = cores / concurrent tasks. Defaults to 0.")
+        description = "ND4J threads per training task; 0 = cores / concurrent tasks (a task alone in its JVM: cores - 1,"
+            + " at least 1). Defaults to 0.")
     int threadsPerTask;
 
     @Option(names = "--eval-batch-size", defaultValue = "" + TrainingOptions.DEFAULT_EVAL_BATCH,

@@ -67,14 +67,24 @@ public final class Nd4jRuntime {
 
     /**
      * Threads each training task should use: the cores of this machine divided among the concurrent tasks in local
-     * mode ({@code local[N]}), else {@code spark.task.cpus}.
+     * mode ({@code local[N]}; a single task gets {@link #singleTaskThreads}), else {@code spark.task.cpus}.
      */
     public static int threadsPerTask(String master, int taskCpus, int availableCores) {
         if (master != null && master.startsWith("local")) {
             int tasks = localParallelism(master, availableCores);
-            return Math.max(1, availableCores / tasks);
+            return tasks == 1 ? singleTaskThreads(availableCores) : Math.max(1, availableCores / tasks);
         }
         return Math.max(1, taskCpus);
+    }
+
+    /**
+     * Threads for the one network of a JVM that trains alone ({@code --mode local}, {@code local[1]}): all cores but
+     * one, which the JVM's own threads need (the JIT compiler, the garbage collector, the data read ahead). Measured
+     * on 2 cores (BENCHMARKS.md, "Per-core speed"): with both cores ND4J's OpenMP team waits for its thread that
+     * those preempt, and epochs took 1.3-1.6x as long as with one thread (LeNet-5 and the MLP).
+     */
+    public static int singleTaskThreads(int availableCores) {
+        return Math.max(1, availableCores - 1);
     }
 
     /** {@link #threadsPerTask(String, int, int)} for a running context and this machine's cores. */

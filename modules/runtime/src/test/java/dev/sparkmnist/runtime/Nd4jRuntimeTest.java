@@ -18,10 +18,11 @@ class Nd4jRuntimeTest {
 
     @ParameterizedTest
     @CsvSource({
-        "local, 1, 2, 2",
+        "local, 1, 2, 1",
+        "local, 1, 1, 1",
         "'local[2]', 1, 2, 1",
         "'local[*]', 1, 2, 1",
-        "'local[1]', 1, 16, 16",
+        "'local[1]', 1, 16, 15",
         "'local[4]', 1, 16, 4",
         "'local[3, 2]', 1, 2, 1",
         "'local-cluster[2,1,1024]', 1, 2, 1",

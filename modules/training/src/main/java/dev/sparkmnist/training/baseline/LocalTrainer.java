@@ -55,7 +55,7 @@ public final class LocalTrainer {
             throw new IllegalArgumentException("need a training split and a test split, got " + train + ", " + test);
         }
         int threads = options.workers().threadsPerTask() > 0 ? options.workers().threadsPerTask()
-            : Runtime.getRuntime().availableProcessors();
+            : Nd4jRuntime.singleTaskThreads(Runtime.getRuntime().availableProcessors());
         Nd4jRuntime.configure(threads);
         MnistSet trainSet = train.limit(options.input().limitTrain());
         MnistSet testSet = test.limit(options.input().limitTest());
