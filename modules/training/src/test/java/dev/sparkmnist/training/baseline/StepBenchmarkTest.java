@@ -1,0 +1,33 @@
+package dev.sparkmnist.training.baseline;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.sparkmnist.models.Architecture;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+import org.nd4j.linalg.dataset.DataSet;
+
+class StepBenchmarkTest {
+    @Test
+    void timesBothVariantsOverTheRoundsAfterTheFirst() {
+        Map<String, double[]> t = StepBenchmark.run(Architecture.MLP, 4, 2, 3);
+        assertEquals(List.of("ours", "dl4j"), List.copyOf(t.keySet()));
+        for (double[] v : t.values()) {
+            assertTrue(v[1] > 0 && v[1] <= v[0] && v[0] <= v[2], "fastest <= median <= slowest, all > 0");
+        }
+    }
+
+    @Test
+    void batchesLookLikeMnist() {
+        List<DataSet> b = StepBenchmark.batches(3, 2, new Random(7));
+        assertEquals(2, b.size());
+        assertArrayEquals(new long[] {3, 784}, b.get(0).getFeatures().shape());
+        assertEquals(3.0, b.get(0).getLabels().sumNumber().doubleValue(), 0.0, "one label per example");
+        double max = b.get(1).getFeatures().maxNumber().doubleValue();
+        assertTrue(max > 0 && max <= 1, "pixels in [0, 1]: " + max);
+    }
+}

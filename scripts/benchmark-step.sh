@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# One training step alone, ours against DL4J's own layers: StepBenchmark (modules/training) fits synthetic MNIST-shaped
+# minibatches with the network as this project trains it (Models.network) and as DL4J builds it from the same
+# configuration, alternating in rounds in one JVM, one ND4J thread (no data reading, Spark or evaluation).
+# Usage: scripts/benchmark-step.sh MODEL BATCH [STEPS_PER_ROUND [ROUNDS [THREADS]]]   e.g. scripts/benchmark-step.sh lenet 64
+#   env: APP_CLASSPATH_FIRST=JAR puts a module jar built before a change first on the class path (an A/B by hand).
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
+[[ $# -ge 2 ]] || { log "usage: benchmark-step.sh lenet|mlp BATCH [STEPS_PER_ROUND [ROUNDS [THREADS]]]"; exit 2; }
+cd "$repo_root"
+ensure_built
+OMP_NUM_THREADS="${OMP_NUM_THREADS:-1}" OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-PASSIVE}" run java "${java17_opens[@]}" \
+  "${java_mem_opts[@]}" -Dlog4j2.configurationFile="$repo_root/conf/log4j2.properties" \
+  -cp "$app_jar:${APP_CLASSPATH_FIRST:+$APP_CLASSPATH_FIRST:}$app_lib/*" dev.sparkmnist.training.baseline.StepBenchmark "$@"
