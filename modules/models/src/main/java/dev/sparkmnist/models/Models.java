@@ -73,7 +73,8 @@ public final class Models {
      * convolutions {@link TrainingConvolutionLayer}s (ReLU's derivative in two vectorised ops); dense layers
      * {@link TrainingDenseLayer}s (no second forward product in backpropagation, and as layer 0 no input gradient
      * either); max-pooling layers become
-     * {@link MaxPoolLayer}s (a plain backward pass instead of oneDNN's); and DL4J's cache mode keeps each
+     * {@link MaxPoolLayer}s (a plain backward pass instead of oneDNN's); the output layer a {@link TrainingOutputLayer}
+     * (keeps its score's L1/L2 penalty, {@link #scorePenalty}); and DL4J's cache mode keeps each
      * convolution's pre-activation from the forward pass for backpropagation instead of computing the convolution
      * again. Only layer objects change (same configuration, parameters, gradient views and updater).
      * Call before the updater is built on the layers; do not use on a network whose input gradient is wanted
@@ -98,6 +99,9 @@ public final class Models {
             } else if (type == org.deeplearning4j.nn.layers.convolution.subsampling.SubsamplingLayer.class) {
                 layers[i] = replace(layers[i], new MaxPoolLayer(layers[i].conf(), dataType));
                 changed = true;
+            } else if (type == org.deeplearning4j.nn.layers.OutputLayer.class) {
+                layers[i] = replace(layers[i], new TrainingOutputLayer(layers[i].conf(), dataType));
+                changed = true;
             }
         }
         if (changed) {
@@ -106,6 +110,15 @@ public final class Models {
         net.getLayerWiseConfigurations().setCacheMode(CacheMode.DEVICE);
         net.setCacheMode(CacheMode.DEVICE);
         return net;
+    }
+
+    /**
+     * The L1/L2 penalty DL4J added to {@code net}'s last score (computed with that score, before the update), or NaN
+     * where the network does not keep it (its output layer is not set up by {@link #forTraining}).
+     */
+    public static double scorePenalty(MultiLayerNetwork net) {
+        return net.getLayers() != null && net.getOutputLayer() instanceof TrainingOutputLayer out
+            ? out.penalty() : Double.NaN;
     }
 
     /** {@code by}, given {@code old}'s listeners, index, parameters and gradient views. */

@@ -22,8 +22,8 @@ class TrainLossTest {
             labels.putScalar(i, i % 10, 1.0);
         }
         DataSet batch = new DataSet(features, labels);
-        // a tiny SGD step, so the parameters after the step (where the penalty is taken) are those before it
-        ModelOptions withL2 = ModelOptions.mlp().withOptimizer(Optimizer.SGD, 1e-6).withRegularisation(0.05, 0);
+        // a large SGD step: the penalty after it differs from the one DL4J's score holds (before it)
+        ModelOptions withL2 = ModelOptions.mlp().withOptimizer(Optimizer.SGD, 0.5).withRegularisation(0.05, 0);
         MultiLayerNetwork net = Models.network(withL2);
         MultiLayerNetwork same = Models.network(withL2.withRegularisation(0, 0));
         same.setParams(net.params().dup());
@@ -32,7 +32,17 @@ class TrainLossTest {
         net.fit(batch);
         double penalty = net.score() - dataLoss;
         assertTrue(penalty > 1, "DL4J's score holds the L2 penalty: " + net.score() + " vs " + dataLoss);
-        assertEquals(dataLoss, TrainLoss.lastMinibatch(net), 1e-4);
+        assertEquals(dataLoss, TrainLoss.lastMinibatch(net), 1e-9, "exactly the data loss before the update");
+        assertTrue(Math.abs(net.score() - net.calcRegularizationScore(true) - dataLoss) > 1e-3,
+            "the penalty after the update would not do: " + (net.score() - net.calcRegularizationScore(true)));
+
+        // DL4J's own network does not keep the penalty: it is computed again, after the update
+        MultiLayerNetwork dl4j = new MultiLayerNetwork(Models.configuration(withL2));
+        dl4j.init();
+        dl4j.setParams(same.params().dup());
+        dl4j.fit(batch);
+        assertEquals(dl4j.score() - dl4j.calcRegularizationScore(true), TrainLoss.lastMinibatch(dl4j), 1e-9);
+        assertEquals(net.score(), dl4j.score(), 1e-4, "the same step");
 
         MultiLayerNetwork plain = Models.network(ModelOptions.mlp());
         plain.fit(batch);
