@@ -85,7 +85,12 @@ public final class MnistBatches {
         return batches;
     }
 
-    /** Whether ND4J's arrays live in host memory (the CPU backend); asked on first use, not at class loading. */
+    /** Whether ND4J's arrays live in host memory (the CPU backend, not CUDA). */
+    static boolean hostMemory() {
+        return Host.MEMORY;
+    }
+
+    /** Asked on first use, not when the class loads (planning code uses {@link #positions} without ND4J). */
     private static final class Host {
         static final boolean MEMORY = !"CUDA".equalsIgnoreCase(
             Nd4j.getExecutioner().getEnvironmentInformation().getProperty("backend"));

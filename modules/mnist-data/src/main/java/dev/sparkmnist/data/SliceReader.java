@@ -11,7 +11,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import org.apache.hadoop.conf.Configuration;
 import org.nd4j.linalg.dataset.DataSet;
-import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * The one reader of a slice of the idx files, on the executor that trains or evaluates it: streams the slice's
@@ -72,9 +71,7 @@ public final class SliceReader implements AutoCloseable {
         for (int from = 0; from < indices.length; from += chunk) {
             chunks.add(Arrays.copyOfRange(indices, from, Math.min(indices.length, from + chunk)));
         }
-        boolean cpu = !"CUDA".equalsIgnoreCase(
-            Nd4j.getExecutioner().getEnvironmentInformation().getProperty("backend"));
-        this.ahead = cpu && chunks.size() > 1 ? Executors.newSingleThreadExecutor(r -> {
+        this.ahead = MnistBatches.hostMemory() && chunks.size() > 1 ? Executors.newSingleThreadExecutor(r -> {
             Thread t = new Thread(r, "slice-reader");
             t.setDaemon(true);
             return t;

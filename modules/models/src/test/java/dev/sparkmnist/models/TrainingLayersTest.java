@@ -54,6 +54,7 @@ class TrainingLayersTest {
             } else {
                 assertEquals(TrainingDenseLayer.class, fast.getLayer(0).getClass());
             }
+            assertEquals(TrainingOutputLayer.class, fast.getOutputLayer().getClass());
             assertEquals(reference.params(), fast.params(), "same seed, same start");
             DataSet first = batch(16, 1);
             reference.setInput(first.getFeatures());
@@ -77,6 +78,9 @@ class TrainingLayersTest {
             assertTrue(diff < 1e-4, "parameters after 20 steps differ by " + diff);
             assertNotEquals(plain(o).params(), fast.params(), "training moved the weights");
             assertEquals(reference.score(), fast.score(), 1e-4);
+            assertEquals(reference.calcRegularizationScore(true), Models.scorePenalty(fast), 1e-3,
+                "the penalty in the last score (before the last update; tiny steps apart)");
+            assertTrue(Double.isNaN(Models.scorePenalty(reference)), "DL4J's own network does not keep it");
         }
     }
 
