@@ -45,7 +45,8 @@ public abstract class DigitClassifierParams extends ModelOptionParams {
         exchangeTimeout = new LongParam(this, "exchangeTimeout", "resident engine: seconds a worker waits for a peer (--exchange-timeout)");
         averagingOverlap = new BooleanParam(this, "averagingOverlap", "resident engine: exchange while the next round is fitted (--averaging-overlap)");
         numPartitions = new IntParam(this, "numPartitions", "workers, 0 = total executor cores (--num-partitions)");
-        threadsPerTask = new IntParam(this, "threadsPerTask", "ND4J threads per training task, 0 = cores / concurrent tasks (--threads-per-task)");
+        threadsPerTask = new IntParam(this, "threadsPerTask", "ND4J threads per training task, 0 = cores / concurrent tasks,"
+            + " cores - 1 for a task alone in its JVM (--threads-per-task)");
         normalization = new Param<>(this, "normalization", "standardize or scale (--normalization)");
         validationFraction = new DoubleParam(this, "validationFraction", "the share of rows held out for the evaluation after each epoch, in (0, 1)");
         setDefault(featuresCol, "features");

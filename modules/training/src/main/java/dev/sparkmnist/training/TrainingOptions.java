@@ -131,7 +131,8 @@ public record TrainingOptions(int epochs, long seed, Input input, Batching batch
 
     /**
      * @param count workers (partitions of the training and test RDDs); 0 = Spark's default parallelism
-     * @param threadsPerTask ND4J threads per training task; 0 = automatic (cores / concurrent tasks)
+     * @param threadsPerTask ND4J threads per training task; 0 = automatic (cores / concurrent tasks; a task alone in
+     *                       its JVM: cores - 1)
      * @param gpuPolicy what a training task does without an assigned GPU
      */
     public record Workers(int count, int threadsPerTask, GpuBinding.Policy gpuPolicy)
