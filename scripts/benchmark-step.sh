@@ -9,6 +9,4 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 [[ $# -ge 2 ]] || { log "usage: benchmark-step.sh lenet|mlp BATCH [STEPS_PER_ROUND [ROUNDS [THREADS]]]"; exit 2; }
 cd "$repo_root"
 ensure_built
-OMP_NUM_THREADS="${OMP_NUM_THREADS:-1}" OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-PASSIVE}" run java "${java17_opens[@]}" \
-  "${java_mem_opts[@]}" -Dlog4j2.configurationFile="$repo_root/conf/log4j2.properties" \
-  -cp "$app_jar:${APP_CLASSPATH_FIRST:+$APP_CLASSPATH_FIRST:}$app_lib/*" dev.sparkmnist.training.baseline.StepBenchmark "$@"
+run_main dev.sparkmnist.training.baseline.StepBenchmark "$@"

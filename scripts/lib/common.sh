@@ -51,12 +51,20 @@ prepare_local_run() {
   run "$repo_root/scripts/fetch-mnist.sh" "$repo_root/data/mnist"
 }
 
-# Runs the app in this JVM (Spark local mode unless --master says otherwise). APP_CLASSPATH_FIRST (optional): jars
-# put before the app's own libraries, e.g. a module built before a change (scripts/benchmark-ab.sh).
-run_app() {
+# Runs a main class of the app's class path in this JVM with the app's Java options. APP_CLASSPATH_FIRST (optional):
+# jars put before the app's own libraries, e.g. a module built before a change (scripts/benchmark-ab.sh).
+# Usage: run_main CLASS [args...]
+run_main() {
+  local main="$1"
+  shift
   OMP_NUM_THREADS="${OMP_NUM_THREADS:-1}" OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-PASSIVE}" run java "${java17_opens[@]}" "${java_mem_opts[@]}" \
     -Dlog4j2.configurationFile="$repo_root/conf/log4j2.properties" \
-    -cp "$app_jar:${APP_CLASSPATH_FIRST:+$APP_CLASSPATH_FIRST:}$app_lib/*" dev.sparkmnist.app.Main "$@"
+    -cp "$app_jar:${APP_CLASSPATH_FIRST:+$APP_CLASSPATH_FIRST:}$app_lib/*" "$main" "$@"
+}
+
+# Runs the app in this JVM (Spark local mode unless --master says otherwise); see run_main.
+run_app() {
+  run_main dev.sparkmnist.app.Main "$@"
 }
 
 # Java 17 must be the one Maven and the scripts use (Hadoop fails on newer JDKs): keeps the default java when it is
