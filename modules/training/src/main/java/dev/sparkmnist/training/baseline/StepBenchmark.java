@@ -29,21 +29,40 @@ public final class StepBenchmark {
     }
 
     public static void main(String[] args) {
-        if (args.length < 2) {
-            System.err.println("usage: StepBenchmark lenet|mlp BATCH [STEPS_PER_ROUND [ROUNDS [THREADS]]]");
+        String usage = "usage: StepBenchmark lenet|mlp BATCH [STEPS_PER_ROUND [ROUNDS [THREADS]]]";
+        if (args.length < 2 || args.length > 5 || !args[0].equals("lenet") && !args[0].equals("mlp")) {
+            System.err.println(usage);
             System.exit(2);
         }
-        Architecture architecture = Architecture.valueOf(args[0].toUpperCase(java.util.Locale.ROOT));
-        int batch = Integer.parseInt(args[1]);
-        int steps = args.length > 2 ? Integer.parseInt(args[2]) : 100;
-        int rounds = args.length > 3 ? Integer.parseInt(args[3]) : 11;
-        Nd4jRuntime.configure(args.length > 4 ? Integer.parseInt(args[4]) : 1);
+        Architecture architecture = args[0].equals("lenet") ? Architecture.LENET : Architecture.MLP;
+        int batch = positive(args, 1, "BATCH", 0, 1);
+        int steps = positive(args, 2, "STEPS_PER_ROUND", 100, 1);
+        int rounds = positive(args, 3, "ROUNDS", 11, 2); // the first round only warms up
+        Nd4jRuntime.configure(positive(args, 4, "THREADS", 1, 1));
         for (Map.Entry<String, double[]> e : run(architecture, batch, steps, rounds).entrySet()) {
             double[] t = e.getValue();
             System.out.printf(java.util.Locale.ROOT,
                 "%s %s batch %d: %.3f ms a step (median of %d rounds of %d steps; fastest %.3f, slowest %.3f)%n",
                 args[0], e.getKey(), batch, t[0], rounds - 1, steps, t[1], t[2]);
         }
+    }
+
+    /** {@code args[i]} as an integer of at least {@code min} ({@code otherwise} when absent); exits with a line if not. */
+    private static int positive(String[] args, int i, String name, int otherwise, int min) {
+        if (i >= args.length) {
+            return otherwise;
+        }
+        try {
+            int v = Integer.parseInt(args[i]);
+            if (v >= min) {
+                return v;
+            }
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        System.err.println("StepBenchmark: " + name + " (" + args[i] + ") must be an integer >= " + min);
+        System.exit(2);
+        return otherwise;
     }
 
     /** Median, fastest and slowest ms per step of each variant ("ours", "dl4j") over the rounds after the first. */
