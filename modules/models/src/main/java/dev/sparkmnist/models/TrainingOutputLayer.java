@@ -30,7 +30,8 @@ import org.nd4j.linalg.lossfunctions.impl.LossNegativeLogLikelihood;
  * product) and the input gradient's product. The clipping of probabilities below DL4J's {@code softmaxClipEps} in the
  * loss is DL4J's; the softmax is computed in double precision and rounded, so the last bits can differ from ND4J's
  * float softmax ({@code TrainingLayersTest} checks against DL4J's layer). Other losses, activations, masks, class
- * weights, weight noise and backends other than the CPU's use DL4J's path unchanged.
+ * weights, weight noise and backends other than the CPU's use DL4J's path unchanged. The forward product is
+ * {@link TrainingDenseLayer#product}'s (no copy of the result).
  *
  * <p>It also keeps the L1/L2 penalty DL4J added to its last score: DL4J clears its own copy at the end of every fit,
  * so the training loss without the penalty had to compute the penalty again (a norm per weight array, about 0.2 ms a
@@ -87,6 +88,20 @@ final class TrainingOutputLayer extends OutputLayer {
         }
         penalty = fullNetRegTerm;
         return score;
+    }
+
+    @Override
+    protected Pair<INDArray, INDArray> preOutputWithPreNorm(boolean training, boolean forBackprop,
+                                                            LayerWorkspaceMgr workspaceMgr) {
+        if (!TrainingDenseLayer.plainProduct(input, getParam(DefaultParamInitializer.WEIGHT_KEY), dataType)
+            || hasLayerNorm() || layerConf().getWeightNoise() != null || maskArray != null) {
+            return super.preOutputWithPreNorm(training, forBackprop, workspaceMgr);
+        }
+        assertInputSet(forBackprop);
+        applyDropOutIfNecessary(training, workspaceMgr);
+        INDArray z = TrainingDenseLayer.product(input, getParam(DefaultParamInitializer.WEIGHT_KEY),
+            hasBias() ? getParam(DefaultParamInitializer.BIAS_KEY) : null, workspaceMgr);
+        return new Pair<>(z, z);
     }
 
     double penalty() {

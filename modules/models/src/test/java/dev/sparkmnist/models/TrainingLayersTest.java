@@ -44,7 +44,7 @@ class TrainingLayersTest {
     @Test
     void gradientsAndTrainingEqualDl4jsLayer() {
         for (ModelOptions o : new ModelOptions[] {ModelOptions.lenet(), ModelOptions.jobDefaults(Architecture.LENET),
-            ModelOptions.mlp()}) {
+            ModelOptions.mlp().withOptimizer(Optimizer.SGD, 0.1), ModelOptions.mlp()}) {
             MultiLayerNetwork reference = plain(o);
             MultiLayerNetwork fast = Models.network(o);
             if (o.architecture() == Architecture.LENET) {
@@ -75,7 +75,11 @@ class TrainingLayersTest {
                 fast.fit(d);
             }
             double diff = maxRelativeDifference(reference.params(), fast.params());
-            assertTrue(diff < 1e-4, "parameters after 20 steps differ by " + diff);
+            // Adam divides by each gradient's running size, so rounding in near-zero gradients (summation order in the
+            // matrix products) becomes a visible share of a step: the MLP with Adam drifts to ~4e-4 after 20 steps
+            // where it stays at ~1e-6 with SGD; the layers' arithmetic is held to 1e-4 by the SGD runs
+            double bound = o.optimizer() == Optimizer.ADAM ? 2e-3 : 1e-4;
+            assertTrue(diff < bound, o + ": parameters after 20 steps differ by " + diff);
             assertNotEquals(plain(o).params(), fast.params(), "training moved the weights");
             assertEquals(reference.score(), fast.score(), 1e-4);
             assertEquals(reference.calcRegularizationScore(true), Models.scorePenalty(fast), 1e-3,
