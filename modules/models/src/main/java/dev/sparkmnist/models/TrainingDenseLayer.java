@@ -23,9 +23,6 @@ import org.nd4j.linalg.factory.Nd4j;
  * reads; for the MLP a 128x256x784 product, a third of backpropagation's arithmetic) and hands back zeros instead.
  * Other activations, dropout, weight noise, layer normalisation, masks and non-float types use DL4J's backward pass.
  *
- * <p>The forward product writes straight into its row-major result ({@link #product}): DL4J's {@code mmuli} into a
- * row-major array computes into a column-major temporary and copies it over, an extra ND4J operation a layer.
- *
  * <p>Installed on a network's dense layers by {@link Models#forTraining}; the configuration (and so model.zip) is
  * DL4J's ordinary {@code DenseLayer}.
  */
@@ -44,40 +41,6 @@ final class TrainingDenseLayer extends DenseLayer {
         org.deeplearning4j.nn.conf.layers.DenseLayer c = layerConf();
         return ReluDerivative.plain(c.getActivationFn()) && c.getIDropout() == null
             && c.getWeightNoise() == null && !hasLayerNorm() && dataType == DataType.FLOAT;
-    }
-
-    @Override
-    protected Pair<INDArray, INDArray> preOutputWithPreNorm(boolean training, boolean forBackprop,
-                                                            LayerWorkspaceMgr workspaceMgr) {
-        if (!plainProduct(input, getParam(DefaultParamInitializer.WEIGHT_KEY), dataType) || hasLayerNorm()
-            || layerConf().getWeightNoise() != null || maskArray != null) {
-            return super.preOutputWithPreNorm(training, forBackprop, workspaceMgr);
-        }
-        assertInputSet(forBackprop);
-        applyDropOutIfNecessary(training, workspaceMgr);
-        INDArray z = product(input, getParam(DefaultParamInitializer.WEIGHT_KEY),
-            hasBias() ? getParam(DefaultParamInitializer.BIAS_KEY) : null, workspaceMgr);
-        return new Pair<>(z, z);
-    }
-
-    /** Whether {@link #product} applies: a matrix input of the weights' type whose columns match their rows. */
-    static boolean plainProduct(INDArray input, INDArray weights, DataType dataType) {
-        return input != null && input.rank() == 2 && input.dataType() == dataType && weights.dataType() == dataType
-            && input.columns() == weights.rows();
-    }
-
-    /**
-     * {@code input x weights + bias} (bias may be null) into a new row-major activations array: one matrix product
-     * written in place and one broadcast addition, as DL4J's {@code preOutput} computes them less its copy.
-     */
-    static INDArray product(INDArray input, INDArray weights, INDArray bias, LayerWorkspaceMgr workspaceMgr) {
-        INDArray z = workspaceMgr.createUninitialized(ArrayType.ACTIVATIONS, weights.dataType(),
-            new long[] {input.size(0), weights.size(1)}, 'c');
-        Nd4j.gemm(input, weights, z, false, false, 1.0, 0.0);
-        if (bias != null) {
-            z.addiRowVector(bias);
-        }
-        return z;
     }
 
     @Override

@@ -11,27 +11,27 @@ import org.nd4j.common.primitives.Pair;
 import org.nd4j.linalg.activations.impl.ActivationSoftmax;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.api.ops.impl.transforms.custom.SoftMax;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.lossfunctions.ILossFunction;
 import org.nd4j.linalg.lossfunctions.impl.LossMCXENT;
 import org.nd4j.linalg.lossfunctions.impl.LossNegativeLogLikelihood;
 
 /**
- * DL4J's output layer, with softmax and cross-entropy computed once a training step instead of twice, and kept
- * penalty.
+ * DL4J's output layer, with the softmax computed once a training step instead of twice and the loss without ND4J
+ * operations, and keeping its penalty.
  *
- * <p>DL4J's training step runs the output layer's forward pass twice (once for the gradient, once for the score,
- * each a matrix product and a bias addition) and the softmax twice, and spends about seventeen ND4J operations on a
+ * <p>DL4J's training step runs the output layer's forward pass twice (once for the gradient, once for the score:
+ * each a matrix product, a copy and a bias addition) and the softmax twice, and spends 17 ND4J operations on a
  * 10-wide output, each with ND4J's fixed cost of 10-40 us (BENCHMARKS.md, "Per-core speed"). For softmax with
  * multi-class cross-entropy (or negative log-likelihood, the same loss), no mask and no class weights, this layer's
- * backward pass computes the forward pass once, the softmax, the loss, the output gradient (softmax minus labels) and
- * the bias gradient in one Java loop over the [minibatch x classes] values, and keeps the summed loss for the score
- * DL4J asks for next in the same step: four ND4J operations (two products, the bias addition, the weight gradient's
- * product) and the input gradient's product. The clipping of probabilities below DL4J's {@code softmaxClipEps} in the
- * loss is DL4J's; the softmax is computed in double precision and rounded, so the last bits can differ from ND4J's
- * float softmax ({@code TrainingLayersTest} checks against DL4J's layer). Other losses, activations, masks, class
- * weights, weight noise and backends other than the CPU's use DL4J's path unchanged. The forward product is
- * {@link TrainingDenseLayer#product}'s (no copy of the result).
+ * backward pass runs DL4J's forward pass and ND4J's softmax once, then one Java loop over the [minibatch x classes]
+ * probabilities computes the output gradient (softmax minus labels, the same float subtraction as DL4J's) and the
+ * loss (DL4J's {@code LossMCXENT}: probabilities clipped at {@code softmaxClipEps}, natural log), which it keeps for
+ * the score DL4J asks for next in the same step; the bias, weight and input gradients are DL4J's own operations.
+ * The gradients are DL4J's to the last bit (a run trains exactly as before); the loss is summed in double, so the
+ * reported score can differ from DL4J's in its last digits ({@code TrainingOutputLayerTest}). Other losses,
+ * activations, masks, class weights, weight noise and backends other than the CPU's use DL4J's path unchanged.
  *
  * <p>It also keeps the L1/L2 penalty DL4J added to its last score: DL4J clears its own copy at the end of every fit,
  * so the training loss without the penalty had to compute the penalty again (a norm per weight array, about 0.2 ms a
@@ -46,9 +46,8 @@ final class TrainingOutputLayer extends OutputLayer {
     /** The summed loss of the last fused backward pass, for the score of the same step; NaN when there is none. */
     private transient double lossSum = Double.NaN;
     // buffers reused across steps (one network trains on one thread at a time)
-    private transient float[] z;
+    private transient float[] p;
     private transient float[] y;
-    private transient float[] biasGrad;
 
     TrainingOutputLayer(NeuralNetConfiguration conf, DataType dataType) {
         super(conf, dataType);
@@ -90,20 +89,6 @@ final class TrainingOutputLayer extends OutputLayer {
         return score;
     }
 
-    @Override
-    protected Pair<INDArray, INDArray> preOutputWithPreNorm(boolean training, boolean forBackprop,
-                                                            LayerWorkspaceMgr workspaceMgr) {
-        if (!TrainingDenseLayer.plainProduct(input, getParam(DefaultParamInitializer.WEIGHT_KEY), dataType)
-            || hasLayerNorm() || layerConf().getWeightNoise() != null || maskArray != null) {
-            return super.preOutputWithPreNorm(training, forBackprop, workspaceMgr);
-        }
-        assertInputSet(forBackprop);
-        applyDropOutIfNecessary(training, workspaceMgr);
-        INDArray z = TrainingDenseLayer.product(input, getParam(DefaultParamInitializer.WEIGHT_KEY),
-            hasBias() ? getParam(DefaultParamInitializer.BIAS_KEY) : null, workspaceMgr);
-        return new Pair<>(z, z);
-    }
-
     double penalty() {
         return penalty;
     }
@@ -130,27 +115,26 @@ final class TrainingOutputLayer extends OutputLayer {
         int rows = (int) preOut.size(0);
         int classes = (int) preOut.size(1);
         int n = rows * classes;
-        if (z == null || z.length < n) {
-            z = new float[n];
+        if (p == null || p.length < n) {
+            p = new float[n];
             y = new float[n];
         }
-        if (biasGrad == null || biasGrad.length != classes) {
-            biasGrad = new float[classes];
-        }
-        HostArrays.read(preOut, z, 0);
-        HostArrays.read(labels, y, 0);
-        lossSum = softmaxCrossEntropy(z, y, rows, classes, ((LossMCXENT) layerConf().getLossFn()).getSoftmaxClipEps(),
-            biasGrad);
+        // ND4J's softmax, as DL4J's ActivationSoftmax runs it: the same probabilities to the last bit
         INDArray delta = workspaceMgr.createUninitialized(ArrayType.ACTIVATION_GRAD, DataType.FLOAT,
             new long[] {rows, classes}, 'c');
-        HostArrays.write(z, 0, delta);
+        Nd4j.exec(new SoftMax(preOut, delta));
+        HostArrays.read(delta, p, 0);
+        HostArrays.read(labels, y, 0);
+        lossSum = gradientAndLoss(p, y, n, ((LossMCXENT) layerConf().getLossFn()).getSoftmaxClipEps());
+        HostArrays.write(p, 0, delta);
 
+        // from here DL4J's BaseOutputLayer.getGradientsAndDelta and backpropGradient, as they are
         Gradient gradient = new DefaultGradient();
         INDArray weightGrad = gradientViews.get(DefaultParamInitializer.WEIGHT_KEY);
         Nd4j.gemm(input, delta, weightGrad, true, false, 1.0, 0.0);
         gradient.gradientForVariable().put(DefaultParamInitializer.WEIGHT_KEY, weightGrad);
         INDArray biasGradView = gradientViews.get(DefaultParamInitializer.BIAS_KEY);
-        HostArrays.write(biasGrad, 0, biasGradView);
+        delta.sum(biasGradView, 0);
         gradient.gradientForVariable().put(DefaultParamInitializer.BIAS_KEY, biasGradView);
 
         INDArray w = getParamWithNoise(DefaultParamInitializer.WEIGHT_KEY, true, workspaceMgr);
@@ -161,37 +145,21 @@ final class TrainingOutputLayer extends OutputLayer {
     }
 
     /**
-     * Softmax of each row of {@code z} (row-major, {@code rows x classes}), the cross-entropy against {@code y} as
-     * DL4J's {@code LossMCXENT} computes it (probabilities below {@code clip} raised to it; above {@code 1 - clip}
-     * lowered to it, in float), and the gradient with respect to {@code z}, softmax minus labels, written over
-     * {@code z}; {@code biasGrad} gets its column sums. Returns the loss summed over rows (not averaged).
+     * Over the softmax probabilities {@code p[0..n)} and labels {@code y}: writes the output gradient, {@code p - y},
+     * over {@code p} and returns the cross-entropy summed over the rows as DL4J's {@code LossMCXENT} computes it
+     * (probabilities below {@code clip} raised to it, above {@code 1 - clip} lowered to it, in float; log of each,
+     * times its label), not averaged.
      */
-    static double softmaxCrossEntropy(float[] z, float[] y, int rows, int classes, double clip, float[] biasGrad) {
-        java.util.Arrays.fill(biasGrad, 0f);
+    static double gradientAndLoss(float[] p, float[] y, int n, double clip) {
         float low = (float) clip;
         float high = (float) (1.0 - clip);
         double loss = 0;
-        for (int r = 0; r < rows; r++) {
-            int o = r * classes;
-            float max = Float.NEGATIVE_INFINITY;
-            for (int j = 0; j < classes; j++) {
-                max = Math.max(max, z[o + j]);
-            }
-            double sum = 0;
-            for (int j = 0; j < classes; j++) {
-                sum += Math.exp(z[o + j] - max);
-            }
-            for (int j = 0; j < classes; j++) {
-                float p = (float) (Math.exp(z[o + j] - max) / sum);
-                float label = y[o + j];
-                if (label != 0f) {
-                    float clipped = p < low ? low : p > high ? high : p;
-                    loss -= label * (float) Math.log(clipped);
-                }
-                float g = p - label;
-                z[o + j] = g;
-                biasGrad[j] += g;
-            }
+        for (int i = 0; i < n; i++) {
+            float q = p[i];
+            float label = y[i];
+            float clipped = q < low ? low : q > high ? high : q;
+            loss -= label * (float) Math.log(clipped);
+            p[i] = q - label;
         }
         return loss;
     }

@@ -32,8 +32,8 @@ class TrainLossTest {
         net.fit(batch);
         double penalty = net.score() - dataLoss;
         assertTrue(penalty > 1, "DL4J's score holds the L2 penalty: " + net.score() + " vs " + dataLoss);
-        // the training step's softmax and loss are computed apart from the evaluator's (in double, then rounded):
-        // equal to float rounding, and far from the loss after the update (below)
+        // the training step's loss is summed apart from the evaluator's (in Java, in double): equal to float
+        // rounding, and far from the loss after the update (below)
         assertEquals(dataLoss, TrainLoss.lastMinibatch(net), 1e-6, "the data loss before the update");
         assertTrue(Math.abs(net.score() - net.calcRegularizationScore(true) - dataLoss) > 1e-3,
             "the penalty after the update would not do: " + (net.score() - net.calcRegularizationScore(true)));
