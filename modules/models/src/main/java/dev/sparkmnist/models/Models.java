@@ -74,7 +74,8 @@ public final class Models {
      * {@link TrainingDenseLayer}s (no second forward product in backpropagation, and as layer 0 no input gradient
      * either); max-pooling layers become
      * {@link MaxPoolLayer}s (a plain backward pass instead of oneDNN's); the output layer a {@link TrainingOutputLayer}
-     * (keeps its score's L1/L2 penalty, {@link #scorePenalty}); and DL4J's cache mode keeps each
+     * (one forward pass and softmax a step instead of two, the loss in Java, and keeps its score's L1/L2 penalty,
+     * {@link #scorePenalty}); and DL4J's cache mode keeps each
      * convolution's pre-activation from the forward pass for backpropagation instead of computing the convolution
      * again. Only layer objects change (same configuration, parameters, gradient views and updater).
      * Call before the updater is built on the layers; do not use on a network whose input gradient is wanted

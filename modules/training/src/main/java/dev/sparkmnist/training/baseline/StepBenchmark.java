@@ -23,8 +23,15 @@ import org.nd4j.linalg.factory.Nd4j;
  *
  * <p>Usage: {@code StepBenchmark MODEL BATCH [STEPS_PER_ROUND [ROUNDS [THREADS]]]}, MODEL lenet or mlp (the teaching
  * configurations), defaults 100 steps, 11 rounds, 1 ND4J thread. {@code scripts/benchmark-step.sh} runs it.
+ * Environment: {@code STEP_VARIANTS} ({@code ours}, {@code dl4j}, or both comma-separated, the default) chooses
+ * what is timed, for a profiler attached to one variant; {@code STEP_OP_PROFILE=1} instead warms up, then runs one
+ * round of each variant under ND4J's op profiler and prints its dashboard (operations by kind, name and call site)
+ * and the ND4J operations a step.
  */
 public final class StepBenchmark {
+    private static final String OURS = "ours";
+    private static final String DL4J = "dl4j";
+
     private StepBenchmark() {
     }
 
@@ -39,7 +46,23 @@ public final class StepBenchmark {
         int steps = positive(args, 2, "STEPS_PER_ROUND", 100, 1);
         int rounds = positive(args, 3, "ROUNDS", 11, 2); // the first round only warms up
         Nd4jRuntime.configure(positive(args, 4, "THREADS", 1, 1));
-        for (Map.Entry<String, double[]> e : run(architecture, batch, steps, rounds).entrySet()) {
+        List<String> variants;
+        try {
+            variants = variants(System.getenv("STEP_VARIANTS"));
+        } catch (IllegalArgumentException e) {
+            System.err.println("StepBenchmark: " + e.getMessage());
+            System.exit(2);
+            return;
+        }
+        if ("1".equals(System.getenv("STEP_OP_PROFILE"))) {
+            for (String v : variants) {
+                double ops = opsPerStep(architecture, batch, steps, v, true);
+                System.out.printf(java.util.Locale.ROOT, "%s %s batch %d: %.1f ND4J operations a step (%d steps)%n",
+                    args[0], v, batch, ops, steps);
+            }
+            return;
+        }
+        for (Map.Entry<String, double[]> e : run(architecture, batch, steps, rounds, variants).entrySet()) {
             double[] t = e.getValue();
             System.out.printf(java.util.Locale.ROOT,
                 "%s %s batch %d: %.3f ms a step (median of %d rounds of %d steps; fastest %.3f, slowest %.3f)%n",
@@ -65,15 +88,77 @@ public final class StepBenchmark {
         return otherwise;
     }
 
-    /** Median, fastest and slowest ms per step of each variant ("ours", "dl4j") over the rounds after the first. */
-    static Map<String, double[]> run(Architecture architecture, int batch, int steps, int rounds) {
+    /** The variants named in {@code spec} ("ours", "dl4j", comma-separated; both when null or blank), in order. */
+    static List<String> variants(String spec) {
+        if (spec == null || spec.isBlank()) {
+            return List.of(OURS, DL4J);
+        }
+        List<String> out = new ArrayList<>();
+        for (String v : spec.split(",")) {
+            String name = v.trim();
+            if (!name.equals(OURS) && !name.equals(DL4J) || out.contains(name)) {
+                throw new IllegalArgumentException("STEP_VARIANTS (" + spec + ") must be ours, dl4j or both,"
+                    + " comma-separated, each once");
+            }
+            out.add(name);
+        }
+        return out;
+    }
+
+    /** The network a variant trains: ours ({@link Models#network}) or DL4J's own layers from the same configuration. */
+    private static MultiLayerNetwork network(Architecture architecture, String variant) {
         ModelOptions o = architecture == Architecture.LENET ? ModelOptions.lenet() : ModelOptions.mlp();
-        List<DataSet> data = batches(batch, 16, new Random(1));
-        Map<String, MultiLayerNetwork> nets = new LinkedHashMap<>();
-        nets.put("ours", Models.network(o));
+        if (variant.equals(OURS)) {
+            return Models.network(o);
+        }
         MultiLayerNetwork plain = new MultiLayerNetwork(Models.configuration(o));
         plain.init();
-        nets.put("dl4j", plain);
+        return plain;
+    }
+
+    /**
+     * ND4J operations a training step of {@code variant} runs: {@code 3 x steps} steps to warm up, then {@code steps}
+     * counted by ND4J's op profiler, whose dashboard is printed when {@code print}.
+     */
+    static double opsPerStep(Architecture architecture, int batch, int steps, String variant, boolean print) {
+        List<DataSet> data = batches(batch, 16, new Random(1));
+        MultiLayerNetwork net = network(architecture, variant);
+        for (int s = 0; s < 3 * steps; s++) {
+            net.fit(data.get(s % data.size()));
+        }
+        org.nd4j.linalg.profiler.OpProfiler profiler = org.nd4j.linalg.profiler.OpProfiler.getInstance();
+        profiler.reset();
+        Nd4j.getExecutioner().setProfilingConfig(org.nd4j.linalg.profiler.ProfilerConfig.builder()
+            .stackTrace(true).build());
+        Nd4j.getExecutioner().setProfilingMode(
+            org.nd4j.linalg.api.ops.executioner.OpExecutioner.ProfilingMode.OPERATIONS);
+        try {
+            for (int s = 0; s < steps; s++) {
+                net.fit(data.get(s % data.size()));
+            }
+        } finally {
+            Nd4j.getExecutioner().setProfilingMode(
+                org.nd4j.linalg.api.ops.executioner.OpExecutioner.ProfilingMode.DISABLED);
+        }
+        if (print) {
+            profiler.printOutDashboard();
+        }
+        return (double) profiler.getInvocationsCount() / steps;
+    }
+
+    /** Median, fastest and slowest ms per step of each variant ("ours", "dl4j") over the rounds after the first. */
+    static Map<String, double[]> run(Architecture architecture, int batch, int steps, int rounds) {
+        return run(architecture, batch, steps, rounds, List.of(OURS, DL4J));
+    }
+
+    /** {@link #run(Architecture, int, int, int)} for the given variants only. */
+    static Map<String, double[]> run(Architecture architecture, int batch, int steps, int rounds,
+                                     List<String> variants) {
+        List<DataSet> data = batches(batch, 16, new Random(1));
+        Map<String, MultiLayerNetwork> nets = new LinkedHashMap<>();
+        for (String v : variants) {
+            nets.put(v, network(architecture, v));
+        }
         Map<String, List<Double>> times = new LinkedHashMap<>();
         for (int round = 0; round < rounds; round++) {
             for (Map.Entry<String, MultiLayerNetwork> e : nets.entrySet()) {

@@ -2,6 +2,7 @@ package dev.sparkmnist.training.baseline;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.sparkmnist.models.Architecture;
@@ -19,6 +20,29 @@ class StepBenchmarkTest {
         for (double[] v : t.values()) {
             assertTrue(v[1] > 0 && v[1] <= v[0] && v[0] <= v[2], "fastest <= median <= slowest, all > 0");
         }
+    }
+
+    @Test
+    void variantsAreOursDl4jOrBoth() {
+        assertEquals(List.of("ours", "dl4j"), StepBenchmark.variants(null));
+        assertEquals(List.of("ours", "dl4j"), StepBenchmark.variants(" "));
+        assertEquals(List.of("dl4j"), StepBenchmark.variants("dl4j"));
+        assertEquals(List.of("dl4j", "ours"), StepBenchmark.variants("dl4j, ours"));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+            () -> StepBenchmark.variants("ours,torch"));
+        assertEquals("STEP_VARIANTS (ours,torch) must be ours, dl4j or both, comma-separated, each once",
+            e.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> StepBenchmark.variants("ours,ours"));
+        assertEquals(List.of("ours"), List.copyOf(StepBenchmark.run(Architecture.MLP, 4, 2, 2, List.of("ours"))
+            .keySet()));
+    }
+
+    @Test
+    void theOutputLayerRunsFewerNd4jOperationsThanDl4jsOwn() {
+        // the MLP's step: DL4J runs the output layer's forward pass and softmax twice (TrainingOutputLayer, once)
+        double ours = StepBenchmark.opsPerStep(Architecture.MLP, 4, 3, "ours", false);
+        double dl4j = StepBenchmark.opsPerStep(Architecture.MLP, 4, 3, "dl4j", false);
+        assertTrue(ours >= 10 && ours + 8 <= dl4j, "ours " + ours + ", DL4J's " + dl4j);
     }
 
     @Test
