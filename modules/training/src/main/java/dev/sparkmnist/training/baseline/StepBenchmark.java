@@ -148,7 +148,7 @@ public final class StepBenchmark {
 
     /** Median, fastest and slowest ms per step of each variant ("ours", "dl4j") over the rounds after the first. */
     static Map<String, double[]> run(Architecture architecture, int batch, int steps, int rounds) {
-        return run(architecture, batch, steps, rounds, List.of(OURS, DL4J));
+        return run(architecture, batch, steps, rounds, variants(null));
     }
 
     /** {@link #run(Architecture, int, int, int)} for the given variants only. */
