@@ -45,7 +45,7 @@ public final class StepBenchmark {
         int batch = positive(args, 1, "BATCH", 0, 1);
         int steps = positive(args, 2, "STEPS_PER_ROUND", 100, 1);
         int rounds = positive(args, 3, "ROUNDS", 11, 2); // the first round only warms up
-        Nd4jRuntime.configure(positive(args, 4, "THREADS", 1, 1));
+        int threads = positive(args, 4, "THREADS", 1, 1);
         List<String> variants;
         try {
             variants = variants(System.getenv("STEP_VARIANTS"));
@@ -54,6 +54,7 @@ public final class StepBenchmark {
             System.exit(2);
             return;
         }
+        Nd4jRuntime.configure(threads); // after every check: a bad value is reported before ND4J loads
         if ("1".equals(System.getenv("STEP_OP_PROFILE"))) {
             for (String v : variants) {
                 double ops = opsPerStep(architecture, batch, steps, v, true);
@@ -147,11 +148,6 @@ public final class StepBenchmark {
     }
 
     /** Median, fastest and slowest ms per step of each variant ("ours", "dl4j") over the rounds after the first. */
-    static Map<String, double[]> run(Architecture architecture, int batch, int steps, int rounds) {
-        return run(architecture, batch, steps, rounds, variants(null));
-    }
-
-    /** {@link #run(Architecture, int, int, int)} for the given variants only. */
     static Map<String, double[]> run(Architecture architecture, int batch, int steps, int rounds,
                                      List<String> variants) {
         List<DataSet> data = batches(batch, 16, new Random(1));

@@ -15,7 +15,7 @@ import org.nd4j.linalg.dataset.DataSet;
 class StepBenchmarkTest {
     @Test
     void timesBothVariantsOverTheRoundsAfterTheFirst() {
-        Map<String, double[]> t = StepBenchmark.run(Architecture.MLP, 4, 2, 3);
+        Map<String, double[]> t = StepBenchmark.run(Architecture.MLP, 4, 2, 3, StepBenchmark.variants(null));
         assertEquals(List.of("ours", "dl4j"), List.copyOf(t.keySet()));
         for (double[] v : t.values()) {
             assertTrue(v[1] > 0 && v[1] <= v[0] && v[0] <= v[2], "fastest <= median <= slowest, all > 0");
