@@ -77,7 +77,9 @@ public final class Models {
      * (one forward pass and softmax a step instead of two, the loss in Java, and keeps its score's L1/L2 penalty,
      * {@link #scorePenalty}); and DL4J's cache mode keeps each
      * convolution's pre-activation from the forward pass for backpropagation instead of computing the convolution
-     * again. Only layer objects change (same configuration, parameters, gradient views and updater).
+     * again; a {@link SubnormalFlush} listener keeps subnormal numbers out of the updater's state (they made every
+     * Adam step slower as training went on). Only layer objects and listeners change (same configuration, parameters,
+     * gradient views and updater).
      * Call before the updater is built on the layers; do not use on a network whose input gradient is wanted
      * ({@code MultiLayerNetwork.backpropGradient} of a network used as a layer). Idempotent. Returns {@code net}.
      */
@@ -110,6 +112,9 @@ public final class Models {
         }
         net.getLayerWiseConfigurations().setCacheMode(CacheMode.DEVICE);
         net.setCacheMode(CacheMode.DEVICE);
+        if (net.getListeners() == null || net.getListeners().stream().noneMatch(SubnormalFlush.class::isInstance)) {
+            net.addListeners(new SubnormalFlush());
+        }
         return net;
     }
 

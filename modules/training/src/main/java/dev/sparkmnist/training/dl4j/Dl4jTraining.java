@@ -40,6 +40,7 @@ public final class Dl4jTraining implements EpochEngine {
         this.hook = new EpochStatsHook(sc.sc(), run.setup());
         this.master = trainingMaster(run.options(), hook, exportDir);
         this.sparkNet = new SparkDl4jMultiLayer(sc, run.network(), master);
+        sparkNet.setListeners(new dev.sparkmnist.models.SubnormalFlush()); // DL4J's workers build their own networks
         this.watcher = SparkProgress.watch(sc.sc(), hook.examplesFitted(), run.progress());
     }
 
