@@ -17,14 +17,15 @@ import org.nd4j.linalg.indexing.conditions.Conditions;
  * a ReLU unit that no longer fires) sees its momentum velocity or Adam's first moment shrink by the momentum (0.9) a
  * step, through the subnormal range to zero in about 150 steps. The CPU computes with subnormal operands tens of
  * times slower than with normal ones, and neither the JVM nor ND4J sets the CPU to flush them to zero. Measured
- * (BENCHMARKS.md, "Round 5"): the MLP's epochs grew from 3.6 to 6.5 s over 10 epochs, 5.5 % of Adam's state being
- * subnormal by then. What flushing changes: a subnormal first moment or velocity moves a weight by less than
- * {@code lr * 1.2e-37 / epsilon}, nothing for any weight above about 1e-25 in magnitude; a subnormal second moment
- * adds less than 4e-18 to Adam's denominator, under half a unit in the last place of its epsilon (1e-8); and the next
- * step's moment is the same float unless that step's gradient is itself below about 1e-30. So training runs to the
- * same bits, faster (the default job and the MLP's 10 epochs printed the same losses and accuracies with and without
- * it). Flushing costs one pass over the state (0.64 ms for the MLP's 470,292 Adam values, 0.17 ms for LeNet-5's
- * 61,706 velocities, one ND4J thread): {@link #EVERY} keeps that near 1 % of a step while a value decaying by 0.9 a
+ * (BENCHMARKS.md, "Round 5"): the MLP's epochs grew from 3.6 to 6.3-6.6 s over 10 epochs, 5.5 % of Adam's state being
+ * subnormal by then. What flushing changes: with a learning rate up to 1, a subnormal first moment or velocity moves a
+ * weight by less than 1.2e-29 (Adam: lr x 10 x 1.2e-38 / epsilon 1e-8 at most, the 10 being the first step's bias
+ * correction), nothing for any weight above about 1e-20 in magnitude; a subnormal second moment adds less than 4e-18
+ * to Adam's denominator, under half a unit in the last place of its epsilon; and the next step's moment is the same
+ * float unless that step's gradient is itself below about 1e-30. So training runs to the same bits, faster (the
+ * default job at seed 1 and the MLP's 10 epochs printed the same losses and accuracies with and without
+ * it). Flushing costs one pass over the state (0.64 ms for the MLP's 470,292 Adam values, 0.17 ms for 123,412
+ * values, one ND4J thread): {@link #EVERY} keeps that to 1-2 % of an MLP step while a value decaying by 0.9 a
  * step spends at most that many of its ~150 subnormal steps before it is zeroed.
  *
  * <p>{@link Models#forTraining} adds one to every network it sets up; DL4J's parameter averaging master gets one for
