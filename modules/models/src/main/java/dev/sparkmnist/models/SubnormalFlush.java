@@ -29,7 +29,10 @@ import org.nd4j.linalg.indexing.conditions.Conditions;
  * step spends at most that many of its ~150 subnormal steps before it is zeroed.
  *
  * <p>{@link Models#forTraining} adds one to every network it sets up; DL4J's parameter averaging master gets one for
- * its workers' networks. Serializable, as Spark ships listeners with DL4J's workers.
+ * its workers' networks. Serializable, as Spark ships listeners with DL4J's workers. Where the training loop sets the
+ * CPU's flush-to-zero mode ({@code dev.sparkmnist.runtime.FlushToZero}: one JVM and the resident engine's workers on
+ * x86-64 Linux), no subnormal value is made on that thread and this finds none; it stays for DL4J's master and the
+ * systems where the mode cannot be set.
  */
 public final class SubnormalFlush extends BaseTrainingListener implements java.io.Serializable {
     private static final long serialVersionUID = 1L;

@@ -1,5 +1,6 @@
 package dev.sparkmnist.training.baseline;
 
+import dev.sparkmnist.runtime.FlushToZero;
 import dev.sparkmnist.runtime.Nd4jRuntime;
 
 import dev.sparkmnist.data.MnistBatches;
@@ -77,7 +78,8 @@ public final class LocalTrainer {
                 long readNanos;
                 // streamed, read ahead on another thread, each chunk written into the arrays of one already fitted
                 try (SliceReader reader = new SliceReader(trainSet, order, batchSize, batchSize * BATCHES_PER_CHUNK,
-                         options.input().normalization(), hadoopConf, true)) {
+                         options.input().normalization(), hadoopConf, true);
+                     FlushToZero.Scope ftz = FlushToZero.enable()) { // subnormals as zero while fitting
                     for (DataSet batch = reader.next(); batch != null; batch = reader.next()) {
                         net.fit(batch);
                         lossSum += TrainLoss.lastMinibatch(net);

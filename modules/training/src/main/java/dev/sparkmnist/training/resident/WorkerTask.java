@@ -3,6 +3,7 @@ package dev.sparkmnist.training.resident;
 import dev.sparkmnist.data.MnistBatches;
 import dev.sparkmnist.data.SliceReader;
 import dev.sparkmnist.data.PartitionPlan;
+import dev.sparkmnist.runtime.FlushToZero;
 import dev.sparkmnist.training.TrainLoss;
 import java.io.Serializable;
 import java.lang.management.ManagementFactory;
@@ -70,11 +71,13 @@ final class WorkerTask extends AbstractFunction1<Iterator<Integer>, Iterator<Wor
              PeerExchange exchange = new PeerExchange(attempt, job.rendezvous(), worker, plan.workers(),
                  initial.length(), settings.exchangeTimeoutSeconds())) {
             long startNanos = System.nanoTime() - t0;
-            if (probe) {
-                report.probe(AutoFrequency.probe(net, reader::next, exchange));
-                report.waited(exchange.waitNanos());
-            } else {
-                train(task, worker, net, reader, exchange, report);
+            try (FlushToZero.Scope ftz = FlushToZero.enable()) { // subnormals as zero while fitting
+                if (probe) {
+                    report.probe(AutoFrequency.probe(net, reader::next, exchange));
+                    report.waited(exchange.waitNanos());
+                } else {
+                    train(task, worker, net, reader, exchange, report);
+                }
             }
             report.io(startNanos + reader.waitNanos(), exchange.bytesMoved());
         }
