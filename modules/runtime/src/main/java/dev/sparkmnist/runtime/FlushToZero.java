@@ -95,7 +95,7 @@ public final class FlushToZero {
         }
         try {
             return Native.loadLibrary("m", LibM.class);
-        } catch (UnsatisfiedLinkError | RuntimeException e) {
+        } catch (LinkageError | RuntimeException e) { // no libm, no JNA native stub for this system
             LOG.warn("flush-to-zero not available ({}): subnormal numbers may slow training", e.toString());
             return null;
         }
