@@ -31,19 +31,30 @@ import org.nd4j.linalg.indexing.conditions.Conditions;
  * <p>{@link Models#forTraining} adds one to every network it sets up; DL4J's parameter averaging master gets one for
  * its workers' networks. Serializable, as Spark ships listeners with DL4J's workers. Where the training loop sets the
  * CPU's flush-to-zero mode ({@code dev.sparkmnist.runtime.FlushToZero}: one JVM and the resident engine's workers on
- * x86-64 Linux), no subnormal value is made on that thread and this finds none; it stays for DL4J's master and the
- * systems where the mode cannot be set.
+ * x86-64 Linux), no subnormal value is made on that thread and this skips its pass ({@link #threadFlushesToZero});
+ * it works for DL4J's master and the systems where the mode cannot be set.
  */
 public final class SubnormalFlush extends BaseTrainingListener implements java.io.Serializable {
     private static final long serialVersionUID = 1L;
     /** Iterations between flushes. */
     public static final int EVERY = 32;
 
+    /** Read at run time, so that no compiler folds {@link #threadFlushesToZero}'s product. */
+    private static volatile float smallestNormalFloat = Float.MIN_NORMAL;
+
     @Override
     public void iterationDone(Model model, int iteration, int epoch) {
-        if (iteration % EVERY == 0 && model instanceof MultiLayerNetwork net) {
+        if (iteration % EVERY == 0 && model instanceof MultiLayerNetwork net && !threadFlushesToZero()) {
             flush(net);
         }
+    }
+
+    /**
+     * Whether the CPU flushes subnormal results to zero on the calling thread (the mode {@code FlushToZero} sets),
+     * in which case the training loop on it makes no subnormal value and there is nothing to flush.
+     */
+    public static boolean threadFlushesToZero() {
+        return smallestNormalFloat * 0.5f == 0f;
     }
 
     /** Zeroes the subnormal values of {@code net}'s updater state, in place (none when it has no state yet). */

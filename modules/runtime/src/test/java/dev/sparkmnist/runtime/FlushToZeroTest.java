@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.Locale;
 import java.util.concurrent.atomic.AtomicReference;
+import dev.sparkmnist.models.SubnormalFlush;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.factory.Nd4j;
 
@@ -41,11 +42,13 @@ class FlushToZeroTest {
         int before = FlushToZero.mxcsr();
         assertEquals(0, before & FlushToZero.FTZ_DAZ, "the JVM starts threads without the mode");
         assertEquals(Float.MIN_NORMAL / 4, quarter(), "IEEE: a subnormal result");
+        assertFalse(SubnormalFlush.threadFlushesToZero());
         try (FlushToZero.Scope ftz = FlushToZero.enable()) {
             assertTrue(ftz.active());
             assertEquals(FlushToZero.FTZ_DAZ, FlushToZero.mxcsr() & FlushToZero.FTZ_DAZ);
             assertEquals(0f, quarter(), "Java's arithmetic on this thread");
             assertArrayEquals(new float[] {0f, 0.25f}, nd4jQuarter(), "ND4J's operations on this thread");
+            assertTrue(SubnormalFlush.threadFlushesToZero(), "the state flush sees the mode and skips its pass");
             try (FlushToZero.Scope inner = FlushToZero.enable()) {
                 assertTrue(inner.active());
             }
@@ -59,6 +62,7 @@ class FlushToZeroTest {
         assertEquals(before & CONTROL_BITS, FlushToZero.mxcsr() & CONTROL_BITS, "restored (modes and masks; the low six"
             + " bits are sticky exception flags)");
         assertEquals(Float.MIN_NORMAL / 4, quarter());
+        assertFalse(SubnormalFlush.threadFlushesToZero());
         assertArrayEquals(new float[] {Float.MIN_NORMAL / 4, 0.25f}, nd4jQuarter());
     }
 }
