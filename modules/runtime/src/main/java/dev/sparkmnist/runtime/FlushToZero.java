@@ -19,7 +19,8 @@ import org.slf4j.LoggerFactory;
  * Neither the JVM nor ND4J sets the mode. It is set through glibc's {@code fegetenv}/{@code fesetenv} (JNA, which
  * ND4J already ships through OSHI) on x86-64 Linux, where the SSE control register (MXCSR) holds it per thread; on
  * other systems {@link #enable} does nothing. ND4J runs its operations on the calling thread at one thread per task
- * (this project's default where tasks share the cores); OpenMP threads that ND4J started earlier keep their mode.
+ * (this project's default where tasks share the cores); with more, the mode of ND4J's other threads is the one they
+ * started with (a new thread inherits its creator's), which was not examined on these 2 cores.
  *
  * <p>What it changes: only values below the smallest normal float (1.2e-38) or double, which become zero; Java code
  * on the thread is affected the same way while the scope is open (the training loop only: {@link Scope#close}
