@@ -22,7 +22,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The short soak (scripts/soak-cluster.sh): five LeNet epochs on a real 2-Worker standalone cluster while a fault
  * injector kills an executor JVM during epochs 2, 4 and 5 and a whole Worker (restarted 5 s later) during epoch 3,
- * each while that epoch's training stage runs all its tasks (or a later epoch's, when the driver answered late).
+ * each while that epoch's training stage runs all its tasks (or a later epoch's, when the driver answered late, in
+ * which case the last executor faults can find the job finished: 1 to 3 executors are killed).
  * The job completes, every epoch counts every example exactly once, each fault cost a stage retry, and nothing of
  * the cluster is left running. The long run's figures are in BENCHMARKS.md.
  */
@@ -47,8 +48,10 @@ class SoakScriptsIT {
         ProcessBuilder pb = new ProcessBuilder(cmd).directory(repo.toFile()).redirectErrorStream(true);
         // the scripts use the build's generated Spark home, as for a user without Spark; not the tests' empty one
         pb.environment().remove("SPARK_HOME");
-        // MAX_DELAY 1: the slice's training stages last 2-3 s, so a fault lands inside the stage it waited for
-        pb.environment().put("MAX_DELAY", "1");
+        // MAX_DELAY 0.5: the slice's training stages last 2-3 s, so a fault lands inside the stage it waited for
+        // even when the driver's REST API is slow to answer the second look (at 1 s, faults landed an epoch late
+        // now and then: see below)
+        pb.environment().put("MAX_DELAY", "0.5");
         pb.environment().putAll(java.util.Map.of("WORKERS", "2", "EPOCHS", "5", "WORKER_KILL_EPOCH", "2",
             "EXPECTED_EXAMPLES", String.valueOf(TestData.SLICE_TRAIN), "DATA_DIR", TestData.sliceDir(),
             "MASTER_PORT", String.valueOf(freePort()), "MASTER_UI_PORT", String.valueOf(freePort()),
@@ -63,10 +66,14 @@ class SoakScriptsIT {
         assertEquals(0, soak.get("problems").size(), soak.toString());
         assertEquals(5, soak.get("epochs").asInt(), soak.toString());
         assertEquals(1, soak.get("faults").get("workersKilled").asInt(), soak.toString());
-        assertEquals(3, soak.get("faults").get("executorsKilled").asInt(), soak.toString());
+        // 3 planned; when the driver's REST API answers late, a fault lands in a later epoch's stage than planned and
+        // the last ones can find the job finished (seen twice on a busy machine: 1 and 2 killed). Each one that
+        // happened must have cost a retry (below)
+        int executorsKilled = soak.get("faults").get("executorsKilled").asInt();
+        assertTrue(executorsKilled >= 1 && executorsKilled <= 3, soak.toString());
         assertEquals(0, soak.get("faults").get("processesLeft").asInt(), soak.toString());
         // the injector kills only while a training stage runs all its tasks: every fault costs that stage an attempt
-        assertTrue(soak.get("stageRetries").asInt() >= 4, soak.toString());
+        assertTrue(soak.get("stageRetries").asInt() >= executorsKilled + 1, soak.toString());
         JsonNode metrics = RunLayout.JSON.readTree(out.resolve("soak").resolve("metrics.json").toFile());
         for (JsonNode epoch : metrics.get("epochs")) {
             assertEquals(TestData.SLICE_TRAIN, epoch.get("examplesTrained").asInt(), "exactly once: " + epoch);
