@@ -44,8 +44,9 @@ public final class Nd4jRuntime {
         Nd4j.getEnvironment().setMaxThreads(threads);
         Nd4j.getEnvironment().setMaxMasterThreads(threads);
         Nd4j.factory().blas().setMaxThreads(threads);
-        LOG.info("ND4J threads per task set to {} (BLAS and OpenMP); layer helpers {}", threads,
-            "false".equals(System.getProperty(HELPERS_DISABLE_PROPERTY)) ? "enabled" : "disabled");
+        LOG.info("ND4J threads per task set to {} (BLAS and OpenMP); layer helpers {}; flush-to-zero while fitting {}",
+            threads, "false".equals(System.getProperty(HELPERS_DISABLE_PROPERTY)) ? "enabled" : "disabled",
+            FlushToZero.available() ? "on" : "off");
     }
 
     /**

@@ -3,6 +3,7 @@ package dev.sparkmnist.training.baseline;
 import dev.sparkmnist.models.Architecture;
 import dev.sparkmnist.models.ModelOptions;
 import dev.sparkmnist.models.Models;
+import dev.sparkmnist.runtime.FlushToZero;
 import dev.sparkmnist.runtime.Nd4jRuntime;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -26,7 +27,7 @@ import org.nd4j.linalg.factory.Nd4j;
  * Environment: {@code STEP_VARIANTS} ({@code ours}, {@code dl4j}, or both comma-separated, the default) chooses
  * what is timed, for a profiler attached to one variant; {@code STEP_OP_PROFILE=1} instead warms up, then runs one
  * round of each variant under ND4J's op profiler and prints its dashboard (operations by kind, name and call site)
- * and the ND4J operations a step.
+ * and the ND4J operations a step. Both run with flush-to-zero on the thread ({@code FlushToZero}), as the engines fit.
  */
 public final class StepBenchmark {
     private static final String OURS = "ours";
@@ -55,11 +56,19 @@ public final class StepBenchmark {
             return;
         }
         Nd4jRuntime.configure(threads); // after every check: a bad value is reported before ND4J loads
+        try (FlushToZero.Scope ftz = FlushToZero.enable()) { // as the engines fit
+            measure(args[0], architecture, batch, steps, rounds, variants);
+        }
+    }
+
+    /** Prints the op counts ({@code STEP_OP_PROFILE=1}) or the step times of the variants. */
+    private static void measure(String model, Architecture architecture, int batch, int steps, int rounds,
+                                List<String> variants) {
         if ("1".equals(System.getenv("STEP_OP_PROFILE"))) {
             for (String v : variants) {
                 double ops = opsPerStep(architecture, batch, steps, v, true);
                 System.out.printf(java.util.Locale.ROOT, "%s %s batch %d: %.1f ND4J operations a step (%d steps)%n",
-                    args[0], v, batch, ops, steps);
+                    model, v, batch, ops, steps);
             }
             return;
         }
@@ -67,7 +76,7 @@ public final class StepBenchmark {
             double[] t = e.getValue();
             System.out.printf(java.util.Locale.ROOT,
                 "%s %s batch %d: %.3f ms a step (median of %d rounds of %d steps; fastest %.3f, slowest %.3f)%n",
-                args[0], e.getKey(), batch, t[0], rounds - 1, steps, t[1], t[2]);
+                model, e.getKey(), batch, t[0], rounds - 1, steps, t[1], t[2]);
         }
     }
 
