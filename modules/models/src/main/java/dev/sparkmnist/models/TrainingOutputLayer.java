@@ -23,8 +23,9 @@ import org.nd4j.linalg.lossfunctions.impl.LossNegativeLogLikelihood;
  *
  * <p>DL4J's training step runs the output layer's forward pass twice (once for the gradient, once for the score:
  * each a matrix product, a copy and a bias addition) and the softmax twice, and computes the loss in ND4J
- * operations on a 10-wide output, each with ND4J's fixed cost of 10-40 us: 12 operations a step more than this
- * layer (BENCHMARKS.md, "Per-core speed", round 4). For softmax with
+ * operations on a 10-wide output, each with ND4J's fixed cost (5-8 us for a scalar operation or a product on a
+ * small array, measured in round 5; up to 40 us for some on tiny arrays in round 3): 12 operations a step more than
+ * this layer (BENCHMARKS.md, "Per-core speed", round 4). For softmax with
  * multi-class cross-entropy (or negative log-likelihood, the same loss), no mask and no class weights, this layer's
  * backward pass runs DL4J's forward pass and ND4J's softmax once, then one Java loop over the [minibatch x classes]
  * probabilities computes the output gradient (softmax minus labels, the same float subtraction as DL4J's) and the

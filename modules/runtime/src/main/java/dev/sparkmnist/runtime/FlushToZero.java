@@ -86,7 +86,7 @@ public final class FlushToZero {
     }
 
     private static LibM load() {
-        if ("false".equalsIgnoreCase(System.getProperty(PROPERTY, "true").trim())) {
+        if (!wanted(System.getProperty(PROPERTY))) {
             return null;
         }
         String os = System.getProperty("os.name", "").toLowerCase(Locale.ROOT);
@@ -100,6 +100,21 @@ public final class FlushToZero {
             LOG.warn("flush-to-zero not available ({}): subnormal numbers may slow training", e.toString());
             return null;
         }
+    }
+
+    /**
+     * Whether the property's value asks for the mode: absent or {@code true} yes, {@code false} no (either case,
+     * blanks around ignored); any other value keeps the mode on with one warning naming the value and the rule.
+     */
+    static boolean wanted(String value) {
+        String v = value == null ? "true" : value.trim();
+        if (v.equalsIgnoreCase("false")) {
+            return false;
+        }
+        if (!v.equalsIgnoreCase("true")) {
+            LOG.warn("-D{} ({}) must be true or false; flush-to-zero stays on", PROPERTY, value);
+        }
+        return true;
     }
 
     /** The thread's environment before {@link #enable}, put back by {@link #close}. */

@@ -34,6 +34,15 @@ class FlushToZeroTest {
     }
 
     @Test
+    void propertyIsTrueOrFalse() {
+        assertTrue(FlushToZero.wanted(null), "on unless switched off");
+        assertTrue(FlushToZero.wanted("true"));
+        assertFalse(FlushToZero.wanted("false"));
+        assertFalse(FlushToZero.wanted(" FALSE "));
+        assertTrue(FlushToZero.wanted("flase"), "a typo keeps the default, with a warning");
+    }
+
+    @Test
     void subnormalResultsAreZeroInsideTheScopeOnly() throws InterruptedException {
         if (!FlushToZero.available()) {
             assertFalse(FlushToZero.enable().active(), "nothing to set here");
