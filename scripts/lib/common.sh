@@ -11,6 +11,11 @@ while IFS= read -r line; do
   java17_opens+=("$line")
 done < "$repo_root/conf/java17-opens.conf"
 
+# The JDK's Vector API (an incubator module in Java 17), which Adam's step uses where the JVM has it (SimdAdam in
+# modules/models). Java prints one line about it when it starts; run_main drops exactly that line from the terminal.
+vector_api_module="--add-modules=jdk.incubator.vector"
+incubator_warning="WARNING: Using incubator modules: jdk.incubator.vector"
+
 # Heap and ND4J off-heap limits for a local-mode driver; override with SPARK_MNIST_JAVA_OPTS.
 read -r -a java_mem_opts <<< "${SPARK_MNIST_JAVA_OPTS:--Xmx4g -Dorg.bytedeco.javacpp.maxbytes=4G -Dorg.bytedeco.javacpp.maxphysicalbytes=8G}"
 
@@ -33,7 +38,12 @@ redacted() {
   printf '%s' "${out[*]}" | sed -E 's#([A-Za-z][A-Za-z0-9+.-]*://[^/@[:space:]:]*):[^/@[:space:]]+@#\1:*********(redacted)@#g'
 }
 log() { printf '%s: %s\n' "$(basename "$0")" "$(redacted "$*")" >&2; }
-run() { printf '+ %s\n' "$(redacted "$@")" >&2; "$@"; }
+run() {
+  local shown=("$@")
+  [[ "${1:-}" == without_incubator_warning ]] && shown=("${@:2}")
+  printf '+ %s\n' "$(redacted "${shown[@]}")" >&2
+  "$@"
+}
 
 # Builds the app jar when it is missing or older than any source or pom.
 ensure_built() {
@@ -57,9 +67,27 @@ prepare_local_run() {
 run_main() {
   local main="$1"
   shift
-  OMP_NUM_THREADS="${OMP_NUM_THREADS:-1}" OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-PASSIVE}" run java "${java17_opens[@]}" "${java_mem_opts[@]}" \
+  OMP_NUM_THREADS="${OMP_NUM_THREADS:-1}" OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-PASSIVE}" run without_incubator_warning \
+    java "${java17_opens[@]}" "$vector_api_module" "${java_mem_opts[@]}" \
     -Dlog4j2.configurationFile="$repo_root/conf/log4j2.properties" \
     -cp "$app_jar:${APP_CLASSPATH_FIRST:+$APP_CLASSPATH_FIRST:}$app_lib/*" "$main" "$@"
+}
+
+# Runs a command whose standard error starts with Java's incubator-module line: drops that line when it is the first
+# one, and passes everything else through as it comes (cat, not a line filter: the progress bar redraws one line).
+# Standard output stays where it was; returns the command's status.
+without_incubator_warning() {
+  { "$@" 2>&1 1>&3 3>&- | drop_incubator_warning >&2; return "${PIPESTATUS[0]}"; } 3>&1
+}
+
+drop_incubator_warning() {
+  local first
+  if IFS= read -r first; then
+    [[ "$first" == "$incubator_warning" ]] || printf '%s\n' "$first"
+  elif [[ -n "$first" ]]; then
+    printf '%s' "$first"
+  fi
+  cat
 }
 
 # Runs the app in this JVM (Spark local mode unless --master says otherwise); see run_main.

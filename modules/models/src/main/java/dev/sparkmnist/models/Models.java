@@ -11,7 +11,6 @@ import org.deeplearning4j.nn.conf.layers.SubsamplingLayer;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.nd4j.linalg.activations.Activation;
 import org.nd4j.linalg.api.buffer.DataType;
-import org.nd4j.linalg.learning.config.Adam;
 import org.nd4j.linalg.learning.config.IUpdater;
 import org.nd4j.linalg.learning.config.Nesterovs;
 import org.nd4j.linalg.learning.config.Sgd;
@@ -163,7 +162,7 @@ public final class Models {
             case MOMENTUM -> new ClassicalMomentum(o.learningRate(), schedule, o.momentum());
             case NESTEROV -> schedule == null ? new Nesterovs(o.learningRate(), o.momentum())
                 : new Nesterovs(schedule, o.momentum());
-            case ADAM -> schedule == null ? new Adam(o.learningRate()) : new Adam(schedule);
+            case ADAM -> schedule == null ? new SimdAdam(o.learningRate()) : new SimdAdam(schedule);
         };
     }
 }

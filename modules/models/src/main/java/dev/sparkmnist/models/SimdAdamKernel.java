@@ -1,0 +1,66 @@
+package dev.sparkmnist.models;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Adam's element-wise update written with the JDK's Vector API ({@code jdk.incubator.vector}), the same arithmetic as
+ * ND4J's {@code adam_updater} op in the same order: {@code m = fma(beta1, m, g * (1 - beta1))},
+ * {@code v = fma(beta2, v, g * g * (1 - beta2))}, {@code g = m * stepSize / (sqrt(v) + epsilon)}. ND4J's AVX2 build
+ * compiles the first two with fused multiply-adds and its loop stays scalar (its arrays may alias); here each lane
+ * computes the same correctly rounded operations, 16 floats at a time on AVX-512, so the results are the same floats.
+ *
+ * <p>Only {@link SimdAdam} loads this class, and only when the JVM runs with
+ * {@code --add-modules=jdk.incubator.vector}; without that module this class cannot load and Adam stays ND4J's op.
+ */
+final class SimdAdamKernel {
+    private static final VectorSpecies<Float> SPECIES = FloatVector.SPECIES_PREFERRED;
+    private static final ByteOrder ORDER = ByteOrder.nativeOrder();
+
+    private SimdAdamKernel() {
+    }
+
+    /** Lanes of one vector on this CPU (16 with AVX-512, 8 with AVX2). */
+    static int lanes() {
+        return SPECIES.length();
+    }
+
+    /**
+     * One Adam step over {@code n} floats: the gradient at float index {@code g0} of {@code g} becomes the update,
+     * the moments at {@code m0} of {@code m} and {@code v0} of {@code v} are updated in place. Buffers in native order.
+     */
+    static void apply(ByteBuffer g, int g0, ByteBuffer m, int m0, ByteBuffer v, int v0, int n, float beta1,
+                      float beta2, float stepSize, float epsilon) {
+        float c1 = 1 - beta1;
+        float c2 = 1 - beta2;
+        FloatVector b1 = FloatVector.broadcast(SPECIES, beta1);
+        FloatVector b2 = FloatVector.broadcast(SPECIES, beta2);
+        int step = SPECIES.length();
+        int bound = SPECIES.loopBound(n);
+        int i = 0;
+        for (; i < bound; i += step) {
+            long gi = 4L * (g0 + i);
+            long mi = 4L * (m0 + i);
+            long vi = 4L * (v0 + i);
+            FloatVector gv = FloatVector.fromByteBuffer(SPECIES, g, (int) gi, ORDER);
+            FloatVector mv = FloatVector.fromByteBuffer(SPECIES, m, (int) mi, ORDER).fma(b1, gv.mul(c1));
+            FloatVector vv = FloatVector.fromByteBuffer(SPECIES, v, (int) vi, ORDER).fma(b2, gv.mul(gv).mul(c2));
+            mv.intoByteBuffer(m, (int) mi, ORDER);
+            vv.intoByteBuffer(v, (int) vi, ORDER);
+            mv.mul(stepSize).div(vv.sqrt().add(epsilon)).intoByteBuffer(g, (int) gi, ORDER);
+        }
+        for (; i < n; i++) {
+            int gi = 4 * (g0 + i);
+            int mi = 4 * (m0 + i);
+            int vi = 4 * (v0 + i);
+            float grad = g.getFloat(gi);
+            float mk = Math.fma(beta1, m.getFloat(mi), grad * c1);
+            float vk = Math.fma(beta2, v.getFloat(vi), grad * grad * c2);
+            m.putFloat(mi, mk);
+            v.putFloat(vi, vk);
+            g.putFloat(gi, mk * stepSize / ((float) Math.sqrt(vk) + epsilon));
+        }
+    }
+}
