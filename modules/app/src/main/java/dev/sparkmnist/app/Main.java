@@ -49,7 +49,7 @@ public final class Main implements java.util.concurrent.Callable<Integer> {
      */
     static int execute(CommandLine cl, String... args) {
         try {
-            return cl.execute(args);
+            return cl.execute(lastWins(cl, args));
         } catch (Error e) {
             LOG.error("the command failed", e);
             cl.getErr().println(Secrets.current().scrub("error: " + RedactingConverter.oneLine(e))
@@ -62,6 +62,51 @@ public final class Main implements java.util.concurrent.Callable<Integer> {
     /** Makes this process's credentials (these arguments, system properties, environment) ones no output shows. */
     static void installSecrets(String... args) {
         Secrets.install(Secrets.of(java.util.List.of(args), System.getProperties(), System.getenv()));
+    }
+
+    /**
+     * The arguments without the earlier occurrences of any single-valued option that a subcommand's arguments repeat:
+     * the last one wins, as {@code setOverwrittenOptionsAllowed} promises and the scripts rely on (they pass their
+     * defaults first, then the user's arguments). Picocli 4.7 breaks that promise in argument groups: after a repeated
+     * option, the next option of a group already matched starts a new instance of that group and drops what it held
+     * ({@code train --output O --epochs 5 --epochs 1 --overwrite} lost {@code --output}). Options that take several
+     * values or a varying number of them ({@code --conf}) are left as they are.
+     */
+    static String[] lastWins(CommandLine cl, String... args) {
+        CommandLine sub = args.length == 0 ? null : cl.getSubcommands().get(args[0]);
+        if (sub == null) {
+            return args;
+        }
+        CommandLine.Model.CommandSpec spec = sub.getCommandSpec();
+        java.util.List<int[]> spans = new java.util.ArrayList<>(); // {start, end, kept}
+        java.util.Map<String, Integer> last = new java.util.HashMap<>();
+        int i = 1;
+        while (i < args.length && !"--".equals(args[i])) {
+            String a = args[i];
+            int eq = a.indexOf('=');
+            String name = eq > 0 ? a.substring(0, eq) : a;
+            CommandLine.Model.OptionSpec o = !a.startsWith("-") ? null : spec.findOption(name) != null
+                ? spec.findOption(name) : spec.negatedOptionsMap().get(name); // --no-X is X
+            if (o == null || o.isMultiValue() || o.arity().min() != o.arity().max()) {
+                i += o == null ? 1 : 1 + (eq > 0 ? 0 : o.arity().min());
+                continue;
+            }
+            int end = Math.min(args.length, i + 1 + (eq > 0 ? 0 : o.arity().max()));
+            Integer earlier = last.put(o.longestName(), spans.size());
+            if (earlier != null) {
+                spans.get(earlier)[2] = 0;
+            }
+            spans.add(new int[] {i, end, 1});
+            i = end;
+        }
+        java.util.List<String> out = new java.util.ArrayList<>(java.util.Arrays.asList(args));
+        for (int k = spans.size() - 1; k >= 0; k--) {
+            int[] span = spans.get(k);
+            if (span[2] == 0) {
+                out.subList(span[0], span[1]).clear();
+            }
+        }
+        return out.toArray(new String[0]);
     }
 
     static CommandLine commandLine() {

@@ -43,6 +43,30 @@ class TrainDefaultsTest {
         assertTrue(usage.contains("--[no-]averaging-overlap"), usage);
     }
 
+    /**
+     * The scripts pass their defaults first and the user's arguments after them: the last occurrence of an option
+     * wins and no other option is lost (picocli alone dropped --output here, and train-local.sh's evaluation then
+     * looked for a model that was written elsewhere).
+     */
+    @Test
+    void aRepeatedOptionsLastOccurrenceWinsAndNothingElseIsLost() {
+        CommandLine cl = Main.commandLine();
+        String[] line = Main.lastWins(cl, "train", "--data-dir", "D", "--model", "lenet", "--epochs", "5", "--master",
+            "local[*]", "--output", "O", "--model", "mlp", "--epochs=1", "--conf", "a=1", "--conf", "b=2",
+            "--averaging-overlap", "--no-averaging-overlap", "--overwrite");
+        assertEquals(java.util.List.of("train", "--data-dir", "D", "--master", "local[*]", "--output", "O", "--model",
+            "mlp", "--epochs=1", "--conf", "a=1", "--conf", "b=2", "--no-averaging-overlap", "--overwrite"),
+            java.util.List.of(line));
+        TrainCommand t = (TrainCommand) cl.parseArgs(line).subcommand().commandSpec().userObject();
+        assertEquals("O", t.output.output);
+        assertTrue(t.output.overwrite);
+        assertEquals(1, t.training.epochs);
+        assertEquals(Architecture.MLP, t.modelOptions().architecture());
+        assertFalse(t.trainingOptions().averaging().overlap());
+        String[] plain = {"evaluate", "--model-path", "m.zip"};
+        assertEquals(java.util.List.of(plain), java.util.List.of(Main.lastWins(Main.commandLine(), plain)));
+    }
+
     @Test
     void averagingDefaultsToAutoAndTakesANumber() {
         CommandLine.ParseResult auto = Main.commandLine().parseArgs("train");
