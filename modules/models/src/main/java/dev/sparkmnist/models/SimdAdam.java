@@ -177,8 +177,8 @@ public class SimdAdam extends Adam {
     }
 
     /**
-     * Whether the kernel may run here, and the thread that warms it: calls on its own 16,384-float arrays until ten
-     * consecutive calls average under {@value #READY_NANOS_PER_FLOAT} ns a float (compiled: about 0.6; before C2:
+     * Whether the kernel may run here, and the thread that warms it: calls on its own 1,024-float arrays until 50
+     * consecutive calls average under {@value #READY_NANOS_PER_FLOAT} ns a float (compiled: about 1; before C2:
      * about 100), then sets {@link #READY}; it gives up after {@value #WARM_UP_SECONDS} s (the JIT never compiled it).
      */
     static final class Kernel {
@@ -222,27 +222,29 @@ public class SimdAdam extends Adam {
         }
 
         private static void warmUp() {
-            int n = 16_384;
+            // Small arrays: C2 compiles a method after about 600 calls whatever their length, and before that each
+            // float costs about 100 ns in the interpreter and C1, so 1,024 floats keep the warm-up at ~0.1 s of CPU.
+            int n = 1024;
+            ByteBuffer start = ByteBuffer.allocateDirect(4 * n).order(ByteOrder.nativeOrder());
+            for (int i = 0; i < n; i++) {
+                start.putFloat(4 * i, 1e-3f * ((i % 7) - 3));
+            }
             ByteBuffer g = ByteBuffer.allocateDirect(4 * n).order(ByteOrder.nativeOrder());
             ByteBuffer m = ByteBuffer.allocateDirect(4 * n).order(ByteOrder.nativeOrder());
             ByteBuffer v = ByteBuffer.allocateDirect(4 * n).order(ByteOrder.nativeOrder());
+            int calls = 50;
             long started = System.nanoTime();
             long deadline = started + WARM_UP_SECONDS * 1_000_000_000L;
             while (System.nanoTime() < deadline) {
+                long copying = 0;
                 long t0 = System.nanoTime();
-                for (int k = 0; k < 10; k++) {
-                    for (int i = 0; i < n; i++) {
-                        g.putFloat(4 * i, 1e-3f * ((i % 7) - 3));
-                    }
+                for (int k = 0; k < calls; k++) {
+                    long c0 = System.nanoTime();
+                    g.clear().put(start.duplicate().clear()); // the same gradient every call: no subnormal values
+                    copying += System.nanoTime() - c0;
                     SimdAdamKernel.apply(g, 0, m, 0, v, 0, n, 0.9f, 0.999f, 1e-3f, 1e-8f);
                 }
-                long fill = System.nanoTime();
-                for (int k = 0; k < 10; k++) {
-                    for (int i = 0; i < n; i++) {
-                        g.putFloat(4 * i, 1e-3f * ((i % 7) - 3));
-                    }
-                }
-                double nanosPerFloat = ((fill - t0) - (System.nanoTime() - fill)) / (10.0 * n);
+                double nanosPerFloat = (System.nanoTime() - t0 - copying) / ((double) calls * n);
                 if (nanosPerFloat < READY_NANOS_PER_FLOAT) {
                     READY.set(true);
                     LOG.info(String.format(Locale.ROOT, "Adam's step runs as Java Vector API code (%d-bit) from now:"
@@ -250,8 +252,10 @@ public class SimdAdam extends Adam {
                         SimdAdamKernel.lanes() * 32, (System.nanoTime() - started) / 1e9, nanosPerFloat));
                     return;
                 }
+                m.clear().put(ByteBuffer.allocate(4 * n)).clear(); // zeros: the moments stay small
+                v.clear().put(ByteBuffer.allocate(4 * n)).clear();
                 try {
-                    Thread.sleep(20);
+                    Thread.sleep(5);
                 } catch (InterruptedException e) {
                     return;
                 }
