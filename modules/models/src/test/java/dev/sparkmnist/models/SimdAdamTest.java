@@ -87,7 +87,7 @@ class SimdAdamTest {
         assertArrayEquals(plain.params().toFloatVector(), simd.params().toFloatVector(), "same initial parameters");
         long before = SimdAdam.Updater.KERNEL_STEPS.get();
         for (int step = 0; step < 40; step++) {
-            DataSet d = batch(16, step);
+            DataSet d = BlackBorderBatches.batch(16, step);
             simd.fit(d);
             plain.fit(d.copy());
         }
@@ -148,18 +148,5 @@ class SimdAdamTest {
             assertEquals(Float.floatToRawIntBits(e[i]), Float.floatToRawIntBits(a[i]),
                 what + ", element " + i + ": " + e[i] + " vs " + a[i]);
         }
-    }
-
-    private static DataSet batch(int n, long seed) {
-        Random r = new Random(seed);
-        float[] x = new float[n * 784];
-        for (int i = 0; i < x.length; i++) {
-            x[i] = i % 784 < 100 ? 0f : (float) r.nextGaussian();
-        }
-        float[] y = new float[n * 10];
-        for (int i = 0; i < n; i++) {
-            y[i * 10 + r.nextInt(10)] = 1f;
-        }
-        return new DataSet(Nd4j.create(x, new long[] {n, 784}), Nd4j.create(y, new long[] {n, 10}));
     }
 }

@@ -56,7 +56,7 @@ class SubnormalFlushTest {
         kept.setListeners(); // no flush
         MultiLayerNetwork clean = Models.network(o);
         clean.setListeners();
-        DataSet first = batch(8, 0);
+        DataSet first = BlackBorderBatches.batch(8, 0);
         for (MultiLayerNetwork net : new MultiLayerNetwork[] {flushed, kept, clean}) {
             net.fit(first); // creates the updater
         }
@@ -64,7 +64,7 @@ class SubnormalFlushTest {
         plantSubnormals(kept.getUpdater().getStateViewArray());
         assertTrue(subnormals(flushed.getUpdater().getStateViewArray()) > 1000);
         for (int step = 1; step < SubnormalFlush.EVERY + 4; step++) {
-            DataSet d = batch(8, step);
+            DataSet d = BlackBorderBatches.batch(8, step);
             for (MultiLayerNetwork net : new MultiLayerNetwork[] {flushed, kept, clean}) {
                 net.fit(d);
             }
@@ -97,19 +97,5 @@ class SubnormalFlushTest {
             }
         }
         return n;
-    }
-
-    /** Gaussian pictures whose first 100 pixels are black, one-hot labels. */
-    private static DataSet batch(int n, long seed) {
-        Random r = new Random(seed);
-        float[] x = new float[n * 784];
-        for (int i = 0; i < x.length; i++) {
-            x[i] = i % 784 < 100 ? 0f : (float) r.nextGaussian();
-        }
-        float[] y = new float[n * 10];
-        for (int i = 0; i < n; i++) {
-            y[i * 10 + r.nextInt(10)] = 1f;
-        }
-        return new DataSet(Nd4j.create(x, new long[] {n, 784}), Nd4j.create(y, new long[] {n, 10}));
     }
 }
