@@ -25,6 +25,18 @@ public enum Normalization {
         return table[pixel & 0xFF];
     }
 
+    /**
+     * Writes {@code pixels}, normalised, to {@code out[offset..offset + pixels.length - 1]}. A small method of its own
+     * so that the JIT compiles this loop once, apart from its callers (inside {@code MnistBatches.read} it was
+     * recompiled five times in a run's first epochs, after failed loop predicates, at 0.1-0.5 s of C2 time each).
+     */
+    public void apply(byte[] pixels, float[] out, int offset) {
+        float[] t = table;
+        for (int k = 0; k < pixels.length; k++) {
+            out[offset + k] = t[pixels[k] & 0xFF];
+        }
+    }
+
     /** The normalised value of a pixel value in [0, 255] given as a number (equal to the byte's for whole values). */
     public float apply(double pixel) {
         return pixel == Math.rint(pixel) && pixel >= 0 && pixel <= 255 ? table[(int) pixel]

@@ -89,4 +89,20 @@ class MnistBatchesTest {
         assertEquals((1f - 0.1307f) / 0.3081f, Normalization.STANDARDIZE.apply((byte) 255), 1e-6f);
         assertEquals(128 / 255f, Normalization.SCALE.apply((byte) 128), 1e-7f);
     }
+
+    @Test
+    void aWholePictureNormalisesAsItsPixelsDo() {
+        byte[] picture = new byte[256];
+        for (int i = 0; i < picture.length; i++) {
+            picture[i] = (byte) i;
+        }
+        float[] out = new float[picture.length + 3];
+        Normalization.STANDARDIZE.apply(picture, out, 2);
+        assertEquals(0f, out[0]);
+        assertEquals(0f, out[1]);
+        assertEquals(0f, out[picture.length + 2]);
+        for (int i = 0; i < picture.length; i++) {
+            assertEquals(Normalization.STANDARDIZE.apply(picture[i]), out[2 + i], "pixel " + i);
+        }
+    }
 }

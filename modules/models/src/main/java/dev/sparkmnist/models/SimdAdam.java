@@ -177,7 +177,7 @@ public class SimdAdam extends Adam {
     }
 
     /**
-     * Whether the kernel may run here, and the thread that warms it: calls on its own 1,024-float arrays until 50
+     * Whether the kernel may run here, and the thread that warms it: calls on its own 1,029-float arrays until 50
      * consecutive calls average under {@value #READY_NANOS_PER_FLOAT} ns a float (compiled: about 1; before C2:
      * about 100), then sets {@link #READY}; it gives up after {@value #WARM_UP_SECONDS} s (the JIT never compiled it).
      */
@@ -223,8 +223,10 @@ public class SimdAdam extends Adam {
 
         private static void warmUp() {
             // Small arrays: C2 compiles a method after about 600 calls whatever their length, and before that each
-            // float costs about 100 ns in the interpreter and C1, so 1,024 floats keep the warm-up at ~0.1 s of CPU.
-            int n = 1024;
+            // float costs about 100 ns in the interpreter and C1, so 1,029 floats keep the warm-up at ~0.1 s of CPU.
+            // Not a multiple of the lanes: the scalar tail must run here too, or C2 leaves it out, and the first
+            // real step (235,146 = 16 x 14,696 + 10 for the MLP) throws the compiled code away and compiles it again.
+            int n = 1024 + 5;
             ByteBuffer start = ByteBuffer.allocateDirect(4 * n).order(ByteOrder.nativeOrder());
             for (int i = 0; i < n; i++) {
                 start.putFloat(4 * i, 1e-3f * ((i % 7) - 3));
