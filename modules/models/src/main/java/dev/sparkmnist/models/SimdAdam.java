@@ -91,15 +91,6 @@ public class SimdAdam extends Adam {
         return Kernel.ENABLED && Kernel.READY.get();
     }
 
-    /** One line for logs: what runs Adam's step in this JVM, and why. */
-    public static String describe() {
-        if (!Kernel.ENABLED) {
-            return "ND4J's op (" + Kernel.WHY_NOT + ")";
-        }
-        return "Java Vector API, " + SimdAdamKernel.lanes() * 32 + "-bit" + (Kernel.READY.get() ? ""
-            : " once the JIT has compiled it (ND4J's op until then)");
-    }
-
     /**
      * Adam's step size for {@code iteration} exactly as libnd4j's {@code adam_updater} computes it in float:
      * {@code lr * sqrt(1 - beta2^(t+1)) / (1 - beta1^(t+1))}, epsilon when that is 0, NaN or infinite.
@@ -116,7 +107,7 @@ public class SimdAdam extends Adam {
     /** Whether {@code a} is a float array in host memory whose elements are contiguous (a vector with stride 1). */
     static boolean contiguous(INDArray a) {
         return HostArrays.CPU && a.dataType() == DataType.FLOAT && a.isVectorOrScalar() && a.elementWiseStride() == 1
-            && a.length() <= Integer.MAX_VALUE / 4;
+            && a.offset() + a.length() <= Integer.MAX_VALUE / 4; // byte offsets fit an int
     }
 
     private static ByteBuffer bytes(INDArray a) {
@@ -193,6 +184,8 @@ public class SimdAdam extends Adam {
                 Thread t = new Thread(Kernel::warmUp, "simd-adam-warm-up");
                 t.setDaemon(true);
                 t.start();
+            } else {
+                LOG.info("Adam's step runs as ND4J's op in this JVM: {}", WHY_NOT);
             }
         }
 

@@ -111,12 +111,6 @@ class SimdAdamTest {
         assertEquals(ModelOptions.mlp().learningRate(), ((SimdAdam) updater).getLearningRate(), 0.0);
     }
 
-    @Test
-    void describesWhatRuns() throws InterruptedException {
-        waitUntilCompiled();
-        assertTrue(SimdAdam.describe().startsWith("Java Vector API, "), SimdAdam.describe());
-    }
-
     private static void waitUntilCompiled() throws InterruptedException {
         new SimdAdam(1e-3).instantiate(Nd4j.zeros(DataType.FLOAT, 1, 8), true)
             .applyUpdater(Nd4j.ones(DataType.FLOAT, 1, 4), 0, 0); // the first step starts the warm-up
@@ -125,7 +119,7 @@ class SimdAdamTest {
             Thread.sleep(50);
         }
         assertTrue(SimdAdam.vectorised(), "the kernel is compiled within 90 s in a JVM with --add-modules="
-            + SimdAdam.MODULE + ": " + SimdAdam.describe());
+            + SimdAdam.MODULE + (SimdAdam.Kernel.ENABLED ? "" : ": " + SimdAdam.Kernel.WHY_NOT));
     }
 
     private static INDArray randn(Random r, int n, float scale) {
