@@ -1,5 +1,6 @@
 package dev.sparkmnist.models;
 
+import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.util.Arrays;
@@ -44,13 +45,22 @@ public final class HostArrays {
 
     /** A CPU float array whose memory order is its row-major order (a contiguous vector, or 'c' with its strides). */
     private static boolean direct(INDArray array) {
-        return CPU && array.dataType() == DataType.FLOAT
-            && (array.isVectorOrScalar() && array.elementWiseStride() == 1
-                || array.ordering() == 'c' && Shape.hasDefaultStridesForShape(array));
+        return contiguousVector(array) || CPU && array.dataType() == DataType.FLOAT && array.ordering() == 'c'
+            && Shape.hasDefaultStridesForShape(array);
+    }
+
+    /** A CPU float vector (or scalar) whose elements lie next to each other in its buffer. */
+    static boolean contiguousVector(INDArray array) {
+        return CPU && array.dataType() == DataType.FLOAT && array.isVectorOrScalar() && array.elementWiseStride() == 1;
+    }
+
+    /** The whole buffer under {@code array} (a view's included), in native byte order; the array starts at offset(). */
+    static ByteBuffer bytes(INDArray array) {
+        return array.data().asNio().order(ByteOrder.nativeOrder());
     }
 
     private static FloatBuffer buffer(INDArray array) {
-        FloatBuffer buffer = array.data().asNio().order(ByteOrder.nativeOrder()).asFloatBuffer();
+        FloatBuffer buffer = bytes(array).asFloatBuffer();
         buffer.position((int) array.offset());
         return buffer;
     }
