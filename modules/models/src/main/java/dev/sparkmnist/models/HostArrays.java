@@ -43,6 +43,19 @@ public final class HostArrays {
         }
     }
 
+    /**
+     * The memory of {@code array} itself, in row-major order, for reading and writing in place (absolute indices:
+     * element {@code i} of the array is at {@code position() + i}), or null where Java cannot reach it so (another
+     * backend or layout: use {@link #read} and {@link #write}).
+     */
+    public static FloatBuffer hostBuffer(INDArray array) {
+        if (!direct(array)) {
+            return null;
+        }
+        FloatBuffer buffer = buffer(array);
+        return buffer.limit((int) (buffer.position() + array.length()));
+    }
+
     /** A CPU float array whose memory order is its row-major order (a contiguous vector, or 'c' with its strides). */
     private static boolean direct(INDArray array) {
         return contiguousVector(array) || CPU && array.dataType() == DataType.FLOAT && array.ordering() == 'c'

@@ -7,6 +7,7 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.apache.spark.TaskContext;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 
 /**
  * Averaging that runs each round's exchange while the worker fits the next round's minibatches
@@ -28,9 +29,9 @@ final class OverlappedExchange implements AutoCloseable {
     private final PeerExchange exchange;
     private final ExecutorService thread;
     private Future<?> pending;
-    /** What this worker contributed to the exchange in flight. */
+    /** What this worker contributed to the exchange in flight (parameters and updater state, one vector). */
     private float[] sent;
-    /** The same, replaced by the mean by the exchange's thread. */
+    /** The same, replaced by the mean by the exchange's thread; reused every round. */
     private float[] inFlight;
     private long blockedNanos;
 
@@ -44,37 +45,40 @@ final class OverlappedExchange implements AutoCloseable {
     }
 
     /**
-     * The end of round {@code round}: {@code vector} (the worker's state now) becomes the previous round's mean
-     * plus this worker's progress since, and is sent as this round's contribution with {@code weight} (0: the worker
-     * fitted nothing this round). The caller applies {@code vector} to its network.
+     * The end of round {@code round}: the network's state (parameters and updater state) becomes the previous
+     * round's mean plus this worker's progress since, and is sent as this round's contribution with {@code weight}
+     * (0: the worker fitted nothing this round).
      */
-    void round(int round, float[] vector, float weight, TaskContext task) {
-        collect(vector, task);
+    void round(int round, MultiLayerNetwork net, float weight, TaskContext task) {
+        boolean collected = collect(task);
         if (sent == null) {
-            sent = vector.clone();
-            inFlight = vector.clone();
-        } else {
-            System.arraycopy(vector, 0, sent, 0, vector.length);
-            System.arraycopy(vector, 0, inFlight, 0, vector.length);
+            sent = new float[exchange.length()];
+            inFlight = new float[sent.length];
         }
+        NetState.blend(net, inFlight, sent, collected);
         pending = thread.submit(() -> exchange.average(round, inFlight, weight));
     }
 
-    /** The end of the stage: waits for the last exchange and leaves its mean (plus any later progress) in vector. */
-    void finish(float[] vector, TaskContext task) {
-        collect(vector, task);
+    /**
+     * The end of the stage: waits for the last exchange and leaves its mean (plus any progress since) in the network.
+     */
+    void finish(MultiLayerNetwork net, TaskContext task) {
+        if (collect(task)) {
+            NetState.blend(net, inFlight, sent, true);
+        }
     }
 
-    private void collect(float[] vector, TaskContext task) {
+    /** Waits for the exchange in flight, if any; true when there was one (its mean is then in {@code inFlight}). */
+    private boolean collect(TaskContext task) {
         if (pending == null) {
-            return;
+            return false;
         }
         long t0 = System.nanoTime();
         try {
             while (true) {
                 try {
                     pending.get(KILL_CHECK_MILLIS, TimeUnit.MILLISECONDS);
-                    break;
+                    return true;
                 } catch (TimeoutException e) {
                     if (task != null) {
                         task.killTaskIfInterrupted(); // the stage failed elsewhere: stop waiting
@@ -96,9 +100,6 @@ final class OverlappedExchange implements AutoCloseable {
         } finally {
             pending = null;
             blockedNanos += System.nanoTime() - t0;
-        }
-        for (int i = 0; i < vector.length; i++) {
-            vector[i] = inFlight[i] + (vector[i] - sent[i]);
         }
     }
 

@@ -56,7 +56,7 @@ final class PeerTransport {
     private final Set<String> closed = new LinkedHashSet<>();
 
     private PeerTransport(SparkEnv env) {
-        if ("driver".equals(env.executorId())) {
+        if (env == null || "driver".equals(env.executorId())) {
             this.address = LOCAL;
             this.server = null;
             this.clients = null;
@@ -76,6 +76,11 @@ final class PeerTransport {
         this.server = context.createServer(host, 0, serverBoot);
         this.clients = context.createClientFactory(clientBoot);
         this.address = host + ":" + server.getPort();
+    }
+
+    /** A transport of its own for workers on threads of this JVM only, outside Spark (tests). */
+    static PeerTransport inThisJvm() {
+        return new PeerTransport(null);
     }
 
     /** This JVM's transport, started on first use. */

@@ -108,22 +108,19 @@ final class WorkerTask extends AbstractFunction1<Iterator<Integer>, Iterator<Wor
                     FaultHook.afterMinibatch(worker);
                 }
                 long c1 = System.nanoTime();
-                if (averaging) {
+                if (overlap != null) {
+                    overlap.round(round, net, fitted > 0 ? 1f : 0f, task);
+                } else if (averaging) {
                     vector = NetState.vector(net, vector);
-                    if (overlap != null) {
-                        overlap.round(round, vector, fitted > 0 ? 1f : 0f, task);
-                    } else {
-                        exchange.average(round, vector, fitted > 0 ? 1f : 0f);
-                    }
+                    exchange.average(round, vector, fitted > 0 ? 1f : 0f);
                     NetState.apply(net, vector);
                 }
                 report.round(c1 - c0 - (reader.waitNanos() - readBefore), System.nanoTime() - c1);
                 FaultHook.afterRound(worker, task.stageAttemptNumber(), round);
             }
-            if (overlap != null && vector != null) { // the last exchange: every worker ends on the same mean
+            if (overlap != null) { // the last exchange: every worker ends on the same mean
                 long c0 = System.nanoTime();
-                overlap.finish(vector, task);
-                NetState.apply(net, vector);
+                overlap.finish(net, task);
                 report.exchanged(System.nanoTime() - c0);
             }
             report.waited(overlap != null ? rendezvous + overlap.blockedNanos() : exchange.waitNanos());
