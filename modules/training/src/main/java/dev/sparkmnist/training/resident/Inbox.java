@@ -1,5 +1,6 @@
 package dev.sparkmnist.training.resident;
 
+import java.util.ArrayDeque;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -15,7 +16,12 @@ final class Inbox {
     /** How often a waiting worker wakes to see whether Spark killed its task (the stage failed elsewhere). */
     private static final long KILL_CHECK_MILLIS = 50;
 
+    /** Arrays kept for the values of parcels from other JVMs: at most 2(N-1) arrive a round. */
+    private static final int SPARE_ARRAYS = 64;
+
     private final Map<String, Parcel> parcels = new HashMap<>();
+    /** Values arrays of received parcels, given back by the worker once read, for the next parcels of their length. */
+    private final ArrayDeque<float[]> spare = new ArrayDeque<>();
     private RuntimeException failure;
 
     synchronized void deliver(Parcel p) {
@@ -60,6 +66,29 @@ final class Inbox {
             if (task != null) {
                 task.killTaskIfInterrupted(); // the stage failed elsewhere: stop waiting
             }
+        }
+    }
+
+    /**
+     * An array for the values of a parcel arriving from another JVM: one given back ({@link #giveBack}) of that
+     * length, else a new one. A worker's rounds receive slices of the same few lengths, so after the first round
+     * nothing of the vector's size is allocated.
+     */
+    synchronized float[] array(int length) {
+        for (java.util.Iterator<float[]> it = spare.iterator(); it.hasNext(); ) {
+            float[] a = it.next();
+            if (a.length == length) {
+                it.remove();
+                return a;
+            }
+        }
+        return new float[length];
+    }
+
+    /** The worker has read parcel {@code p}: its values array serves a later parcel, if it was decoded for it. */
+    synchronized void giveBack(Parcel p) {
+        if (p.received() && spare.size() < SPARE_ARRAYS) {
+            spare.push(p.values());
         }
     }
 

@@ -36,6 +36,8 @@ final class PeerExchange implements AutoCloseable {
     /** The slices and weights of the peers that trained in a round, reused every round. */
     private final float[][] slices;
     private final float[] weights;
+    /** The round's slices as taken, given back to the inbox once summed. */
+    private final Parcel[] taken;
     /**
      * What this worker sends, reused every round: {@code outgoing[s]} its copy of slice {@code s} for worker s,
      * {@code outgoing[worker]} the mean of its own slice for everyone. A peer in this JVM reads the array itself, so
@@ -81,6 +83,7 @@ final class PeerExchange implements AutoCloseable {
         this.inbox = transport.open(attempt, worker);
         this.slices = new float[Math.max(0, workers - 1)][];
         this.weights = new float[slices.length];
+        this.taken = new Parcel[slices.length];
         this.outgoing = new float[workers][];
         for (int s = 0; s < workers && workers > 1; s++) {
             outgoing[s] = new float[sliceStart(length, workers, s + 1) - sliceStart(length, workers, s)];
@@ -130,6 +133,7 @@ final class PeerExchange implements AutoCloseable {
             Parcel in = take(round, Parcel.SCATTER, (worker + k) % workers);
             float w = in.weight();
             total += w;
+            taken[k - 1] = in;
             if (w != 0) {
                 slices[m] = in.values();
                 weights[m++] = w;
@@ -163,12 +167,18 @@ final class PeerExchange implements AutoCloseable {
         }
         java.util.Arrays.fill(slices, null);
         for (int k = 1; k < workers; k++) {
+            inbox.giveBack(taken[k - 1]);
+            taken[k - 1] = null;
+        }
+        for (int k = 1; k < workers; k++) {
             send(round, (worker + k) % workers, Parcel.GATHER, 1f, mean);
         }
         for (int k = 1; k < workers; k++) {
             int s = (worker + k) % workers;
-            System.arraycopy(take(round, Parcel.GATHER, s).values(), 0, vector, sliceStart(length, workers, s),
+            Parcel in = take(round, Parcel.GATHER, s);
+            System.arraycopy(in.values(), 0, vector, sliceStart(length, workers, s),
                 sliceStart(length, workers, s + 1) - sliceStart(length, workers, s));
+            inbox.giveBack(in);
         }
     }
 

@@ -1,5 +1,6 @@
 package dev.sparkmnist.training.resident;
 
+import io.netty.buffer.ByteBuf;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.HashMap;
@@ -10,6 +11,7 @@ import java.util.Set;
 import org.apache.spark.SparkConf;
 import org.apache.spark.SparkEnv;
 import org.apache.spark.network.TransportContext;
+import org.apache.spark.network.buffer.NettyManagedBuffer;
 import org.apache.spark.network.client.RpcResponseCallback;
 import org.apache.spark.network.client.TransportClient;
 import org.apache.spark.network.client.TransportClientBootstrap;
@@ -17,6 +19,7 @@ import org.apache.spark.network.client.TransportClientFactory;
 import org.apache.spark.network.crypto.AuthClientBootstrap;
 import org.apache.spark.network.crypto.AuthServerBootstrap;
 import org.apache.spark.network.netty.SparkTransportConf;
+import org.apache.spark.network.protocol.OneWayMessage;
 import org.apache.spark.network.server.OneForOneStreamManager;
 import org.apache.spark.network.server.RpcHandler;
 import org.apache.spark.network.server.StreamManager;
@@ -123,15 +126,21 @@ final class PeerTransport {
     }
 
     private void deliver(Parcel p) {
-        String key = p.attempt() + "/" + p.to();
-        Inbox inbox;
+        Inbox inbox = inbox(p.attempt(), p.to());
+        if (inbox != null) {
+            inbox.deliver(p);
+        }
+    }
+
+    /** The inbox for a parcel to worker {@code to} of {@code attempt}; null when it is closed (drop the parcel). */
+    private Inbox inbox(String attempt, int to) {
+        String key = attempt + "/" + to;
         synchronized (inboxes) {
             if (closed.contains(key)) {
-                return; // a parcel of a failed attempt, or a duplicate after the worker finished
+                return null; // a parcel of a failed attempt, or a duplicate after the worker finished
             }
-            inbox = inboxes.computeIfAbsent(key, k -> new Inbox());
+            return inboxes.computeIfAbsent(key, k -> new Inbox());
         }
-        inbox.deliver(p);
     }
 
     /**
@@ -149,12 +158,20 @@ final class PeerTransport {
         try {
             TransportClient client = clients.createClient(to.substring(0, colon),
                 Integer.parseInt(to.substring(colon + 1)));
-            client.getChannel().writeAndFlush(new org.apache.spark.network.protocol.OneWayMessage(
-                new org.apache.spark.network.buffer.NioManagedBuffer(p.encode()))).addListener(f -> {
-                    if (!f.isSuccess()) {
-                        sender.fail(cannotSend(to, p, f.cause()));
+            // encoded straight into a pooled direct buffer of Netty's, released once written (a heap buffer would
+            // be a new array of the slice's size every parcel, copied once more into a direct buffer by the write)
+            int size = p.wireBytes();
+            ByteBuf buf = client.getChannel().alloc().directBuffer(size, size);
+            p.encode(buf.nioBuffer(0, size));
+            buf.writerIndex(size);
+            client.getChannel().writeAndFlush(new OneWayMessage(new NettyManagedBuffer(buf))).addListener(f -> {
+                if (!f.isSuccess()) {
+                    if (buf.refCnt() > 0) { // never encoded for the wire, so nobody released it
+                        buf.release(buf.refCnt());
                     }
-                });
+                    sender.fail(cannotSend(to, p, f.cause()));
+                }
+            });
         } catch (IOException | RuntimeException e) {
             throw cannotSend(to, p, e);
         } catch (InterruptedException e) {
@@ -174,7 +191,13 @@ final class PeerTransport {
 
         @Override
         public void receive(TransportClient client, ByteBuffer message) {
-            deliver(Parcel.decode(message));
+            Parcel p = Parcel.decode(message, (attempt, to, length) -> {
+                Inbox inbox = inbox(attempt, to);
+                return inbox == null ? null : inbox.array(length);
+            });
+            if (p != null) {
+                deliver(p);
+            }
         }
 
         @Override

@@ -2,6 +2,10 @@ package dev.sparkmnist.training.resident;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotSame;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import org.junit.jupiter.api.Test;
@@ -50,5 +54,33 @@ class AutoFrequencyTest {
         assertArrayEquals(p.values(), q.values());
         assertEquals(p.encode().remaining(), p.wireBytes());
         assertEquals("42a1", q.key(), "round, kind, sender");
+        assertTrue(q.received(), "decoded: the receiver's own array");
+        assertFalse(p.received(), "sent: the sender's array");
+    }
+
+    /**
+     * A receiver decodes a parcel's values into an array its inbox keeps for that (one the worker gave back, of the
+     * same length), drops a parcel for a closed inbox without reading its values, and never keeps an array a peer in
+     * the same JVM handed over (that peer writes it again next round).
+     */
+    @Test
+    void receivedArraysAreReusedAndPeersArraysAreNot() {
+        Parcel sent = new Parcel("a-1.0", 0, 1, 3, Parcel.SCATTER, 1f, new float[] {4f, 5f});
+        Inbox inbox = new Inbox();
+        float[] mine = inbox.array(2);
+        Parcel got = Parcel.decode(sent.encode(), (attempt, to, length) -> {
+            assertEquals("a-1.0", attempt);
+            assertEquals(0, to);
+            assertEquals(2, length);
+            return mine;
+        });
+        assertSame(mine, got.values());
+        assertArrayEquals(new float[] {4f, 5f}, got.values());
+        inbox.giveBack(got);
+        assertSame(mine, inbox.array(2), "given back, then reused for the next parcel of its length");
+        assertNotSame(mine, inbox.array(2), "and only once");
+        inbox.giveBack(sent);
+        assertNotSame(sent.values(), inbox.array(2), "a peer's own array is not kept");
+        assertNull(Parcel.decode(sent.encode(), (attempt, to, length) -> null), "dropped");
     }
 }
