@@ -114,7 +114,21 @@ public final class Models {
         if (net.getListeners() == null || net.getListeners().stream().noneMatch(SubnormalFlush.class::isInstance)) {
             net.addListeners(new SubnormalFlush());
         }
+        if (usesSimdAdam(net)) {
+            SimdAdam.Kernel.start(); // warm the kernel up while the run sets up, not in its first epoch
+        }
         return net;
+    }
+
+    /** Whether some layer of {@code net} trains with {@link SimdAdam}. */
+    private static boolean usesSimdAdam(MultiLayerNetwork net) {
+        for (org.deeplearning4j.nn.conf.NeuralNetConfiguration c : net.getLayerWiseConfigurations().getConfs()) {
+            if (c.getLayer() instanceof org.deeplearning4j.nn.conf.layers.BaseLayer b
+                && b.getIUpdater() instanceof SimdAdam) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /**

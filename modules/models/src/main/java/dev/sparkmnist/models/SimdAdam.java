@@ -24,7 +24,8 @@ import org.slf4j.LoggerFactory;
  * {@code --add-modules=jdk.incubator.vector} (the scripts, the configuration templates and the tests pass it), on
  * the CPU backend, for float arrays laid out contiguously, and only once the JIT has compiled it: before C2 compiles
  * it the kernel runs about 200 times slower than ND4J's op, so a background thread warms it on arrays of its own
- * and the updater keeps ND4J's op until that thread has timed the compiled kernel (a JVM limited to C1,
+ * (started when {@link Models#forTraining} sets up a network that trains with Adam, or else at the first step) and
+ * the updater keeps ND4J's op until that thread has timed the compiled kernel (a JVM limited to C1,
  * {@code -XX:TieredStopAtLevel=1}, therefore keeps ND4J's op). Everything else, and {@code -D}{@value #PROPERTY}
  * {@code =false}, runs ND4J's op. Both compute the same floats, so a run's results do not depend on which ran:
  * the step size is computed as libnd4j computes it (its {@code powf} is called through JNA: Java's {@code pow}
@@ -119,7 +120,7 @@ public class SimdAdam extends Adam {
 
         @Override
         public void applyUpdater(INDArray gradient, int iteration, int epoch) {
-            Kernel.start(); // the first step starts the warm-up (not loading a model to evaluate it)
+            Kernel.start(); // started already where Models.forTraining set the network up (not to evaluate it)
             INDArray m = getM();
             INDArray v = getV();
             if (!vectorised() || m == null || v == null || !contiguous(gradient) || !contiguous(m) || !contiguous(v)
@@ -238,7 +239,7 @@ public class SimdAdam extends Adam {
                 if (nanosPerFloat < READY_NANOS_PER_FLOAT) {
                     READY.set(true);
                     LOG.info(String.format(Locale.ROOT, "Adam's step runs as Java Vector API code (%d-bit) from now:"
-                        + " the JIT compiled it %.1f s after the first step (%.2f ns a float)",
+                        + " the JIT compiled it %.1f s after its warm-up began (%.2f ns a float)",
                         SimdAdamKernel.lanes() * 32, (System.nanoTime() - started) / 1e9, nanosPerFloat));
                     return;
                 }
