@@ -30,13 +30,15 @@ final class OverlappedExchange implements AutoCloseable {
     private final ExecutorService thread;
     private Future<?> pending;
     /** What this worker contributed to the exchange in flight (parameters and updater state, one vector). */
-    private float[] sent;
+    private final float[] sent;
     /** The same, replaced by the mean by the exchange's thread; reused every round. */
-    private float[] inFlight;
+    private final float[] inFlight;
     private long blockedNanos;
 
     OverlappedExchange(PeerExchange exchange, int worker) {
         this.exchange = exchange;
+        this.sent = new float[exchange.length()];
+        this.inFlight = new float[sent.length];
         this.thread = Executors.newSingleThreadExecutor(r -> {
             Thread t = new Thread(r, "resident-exchange-worker-" + worker);
             t.setDaemon(true);
@@ -50,12 +52,7 @@ final class OverlappedExchange implements AutoCloseable {
      * (0: the worker fitted nothing this round).
      */
     void round(int round, MultiLayerNetwork net, float weight, TaskContext task) {
-        boolean collected = collect(task);
-        if (sent == null) {
-            sent = new float[exchange.length()];
-            inFlight = new float[sent.length];
-        }
-        NetState.blend(net, inFlight, sent, collected);
+        NetState.blend(net, inFlight, sent, collect(task));
         pending = thread.submit(() -> exchange.average(round, inFlight, weight));
     }
 

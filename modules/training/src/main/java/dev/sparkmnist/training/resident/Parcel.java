@@ -43,12 +43,6 @@ record Parcel(String attempt, int to, int from, int round, byte kind, float weig
         return FIXED_BYTES + attempt.getBytes(StandardCharsets.UTF_8).length + values.length * Float.BYTES;
     }
 
-    ByteBuffer encode() {
-        ByteBuffer b = ByteBuffer.allocate(wireBytes());
-        encode(b);
-        return b.rewind();
-    }
-
     /** Writes the parcel ({@link #wireBytes} of them) into {@code out} at its position. */
     void encode(ByteBuffer out) {
         byte[] name = attempt.getBytes(StandardCharsets.UTF_8);
@@ -62,10 +56,6 @@ record Parcel(String attempt, int to, int from, int round, byte kind, float weig
     interface Allocator {
         /** An array of {@code length} floats for a parcel to worker {@code to} of {@code attempt}, or null: drop it. */
         float[] of(String attempt, int to, int length);
-    }
-
-    static Parcel decode(ByteBuffer in) {
-        return decode(in, (attempt, to, length) -> new float[length]);
     }
 
     /** Reads a parcel, its values into an array {@code arrays} gives; null when it gives none. */

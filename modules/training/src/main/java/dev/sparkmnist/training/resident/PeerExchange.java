@@ -33,10 +33,7 @@ final class PeerExchange implements AutoCloseable {
     private final String[] peers;
     /** Scratch for the running sums of a chunk of the slice this worker owns. */
     private final double[] sum = new double[1024];
-    /** The slices and weights of the peers that trained in a round, reused every round. */
-    private final float[][] slices;
-    private final float[] weights;
-    /** The round's slices as taken, given back to the inbox once summed. */
+    /** The round's slices as taken (peer k after this worker at k - 1), given back to the inbox once summed. */
     private final Parcel[] taken;
     /**
      * What this worker sends, reused every round: {@code outgoing[s]} its copy of slice {@code s} for worker s,
@@ -81,9 +78,7 @@ final class PeerExchange implements AutoCloseable {
         this.timeoutNanos = TimeUnit.SECONDS.toNanos(timeoutSeconds);
         this.transport = transport;
         this.inbox = transport.open(attempt, worker);
-        this.slices = new float[Math.max(0, workers - 1)][];
-        this.weights = new float[slices.length];
-        this.taken = new Parcel[slices.length];
+        this.taken = new Parcel[Math.max(0, workers - 1)];
         this.outgoing = new float[workers][];
         for (int s = 0; s < workers && workers > 1; s++) {
             outgoing[s] = new float[sliceStart(length, workers, s + 1) - sliceStart(length, workers, s)];
@@ -128,16 +123,9 @@ final class PeerExchange implements AutoCloseable {
         float[] mean = outgoing[worker]; // shared by the N-1 parcels: nobody writes it until every peer has read it
         int n = mean.length;
         double total = weight;
-        int m = 0; // peers that trained this round: their slices and weights
         for (int k = 1; k < workers; k++) {
-            Parcel in = take(round, Parcel.SCATTER, (worker + k) % workers);
-            float w = in.weight();
-            total += w;
-            taken[k - 1] = in;
-            if (w != 0) {
-                slices[m] = in.values();
-                weights[m++] = w;
-            }
+            taken[k - 1] = take(round, Parcel.SCATTER, (worker + k) % workers);
+            total += taken[k - 1].weight();
         }
         // The weighted sum in double, in the order the peers follow this worker, and its mean, into the vector and
         // into the parcel every peer gets: a chunk at a time, so that the sums stay in the first-level cache (and in
@@ -152,9 +140,12 @@ final class PeerExchange implements AutoCloseable {
                 for (int i = 0; i < len; i++) {
                     sum[i] = (double) weight * vector[at + i];
                 }
-                for (int j = 0; j < m; j++) {
-                    float[] v = slices[j];
-                    double w = weights[j];
+                for (Parcel in : taken) {
+                    double w = in.weight();
+                    if (w == 0) {
+                        continue; // the peer fitted nothing this round
+                    }
+                    float[] v = in.values();
                     for (int i = 0; i < len; i++) {
                         sum[i] += w * v[c + i];
                     }
@@ -165,7 +156,6 @@ final class PeerExchange implements AutoCloseable {
                 System.arraycopy(vector, at, mean, c, len);
             }
         }
-        java.util.Arrays.fill(slices, null);
         for (int k = 1; k < workers; k++) {
             inbox.giveBack(taken[k - 1]);
             taken[k - 1] = null;
