@@ -82,6 +82,12 @@ class MaxPoolLayerTest {
         epsView.assign(eps);
         layer.setInput(fInput, LayerWorkspaceMgr.noWorkspaces());
         assertEquals(expected, layer.backpropGradient(epsView, LayerWorkspaceMgr.noWorkspaces()).getSecond());
+        // both as views into larger arrays, read and written in place (the input's offset is not the gradient's)
+        INDArray bigInput = Nd4j.create(DataType.FLOAT, 6, 6, 24, 24);
+        INDArray inputView = bigInput.get(org.nd4j.linalg.indexing.NDArrayIndex.interval(2, 6));
+        inputView.assign(input);
+        layer.setInput(inputView, LayerWorkspaceMgr.noWorkspaces());
+        assertEquals(expected, layer.backpropGradient(epsView, LayerWorkspaceMgr.noWorkspaces()).getSecond());
         // a smaller batch after a larger one (the reused buffers hold stale values past its end)
         INDArray small = input.get(org.nd4j.linalg.indexing.NDArrayIndex.interval(0, 2)).dup();
         reference.setInput(small, LayerWorkspaceMgr.noWorkspaces());

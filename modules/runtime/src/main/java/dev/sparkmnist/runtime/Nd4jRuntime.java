@@ -14,6 +14,8 @@ import org.slf4j.LoggerFactory;
 public final class Nd4jRuntime {
     /** DL4J's switch for layer helpers; its default ("true") disables them. */
     public static final String HELPERS_DISABLE_PROPERTY = "org.eclipse.deeplearning4j.helpers.disable";
+    /** Set to "false" to leave ND4J's shape buffers uncached ({@link ShapeInfoCache}), for a comparison. */
+    public static final String SHAPE_CACHE_PROPERTY = "sparkmnist.shapeInfoCache";
     private static final Logger LOG = LoggerFactory.getLogger(Nd4jRuntime.class);
     private static final AtomicInteger CONFIGURED_THREADS = new AtomicInteger(0);
 
@@ -38,15 +40,20 @@ public final class Nd4jRuntime {
         enableHelpers();
         Nd4j.getEnvironment(); // loads the backend: ND4J's native ops cannot initialise before it (executors)
         ompThreads(threads);
+        if (!"false".equals(System.getProperty(SHAPE_CACHE_PROPERTY))) {
+            ShapeInfoCache.install();
+        }
         if (CONFIGURED_THREADS.getAndSet(threads) == threads) {
             return;
         }
         Nd4j.getEnvironment().setMaxThreads(threads);
         Nd4j.getEnvironment().setMaxMasterThreads(threads);
         Nd4j.factory().blas().setMaxThreads(threads);
-        LOG.info("ND4J threads per task set to {} (BLAS and OpenMP); layer helpers {}; flush-to-zero while fitting {}",
-            threads, "false".equals(System.getProperty(HELPERS_DISABLE_PROPERTY)) ? "enabled" : "disabled",
-            FlushToZero.available() ? "on" : "off");
+        LOG.info("ND4J threads per task set to {} (BLAS and OpenMP); layer helpers {}; flush-to-zero while fitting {};"
+            + " shape buffers {}", threads,
+            "false".equals(System.getProperty(HELPERS_DISABLE_PROPERTY)) ? "enabled" : "disabled",
+            FlushToZero.available() ? "on" : "off",
+            Nd4j.getShapeInfoProvider() instanceof ShapeInfoCache ? "cached" : "ND4J's");
     }
 
     /**
