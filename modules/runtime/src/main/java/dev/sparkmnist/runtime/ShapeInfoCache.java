@@ -16,9 +16,9 @@ import org.slf4j.LoggerFactory;
  * buffer; on the CPU backend ND4J 1.0.0-M2 caches those it builds through one of its provider's methods but not
  * through the one nearly every array constructor calls ({@code createShapeInformation(shape, stride, ews, order,
  * dataType, empty)}), so each new array and view wrapped its (natively cached, constant) shape memory in new Java
- * objects registered with ND4J's and JavaCPP's deallocation threads: about 20 tracked buffers, their ids as strings
- * and their map entries per training step, whose clean-up fell behind two training threads and kept 200-300 MB
- * alive, and G1's young pauses grew with them to 80-120 ms (BENCHMARKS.md, "Per-core speed", round 8).
+ * objects registered with ND4J's and JavaCPP's deallocation threads (an id built as a string, a map entry, a weak
+ * reference each), whose clean-up fell behind two training threads and kept about 250 MB alive, and G1's
+ * young pauses grew with them to 60-100 ms (BENCHMARKS.md, "Per-core speed", round 8).
  *
  * <p>This provider answers that method from a map, keyed by everything that makes the buffer (shape, strides,
  * element-wise stride, order, type, emptiness), with the buffer ND4J's own provider built the first time; every

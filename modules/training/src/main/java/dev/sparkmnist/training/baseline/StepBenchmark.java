@@ -25,7 +25,9 @@ import org.nd4j.linalg.factory.Nd4j;
  * <p>Usage: {@code StepBenchmark MODEL BATCH [STEPS_PER_ROUND [ROUNDS [THREADS]]]}, MODEL lenet or mlp (the teaching
  * configurations), defaults 100 steps, 11 rounds, 1 ND4J thread. {@code scripts/benchmark-step.sh} runs it.
  * Environment: {@code STEP_VARIANTS} ({@code ours}, {@code dl4j}, or both comma-separated, the default) chooses
- * what is timed, for a profiler attached to one variant; {@code STEP_OP_PROFILE=1} instead warms up, then runs one
+ * what is timed, for a profiler attached to one variant; {@code STEP_WORKERS=N} (N > 1) instead times N networks
+ * ({@code ours}) training at once on N threads of this JVM, as the resident engine's workers in one JVM (no
+ * averaging), and prints each one's line; {@code STEP_OP_PROFILE=1} instead warms up, then runs one
  * round of each variant under ND4J's op profiler and prints its dashboard (operations by kind, name and call site)
  * and the ND4J operations a step. Both run with flush-to-zero on the thread ({@code FlushToZero}), as the engines fit.
  */
@@ -55,20 +57,30 @@ public final class StepBenchmark {
             System.exit(2);
             return;
         }
+        int workers = workers(System.getenv("STEP_WORKERS"));
         Nd4jRuntime.configure(threads); // after every check: a bad value is reported before ND4J loads
         try (FlushToZero.Scope ftz = FlushToZero.enable()) { // as the engines fit
-            measure(args[0], architecture, batch, steps, rounds, variants);
+            measure(args[0], architecture, batch, steps, rounds, variants, workers);
         }
     }
 
     /** Prints the op counts ({@code STEP_OP_PROFILE=1}) or the step times of the variants. */
     private static void measure(String model, Architecture architecture, int batch, int steps, int rounds,
-                                List<String> variants) {
+                                List<String> variants, int workers) {
         if ("1".equals(System.getenv("STEP_OP_PROFILE"))) {
             for (String v : variants) {
                 double ops = opsPerStep(architecture, batch, steps, v, true);
                 System.out.printf(java.util.Locale.ROOT, "%s %s batch %d: %.1f ND4J operations a step (%d steps)%n",
                     model, v, batch, ops, steps);
+            }
+            return;
+        }
+        if (workers > 1) {
+            double[][] t = concurrent(architecture, batch, steps, rounds, workers);
+            for (int w = 0; w < workers; w++) {
+                System.out.printf(java.util.Locale.ROOT, "%s ours batch %d, worker %d of %d in this JVM: %.3f ms a step"
+                    + " (median of %d rounds of %d steps; fastest %.3f, slowest %.3f)%n", model, batch, w + 1,
+                    workers, t[w][0], rounds - 1, steps, t[w][1], t[w][2]);
             }
             return;
         }
@@ -111,6 +123,77 @@ public final class StepBenchmark {
                     + " comma-separated, each once");
             }
             out.add(name);
+        }
+        return out;
+    }
+
+    /** {@code STEP_WORKERS}: how many networks train at once on their own threads (1 when unset); exits if bad. */
+    private static int workers(String spec) {
+        if (spec == null || spec.isBlank()) {
+            return 1;
+        }
+        try {
+            int n = Integer.parseInt(spec.trim());
+            if (n >= 1 && n <= 64) {
+                return n;
+            }
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        System.err.println("StepBenchmark: STEP_WORKERS (" + spec + ") must be an integer from 1 to 64");
+        System.exit(2);
+        return 1;
+    }
+
+    /**
+     * {@code workers} networks ({@code ours}) training at once in this JVM, each on its own thread with its own
+     * minibatches, as the resident engine's workers in one JVM do (without averaging); the rounds start together.
+     * Median, fastest and slowest ms per step of each worker over the rounds after the first.
+     */
+    static double[][] concurrent(Architecture architecture, int batch, int steps, int rounds, int workers) {
+        int threads = Nd4jRuntime.currentThreads();
+        java.util.concurrent.CyclicBarrier start = new java.util.concurrent.CyclicBarrier(workers);
+        double[][] out = new double[workers][];
+        List<Thread> running = new ArrayList<>();
+        java.util.concurrent.atomic.AtomicReference<Throwable> failure = new java.util.concurrent.atomic.AtomicReference<>();
+        for (int w = 0; w < workers; w++) {
+            int id = w;
+            Thread t = new Thread(() -> {
+                Nd4jRuntime.configure(threads); // per thread, as a task's (OpenMP's count is the thread's own)
+                try (FlushToZero.Scope ftz = FlushToZero.enable()) {
+                    List<DataSet> data = batches(batch, 16, new Random(id + 1));
+                    MultiLayerNetwork net = network(architecture, OURS);
+                    List<Double> times = new ArrayList<>();
+                    for (int round = 0; round < rounds; round++) {
+                        start.await();
+                        long t0 = System.nanoTime();
+                        for (int s = 0; s < steps; s++) {
+                            net.fit(data.get(s % data.size()));
+                        }
+                        if (round > 0) {
+                            times.add((System.nanoTime() - t0) / 1e6 / steps);
+                        }
+                    }
+                    Collections.sort(times);
+                    out[id] = new double[] {times.get(times.size() / 2), times.get(0), times.get(times.size() - 1)};
+                } catch (Exception | Error e) {
+                    failure.compareAndSet(null, e);
+                    start.reset(); // the others stop waiting for this one
+                }
+            }, "step-worker-" + (w + 1));
+            t.start();
+            running.add(t);
+        }
+        for (Thread t : running) {
+            try {
+                t.join();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted", e);
+            }
+        }
+        if (failure.get() != null) {
+            throw new IllegalStateException("a worker failed: " + failure.get(), failure.get());
         }
         return out;
     }

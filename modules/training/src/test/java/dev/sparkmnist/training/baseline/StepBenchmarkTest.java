@@ -23,6 +23,15 @@ class StepBenchmarkTest {
     }
 
     @Test
+    void timesEachOfSeveralWorkersTrainingAtOnce() {
+        double[][] t = StepBenchmark.concurrent(Architecture.MLP, 4, 2, 3, 3);
+        assertEquals(3, t.length, "one line per worker");
+        for (double[] v : t) {
+            assertTrue(v[1] > 0 && v[1] <= v[0] && v[0] <= v[2], "fastest <= median <= slowest, all > 0");
+        }
+    }
+
+    @Test
     void variantsAreOursDl4jOrBoth() {
         assertEquals(List.of("ours", "dl4j"), StepBenchmark.variants(null));
         assertEquals(List.of("ours", "dl4j"), StepBenchmark.variants(" "));
