@@ -50,7 +50,7 @@ job() {
         if (( done_epochs % kill_every_epochs == 0 )); then
           # into the next epoch's training stage, while all its tasks run
           stage="$(python3 "$repo_root/scripts/lib/training_stage.py" "$driver_ui" "$workers" "$max_delay" "$pid" \
-            "$((done_epochs + 1))")" || break
+            "$((done_epochs + 1))")" || { log "no fault after epoch $done_epochs: no training stage of a later epoch seen running before the job ended"; break; }
           if (( worker_killed == 0 && done_epochs >= worker_kill_epoch )); then
             local w=$(( (RANDOM % workers) + 1 )) wpid wexec e
             wpid="$(cat "$CLUSTER_DIR/worker-$w.pid")"

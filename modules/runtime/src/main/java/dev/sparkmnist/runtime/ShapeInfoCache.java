@@ -127,30 +127,8 @@ public final class ShapeInfoCache implements ShapeInfoProvider {
     }
 
     /** What makes a shape buffer. */
-    private static final class Key {
-        private final long[] shape;
-        private final long[] stride;
-        private final long elementWiseStride;
-        private final char order;
-        private final DataType dataType;
-        private final boolean empty;
-        private final int hash;
-
-        Key(long[] shape, long[] stride, long elementWiseStride, char order, DataType dataType, boolean empty) {
-            this.shape = shape;
-            this.stride = stride;
-            this.elementWiseStride = elementWiseStride;
-            this.order = order;
-            this.dataType = dataType;
-            this.empty = empty;
-            int h = Arrays.hashCode(shape);
-            h = 31 * h + Arrays.hashCode(stride);
-            h = 31 * h + Long.hashCode(elementWiseStride);
-            h = 31 * h + order;
-            h = 31 * h + (dataType == null ? 0 : dataType.ordinal());
-            this.hash = 31 * h + (empty ? 1 : 0);
-        }
-
+    private record Key(long[] shape, long[] stride, long elementWiseStride, char order, DataType dataType,
+                       boolean empty) {
         Key copy() {
             return new Key(shape == null ? null : shape.clone(), stride == null ? null : stride.clone(),
                 elementWiseStride, order, dataType, empty);
@@ -158,14 +136,22 @@ public final class ShapeInfoCache implements ShapeInfoProvider {
 
         @Override
         public boolean equals(Object o) {
-            return o instanceof Key k && hash == k.hash && elementWiseStride == k.elementWiseStride
-                && order == k.order && dataType == k.dataType && empty == k.empty && Arrays.equals(shape, k.shape)
+            return o instanceof Key k && elementWiseStride == k.elementWiseStride && order == k.order
+                && dataType == k.dataType && empty == k.empty && Arrays.equals(shape, k.shape)
                 && Arrays.equals(stride, k.stride);
         }
 
         @Override
         public int hashCode() {
-            return hash;
+            int h = 31 * Arrays.hashCode(shape) + Arrays.hashCode(stride);
+            h = 31 * h + Long.hashCode(elementWiseStride);
+            h = 31 * (31 * h + order) + (dataType == null ? 0 : dataType.ordinal());
+            return 31 * h + (empty ? 1 : 0);
+        }
+
+        @Override
+        public String toString() {
+            return Arrays.toString(shape) + " " + Arrays.toString(stride) + " " + order + " " + dataType;
         }
     }
 }
