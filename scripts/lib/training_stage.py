@@ -7,6 +7,7 @@ Reads the driver's REST API (spark.ui.enabled=true); a training stage is one who
 "resident workers: epoch" (ResidentEngine's job group).
 Prints "epoch E stage ID attempt A" and exits 0; exits 1 when JOB_PID has ended, or after TIMEOUT seconds without one.
 Usage: training_stage.py DRIVER_UI_URL TASKS MAX_DELAY_SECONDS JOB_PID EPOCH [TIMEOUT_SECONDS]"""
+import http.client
 import json
 import os
 import random
@@ -41,8 +42,8 @@ def running_training_stage(ui, tasks, epoch):
                 training = TRAINING.match(stage.get("description") or "")
                 if training and int(training.group(1)) >= epoch and stage.get("numActiveTasks", 0) >= tasks:
                     return int(training.group(1)), stage["stageId"], stage["attemptId"]
-    except (OSError, ValueError):  # the UI not up yet, or the driver gone
-        pass
+    except (OSError, ValueError, KeyError, TypeError, http.client.HTTPException):
+        pass  # the UI not up yet, the driver gone, or an answer cut short by a busy driver: look again
     return None
 
 
