@@ -57,8 +57,8 @@ class SoakScriptsIT {
         // MAX_DELAY 0.5: the slice's training stages last about 3 s (3 examples a worker, 334 rounds), so a fault
         // lands inside the stage it waited for even when the driver's REST API is slow to answer the second look (at
         // 1 s, faults landed an epoch late now and then: see below). At 4 examples a worker, once the shape cache
-        // made small steps a quarter faster, a loaded CI machine's REST API missed every stage (no fault at all); at
-        // 2 the test accuracy after 5 epochs was 0.892 (3: 0.932)
+        // made small steps a quarter faster, one CI run injected no fault at all (likely every stage missed; the
+        // failure message now shows the injector's lines); at 2 the test accuracy after 5 epochs was 0.892 (3: 0.932)
         pb.environment().put("MAX_DELAY", "0.5");
         pb.environment().putAll(java.util.Map.of("WORKERS", "2", "EPOCHS", "5", "WORKER_KILL_EPOCH", "2",
             "EXPECTED_EXAMPLES", String.valueOf(TestData.SLICE_TRAIN), "DATA_DIR", TestData.sliceDir(),
