@@ -94,18 +94,27 @@ public final class StepBenchmark {
 
     /** {@code args[i]} as an integer of at least {@code min} ({@code otherwise} when absent); exits with a line if not. */
     private static int positive(String[] args, int i, String name, int otherwise, int min) {
-        if (i >= args.length) {
+        return integer(i < args.length ? args[i] : null, name, otherwise, min, Integer.MAX_VALUE);
+    }
+
+    /**
+     * {@code value} as an integer from {@code min} to {@code max} ({@code otherwise} when null); exits with a line
+     * naming it and the rule if not.
+     */
+    private static int integer(String value, String name, int otherwise, int min, int max) {
+        if (value == null) {
             return otherwise;
         }
         try {
-            int v = Integer.parseInt(args[i]);
-            if (v >= min) {
+            int v = Integer.parseInt(value);
+            if (v >= min && v <= max) {
                 return v;
             }
         } catch (NumberFormatException e) {
             // reported below
         }
-        System.err.println("StepBenchmark: " + name + " (" + args[i] + ") must be an integer >= " + min);
+        System.err.println("StepBenchmark: " + name + " (" + value + ") must be an integer "
+            + (max == Integer.MAX_VALUE ? ">= " + min : "from " + min + " to " + max));
         System.exit(2);
         return otherwise;
     }
@@ -129,20 +138,7 @@ public final class StepBenchmark {
 
     /** {@code STEP_WORKERS}: how many networks train at once on their own threads (1 when unset); exits if bad. */
     private static int workers(String spec) {
-        if (spec == null || spec.isBlank()) {
-            return 1;
-        }
-        try {
-            int n = Integer.parseInt(spec.trim());
-            if (n >= 1 && n <= 64) {
-                return n;
-            }
-        } catch (NumberFormatException e) {
-            // reported below
-        }
-        System.err.println("StepBenchmark: STEP_WORKERS (" + spec + ") must be an integer from 1 to 64");
-        System.exit(2);
-        return 1;
+        return integer(spec == null || spec.isBlank() ? null : spec.trim(), "STEP_WORKERS", 1, 1, 64);
     }
 
     /**
@@ -174,8 +170,7 @@ public final class StepBenchmark {
                             times.add((System.nanoTime() - t0) / 1e6 / steps);
                         }
                     }
-                    Collections.sort(times);
-                    out[id] = new double[] {times.get(times.size() / 2), times.get(0), times.get(times.size() - 1)};
+                    out[id] = summary(times);
                 } catch (Exception | Error e) {
                     failure.compareAndSet(null, e);
                     start.reset(); // the others stop waiting for this one
@@ -261,11 +256,14 @@ public final class StepBenchmark {
             }
         }
         Map<String, double[]> out = new LinkedHashMap<>();
-        times.forEach((k, l) -> {
-            Collections.sort(l);
-            out.put(k, new double[] {l.get(l.size() / 2), l.get(0), l.get(l.size() - 1)});
-        });
+        times.forEach((k, l) -> out.put(k, summary(l)));
         return out;
+    }
+
+    /** Median, fastest and slowest of {@code times} (sorted in place). */
+    private static double[] summary(List<Double> times) {
+        Collections.sort(times);
+        return new double[] {times.get(times.size() / 2), times.get(0), times.get(times.size() - 1)};
     }
 
     /** {@code n} minibatches of MNIST's shape: pixels in [0, 1], about a fifth of them lit, one-hot labels. */
