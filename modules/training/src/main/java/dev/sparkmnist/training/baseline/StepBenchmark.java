@@ -148,7 +148,8 @@ public final class StepBenchmark {
      */
     static double[][] concurrent(Architecture architecture, int batch, int steps, int rounds, int workers) {
         int threads = Nd4jRuntime.currentThreads();
-        java.util.concurrent.CyclicBarrier start = new java.util.concurrent.CyclicBarrier(workers);
+        // a worker that fails leaves the phaser, so the others finish their rounds instead of waiting for it
+        java.util.concurrent.Phaser start = new java.util.concurrent.Phaser(workers);
         double[][] out = new double[workers][];
         List<Thread> running = new ArrayList<>();
         java.util.concurrent.atomic.AtomicReference<Throwable> failure = new java.util.concurrent.atomic.AtomicReference<>();
@@ -161,7 +162,7 @@ public final class StepBenchmark {
                     MultiLayerNetwork net = network(architecture, OURS);
                     List<Double> times = new ArrayList<>();
                     for (int round = 0; round < rounds; round++) {
-                        start.await();
+                        start.arriveAndAwaitAdvance();
                         long t0 = System.nanoTime();
                         for (int s = 0; s < steps; s++) {
                             net.fit(data.get(s % data.size()));
@@ -173,7 +174,7 @@ public final class StepBenchmark {
                     out[id] = summary(times);
                 } catch (Exception | Error e) {
                     failure.compareAndSet(null, e);
-                    start.reset(); // the others stop waiting for this one
+                    start.arriveAndDeregister();
                 }
             }, "step-worker-" + (w + 1));
             t.start();
