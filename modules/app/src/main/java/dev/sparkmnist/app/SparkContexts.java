@@ -31,7 +31,10 @@ final class SparkContexts {
         return org.apache.spark.deploy.SparkHadoopUtil.get().newConfiguration(conf);
     }
 
-    /** The settings of spark-submit (system properties) plus {@code --conf} pairs, master resolved and checked. */
+    /**
+     * The settings of spark-submit (system properties) plus {@code --conf} pairs, master resolved and checked; the
+     * project's switches among them ({@code spark.sparkmnist.*}) checked and set in this JVM.
+     */
     static SparkConf conf(String appName, String master, List<String> confPairs) {
         SparkConf conf = new SparkConf().setAppName(appName);
         for (String pair : confPairs) {
@@ -61,6 +64,8 @@ final class SparkContexts {
         // one JVM trained 1.5x slower; BENCHMARKS.md, OpenMP threads per task thread).
         conf.setIfMissing("spark.executorEnv.OMP_NUM_THREADS", conf.get("spark.task.cpus", "1"));
         conf.setIfMissing("spark.executorEnv.OMP_WAIT_POLICY", OMP_WAIT_POLICY);
+        // --conf spark.sparkmnist.NAME=true|false: checked, and this JVM's switch from here (executors: TaskSetup)
+        dev.sparkmnist.runtime.Switches.apply(conf);
         return conf;
     }
 

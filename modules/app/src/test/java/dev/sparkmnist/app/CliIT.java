@@ -357,6 +357,17 @@ class CliIT {
         assertEquals(2, timeout.exit());
         assertEquals("error: --exchange-timeout (0) must be > 0 seconds", timeout.err().trim());
 
+        Run unknownSwitch = run("train", "--conf", "spark.sparkmnist.shapInfoCache=false", "--output",
+            tmp.resolve("x").toString());
+        assertEquals(2, unknownSwitch.exit());
+        assertEquals("error: --conf spark.sparkmnist.shapInfoCache: no such switch; the switches are"
+            + " spark.sparkmnist.flushToZero, spark.sparkmnist.shapeInfoCache, spark.sparkmnist.simdAdam,"
+            + " spark.sparkmnist.traces", unknownSwitch.err().trim());
+        Run badSwitch = run("train", "--mode", "local", "--conf", "spark.sparkmnist.flushToZero=off", "--output",
+            tmp.resolve("x").toString());
+        assertEquals(2, badSwitch.exit());
+        assertEquals("error: --conf spark.sparkmnist.flushToZero (off) must be true or false", badSwitch.err().trim());
+
         Run none = run();
         assertEquals(2, none.exit());
         assertFalse(Files.exists(tmp.resolve("x")), "nothing written for bad options");

@@ -130,7 +130,8 @@ class ClusterScriptsIT {
     }
 
     /**
-     * Also: credentials given as {@code --conf} pairs, in a spark-defaults-style properties file and in the
+     * Also: a project switch given as {@code --conf spark.sparkmnist.*} reaches both executor JVMs, and credentials
+     * given as {@code --conf} pairs, in a spark-defaults-style properties file and in the
      * environment reach no output, report, terminal line or log of the run (driver, Master, Workers, executors).
      */
     @Test
@@ -147,8 +148,25 @@ class ClusterScriptsIT {
             "--data-dir", TestData.sliceDir(), "--output", out.toString(), "--export-dir",
             tmp.resolve("export").toString(), "--export-dir-shared",
             "--conf", "spark.hadoop.fs.s3a.secret.key=" + secrets.get(0),
-            "--conf=spark.hadoop.fs.s3a.access.key=" + secrets.get(1));
+            "--conf=spark.hadoop.fs.s3a.access.key=" + secrets.get(1),
+            "--conf", "spark.sparkmnist.shapeInfoCache=false");
         assertEquals(0, r.exit(), r.output());
+        // a project switch given as a Spark setting reached both executor JVMs before ND4J started there
+        List<String> executorLogs;
+        try (var files = Files.walk(clusterDir.resolve("work"))) {
+            executorLogs = files.filter(f -> f.getFileName().toString().equals("stderr")).map(f -> {
+                try {
+                    return Files.readString(f, StandardCharsets.ISO_8859_1);
+                } catch (IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            }).filter(log -> log.contains("ND4J threads per task set to")).toList();
+        }
+        assertEquals(2, executorLogs.size(), "the executors that ran ND4J");
+        for (String log : executorLogs) {
+            assertTrue(log.contains("sparkmnist.shapeInfoCache=false (from --conf spark.sparkmnist.shapeInfoCache)")
+                && log.contains("shape buffers ND4J's") && !log.contains("shape buffers cached"), log);
+        }
         assertTrue(r.output().contains("spark.hadoop.fs.s3a.secret.key=" + Secrets.REDACTED), r.output());
         List<Path> written;
         try (var files = Files.walk(tmp)) {
