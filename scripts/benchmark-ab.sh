@@ -6,6 +6,8 @@
 #   e.g. scripts/benchmark-ab.sh /tmp/before/training.jar lenet-res2 --master 'local[2]' --epochs 2
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
+# both sides without the class-data archive, which only the side on the usual class path could use
+export SPARK_MNIST_CDS=0
 before_jar="${1:?usage: benchmark-ab.sh BEFORE_JAR NAME [train options...]}"
 name="${2:?usage: benchmark-ab.sh BEFORE_JAR NAME [train options...]}"
 shift 2

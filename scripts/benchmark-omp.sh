@@ -5,6 +5,8 @@ set -euo pipefail
 before_jar="${BEFORE_RUNTIME_JAR:?set BEFORE_RUNTIME_JAR to a runtime-*.jar built without the fix}"
 SPARK_MNIST_JAVA_OPTS="${SPARK_MNIST_JAVA_OPTS:--Xmx4g}"
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
+# both sides without the class-data archive, which only the side on the usual class path could use
+export SPARK_MNIST_CDS=0
 cd "$repo_root"
 mkdir -p runs/ab
 bench() { variant=$1; name=$2; shift 2

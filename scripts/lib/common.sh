@@ -51,6 +51,7 @@ ensure_built() {
         -newer "$app_jar" -type f \( -name '*.java' -o -name 'pom.xml' -o -name '*.properties' \) -print -quit)" ]]; then
     log "building the app jar"
     (cd "$repo_root" && run mvn -B -q -DskipTests package)
+    touch "$app_jar" # Maven leaves a jar whose classes did not change as it was: a test source alone was newer
   fi
 }
 
@@ -68,7 +69,7 @@ run_main() {
   local main="$1"
   shift
   OMP_NUM_THREADS="${OMP_NUM_THREADS:-1}" OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-PASSIVE}" run without_incubator_warning \
-    java "${java17_opens[@]}" "$vector_api_module" "${java_mem_opts[@]}" \
+    java "${java17_opens[@]}" "$vector_api_module" "${java_mem_opts[@]}" "${run_main_cds[@]}" \
     -Dlog4j2.configurationFile="$repo_root/conf/log4j2.properties" \
     -cp "$app_jar:${APP_CLASSPATH_FIRST:+$APP_CLASSPATH_FIRST:}$app_lib/*" "$main" "$@"
 }
@@ -90,9 +91,45 @@ drop_incubator_warning() {
   cat
 }
 
-# Runs the app in this JVM (Spark local mode unless --master says otherwise); see run_main.
+# Class data sharing for run_app (the JDK's AppCDS): the classes a training run loads (Spark, Hadoop, DL4J, ND4J, ours:
+# about 7,500) are kept parsed and verified in an archive that later JVMs map instead of loading each class from its
+# jar, which took about 2 s off every local run here (BENCHMARKS.md, "Round 10"). The first Spark train run (not
+# --dry-run, --mode local or mllib, whose classes are a subset or others) with no archive for this JDK and these jars
+# writes one when it ends successfully (a few seconds more, once); every run after it uses it. Other class paths (APP_CLASSPATH_FIRST) and SPARK_MNIST_CDS=0 run without. The JDK's own
+# messages about the archive are off: a JVM that cannot use one runs without it, as before.
+cds_archive="${SPARK_MNIST_CDS_ARCHIVE:-$repo_root/modules/app/target/spark-mnist.jsa}"
+run_main_cds=()
+
+# What an archive depends on: the JDK and every jar of the class path (names, sizes and times), as one checksum.
+cds_key() {
+  { java -version 2>&1; stat -c '%n %s %Y' "$app_jar" "$app_lib"/*.jar; } | md5sum | cut -d' ' -f1
+}
+
+# Runs the app in this JVM (Spark local mode unless --master says otherwise), with the class-data archive; see
+# run_main. Returns the app's status.
 run_app() {
-  run_main dev.sparkmnist.app.Main "$@"
+  local key="" tmp="" status=0
+  run_main_cds=()
+  if [[ "${SPARK_MNIST_CDS:-1}" != 0 && -z "${APP_CLASSPATH_FIRST:-}" && -f "$app_jar" ]]; then
+    key="$(cds_key)"
+    if [[ -f "$cds_archive" && "$(cat "$cds_archive.key" 2>/dev/null)" == "$key" ]]; then
+      run_main_cds=(-XX:SharedArchiveFile="$cds_archive" '-Xlog:cds*=off')
+    elif [[ "${1:-}" == train && " $* " != *" --dry-run "* && " $* " != *" --mode local "* \
+            && " $* " != *" --mode=local "* && " $* " != *" --mode mllib "* && " $* " != *" --mode=mllib "* ]]; then
+      tmp="$cds_archive.$$.tmp"
+      run_main_cds=(-XX:ArchiveClassesAtExit="$tmp" '-Xlog:cds*=off')
+    fi
+  fi
+  run_main dev.sparkmnist.app.Main "$@" || status=$?
+  run_main_cds=()
+  if [[ -n "$tmp" ]]; then
+    if [[ "$status" == 0 && -s "$tmp" ]]; then
+      mv -f "$tmp" "$cds_archive" && printf '%s\n' "$key" > "$cds_archive.key"
+    else
+      rm -f "$tmp"
+    fi
+  fi
+  return "$status"
 }
 
 # Java 17 must be the one Maven and the scripts use (Hadoop fails on newer JDKs): keeps the default java when it is
