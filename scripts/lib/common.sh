@@ -95,8 +95,9 @@ drop_incubator_warning() {
 # about 7,500) are kept parsed and verified in an archive that later JVMs map instead of loading each class from its
 # jar, which took about 2 s off every local run here (BENCHMARKS.md, "Round 10"). The first Spark train run (not
 # --dry-run, --mode local or mllib, whose classes are a subset or others) with no archive for this JDK and these jars
-# writes one when it ends successfully (a few seconds more, once); every run after it uses it. Other class paths (APP_CLASSPATH_FIRST) and SPARK_MNIST_CDS=0 run without. The JDK's own
-# messages about the archive are off: a JVM that cannot use one runs without it, as before.
+# writes one when it ends successfully (a few seconds more, once); every run after it uses it. Other class paths
+# (APP_CLASSPATH_FIRST) and SPARK_MNIST_CDS=0 run without. The JDK's own messages about the archive are off: a JVM
+# that cannot use one runs without it, as before. SPARK_MNIST_CDS_ARCHIVE puts it elsewhere (tests).
 cds_archive="${SPARK_MNIST_CDS_ARCHIVE:-$repo_root/modules/app/target/spark-mnist.jsa}"
 run_main_cds=()
 
@@ -111,8 +112,10 @@ run_app() {
   local key="" tmp="" status=0
   run_main_cds=()
   if [[ "${SPARK_MNIST_CDS:-1}" != 0 && -z "${APP_CLASSPATH_FIRST:-}" && -f "$app_jar" ]]; then
-    key="$(cds_key)"
-    if [[ -f "$cds_archive" && "$(cat "$cds_archive.key" 2>/dev/null)" == "$key" ]]; then
+    key="$(cds_key 2>/dev/null)" || key="" # a class path that cannot be read: no archive
+    if [[ -z "$key" ]]; then
+      :
+    elif [[ -f "$cds_archive" && "$(cat "$cds_archive.key" 2>/dev/null)" == "$key" ]]; then
       run_main_cds=(-XX:SharedArchiveFile="$cds_archive" '-Xlog:cds*=off')
     elif [[ "${1:-}" == train && " $* " != *" --dry-run "* && " $* " != *" --mode local "* \
             && " $* " != *" --mode=local "* && " $* " != *" --mode mllib "* && " $* " != *" --mode=mllib "* ]]; then

@@ -147,6 +147,15 @@ public final class StepBenchmark {
      * Median, fastest and slowest ms per step of each worker over the rounds after the first.
      */
     static double[][] concurrent(Architecture architecture, int batch, int steps, int rounds, int workers) {
+        return concurrent(architecture, batch, steps, rounds, workers, (worker, round) -> { });
+    }
+
+    /**
+     * {@link #concurrent(Architecture, int, int, int, int)}, calling {@code roundStart} with each worker's index and
+     * round as the round starts on its thread (tests make one worker fail there).
+     */
+    static double[][] concurrent(Architecture architecture, int batch, int steps, int rounds, int workers,
+                                 java.util.function.BiConsumer<Integer, Integer> roundStart) {
         int threads = Nd4jRuntime.currentThreads();
         // a worker that fails leaves the phaser, so the others finish their rounds instead of waiting for it
         java.util.concurrent.Phaser start = new java.util.concurrent.Phaser(workers);
@@ -163,6 +172,7 @@ public final class StepBenchmark {
                     List<Double> times = new ArrayList<>();
                     for (int round = 0; round < rounds; round++) {
                         start.arriveAndAwaitAdvance();
+                        roundStart.accept(id, round);
                         long t0 = System.nanoTime();
                         for (int s = 0; s < steps; s++) {
                             net.fit(data.get(s % data.size()));

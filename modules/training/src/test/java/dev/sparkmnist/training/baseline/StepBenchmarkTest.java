@@ -3,6 +3,7 @@ package dev.sparkmnist.training.baseline;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.sparkmnist.models.Architecture;
@@ -29,6 +30,19 @@ class StepBenchmarkTest {
         for (double[] v : t) {
             assertTrue(v[1] > 0 && v[1] <= v[0] && v[0] <= v[2], "fastest <= median <= slowest, all > 0");
         }
+    }
+
+    @Test
+    void aWorkerThatFailsMidRunIsReportedAndTheOthersFinish() {
+        // worker 2 of 3 fails as round 1 starts, after rounds the others also waited for: they must not wait for it
+        IllegalStateException e = assertTimeoutPreemptively(java.time.Duration.ofSeconds(60), () -> assertThrows(
+            IllegalStateException.class, () -> StepBenchmark.concurrent(Architecture.MLP, 4, 2, 4, 3,
+                (worker, round) -> {
+                    if (worker == 1 && round == 1) {
+                        throw new IllegalStateException("injected");
+                    }
+                })));
+        assertEquals("a worker failed: java.lang.IllegalStateException: injected", e.getMessage());
     }
 
     @Test
