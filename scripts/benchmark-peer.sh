@@ -7,6 +7,7 @@
 # PyTorch runs twice: with one thread ("torch1") and with THREADS intra-op threads ("torch"; default all cores) and
 # OPENBLAS_NUM_THREADS=1 (without it OpenBLAS starts its own threads beside PyTorch's and two threads ran LeNet 2.3x
 # and the MLP 5.6x slower than one did here). Ratios are to the faster of the two: PyTorch at its best on these cores.
+# Our runs start from the scripts' class-data archive, as every local run does (SPARK_MNIST_CDS=0: without it).
 # Usage: scripts/benchmark-peer.sh [OUT_DIR]
 #   env: MODELS ("lenet mlp"), WHO ("torch1 torch local resident"), EPOCHS (2), REPEATS (1), THREADS, PYTHON
 #        (/usr/bin/python3, which sees Debian's python3-torch; it also needs libopenblas0-pthread)
