@@ -111,11 +111,10 @@ cds_key() {
 run_app() {
   local key="" tmp="" status=0
   run_main_cds=()
-  if [[ "${SPARK_MNIST_CDS:-1}" != 0 && -z "${APP_CLASSPATH_FIRST:-}" && -f "$app_jar" ]]; then
-    key="$(cds_key 2>/dev/null)" || key="" # a class path that cannot be read: no archive
-    if [[ -z "$key" ]]; then
-      :
-    elif [[ -f "$cds_archive" && "$(cat "$cds_archive.key" 2>/dev/null)" == "$key" ]]; then
+  # a class path that cannot be read (no key) runs without an archive
+  if [[ "${SPARK_MNIST_CDS:-1}" != 0 && -z "${APP_CLASSPATH_FIRST:-}" && -f "$app_jar" ]] \
+      && key="$(cds_key 2>/dev/null)" && [[ -n "$key" ]]; then
+    if [[ -f "$cds_archive" && "$(cat "$cds_archive.key" 2>/dev/null)" == "$key" ]]; then
       run_main_cds=(-XX:SharedArchiveFile="$cds_archive" '-Xlog:cds*=off')
     elif [[ "${1:-}" == train && " $* " != *" --dry-run "* && " $* " != *" --mode local "* \
             && " $* " != *" --mode=local "* && " $* " != *" --mode mllib "* && " $* " != *" --mode=mllib "* ]]; then

@@ -26,6 +26,13 @@ class RedactingConverterTest {
     }
 
     @Test
+    void theTracesPropertyIsOneOfTheSwitchesSparkSettingsSet() {
+        // Switches names it as a literal (the runtime module cannot see this one); SwitchesTest checks the others
+        assertTrue(dev.sparkmnist.runtime.Switches.NAMES.contains(
+            RedactingConverter.TRACES_PROPERTY.substring("sparkmnist.".length())));
+    }
+
+    @Test
     void theLogLayoutCleansMessagesAndStackTraces() {
         Secrets.install(Secrets.of(List.of("--conf", "spark.hadoop.fs.s3a.secret.key=topSecretValue"),
             new Properties(), Map.of()));
