@@ -96,7 +96,8 @@ public final class Models {
                     : new TrainingConvolutionLayer(layers[i].conf(), dataType));
                 changed = true;
             } else if (type == org.deeplearning4j.nn.layers.feedforward.dense.DenseLayer.class) {
-                layers[i] = replace(layers[i], new TrainingDenseLayer(layers[i].conf(), dataType, i > 0));
+                layers[i] = replace(layers[i], new TrainingDenseLayer(layers[i].conf(), dataType, i > 0,
+                    net.getLayerWiseConfigurations().getInputPreProcess(i) != null));
                 changed = true;
             } else if (type == org.deeplearning4j.nn.layers.convolution.subsampling.SubsamplingLayer.class) {
                 layers[i] = replace(layers[i], new MaxPoolLayer(layers[i].conf(), dataType));

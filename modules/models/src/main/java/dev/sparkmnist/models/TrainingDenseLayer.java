@@ -20,8 +20,14 @@ import org.nd4j.linalg.factory.Nd4j;
  * ({@link ReluDerivative}). The bias, weight and input gradients are then DL4J's own
  * computation, and equal DL4J's ({@code TrainingLayersTest}; a zero gradient may carry the incoming one's sign).
  * As a network's first layer it does not compute the gradient with respect to its input (the pictures, which nobody
- * reads; for the MLP a 128x256x784 product, a third of backpropagation's arithmetic) and hands back zeros instead.
+ * reads; for the MLP a 128x256x784 product, a third of backpropagation's arithmetic) and hands back null, DL4J's "no
+ * input gradient" (zeros where an input preprocessor reads it).
  * Other activations, dropout, weight noise, layer normalisation, masks and non-float types use DL4J's backward pass.
+ *
+ * <p>On the CPU backend, for float matrices in host memory, the forward pass (product, bias, ReLU) and the backward
+ * pass (ReLU's derivative, the bias, weight and input gradients) run as OpenBLAS calls ({@link HostBlas}) and Java
+ * loops ({@link DenseKernels}) instead of eight ND4J ops, whose set-up cost more than these small products' arithmetic:
+ * the same operations (sums may add in another order), so the results equal DL4J's to float rounding.
  *
  * <p>Installed on a network's dense layers by {@link Models#forTraining}; the configuration (and so model.zip) is
  * DL4J's ordinary {@code DenseLayer}.
@@ -29,12 +35,25 @@ import org.nd4j.linalg.factory.Nd4j;
 final class TrainingDenseLayer extends DenseLayer {
     /** This step's output, from a training forward pass; null when the last forward pass was not one. */
     private transient INDArray output;
-    /** False for a network's first layer: its input's gradient is not computed (zeros are handed back). */
+    /** False for a network's first layer: its input's gradient is not computed. */
     private final boolean inputGradient;
+    /**
+     * For a first layer: hand back zeros in place of its input's gradient (where an input preprocessor would read
+     * it) rather than null, which DL4J takes as "no input gradient" (as for an embedding layer).
+     */
+    private final boolean zerosForInput;
+    private transient HostBlas blas;
+    private transient DenseKernels kernels;
 
-    TrainingDenseLayer(NeuralNetConfiguration conf, DataType dataType, boolean inputGradient) {
+    TrainingDenseLayer(NeuralNetConfiguration conf, DataType dataType, boolean inputGradient, boolean zerosForInput) {
         super(conf, dataType);
         this.inputGradient = inputGradient;
+        this.zerosForInput = zerosForInput;
+    }
+
+    /** What a first layer hands back as its input's gradient: null, or zeros where a preprocessor reads it. */
+    private INDArray noInputGradient(LayerWorkspaceMgr workspaceMgr) {
+        return zerosForInput ? workspaceMgr.create(ArrayType.ACTIVATION_GRAD, dataType, input.shape(), 'c') : null;
     }
 
     private boolean covered() {
@@ -45,9 +64,48 @@ final class TrainingDenseLayer extends DenseLayer {
 
     @Override
     public INDArray activate(boolean training, LayerWorkspaceMgr workspaceMgr) {
-        INDArray out = super.activate(training, workspaceMgr);
+        INDArray out = hostForward(workspaceMgr);
+        if (out == null) {
+            out = super.activate(training, workspaceMgr);
+        }
         output = training && maskArray == null && covered() ? out : null;
         return out;
+    }
+
+    /**
+     * DL4J's forward pass (the product, the bias, ReLU) as one OpenBLAS call and one loop on host memory; null where
+     * it does not apply (DL4J's path runs, and reports bad input as it does).
+     */
+    private INDArray hostForward(LayerWorkspaceMgr workspaceMgr) {
+        if (!HostBlas.AVAILABLE || !covered() || maskArray != null || input == null || input.rank() != 2
+            || input.dataType() != DataType.FLOAT || !hasBias()) {
+            return null;
+        }
+        INDArray w = getParam(DefaultParamInitializer.WEIGHT_KEY);
+        if (input.size(1) != w.size(0)) {
+            return null;
+        }
+        INDArray z = workspaceMgr.createUninitialized(ArrayType.ACTIVATIONS, DataType.FLOAT, input.size(0),
+            w.size(1));
+        if (!blas().gemm(input, false, w, false, z, 0f)
+            || !kernels().addBias(z, getParam(DefaultParamInitializer.BIAS_KEY), true)) {
+            return null;
+        }
+        return z;
+    }
+
+    private HostBlas blas() {
+        if (blas == null) {
+            blas = new HostBlas();
+        }
+        return blas;
+    }
+
+    private DenseKernels kernels() {
+        if (kernels == null) {
+            kernels = new DenseKernels();
+        }
+        return kernels;
     }
 
     @Override
@@ -58,6 +116,10 @@ final class TrainingDenseLayer extends DenseLayer {
             return super.backpropGradient(epsilon, workspaceMgr);
         }
         assertInputSet(true);
+        Pair<Gradient, INDArray> host = hostBackward(out, epsilon, workspaceMgr);
+        if (host != null) {
+            return host;
+        }
         INDArray delta = ReluDerivative.times(out, epsilon, dataType, workspaceMgr); // output > 0 where z > 0
 
         // from here DL4J's BaseLayer.backpropGradient, as it is
@@ -73,11 +135,47 @@ final class TrainingDenseLayer extends DenseLayer {
             epsilonNext = workspaceMgr.createUninitialized(ArrayType.ACTIVATION_GRAD, delta.dataType(),
                 new long[] {w.size(0), delta.size(0)}, 'f');
             epsilonNext = w.mmuli(delta.transpose(), epsilonNext).transpose();
-        } else { // the pictures' gradient, which no one reads: zeros of the right shape for DL4J's bookkeeping
-            epsilonNext = workspaceMgr.create(ArrayType.ACTIVATION_GRAD, delta.dataType(), input.shape(), 'c');
+        } else { // the pictures' gradient, which no one reads
+            epsilonNext = noInputGradient(workspaceMgr);
         }
         INDArray weightGrad = gradientViews.get(DefaultParamInitializer.WEIGHT_KEY);
         Nd4j.gemm(input.castTo(weightGrad.dataType()), delta, weightGrad, true, false, 1.0, 0.0);
+        ret.gradientForVariable().put(DefaultParamInitializer.WEIGHT_KEY, weightGrad);
+        weightNoiseParams.clear();
+        return new Pair<>(ret, epsilonNext);
+    }
+
+    /**
+     * The backward pass above with ReLU's derivative and the bias gradient in one loop and the two products as
+     * OpenBLAS calls on host memory; null where it does not apply (nothing written then).
+     */
+    private Pair<Gradient, INDArray> hostBackward(INDArray out, INDArray epsilon, LayerWorkspaceMgr workspaceMgr) {
+        if (!HostBlas.AVAILABLE || !hasBias() || input.rank() != 2 || input.dataType() != DataType.FLOAT
+            || epsilon.dataType() != DataType.FLOAT || HostArrays.hostBuffer(out) == null
+            || HostArrays.hostBuffer(epsilon) == null || HostBlas.leading(input) == 0) {
+            return null;
+        }
+        INDArray biasGrad = gradientViews.get(DefaultParamInitializer.BIAS_KEY);
+        INDArray weightGrad = gradientViews.get(DefaultParamInitializer.WEIGHT_KEY);
+        INDArray w = getParam(DefaultParamInitializer.WEIGHT_KEY);
+        if (HostArrays.hostBuffer(biasGrad) == null || HostBlas.leading(weightGrad) == 0 || HostBlas.leading(w) == 0) {
+            return null;
+        }
+        INDArray delta = workspaceMgr.createUninitialized(ArrayType.BP_WORKING_MEM, DataType.FLOAT, out.shape(), 'c');
+        if (!kernels().reluBackward(out, epsilon, delta, biasGrad)) {
+            return null;
+        }
+        INDArray epsilonNext;
+        if (inputGradient) {
+            epsilonNext = workspaceMgr.createUninitialized(ArrayType.ACTIVATION_GRAD, DataType.FLOAT,
+                new long[] {delta.size(0), w.size(0)}, 'c');
+            blas().gemm(delta, false, w, true, epsilonNext, 0f);
+        } else { // the pictures' gradient, which no one reads
+            epsilonNext = noInputGradient(workspaceMgr);
+        }
+        blas().gemm(input, true, delta, false, weightGrad, 0f);
+        Gradient ret = new DefaultGradient();
+        ret.gradientForVariable().put(DefaultParamInitializer.BIAS_KEY, biasGrad);
         ret.gradientForVariable().put(DefaultParamInitializer.WEIGHT_KEY, weightGrad);
         weightNoiseParams.clear();
         return new Pair<>(ret, epsilonNext);

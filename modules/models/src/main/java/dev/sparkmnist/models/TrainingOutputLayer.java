@@ -50,6 +50,8 @@ final class TrainingOutputLayer extends OutputLayer {
     // buffers reused across steps (one network trains on one thread at a time)
     private transient float[] p;
     private transient float[] y;
+    private transient HostBlas blas;
+    private transient DenseKernels kernels;
 
     TrainingOutputLayer(NeuralNetConfiguration conf, DataType dataType) {
         super(conf, dataType);
@@ -113,7 +115,10 @@ final class TrainingOutputLayer extends OutputLayer {
             lossSum = Double.NaN;
             return super.backpropGradient(epsilon, workspaceMgr);
         }
-        INDArray preOut = preOutput2d(true, workspaceMgr);
+        INDArray preOut = hostPreOutput(workspaceMgr);
+        if (preOut == null) {
+            preOut = preOutput2d(true, workspaceMgr);
+        }
         int rows = (int) preOut.size(0);
         int classes = (int) preOut.size(1);
         int n = rows * classes;
@@ -129,6 +134,10 @@ final class TrainingOutputLayer extends OutputLayer {
         HostArrays.read(labels, y, 0);
         lossSum = gradientAndLoss(p, y, n, ((LossMCXENT) layerConf().getLossFn()).getSoftmaxClipEps());
         HostArrays.write(p, 0, delta);
+        Pair<Gradient, INDArray> host = hostGradients(delta, n, classes, workspaceMgr);
+        if (host != null) {
+            return host;
+        }
 
         // from here DL4J's BaseOutputLayer.getGradientsAndDelta and backpropGradient, as they are
         Gradient gradient = new DefaultGradient();
@@ -164,5 +173,57 @@ final class TrainingOutputLayer extends OutputLayer {
             p[i] = q - label;
         }
         return loss;
+    }
+
+    /** DL4J's pre-output (the product and the bias) as one OpenBLAS call and one loop; null where that cannot run. */
+    private INDArray hostPreOutput(LayerWorkspaceMgr workspaceMgr) {
+        INDArray w = getParam(DefaultParamInitializer.WEIGHT_KEY);
+        if (!HostBlas.AVAILABLE || layerConf().getIDropout() != null || input.size(1) != w.size(0)) {
+            return null;
+        }
+        INDArray z = workspaceMgr.createUninitialized(ArrayType.ACTIVATIONS, DataType.FLOAT, input.size(0), w.size(1));
+        if (!blas().gemm(input, false, w, false, z, 0f)
+            || !kernels().addBias(z, getParam(DefaultParamInitializer.BIAS_KEY), false)) {
+            return null;
+        }
+        return z;
+    }
+
+    /**
+     * The weight, bias and input gradients from the output gradient {@code delta} (also in {@code p[0..n)}) as two
+     * OpenBLAS calls and one loop; null where that cannot run (nothing written then).
+     */
+    private Pair<Gradient, INDArray> hostGradients(INDArray delta, int n, int classes, LayerWorkspaceMgr workspaceMgr) {
+        INDArray weightGrad = gradientViews.get(DefaultParamInitializer.WEIGHT_KEY);
+        INDArray biasGrad = gradientViews.get(DefaultParamInitializer.BIAS_KEY);
+        INDArray w = getParam(DefaultParamInitializer.WEIGHT_KEY);
+        java.nio.FloatBuffer bias = HostArrays.hostBuffer(biasGrad);
+        if (!HostBlas.AVAILABLE || bias == null || biasGrad.length() != classes || HostBlas.leading(input) == 0
+            || HostBlas.leading(weightGrad) == 0 || HostBlas.leading(w) == 0) {
+            return null;
+        }
+        bias.put(kernels().columnSums(p, n, classes), 0, classes);
+        blas().gemm(input, true, delta, false, weightGrad, 0f);
+        INDArray epsilonNext = workspaceMgr.createUninitialized(ArrayType.ACTIVATION_GRAD, DataType.FLOAT,
+            new long[] {delta.size(0), w.size(0)}, 'c');
+        blas().gemm(delta, false, w, true, epsilonNext, 0f);
+        Gradient gradient = new DefaultGradient();
+        gradient.gradientForVariable().put(DefaultParamInitializer.WEIGHT_KEY, weightGrad);
+        gradient.gradientForVariable().put(DefaultParamInitializer.BIAS_KEY, biasGrad);
+        return new Pair<>(gradient, backpropDropOutIfPresent(epsilonNext));
+    }
+
+    private HostBlas blas() {
+        if (blas == null) {
+            blas = new HostBlas();
+        }
+        return blas;
+    }
+
+    private DenseKernels kernels() {
+        if (kernels == null) {
+            kernels = new DenseKernels();
+        }
+        return kernels;
     }
 }

@@ -61,11 +61,13 @@ class StepBenchmarkTest {
     }
 
     @Test
-    void theOutputLayerRunsFewerNd4jOperationsThanDl4jsOwn() {
-        // the MLP's step: DL4J runs the output layer's forward pass and softmax twice (TrainingOutputLayer, once)
+    void ourLayersRunFewerNd4jOperationsThanDl4jsOwn() {
+        // the MLP's step: DL4J runs the output layer's forward pass and softmax twice (TrainingOutputLayer, once), and
+        // eight ops a dense layer where ours run OpenBLAS and Java loops; left in ours: the softmax, the division by
+        // the minibatch's size, the subtraction of the update (and Adam's op until its vector code is compiled)
         double ours = StepBenchmark.opsPerStep(Architecture.MLP, 4, 3, "ours", false);
         double dl4j = StepBenchmark.opsPerStep(Architecture.MLP, 4, 3, "dl4j", false);
-        assertTrue(ours >= 10 && ours + 8 <= dl4j, "ours " + ours + ", DL4J's " + dl4j);
+        assertTrue(ours >= 3 && ours + 30 <= dl4j, "ours " + ours + ", DL4J's " + dl4j);
     }
 
     @Test

@@ -1,0 +1,109 @@
+package dev.sparkmnist.models;
+
+import java.nio.FloatBuffer;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * The element-wise parts of a dense layer's step as Java loops over one copy of each array, in place of ND4J's
+ * separate ops (a bias addition, ReLU, ReLU's derivative as a step and a product, the bias gradient as a sum), each of
+ * which costs an op's set-up that is larger than its arithmetic on these matrices. The arithmetic is DL4J's, operation
+ * for operation (the sums excepted: summed row after row in float, where ND4J's reduction may add in another order).
+ * One instance per layer (it keeps its scratch arrays), one thread at a time. Each method answers false, changing
+ * nothing, where an array is not a float array in host memory in row-major order ({@link HostArrays#hostBuffer}).
+ */
+final class DenseKernels {
+    private float[] first = new float[0];
+    private float[] second = new float[0];
+    private float[] sums = new float[0];
+
+    /** {@code z[r][c] = max(z[r][c] + bias[c], 0)}, or without the maximum where {@code relu} is false. */
+    boolean addBias(INDArray z, INDArray bias, boolean relu) {
+        FloatBuffer zb = HostArrays.hostBuffer(z);
+        FloatBuffer bb = HostArrays.hostBuffer(bias);
+        int cols = (int) z.size(1);
+        if (zb == null || bb == null || z.rank() != 2 || bias.length() != cols) {
+            return false;
+        }
+        int n = (int) z.length();
+        float[] v = grow(n, 0);
+        float[] b = grow(cols, 2);
+        zb.duplicate().get(v, 0, n);
+        bb.duplicate().get(b, 0, cols);
+        for (int r = 0; r < n; r += cols) {
+            if (relu) {
+                for (int c = 0; c < cols; c++) {
+                    float x = v[r + c] + b[c];
+                    v[r + c] = x < 0f ? 0f : x;
+                }
+            } else {
+                for (int c = 0; c < cols; c++) {
+                    v[r + c] += b[c];
+                }
+            }
+        }
+        zb.duplicate().put(v, 0, n);
+        return true;
+    }
+
+    /**
+     * ReLU's backward pass from its output: {@code delta = epsilon} where {@code out > 0}, else 0; and the bias
+     * gradient, {@code delta}'s column sums, into {@code biasGradient} (null: none).
+     */
+    boolean reluBackward(INDArray out, INDArray epsilon, INDArray delta, INDArray biasGradient) {
+        FloatBuffer ob = HostArrays.hostBuffer(out);
+        FloatBuffer eb = HostArrays.hostBuffer(epsilon);
+        FloatBuffer db = HostArrays.hostBuffer(delta);
+        FloatBuffer gb = biasGradient == null ? null : HostArrays.hostBuffer(biasGradient);
+        int cols = (int) out.size(1);
+        int n = (int) out.length();
+        if (ob == null || eb == null || db == null || biasGradient != null && (gb == null
+            || biasGradient.length() != cols) || out.rank() != 2 || epsilon.length() != n || delta.length() != n) {
+            return false;
+        }
+        float[] o = grow(n, 0);
+        float[] e = grow(n, 1);
+        ob.duplicate().get(o, 0, n);
+        eb.duplicate().get(e, 0, n);
+        for (int i = 0; i < n; i++) {
+            e[i] = o[i] > 0f ? e[i] : 0f;
+        }
+        db.duplicate().put(e, 0, n);
+        if (gb != null) {
+            gb.duplicate().put(columnSums(e, n, cols), 0, cols);
+        }
+        return true;
+    }
+
+    /** The column sums of the row-major {@code v[0..n)} with {@code cols} columns (in a scratch array). */
+    float[] columnSums(float[] v, int n, int cols) {
+        float[] s = grow(cols, 2);
+        java.util.Arrays.fill(s, 0, cols, 0f);
+        for (int r = 0; r < n; r += cols) {
+            for (int c = 0; c < cols; c++) {
+                s[c] += v[r + c];
+            }
+        }
+        return s;
+    }
+
+    /** Scratch array {@code which} (0, 1 or 2), at least {@code n} long; its contents are not kept. */
+    float[] grow(int n, int which) {
+        switch (which) {
+            case 0:
+                if (first.length < n) {
+                    first = new float[n];
+                }
+                return first;
+            case 1:
+                if (second.length < n) {
+                    second = new float[n];
+                }
+                return second;
+            default:
+                if (sums.length < n) {
+                    sums = new float[n];
+                }
+                return sums;
+        }
+    }
+}
