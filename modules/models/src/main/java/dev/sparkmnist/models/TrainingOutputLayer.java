@@ -30,8 +30,11 @@ import org.nd4j.linalg.lossfunctions.impl.LossNegativeLogLikelihood;
  * backward pass runs DL4J's forward pass and ND4J's softmax once, then one Java loop over the [minibatch x classes]
  * probabilities computes the output gradient (softmax minus labels, the same float subtraction as DL4J's) and the
  * loss (DL4J's {@code LossMCXENT}: probabilities clipped at {@code softmaxClipEps}, natural log), which it keeps for
- * the score DL4J asks for next in the same step; the bias, weight and input gradients are DL4J's own operations.
- * The gradients are DL4J's to the last bit (a run trains exactly as before); the loss is summed in double, so the
+ * the score DL4J asks for next in the same step; the bias, weight and input gradients are DL4J's own operations,
+ * run on the CPU as OpenBLAS calls and a Java loop ({@link HostBlas}, {@link DenseKernels}), as is the pre-output.
+ * From the same pre-output the output gradient is DL4J's to the last bit; the products (the same library's) and the
+ * bias gradient (summed row after row) equal DL4J's to float rounding, and on small layers bit for bit
+ * ({@code TrainingOutputLayerTest}); the loss is summed in double, so the
  * reported score can differ from DL4J's in its last digits ({@code TrainingOutputLayerTest}). Other losses,
  * activations, masks, class weights, weight noise and backends other than the CPU's use DL4J's path unchanged.
  *
