@@ -16,8 +16,13 @@ import org.slf4j.LoggerFactory;
  * <p>Only on the CPU backend, for 2-d float matrices laid out in rows or in columns with unit stride ('c' or 'f', a
  * view included); {@link #gemm} answers false for anything else and the caller uses ND4J's op.
  */
-final class HostBlas {
-    /** Whether this JVM can call OpenBLAS directly: the CPU backend, with ND4J's OpenBLAS loaded. */
+public final class HostBlas {
+    /** {@code -Dsparkmnist.hostBlas=false} (or {@code --conf spark.sparkmnist.hostBlas=false}) keeps ND4J's ops. */
+    public static final String PROPERTY = "sparkmnist.hostBlas";
+    /**
+     * Whether the dense layers call OpenBLAS directly in this JVM: the CPU backend, with ND4J's OpenBLAS reachable,
+     * unless switched off.
+     */
     static final boolean AVAILABLE = available();
     private static final int COL_MAJOR = 102;
     private static final int NO_TRANS = 111;
@@ -34,6 +39,11 @@ final class HostBlas {
         if (!HostArrays.CPU) {
             return false;
         }
+        String off = switchedOff(System.getProperty(PROPERTY));
+        if (off != null) {
+            LoggerFactory.getLogger(HostBlas.class).info(off);
+            return false;
+        }
         try {
             return openblas_nolapack.CblasColMajor == COL_MAJOR && openblas_nolapack.CblasNoTrans == NO_TRANS
                 && openblas_nolapack.CblasTrans == TRANS;
@@ -42,6 +52,22 @@ final class HostBlas {
                 + " ND4J's matmul", e.toString());
             return false;
         }
+    }
+
+    /**
+     * The log line for a switch value that turns the direct calls off (only "false", any case and spaces), null for
+     * none; any other value than true or false is warned about and leaves them on.
+     */
+    static String switchedOff(String value) {
+        if (value == null || value.strip().equalsIgnoreCase("true")) {
+            return null;
+        }
+        if (value.strip().equalsIgnoreCase("false")) {
+            return "dense layers run ND4J's ops in this JVM (-D" + PROPERTY + "=false)";
+        }
+        LoggerFactory.getLogger(HostBlas.class).warn("-D{} ({}) must be true or false; dense layers call OpenBLAS"
+            + " directly", PROPERTY, value);
+        return null;
     }
 
     /**

@@ -56,6 +56,15 @@ class HostBlasTest {
     }
 
     @Test
+    void onlyFalseSwitchesTheDirectCallsOff() {
+        assertEquals(null, HostBlas.switchedOff(null));
+        assertEquals(null, HostBlas.switchedOff(" TRUE "));
+        assertEquals(null, HostBlas.switchedOff("off"), "warned about, left on");
+        assertEquals("dense layers run ND4J's ops in this JVM (-Dsparkmnist.hostBlas=false)",
+            HostBlas.switchedOff(" False"));
+    }
+
+    @Test
     void refusesWhatItCannotReadInPlaceAndLeavesItAlone() {
         HostBlas blas = new HostBlas();
         INDArray out = Nd4j.zeros(DataType.FLOAT, 2, 2);

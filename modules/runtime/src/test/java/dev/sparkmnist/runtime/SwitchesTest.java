@@ -44,7 +44,8 @@ class SwitchesTest {
         IllegalArgumentException unknown = assertThrows(IllegalArgumentException.class, () -> Switches.apply(
             new SparkConf(false).set("spark.sparkmnist.simdAdam", "false").set("spark.sparkmnist.shapInfoCache", "false")));
         assertEquals("--conf spark.sparkmnist.shapInfoCache: no such switch; the switches are"
-            + " spark.sparkmnist.flushToZero, spark.sparkmnist.shapeInfoCache, spark.sparkmnist.simdAdam,"
+            + " spark.sparkmnist.flushToZero, spark.sparkmnist.hostBlas, spark.sparkmnist.shapeInfoCache,"
+            + " spark.sparkmnist.simdAdam,"
             + " spark.sparkmnist.traces", unknown.getMessage());
         IllegalArgumentException value = assertThrows(IllegalArgumentException.class,
             () -> Switches.apply(new SparkConf(false).set("spark.sparkmnist.simdAdam", "off")));
@@ -58,6 +59,8 @@ class SwitchesTest {
         assertTrue(Switches.NAMES.contains(FlushToZero.PROPERTY.substring("sparkmnist.".length())));
         assertTrue(Switches.NAMES.contains(
             dev.sparkmnist.models.SimdAdam.PROPERTY.substring("sparkmnist.".length())));
+        assertTrue(Switches.NAMES.contains(
+            dev.sparkmnist.models.HostBlas.PROPERTY.substring("sparkmnist.".length())));
     }
 
     @Test
