@@ -1,6 +1,5 @@
 package dev.sparkmnist.models;
 
-import java.nio.FloatBuffer;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
@@ -9,7 +8,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * which costs an op's set-up that is larger than its arithmetic on these matrices. The arithmetic is DL4J's, operation
  * for operation (the sums excepted: summed row after row in float, where ND4J's reduction may add in another order).
  * One instance per layer (it keeps its scratch arrays), one thread at a time. Each method answers false, changing
- * nothing, where an array is not a float array in host memory in row-major order ({@link HostArrays#hostBuffer}).
+ * nothing, where an array is not a float array in host memory in row-major order ({@link HostArrays#rowMajor}).
  */
 final class DenseKernels {
     private float[] first = new float[0];
@@ -18,17 +17,15 @@ final class DenseKernels {
 
     /** {@code z[r][c] = max(z[r][c] + bias[c], 0)}, or without the maximum where {@code relu} is false. */
     boolean addBias(INDArray z, INDArray bias, boolean relu) {
-        FloatBuffer zb = HostArrays.hostBuffer(z);
-        FloatBuffer bb = HostArrays.hostBuffer(bias);
         int cols = (int) z.size(1);
-        if (zb == null || bb == null || z.rank() != 2 || bias.length() != cols) {
+        if (z.rank() != 2 || bias.length() != cols || !HostArrays.rowMajor(z) || !HostArrays.rowMajor(bias)) {
             return false;
         }
         int n = (int) z.length();
         float[] v = grow(n, 0);
         float[] b = grow(cols, 2);
-        zb.duplicate().get(v, 0, n);
-        bb.duplicate().get(b, 0, cols);
+        HostArrays.read(z, v, 0);
+        HostArrays.read(bias, b, 0);
         for (int r = 0; r < n; r += cols) {
             if (relu) {
                 for (int c = 0; c < cols; c++) {
@@ -41,8 +38,16 @@ final class DenseKernels {
                 }
             }
         }
-        zb.duplicate().put(v, 0, n);
+        HostArrays.write(v, 0, z);
         return true;
+    }
+
+    /** Whether {@link #reluBackward} runs on these arrays. */
+    static boolean reluBackwardRuns(INDArray out, INDArray epsilon, INDArray delta, INDArray biasGradient) {
+        long n = out.length();
+        return out.rank() == 2 && epsilon.length() == n && delta.length() == n && HostArrays.rowMajor(out)
+            && HostArrays.rowMajor(epsilon) && HostArrays.rowMajor(delta) && (biasGradient == null
+            || biasGradient.length() == out.size(1) && HostArrays.rowMajor(biasGradient));
     }
 
     /**
@@ -50,26 +55,21 @@ final class DenseKernels {
      * gradient, {@code delta}'s column sums, into {@code biasGradient} (null: none).
      */
     boolean reluBackward(INDArray out, INDArray epsilon, INDArray delta, INDArray biasGradient) {
-        FloatBuffer ob = HostArrays.hostBuffer(out);
-        FloatBuffer eb = HostArrays.hostBuffer(epsilon);
-        FloatBuffer db = HostArrays.hostBuffer(delta);
-        FloatBuffer gb = biasGradient == null ? null : HostArrays.hostBuffer(biasGradient);
-        int cols = (int) out.size(1);
-        int n = (int) out.length();
-        if (ob == null || eb == null || db == null || biasGradient != null && (gb == null
-            || biasGradient.length() != cols) || out.rank() != 2 || epsilon.length() != n || delta.length() != n) {
+        if (!reluBackwardRuns(out, epsilon, delta, biasGradient)) {
             return false;
         }
+        int cols = (int) out.size(1);
+        int n = (int) out.length();
         float[] o = grow(n, 0);
         float[] e = grow(n, 1);
-        ob.duplicate().get(o, 0, n);
-        eb.duplicate().get(e, 0, n);
+        HostArrays.read(out, o, 0);
+        HostArrays.read(epsilon, e, 0);
         for (int i = 0; i < n; i++) {
             e[i] = o[i] > 0f ? e[i] : 0f;
         }
-        db.duplicate().put(e, 0, n);
-        if (gb != null) {
-            gb.duplicate().put(columnSums(e, n, cols), 0, cols);
+        HostArrays.write(e, 0, delta);
+        if (biasGradient != null) {
+            HostArrays.write(columnSums(e, n, cols), 0, biasGradient);
         }
         return true;
     }

@@ -151,14 +151,14 @@ final class TrainingDenseLayer extends DenseLayer {
      */
     private Pair<Gradient, INDArray> hostBackward(INDArray out, INDArray epsilon, LayerWorkspaceMgr workspaceMgr) {
         if (!HostBlas.AVAILABLE || !hasBias() || input.rank() != 2 || input.dataType() != DataType.FLOAT
-            || epsilon.dataType() != DataType.FLOAT || HostArrays.hostBuffer(out) == null
-            || HostArrays.hostBuffer(epsilon) == null || HostBlas.leading(input) == 0) {
+            || epsilon.dataType() != DataType.FLOAT || HostBlas.leading(input) == 0) {
             return null;
         }
         INDArray biasGrad = gradientViews.get(DefaultParamInitializer.BIAS_KEY);
         INDArray weightGrad = gradientViews.get(DefaultParamInitializer.WEIGHT_KEY);
         INDArray w = getParam(DefaultParamInitializer.WEIGHT_KEY);
-        if (HostArrays.hostBuffer(biasGrad) == null || HostBlas.leading(weightGrad) == 0 || HostBlas.leading(w) == 0) {
+        if (HostBlas.leading(weightGrad) == 0 || HostBlas.leading(w) == 0
+            || !DenseKernels.reluBackwardRuns(out, epsilon, out, biasGrad)) {
             return null;
         }
         INDArray delta = workspaceMgr.createUninitialized(ArrayType.BP_WORKING_MEM, DataType.FLOAT, out.shape(), 'c');

@@ -200,12 +200,11 @@ final class TrainingOutputLayer extends OutputLayer {
         INDArray weightGrad = gradientViews.get(DefaultParamInitializer.WEIGHT_KEY);
         INDArray biasGrad = gradientViews.get(DefaultParamInitializer.BIAS_KEY);
         INDArray w = getParam(DefaultParamInitializer.WEIGHT_KEY);
-        java.nio.FloatBuffer bias = HostArrays.hostBuffer(biasGrad);
-        if (!HostBlas.AVAILABLE || bias == null || biasGrad.length() != classes || HostBlas.leading(input) == 0
-            || HostBlas.leading(weightGrad) == 0 || HostBlas.leading(w) == 0) {
+        if (!HostBlas.AVAILABLE || !HostArrays.rowMajor(biasGrad) || biasGrad.length() != classes
+            || HostBlas.leading(input) == 0 || HostBlas.leading(weightGrad) == 0 || HostBlas.leading(w) == 0) {
             return null;
         }
-        bias.put(kernels().columnSums(p, n, classes), 0, classes);
+        HostArrays.write(kernels().columnSums(p, n, classes), 0, biasGrad);
         blas().gemm(input, true, delta, false, weightGrad, 0f);
         INDArray epsilonNext = workspaceMgr.createUninitialized(ArrayType.ACTIVATION_GRAD, DataType.FLOAT,
             new long[] {delta.size(0), w.size(0)}, 'c');
