@@ -24,6 +24,9 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * is DL4J's ordinary {@code ConvolutionLayer}.
  */
 class TrainingConvolutionLayer extends ConvolutionLayer {
+    /** This step's output, from a training forward pass that kept no cache; null otherwise. */
+    private transient INDArray output;
+
     TrainingConvolutionLayer(NeuralNetConfiguration conf, DataType dataType) {
         super(conf, dataType);
     }
@@ -35,10 +38,40 @@ class TrainingConvolutionLayer extends ConvolutionLayer {
             && c.getIDropout() == null && c.getWeightNoise() == null && dataType == DataType.FLOAT;
     }
 
+    /**
+     * DL4J's forward pass without its copy of the pre-activation into the cache: with plain ReLU the output (ReLU
+     * applied in place, as DL4J applies it) is positive exactly where the pre-activation is, so the backward pass
+     * takes ReLU's derivative from the output, which stays alive until backpropagation ends (the next layer's input).
+     * Other cases (and a training step whose backward pass goes DL4J's way) keep DL4J's forward pass and its cache.
+     */
+    @Override
+    public INDArray activate(boolean training, LayerWorkspaceMgr workspaceMgr) {
+        output = null;
+        if (!training || input == null || !covered() || !ReluDerivative.plain(layerConf().getActivationFn())
+            || !(helper instanceof MKLDNNConvHelper) || helperCountFail > 0) {
+            return super.activate(training, workspaceMgr);
+        }
+        applyDropOutIfNecessary(true, workspaceMgr);
+        INDArray z = preOutput(true, false, workspaceMgr).getFirst();
+        preOutput = null; // no cached pre-activation: a later backward pass DL4J's way computes it again
+        output = layerConf().getActivationFn().getActivation(z, true); // in place, DL4J's ReLU op
+        return output;
+    }
+
+    /** The output the last training forward pass kept for the backward pass, if it kept one (tests). */
+    INDArray keptOutput() {
+        return output;
+    }
+
     /** The gradient at the pre-activation: the activation's derivative times the incoming gradient. */
     INDArray delta(INDArray epsilon, LayerWorkspaceMgr workspaceMgr) {
         if (epsilon.dataType() != dataType) {
             epsilon = epsilon.castTo(dataType);
+        }
+        INDArray out = output;
+        output = null;
+        if (out != null && out.size(0) == input.size(0)) { // ReLU's output: positive where the pre-activation is
+            return ReluDerivative.times(out, epsilon, dataType, workspaceMgr);
         }
         INDArray z = preOutput4d(true, true, workspaceMgr).getFirst(); // the forward pass's, from the cache
         IActivation afn = layerConf().getActivationFn();
