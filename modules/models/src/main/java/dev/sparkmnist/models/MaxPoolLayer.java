@@ -30,6 +30,11 @@ final class MaxPoolLayer extends SubsamplingLayer {
     private transient float[] in;
     private transient float[] eps;
     private transient float[] grad;
+    private transient float[] pooled;
+    /** Which input of each 2x2 window the last training forward pass took (0-3, row-major), for {@link #chosenFor}. */
+    private transient byte[] chosen;
+    /** The input the last training forward pass pooled in Java; null when it did not. */
+    private transient INDArray chosenFor;
 
     MaxPoolLayer(NeuralNetConfiguration conf, DataType dataType) {
         super(conf, dataType);
@@ -46,11 +51,63 @@ final class MaxPoolLayer extends SubsamplingLayer {
             && input.length() < Integer.MAX_VALUE && HostArrays.CPU; // Java reads host memory
     }
 
+    /** LeNet's pooling: 2x2 windows, stride 2, even sides (each input in exactly one window). */
+    private boolean twoByTwo() {
+        org.deeplearning4j.nn.conf.layers.SubsamplingLayer c = layerConf();
+        int[] kernel = c.getKernelSize();
+        int[] stride = c.getStride();
+        return kernel[0] == 2 && kernel[1] == 2 && stride[0] == 2 && stride[1] == 2 && input.rank() == 4
+            && input.size(2) % 2 == 0 && input.size(3) % 2 == 0;
+    }
+
+    /**
+     * For LeNet's 2x2 windows, the forward pass as a Java loop that also notes which input each window took, so that
+     * the backward pass only routes gradients (ND4J's op runs oneDNN's pooling with its layout conversions, and the
+     * backward pass then had to find the maxima again). The output is ND4J's: each window's largest input, the first
+     * of equal ones ({@code MaxPoolLayerTest}). Other configurations run DL4J's forward pass.
+     */
+    @Override
+    public INDArray activate(boolean training, LayerWorkspaceMgr workspaceMgr) {
+        chosenFor = null;
+        if (input == null || !covered(input) || !twoByTwo()) {
+            return super.activate(training, workspaceMgr);
+        }
+        long[] shape = input.shape();
+        int channels = (int) (shape[0] * shape[1]);
+        int h = (int) shape[2];
+        int w = (int) shape[3];
+        int windows = channels * (h / 2) * (w / 2);
+        in = read(input, in);
+        if (pooled == null || pooled.length < windows) {
+            pooled = new float[windows];
+            chosen = new byte[windows];
+        }
+        pool2x2Forward(channels, h, w);
+        INDArray out = workspaceMgr.createUninitialized(ArrayType.ACTIVATIONS, DataType.FLOAT,
+            new long[] {shape[0], shape[1], h / 2, w / 2}, 'c');
+        HostArrays.write(pooled, 0, out);
+        chosenFor = training ? input : null;
+        return out;
+    }
+
     @Override
     public Pair<Gradient, INDArray> backpropGradient(INDArray epsilon, LayerWorkspaceMgr workspaceMgr) {
         assertInputSet(true);
         if (!covered(epsilon)) {
             return super.backpropGradient(epsilon, workspaceMgr);
+        }
+        if (chosenFor == input && twoByTwo()) { // the forward pass noted the maxima
+            chosenFor = null;
+            long[] shape = input.shape();
+            eps = read(epsilon, eps);
+            int n = (int) input.length();
+            if (grad == null || grad.length < n) {
+                grad = new float[n];
+            }
+            route2x2((int) (shape[0] * shape[1]), (int) shape[2], (int) shape[3]);
+            INDArray out = workspaceMgr.createUninitialized(ArrayType.ACTIVATION_GRAD, DataType.FLOAT, shape, 'c');
+            HostArrays.write(grad, 0, out);
+            return new Pair<>(new DefaultGradient(), out);
         }
         long[] shape = input.shape();
         int channels = (int) (shape[0] * shape[1]); // images x channels: each pooled alone
@@ -112,6 +169,64 @@ final class MaxPoolLayer extends SubsamplingLayer {
                     out[r + 1] = Float.intBitsToFloat(g & ~below & right);
                     out[r + w] = Float.intBitsToFloat(g & below & ~rightBelow);
                     out[r + w + 1] = Float.intBitsToFloat(g & below & rightBelow);
+                }
+            }
+        }
+    }
+
+    /**
+     * The forward pass over 2x2 windows, choosing as {@link #pool2x2} does (the first largest, without branches):
+     * each window's largest input into {@link #pooled} and which one it was (0-3, row-major) into {@link #chosen}.
+     */
+    private void pool2x2Forward(int channels, int h, int w) {
+        float[] x = in;
+        float[] out = pooled;
+        byte[] which = chosen;
+        int outH = h / 2;
+        int outW = w / 2;
+        int o = 0;
+        for (int c = 0; c < channels; c++) {
+            int plane = c * h * w;
+            for (int oy = 0; oy < outH; oy++) {
+                int top = plane + 2 * oy * w;
+                for (int ox = 0; ox < outW; ox++, o++) {
+                    int r = top + 2 * ox;
+                    float a = x[r];
+                    float b = x[r + 1];
+                    float c2 = x[r + w];
+                    float d = x[r + w + 1];
+                    int right = Float.floatToRawIntBits((a + 0f) - (b + 0f)) >> 31; // -1 when b > a
+                    float topMax = select(right, b, a);
+                    int rightBelow = Float.floatToRawIntBits((c2 + 0f) - (d + 0f)) >> 31;
+                    float bottomMax = select(rightBelow, d, c2);
+                    int below = Float.floatToRawIntBits((topMax + 0f) - (bottomMax + 0f)) >> 31;
+                    out[o] = select(below, bottomMax, topMax);
+                    which[o] = (byte) (below & 2 | (below & rightBelow | ~below & right) & 1);
+                }
+            }
+        }
+    }
+
+    /** The backward pass from {@link #chosen}: each window's gradient to the input it took, zeros elsewhere. */
+    private void route2x2(int channels, int h, int w) {
+        float[] e = eps;
+        float[] out = grad;
+        byte[] which = chosen;
+        int outH = h / 2;
+        int outW = w / 2;
+        int o = 0;
+        for (int c = 0; c < channels; c++) {
+            int plane = c * h * w;
+            for (int oy = 0; oy < outH; oy++) {
+                int top = plane + 2 * oy * w;
+                for (int ox = 0; ox < outW; ox++, o++) {
+                    int r = top + 2 * ox;
+                    int g = Float.floatToRawIntBits(e[o]);
+                    int k = which[o];
+                    out[r] = Float.intBitsToFloat(g & (((k ^ 0) - 1) >> 31));
+                    out[r + 1] = Float.intBitsToFloat(g & (((k ^ 1) - 1) >> 31));
+                    out[r + w] = Float.intBitsToFloat(g & (((k ^ 2) - 1) >> 31));
+                    out[r + w + 1] = Float.intBitsToFloat(g & (((k ^ 3) - 1) >> 31));
                 }
             }
         }

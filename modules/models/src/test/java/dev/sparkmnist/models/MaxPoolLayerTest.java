@@ -67,6 +67,46 @@ class MaxPoolLayerTest {
         }
     }
 
+    /**
+     * LeNet's 2x2 pooling runs its forward pass in Java, noting each window's maximum: the output is DL4J's, and the
+     * backward pass after it routes every gradient where DL4J's does, ties and signed zeros included; odd sides and
+     * other windows keep DL4J's forward pass.
+     */
+    @Test
+    void theJavaForwardPassGivesDl4jsOutputAndGradients() {
+        int[][] shapes = {{2, 2, 24, 24}, {2, 2, 8, 8}, {2, 2, 7, 9}, {3, 3, 8, 8}}; // kernel, stride, h, w
+        for (int[] s : shapes) {
+            for (int levels : new int[] {2, 3, 0}) {
+                Layer reference = dl4j(s[0], s[1]);
+                MaxPoolLayer layer = ours(reference);
+                INDArray input = values(new long[] {4, 6, s[2], s[3]}, levels, s[3] * 17L + levels);
+                LayerWorkspaceMgr ws = LayerWorkspaceMgr.noWorkspaces();
+                INDArray expectedOut = reference.activate(input, true, ws);
+                INDArray actualOut = layer.activate(input, true, ws);
+                String what = "kernel " + s[0] + " stride " + s[1] + " " + s[2] + "x" + s[3] + ", " + levels + " levels";
+                assertEquals(expectedOut, actualOut, what + ": output");
+                INDArray eps = values(expectedOut.shape(), 0, 9);
+                INDArray expected = reference.backpropGradient(eps, ws).getSecond();
+                INDArray actual = layer.backpropGradient(eps, ws).getSecond();
+                assertEquals(expected, actual, what + ": gradient");
+                // bit for bit: a window's gradient goes to exactly one input
+                assertEquals(java.util.Arrays.toString(expected.ravel().toFloatVector()),
+                    java.util.Arrays.toString(actual.ravel().toFloatVector()), what);
+            }
+        }
+        // the same layer object on a smaller batch, and an inference pass that notes nothing for a later backward
+        Layer reference = dl4j(2, 2);
+        MaxPoolLayer layer = ours(reference);
+        LayerWorkspaceMgr ws = LayerWorkspaceMgr.noWorkspaces();
+        layer.activate(values(new long[] {4, 6, 24, 24}, 3, 1), true, ws);
+        INDArray small = values(new long[] {2, 6, 24, 24}, 3, 2);
+        assertEquals(reference.activate(small, false, ws), layer.activate(small, false, ws));
+        INDArray eps = values(new long[] {2, 6, 12, 12}, 0, 3);
+        reference.setInput(small, ws);
+        assertEquals(reference.backpropGradient(eps, ws).getSecond(), layer.backpropGradient(eps, ws).getSecond(),
+            "after an inference pass the backward pass finds the maxima itself");
+    }
+
     @Test
     void viewsAndReusedBuffersGiveTheSameGradient() {
         Layer reference = dl4j(2, 2);
