@@ -157,7 +157,7 @@ final class TrainingDenseLayer extends DenseLayer {
         INDArray biasGrad = gradientViews.get(DefaultParamInitializer.BIAS_KEY);
         INDArray weightGrad = gradientViews.get(DefaultParamInitializer.WEIGHT_KEY);
         INDArray w = getParam(DefaultParamInitializer.WEIGHT_KEY);
-        if (HostBlas.leading(weightGrad) == 0 || HostBlas.leading(w) == 0
+        if (HostBlas.leading(weightGrad) == 0 || HostBlas.leading(w) == 0 // out stands for delta, made below like it
             || !DenseKernels.reluBackwardRuns(out, epsilon, out, biasGrad)) {
             return null;
         }
