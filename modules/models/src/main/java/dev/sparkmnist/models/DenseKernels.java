@@ -11,9 +11,15 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * nothing, where an array is not a float array in host memory in row-major order ({@link HostArrays#rowMajor}).
  */
 final class DenseKernels {
+    private final HostBlas blas = new HostBlas();
     private float[] first = new float[0];
     private float[] second = new float[0];
     private float[] sums = new float[0];
+
+    /** The layer's matrix products (OpenBLAS on host memory), kept with its loops: one object a layer. */
+    HostBlas blas() {
+        return blas;
+    }
 
     /** {@code z[r][c] = max(z[r][c] + bias[c], 0)}, or without the maximum where {@code relu} is false. */
     boolean addBias(INDArray z, INDArray bias, boolean relu) {

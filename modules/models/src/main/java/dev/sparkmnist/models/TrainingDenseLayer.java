@@ -42,7 +42,6 @@ final class TrainingDenseLayer extends DenseLayer {
      * it) rather than null, which DL4J takes as "no input gradient" (as for an embedding layer).
      */
     private final boolean zerosForInput;
-    private transient HostBlas blas;
     private transient DenseKernels kernels;
 
     TrainingDenseLayer(NeuralNetConfiguration conf, DataType dataType, boolean inputGradient, boolean zerosForInput) {
@@ -87,18 +86,11 @@ final class TrainingDenseLayer extends DenseLayer {
         }
         INDArray z = workspaceMgr.createUninitialized(ArrayType.ACTIVATIONS, DataType.FLOAT, input.size(0),
             w.size(1));
-        if (!blas().gemm(input, false, w, false, z, 0f)
+        if (!kernels().blas().gemm(input, false, w, false, z, 0f)
             || !kernels().addBias(z, getParam(DefaultParamInitializer.BIAS_KEY), true)) {
             return null;
         }
         return z;
-    }
-
-    private HostBlas blas() {
-        if (blas == null) {
-            blas = new HostBlas();
-        }
-        return blas;
     }
 
     private DenseKernels kernels() {
@@ -169,11 +161,11 @@ final class TrainingDenseLayer extends DenseLayer {
         if (inputGradient) {
             epsilonNext = workspaceMgr.createUninitialized(ArrayType.ACTIVATION_GRAD, DataType.FLOAT,
                 new long[] {delta.size(0), w.size(0)}, 'c');
-            blas().gemm(delta, false, w, true, epsilonNext, 0f);
+            kernels().blas().gemm(delta, false, w, true, epsilonNext, 0f);
         } else { // the pictures' gradient, which no one reads
             epsilonNext = noInputGradient(workspaceMgr);
         }
-        blas().gemm(input, true, delta, false, weightGrad, 0f);
+        kernels().blas().gemm(input, true, delta, false, weightGrad, 0f);
         Gradient ret = new DefaultGradient();
         ret.gradientForVariable().put(DefaultParamInitializer.BIAS_KEY, biasGrad);
         ret.gradientForVariable().put(DefaultParamInitializer.WEIGHT_KEY, weightGrad);

@@ -53,7 +53,6 @@ final class TrainingOutputLayer extends OutputLayer {
     // buffers reused across steps (one network trains on one thread at a time)
     private transient float[] p;
     private transient float[] y;
-    private transient HostBlas blas;
     private transient DenseKernels kernels;
 
     TrainingOutputLayer(NeuralNetConfiguration conf, DataType dataType) {
@@ -185,7 +184,7 @@ final class TrainingOutputLayer extends OutputLayer {
             return null;
         }
         INDArray z = workspaceMgr.createUninitialized(ArrayType.ACTIVATIONS, DataType.FLOAT, input.size(0), w.size(1));
-        if (!blas().gemm(input, false, w, false, z, 0f)
+        if (!kernels().blas().gemm(input, false, w, false, z, 0f)
             || !kernels().addBias(z, getParam(DefaultParamInitializer.BIAS_KEY), false)) {
             return null;
         }
@@ -205,21 +204,14 @@ final class TrainingOutputLayer extends OutputLayer {
             return null;
         }
         HostArrays.write(kernels().columnSums(p, n, classes), 0, biasGrad);
-        blas().gemm(input, true, delta, false, weightGrad, 0f);
+        kernels().blas().gemm(input, true, delta, false, weightGrad, 0f);
         INDArray epsilonNext = workspaceMgr.createUninitialized(ArrayType.ACTIVATION_GRAD, DataType.FLOAT,
             new long[] {delta.size(0), w.size(0)}, 'c');
-        blas().gemm(delta, false, w, true, epsilonNext, 0f);
+        kernels().blas().gemm(delta, false, w, true, epsilonNext, 0f);
         Gradient gradient = new DefaultGradient();
         gradient.gradientForVariable().put(DefaultParamInitializer.WEIGHT_KEY, weightGrad);
         gradient.gradientForVariable().put(DefaultParamInitializer.BIAS_KEY, biasGrad);
         return new Pair<>(gradient, backpropDropOutIfPresent(epsilonNext));
-    }
-
-    private HostBlas blas() {
-        if (blas == null) {
-            blas = new HostBlas();
-        }
-        return blas;
     }
 
     private DenseKernels kernels() {
