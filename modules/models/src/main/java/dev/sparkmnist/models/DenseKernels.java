@@ -1,5 +1,8 @@
 package dev.sparkmnist.models;
 
+import org.deeplearning4j.nn.workspace.ArrayType;
+import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
+import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
@@ -12,13 +15,36 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  */
 final class DenseKernels {
     private final HostBlas blas = new HostBlas();
-    private float[] first = new float[0];
-    private float[] second = new float[0];
-    private float[] sums = new float[0];
+    /** Scratch arrays 0-2 ({@link #grow}). */
+    private final float[][] scratch = {new float[0], new float[0], new float[0]};
 
     /** The layer's matrix products (OpenBLAS on host memory), kept with its loops: one object a layer. */
     HostBlas blas() {
         return blas;
+    }
+
+    /**
+     * A dense layer's pre-output, {@code input x weights + bias} (ReLU'd where {@code relu}), as one OpenBLAS call and
+     * one loop, in a new activations array; null where these arrays cannot take that path (DL4J's then runs).
+     */
+    INDArray preOutput(INDArray input, INDArray weights, INDArray bias, boolean relu, LayerWorkspaceMgr workspaceMgr) {
+        if (input.rank() != 2 || weights.rank() != 2 || input.size(1) != weights.size(0)) {
+            return null;
+        }
+        INDArray z = workspaceMgr.createUninitialized(ArrayType.ACTIVATIONS, DataType.FLOAT, input.size(0),
+            weights.size(1));
+        return blas.gemm(input, false, weights, false, z, 0f) && addBias(z, bias, relu) ? z : null;
+    }
+
+    /**
+     * The layer's input gradient, {@code delta x weights^T}, in a new row-major array of activation gradients; the
+     * caller has checked the layouts ({@link HostBlas#leading}).
+     */
+    INDArray inputGradient(INDArray delta, INDArray weights, LayerWorkspaceMgr workspaceMgr) {
+        INDArray epsilon = workspaceMgr.createUninitialized(ArrayType.ACTIVATION_GRAD, DataType.FLOAT,
+            new long[] {delta.size(0), weights.size(0)}, 'c');
+        blas.gemm(delta, false, weights, true, epsilon, 0f);
+        return epsilon;
     }
 
     /** {@code z[r][c] = max(z[r][c] + bias[c], 0)}, or without the maximum where {@code relu} is false. */
@@ -94,22 +120,9 @@ final class DenseKernels {
 
     /** Scratch array {@code which} (0, 1 or 2), at least {@code n} long; its contents are not kept. */
     float[] grow(int n, int which) {
-        switch (which) {
-            case 0:
-                if (first.length < n) {
-                    first = new float[n];
-                }
-                return first;
-            case 1:
-                if (second.length < n) {
-                    second = new float[n];
-                }
-                return second;
-            default:
-                if (sums.length < n) {
-                    sums = new float[n];
-                }
-                return sums;
+        if (scratch[which].length < n) {
+            scratch[which] = new float[n];
         }
+        return scratch[which];
     }
 }

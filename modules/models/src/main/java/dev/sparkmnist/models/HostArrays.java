@@ -5,7 +5,6 @@ import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.util.Arrays;
 import java.util.Objects;
-import org.bytedeco.javacpp.FloatPointer;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.shape.Shape;
@@ -28,9 +27,9 @@ public final class HostArrays {
     /** Copies all of {@code array}, in row-major order, to {@code vector[offset..]}. */
     public static void read(INDArray array, float[] vector, int offset) {
         int n = (int) array.length();
-        if (direct(array)) {
+        if (rowMajor(array)) {
             Objects.checkFromIndexSize(offset, n, vector.length);
-            new Span(array).get(vector, offset, n);
+            new HostPointer().at(array).get(vector, offset, n);
         } else {
             System.arraycopy(Nd4j.toFlattened('c', array).toFloatVector(), 0, vector, offset, n);
         }
@@ -39,29 +38,11 @@ public final class HostArrays {
     /** Copies {@code vector[offset..]} into all of {@code array}, in row-major order. */
     public static void write(float[] vector, int offset, INDArray array) {
         int n = (int) array.length();
-        if (direct(array)) {
+        if (rowMajor(array)) {
             Objects.checkFromIndexSize(offset, n, vector.length);
-            new Span(array).put(vector, offset, n);
+            new HostPointer().at(array).put(vector, offset, n);
         } else {
             array.assign(Nd4j.create(Arrays.copyOfRange(vector, offset, offset + n), array.shape(), 'c'));
-        }
-    }
-
-    /** Whether {@link #read} and {@link #write} copy {@code array}'s own memory in one call (no ND4J op). */
-    public static boolean rowMajor(INDArray array) {
-        return direct(array);
-    }
-
-    /**
-     * A JavaCPP pointer to an array's first element in host memory: its bulk copies are one native call each, where
-     * an NIO view of ND4J's buffer ({@code asNio}) is a new direct buffer made through JNI every time (measured:
-     * the JVM's JNI object creation was a sixth of the MLP step's time, round 11).
-     */
-    private static final class Span extends FloatPointer {
-        Span(INDArray array) {
-            address = array.data().address() + 4L * array.offset();
-            limit = array.length();
-            capacity = array.length();
         }
     }
 
@@ -71,15 +52,20 @@ public final class HostArrays {
      * backend or layout: use {@link #read} and {@link #write}).
      */
     public static FloatBuffer hostBuffer(INDArray array) {
-        if (!direct(array)) {
+        if (!rowMajor(array)) {
             return null;
         }
         FloatBuffer buffer = buffer(array);
         return buffer.limit((int) (buffer.position() + array.length()));
     }
 
-    /** A CPU float array whose memory order is its row-major order (a contiguous vector, or 'c' with its strides). */
-    private static boolean direct(INDArray array) {
+    /**
+     * Whether {@code array} is a CPU float array whose memory order is its row-major order (a contiguous vector, or
+     * 'c' with its strides): {@link #read} and {@link #write} then copy its own memory in one native call (no ND4J op;
+     * a {@link HostPointer} instead of an NIO view, which JNI makes anew each time: the JVM's share of the MLP step,
+     * round 11).
+     */
+    public static boolean rowMajor(INDArray array) {
         return contiguousVector(array) || CPU && array.dataType() == DataType.FLOAT && array.ordering() == 'c'
             && Shape.hasDefaultStridesForShape(array);
     }

@@ -1,6 +1,5 @@
 package dev.sparkmnist.models;
 
-import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.openblas.global.openblas_nolapack;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -11,7 +10,8 @@ import org.slf4j.LoggerFactory;
  * library ND4J's CPU backend itself calls for them, without ND4J's {@code matmul} op around it: that op's set-up
  * (an op object, its shape calculation and checks, a call into libnd4j and back) costs more than the product itself
  * for the dense layers' small matrices (BENCHMARKS.md, "Per-core speed", round 11). One instance per layer: it keeps
- * three reusable pointers, so one thread at a time (a network trains on one thread).
+ * three reusable {@link HostPointer}s, so a product allocates nothing; one thread at a time (a network trains on one
+ * thread).
  *
  * <p>Only on the CPU backend, for 2-d float matrices laid out in rows or in columns with unit stride ('c' or 'f', a
  * view included); {@link #gemm} answers false for anything else and the caller uses ND4J's op.
@@ -31,9 +31,9 @@ public final class HostBlas {
     /** Products this JVM ran through here (tests check that a layer's step did). */
     static final java.util.concurrent.atomic.LongAdder PRODUCTS = new java.util.concurrent.atomic.LongAdder();
 
-    private final Address a = new Address();
-    private final Address b = new Address();
-    private final Address c = new Address();
+    private final HostPointer a = new HostPointer();
+    private final HostPointer b = new HostPointer();
+    private final HostPointer c = new HostPointer();
 
     private static boolean available() {
         if (!HostArrays.CPU) {
@@ -127,16 +127,5 @@ public final class HostBlas {
             return -(int) s0;
         }
         return 0;
-    }
-
-    /** A pointer whose address is set for each call, so that a product allocates nothing. */
-    private static final class Address extends FloatPointer {
-        FloatPointer at(INDArray x) {
-            address = x.data().address() + 4L * x.offset();
-            position = 0;
-            limit = x.length();
-            capacity = x.length();
-            return this;
-        }
     }
 }

@@ -18,8 +18,9 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * window, read and written in NCHW order by one loop. DL4J hands the backward pass to oneDNN, which runs the forward
  * pooling again (for the positions of the maxima) and converts the pictures, the gradient and the result to and
  * from its 16-channel blocked layout: LeNet-5's 6 and 16 channels pay for 16 and 16, and the two poolings' backward
- * passes were the largest item of a training step (BENCHMARKS.md, "Per-core speed"). The forward pass stays DL4J's;
- * the gradient routed is the same, ties included ({@code MaxPoolLayerTest}).
+ * passes were the largest item of a training step (BENCHMARKS.md, "Per-core speed"). For LeNet's 2x2 windows on even
+ * sides the forward pass is a Java loop too, noting each window's maximum for the backward pass (round 11); other
+ * windows keep DL4J's forward pass. Output and gradients are DL4J's, ties included ({@code MaxPoolLayerTest}).
  *
  * <p>Installed on a network's pooling layers by {@link Models#forTraining}; the configuration (and so model.zip) is
  * DL4J's ordinary {@code SubsamplingLayer}. Other pooling types, NHWC, Same mode, padding, dilation and backends
@@ -51,13 +52,28 @@ final class MaxPoolLayer extends SubsamplingLayer {
             && input.length() < Integer.MAX_VALUE && HostArrays.CPU; // Java reads host memory
     }
 
-    /** LeNet's pooling: 2x2 windows, stride 2, even sides (each input in exactly one window). */
+    /** LeNet's pooling windows: 2x2, stride 2 (they do not overlap). */
     private boolean twoByTwo() {
         org.deeplearning4j.nn.conf.layers.SubsamplingLayer c = layerConf();
         int[] kernel = c.getKernelSize();
         int[] stride = c.getStride();
-        return kernel[0] == 2 && kernel[1] == 2 && stride[0] == 2 && stride[1] == 2 && input.rank() == 4
-            && input.size(2) % 2 == 0 && input.size(3) % 2 == 0;
+        return kernel[0] == 2 && kernel[1] == 2 && stride[0] == 2 && stride[1] == 2;
+    }
+
+    /** The same on even sides: each input in exactly one window. */
+    private boolean evenTwoByTwo() {
+        return twoByTwo() && input.rank() == 4 && input.size(2) % 2 == 0 && input.size(3) % 2 == 0;
+    }
+
+    /** Reads the input and finds each 2x2 window's maximum ({@link #pool2x2Forward}), growing the buffers. */
+    private void choose2x2(int channels, int h, int w) {
+        int windows = channels * (h / 2) * (w / 2);
+        in = read(input, in);
+        if (pooled == null || pooled.length < windows) {
+            pooled = new float[windows];
+            chosen = new byte[windows];
+        }
+        pool2x2Forward(channels, h, w);
     }
 
     /**
@@ -69,20 +85,13 @@ final class MaxPoolLayer extends SubsamplingLayer {
     @Override
     public INDArray activate(boolean training, LayerWorkspaceMgr workspaceMgr) {
         chosenFor = null;
-        if (input == null || !covered(input) || !twoByTwo()) {
+        if (input == null || !covered(input) || !evenTwoByTwo()) {
             return super.activate(training, workspaceMgr);
         }
         long[] shape = input.shape();
-        int channels = (int) (shape[0] * shape[1]);
         int h = (int) shape[2];
         int w = (int) shape[3];
-        int windows = channels * (h / 2) * (w / 2);
-        in = read(input, in);
-        if (pooled == null || pooled.length < windows) {
-            pooled = new float[windows];
-            chosen = new byte[windows];
-        }
-        pool2x2Forward(channels, h, w);
+        choose2x2((int) (shape[0] * shape[1]), h, w);
         INDArray out = workspaceMgr.createUninitialized(ArrayType.ACTIVATIONS, DataType.FLOAT,
             new long[] {shape[0], shape[1], h / 2, w / 2}, 'c');
         HostArrays.write(pooled, 0, out);
@@ -96,87 +105,40 @@ final class MaxPoolLayer extends SubsamplingLayer {
         if (!covered(epsilon)) {
             return super.backpropGradient(epsilon, workspaceMgr);
         }
-        if (chosenFor == input && twoByTwo()) { // the forward pass noted the maxima
-            chosenFor = null;
-            long[] shape = input.shape();
-            eps = read(epsilon, eps);
-            int n = (int) input.length();
-            if (grad == null || grad.length < n) {
-                grad = new float[n];
-            }
-            route2x2((int) (shape[0] * shape[1]), (int) shape[2], (int) shape[3]);
-            INDArray out = workspaceMgr.createUninitialized(ArrayType.ACTIVATION_GRAD, DataType.FLOAT, shape, 'c');
-            HostArrays.write(grad, 0, out);
-            return new Pair<>(new DefaultGradient(), out);
-        }
         long[] shape = input.shape();
         int channels = (int) (shape[0] * shape[1]); // images x channels: each pooled alone
         int h = (int) shape[2];
         int w = (int) shape[3];
-        int outH = (int) epsilon.size(2);
-        int outW = (int) epsilon.size(3);
-        int[] kernel = layerConf().getKernelSize();
-        int[] stride = layerConf().getStride();
-        in = read(input, in);
         eps = read(epsilon, eps);
         int n = (int) input.length();
-        boolean twoByTwo = kernel[0] == 2 && kernel[1] == 2 && stride[0] == 2 && stride[1] == 2;
+        boolean twoByTwo = twoByTwo();
         if (grad == null || grad.length < n) {
             grad = new float[n];
         } else if (!twoByTwo || h % 2 != 0 || w % 2 != 0) { // 2x2 windows on even sides write every input
             java.util.Arrays.fill(grad, 0, n, 0f);
         }
         if (twoByTwo) {
-            pool2x2(channels, h, w, outH, outW);
+            if (chosenFor != input) { // no training forward pass of ours noted the maxima: find them
+                choose2x2(channels, h, w);
+            }
+            route2x2(channels, h, w);
         } else {
-            pool(channels, h, w, outH, outW, kernel, stride);
+            in = read(input, in);
+            pool(channels, h, w, (int) epsilon.size(2), (int) epsilon.size(3), layerConf().getKernelSize(),
+                layerConf().getStride());
         }
+        chosenFor = null;
         INDArray out = workspaceMgr.createUninitialized(ArrayType.ACTIVATION_GRAD, DataType.FLOAT, shape, 'c');
         HostArrays.write(grad, 0, out);
         return new Pair<>(new DefaultGradient(), out);
     }
 
     /**
-     * LeNet's 2x2 windows, stride 2, without a branch on the values: "is q larger than p" is the sign bit of
-     * {@code p - q} (exact for finite values: a difference is zero only when they are equal; adding +0 first makes
-     * -0 and +0 equal, as comparison does), and the gradient is written through bit masks. A loop that compares and
-     * branches mispredicts on about every other window of random maxima and took 3x as long. Windows do not
-     * overlap: each input's gradient is written once.
-     */
-    private void pool2x2(int channels, int h, int w, int outH, int outW) {
-        float[] x = in;
-        float[] e = eps;
-        float[] out = grad;
-        for (int c = 0; c < channels; c++) {
-            int plane = c * h * w;
-            int outPlane = c * outH * outW;
-            for (int oy = 0; oy < outH; oy++) {
-                int top = plane + 2 * oy * w;
-                int row = outPlane + oy * outW;
-                for (int ox = 0; ox < outW; ox++) {
-                    int r = top + 2 * ox;
-                    float a = x[r] + 0f;
-                    float b = x[r + 1] + 0f;
-                    float c2 = x[r + w] + 0f;
-                    float d = x[r + w + 1] + 0f;
-                    int g = Float.floatToRawIntBits(e[row + ox]);
-                    int right = Float.floatToRawIntBits(a - b) >> 31; // -1 when b > a: the top pair's max is b
-                    float topMax = select(right, b, a);
-                    int rightBelow = Float.floatToRawIntBits(c2 - d) >> 31;
-                    float bottomMax = select(rightBelow, d, c2);
-                    int below = Float.floatToRawIntBits(topMax - bottomMax) >> 31; // the bottom pair's is larger
-                    out[r] = Float.intBitsToFloat(g & ~below & ~right);
-                    out[r + 1] = Float.intBitsToFloat(g & ~below & right);
-                    out[r + w] = Float.intBitsToFloat(g & below & ~rightBelow);
-                    out[r + w + 1] = Float.intBitsToFloat(g & below & rightBelow);
-                }
-            }
-        }
-    }
-
-    /**
-     * The forward pass over 2x2 windows, choosing as {@link #pool2x2} does (the first largest, without branches):
-     * each window's largest input into {@link #pooled} and which one it was (0-3, row-major) into {@link #chosen}.
+     * LeNet's 2x2 windows, stride 2 (on odd sides the last row or column is in no window): each window's largest input
+     * into {@link #pooled} and which one it was (0-3, row-major; the first of equal ones) into {@link #chosen},
+     * without a branch on the values: "is q larger than p" is the sign bit of {@code p - q} (exact for finite values:
+     * a difference is zero only when they are equal; adding +0 first makes -0 and +0 equal, as comparison does). A
+     * loop that compares and branches mispredicts on about every other window of random maxima and took 3x as long.
      */
     private void pool2x2Forward(int channels, int h, int w) {
         float[] x = in;
@@ -207,7 +169,10 @@ final class MaxPoolLayer extends SubsamplingLayer {
         }
     }
 
-    /** The backward pass from {@link #chosen}: each window's gradient to the input it took, zeros elsewhere. */
+    /**
+     * The backward pass from {@link #chosen}: each window's gradient to the input it took, zeros to the window's
+     * others, through bit masks (windows do not overlap: each input's gradient is written once).
+     */
     private void route2x2(int channels, int h, int w) {
         float[] e = eps;
         float[] out = grad;

@@ -80,17 +80,8 @@ final class TrainingDenseLayer extends DenseLayer {
             || input.dataType() != DataType.FLOAT || !hasBias()) {
             return null;
         }
-        INDArray w = getParam(DefaultParamInitializer.WEIGHT_KEY);
-        if (input.size(1) != w.size(0)) {
-            return null;
-        }
-        INDArray z = workspaceMgr.createUninitialized(ArrayType.ACTIVATIONS, DataType.FLOAT, input.size(0),
-            w.size(1));
-        if (!kernels().blas().gemm(input, false, w, false, z, 0f)
-            || !kernels().addBias(z, getParam(DefaultParamInitializer.BIAS_KEY), true)) {
-            return null;
-        }
-        return z;
+        return kernels().preOutput(input, getParam(DefaultParamInitializer.WEIGHT_KEY),
+            getParam(DefaultParamInitializer.BIAS_KEY), true, workspaceMgr);
     }
 
     private DenseKernels kernels() {
@@ -159,9 +150,7 @@ final class TrainingDenseLayer extends DenseLayer {
         }
         INDArray epsilonNext;
         if (inputGradient) {
-            epsilonNext = workspaceMgr.createUninitialized(ArrayType.ACTIVATION_GRAD, DataType.FLOAT,
-                new long[] {delta.size(0), w.size(0)}, 'c');
-            kernels().blas().gemm(delta, false, w, true, epsilonNext, 0f);
+            epsilonNext = kernels().inputGradient(delta, w, workspaceMgr);
         } else { // the pictures' gradient, which no one reads
             epsilonNext = noInputGradient(workspaceMgr);
         }

@@ -179,16 +179,11 @@ final class TrainingOutputLayer extends OutputLayer {
 
     /** DL4J's pre-output (the product and the bias) as one OpenBLAS call and one loop; null where that cannot run. */
     private INDArray hostPreOutput(LayerWorkspaceMgr workspaceMgr) {
-        INDArray w = getParam(DefaultParamInitializer.WEIGHT_KEY);
-        if (!HostBlas.AVAILABLE || layerConf().getIDropout() != null || input.size(1) != w.size(0)) {
+        if (!HostBlas.AVAILABLE || layerConf().getIDropout() != null) {
             return null;
         }
-        INDArray z = workspaceMgr.createUninitialized(ArrayType.ACTIVATIONS, DataType.FLOAT, input.size(0), w.size(1));
-        if (!kernels().blas().gemm(input, false, w, false, z, 0f)
-            || !kernels().addBias(z, getParam(DefaultParamInitializer.BIAS_KEY), false)) {
-            return null;
-        }
-        return z;
+        return kernels().preOutput(input, getParam(DefaultParamInitializer.WEIGHT_KEY),
+            getParam(DefaultParamInitializer.BIAS_KEY), false, workspaceMgr);
     }
 
     /**
@@ -205,9 +200,7 @@ final class TrainingOutputLayer extends OutputLayer {
         }
         HostArrays.write(kernels().columnSums(p, n, classes), 0, biasGrad);
         kernels().blas().gemm(input, true, delta, false, weightGrad, 0f);
-        INDArray epsilonNext = workspaceMgr.createUninitialized(ArrayType.ACTIVATION_GRAD, DataType.FLOAT,
-            new long[] {delta.size(0), w.size(0)}, 'c');
-        kernels().blas().gemm(delta, false, w, true, epsilonNext, 0f);
+        INDArray epsilonNext = kernels().inputGradient(delta, w, workspaceMgr);
         Gradient gradient = new DefaultGradient();
         gradient.gradientForVariable().put(DefaultParamInitializer.WEIGHT_KEY, weightGrad);
         gradient.gradientForVariable().put(DefaultParamInitializer.BIAS_KEY, biasGrad);
