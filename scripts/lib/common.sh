@@ -96,10 +96,19 @@ drop_incubator_warning() {
 # jar, which took about 2 s off every local run here (BENCHMARKS.md, "Round 10"). The first Spark train run (not
 # --dry-run, --mode local or mllib, whose classes are a subset or others) with no archive for this JDK and these jars
 # writes one when it ends successfully (a few seconds more, once); every run after it uses it. Other class paths
-# (APP_CLASSPATH_FIRST) and SPARK_MNIST_CDS=0 run without. The JDK's own messages about the archive are off: a JVM
+# (APP_CLASSPATH_FIRST), SPARK_MNIST_CDS=0 and runs with a flight recorder or agent (class_load_hooked) run without. The JDK's own messages about the archive are off: a JVM
 # that cannot use one runs without it, as before. SPARK_MNIST_CDS_ARCHIVE puts it elsewhere (tests).
 cds_archive="${SPARK_MNIST_CDS_ARCHIVE:-$repo_root/modules/app/target/spark-mnist.jsa}"
 run_main_cds=()
+
+# Whether this run's Java options start a flight recorder or a Java agent (SPARK_MNIST_JAVA_OPTS, and the
+# JAVA_TOOL_OPTIONS and JDK_JAVA_OPTIONS the JVM reads itself). Both hook class loading, and JDK 17 crashes (SIGSEGV
+# in KlassFactory::check_shared_class_file_load_hook) when such a hook meets classes from a dynamic archive: measured
+# with -XX:StartFlightRecording here, so those runs go without the archive.
+class_load_hooked() {
+  local opts=" ${java_mem_opts[*]} ${JAVA_TOOL_OPTIONS:-} ${JDK_JAVA_OPTIONS:-} "
+  [[ "$opts" =~ [[:space:]](-XX:StartFlightRecording|-XX:\+FlightRecorder|-javaagent:|-agentlib:|-agentpath:) ]]
+}
 
 # What an archive depends on: the JDK and every jar of the class path (names, sizes and times), as one checksum.
 cds_key() {
@@ -111,8 +120,11 @@ cds_key() {
 run_app() {
   local key="" tmp="" status=0
   run_main_cds=()
+  if [[ "${SPARK_MNIST_CDS:-1}" != 0 ]] && class_load_hooked; then
+    log "no class-data archive for this run: its Java options start a flight recorder or an agent, which JDK 17" \
+        "cannot combine with one (the JVM crashes)"
   # a class path that cannot be read (no key) runs without an archive
-  if [[ "${SPARK_MNIST_CDS:-1}" != 0 && -z "${APP_CLASSPATH_FIRST:-}" && -f "$app_jar" ]] \
+  elif [[ "${SPARK_MNIST_CDS:-1}" != 0 && -z "${APP_CLASSPATH_FIRST:-}" && -f "$app_jar" ]] \
       && key="$(cds_key 2>/dev/null)" && [[ -n "$key" ]]; then
     if [[ -f "$cds_archive" && "$(cat "$cds_archive.key" 2>/dev/null)" == "$key" ]]; then
       run_main_cds=(-XX:SharedArchiveFile="$cds_archive" '-Xlog:cds*=off')

@@ -91,9 +91,26 @@ class ClassDataArchiveIT {
         assertTrue(second.output().contains("-XX:SharedArchiveFile=" + archive), second.output());
         assertTrue(sharedClasses(classLog) > 3000, "classes from the archive: " + sharedClasses(classLog));
 
-        // an archive this JVM cannot map (damaged; the key still matches) is passed and quietly not used
+        // a flight recorder (or an agent) hooks class loading, and JDK 17 crashes when such a hook meets classes from
+        // a dynamic archive: a run that starts one, through SPARK_MNIST_JAVA_OPTS or the JVM's own JAVA_TOOL_OPTIONS,
+        // goes without the archive, says so in one line, and records
         String[] evaluate = {"evaluate", "--model-path", tmp.resolve("second/model.zip").toString(), "--data-dir",
             TestData.sliceDir(), "--master", "local[2]", "--conf", "spark.ui.enabled=false"};
+        Path recording = tmp.resolve("train.jfr");
+        Result recorded = runApp(archive, Map.of("SPARK_MNIST_JAVA_OPTS", "-Xmx2g -XX:StartFlightRecording=filename="
+            + recording), train("recorded"));
+        Path toolRecording = tmp.resolve("evaluate.jfr");
+        Result tool = runApp(archive, Map.of("JAVA_TOOL_OPTIONS", "-XX:StartFlightRecording=filename=" + toolRecording),
+            evaluate);
+        for (Result r : List.of(recorded, tool)) {
+            assertEquals(0, r.exit(), r.output());
+            assertFalse(r.output().contains("SharedArchiveFile") || r.output().contains("ArchiveClasses"), r.output());
+            assertTrue(r.output().contains("no class-data archive for this run: its Java options start a flight"
+                + " recorder or an agent"), r.output());
+        }
+        assertTrue(Files.size(recording) > 0 && Files.size(toolRecording) > 0, "both runs wrote their recordings");
+
+        // an archive this JVM cannot map (damaged; the key still matches) is passed and quietly not used
         Files.write(archive, new byte[4096]);
         Result damaged = runApp(archive, Map.of(), evaluate);
         assertEquals(0, damaged.exit(), damaged.output());
