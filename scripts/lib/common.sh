@@ -96,8 +96,9 @@ drop_incubator_warning() {
 # jar, which took about 2 s off every local run here (BENCHMARKS.md, "Round 10"). The first Spark train run (not
 # --dry-run, --mode local or mllib, whose classes are a subset or others) with no archive for this JDK and these jars
 # writes one when it ends successfully (a few seconds more, once); every run after it uses it. Other class paths
-# (APP_CLASSPATH_FIRST), SPARK_MNIST_CDS=0 and runs with a flight recorder or agent (class_load_hooked) run without. The JDK's own messages about the archive are off: a JVM
-# that cannot use one runs without it, as before. SPARK_MNIST_CDS_ARCHIVE puts it elsewhere (tests).
+# (APP_CLASSPATH_FIRST), SPARK_MNIST_CDS=0 and runs with a flight recorder or agent (class_load_hooked) run without.
+# The JDK's own messages about the archive are off: a JVM that cannot use one runs without it, as before.
+# SPARK_MNIST_CDS_ARCHIVE puts it elsewhere (tests).
 cds_archive="${SPARK_MNIST_CDS_ARCHIVE:-$repo_root/modules/app/target/spark-mnist.jsa}"
 run_main_cds=()
 
