@@ -81,8 +81,13 @@ class TrainingLayersTest {
             // for each (LeNet-5: 3 layers), the first layer without the input gradient (the MLP: 2 + 3 + 3)
             assertEquals(20L * (o.architecture() == Architecture.LENET ? 9 : 8), HostBlas.PRODUCTS.sum() - products,
                 "products through OpenBLAS in 20 steps");
+            // Adam divides each update by the root of its second moment, so where a gradient is nearly zero it
+            // magnifies float rounding: with AVX2's OpenBLAS kernels (an AMD EPYC) the MLP's parameters ended 1.4e-4
+            // apart after 20 steps, under 1e-4 with AVX-512's (a Xeon). A wrong product is orders of magnitude beyond
+            // either, and the first step's gradients above are held to 1e-4 everywhere.
+            double tolerance = o.optimizer() == Optimizer.ADAM ? 1e-3 : 1e-4;
             double diff = maxRelativeDifference(reference.params(), fast.params());
-            assertTrue(diff < 1e-4, o + ": parameters after 20 steps differ by " + diff);
+            assertTrue(diff < tolerance, o + ": parameters after 20 steps differ by " + diff);
             assertNotEquals(plain(o).params(), fast.params(), "training moved the weights");
             assertEquals(reference.score(), fast.score(), 1e-4);
             assertEquals(reference.calcRegularizationScore(true), Models.scorePenalty(fast), 1e-3,
