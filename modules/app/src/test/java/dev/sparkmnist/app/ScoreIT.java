@@ -75,13 +75,34 @@ class ScoreIT {
         return rows;
     }
 
-    /** Equal maps, or a failure naming the first index that differs (not both maps whole). */
+    /**
+     * The same digits with the same labels and classes (the prediction and every class_k) and the same probabilities
+     * to {@link #PROBABILITY_ROUNDING}, or a failure naming the first index that differs (not both maps whole).
+     */
     private static void assertSamePredictions(Map<Long, String> expected, Map<Long, String> actual, String what) {
         assertEquals(expected.keySet(), actual.keySet(), what + ": the same digits");
         for (Map.Entry<Long, String> e : expected.entrySet()) {
-            assertEquals(e.getValue(), actual.get(e.getKey()), what + ": digit " + e.getKey());
+            String[] want = e.getValue().split(",");
+            String[] got = actual.get(e.getKey()).split(",");
+            String digit = what + ": digit " + e.getKey() + " (" + e.getValue() + " vs " + actual.get(e.getKey()) + ")";
+            assertEquals(want.length, got.length, digit);
+            for (int i = 0; i < want.length; i++) {
+                boolean probability = i >= 2 && i % 2 == 0; // label, prediction, probability, class_1, probability_1..
+                if (probability) {
+                    assertEquals(Double.parseDouble(want[i]), Double.parseDouble(got[i]), PROBABILITY_ROUNDING, digit);
+                } else {
+                    assertEquals(want[i], got[i], digit);
+                }
+            }
         }
     }
+
+    /**
+     * The formats are read into other partitions, so a digit is scored in minibatches of other sizes, and OpenBLAS's
+     * AVX2 kernels (an AMD EPYC) round a row's products differently with the minibatch's row count: the same digit's
+     * probabilities came out up to 2e-7 apart there (bit for bit the same on an AVX-512 Xeon).
+     */
+    private static final double PROBABILITY_ROUNDING = 1e-6;
 
     private static String csvLine(int i) {
         return DigitFrames.csvLines(new byte[][] {digits[i]}, new int[] {labels[i]}).get(0);
