@@ -14,10 +14,18 @@ final class BlackBorderBatches {
 
     /** {@code n} Gaussian pictures (pixels 0-99 black) with random one-hot labels, the same for the same seed. */
     static DataSet batch(int n, long seed) {
+        return batch(n, seed, 100);
+    }
+
+    /**
+     * {@code n} Gaussian pictures whose first {@code black} pixels are black (0: none) with random one-hot labels, the
+     * same for the same seed and {@code black}.
+     */
+    static DataSet batch(int n, long seed, int black) {
         Random r = new Random(seed);
         float[] x = new float[n * 784];
         for (int i = 0; i < x.length; i++) {
-            x[i] = i % 784 < 100 ? 0f : (float) r.nextGaussian();
+            x[i] = i % 784 < black ? 0f : (float) r.nextGaussian();
         }
         float[] y = new float[n * 10];
         for (int i = 0; i < n; i++) {

@@ -1,5 +1,9 @@
 package dev.sparkmnist.models;
 
+import static dev.sparkmnist.models.LayerComparisons.batch;
+import static dev.sparkmnist.models.LayerComparisons.gradientDifference;
+import static dev.sparkmnist.models.LayerComparisons.maxRelativeDifference;
+import static dev.sparkmnist.models.LayerComparisons.plain;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
@@ -8,7 +12,6 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.util.Random;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.util.ModelSerializer;
 import org.junit.jupiter.api.Test;
@@ -18,31 +21,6 @@ import org.nd4j.linalg.factory.Nd4j;
 
 /** The layers {@link Models#forTraining} installs train exactly as DL4J's layers do, up to float rounding. */
 class TrainingLayersTest {
-    private static DataSet batch(int n, long seed) {
-        Random r = new Random(seed);
-        float[] x = new float[n * 784];
-        for (int i = 0; i < x.length; i++) {
-            x[i] = (float) r.nextGaussian();
-        }
-        float[] y = new float[n * 10];
-        for (int i = 0; i < n; i++) {
-            y[i * 10 + r.nextInt(10)] = 1f;
-        }
-        return new DataSet(Nd4j.create(x, new long[] {n, 784}), Nd4j.create(y, new long[] {n, 10}));
-    }
-
-    /** A plain DL4J network: the configuration's own layers, no swap. */
-    private static MultiLayerNetwork plain(ModelOptions o) {
-        MultiLayerNetwork net = new MultiLayerNetwork(Models.configuration(o));
-        net.init();
-        return net;
-    }
-
-    private static double maxRelativeDifference(INDArray a, INDArray b) {
-        double scale = Math.max(1e-3, a.norm2Number().doubleValue() / Math.sqrt(a.length()));
-        return a.sub(b).amaxNumber().doubleValue() / scale;
-    }
-
     @Test
     void gradientsAndTrainingEqualDl4jsLayer() {
         for (ModelOptions o : new ModelOptions[] {ModelOptions.lenet(), ModelOptions.jobDefaults(Architecture.LENET),
@@ -58,17 +36,8 @@ class TrainingLayersTest {
             }
             assertEquals(TrainingOutputLayer.class, fast.getOutputLayer().getClass());
             assertEquals(reference.params(), fast.params(), "same seed, same start");
-            DataSet first = batch(16, 1);
-            reference.setInput(first.getFeatures());
-            reference.setLabels(first.getLabels());
-            reference.computeGradientAndScore();
-            fast.setInput(first.getFeatures());
-            fast.setLabels(first.getLabels());
-            fast.computeGradientAndScore();
-            INDArray expected = reference.gradient().gradient();
-            INDArray actual = fast.gradient().gradient();
-            assertTrue(maxRelativeDifference(expected, actual) < 1e-4, "gradients differ: "
-                + maxRelativeDifference(expected, actual));
+            double g = gradientDifference(reference, fast, batch(16, 1));
+            assertTrue(g < 1e-4, "gradients differ: " + g);
             assertTrue(reference.getGradientsViewArray().getColumns(0, 1, 2).sumNumber().doubleValue() != 0,
                 "the first layer's weights have a gradient");
             long products = HostBlas.PRODUCTS.sum();

@@ -1,5 +1,9 @@
 package dev.sparkmnist.models;
 
+import static dev.sparkmnist.models.LayerComparisons.batch;
+import static dev.sparkmnist.models.LayerComparisons.gradientDifference;
+import static dev.sparkmnist.models.LayerComparisons.maxRelativeDifference;
+import static dev.sparkmnist.models.LayerComparisons.plain;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -8,7 +12,6 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.sparkmnist.runtime.Nd4jRuntime;
-import java.util.Random;
 import org.deeplearning4j.nn.layers.mkldnn.MKLDNNConvHelper;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
@@ -30,30 +33,6 @@ class OneDnnLayersTest {
         Nd4jRuntime.enableHelpers();
     }
 
-    private static DataSet batch(int n, long seed) {
-        Random r = new Random(seed);
-        float[] x = new float[n * 784];
-        for (int i = 0; i < x.length; i++) {
-            x[i] = (float) r.nextGaussian();
-        }
-        float[] y = new float[n * 10];
-        for (int i = 0; i < n; i++) {
-            y[i * 10 + r.nextInt(10)] = 1f;
-        }
-        return new DataSet(Nd4j.create(x, new long[] {n, 784}), Nd4j.create(y, new long[] {n, 10}));
-    }
-
-    private static double maxRelativeDifference(INDArray a, INDArray b) {
-        double scale = Math.max(1e-3, a.norm2Number().doubleValue() / Math.sqrt(a.length()));
-        return a.sub(b).amaxNumber().doubleValue() / scale;
-    }
-
-    private static MultiLayerNetwork plain(ModelOptions o) {
-        MultiLayerNetwork net = new MultiLayerNetwork(Models.configuration(o));
-        net.init();
-        return net;
-    }
-
     @Test
     void lenetTrainsAsDl4jsOwnLayersDoWithOneDnn() {
         for (ModelOptions o : new ModelOptions[] {ModelOptions.lenet(), ModelOptions.jobDefaults(Architecture.LENET)}) {
@@ -61,14 +40,7 @@ class OneDnnLayersTest {
             MultiLayerNetwork fast = Models.network(o);
             assertInstanceOf(MKLDNNConvHelper.class, ((TrainingConvolutionLayer) fast.getLayer(2)).getHelper(),
                 "oneDNN's helper, as in real runs");
-            DataSet first = batch(16, 1);
-            reference.setInput(first.getFeatures());
-            reference.setLabels(first.getLabels());
-            reference.computeGradientAndScore();
-            fast.setInput(first.getFeatures());
-            fast.setLabels(first.getLabels());
-            fast.computeGradientAndScore();
-            double g = maxRelativeDifference(reference.gradient().gradient(), fast.gradient().gradient());
+            double g = gradientDifference(reference, fast, batch(16, 1));
             assertTrue(g < 1e-4, o + ": gradients differ by " + g);
             for (int step = 0; step < 20; step++) {
                 DataSet d = batch(16, 100 + step);
