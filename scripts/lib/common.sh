@@ -19,6 +19,14 @@ incubator_warning="WARNING: Using incubator modules: jdk.incubator.vector"
 # Heap and ND4J off-heap limits for a local-mode driver; override with SPARK_MNIST_JAVA_OPTS.
 read -r -a java_mem_opts <<< "${SPARK_MNIST_JAVA_OPTS:--Xmx4g -Dorg.bytedeco.javacpp.maxbytes=4G -Dorg.bytedeco.javacpp.maxphysicalbytes=8G}"
 
+# The JIT's inlining budget for every JVM the scripts start (the conf/ templates give executors the same): C2, the JIT's
+# second tier, compiles smaller units, so on a few cores its queue of hot methods drains in half the time and takes
+# less of the cores the workers train on. On 2 cores (Spark local[2], resident engine) epochs 1-3 of LeNet-5 took
+# 8.7 6.2 5.7 s against 11.2 8.5 6.8 s with the JVM's defaults (InlineSmallCode=2500, FreqInlineSize=325), with the
+# same losses; a warm step is no slower (BENCHMARKS.md, "Round 13"). SPARK_MNIST_JIT_OPTS replaces them; "" keeps the
+# JVM's defaults.
+read -r -a jit_opts <<< "${SPARK_MNIST_JIT_OPTS--XX:InlineSmallCode=500 -XX:FreqInlineSize=100}"
+
 # Arguments as one line for the terminal, credentials replaced as Spark redacts them: the value of a KEY=VALUE
 # argument (also --conf=KEY=VALUE, -DKEY=VALUE) whose key or value matches Spark's default spark.redaction.regex,
 # and the password of any scheme://user:password@host address.
@@ -69,7 +77,7 @@ run_main() {
   local main="$1"
   shift
   OMP_NUM_THREADS="${OMP_NUM_THREADS:-1}" OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-PASSIVE}" run without_incubator_warning \
-    java "${java17_opens[@]}" "$vector_api_module" "${java_mem_opts[@]}" "${run_main_cds[@]}" \
+    java "${java17_opens[@]}" "$vector_api_module" "${jit_opts[@]}" "${java_mem_opts[@]}" "${run_main_cds[@]}" \
     -Dlog4j2.configurationFile="$repo_root/conf/log4j2.properties" \
     -cp "$app_jar:${APP_CLASSPATH_FIRST:+$APP_CLASSPATH_FIRST:}$app_lib/*" "$main" "$@"
 }

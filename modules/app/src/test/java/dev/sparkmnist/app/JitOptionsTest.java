@@ -1,0 +1,96 @@
+package dev.sparkmnist.app;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The JIT's inlining budget (README, "The JIT's inlining budget"): the scripts give every JVM they start the options
+ * of {@code jit_opts} in scripts/lib/common.sh, which {@code SPARK_MNIST_JIT_OPTS} replaces or empties; every
+ * {@code conf/} template gives executors the same ones; and this JDK accepts them as they are (no
+ * {@code -XX:+IgnoreUnrecognizedVMOptions} hides a misspelt one).
+ */
+class JitOptionsTest {
+    private static final Path REPO = Path.of(System.getProperty("repo.root", "../..")).toAbsolutePath().normalize();
+
+    /** {@code jit_opts} as the scripts' library defines it, with {@code env} added to the environment. */
+    private static List<String> jitOpts(Map<String, String> env) throws Exception {
+        ProcessBuilder pb = new ProcessBuilder("bash", "-c",
+            "set -euo pipefail; source scripts/lib/common.sh; printf '%s\\n' \"${jit_opts[@]}\"")
+            .directory(REPO.toFile()).redirectErrorStream(true);
+        pb.environment().remove("SPARK_MNIST_JIT_OPTS");
+        pb.environment().putAll(env);
+        Process p = pb.start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(30, TimeUnit.SECONDS));
+        assertEquals(0, p.exitValue(), out);
+        return out.lines().filter(l -> !l.isEmpty()).toList();
+    }
+
+    @Test
+    void theScriptsDefaultToASmallerInliningBudgetThatTheEnvironmentReplacesOrEmpties() throws Exception {
+        assertEquals(List.of("-XX:InlineSmallCode=500", "-XX:FreqInlineSize=100"), jitOpts(Map.of()));
+        assertEquals(List.of("-XX:FreqInlineSize=50"), jitOpts(Map.of("SPARK_MNIST_JIT_OPTS", "-XX:FreqInlineSize=50")));
+        assertEquals(List.of(), jitOpts(Map.of("SPARK_MNIST_JIT_OPTS", "")));
+        String common = Files.readString(REPO.resolve("scripts/lib/common.sh"));
+        assertTrue(common.contains("\"$vector_api_module\" \"${jit_opts[@]}\""), "run_main passes jit_opts to java");
+    }
+
+    @Test
+    void everyTemplateGivesExecutorsTheScriptsOptions() throws Exception {
+        List<String> jit = jitOpts(Map.of());
+        List<Path> templates;
+        try (Stream<Path> s = Files.list(REPO.resolve("conf"))) {
+            templates = s.filter(p -> p.getFileName().toString().endsWith(".conf.template")).sorted().toList();
+        }
+        assertEquals(5, templates.size(), templates.toString());
+        for (Path t : templates) {
+            List<String> executor = executorOptions(t);
+            for (String option : jit) {
+                assertTrue(executor.contains(option), t.getFileName() + ": spark.executor.extraJavaOptions lacks "
+                    + option + ": " + executor);
+            }
+        }
+    }
+
+    private static List<String> executorOptions(Path template) throws IOException {
+        for (String line : Files.readAllLines(template)) {
+            if (line.startsWith("spark.executor.extraJavaOptions")) {
+                String[] words = line.strip().split("\\s+");
+                return Arrays.asList(words).subList(1, words.length);
+            }
+        }
+        return List.of();
+    }
+
+    @Test
+    void thisJdkAcceptsThemAsTheyAre() throws Exception {
+        List<String> cmd = new ArrayList<>();
+        cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        cmd.addAll(jitOpts(Map.of()));
+        cmd.add("-version");
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(30, TimeUnit.SECONDS));
+        assertEquals(0, p.exitValue(), out);
+        assertFalse(out.contains("Unrecognized") || out.contains("warning") || out.contains("Warning"), out);
+        // and a misspelt one is refused, so the check above can fail
+        Process bad = new ProcessBuilder(cmd.get(0), "-XX:InlineSmalCode=500", "-version").redirectErrorStream(true)
+            .start();
+        bad.getInputStream().readAllBytes();
+        assertTrue(bad.waitFor(30, TimeUnit.SECONDS));
+        assertTrue(bad.exitValue() != 0, "a misspelt option is refused");
+    }
+}
