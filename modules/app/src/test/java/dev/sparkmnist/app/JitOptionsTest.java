@@ -19,8 +19,8 @@ import org.junit.jupiter.api.Test;
 /**
  * The JIT's inlining budget (README, "The JIT's inlining budget"): the scripts give every JVM they start the options
  * of {@code jit_opts} in scripts/lib/common.sh, which {@code SPARK_MNIST_JIT_OPTS} replaces or empties; every
- * {@code conf/} template gives executors the same ones; and this JDK accepts them as they are (no
- * {@code -XX:+IgnoreUnrecognizedVMOptions} hides a misspelt one).
+ * {@code conf/} template gives executors the same ones, and the build's test JVMs run with them; and this JDK accepts
+ * them as they are (no {@code -XX:+IgnoreUnrecognizedVMOptions} hides a misspelt one).
  */
 class JitOptionsTest {
     private static final Path REPO = Path.of(System.getProperty("repo.root", "../..")).toAbsolutePath().normalize();
@@ -63,6 +63,18 @@ class JitOptionsTest {
                     + option + ": " + executor);
             }
         }
+    }
+
+    /** The tests' JVMs (the root pom's {@code jit.opts}, in surefire's and failsafe's argLine) run with them too. */
+    @Test
+    void theBuildsTestJvmsRunWithTheScriptsOptions() throws Exception {
+        String pom = Files.readString(REPO.resolve("pom.xml"));
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("<jit\\.opts>([^<]*)</jit\\.opts>").matcher(pom);
+        assertTrue(m.find(), "pom.xml defines jit.opts");
+        assertEquals(jitOpts(Map.of()), List.of(m.group(1).strip().split("\\s+")));
+        assertEquals(2, pom.split("\\$\\{jit\\.opts\\}", -1).length - 1, "surefire's and failsafe's argLine use it");
+        List<String> mine = java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments();
+        assertTrue(mine.containsAll(jitOpts(Map.of())), "this test's own JVM: " + mine);
     }
 
     private static List<String> executorOptions(Path template) throws IOException {
