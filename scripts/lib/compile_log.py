@@ -9,7 +9,9 @@ evaluation ends; the app log's times are whole seconds, so each window is good t
 
 Usage: scripts/lib/compile_log.py COMPILATION_LOG APP_LOG [TOP]
   e.g. SPARK_MNIST_JAVA_OPTS="-Xmx4g -XX:+UnlockDiagnosticVMOptions -XX:+LogCompilation -XX:LogFile=/tmp/c.log" \\
-         scripts/train-local.sh --epochs 3 > /tmp/run.log 2>&1; scripts/lib/compile_log.py /tmp/c.log /tmp/run.log
+         bash -c 'source scripts/lib/common.sh; run_app train --epochs 3 --data-dir data/mnist --output /tmp/o' \\
+         > /tmp/run.log 2>&1; scripts/lib/compile_log.py /tmp/c.log /tmp/run.log
+  (one JVM a log: scripts/train-local.sh starts a second JVM for its evaluation, which would write over the file)
 """
 import collections
 import re
@@ -40,15 +42,17 @@ def tasks(path):
 
 def windows(app_log, start_ms):
     """[(name, from, to)] in seconds since the JVM's start, from the epoch lines of the app's log."""
-    day = time.strftime("%Y-%m-%d", time.gmtime(start_ms / 1000))
+    # the app log's times are the JVM's local time of day: compare them with the JVM's start in the same terms
+    started = time.localtime(start_ms / 1000)
+    start_of_day = started.tm_hour * 3600 + started.tm_min * 60 + started.tm_sec + (start_ms % 1000) / 1000
     epoch_line = re.compile(r"^(\d\d:\d\d:\d\d) INFO\s+Listeners: epoch (\d+)/\d+ .* fit ([\d.]+)s\s+eval ([\d.]+)s")
     spans = []
     with open(app_log, errors="replace") as f:
         for line in f:
             m = epoch_line.search(line)
             if m:
-                end = time.mktime(time.strptime(day + " " + m.group(1), "%Y-%m-%d %H:%M:%S")) - time.timezone
-                end -= start_ms / 1000
+                h, mi, se = (int(x) for x in m.group(1).split(":"))
+                end = (h * 3600 + mi * 60 + se - start_of_day) % 86400  # a run past midnight
                 fit, ev = float(m.group(3)), float(m.group(4))
                 spans.append((int(m.group(2)), end - ev - fit, end - ev, end))
     if not spans:
