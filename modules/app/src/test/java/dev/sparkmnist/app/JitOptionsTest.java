@@ -25,18 +25,27 @@ import org.junit.jupiter.api.Test;
 class JitOptionsTest {
     private static final Path REPO = Path.of(System.getProperty("repo.root", "../..")).toAbsolutePath().normalize();
 
+    /** Exit code and combined output of a finished process. */
+    private record Run(int exit, String output) {
+    }
+
+    private static Run run(ProcessBuilder pb) throws Exception {
+        Process p = pb.redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(30, TimeUnit.SECONDS));
+        return new Run(p.exitValue(), out);
+    }
+
     /** {@code jit_opts} as the scripts' library defines it, with {@code env} added to the environment. */
     private static List<String> jitOpts(Map<String, String> env) throws Exception {
         ProcessBuilder pb = new ProcessBuilder("bash", "-c",
             "set -euo pipefail; source scripts/lib/common.sh; printf '%s\\n' \"${jit_opts[@]}\"")
-            .directory(REPO.toFile()).redirectErrorStream(true);
+            .directory(REPO.toFile());
         pb.environment().remove("SPARK_MNIST_JIT_OPTS");
         pb.environment().putAll(env);
-        Process p = pb.start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertTrue(p.waitFor(30, TimeUnit.SECONDS));
-        assertEquals(0, p.exitValue(), out);
-        return out.lines().filter(l -> !l.isEmpty()).toList();
+        Run r = run(pb);
+        assertEquals(0, r.exit(), r.output());
+        return r.output().lines().filter(l -> !l.isEmpty()).toList();
     }
 
     @Test
@@ -71,10 +80,11 @@ class JitOptionsTest {
         String pom = Files.readString(REPO.resolve("pom.xml"));
         java.util.regex.Matcher m = java.util.regex.Pattern.compile("<jit\\.opts>([^<]*)</jit\\.opts>").matcher(pom);
         assertTrue(m.find(), "pom.xml defines jit.opts");
-        assertEquals(jitOpts(Map.of()), List.of(m.group(1).strip().split("\\s+")));
+        List<String> jit = jitOpts(Map.of());
+        assertEquals(jit, List.of(m.group(1).strip().split("\\s+")));
         assertEquals(2, pom.split("\\$\\{jit\\.opts\\}", -1).length - 1, "surefire's and failsafe's argLine use it");
         List<String> mine = java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments();
-        assertTrue(mine.containsAll(jitOpts(Map.of())), "this test's own JVM: " + mine);
+        assertTrue(mine.containsAll(jit), "this test's own JVM: " + mine);
     }
 
     private static List<String> executorOptions(Path template) throws IOException {
@@ -93,16 +103,12 @@ class JitOptionsTest {
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         cmd.addAll(jitOpts(Map.of()));
         cmd.add("-version");
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertTrue(p.waitFor(30, TimeUnit.SECONDS));
-        assertEquals(0, p.exitValue(), out);
+        Run accepted = run(new ProcessBuilder(cmd));
+        assertEquals(0, accepted.exit(), accepted.output());
+        String out = accepted.output();
         assertFalse(out.contains("Unrecognized") || out.contains("warning") || out.contains("Warning"), out);
         // and a misspelt one is refused, so the check above can fail
-        Process bad = new ProcessBuilder(cmd.get(0), "-XX:InlineSmalCode=500", "-version").redirectErrorStream(true)
-            .start();
-        bad.getInputStream().readAllBytes();
-        assertTrue(bad.waitFor(30, TimeUnit.SECONDS));
-        assertTrue(bad.exitValue() != 0, "a misspelt option is refused");
+        Run bad = run(new ProcessBuilder(cmd.get(0), "-XX:InlineSmalCode=500", "-version"));
+        assertTrue(bad.exit() != 0, "a misspelt option is refused: " + bad.output());
     }
 }
