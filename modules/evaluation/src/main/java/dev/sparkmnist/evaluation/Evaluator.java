@@ -4,9 +4,9 @@ import dev.sparkmnist.data.MnistRdds;
 import dev.sparkmnist.data.MnistSet;
 import dev.sparkmnist.data.Normalization;
 import dev.sparkmnist.data.Role;
+import dev.sparkmnist.data.SparkJobs;
 import dev.sparkmnist.runtime.TaskSetup;
 import java.util.Iterator;
-import java.util.List;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
@@ -35,20 +35,42 @@ public final class Evaluator {
         JavaRDD<DataSet> batches = MnistRdds.evaluation(sc, test, partitions, batchSize, normalization);
         Broadcast<ModelSnapshot> model = sc.broadcast(ModelSnapshot.of(net));
         try {
-            PartialEvaluation merged = batches
-                .mapPartitions((Iterator<DataSet> it) -> {
-                    setup.apply();
-                    MultiLayerNetwork local = model.value().restore();
-                    PartialEvaluation partial = new PartialEvaluation(MnistSet.NUM_CLASSES);
-                    while (it.hasNext()) {
-                        partial.add(local, it.next());
-                    }
-                    return List.of(partial).iterator();
-                })
-                .reduce(PartialEvaluation::merge);
+            // A named function (SparkJobs): nothing for Spark's closure cleaner to parse; partials merge in partition
+            // order.
+            PartialEvaluation merged = null;
+            for (PartialEvaluation partial : SparkJobs.runPerPartition(batches.rdd(),
+                new EvaluatePartition(setup, model))) {
+                merged = merged == null ? partial : merged.merge(partial);
+            }
+            if (merged == null) {
+                throw new IllegalStateException("evaluation of " + test + " ran on no partition");
+            }
             return merged.report();
         } finally {
             model.destroy();
+        }
+    }
+
+    /** One partition's evaluation: rebuilds the network from the broadcast and scores the partition's batches. */
+    private static final class EvaluatePartition implements SparkJobs.PartitionFunction<DataSet, PartialEvaluation> {
+        private static final long serialVersionUID = 1L;
+        private final TaskSetup setup;
+        private final Broadcast<ModelSnapshot> model;
+
+        EvaluatePartition(TaskSetup setup, Broadcast<ModelSnapshot> model) {
+            this.setup = setup;
+            this.model = model;
+        }
+
+        @Override
+        public PartialEvaluation call(Iterator<DataSet> batches) {
+            setup.apply();
+            MultiLayerNetwork local = model.value().restore();
+            PartialEvaluation partial = new PartialEvaluation(MnistSet.NUM_CLASSES);
+            while (batches.hasNext()) {
+                partial.add(local, batches.next());
+            }
+            return partial;
         }
     }
 

@@ -2,12 +2,14 @@ package dev.sparkmnist.evaluation;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.sparkmnist.data.MnistBatches;
 import dev.sparkmnist.data.MnistSet;
 import dev.sparkmnist.data.Normalization;
+import dev.sparkmnist.data.testing.ClosureCleaning;
 import dev.sparkmnist.data.testing.SparkTestContext;
 import dev.sparkmnist.data.testing.TestData;
 import dev.sparkmnist.models.ModelOptions;
@@ -88,6 +90,20 @@ class EvaluatorIT {
         EvaluationReport second = Evaluator.distributed(sc, net, test, 2, 100, Normalization.STANDARDIZE, SETUP);
         assertArrayEquals(first.confusion(), second.confusion());
         assertArrayEquals(first.confusion(), local.confusion());
+    }
+
+    /**
+     * The evaluation after every epoch gives Spark's closure cleaner nothing to parse with ASM (on a driver that
+     * shares its cores with training that was the JIT's largest job while the workers trained).
+     */
+    @Test
+    void evaluationGivesTheClosureCleanerNothingToParse() {
+        assertFalse(ClosureCleaning.selfCheck(sc).isEmpty(), "the watch sees the cleaner parse Spark's own closures");
+        try (ClosureCleaning watch = ClosureCleaning.watch()) {
+            EvaluationReport report = Evaluator.distributed(sc, net, test, 2, 100, Normalization.STANDARDIZE, SETUP);
+            assertEquals(TestData.SLICE_TEST, report.examples());
+            assertEquals(List.of(), watch.parsed());
+        }
     }
 
     @Test

@@ -45,8 +45,8 @@ public final class MnistRdds {
         List<Slice> plan = PartitionPlan.balanced(set.size(), partitions);
         Broadcast<SerializableWritable<Configuration>> conf =
             sc.broadcast(new SerializableWritable<>(sc.hadoopConfiguration()));
-        return sc.parallelize(plan, plan.size())
-            .mapPartitions(new ReadSlices(set, batchSize, normalization, shuffle, conf), true);
+        return SparkJobs.mapPartitions(sc.parallelize(plan, plan.size()),
+            new ReadSlices(set, batchSize, normalization, shuffle, conf), true);
     }
 
     /** The seed and epoch that fix an epoch's order. */

@@ -2,6 +2,7 @@ package dev.sparkmnist.training.resident;
 
 import dev.sparkmnist.data.MnistSet;
 import dev.sparkmnist.data.Normalization;
+import dev.sparkmnist.data.SparkJobs;
 import dev.sparkmnist.training.EpochEngine;
 import dev.sparkmnist.training.TrainingOptions;
 import dev.sparkmnist.runtime.TaskSetup;
@@ -14,7 +15,6 @@ import java.util.TreeSet;
 import java.util.UUID;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.SerializableWritable;
-import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.rdd.RDD;
@@ -236,8 +236,9 @@ public final class ResidentEngine implements AutoCloseable {
         try (Slots.Watch watch = Slots.watch(sc, group, plan.workers(), settings.slotWaitSeconds())) {
             List<WorkerOutcome> reports;
             try {
-                // The one-partition shuffle makes the barrier stage a shuffle-map stage, which Spark retries whole.
-                reports = new ArrayList<>(JavaRDD.fromRDD(trained, tag).repartition(1).collect());
+                // The one-partition shuffle makes the barrier stage a shuffle-map stage, which Spark retries whole;
+                // SparkJobs gives Spark's closure cleaner nothing to parse.
+                reports = new ArrayList<>(SparkJobs.collectThroughShuffle(trained));
             } catch (Exception e) { // SparkException (checked, though Java's API does not declare it) included
                 if (watch.shrunk() != null) {
                     throw new ClusterShrankException(watch.shrunk(), e);

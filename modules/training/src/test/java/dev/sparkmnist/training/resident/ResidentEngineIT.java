@@ -1,12 +1,14 @@
 package dev.sparkmnist.training.resident;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.sparkmnist.data.InvalidInputException;
 import dev.sparkmnist.data.MnistSet;
 import dev.sparkmnist.data.Normalization;
+import dev.sparkmnist.data.testing.ClosureCleaning;
 import dev.sparkmnist.data.testing.SparkSlice;
 import dev.sparkmnist.data.testing.TestData;
 import dev.sparkmnist.models.ModelOptions;
@@ -76,6 +78,21 @@ class ResidentEngineIT {
         assertEquals(2, r.network().getLayerWiseConfigurations().getEpochCount());
         assertEquals(64, r.network().getIterationCount(), "worker 0 fitted 32 minibatches in each epoch");
         assertEquals(0, leftoverInboxes(), "no inbox outlives its stage");
+    }
+
+    /**
+     * A resident epoch (its barrier stage, the evaluation after it) gives Spark's closure cleaner nothing to parse
+     * with ASM: in local mode the driver's parsing and the JIT's compiling of the parser took the workers' cores.
+     */
+    @Test
+    void anEpochGivesTheClosureCleanerNothingToParse() {
+        assertFalse(ClosureCleaning.selfCheck(SLICE.sc()).isEmpty(), "the watch sees the cleaner parse");
+        try (ClosureCleaning watch = ClosureCleaning.watch()) {
+            TrainingResult r = SparkTrainer.train(SLICE.sc(), SLICE.train(), SLICE.test(), ModelOptions.mlp(),
+                TrainingOptions.defaults().withEpochs(1).withBatching(64, 4), List.of());
+            assertEquals(TestData.SLICE_TEST, r.last().test().examples());
+            assertEquals(List.of(), watch.parsed());
+        }
     }
 
     /**
