@@ -33,7 +33,8 @@ public final class Secrets {
         + "|credential");
     /** Values shorter than this are redacted in their own setting but not searched for in free text. */
     static final int MIN_SCRUBBED_LENGTH = 4;
-    private static final Pattern USER_INFO = Pattern.compile("([A-Za-z][A-Za-z0-9+.-]*://[^/@\\s:\"']*):([^/@\\s\"']+)@");
+    /** The password of a {@code scheme://user:password@host} address is group 2. */
+    static final Pattern USER_INFO = Pattern.compile("([A-Za-z][A-Za-z0-9+.-]*://[^/@\\s:\"']*):([^/@\\s\"']+)@");
     private static final String CONF = "--conf";
     private static final String SENSITIVE_KEYS =
         org.apache.hadoop.fs.CommonConfigurationKeysPublic.HADOOP_SECURITY_SENSITIVE_CONFIG_KEYS;
@@ -158,8 +159,53 @@ public final class Secrets {
                 out = out.replace(escaped, REDACTED);
             }
         }
-        Matcher m = USER_INFO.matcher(out);
-        return m.find() ? m.replaceAll("$1:" + Matcher.quoteReplacement(REDACTED) + "@") : out;
+        return scrubUserInfo(out);
+    }
+
+    /**
+     * {@code text} with the password of every {@code scheme://user:password@} address replaced: what
+     * {@code USER_INFO.matcher(text).replaceAll("$1:" + REDACTED + "@")} gives, but the pattern is only tried where
+     * a match can start, at the first letter of the run of scheme characters before each {@code "://"}. Scanning for
+     * it from every letter took half a second and more on a report page, whose embedded images are long runs of
+     * scheme characters.
+     */
+    static String scrubUserInfo(String text) {
+        int separator = text.indexOf("://");
+        if (separator < 0) {
+            return text;
+        }
+        Matcher m = USER_INFO.matcher(text);
+        StringBuilder out = null;
+        int copied = 0; // text before this is in out, or nothing matched yet
+        while (separator >= 0) {
+            int start = separator;
+            while (start > copied && schemeCharacter(text.charAt(start - 1))) {
+                start--;
+            }
+            while (start < separator && !asciiLetter(text.charAt(start))) {
+                start++;
+            }
+            if (start < separator && m.region(start, text.length()).lookingAt()) {
+                if (out == null) {
+                    out = new StringBuilder(text.length());
+                }
+                out.append(text, copied, start).append(m.group(1)).append(':').append(REDACTED).append('@');
+                copied = m.end();
+                separator = text.indexOf("://", copied);
+            } else {
+                separator = text.indexOf("://", separator + 1);
+            }
+        }
+        return out == null ? text : out.append(text, copied, text.length()).toString();
+    }
+
+    private static boolean asciiLetter(char c) {
+        return c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z';
+    }
+
+    /** The characters of a scheme after its first letter ({@code [A-Za-z0-9+.-]} in {@link #USER_INFO}). */
+    private static boolean schemeCharacter(char c) {
+        return asciiLetter(c) || c >= '0' && c <= '9' || c == '+' || c == '.' || c == '-';
     }
 
     private static List<String[]> confPairs(List<String> args) {

@@ -80,4 +80,28 @@ class SecretsTest {
         assertTrue(s.sensitive("spark.mykey.x", "1"));
         assertEquals("v=" + R, s.scrub("v=abcdef"));
     }
+
+    /** The scrub's pattern applied the plain way: the reference. */
+    private static String byThePattern(String text) {
+        return Secrets.USER_INFO.matcher(text).replaceAll("$1:" + java.util.regex.Matcher.quoteReplacement(R) + "@");
+    }
+
+    @Test
+    void addressPasswordsAreScrubbedExactlyAsThePatternScrubsThem() {
+        assertEquals("see s3a://AKIA:" + R + "@bucket/x and hdfs://nn:8020/y",
+            Secrets.scrubUserInfo("see s3a://AKIA:hunter22@bucket/x and hdfs://nn:8020/y"));
+        assertEquals("9http://u:" + R + "@h, foo_s3a://k:" + R + "@b", Secrets.scrubUserInfo("9http://u:p@h, foo_s3a://k:s@b"));
+        assertEquals("no address here", Secrets.scrubUserInfo("no address here"));
+        // Random texts over the characters the pattern cares about, against the pattern itself.
+        java.util.Random random = new java.util.Random(7);
+        String alphabet = "ab9Z+.-_:/@ \"'\t=";
+        for (int i = 0; i < 20_000; i++) {
+            StringBuilder text = new StringBuilder();
+            int length = random.nextInt(40);
+            for (int j = 0; j < length; j++) {
+                text.append(random.nextInt(4) == 0 ? "://" : String.valueOf(alphabet.charAt(random.nextInt(alphabet.length()))));
+            }
+            assertEquals(byThePattern(text.toString()), Secrets.scrubUserInfo(text.toString()), "for '" + text + "'");
+        }
+    }
 }
