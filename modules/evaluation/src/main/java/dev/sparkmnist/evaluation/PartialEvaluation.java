@@ -1,7 +1,12 @@
 package dev.sparkmnist.evaluation;
 
 import java.io.Serializable;
+import java.util.List;
+import org.deeplearning4j.nn.api.Layer;
+import org.deeplearning4j.nn.api.layers.IOutputLayer;
+import org.deeplearning4j.nn.conf.InputPreProcessor;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
 import org.nd4j.evaluation.classification.Evaluation;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
@@ -22,11 +27,42 @@ public final class PartialEvaluation implements Serializable {
         this.evaluation = new Evaluation(classes);
     }
 
-    /** Scores one batch with {@code net} (inference mode) and adds it. */
+    /**
+     * Scores one batch with {@code net} (inference mode) and adds it: one forward pass gives both the predictions and
+     * the per-example losses. DL4J's {@code output} and {@code scoreExamples} each run the whole network, so taking
+     * them one after the other ran every layer twice; here the layers below the output layer run once and the output
+     * layer gives both, with the same operations as those two calls ({@code PartialEvaluationTest}: the same counts
+     * and the same loss to the last bit). Batches with masks and networks whose last layer has no loss take the two
+     * calls.
+     */
     public PartialEvaluation add(MultiLayerNetwork net, DataSet batch) {
-        INDArray output = net.output(batch.getFeatures(), false);
+        int last = net.getnLayers() - 1;
+        if (last < 1 || !(net.getOutputLayer() instanceof IOutputLayer) || batch.getFeaturesMaskArray() != null
+            || batch.getLabelsMaskArray() != null) {
+            return add(net.output(batch.getFeatures(), false), net.scoreExamples(batch, false), batch);
+        }
+        LayerWorkspaceMgr noWorkspaces = LayerWorkspaceMgr.noWorkspaces();
+        List<INDArray> activations = net.feedForwardToLayer(last - 1, batch.getFeatures(), false);
+        INDArray input = activations.get(activations.size() - 1);
+        InputPreProcessor preprocessor = net.getLayerWiseConfigurations().getInputPreProcess(last);
+        if (preprocessor != null) {
+            input = preprocessor.preProcess(input, (int) batch.getFeatures().size(0), noWorkspaces);
+        }
+        Layer outputLayer = net.getOutputLayer();
+        try {
+            INDArray output = outputLayer.activate(input, false, noWorkspaces);
+            IOutputLayer scorer = (IOutputLayer) outputLayer;
+            scorer.setLabels(batch.getLabels());
+            scorer.setInput(input, noWorkspaces);
+            return add(output, scorer.computeScoreForExamples(0, noWorkspaces), batch);
+        } finally {
+            net.clearLayersStates();
+        }
+    }
+
+    private PartialEvaluation add(INDArray output, INDArray perExampleLoss, DataSet batch) {
         evaluation.eval(batch.getLabels(), output);
-        double[] perExample = net.scoreExamples(batch, false).toDoubleVector();
+        double[] perExample = perExampleLoss.toDoubleVector();
         for (double loss : perExample) {
             lossSum += loss;
         }
