@@ -27,9 +27,8 @@ import scala.runtime.AbstractFunction2;
  * their own (declared in {@code RDD} and {@code SparkContext}, two large classes), so each job the driver submitted
  * that way parsed several large classes. On a driver that shares its cores with training (Spark local mode) that was
  * the largest single item of the JIT's work while the workers trained (BENCHMARKS.md, "Per-core speed", round 14).
- * A function of a named class is not a closure to the cleaner and passes untouched: the functions here are such
- * classes, and so must the functions handed to them be (a lambda would be wrapped and cleaned no more, but is
- * best kept out of per-epoch jobs all the same).
+ * A function of a named class is not a closure to the cleaner and passes untouched: what these methods hand to
+ * Spark are such classes, wrapping the caller's function (a class or a lambda: the cleaner never sees it).
  */
 public final class SparkJobs {
     private SparkJobs() {
