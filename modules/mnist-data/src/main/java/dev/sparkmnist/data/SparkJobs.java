@@ -59,11 +59,7 @@ public final class SparkJobs {
 
     /** {@code rdd.collect()}: every element, partition after partition. */
     public static <T> List<T> collect(RDD<T> rdd) {
-        List<T> out = new ArrayList<>();
-        for (List<T> partition : runPerPartition(rdd, new ToList<T>())) {
-            out.addAll(partition);
-        }
-        return out;
+        return concatenated(runPerPartition(rdd, new ToList<T>()));
     }
 
     /**
@@ -76,8 +72,12 @@ public final class SparkJobs {
         RDD<Tuple2<Integer, T>> keyed = rdd.map(new KeyedOnZero<T>(), pairTag);
         ShuffledRDD<Integer, T, T> one = new ShuffledRDD<>(keyed, new HashPartitioner(1),
             ClassTag$.MODULE$.apply(Integer.class), anyRef(), anyRef());
+        return concatenated(runPerPartition(one, new Values<T>()));
+    }
+
+    private static <T> List<T> concatenated(List<List<T>> partitions) {
         List<T> out = new ArrayList<>();
-        for (List<T> partition : runPerPartition(one, new Values<T>())) {
+        for (List<T> partition : partitions) {
             out.addAll(partition);
         }
         return out;

@@ -111,13 +111,15 @@ class SparkJobsIT {
     }
 
     @Test
-    void collectThroughShuffleRunsTheRddInAShuffleMapStage() {
+    void collectThroughShuffleRunsTheRddInAShuffleMapStage() throws InterruptedException {
         List<String> stages = new java.util.concurrent.CopyOnWriteArrayList<>();
         AtomicInteger shuffleWrites = new AtomicInteger();
+        java.util.concurrent.CountDownLatch twoStages = new java.util.concurrent.CountDownLatch(2);
         SparkListener listener = new SparkListener() {
             @Override
             public void onStageCompleted(SparkListenerStageCompleted done) {
                 stages.add(done.stageInfo().name());
+                twoStages.countDown();
                 if (done.stageInfo().taskMetrics().shuffleWriteMetrics().recordsWritten() > 0) {
                     shuffleWrites.addAndGet((int) done.stageInfo().taskMetrics().shuffleWriteMetrics()
                         .recordsWritten());
@@ -129,10 +131,7 @@ class SparkJobsIT {
             assertEquals(10, SparkJobs.collectThroughShuffle(numbers(2).rdd().barrier() // local[2]: 2 slots
                 .mapPartitions(new Identity(), false,
                     scala.reflect.ClassTag$.MODULE$.apply(Integer.class))).size());
-            long deadline = System.currentTimeMillis() + 10_000;
-            while (stages.size() < 2 && System.currentTimeMillis() < deadline) {
-                Thread.onSpinWait();
-            }
+            twoStages.await(10, java.util.concurrent.TimeUnit.SECONDS); // listener events arrive asynchronously
         } finally {
             sc.sc().removeSparkListener(listener);
         }
