@@ -1,16 +1,13 @@
 package dev.sparkmnist.app;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -50,13 +47,11 @@ class CompileLogToolTest {
             hms.format(Instant.ofEpochMilli(start + 20_000)) + " INFO  Listeners: epoch 2/2  train loss 0.1  test acc"
                 + " 98.00%  6000 ex/s  fit 4.0s  eval 1.0s  lr 0.0100  ETA 0s"));
         ProcessBuilder pb = new ProcessBuilder("python3", REPO.resolve("scripts/lib/compile_log.py").toString(),
-            compilation.toString(), run.toString()).redirectErrorStream(true);
+            compilation.toString(), run.toString());
         pb.environment().put("TZ", "UTC");
-        Process p = pb.start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertTrue(p.waitFor(30, TimeUnit.SECONDS));
-        assertEquals(0, p.exitValue(), out);
-        List<String> lines = out.lines().toList();
+        ProcessRun tool = ProcessRun.of(pb);
+        assertEquals(0, tool.exit(), tool.output());
+        List<String> lines = tool.output().lines().toList();
         assertEquals(List.of(
             "before training [0.0 s, 4.0 s): tier 3: 1 in 0.10 s",
             "epoch 1 training [4.0 s, 9.0 s): tier 4: 1 in 0.50 s",

@@ -5,14 +5,12 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 
@@ -25,17 +23,6 @@ import org.junit.jupiter.api.Test;
 class JitOptionsTest {
     private static final Path REPO = Path.of(System.getProperty("repo.root", "../..")).toAbsolutePath().normalize();
 
-    /** Exit code and combined output of a finished process. */
-    private record Run(int exit, String output) {
-    }
-
-    private static Run run(ProcessBuilder pb) throws Exception {
-        Process p = pb.redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertTrue(p.waitFor(30, TimeUnit.SECONDS));
-        return new Run(p.exitValue(), out);
-    }
-
     /** {@code jit_opts} as the scripts' library defines it, with {@code env} added to the environment. */
     private static List<String> jitOpts(Map<String, String> env) throws Exception {
         ProcessBuilder pb = new ProcessBuilder("bash", "-c",
@@ -43,7 +30,7 @@ class JitOptionsTest {
             .directory(REPO.toFile());
         pb.environment().remove("SPARK_MNIST_JIT_OPTS");
         pb.environment().putAll(env);
-        Run r = run(pb);
+        ProcessRun r = ProcessRun.of(pb);
         assertEquals(0, r.exit(), r.output());
         return r.output().lines().filter(l -> !l.isEmpty()).toList();
     }
@@ -103,12 +90,12 @@ class JitOptionsTest {
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         cmd.addAll(jitOpts(Map.of()));
         cmd.add("-version");
-        Run accepted = run(new ProcessBuilder(cmd));
+        ProcessRun accepted = ProcessRun.of(new ProcessBuilder(cmd));
         assertEquals(0, accepted.exit(), accepted.output());
         String out = accepted.output();
         assertFalse(out.contains("Unrecognized") || out.contains("warning") || out.contains("Warning"), out);
         // and a misspelt one is refused, so the check above can fail
-        Run bad = run(new ProcessBuilder(cmd.get(0), "-XX:InlineSmalCode=500", "-version"));
+        ProcessRun bad = ProcessRun.of(new ProcessBuilder(cmd.get(0), "-XX:InlineSmalCode=500", "-version"));
         assertTrue(bad.exit() != 0, "a misspelt option is refused: " + bad.output());
     }
 }
