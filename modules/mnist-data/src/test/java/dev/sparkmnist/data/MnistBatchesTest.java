@@ -36,6 +36,38 @@ class MnistBatchesTest {
     }
 
     @Test
+    void ascendingEqualsASortForDenseStridedAndSparseShuffledIndices() {
+        java.util.Random random = new java.util.Random(17);
+        for (int trial = 0; trial < 300; trial++) {
+            int n = random.nextInt(200);
+            // dense (a shuffled range), strided (a chunk of a shuffled slice), or spread too wide (sorted instead)
+            int stride = switch (trial % 3) {
+                case 0 -> 1;
+                case 1 -> 1 + random.nextInt(300);
+                default -> 2000 + random.nextInt(100_000);
+            };
+            int offset = random.nextInt(60_000);
+            int[] indices = new int[n];
+            for (int i = 0; i < n; i++) {
+                indices[i] = offset + i * stride;
+            }
+            for (int i = n - 1; i > 0; i--) {
+                int j = random.nextInt(i + 1);
+                int t = indices[i];
+                indices[i] = indices[j];
+                indices[j] = t;
+            }
+            long[] expected = java.util.Arrays.stream(indices).asLongStream().sorted().toArray();
+            assertArrayEquals(expected, MnistBatches.ascending(indices), "trial " + trial + ", stride " + stride);
+        }
+        assertArrayEquals(new long[] {0, 5, Integer.MAX_VALUE}, MnistBatches.ascending(new int[] {Integer.MAX_VALUE,
+            5, 0}));
+        assertArrayEquals(new long[0], MnistBatches.ascending(new int[0]));
+        assertArrayEquals(new long[] {3, 4, 4, 9}, MnistBatches.ascending(new int[] {4, 9, 4, 3}), "repeated");
+        assertArrayEquals(new long[] {-70, -1, 63, 64, 127}, MnistBatches.ascending(new int[] {64, -1, 127, -70, 63}));
+    }
+
+    @Test
     void aReadWritesIntoTheArraysOfBatchesOfTheSameShape() {
         TestData.writeTinySet(dir, "train-images-idx3-ubyte", "train-labels-idx1-ubyte", 12);
         MnistSet set = MnistSet.trainFrom(dir.toString(), new Configuration());
