@@ -110,6 +110,7 @@ public final class MnistBatches {
     private static List<DataSet> batches(int[] indices, long[] sorted, byte[][] pixels, byte[][] labels, int width,
                                          int batchSize, Normalization normalization, List<DataSet> reuse) {
         List<DataSet> batches = new ArrayList<>((indices.length + batchSize - 1) / batchSize);
+        DataSet[] into = reusable(reuse, indices.length, batchSize, width);
         float[] features = new float[0]; // scratch: ND4J copies it into the batch's own memory
         float[] oneHot = new float[0];
         for (int from = 0; from < indices.length; from += batchSize) {
@@ -125,9 +126,8 @@ public final class MnistBatches {
                 normalization.apply(pixels[at], features, r * width);
                 oneHot[r * MnistSet.NUM_CLASSES + (labels[at][0] & 0xFF)] = 1f;
             }
-            DataSet old = batches.size() < reuse.size() ? reuse.get(batches.size()) : null;
-            if (old != null && writable(old.getFeatures(), n, width)
-                && writable(old.getLabels(), n, MnistSet.NUM_CLASSES)) {
+            DataSet old = into[batches.size()];
+            if (old != null) {
                 hostBuffer(old.getFeatures()).put(features);
                 hostBuffer(old.getLabels()).put(oneHot);
                 batches.add(old);
@@ -138,6 +138,26 @@ public final class MnistBatches {
             }
         }
         return batches;
+    }
+
+    /**
+     * For each minibatch of a read, the DataSet of {@code reuse} whose arrays it can be written into, or null. Decided
+     * before the batching loop, in a method of its own that is too long for the JIT to inline at a call made once a
+     * read: the shapes differ only at the end of a slice and when a resident worker's next epoch first writes into
+     * the last chunk of the one before, and that first "no", in a check inlined into the loop, made C2 throw the
+     * loop's compiled code away and compile it twice more (0.26 s of C2 in a resident run's second and third epochs).
+     */
+    private static DataSet[] reusable(List<DataSet> reuse, int examples, int batchSize, int width) {
+        DataSet[] into = new DataSet[(examples + batchSize - 1) / batchSize];
+        for (int b = 0; b < into.length && b < reuse.size(); b++) {
+            int n = Math.min(batchSize, examples - b * batchSize);
+            DataSet old = reuse.get(b);
+            if (old != null && writable(old.getFeatures(), n, width)
+                && writable(old.getLabels(), n, MnistSet.NUM_CLASSES)) {
+                into[b] = old;
+            }
+        }
+        return into;
     }
 
     /** Whether ND4J's arrays live in host memory (the CPU backend, not CUDA). */
