@@ -143,9 +143,9 @@ public final class MnistBatches {
     /**
      * For each minibatch of a read, the DataSet of {@code reuse} whose arrays it can be written into, or null. Decided
      * before the batching loop, in a method of its own that is too long for the JIT to inline at a call made once a
-     * read: the shapes differ only at the end of a slice and when a resident worker's next epoch first writes into
-     * the last chunk of the one before, and that first "no", in a check inlined into the loop, made C2 throw the
-     * loop's compiled code away and compile it twice more (0.26 s of C2 in a resident run's second and third epochs).
+     * read: a shape differs only where a slice ends in a smaller minibatch, and the first such "no" (in a resident
+     * worker's second epoch), when the check was inlined into the loop, made C2 throw the loop's compiled code away
+     * and compile it twice more (0.26 s of C2 in a resident MLP run's second and third epochs).
      */
     private static DataSet[] reusable(List<DataSet> reuse, int examples, int batchSize, int width) {
         DataSet[] into = new DataSet[(examples + batchSize - 1) / batchSize];

@@ -169,10 +169,10 @@ public class SimdAdam extends Adam {
      * {@value #CALLS_NANOS_PER_FLOAT} ns a float (compiled: 2-5, the call's own cost counting for much on so few
      * floats; before C2: about 100 or more) and then {@value #CALLS} calls on {@value #CONFIRM_FLOATS} floats under
      * {@value #READY_NANOS_PER_FLOAT} ns (compiled: about 2), which sets {@link #READY}; it gives up after
-     * {@value #WARM_UP_SECONDS} s (the JIT never compiled it). The arrays are
-     * short because what makes C2 compile the kernel is how often it is called, not how long it runs: on arrays of
-     * 1,029 floats called back to back the warm-up took 0.3-0.5 s of a core in a run's first epoch (C2's queue is
-     * long then, and the calls go on while the kernel waits in it), on the cores the training needs.
+     * {@value #WARM_UP_SECONDS} s (the JIT never compiled it). The arrays are short because what makes C2 compile
+     * the kernel is how often it is called, not how long it runs: on arrays of 1,029 floats, 50 calls every 5 ms, the
+     * warm-up took 0.4-0.5 s of a core in a run's first epoch (C2's queue is long then, and the calls went on while
+     * the kernel waited in it), on the cores the training needs; now about 0.1 s.
      */
     static final class Kernel {
         static final double READY_NANOS_PER_FLOAT = 5;
