@@ -6,6 +6,7 @@ import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.util.Arrays;
 import java.util.zip.GZIPInputStream;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FSDataInputStream;
@@ -15,12 +16,21 @@ import org.apache.hadoop.fs.Path;
 /**
  * Reads idx files through Hadoop's {@link FileSystem}, so {@code file://}, {@code hdfs://} and {@code s3a://}
  * paths all work. A name ending in {@code .gz} is decompressed on the fly; a raw file is read by seeking to each
- * record, so a partition reads only its own slice.
+ * run of nearby records, so a partition reads only its own slice.
  */
 public final class IdxReader {
     /** Largest record shape accepted, a guard against absurd headers in corrupt files. */
     static final int MAX_DIMENSION = 4096;
     private static final int COPY_BUFFER = 1 << 16;
+    /** The smallest read buffer of a raw file (a labels file's records are one byte). */
+    private static final int MIN_BUFFER = 512;
+    /**
+     * Records this many bytes apart or closer are read together with what lies between them (copying 16 KB from the
+     * page cache costs about what a seek and a read call do).
+     */
+    static final int GAP_BYTES = 16 << 10;
+    /** The most bytes read in one run (its scratch array's size). */
+    static final int RUN_BYTES = 1 << 20;
 
     private IdxReader() {
     }
@@ -100,8 +110,8 @@ public final class IdxReader {
     }
 
     /**
-     * Reads the records at the given ascending indices. Raw files seek to each record; gzipped files are
-     * streamed and skipped. The header is re-read and must equal {@code header} (the file changed otherwise).
+     * Reads the records at the given ascending indices. Raw files are read in runs of nearby records, seeking over
+     * wider gaps; gzipped files are streamed and skipped. The header is re-read and must equal {@code header} (the file changed otherwise).
      */
     public static byte[][] readRecords(String path, IdxHeader header, long[] ascendingIndices,
                                        Configuration conf) {
@@ -123,18 +133,12 @@ public final class IdxReader {
                     }
                 }
             } else {
-                try (FSDataInputStream in = fs.open(p, COPY_BUFFER)) {
+                // A buffer no larger than a record: a record or run read below goes straight into its array, where
+                // a 64 KB buffer made every record after a long seek cost a 64 KB read (and copy) of its own.
+                int buffer = Math.max(MIN_BUFFER, Math.min(size, COPY_BUFFER));
+                try (FSDataInputStream in = fs.open(p, buffer)) {
                     checkUnchanged(path, header, parseHeader(path, header.kind(), in));
-                    long position = -1;
-                    for (int i = 0; i < ascendingIndices.length; i++) {
-                        long idx = checkIndex(path, header, ascendingIndices, i);
-                        if (idx != position) {
-                            in.seek(header.offsetOf(idx));
-                        }
-                        out[i] = new byte[size];
-                        in.readFully(out[i]);
-                        position = idx + 1;
-                    }
+                    readRuns(in, path, header, ascendingIndices, out);
                 }
             }
         } catch (EOFException e) {
@@ -144,6 +148,50 @@ public final class IdxReader {
             throw new UncheckedIOException(path + ": cannot be read", e);
         }
         return out;
+    }
+
+    /**
+     * Reads the records of a raw file in runs: records whose gap is at most {@link #GAP_BYTES} are read together with
+     * the gap, in one read of at most {@link #RUN_BYTES} (a chunk of a shuffled slice is a few thousand records spread
+     * over tens of thousands), and a record farther from the last is read alone, after a seek. So a reader copies
+     * about what it uses, in a few reads: the same bytes as record by record.
+     */
+    private static void readRuns(FSDataInputStream in, String path, IdxHeader header, long[] indices, byte[][] out)
+        throws IOException {
+        int size = header.recordBytes();
+        long position = -1; // the record the stream is at, -1 before the first seek
+        byte[] scratch = null;
+        int i = 0;
+        while (i < indices.length) {
+            long first = checkIndex(path, header, indices, i);
+            int last = i;
+            while (last + 1 < indices.length) {
+                long next = checkIndex(path, header, indices, last + 1);
+                if ((next - indices[last] - 1) * size > GAP_BYTES || (next - first + 1) * size > RUN_BYTES) {
+                    break;
+                }
+                last++;
+            }
+            if (first != position) {
+                in.seek(header.offsetOf(first));
+            }
+            if (last == i) {
+                out[i] = new byte[size];
+                in.readFully(out[i]);
+            } else {
+                int span = (int) ((indices[last] - first + 1) * size);
+                if (scratch == null || scratch.length < span) {
+                    scratch = new byte[span];
+                }
+                in.readFully(scratch, 0, span);
+                for (int k = i; k <= last; k++) {
+                    int at = (int) ((indices[k] - first) * size);
+                    out[k] = Arrays.copyOfRange(scratch, at, at + size);
+                }
+            }
+            position = indices[last] + 1;
+            i = last + 1;
+        }
     }
 
     private static long checkIndex(String path, IdxHeader header, long[] indices, int i) {

@@ -157,4 +157,68 @@ class IdxReaderTest {
         assertThrows(IllegalArgumentException.class, () -> IdxReader.readRecords(p, h, new long[] {2, 1}, conf));
         assertThrows(IllegalArgumentException.class, () -> IdxReader.readRecords(p, h, new long[] {3}, conf));
     }
+
+    /**
+     * Raw files are read in runs of nearby records ({@link IdxReader#GAP_BYTES}, {@link IdxReader#RUN_BYTES}): every
+     * pattern of indices gives each record's own bytes, whether it was read in a run, split from a run too long, or
+     * read alone after a seek.
+     */
+    @Test
+    void runsOfNearbyRecordsReadEachRecordsOwnBytes() {
+        int count = 3000;
+        int size = 28 * 28; // 2.2 MB of records: runs longer than RUN_BYTES split
+        byte[] pixels = new byte[count * size];
+        java.util.Random random = new java.util.Random(7);
+        random.nextBytes(pixels);
+        byte[] labels = new byte[count * 20];
+        random.nextBytes(labels);
+        String images = TestData.writeImages(dir.resolve("img"), count, 28, 28, pixels).toString();
+        String labelsPath = TestData.writeLabels(dir.resolve("lab"), labels.length, labels).toString();
+        IdxHeader h = IdxReader.readAndValidate(images, IdxKind.IMAGES, conf);
+        IdxHeader lh = IdxReader.readAndValidate(labelsPath, IdxKind.LABELS, conf);
+        int together = IdxReader.GAP_BYTES / size + 1; // the widest stride read in one run: a gap of GAP_BYTES or less
+        assertEquals(true, (long) (together - 1) * size <= IdxReader.GAP_BYTES
+            && (long) together * size > IdxReader.GAP_BYTES, "stride " + together);
+        java.util.List<long[]> patterns = new java.util.ArrayList<>();
+        patterns.add(java.util.stream.LongStream.range(0, count).toArray());
+        patterns.add(java.util.stream.LongStream.range(0, count).filter(i -> i % together == 3).toArray());
+        patterns.add(java.util.stream.LongStream.range(0, count).filter(i -> i % (together + 1) == 0).toArray());
+        patterns.add(java.util.stream.LongStream.range(0, count).filter(i -> random.nextInt(8) == 0).toArray());
+        patterns.add(new long[] {0, 1, 2, 500, 501, 502 + together, count - 2, count - 1});
+        patterns.add(new long[] {count - 1});
+        for (long[] idx : patterns) {
+            long before = bytesReadByThisThread();
+            byte[][] r = IdxReader.readRecords(images, h, idx, conf);
+            long read = bytesReadByThisThread() - before;
+            long used = (long) idx.length * size;
+            long span = (idx[idx.length - 1] - idx[0] + 1) * size;
+            // What a reader copies: the records, the gaps of GAP_BYTES or less between them, and the header's read.
+            assertEquals(true, read >= used && read <= Math.min(span, used * together) + 2L * size,
+                "read " + read + " bytes for " + used + " bytes of records spanning " + span);
+            if (idx == patterns.get(2)) {
+                assertEquals(true, read <= used + 2L * size, "records farther apart than GAP_BYTES are read alone: "
+                    + read + " bytes for " + used);
+            }
+            assertEquals(idx.length, r.length);
+            for (int i = 0; i < idx.length; i++) {
+                int at = (int) idx[i] * size;
+                assertArrayEquals(Arrays.copyOfRange(pixels, at, at + size), r[i], "record " + idx[i]);
+            }
+        }
+        // Labels: one-byte records, sparse enough for gaps over GAP_BYTES too.
+        long[] sparse = {0, 1, 5, 5L + IdxReader.GAP_BYTES, 6L + IdxReader.GAP_BYTES + IdxReader.GAP_BYTES,
+            labels.length - 1};
+        for (long[] idx : java.util.List.of(sparse, java.util.stream.LongStream.range(0, labels.length).toArray())) {
+            byte[][] r = IdxReader.readRecords(labelsPath, lh, idx, conf);
+            for (int i = 0; i < idx.length; i++) {
+                assertArrayEquals(new byte[] {labels[(int) idx[i]]}, r[i], "label " + idx[i]);
+            }
+        }
+    }
+
+    /** Bytes this thread has read through Hadoop's local file system. */
+    private static long bytesReadByThisThread() {
+        return org.apache.hadoop.fs.FileSystem.getAllStatistics().stream().filter(s -> "file".equals(s.getScheme()))
+            .mapToLong(s -> s.getThreadStatistics().getBytesRead()).sum();
+    }
 }
