@@ -111,7 +111,8 @@ public final class IdxReader {
 
     /**
      * Reads the records at the given ascending indices. Raw files are read in runs of nearby records, seeking over
-     * wider gaps; gzipped files are streamed and skipped. The header is re-read and must equal {@code header} (the file changed otherwise).
+     * wider gaps; gzipped files are streamed and skipped. The header is re-read and must equal {@code header} (the
+     * file changed otherwise).
      */
     public static byte[][] readRecords(String path, IdxHeader header, long[] ascendingIndices,
                                        Configuration conf) {
