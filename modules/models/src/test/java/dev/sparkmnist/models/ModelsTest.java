@@ -57,6 +57,11 @@ class ModelsTest {
         Nesterovs job = (Nesterovs) Models.network(ModelOptions.jobDefaults(Architecture.LENET)).getLayer(0).conf()
             .getLayer().getUpdaterByParam("W");
         assertEquals(ModelOptions.LENET_JOB_LEARNING_RATE, job.getLearningRate(0, 0), 0);
+        // the job's schedule: 0.03 for three epochs, then x0.25 before the 4th and the 5th (epochs 0-based)
+        double[] rates = {0.03, 0.03, 0.03, 0.0075, 0.001875};
+        for (int epoch = 0; epoch < rates.length; epoch++) {
+            assertEquals(rates[epoch], job.getLearningRate(0, epoch), 1e-12, "epoch " + epoch);
+        }
     }
 
     @Test
