@@ -21,14 +21,9 @@ public record TrainingResult(MultiLayerNetwork network, List<EpochResult> epochs
      *     "dl4j-auto" ({@code auto} with DL4J's master, which takes its long-standing default)
      * @param auto the measured costs behind an automatic choice, else null
      * @param overlap whether each exchange ran while the next round was fitted (resident engine, 2+ workers)
-     * @param afterEpochs with "auto" on the resident engine: the choice made after each epoch from what the workers
-     *     measured in it, which the next epoch used ({@code frequency} is the probe's, for the first epoch); else empty
      */
     public record Averaging(int frequency, String chosen, dev.sparkmnist.training.resident.AutoFrequency auto,
-                            boolean overlap, List<dev.sparkmnist.training.resident.AutoFrequency> afterEpochs) {
-        public Averaging {
-            afterEpochs = List.copyOf(afterEpochs);
-        }
+                            boolean overlap) {
     }
 
     /** Without averaging (one JVM, MLlib). */

@@ -61,37 +61,6 @@ public record AutoFrequency(int frequency, double minibatchMillis, double exchan
         return new AutoFrequency(choose(c, x), c, x, mean(perWorker, 2));
     }
 
-    /**
-     * The choice from what the workers measured while they trained an epoch: each {@code {compute ns, minibatches,
-     * averaging ns, waiting ns, rounds}}, the waiting in the rounds only (not the rendezvous at a stage's start). A minibatch costs {@code compute / minibatches}, a round's averaging what the
-     * worker spent on it apart from waiting for its peers, {@code (averaging - waiting) / rounds} (with the overlap:
-     * moving to the mean and sending; the exchange's own thread runs beside the fitting), each the mean over the
-     * workers; the wait is recorded per round, not charged, as in the probe. The probe times minibatches before the
-     * JIT has compiled them (an MLP's 2-3x slower than in the epochs) and the exchange alone, so this is what keeps the
-     * averaging near its share once training runs. Null when the epoch had no round or no minibatch to measure.
-     */
-    static AutoFrequency measured(long[][] perWorker) {
-        double c = 0;
-        double x = 0;
-        double w = 0;
-        int n = 0;
-        for (long[] m : perWorker) {
-            if (m[1] <= 0 || m[4] <= 0) {
-                continue; // a worker without minibatches or rounds measured nothing
-            }
-            c += (double) m[0] / m[1];
-            x += (double) Math.max(0, m[2] - m[3]) / m[4];
-            w += (double) m[3] / m[4];
-            n++;
-        }
-        if (n == 0) {
-            return null;
-        }
-        c /= n * 1e6;
-        x /= n * 1e6;
-        return new AutoFrequency(choose(c, x), c, x, w / (n * 1e6));
-    }
-
     private static double mean(long[][] perWorker, int i) {
         return Arrays.stream(perWorker).mapToLong(w -> w[i]).average().orElse(0) / 1e6;
     }

@@ -48,12 +48,7 @@ public final class ResidentEngine implements AutoCloseable {
     private final ResidentSettings settings;
     private final ResidentJob job;
     private final Rendezvous rendezvous;
-    /** With auto: the probe's choice, before the first epoch. */
     private AutoFrequency auto;
-    /** With auto: the choice for the next epoch, from what the workers measured in the last one. */
-    private AutoFrequency measured;
-    /** With auto: every choice made after an epoch, in order. */
-    private final List<AutoFrequency> afterEpochs = new java.util.ArrayList<>();
 
     /**
      * What one epoch did on the resident engine.
@@ -149,9 +144,8 @@ public final class ResidentEngine implements AutoCloseable {
     }
 
     /**
-     * Minibatches per round: the given frequency, or with {@link TrainingOptions#AUTO_AVERAGING} the one a probe stage
-     * chooses on {@code net} before the first epoch (once per engine), then the one chosen after each epoch from what
-     * the workers measured in it ({@link AutoFrequency#measured}).
+     * Minibatches per round: the given frequency, or with {@link TrainingOptions#AUTO_AVERAGING} the one a probe stage chooses on
+     * {@code net} (once per engine; {@link AutoFrequency}).
      */
     public int frequency(MultiLayerNetwork net) {
         if (settings.frequency() != TrainingOptions.AUTO_AVERAGING) {
@@ -159,9 +153,6 @@ public final class ResidentEngine implements AutoCloseable {
         }
         if (settings.workers() == 1) {
             return AutoFrequency.CEILING; // nothing to average: no probe; the frequency only sizes the reader's chunks
-        }
-        if (measured != null) {
-            return measured.frequency();
         }
         if (auto == null) {
             StagePlan plan = StagePlan.of(job.set().size(), settings.workers(), settings.batch(), 1, 0);
@@ -178,14 +169,9 @@ public final class ResidentEngine implements AutoCloseable {
         return auto.frequency();
     }
 
-    /** The probe's automatic choice and what it was based on, or null when the frequency was given (or not yet probed). */
+    /** The automatic choice and what it was based on, or null when the frequency was given (or not yet probed). */
     public AutoFrequency autoFrequency() {
         return auto;
-    }
-
-    /** With auto: the choices made after each epoch so far, from what the workers measured in it (else empty). */
-    public List<AutoFrequency> autoAfterEpochs() {
-        return List.copyOf(afterEpochs);
     }
 
     /**
@@ -205,7 +191,6 @@ public final class ResidentEngine implements AutoCloseable {
         double read = 0;
         long bytes = 0;
         Set<String> jvms = new TreeSet<>();
-        long[][] measuredPerWorker = new long[settings.workers()][5];
         for (int stage = 0; stage < plan.stages(); stage++) {
             List<WorkerOutcome> reports = runStage(net, plan, stage, epoch, false);
             WorkerOutcome first = reports.get(0);
@@ -225,38 +210,13 @@ public final class ResidentEngine implements AutoCloseable {
                 read += r.readNanos / 1e9 / reports.size();
                 bytes += r.bytesMoved / reports.size();
                 jvms.add(r.jvm);
-                long[] m = measuredPerWorker[r.worker];
-                m[0] += r.computeNanos;
-                m[1] += r.minibatches;
-                m[2] += r.exchangeNanos;
-                m[3] += Math.max(0, r.waitNanos - r.rendezvousNanos);
-                m[4] += r.rounds;
             }
-        }
-        if (auto != null) {
-            rechoose(epoch, measuredPerWorker, plan.frequency());
         }
         net.incrementEpochCount();
         int rounds = plan.rounds();
         return new EpochFit(new EpochEngine.FitStats(lossSum, minibatches, examples, rounds, compute,
             attempts - plan.stages()), plan.stages(), new Overheads(exchange, wait, read),
             rounds == 0 ? 0 : bytes / rounds, jvms);
-    }
-
-    /** With auto: the frequency for the epochs after {@code epoch}, from what its workers measured. */
-    private void rechoose(int epoch, long[][] perWorker, int used) {
-        AutoFrequency next = AutoFrequency.measured(perWorker);
-        if (next == null) {
-            return;
-        }
-        measured = next;
-        afterEpochs.add(next);
-        LOG.info("--averaging-frequency auto after epoch {}: a minibatch took {} ms and a round's averaging {} ms"
-            + " (beside {} ms waiting for peers) at every {}, so every {} minibatches from epoch {} keeps the"
-            + " averaging under {}% of training", epoch + 1, String.format(java.util.Locale.ROOT, "%.2f",
-                next.minibatchMillis()), String.format(java.util.Locale.ROOT, "%.2f", next.exchangeMillis()),
-            String.format(java.util.Locale.ROOT, "%.2f", next.waitMillis()), used, next.frequency(), epoch + 2,
-            String.format(java.util.Locale.ROOT, "%.1f", AutoFrequency.SHARE * 100));
     }
 
     private List<WorkerOutcome> runStage(MultiLayerNetwork net, StagePlan plan, int stage, int epoch, boolean probe) {

@@ -48,6 +48,8 @@ public final class ResidentTraining implements EpochEngine {
                 + " each, averaging every {} minibatches{}{}", run.model().architecture(), net.numParams(),
                 run.train(), run.partitions(), run.setup().threads(), frequency, averaging.auto() ? " (auto)" : "",
                 overlapped ? ", each exchange overlapping the next round" : "");
+            TrainingResult.Averaging how = new TrainingResult.Averaging(frequency, averaging.auto() ? "auto"
+                : "given", engine.autoFrequency(), overlapped);
             ResidentTraining training = new ResidentTraining(run, engine);
             List<EpochResult> epochs;
             try {
@@ -55,8 +57,6 @@ public final class ResidentTraining implements EpochEngine {
             } finally {
                 training.watcher.close();
             }
-            TrainingResult.Averaging how = new TrainingResult.Averaging(frequency, averaging.auto() ? "auto"
-                : "given", engine.autoFrequency(), overlapped, engine.autoAfterEpochs());
             return new TrainingResult(net, epochs, run.setup().threads(), run.partitions(), training.jvms, how);
         }
     }

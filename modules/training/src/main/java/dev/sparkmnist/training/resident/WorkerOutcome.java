@@ -8,7 +8,7 @@ import java.io.Serializable;
  * goes.
  */
 final class WorkerOutcome implements Serializable {
-    private static final long serialVersionUID = 3L;
+    private static final long serialVersionUID = 2L;
     final int worker;
     final int stageId;
     final int stageAttempt;
@@ -21,10 +21,7 @@ final class WorkerOutcome implements Serializable {
     final long computeNanos;
     /** Time averaging, waits for peers included. */
     final long exchangeNanos;
-    /** Time waiting for peers: at the stage's start (the rendezvous) and in the rounds. */
     final long waitNanos;
-    /** Of {@link #waitNanos}, the rendezvous at the stage's start (outside every round). */
-    final long rendezvousNanos;
     final long bytesMoved;
     final int iterationCount;
     /** Worker 0 only: the averaged parameters and updater state after the stage's last round; else null. */
@@ -45,7 +42,6 @@ final class WorkerOutcome implements Serializable {
         this.computeNanos = b.computeNanos;
         this.exchangeNanos = b.exchangeNanos;
         this.waitNanos = b.waitNanos;
-        this.rendezvousNanos = b.rendezvousNanos;
         this.bytesMoved = b.bytesMoved;
         this.iterationCount = b.iterationCount;
         this.finalVector = b.finalVector;
@@ -66,7 +62,6 @@ final class WorkerOutcome implements Serializable {
         private long computeNanos;
         private long exchangeNanos;
         private long waitNanos;
-        private long rendezvousNanos;
         private long bytesMoved;
         private int iterationCount;
         private float[] finalVector;
@@ -100,13 +95,7 @@ final class WorkerOutcome implements Serializable {
 
         /** How long the worker was held up waiting for peers over the stage. */
         void waited(long wait) {
-            waited(wait, 0);
-        }
-
-        /** The same, of which {@code rendezvous} at the stage's start. */
-        void waited(long wait, long rendezvous) {
             waitNanos = wait;
-            rendezvousNanos = rendezvous;
         }
 
         /** A probe stage's medians. */

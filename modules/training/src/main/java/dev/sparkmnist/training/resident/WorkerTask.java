@@ -123,7 +123,7 @@ final class WorkerTask extends AbstractFunction1<Iterator<Integer>, Iterator<Wor
                 overlap.finish(net, task);
                 report.exchanged(System.nanoTime() - c0);
             }
-            report.waited(overlap != null ? rendezvous + overlap.blockedNanos() : exchange.waitNanos(), rendezvous);
+            report.waited(overlap != null ? rendezvous + overlap.blockedNanos() : exchange.waitNanos());
         }
         report.end(net.getIterationCount(), worker == 0 ? (vector != null ? vector : NetState.vector(net)) : null);
     }

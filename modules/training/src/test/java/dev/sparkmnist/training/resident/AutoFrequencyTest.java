@@ -41,30 +41,6 @@ class AutoFrequencyTest {
         assertEquals(3, a.frequency(), "ceil(3 * 0.95 / 1.25) = ceil(2.28)");
     }
 
-    /**
-     * After an epoch: a minibatch is what fitting cost per minibatch, a round what averaging cost per round apart from
-     * waiting for peers, each the mean over the workers that measured anything.
-     */
-    @Test
-    void anEpochsMeasurementsChooseTheNextFrequency() {
-        // {compute ns, minibatches, averaging ns, waiting ns, rounds}
-        AutoFrequency a = AutoFrequency.measured(new long[][] {
-            {400_000_000, 100, 60_000_000, 20_000_000, 20}, // 4 ms a minibatch, (60 - 20) / 20 = 2 ms a round
-            {600_000_000, 100, 100_000_000, 40_000_000, 20}, // 6 ms, (100 - 40) / 20 = 3 ms
-            {0, 0, 0, 0, 0}}); // a worker that measured nothing does not count
-        assertEquals(5.0, a.minibatchMillis(), 1e-12);
-        assertEquals(2.5, a.exchangeMillis(), 1e-12);
-        assertEquals(1.5, a.waitMillis(), 1e-12, "(1 + 2) / 2 ms waited per round, recorded");
-        assertEquals(10, a.frequency(), "ceil(2.5 * 19 / 5) = ceil(9.5)");
-        assertEquals(AutoFrequency.choose(5, 2.5), a.frequency());
-        AutoFrequency waitingOnly = AutoFrequency.measured(new long[][] {{500_000_000, 100, 10_000_000, 30_000_000,
-            10}});
-        assertEquals(0.0, waitingOnly.exchangeMillis(), "waiting is not charged: nothing left to charge");
-        assertEquals(AutoFrequency.FLOOR, waitingOnly.frequency());
-        assertNull(AutoFrequency.measured(new long[][] {{0, 0, 0, 0, 0}}), "nothing measured: no new choice");
-        assertNull(AutoFrequency.measured(new long[][] {{500_000_000, 100, 10_000_000, 0, 0}}), "no round");
-    }
-
     /** {@code p} as it travels: encoded into a buffer with room to spare, which must take exactly its wire bytes. */
     private static java.nio.ByteBuffer wire(Parcel p) {
         java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(p.wireBytes() + 16);
