@@ -32,7 +32,7 @@ round + o(N)), with compute per round = f * b * c: f minibatches of b = 32 examp
 core. c = 0.39 ms for LeNet-5 and 0.23 ms for the MLP: a 1-core standalone Worker's fitting time per example in epoch
 2 (BENCHMARKS.md, "What bounds 2 Workers": 23.50 s for 60,000 examples; the MLP: 14.02 s). f is shown at 2 (the
 former LeNet default) and as --averaging-frequency auto chooses it from o(N) and f*b*c (AutoFrequency.choose: the
-exchange under 5 % of training, at most 32).
+exchange under 5 % of training, at most 8).
 """
 import json
 import math
@@ -41,7 +41,7 @@ from pathlib import Path
 
 BATCH = 32
 COMPUTE_PER_EXAMPLE = {"lenet": 23.50 / 60_000, "mlp": 14.02 / 60_000}
-SHARE, FLOOR, CEILING = 0.05, 1, 32
+SHARE, FLOOR, CEILING = 0.05, 1, 8
 PREDICT = [8, 32, 128]
 # Assumed, not measured here: a 10 Gbit/s LAN with 0.2 ms per message (a round trip on a quiet network).
 LAN = {"a": 0.2e-3, "inv_b": 1 / 1250e6}

@@ -18,8 +18,11 @@ class AutoFrequencyTest {
         assertEquals(0.05, AutoFrequency.SHARE);
         assertEquals(1, AutoFrequency.choose(30, 0.9), "one JVM: an exchange is a memory copy; ceil(0.57)");
         assertEquals(2, AutoFrequency.choose(10, 1), "ceil(1.9)");
-        assertEquals(19, AutoFrequency.choose(10, 10), "ceil(19)");
-        assertEquals(20, AutoFrequency.choose(10, 10.5), "ceil(19.95)");
+        assertEquals(6, AutoFrequency.choose(10, 3), "ceil(5.7)");
+        assertEquals(7, AutoFrequency.choose(10, 3.2), "ceil(6.08)");
+        assertEquals(8, AutoFrequency.CEILING, "the workers' models drift apart when they fit alone for longer");
+        assertEquals(8, AutoFrequency.choose(10, 4.2), "ceil(7.98)");
+        assertEquals(AutoFrequency.CEILING, AutoFrequency.choose(10, 10), "ceil(19), capped");
         assertEquals(AutoFrequency.CEILING, AutoFrequency.choose(1, 100), "capped: models must not drift apart");
         assertEquals(AutoFrequency.FLOOR, AutoFrequency.choose(10, 0), "a free exchange: every minibatch");
         assertEquals(AutoFrequency.CEILING, AutoFrequency.choose(0, 5), "no compute measured: the safe end");
