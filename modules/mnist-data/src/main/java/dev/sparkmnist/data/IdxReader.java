@@ -153,9 +153,10 @@ public final class IdxReader {
 
     /**
      * Reads the records of a raw file in runs: records whose gap is at most {@link #GAP_BYTES} are read together with
-     * the gap, in one read of at most {@link #RUN_BYTES} (a chunk of a shuffled slice is a few thousand records spread
-     * over tens of thousands), and a record farther from the last is read alone, after a seek. So a reader copies
-     * about what it uses, in a few reads: the same bytes as record by record.
+     * the gap, in one read of at most {@link #RUN_BYTES} (a chunk of a shuffled epoch is hundreds to thousands of
+     * records spread over the whole file: a resident worker's 256-2,048 records lie 20-230 records apart), and a
+     * record farther from the last is read alone, after a seek. So a reader copies about what it uses: the same bytes
+     * as record by record.
      */
     private static void readRuns(FSDataInputStream in, String path, IdxHeader header, long[] indices, byte[][] out)
         throws IOException {
