@@ -66,9 +66,12 @@ record MemoryPlan(Map<String, Long> perTask, long evalPerTask, long nativeBytes)
                 + (training.dl4j().workerPrefetch() + 1L) * batch) * example);
         }
         // resident: the flat vector, the worker's own slices and the peers' parcels, and with the overlap the state
-        // sent and its mean in flight; DL4J: broadcast + result
+        // sent and its mean in flight, plus the slices of the parameters alone when the rounds may move them alone
+        // (--updater-averaging stage or auto); DL4J: broadcast + result
         int vectors = resident ? (training.averaging().overlap() ? 5 : 3) : 2;
-        perTask.put("averaging buffers", singleJvm ? 0 : vectors * (params + updater) * FLOAT);
+        long prefix = resident && updater > 0
+            && training.averaging().updaterAveraging() != TrainingOptions.UpdaterAveraging.ROUND ? params : 0;
+        perTask.put("averaging buffers", singleJvm ? 0 : (vectors * (params + updater) + prefix) * FLOAT);
         long eval = training.batching().eval();
         // an evaluation task reads its share of the test set as minibatches, then scores them one by one
         long evalBytes = eval * (perExample[0] + perExample[1]) * FLOAT + params * FLOAT

@@ -47,7 +47,7 @@ final class TrainingArgs {
         converter = AveragingFrequencyConverter.class,
         description = "Minibatches per worker between parameter averagings, or auto: the resident engine measures"
             + " a round and a minibatch in a short probe before epoch 1 and averages as often as keeps the exchange"
-            + " under 5%% of training (1 to 32; DL4J's master: 10). Defaults to ${DEFAULT-VALUE}.")
+            + " under 5%% of training (1 to 8; DL4J's master: 10). Defaults to ${DEFAULT-VALUE}.")
     int averagingFrequency;
 
     @Option(names = "--exchange-timeout", defaultValue = "" + TrainingOptions.DEFAULT_EXCHANGE_TIMEOUT_SECONDS,
@@ -62,6 +62,14 @@ final class TrainingArgs {
             + " worker and the network); --no-averaging-overlap waits for every exchange. Defaults to"
             + " ${DEFAULT-VALUE}.")
     boolean averagingOverlap;
+
+    @Option(names = "--updater-averaging", defaultValue = "auto", paramLabel = "auto|round|stage",
+        description = "resident engine: when the updater state (momentum, Adam's moments) is averaged: round (with"
+            + " the parameters in every round, as DL4J's master does), stage (at the end of each stage, an epoch"
+            + " or --rounds-per-stage rounds; in between each worker's follows its own minibatches and the rounds"
+            + " move the parameters alone) or auto (round when averaging every 1 to 3 minibatches, else stage)."
+            + " Defaults to ${DEFAULT-VALUE}.")
+    TrainingOptions.UpdaterAveraging updaterAveraging;
 
     @Option(names = "--worker-prefetch", defaultValue = "" + TrainingOptions.DEFAULT_PREFETCH,
         paramLabel = "N", description = "dl4j engine: minibatches each worker prefetches. Defaults to"
@@ -139,7 +147,7 @@ final class TrainingArgs {
             new TrainingOptions.Input(data.normalization, data.limitTrain, data.limitTest),
             new TrainingOptions.Batching(batchSize, evalBatchSize),
             new TrainingOptions.Averaging(engine, averagingFrequency, roundsPerStage, exchangeTimeout,
-                averagingOverlap),
+                averagingOverlap, updaterAveraging),
             new TrainingOptions.Workers(numPartitions, threadsPerTask, gpuPolicy),
             new TrainingOptions.Dl4jMaster(workerPrefetch, approach, storageLevel, repartition, repartitionStrategy,
                 exportDir, exportDirShared));

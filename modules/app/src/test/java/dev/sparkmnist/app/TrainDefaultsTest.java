@@ -9,6 +9,7 @@ import dev.sparkmnist.models.Architecture;
 import dev.sparkmnist.models.LrSchedule;
 import dev.sparkmnist.models.ModelOptions;
 import dev.sparkmnist.models.Optimizer;
+import dev.sparkmnist.training.TrainingOptions;
 import org.junit.jupiter.api.Test;
 import picocli.CommandLine;
 
@@ -37,7 +38,7 @@ class TrainDefaultsTest {
         }
         assertEquals("", captured.toString(java.nio.charset.StandardCharsets.UTF_8), "picocli warned while rendering");
         String flat = usage.replaceAll("\\s+", " "); // picocli wraps descriptions
-        assertTrue(flat.contains("keeps the exchange under 5% of training (1 to 32; DL4J's master: 10). Defaults to"
+        assertTrue(flat.contains("keeps the exchange under 5% of training (1 to 8; DL4J's master: 10). Defaults to"
             + " auto."), usage);
         assertTrue(usage.contains("--exchange-timeout=SECONDS"), usage);
         assertTrue(usage.contains("--[no-]averaging-overlap"), usage);
@@ -74,12 +75,15 @@ class TrainDefaultsTest {
         assertTrue(a.trainingOptions().averaging().auto());
         assertEquals(120, a.trainingOptions().averaging().exchangeTimeoutSeconds());
         assertTrue(a.trainingOptions().averaging().overlap(), "overlap is the default");
+        assertEquals(TrainingOptions.UpdaterAveraging.AUTO, a.trainingOptions().averaging().updaterAveraging());
+        assertEquals(TrainingOptions.DEFAULT_UPDATER_AVERAGING, a.trainingOptions().averaging().updaterAveraging());
         CommandLine.ParseResult given = Main.commandLine().parseArgs("train", "--averaging-frequency", "7",
-            "--exchange-timeout", "30", "--no-averaging-overlap");
+            "--exchange-timeout", "30", "--no-averaging-overlap", "--updater-averaging", "round");
         TrainCommand g = (TrainCommand) given.subcommand().commandSpec().userObject();
         assertEquals(7, g.trainingOptions().averaging().frequency());
         assertEquals(30, g.trainingOptions().averaging().exchangeTimeoutSeconds());
         assertFalse(g.trainingOptions().averaging().overlap());
+        assertEquals(TrainingOptions.UpdaterAveraging.ROUND, g.trainingOptions().averaging().updaterAveraging());
     }
 
     @Test
@@ -134,12 +138,16 @@ class TrainDefaultsTest {
             fresh.get().trainingOptions(), "the training defaults");
         CommandLine.ParseResult given = Main.commandLine().parseArgs("train", "--epochs", "3", "--engine", "dl4j",
             "--batch-size-per-worker", "16", "--averaging-frequency", "4", "--rounds-per-stage", "5",
-            "--exchange-timeout", "30", "--no-averaging-overlap", "--num-partitions", "3", "--threads-per-task", "2",
+            "--exchange-timeout", "30", "--no-averaging-overlap", "--updater-averaging", "round",
+            "--num-partitions", "3", "--threads-per-task", "2",
             "--eval-batch-size", "250", "--normalization", "scale", "--seed", "9");
         assertEquals(((TrainCommand) given.subcommand().commandSpec().userObject()).trainingOptions(),
             fresh.get().setEpochs(3).setEngine("dl4j").setBatchSizePerWorker(16).setAveragingFrequency(4)
-                .setRoundsPerStage(5).setExchangeTimeout(30).setAveragingOverlap(false).setNumPartitions(3)
+                .setRoundsPerStage(5).setExchangeTimeout(30).setAveragingOverlap(false).setUpdaterAveraging("round")
+                .setNumPartitions(3)
                 .setThreadsPerTask(2).setEvalBatchSize(250).setNormalization("scale").setSeed(9).trainingOptions());
+        assertEquals("updaterAveraging (epoch) must be auto, round or stage", assertThrows(IllegalArgumentException.class,
+            () -> fresh.get().setUpdaterAveraging("epoch").trainingOptions()).getMessage());
         assertEquals("updater (rmsprop) must be sgd, momentum, nesterov or adam", assertThrows(
             IllegalArgumentException.class, () -> fresh.get().setUpdater("rmsprop").modelOptions()).getMessage());
         assertEquals("--input-padding (2) applies to lenet only: the mlp has no convolution", assertThrows(

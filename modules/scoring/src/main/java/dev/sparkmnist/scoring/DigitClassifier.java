@@ -137,6 +137,10 @@ public final class DigitClassifier extends DigitClassifierParams implements MLWr
         return (DigitClassifier) set(averagingOverlap(), value);
     }
 
+    public DigitClassifier setUpdaterAveraging(String value) {
+        return (DigitClassifier) set(updaterAveraging(), value);
+    }
+
     public DigitClassifier setNumPartitions(int value) {
         return (DigitClassifier) set(numPartitions(), value);
     }

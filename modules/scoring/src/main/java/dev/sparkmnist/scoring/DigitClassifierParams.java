@@ -26,6 +26,7 @@ public abstract class DigitClassifierParams extends ModelOptionParams {
     private final IntParam roundsPerStage;
     private final LongParam exchangeTimeout;
     private final BooleanParam averagingOverlap;
+    private final Param<String> updaterAveraging;
     private final IntParam numPartitions;
     private final IntParam threadsPerTask;
     private final Param<String> normalization;
@@ -44,6 +45,7 @@ public abstract class DigitClassifierParams extends ModelOptionParams {
         roundsPerStage = new IntParam(this, "roundsPerStage", "resident engine: averaging rounds per Spark stage, 0 = one stage per epoch (--rounds-per-stage)");
         exchangeTimeout = new LongParam(this, "exchangeTimeout", "resident engine: seconds a worker waits for a peer (--exchange-timeout)");
         averagingOverlap = new BooleanParam(this, "averagingOverlap", "resident engine: exchange while the next round is fitted (--averaging-overlap)");
+        updaterAveraging = new Param<>(this, "updaterAveraging", "resident engine: when the updater state is averaged, auto, round or stage (--updater-averaging)");
         numPartitions = new IntParam(this, "numPartitions", "workers, 0 = total executor cores (--num-partitions)");
         threadsPerTask = new IntParam(this, "threadsPerTask", "ND4J threads per training task, 0 = cores / concurrent tasks,"
             + " cores - 1 for a task alone in its JVM (--threads-per-task)");
@@ -59,6 +61,7 @@ public abstract class DigitClassifierParams extends ModelOptionParams {
         setDefault(roundsPerStage, d.averaging().roundsPerStage());
         setDefault(exchangeTimeout, d.averaging().exchangeTimeoutSeconds());
         setDefault(averagingOverlap, d.averaging().overlap());
+        setDefault(updaterAveraging, d.averaging().updaterAveraging().name().toLowerCase(java.util.Locale.ROOT));
         setDefault(numPartitions, d.workers().count());
         setDefault(threadsPerTask, d.workers().threadsPerTask());
         setDefault(normalization, "standardize");
@@ -105,6 +108,10 @@ public abstract class DigitClassifierParams extends ModelOptionParams {
         return averagingOverlap;
     }
 
+    public Param<String> updaterAveraging() {
+        return updaterAveraging;
+    }
+
     public IntParam numPartitions() {
         return numPartitions;
     }
@@ -126,10 +133,12 @@ public abstract class DigitClassifierParams extends ModelOptionParams {
         TrainingOptions d = TrainingOptions.defaults();
         Normalization norm = choice(normalization, Normalization.class, "standardize or scale");
         TrainingOptions.Engine e = choice(engine, TrainingOptions.Engine.class, "resident or dl4j");
+        TrainingOptions.UpdaterAveraging u = choice(updaterAveraging, TrainingOptions.UpdaterAveraging.class,
+            "auto, round or stage");
         return new TrainingOptions((Integer) $(epochs), (Long) $(seed()), new TrainingOptions.Input(norm, 0, 0),
             new TrainingOptions.Batching((Integer) $(batchSizePerWorker), (Integer) $(evalBatchSize)),
             new TrainingOptions.Averaging(e, (Integer) $(averagingFrequency), (Integer) $(roundsPerStage),
-                (Long) $(exchangeTimeout), (Boolean) $(averagingOverlap)),
+                (Long) $(exchangeTimeout), (Boolean) $(averagingOverlap), u),
             new TrainingOptions.Workers((Integer) $(numPartitions), (Integer) $(threadsPerTask),
                 GpuBinding.Policy.OPTIONAL), d.dl4j());
     }

@@ -33,6 +33,8 @@ public record TrainingOptions(int epochs, long seed, Input input, Batching batch
     public static final long DEFAULT_EXCHANGE_TIMEOUT_SECONDS = 120;
     /** Resident engine: whether a round's exchange runs while the next round's minibatches are fitted. */
     public static final boolean DEFAULT_AVERAGING_OVERLAP = true;
+    /** Resident engine: when the updater state is averaged (BENCHMARKS.md, "Round 17"). */
+    public static final UpdaterAveraging DEFAULT_UPDATER_AVERAGING = UpdaterAveraging.AUTO;
     public static final int DEFAULT_PREFETCH = 2;
     public static final int DEFAULT_EVAL_BATCH = 500;
     public static final long DEFAULT_SEED = 42L;
@@ -50,6 +52,37 @@ public record TrainingOptions(int epochs, long seed, Input input, Batching batch
         RESIDENT,
         /** DL4J's {@code ParameterAveragingTrainingMaster}: one Spark job per averaging round. */
         DL4J
+    }
+
+    /**
+     * When the resident engine averages the updater state (momentum, Adam's moments) with the parameters
+     * ({@code --updater-averaging}).
+     */
+    public enum UpdaterAveraging {
+        /**
+         * {@link #ROUND} when the workers average every {@link #AUTO_ROUND_UP_TO} minibatches or more often, else
+         * {@link #STAGE}. With 2-4 workers (BENCHMARKS.md, "Round 17"): averaging every 2, the default LeNet-5 job
+         * (Nesterov) reached 99.26 % (median of 3 seeds) with the state averaged every round and 99.17 % with it
+         * averaged at stage ends; averaging every 8-32, stage ends were better in 11 of 12 comparisons after 3
+         * epochs (the MLP with Adam by 0.1-1.3 points, LeNet-5 with momentum by 0.1-1.4) and 0.14 points worse in one
+         * (LeNet-5, 4 workers, every 8). Between 4 and 7 nothing was measured.
+         */
+        AUTO,
+        /** In every round, with the parameters (DL4J's parameter averaging does the same). */
+        ROUND,
+        /**
+         * At the end of each stage (an epoch, or {@code --rounds-per-stage} rounds); in between each worker's updater
+         * state follows its own minibatches, and the rounds move the parameters alone.
+         */
+        STAGE;
+
+        /** The largest averaging frequency at which {@link #AUTO} averages the updater state every round. */
+        public static final int AUTO_ROUND_UP_TO = 3;
+
+        /** What this means at {@code frequency} minibatches per round: {@link #ROUND} or {@link #STAGE}. */
+        public UpdaterAveraging at(int frequency) {
+            return this != AUTO ? this : frequency <= AUTO_ROUND_UP_TO ? ROUND : STAGE;
+        }
     }
 
     /**
@@ -86,12 +119,16 @@ public record TrainingOptions(int epochs, long seed, Input input, Batching batch
      * @param exchangeTimeoutSeconds resident engine: how long a worker waits for a peer's slice, > 0
      * @param overlap resident engine: exchange a round's state while fitting the next round's minibatches, and add
      *     the worker's progress meanwhile to the mean when it arrives ({@code --[no-]averaging-overlap})
+     * @param updaterAveraging resident engine: when the updater state is averaged ({@code --updater-averaging})
      */
     public record Averaging(Engine engine, int frequency, int roundsPerStage, long exchangeTimeoutSeconds,
-                            boolean overlap) implements java.io.Serializable {
+                            boolean overlap, UpdaterAveraging updaterAveraging) implements java.io.Serializable {
         public Averaging {
             if (engine == null) {
                 throw new IllegalArgumentException("--engine must be given");
+            }
+            if (updaterAveraging == null) {
+                throw new IllegalArgumentException("--updater-averaging must be given");
             }
             if (frequency < 0) {
                 throw new IllegalArgumentException("--averaging-frequency (" + frequency + ") must be auto or > 0");
@@ -103,19 +140,25 @@ public record TrainingOptions(int epochs, long seed, Input input, Batching batch
             }
         }
 
-        /** With the default {@code --exchange-timeout} and overlap. */
+        /** With the default {@code --exchange-timeout}, overlap and updater averaging. */
         public Averaging(Engine engine, int frequency, int roundsPerStage) {
-            this(engine, frequency, roundsPerStage, DEFAULT_EXCHANGE_TIMEOUT_SECONDS, DEFAULT_AVERAGING_OVERLAP);
+            this(engine, frequency, roundsPerStage, DEFAULT_EXCHANGE_TIMEOUT_SECONDS, DEFAULT_AVERAGING_OVERLAP,
+                DEFAULT_UPDATER_AVERAGING);
         }
 
         /** The same averaging with {@code frequency}. */
         public Averaging withFrequency(int f) {
-            return new Averaging(engine, f, roundsPerStage, exchangeTimeoutSeconds, overlap);
+            return new Averaging(engine, f, roundsPerStage, exchangeTimeoutSeconds, overlap, updaterAveraging);
         }
 
         /** The same averaging with {@code overlap}. */
         public Averaging withOverlap(boolean o) {
-            return new Averaging(engine, frequency, roundsPerStage, exchangeTimeoutSeconds, o);
+            return new Averaging(engine, frequency, roundsPerStage, exchangeTimeoutSeconds, o, updaterAveraging);
+        }
+
+        /** The same averaging with {@code u}. */
+        public Averaging withUpdaterAveraging(UpdaterAveraging u) {
+            return new Averaging(engine, frequency, roundsPerStage, exchangeTimeoutSeconds, overlap, u);
         }
 
         /** Whether the frequency is to be chosen from measured costs. */
@@ -224,7 +267,7 @@ public record TrainingOptions(int epochs, long seed, Input input, Batching batch
     /** The same options with {@code engine} (frequency and stage length kept). */
     public TrainingOptions withEngine(Engine engine) {
         return with(new Averaging(engine, averaging.frequency(), averaging.roundsPerStage(),
-            averaging.exchangeTimeoutSeconds(), averaging.overlap()));
+            averaging.exchangeTimeoutSeconds(), averaging.overlap(), averaging.updaterAveraging()));
     }
 
     public TrainingOptions withExportDir(String dir) {

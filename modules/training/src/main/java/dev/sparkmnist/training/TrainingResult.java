@@ -21,9 +21,11 @@ public record TrainingResult(MultiLayerNetwork network, List<EpochResult> epochs
      *     "dl4j-auto" ({@code auto} with DL4J's master, which takes its long-standing default)
      * @param auto the measured costs behind an automatic choice, else null
      * @param overlap whether each exchange ran while the next round was fitted (resident engine, 2+ workers)
+     * @param updater when the updater state was averaged: "round" (with the parameters every round) or "stage"
+     *     (at the end of each stage; the resident engine's {@code --updater-averaging})
      */
     public record Averaging(int frequency, String chosen, dev.sparkmnist.training.resident.AutoFrequency auto,
-                            boolean overlap) {
+                            boolean overlap, String updater) {
     }
 
     /** Without averaging (one JVM, MLlib). */

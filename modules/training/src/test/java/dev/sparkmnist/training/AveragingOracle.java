@@ -78,6 +78,28 @@ public final class AveragingOracle {
     public static MultiLayerNetwork simulate(java.util.function.Supplier<MultiLayerNetwork> fresh, MnistSet set,
                                              int workers, int batch, long seed, int epoch, Configuration conf,
                                              boolean averageUpdaterState, boolean overlap) {
+        return simulate(fresh, set, workers, batch, seed, epoch, conf,
+            averageUpdaterState ? StateAveraging.EVERY_ROUND : StateAveraging.NEVER, overlap);
+    }
+
+    /** Which rounds average the updater state as well as the parameters. */
+    public enum StateAveraging {
+        /** Every round (DL4J's master; the resident engine's {@code --updater-averaging round}). */
+        EVERY_ROUND,
+        /** The epoch's last round only, the end of its one stage ({@code --updater-averaging stage}). */
+        LAST_ROUND,
+        /** None: each copy keeps its own. */
+        NEVER
+    }
+
+    /**
+     * As above, with the updater state averaged in the rounds {@code state} says (the parameters in every round): in
+     * a round that averages the parameters alone, each copy keeps its own updater state, and with {@code overlap}
+     * the next round corrects only what that round averaged.
+     */
+    public static MultiLayerNetwork simulate(java.util.function.Supplier<MultiLayerNetwork> fresh, MnistSet set,
+                                             int workers, int batch, long seed, int epoch, Configuration conf,
+                                             StateAveraging state, boolean overlap) {
         int[] order = PartitionPlan.epochOrder(set.size(), seed, epoch);
         List<List<DataSet>> perWorker = new ArrayList<>();
         List<MultiLayerNetwork> nets = new ArrayList<>();
@@ -93,6 +115,9 @@ public final class AveragingOracle {
         float[][] sent = new float[workers][];
         float[] previousMean = null;
         for (int r = 0; r < rounds; r++) {
+            boolean whole = state == StateAveraging.EVERY_ROUND
+                || state == StateAveraging.LAST_ROUND && r == rounds - 1;
+            boolean previousWhole = state == StateAveraging.EVERY_ROUND; // the last round has no next
             float[][] vectors = new float[workers][];
             double total = 0;
             for (int w = 0; w < workers; w++) {
@@ -103,7 +128,7 @@ public final class AveragingOracle {
                 vectors[w] = stateVector(nets.get(w));
                 if (overlap && previousMean != null) {
                     for (int i = 0; i < vectors[w].length; i++) {
-                        if (averageUpdaterState || i < parameters) {
+                        if (previousWhole || i < parameters) {
                             vectors[w][i] = previousMean[i] + (vectors[w][i] - sent[w][i]);
                         }
                     }
@@ -124,8 +149,8 @@ public final class AveragingOracle {
                 continue;
             }
             for (int w = 0; w < workers; w++) {
-                float[] next = averageUpdaterState ? mean : vectors[w].clone();
-                if (!averageUpdaterState) {
+                float[] next = whole ? mean : vectors[w].clone();
+                if (!whole) {
                     System.arraycopy(mean, 0, next, 0, parameters);
                 }
                 setStateVector(nets.get(w), next);

@@ -37,7 +37,9 @@ class TrainingOptionsTest {
         assertEquals("--rounds-per-stage (-1) must be >= 0", message(() -> new TrainingOptions.Averaging(
             TrainingOptions.Engine.RESIDENT, 5, -1)));
         assertEquals("--exchange-timeout (0) must be > 0 seconds", message(() -> new TrainingOptions.Averaging(
-            TrainingOptions.Engine.RESIDENT, 5, 0, 0, true)));
+            TrainingOptions.Engine.RESIDENT, 5, 0, 0, true, TrainingOptions.UpdaterAveraging.STAGE)));
+        assertEquals("--updater-averaging must be given", message(() -> new TrainingOptions.Averaging(
+            TrainingOptions.Engine.RESIDENT, 5, 0, 30, true, null)));
         assertEquals("--limit-train (-5) must be >= 0", message(() -> new TrainingOptions.Input(
             Normalization.SCALE, -5, 0)));
         assertEquals("--eval-batch-size (0) must be > 0", message(() -> new TrainingOptions.Batching(32, 0)));
@@ -70,5 +72,18 @@ class TrainingOptionsTest {
         assertEquals(TrainingOptions.DL4J_AUTO_AVERAGING, d.averaging().dl4jFrequency(), "auto for DL4J's master");
         assertEquals(7, d.withBatching(32, 7).averaging().dl4jFrequency(), "a given frequency wins");
         assertEquals(120, d.averaging().exchangeTimeoutSeconds(), "--exchange-timeout's default");
+    }
+
+    @Test
+    void updaterAveragingAutoIsRoundUpToEveryThreeMinibatches() {
+        for (int f = 1; f <= 3; f++) {
+            assertEquals(TrainingOptions.UpdaterAveraging.ROUND, TrainingOptions.UpdaterAveraging.AUTO.at(f), "f " + f);
+            assertEquals(TrainingOptions.UpdaterAveraging.STAGE, TrainingOptions.UpdaterAveraging.STAGE.at(f));
+        }
+        for (int f : new int[] {4, 8, 32}) {
+            assertEquals(TrainingOptions.UpdaterAveraging.STAGE, TrainingOptions.UpdaterAveraging.AUTO.at(f), "f " + f);
+            assertEquals(TrainingOptions.UpdaterAveraging.ROUND, TrainingOptions.UpdaterAveraging.ROUND.at(f));
+        }
+        assertEquals(TrainingOptions.UpdaterAveraging.AUTO, TrainingOptions.defaults().averaging().updaterAveraging());
     }
 }

@@ -61,7 +61,7 @@ public final class Dl4jTraining implements EpochEngine {
         }
         TrainingOptions.Averaging averaging = run.options().averaging();
         TrainingResult.Averaging how = new TrainingResult.Averaging(averaging.dl4jFrequency(),
-            averaging.auto() ? "dl4j-auto" : "given", null, false);
+            averaging.auto() ? "dl4j-auto" : "given", null, false, "round"); // DL4J's master averages updaters
         return new TrainingResult(engine.network(), epochs, run.setup().threads(), run.partitions(),
             engine.hook.trainerJvms(), how);
     }

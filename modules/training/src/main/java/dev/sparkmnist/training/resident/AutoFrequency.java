@@ -25,7 +25,9 @@ import org.nd4j.linalg.dataset.DataSet;
  *
  * @param frequency the chosen minibatches per round
  * @param minibatchMillis c, milliseconds per minibatch
- * @param exchangeMillis x, milliseconds per exchange of the whole vector, workers already lined up
+ * @param exchangeMillis x, milliseconds per exchange of what a round averages (the parameters alone with
+ *     {@code --updater-averaging stage}, the default; with the updater state for {@code round}), workers already
+ *     lined up
  * @param waitMillis how much longer a round took when it first had to wait for the slowest worker
  */
 public record AutoFrequency(int frequency, double minibatchMillis, double exchangeMillis, double waitMillis)
@@ -74,18 +76,20 @@ public record AutoFrequency(int frequency, double minibatchMillis, double exchan
     /**
      * The worker's side of the probe: {@link #PROBE_EXCHANGES} exchanges back to back (after the first, the workers
      * are lined up, so each measures the exchange alone), then {@link #PROBE_ROUNDS} rounds of fitting one
-     * minibatch of {@code batches} and averaging, timed. Returns the medians {@code {minibatch ns, exchange ns,
-     * wait ns}}, the wait being how much longer a round's exchange took than an exchange alone.
+     * minibatch of {@code batches} and averaging, timed; each exchange averages the first {@code length} floats of
+     * the vector, what a training round averages. Returns the medians {@code {minibatch ns, exchange ns, wait ns}},
+     * the wait being how much longer a round's exchange took than an exchange alone.
      */
-    static long[] probe(MultiLayerNetwork net, java.util.function.Supplier<DataSet> batches, PeerExchange exchange) {
+    static long[] probe(MultiLayerNetwork net, java.util.function.Supplier<DataSet> batches, PeerExchange exchange,
+                        int length) {
         float[] vector = NetState.vector(net);
         long[] alone = new long[PROBE_EXCHANGES];
         for (int r = 0; r < PROBE_EXCHANGES; r++) {
             long t0 = System.nanoTime();
-            exchange.average(r, vector, 1f);
+            exchange.average(r, vector, 1f, length);
             alone[r] = System.nanoTime() - t0;
         }
-        NetState.apply(net, vector);
+        NetState.apply(net, vector, length);
         long[] compute = new long[PROBE_ROUNDS];
         long[] rounds = new long[PROBE_ROUNDS];
         for (int r = 0; r < PROBE_ROUNDS; r++) {
@@ -95,9 +99,9 @@ public record AutoFrequency(int frequency, double minibatchMillis, double exchan
                 net.fit(batch);
             }
             long t1 = System.nanoTime();
-            vector = NetState.vector(net, vector);
-            exchange.average(PROBE_EXCHANGES + r, vector, batch != null ? 1f : 0f);
-            NetState.apply(net, vector);
+            vector = NetState.vector(net, vector, length);
+            exchange.average(PROBE_EXCHANGES + r, vector, batch != null ? 1f : 0f, length);
+            NetState.apply(net, vector, length);
             compute[r] = batch != null ? t1 - t0 : -1;
             rounds[r] = System.nanoTime() - t1;
         }

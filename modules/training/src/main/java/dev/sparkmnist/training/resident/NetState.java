@@ -14,7 +14,8 @@ import org.nd4j.linalg.factory.Nd4j;
  * and updater state. Plain arrays, so nothing Spark could close under the driver (the dl4j-spark evaluation bug).
  *
  * <p>Averaging works on one flat vector: the parameters followed by the updater state (momentum, Adam moments), as
- * DL4J's parameter averaging averages both.
+ * DL4J's parameter averaging averages both; a round that averages the parameters alone
+ * ({@code --updater-averaging stage}) works on the vector's first {@code numParams} floats.
  */
 final class NetState implements Serializable {
     private static final long serialVersionUID = 1L;
@@ -53,16 +54,38 @@ final class NetState implements Serializable {
 
     /** The network's parameters followed by its updater state, written into {@code into} when it fits. */
     static float[] vector(MultiLayerNetwork net, float[] into) {
+        return vector(net, into, length(net));
+    }
+
+    /**
+     * The same, of which only the first {@code length} floats (the parameters alone, or all) are read from the
+     * network; the rest of {@code into} is left as it was.
+     */
+    static float[] vector(MultiLayerNetwork net, float[] into, int length) {
         INDArray params = net.params();
         INDArray state = updaterState(net);
         int p = (int) params.length();
         int s = state == null ? 0 : (int) state.length();
+        checkLength(length, p, s);
         float[] out = into != null && into.length == p + s ? into : new float[p + s];
         HostArrays.read(params, out, 0);
-        if (s > 0) {
+        if (s > 0 && length > p) {
             HostArrays.read(state, out, p);
         }
         return out;
+    }
+
+    /** Floats in the network's vector: its parameters and its updater state. */
+    static int length(MultiLayerNetwork net) {
+        INDArray state = updaterState(net);
+        return (int) (net.numParams() + (state == null ? 0 : state.length()));
+    }
+
+    private static void checkLength(int length, int p, long s) {
+        if (length != p && length != p + s) {
+            throw new IllegalArgumentException("a round averages the " + p + " parameters or all " + (p + s)
+                + " floats, not " + length);
+        }
     }
 
     /** The network's parameters followed by its updater state. */
@@ -72,6 +95,11 @@ final class NetState implements Serializable {
 
     /** Writes {@code vector} (from {@link #vector}) back into the network's parameters and updater state. */
     static void apply(MultiLayerNetwork net, float[] vector) {
+        apply(net, vector, vector.length);
+    }
+
+    /** The same for the first {@code length} floats: the parameters alone, or all. */
+    static void apply(MultiLayerNetwork net, float[] vector, int length) {
         INDArray params = net.params();
         int p = (int) params.length();
         INDArray state = updaterState(net);
@@ -80,8 +108,9 @@ final class NetState implements Serializable {
             throw new IllegalStateException("the network has " + p + " parameters and " + s + " updater values,"
                 + " the averaged vector " + vector.length);
         }
+        checkLength(length, p, s);
         HostArrays.write(vector, 0, params);
-        if (s > 0) {
+        if (s > 0 && length > p) {
             HostArrays.write(vector, p, state);
         }
     }
@@ -96,6 +125,15 @@ final class NetState implements Serializable {
      * few thousand floats at a time.
      */
     static void blend(MultiLayerNetwork net, float[] mean, float[] sent, boolean collect) {
+        blend(net, mean, sent, collect ? mean.length : 0, mean.length);
+    }
+
+    /**
+     * The same where the last exchange averaged the first {@code collected} floats (0: there was none) and the next
+     * sends the first {@code sending}, each the parameters alone or the whole vector: the updater state is corrected
+     * only when it was averaged and copied only when it is sent, and not touched otherwise.
+     */
+    static void blend(MultiLayerNetwork net, float[] mean, float[] sent, int collected, int sending) {
         INDArray params = net.params();
         INDArray state = updaterState(net);
         int p = (int) params.length();
@@ -104,9 +142,13 @@ final class NetState implements Serializable {
             throw new IllegalStateException("the network has " + p + " parameters and " + s + " updater values,"
                 + " the exchanged vectors " + mean.length + " and " + sent.length);
         }
-        blend(params, 0, mean, sent, collect);
-        if (s > 0) {
-            blend(state, p, mean, sent, collect);
+        if (collected != 0) {
+            checkLength(collected, p, s);
+        }
+        checkLength(sending, p, s);
+        blend(params, 0, mean, sent, collected > 0);
+        if (s > 0 && (collected > p || sending > p)) {
+            blend(state, p, mean, sent, collected > p);
         }
     }
 

@@ -29,6 +29,8 @@ final class OverlappedExchange implements AutoCloseable {
     private final PeerExchange exchange;
     private final ExecutorService thread;
     private Future<?> pending;
+    /** How many floats of the vector the exchange in flight averages. */
+    private int pendingLength;
     /** What this worker contributed to the exchange in flight (parameters and updater state, one vector). */
     private final float[] sent;
     /** The same, replaced by the mean by the exchange's thread; reused every round. */
@@ -47,21 +49,25 @@ final class OverlappedExchange implements AutoCloseable {
     }
 
     /**
-     * The end of round {@code round}: the network's state (parameters and updater state) becomes the previous
-     * round's mean plus this worker's progress since, and is sent as this round's contribution with {@code weight}
-     * (0: the worker fitted nothing this round).
+     * The end of round {@code round}: the network's state becomes the previous round's mean plus this worker's
+     * progress since (for what that exchange averaged: the parameters, or the parameters and the updater state), and
+     * its first {@code length} floats (the parameters alone, or all) are sent as this round's contribution with
+     * {@code weight} (0: the worker fitted nothing this round).
      */
-    void round(int round, MultiLayerNetwork net, float weight, TaskContext task) {
-        NetState.blend(net, inFlight, sent, collect(task));
-        pending = thread.submit(() -> exchange.average(round, inFlight, weight));
+    void round(int round, MultiLayerNetwork net, float weight, TaskContext task, int length) {
+        int collected = collect(task) ? pendingLength : 0;
+        NetState.blend(net, inFlight, sent, collected, length);
+        pendingLength = length;
+        pending = thread.submit(() -> exchange.average(round, inFlight, weight, length));
     }
 
     /**
-     * The end of the stage: waits for the last exchange and leaves its mean (plus any progress since) in the network.
+     * The end of the stage: waits for the last exchange and leaves its mean (plus any progress since) in the network
+     * (the engine makes a stage's last round average the whole vector, so every worker then holds the same state).
      */
     void finish(MultiLayerNetwork net, TaskContext task) {
         if (collect(task)) {
-            NetState.blend(net, inFlight, sent, true);
+            NetState.blend(net, inFlight, sent, pendingLength, pendingLength);
         }
     }
 

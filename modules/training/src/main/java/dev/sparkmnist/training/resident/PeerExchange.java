@@ -44,6 +44,9 @@ final class PeerExchange implements AutoCloseable {
      * every round-(r+1) slice. (A parcel for another JVM is encoded before {@code send} returns.)
      */
     private final float[][] outgoing;
+    /** The same for rounds that average a prefix of the vector (the parameters alone), made on first use. */
+    private float[][] outgoingPrefix;
+    private int prefixLength = -1;
     private long waitNanos;
     private long bytesMoved;
 
@@ -108,12 +111,22 @@ final class PeerExchange implements AutoCloseable {
      * weight 0 (it had no minibatch this round) receives the mean without contributing to it.
      */
     void average(int round, float[] vector, float weight) {
-        if (vector.length != length) {
-            throw new IllegalArgumentException("vector has " + vector.length + " floats, expected " + length);
+        average(round, vector, weight, length);
+    }
+
+    /**
+     * The same for the first {@code length} floats of {@code vector} only (the rest is neither sent nor changed):
+     * every worker must average the same length in a round.
+     */
+    void average(int round, float[] vector, float weight, int length) {
+        if (vector.length != this.length || length < 0 || length > this.length) {
+            throw new IllegalArgumentException("vector has " + vector.length + " floats and " + length
+                + " to average, expected " + this.length);
         }
         if (workers == 1) {
             return;
         }
+        float[][] outgoing = outgoing(length);
         for (int k = 1; k < workers; k++) {
             int s = (worker + k) % workers;
             System.arraycopy(vector, sliceStart(length, workers, s), outgoing[s], 0, outgoing[s].length);
@@ -170,6 +183,20 @@ final class PeerExchange implements AutoCloseable {
                 sliceStart(length, workers, s + 1) - sliceStart(length, workers, s));
             inbox.giveBack(in);
         }
+    }
+
+    private float[][] outgoing(int length) {
+        if (length == this.length) {
+            return outgoing;
+        }
+        if (length != prefixLength) {
+            outgoingPrefix = new float[workers][];
+            for (int s = 0; s < workers; s++) {
+                outgoingPrefix[s] = new float[sliceStart(length, workers, s + 1) - sliceStart(length, workers, s)];
+            }
+            prefixLength = length;
+        }
+        return outgoingPrefix;
     }
 
     private void send(int round, int to, byte kind, float weight, float[] values) {

@@ -2,6 +2,7 @@ package dev.sparkmnist.training.resident;
 
 import dev.sparkmnist.data.Normalization;
 import dev.sparkmnist.runtime.TaskSetup;
+import dev.sparkmnist.training.TrainingOptions.UpdaterAveraging;
 import java.io.Serializable;
 
 /**
@@ -17,8 +18,11 @@ import java.io.Serializable;
  * @param exchangeTimeoutSeconds how long a worker waits for a peer's parameters
  * @param slotWaitSeconds how long to wait for enough task slots before refusing
  * @param overlap exchange each round while the next is fitted ({@link OverlappedExchange})
+ * @param updaterAveraging when the updater state is averaged: in every round, or in a stage's last round only (the
+ *     other rounds exchange the parameters alone)
  */
 public record ResidentSettings(int workers, int batch, int frequency, int roundsPerStage, Normalization normalization,
                        long seed, TaskSetup setup, long exchangeTimeoutSeconds,
-                       long slotWaitSeconds, boolean overlap) implements Serializable {
+                       long slotWaitSeconds, boolean overlap, UpdaterAveraging updaterAveraging)
+    implements Serializable {
 }

@@ -5,6 +5,7 @@ import dev.sparkmnist.data.SliceReader;
 import dev.sparkmnist.data.PartitionPlan;
 import dev.sparkmnist.runtime.FlushToZero;
 import dev.sparkmnist.training.TrainLoss;
+import dev.sparkmnist.training.TrainingOptions;
 import java.io.Serializable;
 import java.lang.management.ManagementFactory;
 import org.apache.spark.TaskContext;
@@ -73,7 +74,11 @@ final class WorkerTask extends AbstractFunction1<Iterator<Integer>, Iterator<Wor
             long startNanos = System.nanoTime() - t0;
             try (FlushToZero.Scope ftz = FlushToZero.enable()) { // subnormals as zero while fitting
                 if (probe) {
-                    report.probe(AutoFrequency.probe(net, reader::next, exchange));
+                    // auto: the frequency that decides whether rounds move the updater state is being chosen, so the
+                    // probe times the whole vector, as it did before --updater-averaging (stage: the parameters)
+                    report.probe(AutoFrequency.probe(net, reader::next, exchange,
+                        job.settings().updaterAveraging() == TrainingOptions.UpdaterAveraging.STAGE
+                            ? (int) net.numParams() : NetState.length(net)));
                     report.waited(exchange.waitNanos());
                 } else {
                     train(task, worker, net, reader, exchange, report);
@@ -82,6 +87,17 @@ final class WorkerTask extends AbstractFunction1<Iterator<Integer>, Iterator<Wor
             report.io(startNanos + reader.waitNanos(), exchange.bytesMoved());
         }
         return scala.collection.Iterator$.MODULE$.single(report.build());
+    }
+
+    /**
+     * How many floats of the vector (parameters, then updater state) a round averages: all of them in a stage's last
+     * round (every worker then ends the stage on the same state) and, when {@code --updater-averaging} means
+     * {@code round} at this frequency, in every round; else the parameters alone.
+     */
+    private int roundLength(MultiLayerNetwork net, boolean lastOfStage) {
+        int all = NetState.length(net);
+        return lastOfStage || job.settings().updaterAveraging().at(plan.frequency())
+            == TrainingOptions.UpdaterAveraging.ROUND ? all : (int) net.numParams();
     }
 
     private void train(TaskContext task, int worker, MultiLayerNetwork net, SliceReader reader,
@@ -108,12 +124,13 @@ final class WorkerTask extends AbstractFunction1<Iterator<Integer>, Iterator<Wor
                     FaultHook.afterMinibatch(worker);
                 }
                 long c1 = System.nanoTime();
+                int length = roundLength(net, round == plan.endRound(stage) - 1);
                 if (overlap != null) {
-                    overlap.round(round, net, fitted > 0 ? 1f : 0f, task);
+                    overlap.round(round, net, fitted > 0 ? 1f : 0f, task, length);
                 } else if (averaging) {
-                    vector = NetState.vector(net, vector);
-                    exchange.average(round, vector, fitted > 0 ? 1f : 0f);
-                    NetState.apply(net, vector);
+                    vector = NetState.vector(net, vector, length);
+                    exchange.average(round, vector, fitted > 0 ? 1f : 0f, length);
+                    NetState.apply(net, vector, length);
                 }
                 report.round(c1 - c0 - (reader.waitNanos() - readBefore), System.nanoTime() - c1);
                 FaultHook.afterRound(worker, task.stageAttemptNumber(), round);

@@ -35,7 +35,8 @@ class AuthenticatedExchangeIT {
             Configuration conf = new Configuration();
             MnistSet set = MnistSet.trainFrom(TestData.sliceDir(), conf).limit(65);
             ResidentSettings settings = new ResidentSettings(4, 8, 1, 0, Normalization.STANDARDIZE,
-                42L, new TaskSetup(1, GpuBinding.Policy.OPTIONAL), 60, 30, false);
+                42L, new TaskSetup(1, GpuBinding.Policy.OPTIONAL), 60, 30, false,
+                dev.sparkmnist.training.TrainingOptions.UpdaterAveraging.ROUND);
             ModelOptions model = ModelOptions.mlp().withOptimizer(Optimizer.NESTEROV, 0.05);
             MultiLayerNetwork net = Models.network(model);
             try (ResidentEngine engine = new ResidentEngine(sc, set, settings)) {

@@ -15,6 +15,7 @@ import dev.sparkmnist.runtime.GpuBinding;
 import dev.sparkmnist.runtime.Nd4jRuntime;
 import dev.sparkmnist.runtime.TaskSetup;
 import dev.sparkmnist.training.AveragingOracle;
+import dev.sparkmnist.training.TrainingOptions;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -69,13 +70,13 @@ class ClusterExchangeIT {
     }
 
     private static ResidentSettings settings(int workers, int batch, int frequency, long slotWait) {
-        return settings(workers, batch, frequency, slotWait, false);
+        return settings(workers, batch, frequency, slotWait, false, TrainingOptions.UpdaterAveraging.ROUND);
     }
 
     private static ResidentSettings settings(int workers, int batch, int frequency, long slotWait,
-                                                    boolean overlap) {
+                                             boolean overlap, TrainingOptions.UpdaterAveraging updater) {
         return new ResidentSettings(workers, batch, frequency, 0, Normalization.STANDARDIZE, 42L,
-            new TaskSetup(1, GpuBinding.Policy.OPTIONAL), 60, slotWait, overlap);
+            new TaskSetup(1, GpuBinding.Policy.OPTIONAL), 60, slotWait, overlap, updater);
     }
 
     /**
@@ -89,20 +90,38 @@ class ClusterExchangeIT {
      * the state were not averaged. With {@code overlap} (the default, {@link OverlappedExchange}) the reference is
      * the same with each round's mean taken one round late plus the worker's own progress since
      * ({@link AveragingOracle#simulate}'s overlap), and it must differ from the one that waits for every exchange.
+     * With {@code --updater-averaging stage} (the default; the other rows take {@code round}) the rounds move the
+     * parameters alone and the last one the updater state too: the reference is the oracle's {@code LAST_ROUND},
+     * and it must differ from averaging the state in every round.
      */
     @Order(1)
-    @ParameterizedTest(name = "{0} workers, {1}, overlap {3}")
-    @CsvSource({"3, SGD, 50, false", "3, MOMENTUM, 50, false", "3, NESTEROV, 50, false", "3, ADAM, 50, false",
-        "4, SGD, 65, false", "4, MOMENTUM, 65, false", "4, NESTEROV, 65, false", "4, ADAM, 65, false",
-        "3, NESTEROV, 50, true", "4, ADAM, 65, true"})
+    @ParameterizedTest(name = "{0} workers, {1}, overlap {3}, updater averaged each {4}")
+    @CsvSource({"3, SGD, 50, false, ROUND", "3, MOMENTUM, 50, false, ROUND", "3, NESTEROV, 50, false, ROUND",
+        "3, ADAM, 50, false, ROUND", "4, SGD, 65, false, ROUND", "4, MOMENTUM, 65, false, ROUND",
+        "4, NESTEROV, 65, false, ROUND", "4, ADAM, 65, false, ROUND", "3, NESTEROV, 50, true, ROUND",
+        "4, ADAM, 65, true, ROUND", "3, MOMENTUM, 50, false, STAGE", "4, ADAM, 65, true, STAGE"})
     void averagingEveryMinibatchAcrossJvmsEqualsTheReference(int workers, Optimizer optimizer, int examples,
-                                                             boolean overlap) {
+                                                             boolean overlap,
+                                                             TrainingOptions.UpdaterAveraging updater) {
         MnistSet set = train.limit(examples);
         ModelOptions model = ModelOptions.mlp().withOptimizer(optimizer, optimizer == Optimizer.ADAM ? 0.01 : 0.05);
         MultiLayerNetwork engine = Models.network(model);
         ResidentEngine.EpochFit fit;
-        try (ResidentEngine e = new ResidentEngine(sc, set, settings(workers, 8, 1, 30, overlap))) {
+        try (ResidentEngine e = new ResidentEngine(sc, set, settings(workers, 8, 1, 30, overlap, updater))) {
             fit = e.fitEpoch(engine, 0);
+        }
+        if (updater == TrainingOptions.UpdaterAveraging.STAGE) {
+            float[] got = AveragingOracle.stateVector(engine);
+            MultiLayerNetwork reference = AveragingOracle.simulate(() -> Models.network(model), set, workers, 8, 42L,
+                0, CONF, AveragingOracle.StateAveraging.LAST_ROUND, overlap);
+            double diff = AveragingOracle.maxDifference(got, AveragingOracle.stateVector(reference));
+            assertTrue(diff < 1e-5, "max difference to the reference (parameters and updater state) " + diff);
+            MultiLayerNetwork everyRound = AveragingOracle.simulate(() -> Models.network(model), set, workers, 8, 42L,
+                0, CONF, true, overlap);
+            double apart = AveragingOracle.maxDifference(got, AveragingOracle.stateVector(everyRound));
+            assertTrue(apart > 1e-4, "averaging the state every round would give a different result: " + apart);
+            assertEquals(workers, fit.jvms().size(), "every worker in its own executor JVM: " + fit.jvms());
+            return;
         }
         assertEquals(workers, fit.jvms().size(), "every worker in its own executor JVM: " + fit.jvms());
         assertEquals(examples, fit.examples());

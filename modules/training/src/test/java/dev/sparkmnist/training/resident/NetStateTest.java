@@ -1,7 +1,9 @@
 package dev.sparkmnist.training.resident;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import dev.sparkmnist.models.ModelOptions;
 import dev.sparkmnist.models.Models;
@@ -74,5 +76,61 @@ class NetStateTest {
         assertArrayEquals(before, NetState.vector(net), "the network is unchanged");
         assertArrayEquals(before, sent);
         assertArrayEquals(before, mean);
+    }
+
+    /**
+     * {@code --updater-averaging stage}: a round that averaged the parameters alone corrects the parameters alone;
+     * the updater state is copied into the contribution only when the next round sends it, and left untouched (in
+     * the network and in both buffers) when neither round averages it.
+     */
+    @Test
+    void roundsOfTheParametersAloneLeaveTheUpdaterStateAsItIs() {
+        for (int[] lengths : new int[][] {{1, 1}, {1, 2}, {2, 1}, {0, 1}}) { // 1: parameters alone, 2: all
+            MultiLayerNetwork net = trained();
+            int p = (int) net.numParams();
+            float[] before = NetState.vector(net);
+            int n = before.length;
+            assertEquals(3 * p, n, "Adam: parameters and two moments");
+            int collected = lengths[0] == 0 ? 0 : lengths[0] == 1 ? p : n;
+            int sending = lengths[1] == 1 ? p : n;
+            float[] mean = noise(n, 5);
+            float[] sent = noise(n, 6);
+            float[] meanBefore = mean.clone();
+            float[] sentBefore = sent.clone();
+            NetState.blend(net, mean, sent, collected, sending);
+            float[] after = NetState.vector(net);
+            for (int i = 0; i < n; i++) {
+                float want = i < collected ? meanBefore[i] + (before[i] - sentBefore[i]) : before[i];
+                String at = "lengths " + collected + "/" + sending + ", index " + i;
+                assertEquals(want, after[i], at);
+                if (i < Math.max(collected, sending)) {
+                    assertEquals(want, sent[i], at);
+                    assertEquals(want, mean[i], at);
+                } else {
+                    assertEquals(sentBefore[i], sent[i], at);
+                    assertEquals(meanBefore[i], mean[i], at);
+                }
+            }
+        }
+    }
+
+    @Test
+    void vectorAndApplyOfTheParametersAloneLeaveTheRestAlone() {
+        MultiLayerNetwork net = trained();
+        int p = (int) net.numParams();
+        float[] before = NetState.vector(net);
+        float[] into = noise(before.length, 8);
+        float[] rest = java.util.Arrays.copyOfRange(into, p, into.length);
+        assertArrayEquals(java.util.Arrays.copyOf(before, p),
+            java.util.Arrays.copyOf(NetState.vector(net, into, p), p));
+        assertArrayEquals(rest, java.util.Arrays.copyOfRange(into, p, into.length), "the state is not read");
+        float[] written = noise(before.length, 9);
+        NetState.apply(net, written, p);
+        float[] after = NetState.vector(net);
+        assertArrayEquals(java.util.Arrays.copyOf(written, p), java.util.Arrays.copyOf(after, p));
+        assertArrayEquals(java.util.Arrays.copyOfRange(before, p, before.length),
+            java.util.Arrays.copyOfRange(after, p, after.length), "the state is not written");
+        assertEquals("a round averages the " + p + " parameters or all " + before.length + " floats, not 7",
+            assertThrows(IllegalArgumentException.class, () -> NetState.apply(net, written, 7)).getMessage());
     }
 }

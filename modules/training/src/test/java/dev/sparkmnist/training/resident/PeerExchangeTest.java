@@ -17,11 +17,19 @@ import org.junit.jupiter.params.provider.ValueSource;
  * {@link PeerExchange} with its workers on threads of one JVM, where peers read each other's outgoing arrays
  * themselves (no encoding): every round's result equals the weighted mean computed here, to the bit, although each
  * worker reuses its outgoing arrays every round and the threads run at their own pace (random pauses), so a worker
- * that overwrote an array a peer had not read yet would be caught.
+ * that overwrote an array a peer had not read yet would be caught. Every third round averages a prefix of the vector
+ * only (the parameters without the updater state), through slices of its own lengths, and leaves the rest as it was.
  */
 class PeerExchangeTest {
     private static final int LENGTH = 1_003; // slices of unequal length
     private static final int ROUNDS = 60;
+    /** Every third round averages this many floats only (the parameters alone, {@code --updater-averaging stage}). */
+    private static final int PREFIX = 601;
+
+    /** How many floats round r averages. */
+    private static int length(int round) {
+        return round % 3 == 1 ? PREFIX : LENGTH;
+    }
 
     /** Worker w's vector in round r (deterministic, different every round). */
     private static float[] contribution(int worker, int round) {
@@ -38,16 +46,20 @@ class PeerExchangeTest {
         return round % (workers + 1) == worker ? 0f : 1f;
     }
 
-    /** The mean the exchange promises: each slice summed by its owner, owner first, then the peers that follow it. */
-    private static float[] expected(int round, int workers) {
+    /**
+     * The mean the exchange promises worker {@code me}: each slice of the round's length summed by its owner, owner
+     * first, then the peers that follow it; past that length, its own values.
+     */
+    private static float[] expected(int round, int workers, int me) {
         float[][] vectors = new float[workers][];
         for (int w = 0; w < workers; w++) {
             vectors[w] = contribution(w, round);
         }
-        float[] mean = new float[LENGTH];
+        int length = length(round);
+        float[] mean = vectors[me].clone();
         for (int owner = 0; owner < workers; owner++) {
-            for (int i = PeerExchange.sliceStart(LENGTH, workers, owner);
-                 i < PeerExchange.sliceStart(LENGTH, workers, owner + 1); i++) {
+            for (int i = PeerExchange.sliceStart(length, workers, owner);
+                 i < PeerExchange.sliceStart(length, workers, owner + 1); i++) {
                 double sum = 0;
                 double total = 0;
                 for (int k = 0; k < workers; k++) {
@@ -85,7 +97,7 @@ class PeerExchangeTest {
                             if (pauses.nextInt(4) == 0) {
                                 TimeUnit.MICROSECONDS.sleep(pauses.nextInt(2_000));
                             }
-                            exchange.average(r, vector, weight(worker, r, workers));
+                            exchange.average(r, vector, weight(worker, r, workers), length(r));
                             means.add(vector);
                         }
                     }
@@ -96,7 +108,7 @@ class PeerExchangeTest {
                 List<float[]> means = results.get(w).get(60, TimeUnit.SECONDS);
                 assertEquals(ROUNDS, means.size());
                 for (int r = 0; r < ROUNDS; r++) {
-                    assertArrayEquals(expected(r, workers), means.get(r), "worker " + w + ", round " + r);
+                    assertArrayEquals(expected(r, workers, w), means.get(r), "worker " + w + ", round " + r);
                 }
             }
         } finally {

@@ -43,15 +43,24 @@ class ResidentEngineIT {
         FaultHook.hook = null;
     }
 
-    /** Every exchange waited for (the rounds the oracles define); {@link #overlapped} for the default. */
+    /**
+     * Every exchange waited for and the updater state averaged in every round (the rounds the oracles define);
+     * {@link #overlapped} with the overlap, {@link #stage} with the updater state averaged at the stage's end.
+     */
     private static ResidentSettings settings(int workers, int batch, int frequency, int roundsPerStage) {
         return new ResidentSettings(workers, batch, frequency, roundsPerStage, Normalization.STANDARDIZE, 42L,
-            new TaskSetup(1, GpuBinding.Policy.OPTIONAL), 60, 5, false);
+            new TaskSetup(1, GpuBinding.Policy.OPTIONAL), 60, 5, false, TrainingOptions.UpdaterAveraging.ROUND);
     }
 
     private static ResidentSettings overlapped(int workers, int batch, int frequency, int roundsPerStage) {
         return new ResidentSettings(workers, batch, frequency, roundsPerStage, Normalization.STANDARDIZE, 42L,
-            new TaskSetup(1, GpuBinding.Policy.OPTIONAL), 60, 5, true);
+            new TaskSetup(1, GpuBinding.Policy.OPTIONAL), 60, 5, true, TrainingOptions.UpdaterAveraging.ROUND);
+    }
+
+    /** {@code --updater-averaging stage}, the default. */
+    private static ResidentSettings stage(int workers, int batch, int frequency, boolean overlap) {
+        return new ResidentSettings(workers, batch, frequency, 0, Normalization.STANDARDIZE, 42L,
+            new TaskSetup(1, GpuBinding.Policy.OPTIONAL), 60, 5, overlap, TrainingOptions.UpdaterAveraging.STAGE);
     }
 
     /** Inboxes still open in this JVM, where local mode runs every worker. */
@@ -167,6 +176,41 @@ class ResidentEngineIT {
         assertEquals(0, leftoverInboxes(), "no inbox outlives its stage");
     }
 
+    /**
+     * {@code --updater-averaging stage} (the default): the rounds average the parameters alone, each worker's Adam
+     * moments follow its own minibatches, and the stage's last round averages them too. Equals
+     * {@link AveragingOracle#simulate} with {@code LAST_ROUND}, waited for and overlapped; differs from averaging the
+     * state in every round and from never averaging it (so this fails if a round moved the state, or the last did
+     * not); and its rounds move about a third of the bytes (Adam: parameters and two moments).
+     */
+    @org.junit.jupiter.params.ParameterizedTest(name = "overlap {0}")
+    @org.junit.jupiter.params.provider.ValueSource(booleans = {false, true})
+    void stageUpdaterAveragingEqualsItsReference(boolean overlap) {
+        MnistSet set = SLICE.train().limit(100);
+        ModelOptions model = ModelOptions.mlp().withOptimizer(Optimizer.ADAM, 0.01);
+        MultiLayerNetwork engine = Models.network(model);
+        ResidentEngine.EpochFit fit = new ResidentEngine(SLICE.sc(), set, stage(2, 8, 1, overlap)).fitEpoch(engine, 0);
+        float[] got = AveragingOracle.stateVector(engine);
+        MultiLayerNetwork reference = AveragingOracle.simulate(() -> Models.network(model), set, 2, 8, 42L, 0, CONF,
+            AveragingOracle.StateAveraging.LAST_ROUND, overlap);
+        double diff = AveragingOracle.maxDifference(got, AveragingOracle.stateVector(reference));
+        assertTrue(diff < 1e-5, "max difference to the reference (parameters and updater state) " + diff);
+        for (AveragingOracle.StateAveraging other : List.of(AveragingOracle.StateAveraging.EVERY_ROUND,
+                 AveragingOracle.StateAveraging.NEVER)) {
+            MultiLayerNetwork o = AveragingOracle.simulate(() -> Models.network(model), set, 2, 8, 42L, 0, CONF,
+                other, overlap);
+            double apart = AveragingOracle.maxDifference(got, AveragingOracle.stateVector(o));
+            assertTrue(apart > 1e-4, other + " gives a different result: " + apart);
+        }
+        ResidentEngine.EpochFit everyRound = new ResidentEngine(SLICE.sc(), set,
+            overlap ? overlapped(2, 8, 1, 0) : settings(2, 8, 1, 0)).fitEpoch(Models.network(model), 0);
+        assertEquals(everyRound.rounds(), fit.rounds());
+        // 7 rounds: 6 of the parameters alone and the last of all, against 7 of all (parameters + 2 moments)
+        assertEquals((6 + 3) / (7 * 3.0), fit.bytesPerRound() / (double) everyRound.bytesPerRound(), 0.01,
+            fit.bytesPerRound() + " against " + everyRound.bytesPerRound() + " bytes a round");
+        assertEquals(0, leftoverInboxes(), "no inbox outlives its stage");
+    }
+
     @Test
     void aFailedStageAttemptIsRetriedAndCountedOnce() {
         MnistSet set = SLICE.train().limit(600);
@@ -227,6 +271,8 @@ class ResidentEngineIT {
         assertEquals(AutoFrequency.choose(auto.minibatchMillis(), auto.exchangeMillis()), how.frequency(),
             "the frequency is the rule applied to the probe's figures");
         assertTrue(how.frequency() >= AutoFrequency.FLOOR && how.frequency() <= AutoFrequency.CEILING);
+        assertEquals(how.frequency() <= 3 ? "round" : "stage", how.updater(),
+            "--updater-averaging auto at the chosen frequency");
         for (EpochResult e : r.epochs()) {
             assertEquals(TestData.SLICE_TRAIN, e.examplesTrained(), "the probe's minibatches are not counted");
             assertEquals((32 + how.frequency() - 1) / how.frequency(), e.averagingRounds(),
@@ -265,7 +311,8 @@ class ResidentEngineIT {
         try {
             long t0 = System.nanoTime();
             ResidentSettings twoSeconds = new ResidentSettings(2, 16, 2, 0, Normalization.STANDARDIZE,
-                42L, new TaskSetup(1, GpuBinding.Policy.OPTIONAL), 2, 5, true);
+                42L, new TaskSetup(1, GpuBinding.Policy.OPTIONAL), 2, 5, true,
+                TrainingOptions.DEFAULT_UPDATER_AVERAGING);
             ResidentEngine.EpochFit fit = new ResidentEngine(SLICE.sc(), set, twoSeconds)
                 .fitEpoch(Models.network(ModelOptions.mlp()), 0);
             double seconds = (System.nanoTime() - t0) / 1e9;
@@ -285,7 +332,7 @@ class ResidentEngineIT {
     void everyWorkerAppliesTheGpuSetUpFirst() {
         // local mode assigns no GPU: with the required policy each worker must refuse before touching ND4J
         ResidentSettings required = new ResidentSettings(2, 32, 10, 0, Normalization.STANDARDIZE, 42L,
-            new TaskSetup(1, GpuBinding.Policy.REQUIRED), 60, 5, true);
+            new TaskSetup(1, GpuBinding.Policy.REQUIRED), 60, 5, true, TrainingOptions.DEFAULT_UPDATER_AVERAGING);
         Exception e = assertThrows(Exception.class,
             () -> new ResidentEngine(SLICE.sc(), SLICE.train().limit(200), required)
                 .fitEpoch(Models.network(ModelOptions.mlp()), 0));
