@@ -25,9 +25,9 @@ import org.nd4j.linalg.dataset.DataSet;
  *
  * @param frequency the chosen minibatches per round
  * @param minibatchMillis c, milliseconds per minibatch
- * @param exchangeMillis x, milliseconds per exchange of what a round averages (the parameters alone with
- *     {@code --updater-averaging stage}, the default; with the updater state for {@code round}), workers already
- *     lined up
+ * @param exchangeMillis x, milliseconds per exchange, workers already lined up: of the parameters alone with
+ *     {@code --updater-averaging stage}, of the parameters and the updater state with {@code round} and {@code auto}
+ *     (the default, whose rounds move the parameters alone from every 4 minibatches on: cheaper than x)
  * @param waitMillis how much longer a round took when it first had to wait for the slowest worker
  */
 public record AutoFrequency(int frequency, double minibatchMillis, double exchangeMillis, double waitMillis)
