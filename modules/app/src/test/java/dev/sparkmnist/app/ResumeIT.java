@@ -52,7 +52,10 @@ class ResumeIT {
         File log = tmp.resolve("killed.log").toFile();
         Process driver = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log).start();
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(300);
-        while (!Files.exists(ckpt.resolve("epoch-001.zip")) && driver.isAlive() && System.nanoTime() < deadline) {
+        // a checkpoint is complete once its marker is written, after the file is renamed into place: killed between
+        // the two, the run has no complete checkpoint to resume from (Checkpoints.newestFirst skips the file)
+        while (!Files.exists(ckpt.resolve("_epoch-001.zip.SUCCESS")) && driver.isAlive()
+            && System.nanoTime() < deadline) {
             Thread.sleep(20);
         }
         assertTrue(driver.isAlive(), "the driver ran until a checkpoint: " + Files.readString(log.toPath()));
