@@ -66,7 +66,8 @@ public record TrainingOptions(int epochs, long seed, Input input, Batching batch
          * averaged at stage ends; averaging every 8-32, stage ends were better in 11 of 12 comparisons after 3
          * epochs (the MLP with Adam by 0.1-1.3 points, LeNet-5 with momentum by 0.1-1.4) and 0.14 points worse in one
          * (LeNet-5, 4 workers, every 8). The default job at every 4: 99.22 % (every round) against 99.20 %; at every
-         * 8, what a 2-Worker cluster chooses: 99.13 % against 99.21 % (medians of seeds 1-3). 5-7 were not measured.
+         * 6: 99.14 % against 99.23 %; at every 8: 99.13 % against 99.21 % (medians of seeds 1-3; a 2-Worker cluster
+         * chooses 5-8).
          */
         AUTO,
         /** In every round, with the parameters (DL4J's parameter averaging does the same). */
