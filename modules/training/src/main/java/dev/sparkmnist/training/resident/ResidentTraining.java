@@ -44,16 +44,16 @@ public final class ResidentTraining implements EpochEngine {
             Slots.DEFAULT_WAIT_SECONDS, averaging.overlap(), averaging.updaterAveraging()))) {
             int frequency = engine.frequency(net); // with auto: a short probe stage measures what a round costs
             boolean overlapped = run.partitions() > 1 && averaging.overlap(); // one worker exchanges nothing
+            TrainingOptions.UpdaterAveraging updater = averaging.updaterAveraging().at(frequency);
             LOG.info("training {} ({} parameters) on {} with the resident engine: {} workers, {} ND4J thread(s)"
                 + " each, averaging every {} minibatches{}{}{}", run.model().architecture(), net.numParams(),
                 run.train(), run.partitions(), run.setup().threads(), frequency, averaging.auto() ? " (auto)" : "",
                 overlapped ? ", each exchange overlapping the next round" : "",
-                run.partitions() == 1 ? "" : averaging.updaterAveraging().at(frequency)
-                    == TrainingOptions.UpdaterAveraging.ROUND ? ", the updater state with the parameters"
-                    : ", the updater state at the end of each stage");
+                run.partitions() == 1 ? "" : updater == TrainingOptions.UpdaterAveraging.ROUND
+                    ? ", the updater state with the parameters" : ", the updater state at the end of each stage");
             TrainingResult.Averaging how = new TrainingResult.Averaging(frequency, averaging.auto() ? "auto"
                 : "given", engine.autoFrequency(), overlapped,
-                averaging.updaterAveraging().at(frequency).name().toLowerCase(java.util.Locale.ROOT));
+                updater.name().toLowerCase(java.util.Locale.ROOT));
             ResidentTraining training = new ResidentTraining(run, engine);
             List<EpochResult> epochs;
             try {

@@ -74,11 +74,9 @@ final class WorkerTask extends AbstractFunction1<Iterator<Integer>, Iterator<Wor
             long startNanos = System.nanoTime() - t0;
             try (FlushToZero.Scope ftz = FlushToZero.enable()) { // subnormals as zero while fitting
                 if (probe) {
-                    // auto: the frequency that decides whether rounds move the updater state is being chosen, so the
-                    // probe times the whole vector, as it did before --updater-averaging (stage: the parameters)
-                    report.probe(AutoFrequency.probe(net, reader::next, exchange,
-                        job.settings().updaterAveraging() == TrainingOptions.UpdaterAveraging.STAGE
-                            ? (int) net.numParams() : NetState.length(net)));
+                    // the probe's rounds are of one minibatch: auto and round time the whole vector, stage the
+                    // parameters alone
+                    report.probe(AutoFrequency.probe(net, reader::next, exchange, roundLength(net, false)));
                     report.waited(exchange.waitNanos());
                 } else {
                     train(task, worker, net, reader, exchange, report);
