@@ -102,7 +102,7 @@ final class Resumption {
         }
         List<org.apache.hadoop.fs.Path> found = Checkpoints.newestFirst(checkpoints.dir, hadoop);
         if (found.isEmpty()) {
-            LOG.warn("--resume: no checkpoint in {} yet: starting from epoch 1", checkpoints.dir);
+            LOG.warn("--resume: no complete checkpoint in {} yet: starting from epoch 1", checkpoints.dir);
             return null;
         }
         return found.get(0).toString();

@@ -290,9 +290,26 @@ class CliIT {
         Run refused = run(withSpark("train", "--model", "mlp", "--data-dir", TestData.sliceDir(), "--epochs", "1",
             "--output", tmp.resolve("o").toString(), "--checkpoint-dir", dir.toString()));
         assertEquals(2, refused.exit());
-        assertEquals("error: --checkpoint-dir (" + dir + ") already holds checkpoints (epoch-001.zip): choose another"
-            + " directory; checkpoints are never overwritten", refused.err().trim());
+        assertEquals("error: --checkpoint-dir (" + dir + ") holds checkpoints that a stopped run did not finish"
+            + " writing (epoch-001.zip: no completion marker, _epoch-001.zip.SUCCESS) and none complete to resume:"
+            + " delete them to start again from epoch 1, or choose another directory; checkpoints are never"
+            + " overwritten", refused.err().trim());
         assertEquals("precious", Files.readString(dir.resolve("epoch-001.zip")));
+        assertFalse(Files.exists(tmp.resolve("o")), "no output for a refused run");
+        Run resumed = run(withSpark("train", "--model", "mlp", "--data-dir", TestData.sliceDir(), "--epochs", "1",
+            "--output", tmp.resolve("o").toString(), "--checkpoint-dir", dir.toString(), "--resume"));
+        assertEquals(2, resumed.exit());
+        assertEquals(refused.err().trim(), resumed.err().trim(), "--resume has no complete checkpoint to continue");
+        Files.writeString(dir.resolve("epoch-002.zip"), "precious too");
+        Files.createFile(dir.resolve("_epoch-002.zip.SUCCESS"));
+        Run complete = run(withSpark("train", "--model", "mlp", "--data-dir", TestData.sliceDir(), "--epochs", "1",
+            "--output", tmp.resolve("o").toString(), "--checkpoint-dir", dir.toString()));
+        assertEquals(2, complete.exit());
+        assertEquals("error: --checkpoint-dir (" + dir + ") already holds checkpoints (epoch-002.zip; not finished:"
+            + " epoch-001.zip): add --resume to continue the newest, or choose another directory; checkpoints are"
+            + " never overwritten", complete.err().trim());
+        assertEquals("precious", Files.readString(dir.resolve("epoch-001.zip")));
+        assertEquals("precious too", Files.readString(dir.resolve("epoch-002.zip")));
         assertFalse(Files.exists(tmp.resolve("o")), "no output for a refused run");
 
         Run zero = run("train", "--checkpoint-every", "0", "--checkpoint-dir", tmp.resolve("c").toString());

@@ -69,12 +69,10 @@ public final class Checkpoints implements EpochListener {
                         fs.delete(st.getPath(), false);
                     }
                 }
-                String[] existing = Arrays.stream(fs.listStatus(p)).map(FileStatus::getPath).map(Path::getName)
-                    .filter(RunLayout::isCheckpointName).sorted().toArray(String[]::new);
-                if (existing.length > 0 && resumedEpoch == 0) {
-                    throw new InvalidInputException("--checkpoint-dir (" + dir + ") already holds checkpoints ("
-                        + String.join(", ", existing) + "): choose another directory; checkpoints are never"
-                        + " overwritten");
+                if (resumedEpoch == 0) {
+                    refuseEarlierCheckpoints(fs, p, dir);
+                } else {
+                    removeUnfinishedAfter(fs, p, resumedEpoch);
                 }
             } else if (!fs.mkdirs(p)) {
                 throw new InvalidInputException("--checkpoint-dir (" + dir + "): cannot create it");
@@ -83,6 +81,51 @@ public final class Checkpoints implements EpochListener {
         } catch (IOException e) {
             throw new InvalidInputException("--checkpoint-dir (" + dir + ") is not writable: " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * Removes the checkpoints of epochs after the resumed one that have no completion marker: the killed run was
+     * writing them (stopped between the rename and the marker), nothing resumes them, and this run writes those
+     * epochs again, where a file of the name would stop the rename.
+     */
+    private static void removeUnfinishedAfter(FileSystem fs, Path p, int resumedEpoch) throws IOException {
+        for (FileStatus st : fs.listStatus(p)) {
+            Path f = st.getPath();
+            if (RunLayout.checkpointEpoch(f.getName()) > resumedEpoch && !fs.exists(RunLayout.checkpointMarker(f))) {
+                LOG.warn("removing {}, a checkpoint the stopped run did not finish (no completion marker {})", f,
+                    RunLayout.checkpointMarker(f).getName());
+                fs.delete(f, false);
+            }
+        }
+    }
+
+    /**
+     * Refuses a directory that holds checkpoints when this run does not resume one, saying which are complete and
+     * which a stopped run did not finish (no completion marker), and what to do: with complete ones, --resume (the
+     * caller found none to resume, so it was not given) or another directory; with unfinished ones alone, which
+     * --resume cannot continue, delete them or choose another directory.
+     */
+    private static void refuseEarlierCheckpoints(FileSystem fs, Path p, String dir) throws IOException {
+        java.util.List<String> complete = new java.util.ArrayList<>();
+        java.util.List<String> unfinished = new java.util.ArrayList<>();
+        for (Path f : Arrays.stream(fs.listStatus(p)).map(FileStatus::getPath).filter(RunLayout::isCheckpoint)
+            .sorted().toList()) {
+            (fs.exists(RunLayout.checkpointMarker(f)) ? complete : unfinished).add(f.getName());
+        }
+        if (complete.isEmpty() && unfinished.isEmpty()) {
+            return;
+        }
+        if (complete.isEmpty()) {
+            throw new InvalidInputException("--checkpoint-dir (" + dir + ") holds checkpoints that a stopped run did"
+                + " not finish writing (" + String.join(", ", unfinished) + ": no completion marker, "
+                + RunLayout.checkpointMarker(new Path(p, unfinished.get(0))).getName() + ") and none complete to"
+                + " resume: delete them to start again from epoch 1, or choose another directory; checkpoints are"
+                + " never overwritten");
+        }
+        throw new InvalidInputException("--checkpoint-dir (" + dir + ") already holds checkpoints ("
+            + String.join(", ", complete) + (unfinished.isEmpty() ? "" : "; not finished: "
+            + String.join(", ", unfinished)) + "): add --resume to continue the newest, or choose another directory;"
+            + " checkpoints are never overwritten");
     }
 
     /**

@@ -31,6 +31,19 @@ public final class RunLayout {
         return String.format(Locale.ROOT, "epoch-%03d.zip", epoch);
     }
 
+    /** The epoch a checkpoint file name is of (epoch-NNN.zip: NNN), or -1 when the name is not a checkpoint's. */
+    static int checkpointEpoch(String name) {
+        java.util.regex.Matcher m = CHECKPOINT.matcher(name);
+        if (!m.matches()) {
+            return -1;
+        }
+        try {
+            return Integer.parseInt(m.group(1));
+        } catch (NumberFormatException e) { // more digits than an int holds: no epoch this program writes
+            return Integer.MAX_VALUE;
+        }
+    }
+
     /** Whether a file name is a checkpoint's. */
     static boolean isCheckpointName(String name) {
         return CHECKPOINT.matcher(name).matches();

@@ -44,4 +44,66 @@ class CheckpointsTest {
         assertEquals(List.of(), Checkpoints.newestFirst(tmp.resolve("none").toString(),
             new org.apache.hadoop.conf.Configuration()));
     }
+
+    @Test
+    void checkpointNamesGiveTheirEpoch() {
+        assertEquals(7, RunLayout.checkpointEpoch("epoch-007.zip"));
+        assertEquals(1200, RunLayout.checkpointEpoch("epoch-1200.zip"));
+        assertEquals(-1, RunLayout.checkpointEpoch("_epoch-007.zip.SUCCESS"));
+        assertEquals(-1, RunLayout.checkpointEpoch("epoch-7.zip.tmp-x"));
+        assertEquals(Integer.MAX_VALUE, RunLayout.checkpointEpoch("epoch-99999999999.zip"));
+    }
+
+    private java.nio.file.Path dirWith(String name, String... files) throws Exception {
+        java.nio.file.Path dir = java.nio.file.Files.createDirectories(tmp.resolve(name));
+        for (String f : files) {
+            java.nio.file.Files.writeString(dir.resolve(f), "kept " + f);
+        }
+        return dir;
+    }
+
+    private static List<String> names(java.nio.file.Path dir) throws Exception {
+        try (java.util.stream.Stream<java.nio.file.Path> s = java.nio.file.Files.list(dir)) {
+            return s.map(p -> p.getFileName().toString()).filter(n -> !n.startsWith(".")).sorted().toList();
+        }
+    }
+
+    private static String refusal(java.nio.file.Path dir) {
+        return org.junit.jupiter.api.Assertions.assertThrows(dev.sparkmnist.data.InvalidInputException.class,
+            () -> Checkpoints.open(dir.toString(), 1, 3, null, null, 0, new org.apache.hadoop.conf.Configuration()))
+            .getMessage();
+    }
+
+    @Test
+    void aNewRunRefusesEarlierCheckpointsAndSaysWhichAreUnfinished() throws Exception {
+        java.nio.file.Path unfinished = dirWith("u", "epoch-001.zip", "notes.txt");
+        assertEquals("--checkpoint-dir (" + unfinished + ") holds checkpoints that a stopped run did not finish"
+            + " writing (epoch-001.zip: no completion marker, _epoch-001.zip.SUCCESS) and none complete to resume:"
+            + " delete them to start again from epoch 1, or choose another directory; checkpoints are never"
+            + " overwritten", refusal(unfinished));
+        assertEquals(List.of("epoch-001.zip", "notes.txt"), names(unfinished));
+
+        java.nio.file.Path mixed = dirWith("m", "epoch-001.zip", "_epoch-001.zip.SUCCESS", "epoch-002.zip",
+            "_epoch-002.zip.SUCCESS", "epoch-003.zip");
+        assertEquals("--checkpoint-dir (" + mixed + ") already holds checkpoints (epoch-001.zip, epoch-002.zip; not"
+            + " finished: epoch-003.zip): add --resume to continue the newest, or choose another directory;"
+            + " checkpoints are never overwritten", refusal(mixed));
+        assertEquals(List.of("_epoch-001.zip.SUCCESS", "_epoch-002.zip.SUCCESS", "epoch-001.zip", "epoch-002.zip",
+            "epoch-003.zip"), names(mixed));
+
+        java.nio.file.Path other = dirWith("o", "notes.txt", "metrics.json");
+        Checkpoints.open(other.toString(), 1, 3, null, null, 0, new org.apache.hadoop.conf.Configuration());
+        assertEquals(List.of("metrics.json", "notes.txt"), names(other));
+    }
+
+    @Test
+    void aResumedRunRemovesOnlyTheUnfinishedCheckpointsAfterItsEpoch() throws Exception {
+        // killed between epoch 3's rename and its marker; epoch 1's marker lost too (kept: not after epoch 2)
+        java.nio.file.Path dir = dirWith("r", "epoch-001.zip", "epoch-002.zip", "_epoch-002.zip.SUCCESS",
+            "epoch-003.zip", "epoch-004.zip", "_epoch-004.zip.SUCCESS", "metrics.json", "epoch-005.txt");
+        Checkpoints.open(dir.toString(), 1, 6, null, null, 2, new org.apache.hadoop.conf.Configuration());
+        assertEquals(List.of("_epoch-002.zip.SUCCESS", "_epoch-004.zip.SUCCESS", "epoch-001.zip", "epoch-002.zip",
+            "epoch-004.zip", "epoch-005.txt", "metrics.json"), names(dir));
+        assertEquals("kept epoch-004.zip", java.nio.file.Files.readString(dir.resolve("epoch-004.zip")));
+    }
 }
