@@ -61,8 +61,7 @@ final class DenseKernels {
         for (int r = 0; r < n; r += cols) {
             if (relu) {
                 for (int c = 0; c < cols; c++) {
-                    float x = v[r + c] + b[c];
-                    v[r + c] = x < 0f ? 0f : x;
+                    v[r + c] = relu(v[r + c] + b[c]);
                 }
             } else {
                 for (int c = 0; c < cols; c++) {
@@ -97,13 +96,34 @@ final class DenseKernels {
         HostArrays.read(out, o, 0);
         HostArrays.read(epsilon, e, 0);
         for (int i = 0; i < n; i++) {
-            e[i] = o[i] > 0f ? e[i] : 0f;
+            e[i] = where(o[i], e[i]);
         }
         HostArrays.write(e, 0, delta);
         if (biasGradient != null) {
             HostArrays.write(columnSums(e, n, cols), 0, biasGradient);
         }
         return true;
+    }
+
+    /**
+     * {@code x < 0 ? 0 : x} without a branch (ReLU's signs are a coin toss: as a branch it mispredicts about every
+     * second float): {@code x}'s bits masked to zero where its sign bit is set. The same floats as the comparison,
+     * -0 and NaNs with the sign bit set excepted, which become +0 (ND4J's ReLU, {@code x > 0 ? x : 0}, gives +0 for
+     * -0 and for every NaN).
+     */
+    static float relu(float x) {
+        int bits = Float.floatToRawIntBits(x);
+        return Float.intBitsToFloat(bits & ~(bits >> 31));
+    }
+
+    /**
+     * {@code out > 0 ? e : 0} without a branch: {@code e}'s bits kept where {@code out}'s bits, as an unsigned
+     * number less one, are below those of +infinity (exactly the floats > 0: positive, not zero, not NaN).
+     */
+    static float where(float out, float e) {
+        long above = (Float.floatToRawIntBits(out) - 1) & 0xffffffffL;
+        int keep = (int) ((above - 0x7f800000L) >> 63);
+        return Float.intBitsToFloat(Float.floatToRawIntBits(e) & keep);
     }
 
     /** The column sums of the row-major {@code v[0..n)} with {@code cols} columns (in a scratch array). */
