@@ -61,7 +61,7 @@ public abstract class DigitClassifierParams extends ModelOptionParams {
         setDefault(roundsPerStage, d.averaging().roundsPerStage());
         setDefault(exchangeTimeout, d.averaging().exchangeTimeoutSeconds());
         setDefault(averagingOverlap, d.averaging().overlap());
-        setDefault(updaterAveraging, d.averaging().updaterAveraging().name().toLowerCase(java.util.Locale.ROOT));
+        setDefault(updaterAveraging, d.averaging().updaterAveraging().optionValue());
         setDefault(numPartitions, d.workers().count());
         setDefault(threadsPerTask, d.workers().threadsPerTask());
         setDefault(normalization, "standardize");

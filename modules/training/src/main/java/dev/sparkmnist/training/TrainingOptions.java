@@ -81,6 +81,11 @@ public record TrainingOptions(int epochs, long seed, Input input, Batching batch
         /** The largest averaging frequency at which {@link #AUTO} averages the updater state every round. */
         public static final int AUTO_ROUND_UP_TO = 3;
 
+        /** The value as {@code --updater-averaging} and {@code provenance.json} spell it: auto, round or stage. */
+        public String optionValue() {
+            return name().toLowerCase(java.util.Locale.ROOT);
+        }
+
         /** What this means at {@code frequency} minibatches per round: {@link #ROUND} or {@link #STAGE}. */
         public UpdaterAveraging at(int frequency) {
             return this != AUTO ? this : frequency <= AUTO_ROUND_UP_TO ? ROUND : STAGE;

@@ -76,6 +76,8 @@ class TrainingOptionsTest {
 
     @Test
     void updaterAveragingAutoIsRoundUpToEveryThreeMinibatches() {
+        assertEquals(java.util.List.of("auto", "round", "stage"), java.util.Arrays.stream(
+            TrainingOptions.UpdaterAveraging.values()).map(TrainingOptions.UpdaterAveraging::optionValue).toList());
         for (int f = 1; f <= 3; f++) {
             assertEquals(TrainingOptions.UpdaterAveraging.ROUND, TrainingOptions.UpdaterAveraging.AUTO.at(f), "f " + f);
             assertEquals(TrainingOptions.UpdaterAveraging.STAGE, TrainingOptions.UpdaterAveraging.STAGE.at(f));

@@ -53,7 +53,7 @@ public final class ResidentTraining implements EpochEngine {
                     ? ", the updater state with the parameters" : ", the updater state at the end of each stage");
             TrainingResult.Averaging how = new TrainingResult.Averaging(frequency, averaging.auto() ? "auto"
                 : "given", engine.autoFrequency(), overlapped,
-                updater.name().toLowerCase(java.util.Locale.ROOT));
+                updater.optionValue());
             ResidentTraining training = new ResidentTraining(run, engine);
             List<EpochResult> epochs;
             try {
