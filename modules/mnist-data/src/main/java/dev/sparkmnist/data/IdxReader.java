@@ -161,22 +161,15 @@ public final class IdxReader {
     private static void readRuns(FSDataInputStream in, String path, IdxHeader header, long[] indices, byte[][] out)
         throws IOException {
         int size = header.recordBytes();
-        long position = -1; // the record the stream is at, -1 before the first seek
         byte[] scratch = null;
         int i = 0;
         while (i < indices.length) {
             long first = checkIndex(path, header, indices, i);
-            int last = i;
-            while (last + 1 < indices.length) {
-                long next = checkIndex(path, header, indices, last + 1);
-                if ((next - indices[last] - 1) * size > GAP_BYTES || (next - first + 1) * size > RUN_BYTES) {
-                    break;
-                }
-                last++;
-            }
-            if (first != position) {
-                in.seek(header.offsetOf(first));
-            }
+            int last = runEnd(path, header, indices, i, size);
+            // Every run seeks, also the one right after a run that RUN_BYTES split (the stream is there already:
+            // a seek to the current position costs a few calls); skipping that seek was a branch C2 first saw
+            // taken in epoch 2, which threw this method's compiled code away.
+            in.seek(header.offsetOf(first));
             if (last == i) {
                 out[i] = new byte[size];
                 in.readFully(out[i]);
@@ -191,9 +184,31 @@ public final class IdxReader {
                     out[k] = Arrays.copyOfRange(scratch, at, at + size);
                 }
             }
-            position = indices[last] + 1;
             i = last + 1;
         }
+    }
+
+    /**
+     * The last index of the run that starts at {@code indices[i]}: the records after it whose gap to the one before is
+     * at most {@link #GAP_BYTES}, while the run's bytes stay within {@link #RUN_BYTES}. Each index is checked.
+     */
+    static int runEnd(String path, IdxHeader header, long[] indices, int i, int size) {
+        long first = indices[i];
+        int last = i;
+        while (last + 1 < indices.length) {
+            long next = checkIndex(path, header, indices, last + 1);
+            // One branch for both ends of a run: the OR of the two margins is negative when either is. A run that
+            // reaches RUN_BYTES is rare, and as a branch of its own it had never been taken when C2 compiled this
+            // loop, so the first such run (in epoch 2) threw the compiled code away and C2 compiled it again on the
+            // workers' cores.
+            long gapMargin = GAP_BYTES - (next - indices[last] - 1) * size;
+            long runMargin = RUN_BYTES - (next - first + 1) * size;
+            if ((gapMargin | runMargin) < 0) {
+                break;
+            }
+            last++;
+        }
+        return last;
     }
 
     private static long checkIndex(String path, IdxHeader header, long[] indices, int i) {

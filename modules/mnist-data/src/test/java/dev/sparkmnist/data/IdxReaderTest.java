@@ -216,6 +216,27 @@ class IdxReaderTest {
         }
     }
 
+    /** A run ends before its bytes would pass RUN_BYTES and before a gap of more than GAP_BYTES. */
+    @Test
+    void runsEndAtRunBytesAndAtWideGaps() {
+        int count = 3000;
+        int size = 28 * 28;
+        String images = TestData.writeImages(dir.resolve("runs"), count, 28, 28, new byte[count * size]).toString();
+        IdxHeader h = IdxReader.readAndValidate(images, IdxKind.IMAGES, conf);
+        long[] dense = java.util.stream.LongStream.range(0, count).toArray();
+        int end = IdxReader.runEnd(images, h, dense, 0, size);
+        assertEquals(IdxReader.RUN_BYTES / size - 1, end, "the longest run of adjacent records");
+        assertEquals(true, (long) (end + 1) * size <= IdxReader.RUN_BYTES && (long) (end + 2) * size
+            > IdxReader.RUN_BYTES, "run of " + (end + 1) + " records");
+        assertEquals(end + 1 + end, IdxReader.runEnd(images, h, dense, end + 1, size), "the next run");
+        assertEquals(count - 1, IdxReader.runEnd(images, h, dense, count - 10, size), "the last run ends the indices");
+        int joined = IdxReader.GAP_BYTES / size; // records skipped: a gap of GAP_BYTES or less
+        long[] gaps = {0, 1, 2L + joined, 3L + joined + joined + 1, 4L + 2 * joined + 1};
+        assertEquals(2, IdxReader.runEnd(images, h, gaps, 0, size), "a gap of " + joined * size + " bytes joins, one of "
+            + (joined + 1) * size + " splits");
+        assertEquals(4, IdxReader.runEnd(images, h, gaps, 3, size), "the next run");
+    }
+
     /** Bytes this thread has read through Hadoop's local file system. */
     private static long bytesReadByThisThread() {
         return org.apache.hadoop.fs.FileSystem.getAllStatistics().stream().filter(s -> "file".equals(s.getScheme()))
