@@ -86,7 +86,8 @@ public final class Checkpoints implements EpochListener {
     /**
      * Removes the checkpoints of epochs after the resumed one that have no completion marker: the killed run was
      * writing them (stopped between the rename and the marker), nothing resumes them, and this run writes those
-     * epochs again, where a file of the name would stop the rename.
+     * epochs again: on HDFS a rename onto an existing file fails (Hadoop's file system specification; the local
+     * file system replaces the file), which would stop the resumed run there.
      */
     private static void removeUnfinishedAfter(FileSystem fs, Path p, int resumedEpoch) throws IOException {
         for (FileStatus st : fs.listStatus(p)) {
