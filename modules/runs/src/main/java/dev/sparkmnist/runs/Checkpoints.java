@@ -63,16 +63,19 @@ public final class Checkpoints implements EpochListener {
                 if (!fs.getFileStatus(p).isDirectory()) {
                     throw new InvalidInputException("--checkpoint-dir (" + dir + ") is a file, not a directory");
                 }
-                for (FileStatus st : fs.listStatus(p)) {
+                FileStatus[] listed = fs.listStatus(p);
+                for (FileStatus st : listed) {
                     if (TEMPORARY.matcher(st.getPath().getName()).matches()) {
                         LOG.warn("removing {}, a checkpoint a killed run did not finish writing", st.getPath());
                         fs.delete(st.getPath(), false);
                     }
                 }
+                Path[] checkpoints = Arrays.stream(listed).map(FileStatus::getPath).filter(RunLayout::isCheckpoint)
+                    .sorted().toArray(Path[]::new);
                 if (resumedEpoch == 0) {
-                    refuseEarlierCheckpoints(fs, p, dir);
+                    refuseEarlierCheckpoints(fs, checkpoints, dir);
                 } else {
-                    removeUnfinishedAfter(fs, p, resumedEpoch);
+                    removeUnfinishedAfter(fs, checkpoints, resumedEpoch);
                 }
             } else if (!fs.mkdirs(p)) {
                 throw new InvalidInputException("--checkpoint-dir (" + dir + "): cannot create it");
@@ -89,10 +92,9 @@ public final class Checkpoints implements EpochListener {
      * epochs again: on HDFS a rename onto an existing file fails (Hadoop's file system specification; the local
      * file system replaces the file), which would stop the resumed run there.
      */
-    private static void removeUnfinishedAfter(FileSystem fs, Path p, int resumedEpoch) throws IOException {
-        for (FileStatus st : fs.listStatus(p)) {
-            Path f = st.getPath();
-            if (RunLayout.checkpointEpoch(f.getName()) > resumedEpoch && !fs.exists(RunLayout.checkpointMarker(f))) {
+    private static void removeUnfinishedAfter(FileSystem fs, Path[] checkpoints, int resumedEpoch) throws IOException {
+        for (Path f : checkpoints) {
+            if (RunLayout.checkpointEpoch(f.getName()) > resumedEpoch && !complete(fs, f)) {
                 LOG.warn("removing {}, a checkpoint the stopped run did not finish (no completion marker {})", f,
                     RunLayout.checkpointMarker(f).getName());
                 fs.delete(f, false);
@@ -106,12 +108,11 @@ public final class Checkpoints implements EpochListener {
      * caller found none to resume, so it was not given) or another directory; with unfinished ones alone, which
      * --resume cannot continue, delete them or choose another directory.
      */
-    private static void refuseEarlierCheckpoints(FileSystem fs, Path p, String dir) throws IOException {
+    private static void refuseEarlierCheckpoints(FileSystem fs, Path[] checkpoints, String dir) throws IOException {
         java.util.List<String> complete = new java.util.ArrayList<>();
         java.util.List<String> unfinished = new java.util.ArrayList<>();
-        for (Path f : Arrays.stream(fs.listStatus(p)).map(FileStatus::getPath).filter(RunLayout::isCheckpoint)
-            .sorted().toList()) {
-            (fs.exists(RunLayout.checkpointMarker(f)) ? complete : unfinished).add(f.getName());
+        for (Path f : checkpoints) {
+            (complete(fs, f) ? complete : unfinished).add(f.getName());
         }
         if (complete.isEmpty() && unfinished.isEmpty()) {
             return;
@@ -119,7 +120,7 @@ public final class Checkpoints implements EpochListener {
         if (complete.isEmpty()) {
             throw new InvalidInputException("--checkpoint-dir (" + dir + ") holds checkpoints that a stopped run did"
                 + " not finish writing (" + String.join(", ", unfinished) + ": no completion marker, "
-                + RunLayout.checkpointMarker(new Path(p, unfinished.get(0))).getName() + ") and none complete to"
+                + RunLayout.checkpointMarker(checkpoints[0]).getName() + ") and none complete to"
                 + " resume: delete them to start again from epoch 1, or choose another directory; checkpoints are"
                 + " never overwritten");
         }
@@ -127,6 +128,11 @@ public final class Checkpoints implements EpochListener {
             + String.join(", ", complete) + (unfinished.isEmpty() ? "" : "; not finished: "
             + String.join(", ", unfinished)) + "): add --resume to continue the newest, or choose another directory;"
             + " checkpoints are never overwritten");
+    }
+
+    /** Whether a checkpoint is complete: its marker ({@link RunLayout#checkpointMarker}), written last, exists. */
+    static boolean complete(FileSystem fs, Path checkpoint) throws IOException {
+        return fs.exists(RunLayout.checkpointMarker(checkpoint));
     }
 
     /**
@@ -144,7 +150,7 @@ public final class Checkpoints implements EpochListener {
             java.util.List<Path> complete = new java.util.ArrayList<>();
             for (Path f : Arrays.stream(fs.listStatus(p)).map(FileStatus::getPath).filter(RunLayout::isCheckpoint)
                 .sorted(java.util.Comparator.comparing(Path::getName).reversed()).toList()) {
-                if (fs.exists(RunLayout.checkpointMarker(f))) {
+                if (complete(fs, f)) {
                     complete.add(f);
                 } else {
                     LOG.warn("{} has no completion marker {}: skipped (a write that did not finish)", f,

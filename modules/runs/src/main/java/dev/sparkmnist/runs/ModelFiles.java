@@ -84,7 +84,7 @@ public final class ModelFiles {
      */
     static void requireComplete(FileSystem fs, Path model, String what) throws IOException {
         if (RunLayout.isCheckpoint(model)) {
-            if (!fs.exists(RunLayout.checkpointMarker(model))) {
+            if (!Checkpoints.complete(fs, model)) {
                 throw new InvalidInputException(what + " has no completion marker " + RunLayout.checkpointMarker(model)
                     .getName() + ": the checkpoint's write did not finish");
             }

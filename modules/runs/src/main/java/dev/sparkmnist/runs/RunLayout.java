@@ -46,7 +46,7 @@ public final class RunLayout {
 
     /** Whether a file name is a checkpoint's. */
     static boolean isCheckpointName(String name) {
-        return CHECKPOINT.matcher(name).matches();
+        return checkpointEpoch(name) >= 0;
     }
 
     /** Whether a path names a checkpoint file (epoch-NNN.zip). */
