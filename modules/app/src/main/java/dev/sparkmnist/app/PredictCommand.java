@@ -1,5 +1,6 @@
 package dev.sparkmnist.app;
 
+import dev.sparkmnist.models.HostArrays;
 import dev.sparkmnist.runs.ModelFiles;
 import dev.sparkmnist.runs.RunFiles;
 import dev.sparkmnist.runs.Stores;
@@ -30,7 +31,6 @@ import org.apache.hadoop.fs.Path;
 import org.apache.hadoop.fs.RemoteIterator;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -224,7 +224,7 @@ public final class PredictCommand implements Callable<Integer> {
                     features[r * width + k] = norm.apply(d[k]);
                 }
             }
-            INDArray probs = net.output(Nd4j.create(features, new long[] {n, width}, 'c'), false);
+            INDArray probs = net.output(HostArrays.create(features, 0, n, width), false);
             for (int r = 0; r < n; r++) {
                 double[] p = probs.getRow(r).toDoubleVector();
                 Integer[] order = new Integer[p.length];

@@ -5,6 +5,7 @@ import dev.sparkmnist.data.MnistSet;
 import dev.sparkmnist.data.Normalization;
 import dev.sparkmnist.data.Role;
 import dev.sparkmnist.data.SparkJobs;
+import dev.sparkmnist.models.HostArrays;
 import dev.sparkmnist.runtime.TaskSetup;
 import java.util.Iterator;
 import org.apache.spark.api.java.JavaRDD;
@@ -13,7 +14,6 @@ import org.apache.spark.broadcast.Broadcast;
 import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.nd4j.linalg.dataset.DataSet;
-import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * Evaluates a network on a test split, distributed over Spark partitions or in this JVM. Both paths run the same
@@ -97,7 +97,7 @@ public final class Evaluator {
 
         MultiLayerNetwork restore() {
             MultiLayerNetwork net = new MultiLayerNetwork(MultiLayerConfiguration.fromJson(configurationJson));
-            net.init(Nd4j.create(parameters, new long[] {1, parameters.length}, 'c'), false);
+            net.init(HostArrays.create(parameters, 0, 1, parameters.length), false);
             return net;
         }
     }

@@ -132,9 +132,7 @@ public final class MnistBatches {
                 hostBuffer(old.getLabels()).put(oneHot);
                 batches.add(old);
             } else {
-                batches.add(new DataSet(
-                    Nd4j.create(features, new long[] {n, width}, 'c'),
-                    Nd4j.create(oneHot, new long[] {n, MnistSet.NUM_CLASSES}, 'c')));
+                batches.add(new DataSet(matrix(features, n, width), matrix(oneHot, n, MnistSet.NUM_CLASSES)));
             }
         }
         return batches;
@@ -176,6 +174,21 @@ public final class MnistBatches {
         return a != null && Host.MEMORY && a.dataType() == DataType.FLOAT && a.rank() == 2 && a.size(0) == rows
             && a.size(1) == cols && a.ordering() == 'c' && !a.isView() && a.offset() == 0
             && Shape.hasDefaultStridesForShape(a) && a.data().length() == (long) rows * cols;
+    }
+
+    /**
+     * A new {@code rows x cols} row-major float matrix holding {@code values}: on the CPU backend one bulk copy fills
+     * it, where ND4J's {@code create(float[], ...)} writes float by float through {@code DataBuffer.put(long, float)}
+     * (about 60 ms of a reader's CPU an epoch of the MLP in one JVM, half of it before the first minibatch: BENCHMARKS.md,
+     * round 19).
+     */
+    private static INDArray matrix(float[] values, int rows, int cols) {
+        if (!Host.MEMORY) {
+            return Nd4j.create(values, new long[] {rows, cols}, 'c');
+        }
+        INDArray a = Nd4j.createUninitialized(DataType.FLOAT, new long[] {rows, cols}, 'c');
+        hostBuffer(a).put(values, 0, rows * cols);
+        return a;
     }
 
     private static FloatBuffer hostBuffer(INDArray a) {

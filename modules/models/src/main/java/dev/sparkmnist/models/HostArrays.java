@@ -24,6 +24,26 @@ public final class HostArrays {
     private HostArrays() {
     }
 
+    /**
+     * A new row-major float array of {@code shape} holding {@code vector[offset..]}, in the current workspace if any
+     * (as {@code Nd4j.create(float[], shape, 'c')}). On the CPU backend one bulk copy fills it: ND4J's own
+     * {@code create(float[], ...)} writes element by element through {@code DataBuffer.put(long, float)}, a few
+     * nanoseconds a float compiled and far more before the JIT has compiled it (BENCHMARKS.md, round 19).
+     */
+    public static INDArray create(float[] vector, int offset, long... shape) {
+        long n = 1;
+        for (long d : shape) {
+            n *= d;
+        }
+        Objects.checkFromIndexSize(offset, Math.toIntExact(n), vector.length);
+        if (!CPU) {
+            return Nd4j.create(Arrays.copyOfRange(vector, offset, offset + (int) n), shape, 'c');
+        }
+        INDArray array = Nd4j.createUninitialized(DataType.FLOAT, shape, 'c');
+        new HostPointer().at(array).put(vector, offset, (int) n);
+        return array;
+    }
+
     /** Copies all of {@code array}, in row-major order, to {@code vector[offset..]}. */
     public static void read(INDArray array, float[] vector, int offset) {
         int n = (int) array.length();
@@ -42,7 +62,7 @@ public final class HostArrays {
             Objects.checkFromIndexSize(offset, n, vector.length);
             new HostPointer().at(array).put(vector, offset, n);
         } else {
-            array.assign(Nd4j.create(Arrays.copyOfRange(vector, offset, offset + n), array.shape(), 'c'));
+            array.assign(create(vector, offset, array.shape()));
         }
     }
 

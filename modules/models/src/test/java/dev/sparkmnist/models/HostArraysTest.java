@@ -58,4 +58,20 @@ class HostArraysTest {
         assertThrows(IndexOutOfBoundsException.class, () -> HostArrays.write(new float[6], 1, m));
         assertArrayEquals(new float[] {0, 1, 2, 3, 4, 5}, m.ravel().toFloatVector(), "unchanged");
     }
+
+    @Test
+    void createHoldsTheJavaValuesInRowMajorOrder() {
+        float[] values = {9, 0, 1, 2, 3, 4, 5, 6, 9};
+        INDArray m = HostArrays.create(values, 1, 2, 3, 1);
+        assertArrayEquals(new long[] {2, 3, 1}, m.shape());
+        assertEquals(DataType.FLOAT, m.dataType());
+        assertEquals('c', m.ordering());
+        assertEquals(Nd4j.create(java.util.Arrays.copyOfRange(values, 1, 7), new long[] {2, 3, 1}, 'c'), m);
+        assertEquals(3f, m.getFloat(1, 0, 0));
+        values[3] = -1;
+        assertEquals(2f, m.getFloat(0, 2, 0), "a copy, not a view of the Java array");
+        INDArray vector = HostArrays.create(values, 7, 1, 2);
+        assertArrayEquals(new float[] {6, 9}, vector.toFloatVector());
+        assertThrows(IndexOutOfBoundsException.class, () -> HostArrays.create(values, 4, 2, 3));
+    }
 }

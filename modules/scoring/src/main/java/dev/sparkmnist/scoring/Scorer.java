@@ -1,6 +1,7 @@
 package dev.sparkmnist.scoring;
 
 import dev.sparkmnist.data.Normalization;
+import dev.sparkmnist.models.HostArrays;
 import dev.sparkmnist.runtime.TaskSetup;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -23,7 +24,6 @@ import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.util.ModelSerializer;
-import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * Scores digits with a trained network on the executors: the model travels once as a broadcast zip and is restored
@@ -116,8 +116,8 @@ public final class Scorer {
                             input[i * DigitRow.PIXELS + p] = norm.apply(values[p]);
                         }
                     }
-                    float[][] probabilities = net.output(Nd4j.create(input, new long[] {batch.size(),
-                        DigitRow.PIXELS}, 'c')).toFloatMatrix();
+                    float[][] probabilities = net.output(HostArrays.create(input, 0, batch.size(),
+                        DigitRow.PIXELS)).toFloatMatrix();
                     for (int i = 0; i < batch.size(); i++) {
                         out.add(row.apply(batch.get(i), probabilities[i]));
                     }

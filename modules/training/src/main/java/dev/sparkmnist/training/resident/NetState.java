@@ -6,7 +6,6 @@ import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.nn.updater.MultiLayerUpdater;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * A network as plain Java values, broadcast to the workers at the start of a stage: configuration JSON (with its
@@ -36,12 +35,11 @@ final class NetState implements Serializable {
     /** A new network equal to the snapshot: configuration, parameters, updater state. */
     MultiLayerNetwork restore() {
         MultiLayerNetwork net = new MultiLayerNetwork(MultiLayerConfiguration.fromJson(configurationJson));
-        net.init(Nd4j.create(java.util.Arrays.copyOf(vector, parameters), new long[] {1, parameters}, 'c'), false);
+        net.init(HostArrays.create(vector, 0, 1, parameters), false);
         dev.sparkmnist.models.Models.forTraining(net); // before the updater is built on its layers
         int state = vector.length - parameters;
         if (state > 0) {
-            INDArray view = Nd4j.create(java.util.Arrays.copyOfRange(vector, parameters, vector.length),
-                new long[] {1, state}, 'c');
+            INDArray view = HostArrays.create(vector, parameters, 1, state);
             net.setUpdater(new MultiLayerUpdater(net, view));
         }
         return net;
