@@ -1,6 +1,7 @@
 package dev.sparkmnist.app;
 
 import dev.sparkmnist.models.HostArrays;
+import dev.sparkmnist.models.Models;
 import dev.sparkmnist.runs.ModelFiles;
 import dev.sparkmnist.runs.RunFiles;
 import dev.sparkmnist.runs.Stores;
@@ -141,7 +142,7 @@ public final class PredictCommand implements Callable<Integer> {
                 }
             }
         }
-        out.addAll(predict(model.network(), norm, sources, indices, digits));
+        out.addAll(predict(Models.forInference(model.network()), norm, sources, indices, digits));
         return out;
     }
 

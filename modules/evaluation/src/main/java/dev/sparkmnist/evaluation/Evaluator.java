@@ -6,6 +6,7 @@ import dev.sparkmnist.data.Normalization;
 import dev.sparkmnist.data.Role;
 import dev.sparkmnist.data.SparkJobs;
 import dev.sparkmnist.models.HostArrays;
+import dev.sparkmnist.models.Models;
 import dev.sparkmnist.runtime.TaskSetup;
 import java.util.Iterator;
 import org.apache.spark.api.java.JavaRDD;
@@ -98,7 +99,7 @@ public final class Evaluator {
         MultiLayerNetwork restore() {
             MultiLayerNetwork net = new MultiLayerNetwork(MultiLayerConfiguration.fromJson(configurationJson));
             net.init(HostArrays.create(parameters, 0, 1, parameters.length), false);
-            return net;
+            return Models.forInference(net); // the training network's forward passes: the same outputs, faster
         }
     }
 }

@@ -141,4 +141,30 @@ class TrainingLayersTest {
             m.delete();
         }
     }
+
+    @Test
+    void forInferenceInfersAsTheTrainingNetworkDoesWithoutItsTrainingSetUp() {
+        for (ModelOptions o : new ModelOptions[] {ModelOptions.lenet(), ModelOptions.mlp()}) {
+            MultiLayerNetwork trained = Models.network(o);
+            for (int step = 0; step < 3; step++) {
+                trained.fit(batch(16, 200 + step));
+            }
+            MultiLayerNetwork restored = new MultiLayerNetwork(Models.configuration(o));
+            restored.init(trained.params().dup(), false);
+            MultiLayerNetwork reference = new MultiLayerNetwork(Models.configuration(o));
+            reference.init(trained.params().dup(), false);
+            assertSame(restored, Models.forInference(restored));
+            for (int i = 0; i < restored.getLayers().length; i++) {
+                assertEquals(trained.getLayer(i).getClass(), restored.getLayer(i).getClass(), o + ": layer " + i);
+            }
+            org.deeplearning4j.nn.api.Layer first = restored.getLayer(0);
+            assertSame(first, Models.forInference(restored).getLayer(0), "a second call changes nothing");
+            assertTrue(restored.getListeners() == null || restored.getListeners().isEmpty(), "no training listeners");
+            INDArray x = batch(40, 300).getFeatures();
+            INDArray out = restored.output(x, false);
+            assertEquals(trained.output(x, false), out, o + ": the training network's outputs, exactly");
+            double diff = maxRelativeDifference(reference.output(x, false), out);
+            assertTrue(diff < 1e-4, o + ": DL4J's own layers give the same outputs up to rounding: " + diff);
+        }
+    }
 }
