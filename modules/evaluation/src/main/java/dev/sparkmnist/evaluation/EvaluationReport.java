@@ -1,8 +1,6 @@
 package dev.sparkmnist.evaluation;
 
 import java.util.Locale;
-import org.nd4j.evaluation.classification.ConfusionMatrix;
-import org.nd4j.evaluation.classification.Evaluation;
 
 /**
  * The result of scoring a model on a test set.
@@ -19,17 +17,16 @@ import org.nd4j.evaluation.classification.Evaluation;
 public record EvaluationReport(long examples, double accuracy, double loss, double macroF1, double[] precision,
                                double[] recall, double[] f1, long[][] confusion) {
 
-    static EvaluationReport of(int classes, Evaluation e, double lossSum, long examples) {
-        ConfusionMatrix<Integer> cm = e.getConfusionMatrix();
-        long[][] confusion = new long[classes][classes];
+    /** The report of {@code counts[actual][predicted]} (copied) and the per-example losses' sum. */
+    static EvaluationReport of(long[][] counts, double lossSum, long examples) {
+        int classes = counts.length;
+        long[][] confusion = new long[classes][];
         double[] precision = new double[classes];
         double[] recall = new double[classes];
         double[] f1 = new double[classes];
         long correct = 0;
         for (int a = 0; a < classes; a++) {
-            for (int p = 0; p < classes; p++) {
-                confusion[a][p] = cm == null ? 0 : cm.getCount(a, p);
-            }
+            confusion[a] = counts[a].clone();
             correct += confusion[a][a];
         }
         double f1Sum = 0;

@@ -1,5 +1,6 @@
 package dev.sparkmnist.evaluation;
 
+import dev.sparkmnist.models.HostArrays;
 import java.io.Serializable;
 import java.util.List;
 import org.deeplearning4j.nn.api.Layer;
@@ -7,24 +8,28 @@ import org.deeplearning4j.nn.api.layers.IOutputLayer;
 import org.deeplearning4j.nn.conf.InputPreProcessor;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
-import org.nd4j.evaluation.classification.Evaluation;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
 
 /**
  * Counts and loss accumulated over some batches; partial results from partitions merge into one. The loss is the
- * sum of per-example losses (no regularisation term), accumulated in double precision.
+ * sum of per-example losses (no regularisation term), accumulated in double precision. The confusion matrix is
+ * counted in Java from the outputs' and labels' floats (the first largest of each row, as ND4J's {@code argMax} and
+ * DL4J's {@code Evaluation} choose): DL4J's {@code Evaluation} runs ND4J's generic code on integer arrays, whose
+ * first use after an epoch made the JIT throw away code compiled for the training step's float arrays
+ * (BENCHMARKS.md, round 19).
  */
 public final class PartialEvaluation implements Serializable {
     private static final long serialVersionUID = 1L;
     private final int classes;
-    private final Evaluation evaluation;
+    /** {@code confusion[actual][predicted]}. */
+    private final long[][] confusion;
     private double lossSum;
     private long examples;
 
     public PartialEvaluation(int classes) {
         this.classes = classes;
-        this.evaluation = new Evaluation(classes);
+        this.confusion = new long[classes][classes];
     }
 
     /**
@@ -61,13 +66,39 @@ public final class PartialEvaluation implements Serializable {
     }
 
     private PartialEvaluation add(INDArray output, INDArray perExampleLoss, DataSet batch) {
-        evaluation.eval(batch.getLabels(), output);
-        double[] perExample = perExampleLoss.toDoubleVector();
-        for (double loss : perExample) {
+        INDArray labels = batch.getLabels();
+        if (output.rank() != 2 || output.size(1) != classes || !java.util.Arrays.equals(output.shape(), labels.shape())) {
+            throw new IllegalArgumentException("outputs " + java.util.Arrays.toString(output.shape()) + " and labels "
+                + java.util.Arrays.toString(labels.shape()) + " must both be [examples, " + classes + "]");
+        }
+        int n = (int) output.size(0);
+        float[] predicted = new float[n * classes];
+        float[] actual = new float[n * classes];
+        HostArrays.read(output, predicted, 0);
+        HostArrays.read(labels, actual, 0);
+        for (int r = 0; r < n; r++) {
+            confusion[firstLargest(actual, r * classes, classes)][firstLargest(predicted, r * classes, classes)]++;
+        }
+        float[] losses = new float[(int) perExampleLoss.length()];
+        HostArrays.read(perExampleLoss, losses, 0);
+        for (float loss : losses) {
             lossSum += loss;
         }
-        examples += perExample.length;
+        examples += losses.length;
         return this;
+    }
+
+    /** The index of the first largest of {@code values[from..from+n)} (0 when none is larger than the first: NaNs). */
+    static int firstLargest(float[] values, int from, int n) {
+        int best = 0;
+        float max = values[from];
+        for (int k = 1; k < n; k++) {
+            if (values[from + k] > max) {
+                max = values[from + k];
+                best = k;
+            }
+        }
+        return best;
     }
 
     /** Adds {@code other} into this one and returns this. */
@@ -76,7 +107,11 @@ public final class PartialEvaluation implements Serializable {
             throw new IllegalArgumentException("cannot merge " + other.classes + "-class into " + classes
                 + "-class evaluation");
         }
-        evaluation.merge(other.evaluation);
+        for (int a = 0; a < classes; a++) {
+            for (int p = 0; p < classes; p++) {
+                confusion[a][p] += other.confusion[a][p];
+            }
+        }
         lossSum += other.lossSum;
         examples += other.examples;
         return this;
@@ -88,6 +123,6 @@ public final class PartialEvaluation implements Serializable {
 
     /** The final report. */
     public EvaluationReport report() {
-        return EvaluationReport.of(classes, evaluation, lossSum, examples);
+        return EvaluationReport.of(confusion, lossSum, examples);
     }
 }

@@ -97,4 +97,33 @@ class PartialEvaluationTest {
         }
         assertEquals(referenceLoss / 20, ours.report().loss(), 0.0);
     }
+
+    @Test
+    void theFirstLargestOfARowIsThePrediction() {
+        assertEquals(1, PartialEvaluation.firstLargest(new float[] {0.1f, 0.7f, 0.2f}, 0, 3));
+        assertEquals(0, PartialEvaluation.firstLargest(new float[] {0.5f, 0.5f, 0.1f}, 0, 3), "ties: the first");
+        assertEquals(1, PartialEvaluation.firstLargest(new float[] {9, 0.2f, 0.4f, 0.4f, 0.1f}, 1, 4));
+        assertEquals(2, PartialEvaluation.firstLargest(new float[] {-3, -2, -1}, 0, 3), "negative values");
+        assertEquals(0, PartialEvaluation.firstLargest(new float[] {Float.NaN, 1, 2}, 0, 3),
+            "a NaN first: nothing compares larger (ND4J's argMax chose the same)");
+        // the same choices as DL4J's Evaluation on ties and plain rows
+        INDArray labels = Nd4j.create(new float[][] {{1, 0, 0}, {0, 1, 0}, {0, 0, 1}, {0, 0, 1}});
+        INDArray outputs = Nd4j.create(new float[][] {{.4f, .4f, .2f}, {.1f, .8f, .1f}, {.3f, .3f, .3f},
+            {.2f, .3f, .5f}});
+        Evaluation reference = new Evaluation(3);
+        reference.eval(labels, outputs);
+        long[][] expected = new long[3][3];
+        for (int a = 0; a < 3; a++) {
+            for (int p = 0; p < 3; p++) {
+                expected[a][p] = reference.getConfusionMatrix().getCount(a, p);
+            }
+        }
+        float[] flat = outputs.ravel().toFloatVector();
+        float[] truth = labels.ravel().toFloatVector();
+        long[][] ours = new long[3][3];
+        for (int r = 0; r < 4; r++) {
+            ours[PartialEvaluation.firstLargest(truth, 3 * r, 3)][PartialEvaluation.firstLargest(flat, 3 * r, 3)]++;
+        }
+        assertArrayEquals(expected, ours);
+    }
 }
