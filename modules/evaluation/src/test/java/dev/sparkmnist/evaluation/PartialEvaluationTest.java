@@ -105,7 +105,7 @@ class PartialEvaluationTest {
         assertEquals(1, PartialEvaluation.firstLargest(new float[] {9, 0.2f, 0.4f, 0.4f, 0.1f}, 1, 4));
         assertEquals(2, PartialEvaluation.firstLargest(new float[] {-3, -2, -1}, 0, 3), "negative values");
         assertEquals(0, PartialEvaluation.firstLargest(new float[] {Float.NaN, 1, 2}, 0, 3),
-            "a NaN first: nothing compares larger (ND4J's argMax chose the same)");
+            "a NaN first: nothing compares larger");
         // the same choices as DL4J's Evaluation on ties and plain rows
         INDArray labels = Nd4j.create(new float[][] {{1, 0, 0}, {0, 1, 0}, {0, 0, 1}, {0, 0, 1}});
         INDArray outputs = Nd4j.create(new float[][] {{.4f, .4f, .2f}, {.1f, .8f, .1f}, {.3f, .3f, .3f},

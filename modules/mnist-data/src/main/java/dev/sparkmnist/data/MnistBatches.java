@@ -179,8 +179,8 @@ public final class MnistBatches {
     /**
      * A new {@code rows x cols} row-major float matrix holding {@code values}: on the CPU backend one bulk copy fills
      * it, where ND4J's {@code create(float[], ...)} writes float by float through {@code DataBuffer.put(long, float)}
-     * (about 60 ms of a reader's CPU an epoch of the MLP in one JVM, half of it before the first minibatch: BENCHMARKS.md,
-     * round 19).
+     * (25-35 ms of a reader's CPU an epoch of the MLP in one JVM, for the epoch's first two chunks, the first of them
+     * before the first minibatch: BENCHMARKS.md, round 19).
      */
     private static INDArray matrix(float[] values, int rows, int cols) {
         if (!Host.MEMORY) {
