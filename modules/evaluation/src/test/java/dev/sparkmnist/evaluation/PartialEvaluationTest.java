@@ -126,4 +126,20 @@ class PartialEvaluationTest {
         }
         assertArrayEquals(expected, ours);
     }
+
+    @Test
+    void outputsOfAnotherClassCountAreRefusedNamingBothShapes() {
+        // a network with 3 outputs scored against a 10-class evaluation: the counts would go out of range
+        MultiLayerNetwork three = new MultiLayerNetwork(new org.deeplearning4j.nn.conf.NeuralNetConfiguration.Builder()
+            .seed(5).list()
+            .layer(new org.deeplearning4j.nn.conf.layers.OutputLayer.Builder().nIn(784).nOut(3)
+                .activation(org.nd4j.linalg.activations.Activation.SOFTMAX).build())
+            .build());
+        three.init();
+        DataSet b = batch(4, 6);
+        DataSet threeClasses = new DataSet(b.getFeatures(), Nd4j.eye(3).getRows(0, 1, 2, 0).castTo(DataType.FLOAT));
+        IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+            () -> new PartialEvaluation(10).add(three, threeClasses));
+        assertEquals("outputs [4, 3] and labels [4, 3] must both be [examples, 10]", e.getMessage());
+    }
 }
