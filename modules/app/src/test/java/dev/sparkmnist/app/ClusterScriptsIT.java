@@ -230,7 +230,7 @@ class ClusterScriptsIT {
 
     /**
      * The resident engine's fault story on a real cluster: an executor JVM killed with SIGKILL in the middle of an
-     * epoch fails that barrier stage attempt; Spark retries the whole stage from the parameters it started with
+     * epoch fails that barrier stage attempt; the engine retries the whole stage from the parameters it started with
      * (the Worker starts a new executor), the job completes, and every example is counted once.
      */
     @Test

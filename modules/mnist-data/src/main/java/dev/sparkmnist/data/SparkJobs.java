@@ -5,13 +5,10 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Iterator;
 import java.util.List;
-import org.apache.spark.HashPartitioner;
 import org.apache.spark.TaskContext;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.function.FlatMapFunction;
 import org.apache.spark.rdd.RDD;
-import org.apache.spark.rdd.ShuffledRDD;
-import scala.Tuple2;
 import scala.collection.JavaConverters;
 import scala.collection.immutable.Range$;
 import scala.reflect.ClassTag;
@@ -60,19 +57,6 @@ public final class SparkJobs {
     /** {@code rdd.collect()}: every element, partition after partition. */
     public static <T> List<T> collect(RDD<T> rdd) {
         return concatenated(runPerPartition(rdd, new ToList<T>()));
-    }
-
-    /**
-     * {@code rdd}'s elements through a shuffle into one partition, collected, as {@code rdd.repartition(1).collect()}
-     * does: the stage that computes {@code rdd} becomes a shuffle-map stage, which Spark's scheduler retries whole (a
-     * barrier stage must be retried so).
-     */
-    public static <T> List<T> collectThroughShuffle(RDD<T> rdd) {
-        ClassTag<Tuple2<Integer, T>> pairTag = anyRef();
-        RDD<Tuple2<Integer, T>> keyed = rdd.map(new KeyedOnZero<T>(), pairTag);
-        ShuffledRDD<Integer, T, T> one = new ShuffledRDD<>(keyed, new HashPartitioner(1),
-            ClassTag$.MODULE$.apply(Integer.class), anyRef(), anyRef());
-        return concatenated(runPerPartition(one, new Values<T>()));
     }
 
     private static <T> List<T> concatenated(List<List<T>> partitions) {
@@ -139,27 +123,6 @@ public final class SparkJobs {
         public List<T> call(Iterator<T> elements) {
             List<T> out = new ArrayList<>();
             elements.forEachRemaining(out::add);
-            return out;
-        }
-    }
-
-    private static final class KeyedOnZero<T> extends AbstractFunction1<T, Tuple2<Integer, T>> implements Serializable {
-        private static final long serialVersionUID = 1L;
-        private static final Integer ZERO = 0;
-
-        @Override
-        public Tuple2<Integer, T> apply(T element) {
-            return new Tuple2<>(ZERO, element);
-        }
-    }
-
-    private static final class Values<T> implements PartitionFunction<Tuple2<Integer, T>, List<T>> {
-        private static final long serialVersionUID = 1L;
-
-        @Override
-        public List<T> call(Iterator<Tuple2<Integer, T>> pairs) {
-            List<T> out = new ArrayList<>();
-            pairs.forEachRemaining(p -> out.add(p._2()));
             return out;
         }
     }

@@ -11,13 +11,10 @@ import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.spark.SparkException;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.api.java.function.FlatMapFunction;
-import org.apache.spark.scheduler.SparkListener;
-import org.apache.spark.scheduler.SparkListenerStageCompleted;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -105,38 +102,14 @@ class SparkJobsIT {
         assertEquals(rdd.collect(), SparkJobs.collect(rdd.rdd()));
         // 0..9 in 3 partitions: 0-2, 3-5, 6-9
         assertEquals(List.of(3, 12, 30), SparkJobs.runPerPartition(rdd.rdd(), new Sum()));
-        List<Integer> shuffled = new ArrayList<>(SparkJobs.collectThroughShuffle(rdd.rdd()));
-        shuffled.sort(null);
-        assertEquals(rdd.collect(), shuffled);
     }
 
     @Test
-    void collectThroughShuffleRunsTheRddInAShuffleMapStage() throws InterruptedException {
-        List<String> stages = new java.util.concurrent.CopyOnWriteArrayList<>();
-        AtomicInteger shuffleWrites = new AtomicInteger();
-        java.util.concurrent.CountDownLatch twoStages = new java.util.concurrent.CountDownLatch(2);
-        SparkListener listener = new SparkListener() {
-            @Override
-            public void onStageCompleted(SparkListenerStageCompleted done) {
-                stages.add(done.stageInfo().name());
-                twoStages.countDown();
-                if (done.stageInfo().taskMetrics().shuffleWriteMetrics().recordsWritten() > 0) {
-                    shuffleWrites.addAndGet((int) done.stageInfo().taskMetrics().shuffleWriteMetrics()
-                        .recordsWritten());
-                }
-            }
-        };
-        sc.sc().addSparkListener(listener);
-        try {
-            assertEquals(10, SparkJobs.collectThroughShuffle(numbers(2).rdd().barrier() // local[2]: 2 slots
-                .mapPartitions(new Identity(), false,
-                    scala.reflect.ClassTag$.MODULE$.apply(Integer.class))).size());
-            twoStages.await(10, java.util.concurrent.TimeUnit.SECONDS); // listener events arrive asynchronously
-        } finally {
-            sc.sc().removeSparkListener(listener);
-        }
-        assertEquals(2, stages.size(), "a shuffle-map stage and a result stage: " + stages);
-        assertEquals(10, shuffleWrites.get(), "every element went through the shuffle");
+    void collectRunsABarrierStage() {
+        // the resident engine's workers: one barrier result stage, local[2]'s 2 slots for 2 partitions
+        List<Integer> all = SparkJobs.collect(numbers(2).rdd().barrier()
+            .mapPartitions(new Identity(), false, scala.reflect.ClassTag$.MODULE$.apply(Integer.class)));
+        assertEquals(numbers(2).collect(), all);
     }
 
     @Test
@@ -153,7 +126,6 @@ class SparkJobsIT {
         try (ClosureCleaning watch = ClosureCleaning.watch()) {
             SparkJobs.collect(SparkJobs.mapPartitions(rdd, new DoubledThenCount(), true).rdd());
             SparkJobs.runPerPartition(rdd.rdd(), new Sum());
-            SparkJobs.collectThroughShuffle(rdd.rdd());
             assertEquals(List.of(), watch.parsed());
         }
     }

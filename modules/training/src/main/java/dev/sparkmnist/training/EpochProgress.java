@@ -25,7 +25,7 @@ public interface EpochProgress {
     void start(int epoch, int epochs, long totalExamples);
 
     /**
-     * Examples fitted so far in this epoch. May go down when Spark retries a failed stage (its work is redone).
+     * Examples fitted so far in this epoch. May go down when a failed stage is retried (its work is redone).
      */
     void update(long examplesDone);
 

@@ -33,11 +33,11 @@ import scala.reflect.ClassTag$;
  * per round. The update rule is DL4J's parameter averaging (mean of parameters and updater state over the workers
  * that trained in the round), without a Spark job per round.
  *
- * <p>Faults: the barrier stage feeds a one-partition shuffle, so it is a shuffle-map stage, which Spark retries as a
- * whole when any of its tasks fails (an executor killed, a task error), up to {@code spark.stage.maxConsecutiveAttempts}
- * (Spark aborts a failed barrier <em>result</em> stage instead). Every attempt starts again from the parameters
- * broadcast at the start of the stage, and only the successful attempt's reports reach the driver, so no example
- * is counted twice. The work lost is at most one stage: one epoch by default, {@code roundsPerStage} rounds when set.
+ * <p>Faults: the barrier stage is a result stage (the workers' reports come back as task results, without a
+ * shuffle), which Spark does not retry: when any of its tasks fails (an executor killed, a task error) Spark fails the
+ * job, and the engine submits the stage again, up to {@code spark.stage.maxConsecutiveAttempts} attempts in all (the
+ * limit Spark puts on its own stage retries). Every attempt starts again from the parameters broadcast at the start of
+ * the stage, and only the successful attempt's reports reach the driver, so no example is counted twice. The work lost is at most one stage: one epoch by default, {@code roundsPerStage} rounds when set.
  * When the cluster shrinks below the workers (an executor lost and not replaced), the stage is cancelled after
  * {@code slotWaitSeconds} with one line naming the slots ({@link Slots#watch}).
  */
@@ -225,41 +225,65 @@ public final class ResidentEngine implements AutoCloseable {
         for (int w = 0; w < plan.workers(); w++) {
             ids.add(w);
         }
-        Slots.awaitForStage(sc, plan.workers(), settings.slotWaitSeconds());
-        WorkerTask task = new WorkerTask(state, job, plan, stage, epoch, probe);
         ClassTag<WorkerOutcome> tag = ClassTag$.MODULE$.apply(WorkerOutcome.class);
-        RDD<WorkerOutcome> trained = sc.parallelize(ids, plan.workers()).rdd().barrier()
-            .mapPartitions(task, false, tag);
         String group = job.runPrefix() + (probe ? "-probe" : "-epoch" + epoch + "-stage" + stage);
+        String what = probe ? "the averaging-frequency probe" : "epoch " + (epoch + 1) + " stage " + (stage + 1);
         sc.setJobGroup(group, probe ? "resident workers: averaging-frequency probe" : "resident workers: epoch "
             + (epoch + 1) + ", stage " + (stage + 1) + "/" + plan.stages(), true);
+        int maxAttempts = maxAttempts(sc);
         try (Slots.Watch watch = Slots.watch(sc, group, plan.workers(), settings.slotWaitSeconds())) {
-            List<WorkerOutcome> reports;
-            try {
-                // The one-partition shuffle makes the barrier stage a shuffle-map stage, which Spark retries whole;
-                // SparkJobs gives Spark's closure cleaner nothing to parse.
-                reports = new ArrayList<>(SparkJobs.collectThroughShuffle(trained));
-            } catch (Exception e) { // SparkException (checked, though Java's API does not declare it) included
-                if (watch.shrunk() != null) {
-                    throw new ClusterShrankException(watch.shrunk(), e);
+            for (int attempt = 0; ; attempt++) {
+                Slots.awaitForStage(sc, plan.workers(), settings.slotWaitSeconds());
+                WorkerTask task = new WorkerTask(state, job, plan, stage, epoch, probe, attempt);
+                RDD<WorkerOutcome> trained = sc.parallelize(ids, plan.workers()).rdd().barrier()
+                    .mapPartitions(task, false, tag);
+                List<WorkerOutcome> reports;
+                try {
+                    // a barrier result stage: the workers' reports come back as task results (worker 0's carries
+                    // the network); SparkJobs gives Spark's closure cleaner nothing to parse
+                    reports = new ArrayList<>(SparkJobs.collect(trained));
+                } catch (Exception e) { // SparkException (checked, though Java's API does not declare it) included
+                    if (watch.shrunk() != null) {
+                        throw new ClusterShrankException(watch.shrunk(), e);
+                    }
+                    if (attempt + 1 >= maxAttempts || sc.sc().isStopped() || Thread.currentThread().isInterrupted()) {
+                        throw e;
+                    }
+                    LOG.warn("{}: attempt {} of {} failed ({}); retrying the stage from its start", what,
+                        attempt + 1, maxAttempts, firstLine(e));
+                    continue;
                 }
-                throw e;
+                reports.sort(Comparator.comparingInt(r -> r.worker));
+                if (reports.size() != plan.workers() || reports.get(0).worker != 0
+                    || (!probe && reports.get(0).finalVector == null)) {
+                    throw new IllegalStateException(what + " returned " + reports.size() + " worker reports, expected "
+                        + plan.workers());
+                }
+                if (attempt > 0) {
+                    LOG.warn("{} succeeded on attempt {}: earlier attempts failed and were discarded", what,
+                        attempt + 1);
+                }
+                return reports;
             }
-            reports.sort(Comparator.comparingInt(r -> r.worker));
-            if (reports.size() != plan.workers() || reports.get(0).worker != 0
-                || (!probe && reports.get(0).finalVector == null)) {
-                throw new IllegalStateException("stage " + stage + " of epoch " + (epoch + 1) + " returned "
-                    + reports.size() + " worker reports, expected " + plan.workers());
-            }
-            if (reports.get(0).stageAttempt > 0) {
-                LOG.warn("epoch {} stage {} succeeded on attempt {}: earlier attempts failed and were discarded",
-                    epoch + 1, stage + 1, reports.get(0).stageAttempt + 1);
-            }
-            return reports;
         } finally {
             sc.clearJobGroup();
             state.destroy();
         }
+    }
+
+    /**
+     * Attempts of a stage before the job fails: {@code spark.stage.maxConsecutiveAttempts} (default 4), the limit
+     * Spark puts on retrying a failed stage.
+     */
+    static int maxAttempts(JavaSparkContext sc) {
+        return Math.max(1, sc.getConf().getInt("spark.stage.maxConsecutiveAttempts", 4));
+    }
+
+    /** The first line of a failure's message (Spark's carry the remote stack trace after it). */
+    private static String firstLine(Throwable e) {
+        String message = String.valueOf(e.getMessage());
+        int end = message.indexOf('\n');
+        return end < 0 ? message : message.substring(0, end);
     }
 
     /** Removes the driver's rendezvous endpoint. */

@@ -32,21 +32,24 @@ final class WorkerTask extends AbstractFunction1<Iterator<Integer>, Iterator<Wor
     private final int stage;
     private final int epoch;
     private final boolean probe;
+    private final int attempt;
 
     /**
      * @param plan the epoch's plan ({@code probe}: frequency 1)
      * @param stage stage of the epoch
      * @param epoch epoch, 0-based: it fixes the example order
      * @param probe time {@link AutoFrequency#PROBE_ROUNDS} rounds instead of training
+     * @param attempt the stage's attempt, 0-based (the engine retries a failed stage, not Spark)
      */
     WorkerTask(Broadcast<NetState> state, ResidentJob job, StagePlan plan, int stage, int epoch,
-               boolean probe) {
+               boolean probe, int attempt) {
         this.state = state;
         this.job = job;
         this.plan = plan;
         this.stage = stage;
         this.epoch = epoch;
         this.probe = probe;
+        this.attempt = attempt;
     }
 
     @Override
@@ -63,13 +66,13 @@ final class WorkerTask extends AbstractFunction1<Iterator<Integer>, Iterator<Wor
         if (probe) {
             range[1] = Math.min(range[1], range[0] + AutoFrequency.PROBE_ROUNDS * plan.batch());
         }
-        String attempt = PeerExchange.attemptName(job.runPrefix(), task.stageId(), task.stageAttemptNumber());
-        WorkerOutcome.Builder report = new WorkerOutcome.Builder(worker, task.stageId(), task.stageAttemptNumber(),
+        String name = PeerExchange.attemptName(job.runPrefix(), task.stageId(), attempt);
+        WorkerOutcome.Builder report = new WorkerOutcome.Builder(worker, task.stageId(), attempt,
             ManagementFactory.getRuntimeMXBean().getName());
         try (SliceReader reader = new SliceReader(job.set(), MnistBatches.positions(order, range[0], range[1]),
                  plan.batch(), plan.batch() * plan.frequency() * ROUNDS_PER_CHUNK, settings.normalization(),
                  job.hadoop().value().value(), true); // each minibatch is fitted, then let go
-             PeerExchange exchange = new PeerExchange(attempt, job.rendezvous(), worker, plan.workers(),
+             PeerExchange exchange = new PeerExchange(name, job.rendezvous(), worker, plan.workers(),
                  initial.length(), settings.exchangeTimeoutSeconds())) {
             long startNanos = System.nanoTime() - t0;
             try (FlushToZero.Scope ftz = FlushToZero.enable()) { // subnormals as zero while fitting
@@ -131,7 +134,7 @@ final class WorkerTask extends AbstractFunction1<Iterator<Integer>, Iterator<Wor
                     NetState.apply(net, vector, length);
                 }
                 report.round(c1 - c0 - (reader.waitNanos() - readBefore), System.nanoTime() - c1);
-                FaultHook.afterRound(worker, task.stageAttemptNumber(), round);
+                FaultHook.afterRound(worker, attempt, round);
             }
             if (overlap != null) { // the last exchange: every worker ends on the same mean
                 long c0 = System.nanoTime();

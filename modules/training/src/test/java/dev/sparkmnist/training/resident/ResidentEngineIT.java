@@ -241,6 +241,29 @@ class ResidentEngineIT {
     }
 
     @Test
+    void aStageThatFailsEveryAttemptFailsTheJobAfterSparksAttemptLimit() {
+        MnistSet set = SLICE.train().limit(600);
+        List<Integer> attempts = new java.util.concurrent.CopyOnWriteArrayList<>();
+        FaultHook.hook = (worker, attempt, round) -> {
+            if (worker == 0 && round == 1) {
+                attempts.add(attempt);
+                throw new IllegalStateException("injected: worker 0 fails attempt " + attempt);
+            }
+        };
+        int limit = ResidentEngine.maxAttempts(SLICE.sc());
+        assertEquals(4, limit, "spark.stage.maxConsecutiveAttempts' default");
+        ResidentEngine engine = new ResidentEngine(SLICE.sc(), set, overlapped(2, 16, 2, 0));
+        Exception e = assertThrows(Exception.class, () -> engine.fitEpoch(Models.network(ModelOptions.mlp()), 0));
+        assertEquals(List.of(0, 1, 2, 3), attempts, "one attempt after another, then no more");
+        assertTrue(e.getMessage().contains("injected: worker 0 fails attempt 3"), e.getMessage());
+        long until = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(10);
+        while (leftoverInboxes() > 0 && System.nanoTime() < until) { // the last attempt's other task is killed
+            java.util.concurrent.locks.LockSupport.parkNanos(50_000_000L); // asynchronously, after the job failed
+        }
+        assertEquals(0, leftoverInboxes(), "every failed attempt's inboxes are closed");
+    }
+
+    @Test
     void stagesCutAnEpochWithoutChangingTheResult() {
         MnistSet set = SLICE.train().limit(600);
         ModelOptions model = ModelOptions.lenet();
