@@ -250,7 +250,7 @@ public final class ResidentEngine implements AutoCloseable {
                         throw e;
                     }
                     LOG.warn("{}: attempt {} of {} failed ({}); retrying the stage from its start", what,
-                        attempt + 1, maxAttempts, firstLine(e));
+                        attempt + 1, maxAttempts, reason(e));
                     continue;
                 }
                 reports.sort(Comparator.comparingInt(r -> r.worker));
@@ -279,11 +279,22 @@ public final class ResidentEngine implements AutoCloseable {
         return Math.max(1, sc.getConf().getInt("spark.stage.maxConsecutiveAttempts", 4));
     }
 
-    /** The first line of a failure's message (Spark's carry the remote stack trace after it). */
-    private static String firstLine(Throwable e) {
-        String message = String.valueOf(e.getMessage());
-        int end = message.indexOf('\n');
-        return end < 0 ? message : message.substring(0, end);
+    /**
+     * Why a stage attempt failed, in one line: Spark's message for a failed barrier stage says only that a task
+     * "finished unsuccessfully" on its first line and gives the task's own failure (its exception, or an executor
+     * lost) on the next, before the remote stack trace; that line, else the first.
+     */
+    static String reason(Throwable e) {
+        String[] lines = String.valueOf(e.getMessage()).split("\\R");
+        String why = lines[0].strip();
+        for (int i = 1; i < lines.length; i++) {
+            String line = lines[i].strip();
+            if (!line.isEmpty() && !line.startsWith("at ") && !line.startsWith("Driver stacktrace")) {
+                why = line;
+                break;
+            }
+        }
+        return why.length() <= 300 ? why : why.substring(0, 300) + "...";
     }
 
     /** Removes the driver's rendezvous endpoint. */
