@@ -107,6 +107,13 @@ public final class MnistBatches {
 
     private static final int SPARSE_SPREAD = 1024;
 
+    /*
+     * One call a read (a chunk: about 15 a resident worker and epoch): its loop runs once a minibatch, so it stays in
+     * the interpreter or C1, and the per-example loop (fill) and the per-minibatch store are methods of their own. As
+     * one method with the example loop inside, it first reached C1 only in epoch 2 of a resident MLP run, then cost
+     * C2 0.27 s there, inlining ND4J's buffers and DataSet's constructor, on the cores the workers train on
+     * (BENCHMARKS.md, round 20).
+     */
     private static List<DataSet> batches(int[] indices, long[] sorted, byte[][] pixels, byte[][] labels, int width,
                                          int batchSize, Normalization normalization, List<DataSet> reuse) {
         List<DataSet> batches = new ArrayList<>((indices.length + batchSize - 1) / batchSize);
@@ -121,21 +128,30 @@ public final class MnistBatches {
             } else {
                 Arrays.fill(oneHot, 0f);
             }
-            for (int r = 0; r < n; r++) {
-                int at = Arrays.binarySearch(sorted, indices[from + r]);
-                normalization.apply(pixels[at], features, r * width);
-                oneHot[r * MnistSet.NUM_CLASSES + (labels[at][0] & 0xFF)] = 1f;
-            }
-            DataSet old = into[batches.size()];
-            if (old != null) {
-                hostBuffer(old.getFeatures()).put(features);
-                hostBuffer(old.getLabels()).put(oneHot);
-                batches.add(old);
-            } else {
-                batches.add(new DataSet(matrix(features, n, width), matrix(oneHot, n, MnistSet.NUM_CLASSES)));
-            }
+            fill(indices, from, n, sorted, pixels, labels, width, normalization, features, oneHot);
+            batches.add(store(into[batches.size()], features, oneHot, n, width));
         }
         return batches;
+    }
+
+    /** Examples {@code indices[from..from+n)}: normalised pixels into {@code features}, one-hot labels into {@code oneHot}. */
+    private static void fill(int[] indices, int from, int n, long[] sorted, byte[][] pixels, byte[][] labels, int width,
+                             Normalization normalization, float[] features, float[] oneHot) {
+        for (int r = 0; r < n; r++) {
+            int at = Arrays.binarySearch(sorted, indices[from + r]);
+            normalization.apply(pixels[at], features, r * width);
+            oneHot[r * MnistSet.NUM_CLASSES + (labels[at][0] & 0xFF)] = 1f;
+        }
+    }
+
+    /** One minibatch's floats written into {@code old}'s arrays (given back), or into new ones when it is null. */
+    private static DataSet store(DataSet old, float[] features, float[] oneHot, int n, int width) {
+        if (old != null) {
+            hostBuffer(old.getFeatures()).put(features);
+            hostBuffer(old.getLabels()).put(oneHot);
+            return old;
+        }
+        return new DataSet(matrix(features, n, width), matrix(oneHot, n, MnistSet.NUM_CLASSES));
     }
 
     /**
