@@ -134,7 +134,10 @@ public final class MnistBatches {
         return batches;
     }
 
-    /** Examples {@code indices[from..from+n)}: normalised pixels into {@code features}, one-hot labels into {@code oneHot}. */
+    /**
+     * Examples {@code indices[from..from+n)}: their normalised pixels into {@code features}, their one-hot labels into
+     * {@code oneHot}.
+     */
     private static void fill(int[] indices, int from, int n, long[] sorted, byte[][] pixels, byte[][] labels, int width,
                              Normalization normalization, float[] features, float[] oneHot) {
         for (int r = 0; r < n; r++) {

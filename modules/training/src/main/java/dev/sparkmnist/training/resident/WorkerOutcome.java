@@ -4,8 +4,8 @@ import java.io.Serializable;
 
 /**
  * What one worker did in one stage attempt that succeeded. A plain class (not a record) so that any Spark
- * serializer, Java or Kryo, can carry it back to the driver as a task result; built by its {@link Builder} as the worker
- * goes.
+ * serializer, Java or Kryo, can carry it back to the driver as a task result; built by its {@link Builder} as the
+ * worker goes.
  */
 final class WorkerOutcome implements Serializable {
     private static final long serialVersionUID = 2L;
