@@ -23,6 +23,14 @@ fi
 prepare_local_run
 out="${1:-runs/peer-$(date +%Y%m%d-%H%M%S)}"
 mkdir -p "$out"
+# The machine the figures belong to: the ratios move with it (BENCHMARKS.md, round 20: PyTorch gained more than we did
+# from a Zen 4 with AVX-512). peer_table.py prints it above the table.
+{
+  lscpu | awk -F: '/^(Model name|CPU family|Model|CPU\(s\)|Thread\(s\) per core):/ {
+    gsub(/^ +| +$/, "", $2); printf "%s%s %s", sep, $1, $2; sep = ", " }'
+  isa=$(grep -o -w -m1 'avx512f' /proc/cpuinfo || grep -o -w -m1 'avx2' /proc/cpuinfo || echo 'no AVX2')
+  echo ", widest vectors: ${isa/avx512f/AVX-512}"
+} > "$out/machine.txt"
 epochs="${EPOCHS:-2}"
 threads="${THREADS:-$(nproc)}"
 data="$repo_root/data/mnist"

@@ -18,6 +18,10 @@ for f in sorted(root.glob("*/metrics.json")):
     model, who, _ = f.parent.name.rsplit("-", 2)
     runs[(model, who)].append(json.loads(f.read_text())["epochs"])
 
+machine = root / "machine.txt"  # written by benchmark-peer.sh: the ratios move with the machine
+if machine.exists():
+    print("machine: " + machine.read_text().strip() + "\n")
+
 BATCH = {"lenet": 64, "mlp": 128}
 WHO = {"torch1": "PyTorch {v}, 1 thread", "torch": "PyTorch {v}, {t} threads (OpenBLAS 1)", "local": "ours, one JVM (`--mode local`)",
        "resident": "ours, resident engine `local[2]` (2 workers x {half})"}
