@@ -157,7 +157,7 @@ public final class ResidentEngine implements AutoCloseable {
         }
         if (auto == null) {
             StagePlan plan = StagePlan.of(job.set().size(), settings.workers(), settings.batch(), 1, 0);
-            List<WorkerOutcome> reports = runStage(net, plan, 0, 0, true);
+            List<WorkerOutcome> reports = runStage(net, plan, 0, 0, true).reports();
             auto = AutoFrequency.of(reports.stream().map(r -> r.probe).toArray(long[][]::new));
             LOG.info("--averaging-frequency auto: a minibatch takes {} ms and an exchange {} ms with {} workers (a"
                 + " round also waited {} ms for the slowest worker), so averaging every {} minibatches keeps the"
@@ -193,11 +193,12 @@ public final class ResidentEngine implements AutoCloseable {
         long bytes = 0;
         Set<String> jvms = new TreeSet<>();
         for (int stage = 0; stage < plan.stages(); stage++) {
-            List<WorkerOutcome> reports = runStage(net, plan, stage, epoch, false);
+            StageRun run = runStage(net, plan, stage, epoch, false);
+            List<WorkerOutcome> reports = run.reports();
             WorkerOutcome first = reports.get(0);
             NetState.apply(net, first.finalVector);
             net.setIterationCount(first.iterationCount);
-            attempts += first.stageAttempt + 1;
+            attempts += run.attempts();
             for (WorkerOutcome r : reports) {
                 LOG.debug("epoch {} stage {} worker {} ({}): compute {} s, averaging {} s (waiting {} s), reading {} s",
                     epoch + 1, stage + 1, r.worker, r.jvm, r.computeNanos / 1e9, r.exchangeNanos / 1e9,
@@ -220,7 +221,11 @@ public final class ResidentEngine implements AutoCloseable {
             rounds == 0 ? 0 : bytes / rounds, jvms);
     }
 
-    private List<WorkerOutcome> runStage(MultiLayerNetwork net, StagePlan plan, int stage, int epoch, boolean probe) {
+    /** A stage that succeeded: its workers' reports, by worker, and the attempts it took (1 without a retry). */
+    private record StageRun(List<WorkerOutcome> reports, int attempts) {
+    }
+
+    private StageRun runStage(MultiLayerNetwork net, StagePlan plan, int stage, int epoch, boolean probe) {
         Broadcast<NetState> state = sc.broadcast(NetState.of(net));
         List<Integer> ids = new ArrayList<>();
         for (int w = 0; w < plan.workers(); w++) {
@@ -264,7 +269,7 @@ public final class ResidentEngine implements AutoCloseable {
                     LOG.warn("{} succeeded on attempt {}: earlier attempts failed and were discarded", what,
                         attempt + 1);
                 }
-                return reports;
+                return new StageRun(reports, attempt + 1);
             }
         } finally {
             sc.clearJobGroup();

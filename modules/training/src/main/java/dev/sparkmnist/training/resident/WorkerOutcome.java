@@ -8,10 +8,8 @@ import java.io.Serializable;
  * worker goes.
  */
 final class WorkerOutcome implements Serializable {
-    private static final long serialVersionUID = 2L;
+    private static final long serialVersionUID = 3L;
     final int worker;
-    final int stageId;
-    final int stageAttempt;
     final String jvm;
     final double lossSum;
     final long minibatches;
@@ -31,8 +29,6 @@ final class WorkerOutcome implements Serializable {
 
     private WorkerOutcome(Builder b) {
         this.worker = b.worker;
-        this.stageId = b.stageId;
-        this.stageAttempt = b.stageAttempt;
         this.jvm = b.jvm;
         this.lossSum = b.lossSum;
         this.minibatches = b.minibatches;
@@ -51,8 +47,6 @@ final class WorkerOutcome implements Serializable {
     /** Collects a worker's figures as it trains. */
     static final class Builder {
         private final int worker;
-        private final int stageId;
-        private final int stageAttempt;
         private final String jvm;
         private double lossSum;
         private long minibatches;
@@ -67,10 +61,8 @@ final class WorkerOutcome implements Serializable {
         private float[] finalVector;
         private long[] probe;
 
-        Builder(int worker, int stageId, int stageAttempt, String jvm) {
+        Builder(int worker, String jvm) {
             this.worker = worker;
-            this.stageId = stageId;
-            this.stageAttempt = stageAttempt;
             this.jvm = jvm;
         }
 

@@ -67,7 +67,7 @@ final class WorkerTask extends AbstractFunction1<Iterator<Integer>, Iterator<Wor
             range[1] = Math.min(range[1], range[0] + AutoFrequency.PROBE_ROUNDS * plan.batch());
         }
         String name = PeerExchange.attemptName(job.runPrefix(), task.stageId(), attempt);
-        WorkerOutcome.Builder report = new WorkerOutcome.Builder(worker, task.stageId(), attempt,
+        WorkerOutcome.Builder report = new WorkerOutcome.Builder(worker,
             ManagementFactory.getRuntimeMXBean().getName());
         try (SliceReader reader = new SliceReader(job.set(), MnistBatches.positions(order, range[0], range[1]),
                  plan.batch(), plan.batch() * plan.frequency() * ROUNDS_PER_CHUNK, settings.normalization(),
