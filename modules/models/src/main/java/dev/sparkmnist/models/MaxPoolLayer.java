@@ -20,7 +20,9 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * from its 16-channel blocked layout: LeNet-5's 6 and 16 channels pay for 16 and 16, and the two poolings' backward
  * passes were the largest item of a training step (BENCHMARKS.md, "Per-core speed"). For LeNet's 2x2 windows on even
  * sides the forward pass is a Java loop too, noting each window's maximum for the backward pass (round 11); other
- * windows keep DL4J's forward pass. Output and gradients are DL4J's, ties included ({@code MaxPoolLayerTest}).
+ * windows keep DL4J's forward pass. Output and gradients are DL4J's, ties included ({@code MaxPoolLayerTest}). On
+ * CPUs with AVX-512 both 2x2 loops run four windows at a time as vector code ({@link Pool2x2Kernel}, round 21), each
+ * row's last windows that fill no whole vector step in the scalar loops.
  *
  * <p>Installed on a network's pooling layers by {@link Models#forTraining}; the configuration (and so model.zip) is
  * DL4J's ordinary {@code SubsamplingLayer}. Other pooling types, NHWC, Same mode, padding, dilation and backends
@@ -33,13 +35,22 @@ final class MaxPoolLayer extends SubsamplingLayer {
     private transient float[] grad;
     private transient float[] pooled;
     /** Which input of each 2x2 window the last training forward pass took (0-3, row-major), for {@link #chosenFor}. */
-    private transient byte[] chosen;
+    private transient int[] chosen;
     /** The input the last training forward pass pooled in Java; null when it did not. */
     private transient INDArray chosenFor;
+
+    /**
+     * Whether the 2x2 kernels run as vector code ({@link Pool2x2Kernel}): where HotSpot compiles it to vector
+     * instructions (AVX-512) and the JVM has the Vector API's module; tests set it both ways.
+     */
+    boolean vector = VECTOR;
 
     MaxPoolLayer(NeuralNetConfiguration conf, DataType dataType) {
         super(conf, dataType);
     }
+
+    /** {@link Pool2x2Kernel#FAST}, false where the JVM lacks the Vector API's module (the class cannot load). */
+    static final boolean VECTOR = ModuleLayer.boot().findModule(SimdAdam.MODULE).isPresent() && Pool2x2Kernel.FAST;
 
     private boolean covered(INDArray epsilon) {
         org.deeplearning4j.nn.conf.layers.SubsamplingLayer c = layerConf();
@@ -71,7 +82,7 @@ final class MaxPoolLayer extends SubsamplingLayer {
         in = read(input, in);
         if (pooled == null || pooled.length < windows) {
             pooled = new float[windows];
-            chosen = new byte[windows];
+            chosen = new int[windows];
         }
         pool2x2Forward(channels, h, w);
     }
@@ -139,19 +150,23 @@ final class MaxPoolLayer extends SubsamplingLayer {
      * without a branch on the values: "is q larger than p" is the sign bit of {@code p - q} (exact for finite values:
      * a difference is zero only when they are equal; adding +0 first makes -0 and +0 equal, as comparison does). A
      * loop that compares and branches mispredicts on about every other window of random maxima and took 3x as long.
+     * Where {@link #vector} is set, {@link Pool2x2Kernel#forward} pools each row pair first, as far as its steps go.
      */
     private void pool2x2Forward(int channels, int h, int w) {
         float[] x = in;
         float[] out = pooled;
-        byte[] which = chosen;
+        int[] which = chosen;
         int outH = h / 2;
         int outW = w / 2;
+        boolean simd = vector;
         int o = 0;
         for (int c = 0; c < channels; c++) {
             int plane = c * h * w;
             for (int oy = 0; oy < outH; oy++) {
                 int top = plane + 2 * oy * w;
-                for (int ox = 0; ox < outW; ox++, o++) {
+                int done = simd ? Pool2x2Kernel.forward(x, top, w, out, which, o) : 0; // inputs of each row
+                o += done / 2;
+                for (int ox = done / 2; ox < outW; ox++, o++) {
                     int r = top + 2 * ox;
                     float a = x[r];
                     float b = x[r + 1];
@@ -163,7 +178,7 @@ final class MaxPoolLayer extends SubsamplingLayer {
                     float bottomMax = select(rightBelow, d, c2);
                     int below = Float.floatToRawIntBits((topMax + 0f) - (bottomMax + 0f)) >> 31;
                     out[o] = select(below, bottomMax, topMax);
-                    which[o] = (byte) (below & 2 | (below & rightBelow | ~below & right) & 1);
+                    which[o] = below & 2 | (below & rightBelow | ~below & right) & 1;
                 }
             }
         }
@@ -171,20 +186,24 @@ final class MaxPoolLayer extends SubsamplingLayer {
 
     /**
      * The backward pass from {@link #chosen}: each window's gradient to the input it took, zeros to the window's
-     * others, through bit masks (windows do not overlap: each input's gradient is written once).
+     * others, through bit masks (windows do not overlap: each input's gradient is written once); with
+     * {@link #vector}, {@link Pool2x2Kernel#route} first, as in {@link #pool2x2Forward}.
      */
     private void route2x2(int channels, int h, int w) {
         float[] e = eps;
         float[] out = grad;
-        byte[] which = chosen;
+        int[] which = chosen;
         int outH = h / 2;
         int outW = w / 2;
+        boolean simd = vector;
         int o = 0;
         for (int c = 0; c < channels; c++) {
             int plane = c * h * w;
             for (int oy = 0; oy < outH; oy++) {
                 int top = plane + 2 * oy * w;
-                for (int ox = 0; ox < outW; ox++, o++) {
+                int done = simd ? Pool2x2Kernel.route(e, which, o, out, top, w) : 0;
+                o += done / 2;
+                for (int ox = done / 2; ox < outW; ox++, o++) {
                     int r = top + 2 * ox;
                     int g = Float.floatToRawIntBits(e[o]);
                     int k = which[o];

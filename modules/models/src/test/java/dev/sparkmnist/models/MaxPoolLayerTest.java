@@ -12,11 +12,16 @@ import org.deeplearning4j.nn.conf.layers.SubsamplingLayer;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
-/** The plain max-pooling backward pass routes every gradient where DL4J's (oneDNN's) does, ties included. */
+/**
+ * The plain max-pooling backward pass routes every gradient where DL4J's (oneDNN's) does, ties included; the 2x2
+ * windows both as scalar loops and as vector code ({@link Pool2x2Kernel}), whatever this machine runs by default.
+ */
 class MaxPoolLayerTest {
     private static INDArray values(long[] shape, int levels, long seed) {
         Random r = new Random(seed);
@@ -40,17 +45,22 @@ class MaxPoolLayerTest {
         return conf.getLayer().instantiate(conf, null, 0, null, false, DataType.FLOAT);
     }
 
-    private static MaxPoolLayer ours(Layer reference) {
-        return new MaxPoolLayer(reference.conf(), DataType.FLOAT);
+    private static MaxPoolLayer ours(Layer reference, boolean vector) {
+        MaxPoolLayer layer = new MaxPoolLayer(reference.conf(), DataType.FLOAT);
+        layer.vector = vector;
+        return layer;
     }
 
-    @Test
-    void gradientsGoWhereDl4jSendsThem() {
-        int[][] shapes = {{2, 2, 24, 24}, {2, 2, 7, 9}, {2, 3, 3, 2}, {3, 3, 8, 8}, {3, 2, 7, 9}}; // kernel, stride, h, w
+    @ParameterizedTest(name = "vector code {0}")
+    @ValueSource(booleans = {false, true})
+    void gradientsGoWhereDl4jSendsThem(boolean vector) {
+        // kernel, stride, h, w; rows of 8 inputs a vector step: 28 and 10 leave windows to the scalar loop, 6 all of them
+        int[][] shapes = {{2, 2, 24, 24}, {2, 2, 7, 9}, {2, 2, 28, 10}, {2, 2, 6, 6}, {2, 2, 9, 19}, {2, 3, 3, 2},
+            {3, 3, 8, 8}, {3, 2, 7, 9}};
         for (int[] s : shapes) {
             for (int levels : new int[] {2, 3, 0}) {
                 Layer reference = dl4j(s[0], s[1]);
-                MaxPoolLayer layer = ours(reference);
+                MaxPoolLayer layer = ours(reference, vector);
                 long[] shape = {4, 6, s[2], s[3]};
                 INDArray input = values(shape, levels, s[2] * 31L + levels);
                 int outH = (s[2] - s[0]) / s[1] + 1;
@@ -72,13 +82,15 @@ class MaxPoolLayerTest {
      * backward pass after it routes every gradient where DL4J's does, ties and signed zeros included; odd sides and
      * other windows keep DL4J's forward pass.
      */
-    @Test
-    void theJavaForwardPassGivesDl4jsOutputAndGradients() {
-        int[][] shapes = {{2, 2, 24, 24}, {2, 2, 8, 8}, {2, 2, 7, 9}, {3, 3, 8, 8}}; // kernel, stride, h, w
+    @ParameterizedTest(name = "vector code {0}")
+    @ValueSource(booleans = {false, true})
+    void theJavaForwardPassGivesDl4jsOutputAndGradients(boolean vector) {
+        int[][] shapes = {{2, 2, 24, 24}, {2, 2, 8, 8}, {2, 2, 7, 9}, {2, 2, 28, 28}, {2, 2, 10, 14}, {2, 2, 6, 6},
+            {3, 3, 8, 8}}; // kernel, stride, h, w
         for (int[] s : shapes) {
             for (int levels : new int[] {2, 3, 0}) {
                 Layer reference = dl4j(s[0], s[1]);
-                MaxPoolLayer layer = ours(reference);
+                MaxPoolLayer layer = ours(reference, vector);
                 INDArray input = values(new long[] {4, 6, s[2], s[3]}, levels, s[3] * 17L + levels);
                 LayerWorkspaceMgr ws = LayerWorkspaceMgr.noWorkspaces();
                 INDArray expectedOut = reference.activate(input, true, ws);
@@ -96,7 +108,7 @@ class MaxPoolLayerTest {
         }
         // the same layer object on a smaller batch, and an inference pass that notes nothing for a later backward
         Layer reference = dl4j(2, 2);
-        MaxPoolLayer layer = ours(reference);
+        MaxPoolLayer layer = ours(reference, vector);
         LayerWorkspaceMgr ws = LayerWorkspaceMgr.noWorkspaces();
         layer.activate(values(new long[] {4, 6, 24, 24}, 3, 1), true, ws);
         INDArray small = values(new long[] {2, 6, 24, 24}, 3, 2);
@@ -107,10 +119,11 @@ class MaxPoolLayerTest {
             "after an inference pass the backward pass finds the maxima itself");
     }
 
-    @Test
-    void viewsAndReusedBuffersGiveTheSameGradient() {
+    @ParameterizedTest(name = "vector code {0}")
+    @ValueSource(booleans = {false, true})
+    void viewsAndReusedBuffersGiveTheSameGradient(boolean vector) {
         Layer reference = dl4j(2, 2);
-        MaxPoolLayer layer = ours(reference);
+        MaxPoolLayer layer = ours(reference, vector);
         INDArray input = values(new long[] {4, 6, 24, 24}, 3, 5);
         INDArray eps = values(new long[] {4, 6, 12, 12}, 0, 6);
         reference.setInput(input, LayerWorkspaceMgr.noWorkspaces());
