@@ -55,7 +55,9 @@ final class InputConvolutionLayer extends TrainingConvolutionLayer {
         Gradient gradient = new DefaultGradient();
         if (hasBias()) {
             INDArray biasGradView = gradientViews.get(ConvolutionParamInitializer.BIAS_KEY);
-            biasGradView.assign(delta.sum(0, 2, 3).reshape(biasGradView.shape()));
+            if (!ChannelSums.sum(delta, biasGradView)) {
+                biasGradView.assign(delta.sum(0, 2, 3).reshape(biasGradView.shape()));
+            }
             gradient.setGradientFor(ConvolutionParamInitializer.BIAS_KEY, biasGradView);
         }
         // dL/dW[o,i,ky,kx] = sum over n,y,x of delta[n,o,y,x] * in[n,i,y+ky-p,x+kx-p]: itself a convolution (one
