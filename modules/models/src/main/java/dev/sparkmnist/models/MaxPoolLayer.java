@@ -21,8 +21,9 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * passes were the largest item of a training step (BENCHMARKS.md, "Per-core speed"). For LeNet's 2x2 windows on even
  * sides the forward pass is a Java loop too, noting each window's maximum for the backward pass (round 11); other
  * windows keep DL4J's forward pass. Output and gradients are DL4J's, ties included ({@code MaxPoolLayerTest}). On
- * CPUs with AVX-512 both 2x2 loops run four windows at a time as vector code ({@link Pool2x2Kernel}, round 21), each
- * row's last windows that fill no whole vector step in the scalar loops.
+ * CPUs with AVX-512 a training step's 2x2 forward pass and the backward pass after it run four windows at a time as
+ * vector code in the arrays' own memory ({@link Pool2x2Kernel}, round 21); the scalar loops on Java copies stay for
+ * other CPUs, other layouts and a backward pass without our forward pass before it.
  *
  * <p>Installed on a network's pooling layers by {@link Models#forTraining}; the configuration (and so model.zip) is
  * DL4J's ordinary {@code SubsamplingLayer}. Other pooling types, NHWC, Same mode, padding, dilation and backends
@@ -100,12 +101,22 @@ final class MaxPoolLayer extends SubsamplingLayer {
             return super.activate(training, workspaceMgr);
         }
         long[] shape = input.shape();
+        int planes = (int) (shape[0] * shape[1]);
         int h = (int) shape[2];
         int w = (int) shape[3];
-        choose2x2((int) (shape[0] * shape[1]), h, w);
         INDArray out = workspaceMgr.createUninitialized(ArrayType.ACTIVATIONS, DataType.FLOAT,
             new long[] {shape[0], shape[1], h / 2, w / 2}, 'c');
-        HostArrays.write(pooled, 0, out);
+        if (vector && HostArrays.rowMajor(input) && HostArrays.rowMajor(out)) { // in the arrays' own memory
+            int windows = planes * (h / 2) * (w / 2);
+            if (chosen == null || chosen.length < windows) {
+                chosen = new int[windows];
+            }
+            Pool2x2Kernel.forward(HostArrays.bytes(input), (int) input.offset(), planes, h, w, HostArrays.bytes(out),
+                (int) out.offset(), chosen);
+        } else {
+            choose2x2(planes, h, w);
+            HostArrays.write(pooled, 0, out);
+        }
         chosenFor = training ? input : null;
         return out;
     }
@@ -120,6 +131,14 @@ final class MaxPoolLayer extends SubsamplingLayer {
         int channels = (int) (shape[0] * shape[1]); // images x channels: each pooled alone
         int h = (int) shape[2];
         int w = (int) shape[3];
+        if (vector && chosenFor == input && evenTwoByTwo() && HostArrays.rowMajor(epsilon)) {
+            // our forward pass noted the maxima: route in the arrays' own memory (every input written)
+            INDArray out = workspaceMgr.createUninitialized(ArrayType.ACTIVATION_GRAD, DataType.FLOAT, shape, 'c');
+            Pool2x2Kernel.route(HostArrays.bytes(epsilon), (int) epsilon.offset(), chosen, channels, h, w,
+                HostArrays.bytes(out), (int) out.offset());
+            chosenFor = null;
+            return new Pair<>(new DefaultGradient(), out);
+        }
         eps = read(epsilon, eps);
         int n = (int) input.length();
         boolean twoByTwo = twoByTwo();
@@ -150,7 +169,6 @@ final class MaxPoolLayer extends SubsamplingLayer {
      * without a branch on the values: "is q larger than p" is the sign bit of {@code p - q} (exact for finite values:
      * a difference is zero only when they are equal; adding +0 first makes -0 and +0 equal, as comparison does). A
      * loop that compares and branches mispredicts on about every other window of random maxima and took 3x as long.
-     * Where {@link #vector} is set, {@link Pool2x2Kernel#forward} pools each row pair first, as far as its steps go.
      */
     private void pool2x2Forward(int channels, int h, int w) {
         float[] x = in;
@@ -158,15 +176,12 @@ final class MaxPoolLayer extends SubsamplingLayer {
         int[] which = chosen;
         int outH = h / 2;
         int outW = w / 2;
-        boolean simd = vector;
         int o = 0;
         for (int c = 0; c < channels; c++) {
             int plane = c * h * w;
             for (int oy = 0; oy < outH; oy++) {
                 int top = plane + 2 * oy * w;
-                int done = simd ? Pool2x2Kernel.forward(x, top, w, out, which, o) : 0; // inputs of each row
-                o += done / 2;
-                for (int ox = done / 2; ox < outW; ox++, o++) {
+                for (int ox = 0; ox < outW; ox++, o++) {
                     int r = top + 2 * ox;
                     float a = x[r];
                     float b = x[r + 1];
@@ -186,8 +201,7 @@ final class MaxPoolLayer extends SubsamplingLayer {
 
     /**
      * The backward pass from {@link #chosen}: each window's gradient to the input it took, zeros to the window's
-     * others, through bit masks (windows do not overlap: each input's gradient is written once); with
-     * {@link #vector}, {@link Pool2x2Kernel#route} first, as in {@link #pool2x2Forward}.
+     * others, through bit masks (windows do not overlap: each input's gradient is written once).
      */
     private void route2x2(int channels, int h, int w) {
         float[] e = eps;
@@ -195,15 +209,12 @@ final class MaxPoolLayer extends SubsamplingLayer {
         int[] which = chosen;
         int outH = h / 2;
         int outW = w / 2;
-        boolean simd = vector;
         int o = 0;
         for (int c = 0; c < channels; c++) {
             int plane = c * h * w;
             for (int oy = 0; oy < outH; oy++) {
                 int top = plane + 2 * oy * w;
-                int done = simd ? Pool2x2Kernel.route(e, which, o, out, top, w) : 0;
-                o += done / 2;
-                for (int ox = done / 2; ox < outW; ox++, o++) {
+                for (int ox = 0; ox < outW; ox++, o++) {
                     int r = top + 2 * ox;
                     int g = Float.floatToRawIntBits(e[o]);
                     int k = which[o];

@@ -1,5 +1,7 @@
 package dev.sparkmnist.models;
 
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.LongVector;
@@ -23,10 +25,10 @@ import jdk.incubator.vector.VectorSpecies;
  * {@code --add-modules=jdk.incubator.vector} ({@link SimdAdam#MODULE}).
  */
 final class Pool2x2Kernel {
-    private static final VectorSpecies<Float> F8 = FloatVector.SPECIES_256;
     private static final VectorSpecies<Float> F4 = FloatVector.SPECIES_128;
     private static final VectorSpecies<Integer> I4 = IntVector.SPECIES_128;
     private static final VectorSpecies<Long> L4 = LongVector.SPECIES_256;
+    private static final ByteOrder ORDER = ByteOrder.nativeOrder();
     /** Inputs of one row a step of the kernels covers (four windows). */
     static final int STEP = 8;
     /** Whether HotSpot compiles these kernels to vector instructions here: with AVX-512 (512-bit vectors). */
@@ -36,63 +38,92 @@ final class Pool2x2Kernel {
     }
 
     /**
-     * The windows of one row pair, {@link #STEP} inputs of each row at a time, as far as whole steps go: the upper row
-     * starts at {@code x[top]}, the lower at {@code x[top + w]}; window maxima go to {@code out} and the chosen inputs
-     * (0-3, row-major) to {@code which}, from index {@code o}. Returns how many inputs of each row it covered (a
-     * multiple of {@link #STEP}; the caller pools the rest).
+     * A training step's forward pooling of {@code planes} planes (images x channels) of {@code h x w} inputs, both
+     * sides even, read and written in the arrays' own memory (float indices {@code x0} and {@code out0} of buffers in
+     * native order: no copies into and out of Java arrays, round 21): each row pair's windows {@link #STEP} inputs of
+     * each row at a time, each window's maximum to the output and the chosen input (0-3, row-major) to
+     * {@code which}; each row's last windows that fill no step one at a time, with the same choices.
      */
-    static int forward(float[] x, int top, int w, float[] out, int[] which, int o) {
+    static void forward(ByteBuffer x, int x0, int planes, int h, int w, ByteBuffer out, int out0, int[] which) {
         IntVector zero = IntVector.zero(I4);
         IntVector one = IntVector.broadcast(I4, 1);
         IntVector two = IntVector.broadcast(I4, 2);
         IntVector three = IntVector.broadcast(I4, 3);
-        int i = 0;
-        for (; i + STEP <= w; i += STEP, o += STEP / 2) {
-            LongVector upper = (LongVector) FloatVector.fromArray(F8, x, top + i).reinterpretShape(L4, 0);
-            LongVector lower = (LongVector) FloatVector.fromArray(F8, x, top + w + i).reinterpretShape(L4, 0);
-            // no helper methods for these (see route); the species and conversions are named as constants, where
-            // castShape and reinterpretAsFloats look them up: HotSpot then compiled a store to a call (2-3 % a step)
-            FloatVector a = (FloatVector) upper.convertShape(VectorOperators.L2I, I4, 0).reinterpretShape(F4, 0);
-            FloatVector b = (FloatVector) upper.lanewise(VectorOperators.LSHR, 32).convertShape(VectorOperators.L2I, I4, 0)
-                .reinterpretShape(F4, 0);
-            FloatVector c = (FloatVector) lower.convertShape(VectorOperators.L2I, I4, 0).reinterpretShape(F4, 0);
-            FloatVector d = (FloatVector) lower.lanewise(VectorOperators.LSHR, 32).convertShape(VectorOperators.L2I, I4, 0)
-                .reinterpretShape(F4, 0);
-            VectorMask<Float> rightAbove = b.compare(VectorOperators.GT, a);
-            VectorMask<Float> rightBelow = d.compare(VectorOperators.GT, c);
-            FloatVector aboveMax = a.blend(b, rightAbove);
-            FloatVector belowMax = c.blend(d, rightBelow);
-            VectorMask<Float> below = belowMax.compare(VectorOperators.GT, aboveMax);
-            aboveMax.blend(belowMax, below).intoArray(out, o);
-            IntVector above = zero.blend(one, rightAbove.cast(I4));
-            above.blend(two.blend(three, rightBelow.cast(I4)), below.cast(I4)).intoArray(which, o);
+        int o = 0;
+        for (int pair = 0, pairs = planes * (h / 2); pair < pairs; pair++) {
+            int top = x0 + pair * 2 * w;
+            int i = 0;
+            for (; i + STEP <= w; i += STEP, o += STEP / 2) {
+                // two rows of 8 inputs as 4 x 64 bits (a window's left input low, its right input high), split by
+                // narrowing each 64-bit lane to its low and its high 32 bits; the species and conversions are
+                // named as constants (castShape and reinterpretAsFloats look them up, and HotSpot then compiled a
+                // store to a call: 2-3 % of a step); no helper methods, which this project's inlining limits
+                // (jit.opts in the root pom) may leave as calls that pass the vectors as objects
+                LongVector upper = LongVector.fromByteBuffer(L4, x, 4 * (top + i), ORDER);
+                LongVector lower = LongVector.fromByteBuffer(L4, x, 4 * (top + w + i), ORDER);
+                FloatVector a = (FloatVector) upper.convertShape(VectorOperators.L2I, I4, 0).reinterpretShape(F4, 0);
+                FloatVector b = (FloatVector) upper.lanewise(VectorOperators.LSHR, 32)
+                    .convertShape(VectorOperators.L2I, I4, 0).reinterpretShape(F4, 0);
+                FloatVector c = (FloatVector) lower.convertShape(VectorOperators.L2I, I4, 0).reinterpretShape(F4, 0);
+                FloatVector d = (FloatVector) lower.lanewise(VectorOperators.LSHR, 32)
+                    .convertShape(VectorOperators.L2I, I4, 0).reinterpretShape(F4, 0);
+                VectorMask<Float> rightAbove = b.compare(VectorOperators.GT, a);
+                VectorMask<Float> rightBelow = d.compare(VectorOperators.GT, c);
+                FloatVector aboveMax = a.blend(b, rightAbove);
+                FloatVector belowMax = c.blend(d, rightBelow);
+                VectorMask<Float> below = belowMax.compare(VectorOperators.GT, aboveMax);
+                aboveMax.blend(belowMax, below).intoByteBuffer(out, 4 * (out0 + o), ORDER);
+                IntVector above = zero.blend(one, rightAbove.cast(I4));
+                above.blend(two.blend(three, rightBelow.cast(I4)), below.cast(I4)).intoArray(which, o);
+            }
+            for (; i < w; i += 2, o++) { // the row's last windows: MaxPoolLayer's scalar comparisons
+                int r = 4 * (top + i);
+                float a = x.getFloat(r);
+                float b = x.getFloat(r + 4);
+                float c = x.getFloat(r + 4 * w);
+                float d = x.getFloat(r + 4 * w + 4);
+                boolean rightAbove = b > a;
+                boolean rightBelow = d > c;
+                float aboveMax = rightAbove ? b : a;
+                float belowMax = rightBelow ? d : c;
+                boolean below = belowMax > aboveMax;
+                out.putFloat(4 * (out0 + o), below ? belowMax : aboveMax);
+                which[o] = below ? (rightBelow ? 3 : 2) : (rightAbove ? 1 : 0);
+            }
         }
-        return i;
     }
 
     /**
-     * The backward pass of {@link #forward} for one row pair: window {@code o}'s gradient {@code e[o]} to the input
-     * {@code which[o]} chose, zeros to the window's other three, into {@code grad} at {@code top} and
-     * {@code top + w}. Returns how many inputs of each row it covered, as {@link #forward} does.
+     * The backward pass of {@link #forward}: window {@code o}'s gradient (float {@code e0 + o} of {@code e}) to the
+     * input {@code which[o]} chose, zeros to the window's other three, in the input gradient's memory (from float
+     * {@code grad0}; every input written).
      */
-    static int route(float[] e, int[] which, int o, float[] grad, int top, int w) {
-        // written out in full, no helper methods: a call that the JIT does not inline (this project's inlining
-        // limits, jit.opts in the root pom) passes its vectors as objects (measured: 2 % of a LeNet-5 step)
+    static void route(ByteBuffer e, int e0, int[] which, int planes, int h, int w, ByteBuffer grad, int grad0) {
         LongVector zero = LongVector.zero(L4);
-        int i = 0;
-        for (; i + STEP <= w; i += STEP, o += STEP / 2) {
-            IntVector g = (IntVector) FloatVector.fromArray(F4, e, o).reinterpretShape(I4, 0);
-            IntVector k = IntVector.fromArray(I4, which, o);
-            // each window's gradient as 64 bits, once in the low half (a left input's place), once in the high
-            LongVector low = ((LongVector) g.convertShape(VectorOperators.I2L, L4, 0)).and(0xFFFFFFFFL);
-            LongVector high = low.lanewise(VectorOperators.LSHL, 32);
-            // upper row: the low half where the window chose 0, the high half where 1; lower row: 2 and 3
-            LongVector chosen = (LongVector) k.convertShape(VectorOperators.I2L, L4, 0);
-            ((FloatVector) zero.blend(low, chosen.eq(0)).blend(high, chosen.eq(1)).reinterpretShape(F8, 0))
-                .intoArray(grad, top + i);
-            ((FloatVector) zero.blend(low, chosen.eq(2)).blend(high, chosen.eq(3)).reinterpretShape(F8, 0))
-                .intoArray(grad, top + w + i);
+        int o = 0;
+        for (int pair = 0, pairs = planes * (h / 2); pair < pairs; pair++) {
+            int top = grad0 + pair * 2 * w;
+            int i = 0;
+            for (; i + STEP <= w; i += STEP, o += STEP / 2) {
+                // each window's gradient as 64 bits, once in the low half (a left input's place), once in the
+                // high; upper row: the low half where the window chose 0, the high half where 1; lower row: 2 and 3
+                IntVector g = IntVector.fromByteBuffer(I4, e, 4 * (e0 + o), ORDER);
+                IntVector k = IntVector.fromArray(I4, which, o);
+                LongVector low = ((LongVector) g.convertShape(VectorOperators.I2L, L4, 0)).and(0xFFFFFFFFL);
+                LongVector high = low.lanewise(VectorOperators.LSHL, 32);
+                LongVector chosen = (LongVector) k.convertShape(VectorOperators.I2L, L4, 0);
+                zero.blend(low, chosen.eq(0)).blend(high, chosen.eq(1)).intoByteBuffer(grad, 4 * (top + i), ORDER);
+                zero.blend(low, chosen.eq(2)).blend(high, chosen.eq(3)).intoByteBuffer(grad, 4 * (top + w + i), ORDER);
+            }
+            for (; i < w; i += 2, o++) {
+                float g = e.getFloat(4 * (e0 + o));
+                int k = which[o];
+                int r = 4 * (top + i);
+                grad.putFloat(r, k == 0 ? g : 0f);
+                grad.putFloat(r + 4, k == 1 ? g : 0f);
+                grad.putFloat(r + 4 * w, k == 2 ? g : 0f);
+                grad.putFloat(r + 4 * w + 4, k == 3 ? g : 0f);
+            }
         }
-        return i;
     }
 }
