@@ -29,7 +29,8 @@ final class ChannelSums {
      */
     static boolean sum(INDArray delta, INDArray into) {
         if (!vector || delta.rank() != 4 || delta.dataType() != DataType.FLOAT || !HostArrays.rowMajor(delta)
-            || !HostArrays.rowMajor(into) || into.length() != delta.size(1) || delta.length() >= Integer.MAX_VALUE / 4) {
+            || !HostArrays.rowMajor(into) || into.length() != delta.size(1)
+            || delta.offset() + delta.length() >= Integer.MAX_VALUE / 4) { // byte indices are ints
             return false;
         }
         int channels = (int) delta.size(1);
