@@ -17,7 +17,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  */
 final class ChannelSums {
     /** Whether {@link #sum} runs here: in a JVM with the Vector API's module. Tests set it both ways. */
-    static boolean vector = ModuleLayer.boot().findModule(SimdAdam.MODULE).isPresent();
+    static boolean vector = SimdAdam.VECTOR_API;
 
     private ChannelSums() {
     }

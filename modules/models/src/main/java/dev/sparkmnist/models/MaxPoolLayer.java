@@ -51,7 +51,7 @@ final class MaxPoolLayer extends SubsamplingLayer {
     }
 
     /** {@link Pool2x2Kernel#FAST}, false where the JVM lacks the Vector API's module (the class cannot load). */
-    static final boolean VECTOR = ModuleLayer.boot().findModule(SimdAdam.MODULE).isPresent() && Pool2x2Kernel.FAST;
+    static final boolean VECTOR = SimdAdam.VECTOR_API && Pool2x2Kernel.FAST;
 
     private boolean covered(INDArray epsilon) {
         org.deeplearning4j.nn.conf.layers.SubsamplingLayer c = layerConf();

@@ -38,6 +38,11 @@ public class SimdAdam extends Adam {
     /** {@code -Dsparkmnist.simdAdam=false} keeps ND4J's op. */
     public static final String PROPERTY = "sparkmnist.simdAdam";
     static final String MODULE = "jdk.incubator.vector";
+    /**
+     * Whether this JVM has the Vector API's module: only then can the vector kernels' classes load ({@link SimdAdam}'s,
+     * {@link Pool2x2Kernel}, {@link ChannelSums}'s).
+     */
+    static final boolean VECTOR_API = ModuleLayer.boot().findModule(MODULE).isPresent();
 
     /** For JSON (DL4J reads and writes the fields). */
     public SimdAdam() {
@@ -212,7 +217,7 @@ public class SimdAdam extends Adam {
             if (value != null && !value.strip().equalsIgnoreCase("true")) {
                 LOG.warn("-D{} ({}) must be true or false; Adam stays vectorised where it can", PROPERTY, value);
             }
-            if (ModuleLayer.boot().findModule(MODULE).isEmpty()) {
+            if (!VECTOR_API) {
                 return "start the JVM with --add-modules=" + MODULE + " for the Vector API";
             }
             if (!HostArrays.CPU) {
