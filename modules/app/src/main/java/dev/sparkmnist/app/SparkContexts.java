@@ -66,6 +66,8 @@ final class SparkContexts {
         conf.setIfMissing("spark.executorEnv.OMP_WAIT_POLICY", OMP_WAIT_POLICY);
         // --conf spark.sparkmnist.NAME=true|false: checked, and this JVM's switch from here (executors: TaskSetup)
         dev.sparkmnist.runtime.Switches.apply(conf);
+        // OpenBLAS's kernels for this JVM's CPU, chosen before anything here loads ND4J (executors: TaskSetup)
+        dev.sparkmnist.runtime.OpenBlasCore.chooseBeforeLoad();
         return conf;
     }
 

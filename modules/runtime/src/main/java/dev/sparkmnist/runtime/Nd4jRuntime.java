@@ -22,8 +22,12 @@ public final class Nd4jRuntime {
     private Nd4jRuntime() {
     }
 
-    /** Enables layer helpers unless the user set the property explicitly. Must run before networks are built. */
+    /**
+     * Enables layer helpers unless the user set the property explicitly, and chooses OpenBLAS's kernels where
+     * {@link OpenBlasCore} says so. Must run before networks are built and before ND4J loads.
+     */
     public static void enableHelpers() {
+        OpenBlasCore.chooseBeforeLoad();
         if (System.getProperty(HELPERS_DISABLE_PROPERTY) == null) {
             System.setProperty(HELPERS_DISABLE_PROPERTY, "false");
         }
@@ -50,10 +54,10 @@ public final class Nd4jRuntime {
         Nd4j.getEnvironment().setMaxMasterThreads(threads);
         Nd4j.factory().blas().setMaxThreads(threads);
         LOG.info("ND4J threads per task set to {} (BLAS and OpenMP); layer helpers {}; flush-to-zero while fitting {};"
-            + " shape buffers {}", threads,
+            + " shape buffers {}; {}", threads,
             "false".equals(System.getProperty(HELPERS_DISABLE_PROPERTY)) ? "enabled" : "disabled",
             FlushToZero.available() ? "on" : "off",
-            Nd4j.getShapeInfoProvider() instanceof ShapeInfoCache ? "cached" : "ND4J's");
+            Nd4j.getShapeInfoProvider() instanceof ShapeInfoCache ? "cached" : "ND4J's", OpenBlasCore.describe());
     }
 
     /**

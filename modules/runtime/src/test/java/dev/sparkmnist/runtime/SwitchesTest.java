@@ -44,7 +44,8 @@ class SwitchesTest {
         IllegalArgumentException unknown = assertThrows(IllegalArgumentException.class, () -> Switches.apply(
             new SparkConf(false).set("spark.sparkmnist.simdAdam", "false").set("spark.sparkmnist.shapInfoCache", "false")));
         assertEquals("--conf spark.sparkmnist.shapInfoCache: no such switch; the switches are"
-            + " spark.sparkmnist.flushToZero, spark.sparkmnist.hostBlas, spark.sparkmnist.shapeInfoCache,"
+            + " spark.sparkmnist.flushToZero, spark.sparkmnist.hostBlas, spark.sparkmnist.openblasAvx512,"
+            + " spark.sparkmnist.shapeInfoCache,"
             + " spark.sparkmnist.simdAdam,"
             + " spark.sparkmnist.traces", unknown.getMessage());
         IllegalArgumentException value = assertThrows(IllegalArgumentException.class,
@@ -57,6 +58,7 @@ class SwitchesTest {
     void everyPropertyTheModulesReadIsASwitch() {
         assertTrue(Switches.NAMES.contains(Nd4jRuntime.SHAPE_CACHE_PROPERTY.substring("sparkmnist.".length())));
         assertTrue(Switches.NAMES.contains(FlushToZero.PROPERTY.substring("sparkmnist.".length())));
+        assertTrue(Switches.NAMES.contains(OpenBlasCore.PROPERTY.substring("sparkmnist.".length())));
         assertTrue(Switches.NAMES.contains(
             dev.sparkmnist.models.SimdAdam.PROPERTY.substring("sparkmnist.".length())));
         assertTrue(Switches.NAMES.contains(
