@@ -238,19 +238,22 @@ class ClusterScriptsIT {
     void executorKilledMidEpochIsRetriedAndEveryExampleCountedOnce() throws Exception {
         Path out = tmp.resolve("killed-out");
         File log = tmp.resolve("killed.log").toFile();
-        // LeNet, batch 4, averaging every minibatch: 250 rounds an epoch, several seconds, so the kill lands mid-epoch
-        // the driver's UI (its REST API) says when epoch 2's barrier stage has both workers running
+        // LeNet, batch 4, averaging every minibatch: 250 rounds an epoch, 1.3-1.7 s once warm on 2 cores (CI, round
+        // 22), so the kill lands in epoch 2 or 3, whichever the poll below sees running on both workers first (one
+        // epoch alone was once over between two polls); the driver's UI (its REST API) says when
         int uiPort = freePort();
         Process job = start(log, Map.of("SUBMIT_ARGS", "--conf spark.ui.enabled=true --conf spark.ui.port=" + uiPort
             + " --conf spark.port.maxRetries=0"), "scripts/submit-cluster.sh", masterUrl, "--model", "lenet",
-            "--epochs", "3", "--batch-size-per-worker", "4", "--averaging-frequency", "1", "--learning-rate", "0.01",
+            "--epochs", "4", "--batch-size-per-worker", "4", "--averaging-frequency", "1", "--learning-rate", "0.01",
             "--lr-schedule", "none", "--data-dir", TestData.sliceDir(),
             "--output", out.toString());
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(SCRIPT_TIMEOUT_S);
-        while (!epochTwoRunsOnBothWorkers(uiPort)) {
-            assertTrue(job.isAlive(), "the job ended before epoch 2 ran:\n" + Files.readString(log.toPath()));
+        java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+        int killedIn;
+        while ((killedIn = epochRunningOnBothWorkers(http, uiPort)) == 0) {
+            assertTrue(job.isAlive(), "the job ended before epoch 2 or 3 ran:\n" + Files.readString(log.toPath()));
             assertTrue(System.nanoTime() < deadline, "epoch 2 not running after " + SCRIPT_TIMEOUT_S + " s");
-            Thread.sleep(100);
+            Thread.sleep(50);
         }
         List<ProcessHandle> executors = executors();
         assertEquals(2, executors.size(), "two executor JVMs while training");
@@ -266,35 +269,39 @@ class ClusterScriptsIT {
             retries += epoch.get("stageRetries").asInt();
         }
         assertTrue(retries >= 1, "the killed executor's stage was retried: " + metrics.get("epochs"));
-        assertTrue(metrics.get("epochs").get(1).get("stageRetries").asInt() >= 1, "in epoch 2, where it was killed: "
-            + metrics.get("epochs"));
+        assertTrue(metrics.get("epochs").get(killedIn - 1).get("stageRetries").asInt() >= 1, "in epoch " + killedIn
+            + ", where it was killed: " + metrics.get("epochs"));
         assertTrue(output.contains("succeeded on attempt"), output);
-        // Floor for 3 LeNet epochs on 2,000 examples
+        // Floor for 4 LeNet epochs on 2,000 examples
         assertTrue(metrics.get("test").get("accuracy").asDouble() >= 0.85, metrics.get("test").toString());
     }
 
-    /** Whether the driver's REST API shows epoch 2's first stage running with its two tasks (false while none). */
-    private static boolean epochTwoRunsOnBothWorkers(int uiPort) {
+    /**
+     * The epoch (2 or 3) whose first stage the driver's REST API shows running with its two tasks, or 0 while none
+     * does.
+     */
+    private static int epochRunningOnBothWorkers(java.net.http.HttpClient http, int uiPort) {
         try {
-            java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
             String base = "http://127.0.0.1:" + uiPort + "/api/v1/applications";
             JsonNode apps = RunLayout.JSON.readTree(get(http, base));
             if (apps == null || apps.size() == 0) {
-                return false;
+                return 0;
             }
             for (JsonNode j : RunLayout.JSON.readTree(get(http, base + "/" + apps.get(0).get("id").asText()
                 + "/jobs?status=running"))) {
-                if (j.path("description").asText().startsWith("resident workers: epoch 2, stage 1/")
-                    && j.path("numActiveTasks").asInt() == 2) {
-                    return true;
+                for (int epoch = 2; epoch <= 3; epoch++) {
+                    if (j.path("description").asText().startsWith("resident workers: epoch " + epoch + ", stage 1/")
+                        && j.path("numActiveTasks").asInt() == 2) {
+                        return epoch;
+                    }
                 }
             }
-            return false;
+            return 0;
         } catch (IOException e) { // the UI is not up yet
-            return false;
+            return 0;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            return false;
+            return 0;
         }
     }
 
