@@ -178,7 +178,7 @@ public final class OpenBlasCore {
     public static String describe() {
         String core = loadedCore();
         Decision d = chooseBeforeLoad();
-        return "OpenBLAS kernels " + (core == null ? "unknown" : core) + " (" + ENV + " " + d.text() + ")";
+        return core == null ? "OpenBLAS not loaded" : "OpenBLAS kernels " + core + " (" + ENV + " " + d.text() + ")";
     }
 
     /** Prints {@link #describe} after loading ND4J the way tasks do (for a test in a fresh JVM). */
