@@ -13,8 +13,6 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.stream.Collectors;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * OpenBLAS's AVX-512 kernels on AMD CPUs that have AVX-512 (Zen 4 and later). ND4J 1.0.0-M2 bundles OpenBLAS 0.3.19
@@ -41,7 +39,6 @@ public final class OpenBlasCore {
     public static final String CORE = "SkylakeX";
     /** The CPU flags (as {@code /proc/cpuinfo} names them) OpenBLAS's SkylakeX kernels are compiled for. */
     static final Set<String> SKYLAKEX_FLAGS = Set.of("avx512f", "avx512bw", "avx512dq", "avx512vl", "avx512cd");
-    private static final Logger LOG = LoggerFactory.getLogger(OpenBlasCore.class);
     private static Decision decision;
 
     /** What {@link #chooseBeforeLoad} did, and why. */
