@@ -29,8 +29,7 @@ final class ChannelSums {
      */
     static boolean sum(INDArray delta, INDArray into) {
         if (!vector || delta.rank() != 4 || delta.dataType() != DataType.FLOAT || !HostArrays.rowMajor(delta)
-            || !HostArrays.rowMajor(into) || into.length() != delta.size(1)
-            || delta.offset() + delta.length() >= Integer.MAX_VALUE / 4) { // byte indices are ints
+            || !HostArrays.rowMajor(into) || into.length() != delta.size(1) || !HostArrays.byteIndexed(delta)) {
             return false;
         }
         int channels = (int) delta.size(1);

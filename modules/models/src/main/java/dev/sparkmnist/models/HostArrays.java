@@ -95,6 +95,14 @@ public final class HostArrays {
         return CPU && array.dataType() == DataType.FLOAT && array.isVectorOrScalar() && array.elementWiseStride() == 1;
     }
 
+    /**
+     * Whether every byte of {@code array} in {@link #bytes} (and of an array of the same length and offset) has an
+     * int index, as {@code ByteBuffer}'s accessors and the Vector API's take.
+     */
+    static boolean byteIndexed(INDArray array) {
+        return array.offset() + array.length() < Integer.MAX_VALUE / 4;
+    }
+
     /** The whole buffer under {@code array} (a view's included), in native byte order; the array starts at offset(). */
     static ByteBuffer bytes(INDArray array) {
         return array.data().asNio().order(ByteOrder.nativeOrder());

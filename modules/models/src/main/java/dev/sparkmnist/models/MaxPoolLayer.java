@@ -64,11 +64,6 @@ final class MaxPoolLayer extends SubsamplingLayer {
             && input.length() < Integer.MAX_VALUE && HostArrays.CPU; // Java reads host memory
     }
 
-    /** Whether every byte of the array (and of its gradient, of the same length) has an int index. */
-    private static boolean byteIndexed(INDArray a) {
-        return a.offset() + a.length() < Integer.MAX_VALUE / 4;
-    }
-
     /** LeNet's pooling windows: 2x2, stride 2 (they do not overlap). */
     private boolean twoByTwo() {
         org.deeplearning4j.nn.conf.layers.SubsamplingLayer c = layerConf();
@@ -111,7 +106,8 @@ final class MaxPoolLayer extends SubsamplingLayer {
         int w = (int) shape[3];
         INDArray out = workspaceMgr.createUninitialized(ArrayType.ACTIVATIONS, DataType.FLOAT,
             new long[] {shape[0], shape[1], h / 2, w / 2}, 'c');
-        if (vector && HostArrays.rowMajor(input) && HostArrays.rowMajor(out) && byteIndexed(input)) { // in place
+        if (vector && HostArrays.rowMajor(input) && HostArrays.rowMajor(out)
+            && HostArrays.byteIndexed(input)) { // in place
             int windows = planes * (h / 2) * (w / 2);
             if (chosen == null || chosen.length < windows) {
                 chosen = new int[windows];
@@ -136,7 +132,8 @@ final class MaxPoolLayer extends SubsamplingLayer {
         int channels = (int) (shape[0] * shape[1]); // images x channels: each pooled alone
         int h = (int) shape[2];
         int w = (int) shape[3];
-        if (vector && chosenFor == input && evenTwoByTwo() && HostArrays.rowMajor(epsilon) && byteIndexed(input)) {
+        if (vector && chosenFor == input && evenTwoByTwo() && HostArrays.rowMajor(epsilon)
+            && HostArrays.byteIndexed(input)) {
             // our forward pass noted the maxima: route in the arrays' own memory (every input written)
             INDArray out = workspaceMgr.createUninitialized(ArrayType.ACTIVATION_GRAD, DataType.FLOAT, shape, 'c');
             Pool2x2Kernel.route(HostArrays.bytes(epsilon), (int) epsilon.offset(), chosen, channels, h, w,
