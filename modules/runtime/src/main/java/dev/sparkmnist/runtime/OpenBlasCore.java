@@ -13,6 +13,8 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.stream.Collectors;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * OpenBLAS's AVX-512 kernels on AMD CPUs that have AVX-512 (Zen 4 and later). ND4J 1.0.0-M2 bundles OpenBLAS 0.3.19
@@ -39,6 +41,7 @@ public final class OpenBlasCore {
     public static final String CORE = "SkylakeX";
     /** The CPU flags (as {@code /proc/cpuinfo} names them) OpenBLAS's SkylakeX kernels are compiled for. */
     static final Set<String> SKYLAKEX_FLAGS = Set.of("avx512f", "avx512bw", "avx512dq", "avx512vl", "avx512cd");
+    private static final Logger LOG = LoggerFactory.getLogger(OpenBlasCore.class);
     private static Decision decision;
 
     /** What {@link #chooseBeforeLoad} did, and why. */
@@ -94,7 +97,12 @@ public final class OpenBlasCore {
         } catch (IOException | RuntimeException e) {
             cpuinfo = "";
         }
-        Decision d = decide(System.getProperty(PROPERTY), System.getenv(ENV), openBlasLoaded(), cpuinfo);
+        String value = System.getProperty(PROPERTY);
+        String warning = switchWarning(value);
+        if (warning != null) {
+            LOG.warn(warning);
+        }
+        Decision d = decide(value, System.getenv(ENV), openBlasLoaded(), cpuinfo);
         if (d != Decision.SET) {
             return d;
         }
@@ -104,6 +112,19 @@ public final class OpenBlasCore {
         } catch (LinkageError | RuntimeException e) {
             return Decision.FAILED;
         }
+    }
+
+    /**
+     * The warning for a {@code -D} value of the switch other than true or false (which {@link #decide} reads as on),
+     * or null: as the other switches read a {@code -D} (FlushToZero, SimdAdam); {@code --conf} values are refused
+     * before this ({@link Switches#check}).
+     */
+    static String switchWarning(String value) {
+        if (value == null || value.strip().equalsIgnoreCase("true") || value.strip().equalsIgnoreCase("false")) {
+            return null;
+        }
+        return "-D" + PROPERTY + " (" + value + ") must be true or false; OpenBLAS's AVX-512 kernels stay on where"
+            + " they apply";
     }
 
     /**
@@ -178,7 +199,10 @@ public final class OpenBlasCore {
         return core == null ? "OpenBLAS not loaded" : "OpenBLAS kernels " + core + " (" + ENV + " " + d.text() + ")";
     }
 
-    /** Prints {@link #describe} after loading ND4J the way tasks do (for a test in a fresh JVM). */
+    /**
+     * Loads ND4J the way tasks do and prints the decision's name and the kernels OpenBLAS runs (for a test in a
+     * fresh JVM).
+     */
     public static void main(String[] args) {
         Nd4jRuntime.configure(1);
         System.out.println(chooseBeforeLoad().name() + " " + loadedCore());

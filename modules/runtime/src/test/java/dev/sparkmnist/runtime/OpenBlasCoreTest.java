@@ -2,6 +2,7 @@ package dev.sparkmnist.runtime;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.sparkmnist.runtime.OpenBlasCore.Decision;
@@ -37,6 +38,16 @@ class OpenBlasCoreTest {
         assertEquals(Decision.SWITCHED_OFF, OpenBlasCore.decide(" False ", null, false, ZEN4));
         assertEquals(Decision.ALREADY_SET, OpenBlasCore.decide(null, "Haswell", false, ZEN4), "the user's choice wins");
         assertEquals(Decision.TOO_LATE, OpenBlasCore.decide(null, null, true, ZEN4));
+    }
+
+    @Test
+    void aSwitchValueOtherThanTrueOrFalseIsOneWarningNamingItAndTheRule() {
+        assertEquals("-Dsparkmnist.openblasAvx512 (yes) must be true or false; OpenBLAS's AVX-512 kernels stay on"
+            + " where they apply", OpenBlasCore.switchWarning("yes"));
+        assertEquals(Decision.SET, OpenBlasCore.decide("yes", null, false, ZEN4), "read as on, as the warning says");
+        assertNull(OpenBlasCore.switchWarning(null));
+        assertNull(OpenBlasCore.switchWarning("true"));
+        assertNull(OpenBlasCore.switchWarning(" FALSE "));
     }
 
     /**
