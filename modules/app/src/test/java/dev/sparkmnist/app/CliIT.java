@@ -378,7 +378,8 @@ class CliIT {
             tmp.resolve("x").toString());
         assertEquals(2, unknownSwitch.exit());
         assertEquals("error: --conf spark.sparkmnist.shapInfoCache: no such switch; the switches are"
-            + " spark.sparkmnist.flushToZero, spark.sparkmnist.hostBlas, spark.sparkmnist.openblasAvx512,"
+            + " spark.sparkmnist.flushToZero, spark.sparkmnist.hostBlas, spark.sparkmnist.idxCache,"
+            + " spark.sparkmnist.openblasAvx512,"
             + " spark.sparkmnist.shapeInfoCache,"
             + " spark.sparkmnist.simdAdam,"
             + " spark.sparkmnist.traces", unknownSwitch.err().trim());

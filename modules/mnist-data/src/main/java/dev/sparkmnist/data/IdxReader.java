@@ -220,14 +220,14 @@ public final class IdxReader {
         return idx;
     }
 
-    private static void checkUnchanged(String path, IdxHeader expected, IdxHeader found) {
+    static void checkUnchanged(String path, IdxHeader expected, IdxHeader found) {
         if (!expected.equals(found)) {
             throw new InvalidInputException(path + ": header " + found + " differs from the validated " + expected
                 + " (file changed during the run)");
         }
     }
 
-    private static InputStream open(FileSystem fs, Path p) throws IOException {
+    static InputStream open(FileSystem fs, Path p) throws IOException {
         InputStream in = fs.open(p, COPY_BUFFER);
         return isGzip(p.getName()) ? new GZIPInputStream(in, COPY_BUFFER) : in;
     }

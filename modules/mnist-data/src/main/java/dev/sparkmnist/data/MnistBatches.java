@@ -41,11 +41,30 @@ public final class MnistBatches {
         if (batchSize <= 0) {
             throw new IllegalArgumentException("batch size (" + batchSize + ") must be > 0");
         }
+        // This JVM's copy of the files' records when it holds (or can hold) one: IdxCache.
+        byte[] allPixels = IdxCache.records(set.imagesPath(), set.imagesHeader(), conf);
+        byte[] allLabels = allPixels == null ? null : IdxCache.records(set.labelsPath(), set.labelsHeader(), conf);
+        if (allLabels != null) {
+            checkIndices(set, indices);
+            return batches(indices, null, null, null, allPixels, allLabels, set.pixels(), batchSize, normalization,
+                reuse);
+        }
         // Read in file order (sequential I/O), then put back in the requested order.
         long[] sorted = ascending(indices);
         byte[][] pixels = IdxReader.readRecords(set.imagesPath(), set.imagesHeader(), sorted, conf);
         byte[][] labels = IdxReader.readRecords(set.labelsPath(), set.labelsHeader(), sorted, conf);
-        return batches(indices, sorted, pixels, labels, set.pixels(), batchSize, normalization, reuse);
+        return batches(indices, sorted, pixels, labels, null, null, set.pixels(), batchSize, normalization, reuse);
+    }
+
+    /** Each index a record of the set's files, as {@link IdxReader#readRecords} checks them. */
+    private static void checkIndices(MnistSet set, int[] indices) {
+        int count = set.imagesHeader().count();
+        for (int i : indices) {
+            if (i < 0 || i >= count) {
+                throw new IllegalArgumentException(set.imagesPath() + ": record index " + i + " must be in 0.."
+                    + (count - 1));
+            }
+        }
     }
 
     /*
@@ -114,8 +133,9 @@ public final class MnistBatches {
      * C2 0.27 s there, inlining ND4J's buffers and DataSet's constructor, on the cores the workers train on
      * (BENCHMARKS.md, round 20).
      */
-    private static List<DataSet> batches(int[] indices, long[] sorted, byte[][] pixels, byte[][] labels, int width,
-                                         int batchSize, Normalization normalization, List<DataSet> reuse) {
+    private static List<DataSet> batches(int[] indices, long[] sorted, byte[][] pixels, byte[][] labels,
+                                         byte[] allPixels, byte[] allLabels, int width, int batchSize,
+                                         Normalization normalization, List<DataSet> reuse) {
         List<DataSet> batches = new ArrayList<>((indices.length + batchSize - 1) / batchSize);
         DataSet[] into = reusable(reuse, indices.length, batchSize, width);
         float[] features = new float[0]; // scratch: ND4J copies it into the batch's own memory
@@ -128,7 +148,11 @@ public final class MnistBatches {
             } else {
                 Arrays.fill(oneHot, 0f);
             }
-            fill(indices, from, n, sorted, pixels, labels, width, normalization, features, oneHot);
+            if (allPixels != null) {
+                fill(indices, from, n, allPixels, allLabels, width, normalization, features, oneHot);
+            } else {
+                fill(indices, from, n, sorted, pixels, labels, width, normalization, features, oneHot);
+            }
             batches.add(store(into[batches.size()], features, oneHot, n, width));
         }
         return batches;
@@ -144,6 +168,16 @@ public final class MnistBatches {
             int at = Arrays.binarySearch(sorted, indices[from + r]);
             normalization.apply(pixels[at], features, r * width);
             oneHot[r * MnistSet.NUM_CLASSES + (labels[at][0] & 0xFF)] = 1f;
+        }
+    }
+
+    /** As above, from the whole files' records ({@link IdxCache}): record {@code i} at {@code i * width}. */
+    private static void fill(int[] indices, int from, int n, byte[] allPixels, byte[] allLabels, int width,
+                             Normalization normalization, float[] features, float[] oneHot) {
+        for (int r = 0; r < n; r++) {
+            int at = indices[from + r];
+            normalization.apply(allPixels, at * width, width, features, r * width);
+            oneHot[r * MnistSet.NUM_CLASSES + (allLabels[at] & 0xFF)] = 1f;
         }
     }
 

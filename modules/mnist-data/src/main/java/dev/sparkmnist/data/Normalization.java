@@ -31,9 +31,14 @@ public enum Normalization {
      * recompiled five times in a run's first epochs, after failed loop predicates, at 0.1-0.5 s of C2 time each).
      */
     public void apply(byte[] pixels, float[] out, int offset) {
+        apply(pixels, 0, pixels.length, out, offset);
+    }
+
+    /** As above, for the {@code length} pixels of {@code pixels} from {@code from} (a record of a whole file's). */
+    public void apply(byte[] pixels, int from, int length, float[] out, int offset) {
         float[] t = table;
-        for (int k = 0; k < pixels.length; k++) {
-            out[offset + k] = t[pixels[k] & 0xFF];
+        for (int k = 0; k < length; k++) {
+            out[offset + k] = t[pixels[from + k] & 0xFF];
         }
     }
 

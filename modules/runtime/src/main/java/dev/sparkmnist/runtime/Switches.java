@@ -25,7 +25,7 @@ public final class Switches {
     /** The Spark settings' prefix; what follows it is the switch's name. */
     public static final String CONF_PREFIX = "spark.sparkmnist.";
     /** The switches, each a system property {@code sparkmnist.NAME} read as true or false. */
-    public static final List<String> NAMES = List.of("flushToZero", "hostBlas", "openblasAvx512",
+    public static final List<String> NAMES = List.of("flushToZero", "hostBlas", "idxCache", "openblasAvx512",
         "shapeInfoCache", "simdAdam", "traces");
     private static final Logger LOG = LoggerFactory.getLogger(Switches.class);
     /** Settings already reported in this JVM (every task applies them again), so the log has one line each. */

@@ -1,0 +1,164 @@
+package dev.sparkmnist.data;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.sparkmnist.data.testing.TestData;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import org.apache.hadoop.conf.Configuration;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class IdxCacheTest {
+    private static final long BUDGET = 1 << 20;
+    private final Configuration conf = new Configuration();
+
+    @TempDir
+    Path dir;
+
+    @BeforeEach
+    @AfterEach
+    void empty() {
+        IdxCache.clear();
+        System.clearProperty(IdxCache.PROPERTY);
+    }
+
+    /** Every record of the file, read from the store, one after another. */
+    private byte[] fromStore(String path, IdxHeader header) {
+        long[] all = new long[header.count()];
+        for (int i = 0; i < all.length; i++) {
+            all[i] = i;
+        }
+        byte[][] records = IdxReader.readRecords(path, header, all, conf);
+        byte[] flat = new byte[header.count() * header.recordBytes()];
+        for (int i = 0; i < records.length; i++) {
+            System.arraycopy(records[i], 0, flat, i * header.recordBytes(), header.recordBytes());
+        }
+        return flat;
+    }
+
+    @Test
+    void theRecordsOfARawAndAGzippedFileAreTheStoresAndASecondReadComesFromMemory() {
+        TestData.writeTinySet(dir, "img", "lab", 9);
+        TestData.writeTinySet(dir, "img.gz", "lab.gz", 9);
+        for (String name : List.of("img", "img.gz", "lab", "lab.gz")) {
+            String path = dir.resolve(name).toString();
+            IdxHeader header = IdxReader.readAndValidate(path, name.startsWith("img") ? IdxKind.IMAGES
+                : IdxKind.LABELS, conf);
+            long loads = IdxCache.loads();
+            byte[] first = IdxCache.records(path, header, conf, BUDGET);
+            assertArrayEquals(fromStore(path, header), first, name);
+            assertSame(first, IdxCache.records(path, header, conf, BUDGET), name);
+            assertEquals(loads + 1, IdxCache.loads(), name + ": read once");
+        }
+    }
+
+    @Test
+    void aRewrittenFileIsReadAgain() throws Exception {
+        TestData.writeTinySet(dir, "img", "lab", 5);
+        String path = dir.resolve("img").toString();
+        IdxHeader header = IdxReader.readAndValidate(path, IdxKind.IMAGES, conf);
+        byte[] before = IdxCache.records(path, header, conf, BUDGET);
+        FileTime written = Files.getLastModifiedTime(dir.resolve("img"));
+        byte[] other = new byte[20];
+        java.util.Arrays.fill(other, (byte) 200);
+        TestData.writeImages(dir.resolve("img"), 5, 2, 2, other); // the same length and header
+        Files.setLastModifiedTime(dir.resolve("img"), FileTime.fromMillis(written.toMillis() + 10_000));
+        byte[] after = IdxCache.records(path, header, conf, BUDGET);
+        assertArrayEquals(other, after);
+        assertEquals(4, before[4], "the first read's array is not written over");
+    }
+
+    @Test
+    void aFileOverTheBudgetOrTheSwitchOffLeavesTheReadToTheStore() {
+        TestData.writeTinySet(dir, "img", "lab", 5);
+        String images = dir.resolve("img").toString();
+        String labels = dir.resolve("lab").toString();
+        IdxHeader header = IdxReader.readAndValidate(images, IdxKind.IMAGES, conf);
+        IdxHeader labelsHeader = IdxReader.readAndValidate(labels, IdxKind.LABELS, conf);
+        assertNull(IdxCache.records(images, header, conf, 19), "20 bytes of records over a budget of 19");
+        assertNotNull(IdxCache.records(images, header, conf, 20));
+        assertNull(IdxCache.records(labels, labelsHeader, conf, 24), "5 more bytes over what is left of 24");
+        System.setProperty(IdxCache.PROPERTY, "False");
+        assertNull(IdxCache.records(images, header, conf, BUDGET));
+        System.setProperty(IdxCache.PROPERTY, "yes"); // not true or false: on, with a warning
+        assertNotNull(IdxCache.records(labels, labelsHeader, conf, BUDGET));
+    }
+
+    @Test
+    void aFileShorterThanItsHeaderSaysIsOneLineNamingIt() {
+        Path file = TestData.writeImages(dir.resolve("img"), 3, 2, 2, new byte[12]);
+        IdxHeader claimed = new IdxHeader(IdxKind.IMAGES, 5, 2, 2);
+        InvalidInputException e = assertThrows(InvalidInputException.class,
+            () -> IdxCache.records(file.toString(), claimed, conf, BUDGET));
+        assertTrue(e.getMessage().startsWith(file + ": "), e.getMessage());
+        InvalidInputException missing = assertThrows(InvalidInputException.class,
+            () -> IdxCache.records(dir.resolve("none").toString(), claimed, conf, BUDGET));
+        assertEquals(dir.resolve("none") + ": file not found", missing.getMessage());
+    }
+
+    @Test
+    void tasksReadingAtOnceShareOneRead() throws Exception {
+        TestData.writeTinySet(dir, "img", "lab", 50);
+        String path = dir.resolve("img").toString();
+        IdxHeader header = IdxReader.readAndValidate(path, IdxKind.IMAGES, conf);
+        long loads = IdxCache.loads();
+        ExecutorService pool = Executors.newFixedThreadPool(4);
+        try {
+            CountDownLatch start = new CountDownLatch(1);
+            List<Future<byte[]>> reads = new ArrayList<>();
+            for (int t = 0; t < 4; t++) {
+                reads.add(pool.submit(() -> {
+                    start.await();
+                    return IdxCache.records(path, header, conf, BUDGET);
+                }));
+            }
+            start.countDown();
+            byte[] first = reads.get(0).get();
+            for (Future<byte[]> read : reads) {
+                assertSame(first, read.get());
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        assertEquals(loads + 1, IdxCache.loads());
+    }
+
+    @Test
+    void batchesFromMemoryEqualBatchesFromTheStoreOnARealSlice() {
+        MnistSet train = MnistSet.trainFrom(TestData.sliceDir(), conf);
+        int[] order = PartitionPlan.epochOrder(train.size(), 7L, 1);
+        int[] chunk = java.util.Arrays.copyOfRange(order, 100, 100 + 320);
+        System.setProperty(IdxCache.PROPERTY, "false");
+        var fromStore = MnistBatches.read(train, chunk, 64, Normalization.STANDARDIZE, conf);
+        System.clearProperty(IdxCache.PROPERTY);
+        long loads = IdxCache.loads();
+        var fromMemory = MnistBatches.read(train, chunk, 64, Normalization.STANDARDIZE, conf);
+        assertEquals(loads + 2, IdxCache.loads(), "the images and the labels read whole");
+        assertEquals(fromStore.size(), fromMemory.size());
+        for (int b = 0; b < fromStore.size(); b++) {
+            assertEquals(fromStore.get(b).getFeatures(), fromMemory.get(b).getFeatures(), "batch " + b);
+            assertEquals(fromStore.get(b).getLabels(), fromMemory.get(b).getLabels(), "batch " + b);
+        }
+        int[] outside = {3, train.size()};
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+            () -> MnistBatches.read(train, outside, 2, Normalization.SCALE, conf));
+        assertEquals(train.imagesPath() + ": record index " + train.size() + " must be in 0.." + (train.size() - 1),
+            e.getMessage());
+    }
+}
