@@ -112,8 +112,8 @@ public final class IdxCache {
                 records = load(fs, p, path, header, bytes);
                 HELD.put(key, new Held(new SoftReference<>(records), bytes));
                 heldBytes += bytes;
-                LOG.info("{}: {} records ({} MB) read into memory for this JVM's later reads ({} MB of {} MB held)",
-                    path, header.count(), bytes >> 20, heldBytes >> 20, budget >> 20);
+                LOG.info("{}: {} records ({}) read into memory for this JVM's later reads ({} of {} held)",
+                    path, header.count(), megabytes(bytes), megabytes(heldBytes), megabytes(budget));
                 LOADS.incrementAndGet();
                 return records;
             }
@@ -147,6 +147,10 @@ public final class IdxCache {
             }
         }
         return records;
+    }
+
+    private static String megabytes(long bytes) {
+        return String.format(java.util.Locale.ROOT, "%.1f MB", bytes / 1e6);
     }
 
     /** Files read whole into the cache since the JVM started. */

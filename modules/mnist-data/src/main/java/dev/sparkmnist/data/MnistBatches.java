@@ -56,6 +56,15 @@ public final class MnistBatches {
         return batches(indices, sorted, pixels, labels, null, null, set.pixels(), batchSize, normalization, reuse);
     }
 
+    /**
+     * Whether this JVM's {@link IdxCache} holds both of the set's files (reading them now if it can): then any read of
+     * the set copies from memory.
+     */
+    static boolean held(MnistSet set, Configuration conf) {
+        return IdxCache.records(set.imagesPath(), set.imagesHeader(), conf) != null
+            && IdxCache.records(set.labelsPath(), set.labelsHeader(), conf) != null;
+    }
+
     /** Each index a record of the set's files, as {@link IdxReader#readRecords} checks them. */
     private static void checkIndices(MnistSet set, int[] indices) {
         int count = set.imagesHeader().count();

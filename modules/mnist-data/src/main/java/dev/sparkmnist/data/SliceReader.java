@@ -23,9 +23,10 @@ import org.nd4j.linalg.dataset.DataSet;
  * (a minibatch stays valid until the next call of {@link #next}): allocating fresh off-heap memory for every chunk,
  * and touching it for the first time, was most of the reading's cost.
  *
- * <p>Gzipped files are read in one chunk (each read decompresses from the start of the file), and on the CUDA
- * backend nothing is read ahead: ND4J arrays made on another thread would land on that thread's device, not the
- * GPU the task is bound to.
+ * <p>Gzipped files that {@link IdxCache} cannot hold are read in one chunk (each read decompresses from the start of
+ * the file); held, they are decompressed once per JVM and read in chunks as raw files are. On the CUDA backend nothing
+ * is read ahead: ND4J arrays made on another thread would land on that thread's device, not the GPU the task is bound
+ * to.
  */
 public final class SliceReader implements AutoCloseable {
     private final MnistSet set;
@@ -41,6 +42,7 @@ public final class SliceReader implements AutoCloseable {
     private List<DataSet> spare = List.of();
     private int next;
     private long waitNanos;
+    private final int chunkCount;
 
     /**
      * @param set the split the slice belongs to
@@ -66,11 +68,13 @@ public final class SliceReader implements AutoCloseable {
         this.batch = batch;
         this.normalization = normalization;
         this.conf = conf;
-        boolean whole = IdxReader.isGzip(set.imagesPath()) || IdxReader.isGzip(set.labelsPath());
+        boolean whole = (IdxReader.isGzip(set.imagesPath()) || IdxReader.isGzip(set.labelsPath()))
+            && !MnistBatches.held(set, conf);
         int chunk = whole ? Math.max(1, indices.length) : examplesPerChunk;
         for (int from = 0; from < indices.length; from += chunk) {
             chunks.add(Arrays.copyOfRange(indices, from, Math.min(indices.length, from + chunk)));
         }
+        this.chunkCount = chunks.size();
         this.ahead = MnistBatches.hostMemory() && chunks.size() > 1 ? Executors.newSingleThreadExecutor(r -> {
             Thread t = new Thread(r, "slice-reader");
             t.setDaemon(true);
@@ -95,6 +99,11 @@ public final class SliceReader implements AutoCloseable {
             schedule();
         }
         return current.get(next++);
+    }
+
+    /** The reads the slice is cut into (one for a gzipped file that {@link IdxCache} cannot hold). */
+    int chunkCount() {
+        return chunkCount;
     }
 
     /** Nanoseconds the caller waited for its data (reading not hidden behind its work). */

@@ -140,6 +140,37 @@ class IdxCacheTest {
     }
 
     @Test
+    void aGzippedSliceIsReadInChunksOnceTheCacheHoldsItAndGivesTheSameMinibatches() {
+        TestData.writeTinySet(dir, "train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz", 50);
+        MnistSet set = MnistSet.trainFrom(dir.toString(), conf);
+        int[] order = PartitionPlan.epochOrder(50, 3L, 0);
+        List<org.nd4j.linalg.dataset.DataSet> fromStore = new ArrayList<>();
+        List<org.nd4j.linalg.dataset.DataSet> fromMemory = new ArrayList<>();
+        System.setProperty(IdxCache.PROPERTY, "false");
+        try (SliceReader reader = new SliceReader(set, order, 5, 10, Normalization.SCALE, conf)) {
+            assertEquals(1, reader.chunkCount(), "decompressed once, as one chunk");
+            for (var b = reader.next(); b != null; b = reader.next()) {
+                fromStore.add(b);
+            }
+        }
+        System.clearProperty(IdxCache.PROPERTY);
+        long loads = IdxCache.loads();
+        try (SliceReader reader = new SliceReader(set, order, 5, 10, Normalization.SCALE, conf)) {
+            assertEquals(5, reader.chunkCount(), "chunks of 10 from the JVM's copy");
+            for (var b = reader.next(); b != null; b = reader.next()) {
+                fromMemory.add(b);
+            }
+        }
+        assertEquals(loads + 2, IdxCache.loads());
+        assertEquals(10, fromStore.size());
+        assertEquals(fromStore.size(), fromMemory.size());
+        for (int b = 0; b < fromStore.size(); b++) {
+            assertEquals(fromStore.get(b).getFeatures(), fromMemory.get(b).getFeatures(), "minibatch " + b);
+            assertEquals(fromStore.get(b).getLabels(), fromMemory.get(b).getLabels(), "minibatch " + b);
+        }
+    }
+
+    @Test
     void batchesFromMemoryEqualBatchesFromTheStoreOnARealSlice() {
         MnistSet train = MnistSet.trainFrom(TestData.sliceDir(), conf);
         int[] order = PartitionPlan.epochOrder(train.size(), 7L, 1);
