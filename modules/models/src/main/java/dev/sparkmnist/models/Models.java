@@ -9,6 +9,7 @@ import org.deeplearning4j.nn.conf.layers.OutputLayer;
 import org.deeplearning4j.nn.conf.layers.PoolingType;
 import org.deeplearning4j.nn.conf.layers.SubsamplingLayer;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.activations.Activation;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.learning.config.IUpdater;
@@ -77,12 +78,22 @@ public final class Models {
      * {@link #scorePenalty}); and DL4J's cache mode keeps each
      * convolution's pre-activation from the forward pass for backpropagation instead of computing the convolution
      * again; a {@link SubnormalFlush} listener keeps subnormal numbers out of the updater's state (they made every
-     * Adam step slower as training went on). Only layer objects and listeners change (same configuration, parameters,
-     * gradient views and updater).
+     * Adam step slower as training went on). A network that trains with {@link SimdAdam} gets a
+     * {@link FusedMinibatchUpdater} on the same updater state (Adam's kernel divides the gradient by the minibatch size
+     * as it loads it). Only layer objects, listeners and that updater object change (same configuration, parameters,
+     * gradient views and updater state).
      * Call before the updater is built on the layers; do not use on a network whose input gradient is wanted
      * ({@code MultiLayerNetwork.backpropGradient} of a network used as a layer). Idempotent. Returns {@code net}.
      */
     public static MultiLayerNetwork forTraining(MultiLayerNetwork net) {
+        return forTraining(net, null);
+    }
+
+    /**
+     * As {@link #forTraining(MultiLayerNetwork)}, the updater built on {@code updaterState} (used, not copied) where it
+     * is not null ({@link #trainingUpdater}): for a network restored from a snapshot of its parameters and state.
+     */
+    public static MultiLayerNetwork forTraining(MultiLayerNetwork net, INDArray updaterState) {
         if (net.getLayers() == null || net.getLayers().length == 0) {
             return net;
         }
@@ -95,7 +106,24 @@ public final class Models {
         if (usesSimdAdam(net)) {
             SimdAdam.Kernel.start(); // warm the kernel up while the run sets up, not in its first epoch
         }
+        org.deeplearning4j.nn.api.Updater updater = net.getUpdater(false);
+        if (updaterState != null) {
+            net.setUpdater(trainingUpdater(net, updaterState));
+        } else if (usesSimdAdam(net) && !(updater instanceof FusedMinibatchUpdater)) {
+            net.setUpdater(trainingUpdater(net, updater == null ? null : updater.getStateViewArray()));
+        }
         return net;
+    }
+
+    /**
+     * The updater a network set up by {@link #forTraining} trains with, on {@code updaterState} (used, not copied;
+     * null: a new, initialised state): a {@link FusedMinibatchUpdater} where its parameters train with
+     * {@link SimdAdam}, else DL4J's.
+     */
+    public static org.deeplearning4j.nn.updater.MultiLayerUpdater trainingUpdater(MultiLayerNetwork net,
+                                                                                  INDArray updaterState) {
+        return usesSimdAdam(net) ? new FusedMinibatchUpdater(net, updaterState)
+            : new org.deeplearning4j.nn.updater.MultiLayerUpdater(net, updaterState);
     }
 
     /**

@@ -119,17 +119,33 @@ public class SimdAdam extends Adam {
         /** Steps this JVM ran as vector code (tests check the kernel ran). */
         static final java.util.concurrent.atomic.AtomicLong KERNEL_STEPS = new java.util.concurrent.atomic.AtomicLong();
 
+        /** The minibatch size the next step's gradient is still to be divided by ({@link FusedMinibatchUpdater}), or 0. */
+        private int divisor;
+
         Updater(Adam config) {
             super(config);
+        }
+
+        /**
+         * The next {@link #applyUpdater} divides the gradient by {@code batchSize} first, as DL4J's updater would
+         * have before it ({@link FusedMinibatchUpdater}): in the kernel, float by float, or else with ND4J's division.
+         */
+        void divideNextStepBy(int batchSize) {
+            divisor = batchSize;
         }
 
         @Override
         public void applyUpdater(INDArray gradient, int iteration, int epoch) {
             Kernel.start(); // started already where Models.forTraining set the network up (not to evaluate it)
+            int batchSize = divisor;
+            divisor = 0;
             INDArray m = getM();
             INDArray v = getV();
             if (!vectorised() || m == null || v == null || !contiguous(gradient) || !contiguous(m) || !contiguous(v)
                 || m.length() != gradient.length() || v.length() != gradient.length()) {
+                if (batchSize != 0) {
+                    gradient.divi(batchSize); // as DL4J's updater divides
+                }
                 super.applyUpdater(gradient, iteration, epoch);
                 return;
             }
@@ -138,7 +154,7 @@ public class SimdAdam extends Adam {
                 (int) m.offset(), HostArrays.bytes(v), (int) v.offset(), (int) gradient.length(), (float) c.getBeta1(),
                 (float) c.getBeta2(),
                 stepSize(c.getLearningRate(iteration, epoch), c.getBeta1(), c.getBeta2(), c.getEpsilon(), iteration),
-                (float) c.getEpsilon());
+                (float) c.getEpsilon(), batchSize == 0 ? 1f : batchSize);
             KERNEL_STEPS.incrementAndGet();
         }
     }
@@ -293,7 +309,7 @@ public class SimdAdam extends Adam {
                 long c0 = System.nanoTime();
                 g.clear().put(start.duplicate().clear()); // the same gradient every call: no subnormal values
                 copying += System.nanoTime() - c0;
-                SimdAdamKernel.apply(g, 0, m, 0, v, 0, n, 0.9f, 0.999f, 1e-3f, 1e-8f);
+                SimdAdamKernel.apply(g, 0, m, 0, v, 0, n, 0.9f, 0.999f, 1e-3f, 1e-8f, 64f);
             }
             return (System.nanoTime() - t0 - copying) / ((double) calls * n);
         }

@@ -28,11 +28,13 @@ final class SimdAdamKernel {
     }
 
     /**
-     * One Adam step over {@code n} floats: the gradient at float index {@code g0} of {@code g} becomes the update,
-     * the moments at {@code m0} of {@code m} and {@code v0} of {@code v} are updated in place. Buffers in native order.
+     * One Adam step over {@code n} floats: the gradient at float index {@code g0} of {@code g}, divided by
+     * {@code divisor} as it is loaded (the minibatch size, whose division DL4J's updater would have made in a pass of
+     * its own; 1 leaves every float as it is), becomes the update, the moments at {@code m0} of {@code m} and
+     * {@code v0} of {@code v} are updated in place. Buffers in native order.
      */
     static void apply(ByteBuffer g, int g0, ByteBuffer m, int m0, ByteBuffer v, int v0, int n, float beta1,
-                      float beta2, float stepSize, float epsilon) {
+                      float beta2, float stepSize, float epsilon, float divisor) {
         float c1 = 1 - beta1;
         float c2 = 1 - beta2;
         FloatVector b1 = FloatVector.broadcast(SPECIES, beta1);
@@ -44,7 +46,7 @@ final class SimdAdamKernel {
             long gi = 4L * (g0 + i);
             long mi = 4L * (m0 + i);
             long vi = 4L * (v0 + i);
-            FloatVector gv = FloatVector.fromByteBuffer(SPECIES, g, (int) gi, ORDER);
+            FloatVector gv = FloatVector.fromByteBuffer(SPECIES, g, (int) gi, ORDER).div(divisor);
             FloatVector mv = FloatVector.fromByteBuffer(SPECIES, m, (int) mi, ORDER).fma(b1, gv.mul(c1));
             FloatVector vv = FloatVector.fromByteBuffer(SPECIES, v, (int) vi, ORDER).fma(b2, gv.mul(gv).mul(c2));
             mv.intoByteBuffer(m, (int) mi, ORDER);
@@ -55,7 +57,7 @@ final class SimdAdamKernel {
             int gi = 4 * (g0 + i);
             int mi = 4 * (m0 + i);
             int vi = 4 * (v0 + i);
-            float grad = g.getFloat(gi);
+            float grad = g.getFloat(gi) / divisor;
             float mk = Math.fma(beta1, m.getFloat(mi), grad * c1);
             float vk = Math.fma(beta2, v.getFloat(vi), grad * grad * c2);
             m.putFloat(mi, mk);

@@ -2,6 +2,7 @@ package dev.sparkmnist.models;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -35,6 +36,7 @@ class SimdAdamTest {
         int n = 1003; // not a multiple of the lanes: the scalar tail runs too
         Random r = new Random(3);
         for (int iteration : ITERATIONS) {
+          for (int divisor : new int[] {1, 48}) { // 48: the minibatch division DL4J's updater leaves to the kernel
             // views at odd offsets inside larger buffers, as DL4J's gradient and state views are
             INDArray gBig = randn(r, 5 + n, 1e-2f);
             INDArray state = randn(r, 2 * n + 8, 1e-3f);
@@ -42,17 +44,19 @@ class SimdAdamTest {
             INDArray m = state.get(NDArrayIndex.point(0), NDArrayIndex.interval(3, 3 + n)).reshape(1, n);
             INDArray v = state.get(NDArrayIndex.point(0), NDArrayIndex.interval(3 + n, 3 + 2 * n)).reshape(1, n);
             Nd4j.exec(new org.nd4j.linalg.api.ops.impl.transforms.same.Abs(v)); // a second moment is >= 0
-            INDArray gOp = g.dup();
+            INDArray gOp = g.dup().divi(divisor); // DL4J's updater: the gradient divided, then Adam's op
             INDArray mOp = m.dup();
             INDArray vOp = v.dup();
             Nd4j.exec(new org.nd4j.linalg.api.ops.impl.updaters.AdamUpdater(gOp, vOp, mOp, 1e-3, 0.9, 0.999, 1e-8,
                 iteration));
             assertTrue(SimdAdam.contiguous(g) && SimdAdam.contiguous(m) && SimdAdam.contiguous(v));
             SimdAdamKernel.apply(bytes(g), (int) g.offset(), bytes(m), (int) m.offset(), bytes(v), (int) v.offset(),
-                n, 0.9f, 0.999f, SimdAdam.stepSize(1e-3, 0.9, 0.999, 1e-8, iteration), 1e-8f);
-            assertBits(gOp, g, "update at iteration " + iteration);
-            assertBits(mOp, m, "first moment at iteration " + iteration);
-            assertBits(vOp, v, "second moment at iteration " + iteration);
+                n, 0.9f, 0.999f, SimdAdam.stepSize(1e-3, 0.9, 0.999, 1e-8, iteration), 1e-8f, divisor);
+            String at = " at iteration " + iteration + ", divided by " + divisor;
+            assertBits(gOp, g, "update" + at);
+            assertBits(mOp, m, "first moment" + at);
+            assertBits(vOp, v, "second moment" + at);
+          }
         }
     }
 
@@ -92,6 +96,9 @@ class SimdAdamTest {
             plain.fit(d.copy());
         }
         assertEquals(40, SimdAdam.Updater.KERNEL_STEPS.get() - before, "every step of the SimdAdam network ran the kernel");
+        assertTrue(((FusedMinibatchUpdater) simd.getUpdater()).handsDivisionToAdam(),
+            "the kernel divided the gradients by the minibatch size");
+        assertFalse(plain.getUpdater() instanceof FusedMinibatchUpdater, "DL4J's Adam keeps DL4J's updater");
         assertArrayEquals(plain.params().toFloatVector(), simd.params().toFloatVector(), "parameters");
         assertArrayEquals(plain.getUpdater().getStateViewArray().toFloatVector(),
             simd.getUpdater().getStateViewArray().toFloatVector(), "Adam's moments");
@@ -111,7 +118,7 @@ class SimdAdamTest {
         assertEquals(ModelOptions.mlp().learningRate(), ((SimdAdam) updater).getLearningRate(), 0.0);
     }
 
-    private static void waitUntilCompiled() throws InterruptedException {
+    static void waitUntilCompiled() throws InterruptedException {
         new SimdAdam(1e-3).instantiate(Nd4j.zeros(DataType.FLOAT, 1, 8), true)
             .applyUpdater(Nd4j.ones(DataType.FLOAT, 1, 4), 0, 0); // the first step starts the warm-up
         long deadline = System.nanoTime() + 90_000_000_000L;

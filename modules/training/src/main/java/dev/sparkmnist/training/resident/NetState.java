@@ -4,7 +4,6 @@ import dev.sparkmnist.models.HostArrays;
 import java.io.Serializable;
 import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
-import org.deeplearning4j.nn.updater.MultiLayerUpdater;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
@@ -36,12 +35,10 @@ final class NetState implements Serializable {
     MultiLayerNetwork restore() {
         MultiLayerNetwork net = new MultiLayerNetwork(MultiLayerConfiguration.fromJson(configurationJson));
         net.init(HostArrays.create(vector, 0, 1, parameters), false);
-        dev.sparkmnist.models.Models.forTraining(net); // before the updater is built on its layers
         int state = vector.length - parameters;
-        if (state > 0) {
-            INDArray view = HostArrays.create(vector, parameters, 1, state);
-            net.setUpdater(new MultiLayerUpdater(net, view));
-        }
+        // the training layers first, then the updater on them, on the snapshot's state
+        dev.sparkmnist.models.Models.forTraining(net, state > 0 ? HostArrays.create(vector, parameters, 1, state)
+            : null);
         return net;
     }
 

@@ -1,0 +1,68 @@
+package dev.sparkmnist.models;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.deeplearning4j.nn.updater.MultiLayerUpdater;
+import org.junit.jupiter.api.Test;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.dataset.DataSet;
+
+/**
+ * {@link FusedMinibatchUpdater} against DL4J's own {@link MultiLayerUpdater} on the same network and minibatches,
+ * both with {@link SimdAdam}: the same floats whether Adam's kernel or DL4J divides the gradient by the minibatch
+ * size. ({@code SimdAdamTest.trainsExactlyAsDl4jsAdam} compares the divided path with DL4J's Adam op.)
+ */
+class FusedMinibatchUpdaterTest {
+
+    /** Trains {@code net} and a copy of it that keeps DL4J's updater on 30 minibatches of 24 and 7 examples. */
+    private static MultiLayerNetwork[] trainBoth(ModelOptions o) throws InterruptedException {
+        SimdAdamTest.waitUntilCompiled();
+        assertTrue(SimdAdam.vectorised(), "the kernel is compiled: it, not ND4J's op, runs");
+        MultiLayerNetwork fused = Models.network(o);
+        MultiLayerNetwork dl4j = Models.network(o);
+        dl4j.setUpdater(new MultiLayerUpdater(dl4j, dl4j.getUpdater().getStateViewArray()));
+        for (int step = 0; step < 30; step++) {
+            DataSet d = BlackBorderBatches.batch(step % 3 == 2 ? 7 : 24, step); // 7: not a power of two
+            fused.fit(d);
+            dl4j.fit(d.copy());
+        }
+        return new MultiLayerNetwork[] {fused, dl4j};
+    }
+
+    @Test
+    void kernelDividesAsDl4jDoes() throws InterruptedException {
+        MultiLayerNetwork[] nets = trainBoth(ModelOptions.mlp());
+        assertTrue(((FusedMinibatchUpdater) nets[0].getUpdater()).handsDivisionToAdam());
+        assertArrayEquals(nets[1].params().toFloatVector(), nets[0].params().toFloatVector(), "parameters");
+        assertArrayEquals(nets[1].getUpdater().getStateViewArray().toFloatVector(),
+            nets[0].getUpdater().getStateViewArray().toFloatVector(), "Adam's moments");
+    }
+
+    @Test
+    void withL2Dl4jDividesBeforeTheRegularisation() throws InterruptedException {
+        MultiLayerNetwork[] nets = trainBoth(ModelOptions.mlp().withRegularisation(1e-3, 0));
+        assertFalse(((FusedMinibatchUpdater) nets[0].getUpdater()).handsDivisionToAdam(),
+            "L2 comes between the division and Adam: DL4J divides");
+        assertArrayEquals(nets[1].params().toFloatVector(), nets[0].params().toFloatVector(), "parameters");
+    }
+
+    @Test
+    void aNetworkWithAnUpdaterAlreadyKeepsItsStateArray() {
+        MultiLayerNetwork net = new MultiLayerNetwork(Models.configuration(ModelOptions.mlp()));
+        net.init();
+        INDArray state = net.getUpdater().getStateViewArray(); // DL4J's updater, as a restored checkpoint has
+        state.assign(0.25);
+        Models.forTraining(net);
+        assertInstanceOf(FusedMinibatchUpdater.class, net.getUpdater());
+        assertSame(state, net.getUpdater().getStateViewArray());
+        assertEquals(0.25, net.getUpdater().getStateViewArray().getDouble(17), 0.0);
+        Models.forTraining(net); // idempotent
+        assertSame(state, net.getUpdater().getStateViewArray());
+    }
+}
