@@ -123,6 +123,18 @@ record MemoryPlan(Map<String, Long> perTask, long evalPerTask, long nativeBytes)
         return sb.toString();
     }
 
+    /**
+     * The line train --dry-run prints for the heap: the idx files' records each JVM keeps after its first read
+     * ({@link dev.sparkmnist.data.IdxCache}), against the budget an executor's heap of {@code maxHeap} bytes gives them.
+     */
+    static String heapLine(long recordBytes, long maxHeap) {
+        long budget = maxHeap / dev.sparkmnist.data.IdxCache.HEAP_SHARE_DENOMINATOR;
+        return String.format(Locale.ROOT, "on the heap per JVM: the idx files' records, %.1f MiB (IdxCache), %s its"
+                + " budget of %.1f MiB (an eighth of a %.0f MiB heap)%s", recordBytes / (double) MIB,
+            recordBytes <= budget ? "within" : "over", budget / (double) MIB, maxHeap / (double) MIB,
+            recordBytes <= budget ? "" : ": each epoch reads its slices from the store instead");
+    }
+
     /** Minibatches per round the resident reader plans its read-ahead for: auto may choose up to its ceiling. */
     private static int readAheadFrequency(TrainingOptions.Averaging a) {
         return a.auto() ? dev.sparkmnist.training.resident.AutoFrequency.CEILING : a.frequency();

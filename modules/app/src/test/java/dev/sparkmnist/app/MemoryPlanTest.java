@@ -100,6 +100,16 @@ class MemoryPlanTest {
     java.nio.file.Path tmp;
 
     @Test
+    void theHeapLineSaysWhetherTheIdxRecordsFitTheirBudget() {
+        long mnist = 60_000L * 785 + 10_000L * 785; // both splits' images and labels
+        assertEquals("on the heap per JVM: the idx files' records, 52.4 MiB (IdxCache), within its budget of 128.0 MiB"
+            + " (an eighth of a 1024 MiB heap)", MemoryPlan.heapLine(mnist, 1024 * MemoryPlan.MIB));
+        assertEquals("on the heap per JVM: the idx files' records, 52.4 MiB (IdxCache), over its budget of 32.0 MiB"
+            + " (an eighth of a 256 MiB heap): each epoch reads its slices from the store instead",
+            MemoryPlan.heapLine(mnist, 256 * MemoryPlan.MIB));
+    }
+
+    @Test
     void trainRefusesBeforeAnySparkWorkAndDryRunStopsThere() {
         String slice = dev.sparkmnist.data.testing.TestData.sliceDir();
         // a YARN master with a 10m overhead: refused from the numbers alone, no cluster needed

@@ -38,7 +38,7 @@ public final class IdxCache {
     /** The switch: {@code -Dsparkmnist.idxCache=false} reads every file from its store every time. */
     public static final String PROPERTY = "sparkmnist.idxCache";
     /** The budget is the maximum heap divided by this. */
-    static final int HEAP_SHARE_DENOMINATOR = 8;
+    public static final int HEAP_SHARE_DENOMINATOR = 8;
     private static final int READ_PIECE = 1 << 20;
     private static final Logger LOG = LoggerFactory.getLogger(IdxCache.class);
     private static final Map<Key, Held> HELD = new HashMap<>();

@@ -128,6 +128,11 @@ public final class MnistSet implements Serializable {
         return labelsPath;
     }
 
+    /** Bytes of the records of both files (what {@link IdxCache} holds of them). */
+    public long recordBytes() {
+        return (long) images.count() * images.recordBytes() + (long) labels.count() * labels.recordBytes();
+    }
+
     public IdxHeader imagesHeader() {
         return images;
     }
