@@ -113,7 +113,7 @@ public final class IdxCache {
                 HELD.put(key, new Held(new SoftReference<>(records), bytes));
                 heldBytes += bytes;
                 LOG.info("{}: {} records ({}) read into memory for this JVM's later reads ({} of {} held)",
-                    path, header.count(), megabytes(bytes), megabytes(heldBytes), megabytes(budget));
+                    path, header.count(), mebibytes(bytes), mebibytes(heldBytes), mebibytes(budget));
                 LOADS.incrementAndGet();
                 return records;
             }
@@ -149,8 +149,8 @@ public final class IdxCache {
         return records;
     }
 
-    private static String megabytes(long bytes) {
-        return String.format(java.util.Locale.ROOT, "%.1f MB", bytes / 1e6);
+    private static String mebibytes(long bytes) {
+        return String.format(java.util.Locale.ROOT, "%.1f MiB", bytes / (double) (1 << 20));
     }
 
     /** Files read whole into the cache since the JVM started. */
