@@ -238,20 +238,23 @@ class ClusterScriptsIT {
     void executorKilledMidEpochIsRetriedAndEveryExampleCountedOnce() throws Exception {
         Path out = tmp.resolve("killed-out");
         File log = tmp.resolve("killed.log").toFile();
-        // LeNet, batch 4, averaging every minibatch: 250 rounds an epoch, 1.3-1.7 s once warm on 2 cores (CI, round
-        // 22), so the kill lands in epoch 2 or 3, whichever the poll below sees running on both workers first (one
-        // epoch alone was once over between two polls); the driver's UI (its REST API) says when
+        // LeNet, batch 4, averaging every minibatch: 250 rounds an epoch, 1.7-2.0 s once warm on 2 cores (CI, round
+        // 23, the gzipped slice read from the executors' IdxCache), so the kill lands in epoch 2, 3, 4 or 5,
+        // whichever the poll of the driver's UI (its REST API) below sees running on both workers first (epochs 2 and
+        // 3 were once both over before the poll saw either running)
         int uiPort = freePort();
         Process job = start(log, Map.of("SUBMIT_ARGS", "--conf spark.ui.enabled=true --conf spark.ui.port=" + uiPort
             + " --conf spark.port.maxRetries=0"), "scripts/submit-cluster.sh", masterUrl, "--model", "lenet",
-            "--epochs", "4", "--batch-size-per-worker", "4", "--averaging-frequency", "1", "--learning-rate", "0.01",
+            "--epochs", Integer.toString(KILL_EPOCHS), "--batch-size-per-worker", "4", "--averaging-frequency", "1",
+            "--learning-rate", "0.01",
             "--lr-schedule", "none", "--data-dir", TestData.sliceDir(),
             "--output", out.toString());
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(SCRIPT_TIMEOUT_S);
         java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
         int killedIn;
         while ((killedIn = epochRunningOnBothWorkers(http, uiPort)) == 0) {
-            assertTrue(job.isAlive(), "the job ended before epoch 2 or 3 ran:\n" + Files.readString(log.toPath()));
+            assertTrue(job.isAlive(), "the job ended before the poll saw one of epochs 2-" + (KILL_EPOCHS - 1)
+                + " run:\n" + Files.readString(log.toPath()));
             assertTrue(System.nanoTime() < deadline, "epoch 2 not running after " + SCRIPT_TIMEOUT_S + " s");
             Thread.sleep(50);
         }
@@ -272,13 +275,16 @@ class ClusterScriptsIT {
         assertTrue(metrics.get("epochs").get(killedIn - 1).get("stageRetries").asInt() >= 1, "in epoch " + killedIn
             + ", where it was killed: " + metrics.get("epochs"));
         assertTrue(output.contains("succeeded on attempt"), output);
-        // Floor for 4 LeNet epochs on 2,000 examples
+        // Floor for 6 LeNet epochs on 2,000 examples
         assertTrue(metrics.get("test").get("accuracy").asDouble() >= 0.85, metrics.get("test").toString());
     }
 
+    /** Epochs of the killed-executor run: the kill lands in one of epochs 2 to KILL_EPOCHS - 1. */
+    private static final int KILL_EPOCHS = 6;
+
     /**
-     * The epoch (2 or 3) whose first stage the driver's REST API shows running with its two tasks, or 0 while none
-     * does.
+     * The epoch (2 to {@link #KILL_EPOCHS} - 1) whose first stage the driver's REST API shows running with its two
+     * tasks, or 0 while none does.
      */
     private static int epochRunningOnBothWorkers(java.net.http.HttpClient http, int uiPort) {
         try {
@@ -289,7 +295,7 @@ class ClusterScriptsIT {
             }
             for (JsonNode j : RunLayout.JSON.readTree(get(http, base + "/" + apps.get(0).get("id").asText()
                 + "/jobs?status=running"))) {
-                for (int epoch = 2; epoch <= 3; epoch++) {
+                for (int epoch = 2; epoch < KILL_EPOCHS; epoch++) {
                     if (j.path("description").asText().startsWith("resident workers: epoch " + epoch + ", stage 1/")
                         && j.path("numActiveTasks").asInt() == 2) {
                         return epoch;
