@@ -28,10 +28,24 @@ record MemoryCheck(long need, long limit, String setting, String shape, int task
     private static final long MIN_OVERHEAD = 384 * MemoryPlan.MIB;
     private static final double DEFAULT_OVERHEAD_FACTOR = 0.10;
 
+    /** Whether the run trains in this JVM: one JVM, or Spark's local mode. */
+    static boolean inThisJvm(SparkConf conf, boolean singleJvm) {
+        return singleJvm || conf.get("spark.master", SparkContexts.EMBEDDED_MASTER).startsWith("local");
+    }
+
+    /** The maximum heap of a JVM that trains: this one ({@link #inThisJvm}), else an executor's. */
+    static long trainingHeap(SparkConf conf, boolean singleJvm) {
+        return inThisJvm(conf, singleJvm) ? Runtime.getRuntime().maxMemory() : executorHeap(conf);
+    }
+
+    private static long executorHeap(SparkConf conf) {
+        return conf.getSizeAsBytes("spark.executor.memory", "1g");
+    }
+
     /** The check for a run: single JVM ({@code local} true, this JVM) or a Spark master. */
     static MemoryCheck of(MemoryPlan plan, SparkConf conf, boolean singleJvm, int localTasks) {
         String master = conf.get("spark.master", SparkContexts.EMBEDDED_MASTER);
-        if (singleJvm || master.startsWith("local")) {
+        if (inThisJvm(conf, singleJvm)) {
             int tasks = singleJvm ? 1 : localTasks;
             return new MemoryCheck(plan.jvmBytes(tasks, !singleJvm), Pointer.maxBytes(),
                 "org.bytedeco.javacpp.maxbytes of this JVM (default: its -Xmx; raise -Xmx or"
@@ -42,7 +56,7 @@ record MemoryCheck(long need, long limit, String setting, String shape, int task
         int tasks = Math.max(1, conf.getInt("spark.executor.cores", 1) / Math.max(1, conf.getInt("spark.task.cpus",
             1)));
         long need = plan.jvmBytes(tasks, false);
-        long heap = conf.getSizeAsBytes("spark.executor.memory", "1g");
+        long heap = executorHeap(conf);
         Matcher m = MAXBYTES.matcher(conf.get("spark.executor.extraJavaOptions", ""));
         long maxBytes = m.find() ? Pointer.parseBytes(m.group(1), heap) : heap;
         String shape = "per executor: " + tasks + " task(s) (spark.executor.cores / spark.task.cpus)";

@@ -190,9 +190,8 @@ public final class TrainCommand implements Callable<Integer> {
         if (training.dryRun) {
             System.out.print(plan.describe(check.tasks(), check.withDriver()));
             System.out.println(check.message());
-            boolean local = singleJvm || sparkConf.get("spark.master", "local").startsWith("local");
-            System.out.println(MemoryPlan.heapLine(trainSet.recordBytes() + testSet.recordBytes(), local
-                ? Runtime.getRuntime().maxMemory() : sparkConf.getSizeAsBytes("spark.executor.memory", "1g")));
+            System.out.println(MemoryPlan.heapLine(trainSet.recordBytes() + testSet.recordBytes(),
+                MemoryCheck.trainingHeap(sparkConf, singleJvm)));
             if (check.refused()) {
                 throw new InvalidInputException(check.message());
             }

@@ -255,7 +255,8 @@ class ClusterScriptsIT {
         while ((killedIn = epochRunningOnBothWorkers(http, uiPort)) == 0) {
             assertTrue(job.isAlive(), "the job ended before the poll saw one of epochs 2-" + (KILL_EPOCHS - 1)
                 + " run:\n" + Files.readString(log.toPath()));
-            assertTrue(System.nanoTime() < deadline, "epoch 2 not running after " + SCRIPT_TIMEOUT_S + " s");
+            assertTrue(System.nanoTime() < deadline, "none of epochs 2-" + (KILL_EPOCHS - 1) + " seen running after "
+                + SCRIPT_TIMEOUT_S + " s");
             Thread.sleep(50);
         }
         List<ProcessHandle> executors = executors();

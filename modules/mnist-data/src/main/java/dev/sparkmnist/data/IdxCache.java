@@ -1,11 +1,9 @@
 package dev.sparkmnist.data;
 
 import java.io.DataInputStream;
-import java.io.EOFException;
 import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.lang.ref.SoftReference;
 import java.util.HashMap;
 import java.util.Iterator;
@@ -90,7 +88,7 @@ public final class IdxCache {
         if (!enabled()) {
             return null;
         }
-        long bytes = (long) header.count() * header.recordBytes();
+        long bytes = header.dataBytes();
         if (bytes > Math.min(budget, Integer.MAX_VALUE - 8)) {
             return null;
         }
@@ -119,11 +117,8 @@ public final class IdxCache {
             }
         } catch (FileNotFoundException e) {
             throw new InvalidInputException(path + ": file not found", e);
-        } catch (EOFException e) {
-            throw new InvalidInputException(path + ": truncated while reading records (file changed since it"
-                + " was validated?)", e);
         } catch (IOException e) {
-            throw new UncheckedIOException(path + ": cannot be read", e);
+            throw IdxReader.readFailure(path, e);
         }
     }
 

@@ -17,9 +17,14 @@ public record IdxHeader(IdxKind kind, int count, int rows, int cols) implements 
         return rows * cols;
     }
 
+    /** Bytes of all the records: the data after the header. */
+    public long dataBytes() {
+        return (long) count * recordBytes();
+    }
+
     /** Total file length an uncompressed file with this header must have. */
     public long expectedLength() {
-        return kind.headerBytes() + (long) count * recordBytes();
+        return kind.headerBytes() + dataBytes();
     }
 
     /** Byte offset of record {@code index} in the uncompressed file. */

@@ -53,7 +53,7 @@ public final class IdxReader {
             }
             try (InputStream in = open(fs, p)) {
                 IdxHeader header = parseHeader(path, expected, new DataInputStream(in));
-                long dataBytes = (long) header.count() * header.recordBytes();
+                long dataBytes = header.dataBytes();
                 if (isGzip(path)) {
                     long found = drain(in);
                     if (found != dataBytes) {
@@ -142,13 +142,22 @@ public final class IdxReader {
                     readRuns(in, path, header, ascendingIndices, out);
                 }
             }
-        } catch (EOFException e) {
-            throw new InvalidInputException(path + ": truncated while reading records (file changed since it"
-                + " was validated?)", e);
         } catch (IOException e) {
-            throw new UncheckedIOException(path + ": cannot be read", e);
+            throw readFailure(path, e);
         }
         return out;
+    }
+
+    /**
+     * What a failed read of a validated file's records becomes: one line naming the file, as {@link #readRecords} and
+     * {@link IdxCache} report it.
+     */
+    static RuntimeException readFailure(String path, IOException e) {
+        if (e instanceof EOFException) {
+            return new InvalidInputException(path + ": truncated while reading records (file changed since it was"
+                + " validated?)", e);
+        }
+        return new UncheckedIOException(path + ": cannot be read", e);
     }
 
     /**

@@ -130,7 +130,7 @@ public final class MnistSet implements Serializable {
 
     /** Bytes of the records of both files (what {@link IdxCache} holds of them). */
     public long recordBytes() {
-        return (long) images.count() * images.recordBytes() + (long) labels.count() * labels.recordBytes();
+        return images.dataBytes() + labels.dataBytes();
     }
 
     public IdxHeader imagesHeader() {

@@ -107,6 +107,11 @@ class IdxCacheTest {
         InvalidInputException e = assertThrows(InvalidInputException.class,
             () -> IdxCache.records(file.toString(), claimed, conf, BUDGET));
         assertTrue(e.getMessage().startsWith(file + ": "), e.getMessage());
+        Path cut = TestData.writeImages(dir.resolve("cut"), 5, 2, 2, new byte[12]); // its header says 5, 3 follow
+        InvalidInputException truncated = assertThrows(InvalidInputException.class,
+            () -> IdxCache.records(cut.toString(), claimed, conf, BUDGET));
+        assertEquals(cut + ": truncated while reading records (file changed since it was validated?)",
+            truncated.getMessage());
         InvalidInputException missing = assertThrows(InvalidInputException.class,
             () -> IdxCache.records(dir.resolve("none").toString(), claimed, conf, BUDGET));
         assertEquals(dir.resolve("none") + ": file not found", missing.getMessage());
