@@ -15,9 +15,10 @@ import jdk.incubator.vector.VectorSpecies;
  * into the left and the right inputs by narrowing to the low and the high 32 bits; the backward pass widens the same
  * way to put each window's gradient back beside its zeros. No shuffles: HotSpot 17 compiles shuffles and the
  * comparisons of the earlier attempt to objects, not instructions (BENCHMARKS.md, round 19), but it compiles these
- * narrowings and widenings to single instructions where the CPU has AVX-512 ({@code vpmovqd}): there the forward pass
- * took 0.6-1.2 ns a window against the scalar loop's 6-7 ns (round 21). Without AVX-512 ({@link #FAST} is false) the
- * layer keeps its scalar loops.
+ * narrowings and widenings to vector instructions where the CPU has AVX-512 ({@code vpmovqd}) or AVX2: the forward pass
+ * took 0.6-1.4 ns a window against the scalar loop's 5-7 ns with AVX-512 (round 21) and 1.2-1.4 ns with HotSpot held to
+ * AVX2 ({@code -XX:UseAVX=2}, round 24). With 128-bit vectors only (AVX without AVX2, where these conversions are not
+ * intrinsics and took 35-70 ns a window), {@link #FAST} is false and the layer keeps its scalar loops.
  *
  * <p>The choices are the scalar loop's ({@code MaxPoolLayer}): the right input over the left only when larger, the
  * lower pair's maximum over the upper's only when larger, so the first largest input in row-major order wins ties;
@@ -31,8 +32,12 @@ final class Pool2x2Kernel {
     private static final ByteOrder ORDER = ByteOrder.nativeOrder();
     /** Inputs of one row a step of the kernels covers (four windows). */
     static final int STEP = 8;
-    /** Whether HotSpot compiles these kernels to vector instructions here: with AVX-512 (512-bit vectors). */
-    static final boolean FAST = FloatVector.SPECIES_PREFERRED.vectorBitSize() >= 512;
+    /**
+     * Whether HotSpot compiles these kernels to vector instructions here: on x86 with vectors of 256 bits or more
+     * (AVX2, AVX-512); elsewhere (ARM's NEON and SVE) not measured, so not assumed.
+     */
+    static final boolean FAST = FloatVector.SPECIES_PREFERRED.vectorBitSize() >= 256
+        && java.util.Set.of("amd64", "x86_64").contains(System.getProperty("os.arch"));
 
     private Pool2x2Kernel() {
     }
