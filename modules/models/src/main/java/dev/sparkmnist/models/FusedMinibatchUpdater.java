@@ -6,7 +6,9 @@ import org.deeplearning4j.nn.gradient.Gradient;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.nn.updater.MultiLayerUpdater;
 import org.deeplearning4j.nn.updater.UpdaterBlock;
+import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.indexing.NDArrayIndex;
 
 /**
  * DL4J's {@link MultiLayerUpdater} for a network whose parameters all train with {@link SimdAdam}, except that the
@@ -24,6 +26,13 @@ public final class FusedMinibatchUpdater extends MultiLayerUpdater {
     private static final long serialVersionUID = 1L;
     /** Whether the division can be handed to the kernel: decided at the first step (the blocks are built by then). */
     private Boolean fused;
+    /** Whether the next {@link #update} is to take the update from the parameters too ({@link FusedStepSgd}). */
+    private transient boolean stepNext;
+    /** Whether the last {@link #update} took the update from the parameters, every block's. */
+    private transient boolean stepped;
+    /** Each block's parameters (views of {@link #blockParamsOf}), for the network's parameter array of that name. */
+    private transient INDArray[] blockParams;
+    private transient INDArray blockParamsOf;
 
     /**
      * @param network the network, its layers already those it trains with ({@link Models#forTraining})
@@ -39,9 +48,77 @@ public final class FusedMinibatchUpdater extends MultiLayerUpdater {
             super.divideByMinibatch(isExternal, gradient, batchSize);
             return;
         }
-        for (UpdaterBlock block : updaterBlocks) {
-            ((SimdAdam.Updater) block.getGradientUpdater()).divideNextStepBy(batchSize);
+        INDArray[] params = stepNext ? blockParams() : null;
+        for (int b = 0; b < updaterBlocks.size(); b++) {
+            SimdAdam.Updater updater = (SimdAdam.Updater) updaterBlocks.get(b).getGradientUpdater();
+            updater.divideNextStepBy(batchSize);
+            if (params != null) {
+                updater.stepNextParams(params[b]);
+            }
         }
+    }
+
+    /**
+     * DL4J's update; where {@link #stepParametersInNextUpdate} asked for it and the division was handed to the kernel
+     * (the same conditions: nothing between the updater and the step reads or changes the gradient or the
+     * parameters), the parameters also take the update, block by block, in Adam's pass: a block the kernel did not
+     * step (not compiled yet, an array it cannot read) by ND4J's subtraction of that block's update, as the
+     * optimiser would have. {@link #tookStep} then says the optimiser's own step is done.
+     */
+    @Override
+    public synchronized void update(Gradient gradient, int iteration, int epoch, int batchSize,
+                                    LayerWorkspaceMgr workspaceMgr) {
+        boolean asked = stepNext;
+        stepped = false;
+        try {
+            super.update(gradient, iteration, epoch, batchSize, workspaceMgr);
+        } finally {
+            stepNext = false;
+        }
+        if (!asked || gradient.gradient() != getFlattenedGradientsView() || !isMiniBatch() || !fused()) {
+            for (UpdaterBlock block : updaterBlocks) { // none was asked to step: nothing left armed
+                if (block.getGradientUpdater() instanceof SimdAdam.Updater u) {
+                    u.stepNextParams(null);
+                }
+            }
+            return;
+        }
+        INDArray[] params = blockParams();
+        for (int b = 0; b < updaterBlocks.size(); b++) {
+            UpdaterBlock block = updaterBlocks.get(b);
+            SimdAdam.Updater updater = (SimdAdam.Updater) block.getGradientUpdater();
+            updater.stepNextParams(null);
+            if (!updater.tookStep()) {
+                params[b].subi(block.getGradientView());
+            }
+        }
+        stepped = true;
+    }
+
+    /** The next {@link #update} takes the update from the parameters too, where it can ({@link FusedStepSgd}). */
+    void stepParametersInNextUpdate() {
+        stepNext = true;
+    }
+
+    /** Whether the last {@link #update} took the update from the parameters (the optimiser's step is done). */
+    boolean tookStep() {
+        return stepped;
+    }
+
+    /** Each block's slice of the network's parameters, as its gradient view is of the gradients. */
+    private INDArray[] blockParams() {
+        INDArray all = getParams();
+        if (blockParams == null || blockParamsOf != all || blockParams.length != updaterBlocks.size()) {
+            INDArray[] views = new INDArray[updaterBlocks.size()];
+            for (int b = 0; b < views.length; b++) {
+                UpdaterBlock block = updaterBlocks.get(b);
+                views[b] = all.get(NDArrayIndex.interval(0, 0, true),
+                    NDArrayIndex.interval(block.getParamOffsetStart(), block.getParamOffsetEnd()));
+            }
+            blockParams = views;
+            blockParamsOf = all;
+        }
+        return blockParams;
     }
 
     /** Whether this network's steps hand the division to Adam's kernel (false until the first step has decided). */

@@ -80,7 +80,7 @@ public final class Models {
      * again; a {@link SubnormalFlush} listener keeps subnormal numbers out of the updater's state (they made every
      * Adam step slower as training went on). A network that trains with {@link SimdAdam} gets a
      * {@link FusedMinibatchUpdater} on the same updater state (Adam's kernel divides the gradient by the minibatch size
-     * as it loads it). Only layer objects, listeners and that updater object change (same configuration, parameters,
+     * as it loads it) and a {@link FusedStepSgd} optimiser (the kernel takes the update from the parameters too). Only layer objects, listeners, that updater and the optimiser object change (same configuration, parameters,
      * gradient views and updater state).
      * Call before the updater is built on the layers; do not use on a network whose input gradient is wanted
      * ({@code MultiLayerNetwork.backpropGradient} of a network used as a layer). Idempotent. Returns {@code net}.
@@ -111,6 +111,9 @@ public final class Models {
             net.setUpdater(trainingUpdater(net, updaterState));
         } else if (usesSimdAdam(net) && !(updater instanceof FusedMinibatchUpdater)) {
             net.setUpdater(trainingUpdater(net, updater == null ? null : updater.getStateViewArray()));
+        }
+        if (net.getUpdater(false) instanceof FusedMinibatchUpdater) {
+            FusedStepSgd.install(net); // Adam's pass takes the step too; where it cannot, DL4J's optimiser stays
         }
         return net;
     }

@@ -9,14 +9,15 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.nn.updater.MultiLayerUpdater;
+import org.deeplearning4j.optimize.solvers.StochasticGradientDescent;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
 
 /**
- * {@link FusedMinibatchUpdater} against DL4J's own {@link MultiLayerUpdater} on the same network and minibatches,
- * both with {@link SimdAdam}: the same floats whether Adam's kernel or DL4J divides the gradient by the minibatch
- * size. ({@code SimdAdamTest.trainsExactlyAsDl4jsAdam} compares the divided path with DL4J's Adam op.)
+ * {@link FusedMinibatchUpdater} and {@link FusedStepSgd} against DL4J's own {@link MultiLayerUpdater} and optimiser on
+ * the same network and minibatches, both with {@link SimdAdam}: the same floats whether Adam's kernel or DL4J divides
+ * the gradient by the minibatch size and takes the update from the parameters. ({@code SimdAdamTest.trainsExactlyAsDl4jsAdam} compares the divided path with DL4J's Adam op.)
  */
 class FusedMinibatchUpdaterTest {
 
@@ -26,7 +27,10 @@ class FusedMinibatchUpdaterTest {
         assertTrue(SimdAdam.vectorised(), "the kernel is compiled: it, not ND4J's op, runs");
         MultiLayerNetwork fused = Models.network(o);
         MultiLayerNetwork dl4j = Models.network(o);
-        dl4j.setUpdater(new MultiLayerUpdater(dl4j, dl4j.getUpdater().getStateViewArray()));
+        INDArray state = dl4j.getUpdater().getStateViewArray();
+        dl4j.clear(); // DL4J's solver and optimiser again (Models.network installed FusedStepSgd)
+        dl4j.setUpdater(new MultiLayerUpdater(dl4j, state));
+        assertSame(StochasticGradientDescent.class, dl4j.getOptimizer().getClass(), "the reference is DL4J's");
         for (int step = 0; step < 30; step++) {
             DataSet d = BlackBorderBatches.batch(step % 3 == 2 ? 7 : 24, step); // 7: not a power of two
             fused.fit(d);
@@ -36,9 +40,13 @@ class FusedMinibatchUpdaterTest {
     }
 
     @Test
-    void kernelDividesAsDl4jDoes() throws InterruptedException {
+    void kernelDividesAndStepsAsDl4jDoes() throws InterruptedException {
+        long stepped = SimdAdam.Updater.KERNEL_PARAMETER_STEPS.get();
         MultiLayerNetwork[] nets = trainBoth(ModelOptions.mlp());
         assertTrue(((FusedMinibatchUpdater) nets[0].getUpdater()).handsDivisionToAdam());
+        assertInstanceOf(FusedStepSgd.class, nets[0].getOptimizer());
+        assertTrue(SimdAdam.Updater.KERNEL_PARAMETER_STEPS.get() - stepped >= 30,
+            "Adam's kernel took every step's update from the parameters");
         assertArrayEquals(nets[1].params().toFloatVector(), nets[0].params().toFloatVector(), "parameters");
         assertArrayEquals(nets[1].getUpdater().getStateViewArray().toFloatVector(),
             nets[0].getUpdater().getStateViewArray().toFloatVector(), "Adam's moments");
@@ -49,6 +57,7 @@ class FusedMinibatchUpdaterTest {
         MultiLayerNetwork[] nets = trainBoth(ModelOptions.mlp().withRegularisation(1e-3, 0));
         assertFalse(((FusedMinibatchUpdater) nets[0].getUpdater()).handsDivisionToAdam(),
             "L2 comes between the division and Adam: DL4J divides");
+        assertFalse(((FusedMinibatchUpdater) nets[0].getUpdater()).tookStep(), "and the optimiser steps");
         assertArrayEquals(nets[1].params().toFloatVector(), nets[0].params().toFloatVector(), "parameters");
     }
 
