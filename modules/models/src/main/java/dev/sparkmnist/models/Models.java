@@ -80,7 +80,8 @@ public final class Models {
      * again; a {@link SubnormalFlush} listener keeps subnormal numbers out of the updater's state (they made every
      * Adam step slower as training went on). A network that trains with {@link SimdAdam} gets a
      * {@link FusedMinibatchUpdater} on the same updater state (Adam's kernel divides the gradient by the minibatch size
-     * as it loads it) and a {@link FusedStepSgd} optimiser (the kernel takes the update from the parameters too). Only layer objects, listeners, that updater and the optimiser object change (same configuration, parameters,
+     * as it loads it) and a {@link FusedStepSgd} optimiser (the kernel takes the update from the parameters too).
+     * Only layer objects, listeners, that updater and the optimiser object change (same configuration, parameters,
      * gradient views and updater state).
      * Call before the updater is built on the layers; do not use on a network whose input gradient is wanted
      * ({@code MultiLayerNetwork.backpropGradient} of a network used as a layer). Idempotent. Returns {@code net}.
