@@ -19,8 +19,8 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * DL4J's {@link StochasticGradientDescent} whose step, {@code params -= update}, is taken in Adam's pass over the
  * update where the network trains with a {@link FusedMinibatchUpdater} ({@link SimdAdamKernel#applyAndStep}): DL4J
  * subtracts in an ND4J op of its own after the updater (2.1-2.7 % of an MLP step at batch 64: BENCHMARKS.md, rounds
- * 23 and 24). The same floats either way ({@code FusedMinibatchUpdaterTest}). Everything else is DL4J's optimiser: where
- * the updater did not take the step (another updater, L2, an external gradient, a gradients accumulator) its step
+ * 23 and 24). The same floats either way ({@code FusedMinibatchUpdaterTest}). Everything else is DL4J's optimiser:
+ * where the updater did not take the step (another updater, L2, an external gradient, a gradients accumulator) its step
  * function subtracts as DL4J's does.
  *
  * <p>DL4J picks its optimiser from the configuration and chooses the step function only among its own, so

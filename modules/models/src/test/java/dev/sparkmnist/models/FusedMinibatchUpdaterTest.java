@@ -17,7 +17,8 @@ import org.nd4j.linalg.dataset.DataSet;
 /**
  * {@link FusedMinibatchUpdater} and {@link FusedStepSgd} against DL4J's own {@link MultiLayerUpdater} and optimiser on
  * the same network and minibatches, both with {@link SimdAdam}: the same floats whether Adam's kernel or DL4J divides
- * the gradient by the minibatch size and takes the update from the parameters. ({@code SimdAdamTest.trainsExactlyAsDl4jsAdam} compares the divided path with DL4J's Adam op.)
+ * the gradient by the minibatch size and takes the update from the parameters. ({@code
+ * SimdAdamTest.trainsExactlyAsDl4jsAdam} compares the divided path with DL4J's Adam op.)
  */
 class FusedMinibatchUpdaterTest {
 
