@@ -22,8 +22,8 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * sides the forward pass is a Java loop too, noting each window's maximum for the backward pass (round 11); other
  * windows keep DL4J's forward pass. Output and gradients are DL4J's, ties included ({@code MaxPoolLayerTest}). On
  * CPUs with AVX2 or AVX-512 a training step's 2x2 forward pass and the backward pass after it run four windows at a
- * time as vector code in the arrays' own memory ({@link Pool2x2Kernel}, round 21); the scalar loops on Java copies stay for
- * other CPUs, other layouts and a backward pass without our forward pass before it.
+ * time as vector code in the arrays' own memory ({@link Pool2x2Kernel}, rounds 21 and 24); the scalar loops on Java
+ * copies stay for other CPUs, other layouts and a backward pass without our forward pass before it.
  *
  * <p>Installed on a network's pooling layers by {@link Models#forTraining}; the configuration (and so model.zip) is
  * DL4J's ordinary {@code SubsamplingLayer}. Other pooling types, NHWC, Same mode, padding, dilation and backends
