@@ -85,7 +85,7 @@ final class MaxPoolLayer extends SubsamplingLayer {
             pooled = new float[windows];
             chosen = new int[windows];
         }
-        pool2x2Forward(channels, h, w);
+        pool2x2Forward(in, pooled, chosen, channels, h, w);
     }
 
     /**
@@ -153,7 +153,7 @@ final class MaxPoolLayer extends SubsamplingLayer {
             if (chosenFor != input) { // no training forward pass of ours noted the maxima: find them
                 choose2x2(channels, h, w);
             }
-            route2x2(channels, h, w);
+            route2x2(eps, grad, chosen, channels, h, w);
         } else {
             in = read(input, in);
             pool(channels, h, w, (int) epsilon.size(2), (int) epsilon.size(3), layerConf().getKernelSize(),
@@ -166,16 +166,14 @@ final class MaxPoolLayer extends SubsamplingLayer {
     }
 
     /**
-     * LeNet's 2x2 windows, stride 2 (on odd sides the last row or column is in no window): each window's largest input
-     * into {@link #pooled} and which one it was (0-3, row-major; the first of equal ones) into {@link #chosen},
+     * LeNet's 2x2 windows, stride 2 (on odd sides the last row or column is in no window) of {@code channels} planes of
+     * {@code x}: each window's largest input into {@code out} and which one it was (0-3, row-major; the first of equal
+     * ones) into {@code which} ({@link #pooled} and {@link #chosen} in training; {@code PoolKernelHarness} times it),
      * without a branch on the values: "is q larger than p" is the sign bit of {@code p - q} (exact for finite values:
      * a difference is zero only when they are equal; adding +0 first makes -0 and +0 equal, as comparison does). A
      * loop that compares and branches mispredicts on about every other window of random maxima and took 3x as long.
      */
-    private void pool2x2Forward(int channels, int h, int w) {
-        float[] x = in;
-        float[] out = pooled;
-        int[] which = chosen;
+    static void pool2x2Forward(float[] x, float[] out, int[] which, int channels, int h, int w) {
         int outH = h / 2;
         int outW = w / 2;
         int o = 0;
@@ -202,13 +200,10 @@ final class MaxPoolLayer extends SubsamplingLayer {
     }
 
     /**
-     * The backward pass from {@link #chosen}: each window's gradient to the input it took, zeros to the window's
-     * others, through bit masks (windows do not overlap: each input's gradient is written once).
+     * The backward pass from {@code which}: each window's gradient (in {@code e}) to the input it took in {@code out},
+     * zeros to the window's others, through bit masks (windows do not overlap: each input's gradient is written once).
      */
-    private void route2x2(int channels, int h, int w) {
-        float[] e = eps;
-        float[] out = grad;
-        int[] which = chosen;
+    static void route2x2(float[] e, float[] out, int[] which, int channels, int h, int w) {
         int outH = h / 2;
         int outW = w / 2;
         int o = 0;

@@ -5,14 +5,15 @@ import java.nio.ByteOrder;
 import java.util.Random;
 
 /**
- * A harness, not a test (BENCHMARKS.md, round 24): {@link Pool2x2Kernel}'s forward and backward passes against the
- * scalar loops of {@code MaxPoolLayer} (with the copies into and out of Java arrays they need) on LeNet-5's two
+ * A harness, not a test (BENCHMARKS.md, round 24): {@link Pool2x2Kernel}'s forward and backward passes against
+ * {@link MaxPoolLayer}'s scalar loops (with the copies into and out of Java arrays they need) on LeNet-5's two
  * pooling shapes at batch 32, nanoseconds a window, six rounds of 2,000 calls each. With HotSpot's vectors held to
  * AVX2 it shows an AVX2 machine's code:
  * <pre>
- * mvn -B -o -q test-compile -pl modules/models
- * java --add-modules jdk.incubator.vector -XX:UseAVX=2 \
- *   -cp modules/models/target/classes:modules/models/target/test-classes dev.sparkmnist.models.PoolKernelHarness
+ * mvn -B -o -q test-compile dependency:build-classpath -Dmdep.outputFile=/tmp/cp.txt -pl modules/models
+ * java --add-modules jdk.incubator.vector -XX:UseAVX=2 -cp \
+ *   modules/models/target/classes:modules/models/target/test-classes:$(cat /tmp/cp.txt) \
+ *   dev.sparkmnist.models.PoolKernelHarness
  * </pre>
  */
 public final class PoolKernelHarness {
@@ -58,13 +59,13 @@ public final class PoolKernelHarness {
                 long t2 = System.nanoTime();
                 for (int k = 0; k < CALLS; k++) {
                     x.asFloatBuffer().get(0, in);
-                    scalarForward(in, pooled, which, planes, h, w);
+                    MaxPoolLayer.pool2x2Forward(in, pooled, which, planes, h, w);
                     out.asFloatBuffer().put(0, pooled);
                 }
                 long t3 = System.nanoTime();
                 for (int k = 0; k < CALLS; k++) {
                     out.asFloatBuffer().get(0, e);
-                    scalarRoute(e, g, which, planes, h, w);
+                    MaxPoolLayer.route2x2(e, g, which, planes, h, w);
                     grad.asFloatBuffer().put(0, g);
                 }
                 long t4 = System.nanoTime();
@@ -78,52 +79,5 @@ public final class PoolKernelHarness {
 
     private static ByteBuffer direct(int floats) {
         return ByteBuffer.allocateDirect(4 * floats).order(ByteOrder.nativeOrder());
-    }
-
-    private static float select(int mask, float p, float q) {
-        return Float.intBitsToFloat(Float.floatToRawIntBits(p) & mask | Float.floatToRawIntBits(q) & ~mask);
-    }
-
-    /** MaxPoolLayer's scalar forward loop (pool2x2Forward). */
-    private static void scalarForward(float[] x, float[] out, int[] which, int planes, int h, int w) {
-        int o = 0;
-        for (int c = 0; c < planes; c++) {
-            for (int oy = 0; oy < h / 2; oy++) {
-                int top = c * h * w + 2 * oy * w;
-                for (int ox = 0; ox < w / 2; ox++, o++) {
-                    int r = top + 2 * ox;
-                    float a = x[r];
-                    float b = x[r + 1];
-                    float c2 = x[r + w];
-                    float d = x[r + w + 1];
-                    int right = Float.floatToRawIntBits((a + 0f) - (b + 0f)) >> 31;
-                    float topMax = select(right, b, a);
-                    int rightBelow = Float.floatToRawIntBits((c2 + 0f) - (d + 0f)) >> 31;
-                    float bottomMax = select(rightBelow, d, c2);
-                    int below = Float.floatToRawIntBits((topMax + 0f) - (bottomMax + 0f)) >> 31;
-                    out[o] = select(below, bottomMax, topMax);
-                    which[o] = below & 2 | (below & rightBelow | ~below & right) & 1;
-                }
-            }
-        }
-    }
-
-    /** MaxPoolLayer's scalar backward loop (route2x2). */
-    private static void scalarRoute(float[] e, float[] out, int[] which, int planes, int h, int w) {
-        int o = 0;
-        for (int c = 0; c < planes; c++) {
-            for (int oy = 0; oy < h / 2; oy++) {
-                int top = c * h * w + 2 * oy * w;
-                for (int ox = 0; ox < w / 2; ox++, o++) {
-                    int r = top + 2 * ox;
-                    int g = Float.floatToRawIntBits(e[o]);
-                    int k = which[o];
-                    out[r] = Float.intBitsToFloat(g & (((k ^ 0) - 1) >> 31));
-                    out[r + 1] = Float.intBitsToFloat(g & (((k ^ 1) - 1) >> 31));
-                    out[r + w] = Float.intBitsToFloat(g & (((k ^ 2) - 1) >> 31));
-                    out[r + w + 1] = Float.intBitsToFloat(g & (((k ^ 3) - 1) >> 31));
-                }
-            }
-        }
     }
 }
