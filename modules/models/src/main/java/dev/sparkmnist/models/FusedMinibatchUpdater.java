@@ -19,7 +19,8 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  *
  * <p>It hands the division over only where nothing comes between DL4J's division and the updater: every parameter
  * is divided by the minibatch size (no batch normalisation statistics), has no L1, L2 or weight decay, and its layer
- * no gradient normalisation or clipping; otherwise, and for an external gradient, DL4J divides as always. The
+ * no gradient normalisation or clipping; otherwise, and for an external gradient, DL4J divides as always. Under a
+ * {@link FusedStepSgd} optimiser the same kernel pass also takes the update from the parameters (round 24). The
  * network's own configuration is unchanged: a saved model loads with DL4J's updater.
  */
 public final class FusedMinibatchUpdater extends MultiLayerUpdater {
@@ -30,7 +31,7 @@ public final class FusedMinibatchUpdater extends MultiLayerUpdater {
     private transient boolean stepNext;
     /** Whether the last {@link #update} took the update from the parameters, every block's. */
     private transient boolean stepped;
-    /** Each block's parameters (views of {@link #blockParamsOf}), for the network's parameter array of that name. */
+    /** Each block's parameters: views of {@link #blockParamsOf}, the network's parameter array they were cut from. */
     private transient INDArray[] blockParams;
     private transient INDArray blockParamsOf;
 
