@@ -77,18 +77,13 @@ public final class FusedMinibatchUpdater extends MultiLayerUpdater {
             stepNext = false;
         }
         if (!asked || gradient.gradient() != getFlattenedGradientsView() || !isMiniBatch() || !fused()) {
-            for (UpdaterBlock block : updaterBlocks) { // none was asked to step: nothing left armed
-                if (block.getGradientUpdater() instanceof SimdAdam.Updater u) {
-                    u.stepNextParams(null);
-                }
-            }
-            return;
+            return; // divideByMinibatch armed no block: the optimiser steps
         }
         INDArray[] params = blockParams();
         for (int b = 0; b < updaterBlocks.size(); b++) {
             UpdaterBlock block = updaterBlocks.get(b);
             SimdAdam.Updater updater = (SimdAdam.Updater) block.getGradientUpdater();
-            updater.stepNextParams(null);
+            updater.stepNextParams(null); // a block the update skipped keeps nothing armed
             if (!updater.tookStep()) {
                 params[b].subi(block.getGradientView());
             }
@@ -101,9 +96,14 @@ public final class FusedMinibatchUpdater extends MultiLayerUpdater {
         stepNext = true;
     }
 
-    /** Whether the last {@link #update} took the update from the parameters (the optimiser's step is done). */
+    /**
+     * Whether the last {@link #update} took the update from the parameters (the optimiser's step is done); asking
+     * clears it.
+     */
     boolean tookStep() {
-        return stepped;
+        boolean s = stepped;
+        stepped = false;
+        return s;
     }
 
     /** Each block's slice of the network's parameters, as its gradient view is of the gradients. */

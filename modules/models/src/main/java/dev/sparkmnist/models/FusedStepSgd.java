@@ -29,8 +29,6 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  */
 final class FusedStepSgd extends StochasticGradientDescent {
     private static final long serialVersionUID = 1L;
-    /** Whether the last update took the step (the step function then has nothing left to do). */
-    private boolean stepTaken;
 
     private FusedStepSgd(NeuralNetConfiguration conf, Collection<TrainingListener> listeners, Model model,
                          Step step) {
@@ -77,13 +75,10 @@ final class FusedStepSgd extends StochasticGradientDescent {
     @Override
     public void updateGradientAccordingToParams(Gradient gradient, Model model, int batchSize,
                                                 LayerWorkspaceMgr workspaceMgr) {
-        stepTaken = false;
-        FusedMinibatchUpdater fused = accumulator == null && updater instanceof FusedMinibatchUpdater f ? f : null;
-        if (fused != null) {
+        if (accumulator == null && updater instanceof FusedMinibatchUpdater fused) {
             fused.stepParametersInNextUpdate();
         }
         super.updateGradientAccordingToParams(gradient, model, batchSize, workspaceMgr);
-        stepTaken = fused != null && fused.tookStep();
     }
 
     /** DL4J's {@code NegativeGradientStepFunction} where the update has not been taken from the parameters yet. */
@@ -98,9 +93,8 @@ final class FusedStepSgd extends StochasticGradientDescent {
 
         @Override
         public void step(INDArray x, INDArray line) {
-            if (optimizer.stepTaken) {
-                optimizer.stepTaken = false;
-                return;
+            if (optimizer.updater instanceof FusedMinibatchUpdater fused && fused.tookStep()) {
+                return; // Adam's pass took it
             }
             x.subi(line);
         }
