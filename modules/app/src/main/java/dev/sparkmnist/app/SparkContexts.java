@@ -18,6 +18,12 @@ final class SparkContexts {
     static final String OMP_WAIT_POLICY = "PASSIVE";
     /** Executor heartbeat interval unless set: how often progress within an epoch reaches the driver. */
     static final String HEARTBEAT_INTERVAL = "2s";
+    /**
+     * Largest task result sent straight back with the task's status unless set: a resident stage's worker 0 returns
+     * the averaged network (the MLP with Adam: 2.8 MB), which at Spark's 1 MiB went through the block manager (stored,
+     * fetched by the driver, removed). Spark caps it at {@code spark.rpc.message.maxSize} (128 MiB by default).
+     */
+    static final String MAX_DIRECT_RESULT_SIZE = "64m";
 
     private SparkContexts() {
     }
@@ -59,6 +65,10 @@ final class SparkContexts {
         // Progress within an epoch travels with executor heartbeats (running tasks' accumulator values): every 2 s
         // instead of Spark's 10 s, a few small RPCs per executor, unless the user chose.
         conf.setIfMissing("spark.executor.heartbeatInterval", HEARTBEAT_INTERVAL);
+        // A network that comes back as a task result (the resident stage's, DL4J's master's aggregates) travels with
+        // the task's status instead of through the block manager: one message instead of a store, a fetch and a
+        // removal (BENCHMARKS.md, round 25: 60-90 ms of a resident MLP's epoch 1 in local mode, 10-30 ms later).
+        conf.setIfMissing("spark.task.maxDirectResultSize", MAX_DIRECT_RESULT_SIZE);
         // Executor JVMs (cluster modes) start ND4J with one OpenMP thread per task core, and OpenMP threads that sleep
         // instead of spinning between parallel regions (spinning took the cores OpenBLAS's threads needed: the MLP in
         // one JVM trained 1.5x slower; BENCHMARKS.md, OpenMP threads per task thread).

@@ -40,6 +40,20 @@ class SparkContextsTest {
     java.nio.file.Path tmp;
 
     @Test
+    void defaultsLeaveWhatTheUserSetAlone() {
+        org.apache.spark.SparkConf defaults = SparkContexts.conf("t", "local[2]", List.of());
+        assertEquals(SparkContexts.MAX_DIRECT_RESULT_SIZE, defaults.get("spark.task.maxDirectResultSize"));
+        assertEquals(SparkContexts.HEARTBEAT_INTERVAL, defaults.get("spark.executor.heartbeatInterval"));
+        // above the resident MLP's result with Adam (3 x 235,146 floats, 2.8 MB), below Spark's RPC message limit
+        long bytes = org.apache.spark.network.util.JavaUtils.byteStringAsBytes(SparkContexts.MAX_DIRECT_RESULT_SIZE);
+        assertEquals(true, bytes > 3L * 235_146 * Float.BYTES && bytes < 128L << 20, String.valueOf(bytes));
+        org.apache.spark.SparkConf chosen = SparkContexts.conf("t", "local[2]",
+            List.of("spark.task.maxDirectResultSize=1m", "spark.executor.heartbeatInterval=10s"));
+        assertEquals("1m", chosen.get("spark.task.maxDirectResultSize"));
+        assertEquals("10s", chosen.get("spark.executor.heartbeatInterval"));
+    }
+
+    @Test
     void unparsableMastersExitTwoWithOneLine() {
         for (String master : List.of("bogus://x", "local[0]")) {
             CliIT.Run run = CliIT.run("train", "--data-dir", dev.sparkmnist.data.testing.TestData.sliceDir(),
