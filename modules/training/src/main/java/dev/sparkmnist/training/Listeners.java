@@ -2,6 +2,7 @@ package dev.sparkmnist.training;
 
 import java.util.Locale;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.nd4j.linalg.api.ndarray.INDArray;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -44,10 +45,28 @@ public final class Listeners {
         if (!Double.isFinite(trainLoss)) {
             throw diverged(epoch, "train loss " + trainLoss, trainLoss, learningRate);
         }
-        double paramSum = net.params().sumNumber().doubleValue();
-        if (!Double.isFinite(paramSum)) {
-            throw diverged(epoch, "parameters", paramSum, learningRate);
+        float bad = firstNonFinite(net.params());
+        if (!Float.isFinite(bad)) {
+            throw diverged(epoch, "parameters", bad, learningRate);
         }
+    }
+
+    /**
+     * The first NaN or infinite value of {@code params}, or 0 when all are finite. A Java loop over a host copy, not
+     * ND4J's sum: that reduction made arrays of other data types (its dimensions as an int array) on the driver's
+     * thread after every epoch, and C2 threw away the compiled ND4J methods the resident workers share with it
+     * ({@code DataType.toInt}, {@code BaseNDArray}'s constructor, {@code isScalar}, the shape cache's look-up), which
+     * they then ran interpreted until compiled again in the next epoch (BENCHMARKS.md, round 25).
+     */
+    static float firstNonFinite(INDArray params) {
+        float[] values = new float[(int) params.length()];
+        dev.sparkmnist.models.HostArrays.read(params, values, 0);
+        for (float v : values) {
+            if (!Float.isFinite(v)) {
+                return v;
+            }
+        }
+        return 0f;
     }
 
     private static TrainingDivergedException diverged(int epoch, String what, double value, double learningRate) {
