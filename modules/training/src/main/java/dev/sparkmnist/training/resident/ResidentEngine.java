@@ -50,6 +50,14 @@ public final class ResidentEngine implements AutoCloseable {
     private final ResidentJob job;
     private final Rendezvous rendezvous;
     private AutoFrequency auto;
+    /** Stage attempts started: the last one's token ({@link ResidentNets}). */
+    private long tokens;
+    /**
+     * The stage attempt whose end state {@link #residentNet} holds and whose workers kept their networks, or -1; the
+     * network it was applied to, which must be the one the next stage trains (else its workers rebuild theirs).
+     */
+    private long resident = -1;
+    private MultiLayerNetwork residentNet;
 
     /**
      * What one epoch did on the resident engine.
@@ -60,9 +68,11 @@ public final class ResidentEngine implements AutoCloseable {
      * @param perWorker mean seconds per worker outside fitting
      * @param bytesPerRound bytes a worker moved per averaging round
      * @param jvms the JVMs (pid@host) that ran workers
+     * @param resumedWorkers worker tasks (over the epoch's stages) that went on with the network they kept from the
+     *     stage before instead of rebuilding it from the broadcast ({@link ResidentNets})
      */
     public record EpochFit(EpochEngine.FitStats stats, int stages, Overheads perWorker, long bytesPerRound,
-                           Set<String> jvms) {
+                           Set<String> jvms, int resumedWorkers) {
         public double lossSum() {
             return stats.lossSum();
         }
@@ -192,12 +202,15 @@ public final class ResidentEngine implements AutoCloseable {
         double read = 0;
         long bytes = 0;
         Set<String> jvms = new TreeSet<>();
+        int resumed = 0;
         for (int stage = 0; stage < plan.stages(); stage++) {
             StageRun run = runStage(net, plan, stage, epoch, false);
             List<WorkerOutcome> reports = run.reports();
             WorkerOutcome first = reports.get(0);
             NetState.apply(net, first.finalVector);
             net.setIterationCount(first.iterationCount);
+            resident = run.token(); // net now holds what every worker of that attempt ended on and kept
+            residentNet = net;
             attempts += run.attempts();
             for (WorkerOutcome r : reports) {
                 LOG.debug("epoch {} stage {} worker {} ({}): compute {} s, averaging {} s (waiting {} s), reading {} s",
@@ -212,20 +225,24 @@ public final class ResidentEngine implements AutoCloseable {
                 read += r.readNanos / 1e9 / reports.size();
                 bytes += r.bytesMoved / reports.size();
                 jvms.add(r.jvm);
+                resumed += r.resumed ? 1 : 0;
             }
         }
         net.incrementEpochCount();
         int rounds = plan.rounds();
         return new EpochFit(new EpochEngine.FitStats(lossSum, minibatches, examples, rounds, compute,
             attempts - plan.stages()), plan.stages(), new Overheads(exchange, wait, read),
-            rounds == 0 ? 0 : bytes / rounds, jvms);
+            rounds == 0 ? 0 : bytes / rounds, jvms, resumed);
     }
 
     /** A stage that succeeded: its workers' reports, by worker, and the attempts it took (1 without a retry). */
-    private record StageRun(List<WorkerOutcome> reports, int attempts) {
+    private record StageRun(List<WorkerOutcome> reports, int attempts, long token) {
     }
 
     private StageRun runStage(MultiLayerNetwork net, StagePlan plan, int stage, int epoch, boolean probe) {
+        // the workers go on with the networks they kept only where net is the one the last stage's result went into
+        long resumeFrom = !probe && net == residentNet ? resident : -1;
+        resident = -1; // from here until this stage's result is applied, net and the kept networks may differ
         Broadcast<NetState> state = sc.broadcast(NetState.of(net));
         List<Integer> ids = new ArrayList<>();
         for (int w = 0; w < plan.workers(); w++) {
@@ -240,7 +257,9 @@ public final class ResidentEngine implements AutoCloseable {
         try (Slots.Watch watch = Slots.watch(sc, group, plan.workers(), settings.slotWaitSeconds())) {
             for (int attempt = 0; ; attempt++) {
                 Slots.awaitForStage(sc, plan.workers(), settings.slotWaitSeconds());
-                WorkerTask task = new WorkerTask(state, job, plan, stage, epoch, probe, attempt);
+                long token = ++tokens;
+                WorkerTask task = new WorkerTask(state, job, plan, stage, epoch, probe, attempt, token, resumeFrom,
+                    net.getIterationCount(), net.getEpochCount());
                 RDD<WorkerOutcome> trained = sc.parallelize(ids, plan.workers()).rdd().barrier()
                     .mapPartitions(task, false, tag);
                 List<WorkerOutcome> reports;
@@ -269,7 +288,7 @@ public final class ResidentEngine implements AutoCloseable {
                     LOG.warn("{} succeeded on attempt {}: earlier attempts failed and were discarded", what,
                         attempt + 1);
                 }
-                return new StageRun(reports, attempt + 1);
+                return new StageRun(reports, attempt + 1, token);
             }
         } finally {
             sc.clearJobGroup();
@@ -309,5 +328,6 @@ public final class ResidentEngine implements AutoCloseable {
         if (rendezvous != null) {
             rendezvous.stop();
         }
+        ResidentNets.release(job.runPrefix()); // this JVM's (local mode: all of them); executors end with the app
     }
 }

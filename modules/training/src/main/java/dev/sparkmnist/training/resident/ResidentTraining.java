@@ -72,9 +72,10 @@ public final class ResidentTraining implements EpochEngine {
         jvms.clear();
         jvms.addAll(fit.jvms());
         LOG.info("epoch {}: {} rounds in {} stage(s); per worker: fit {}s, averaging {}s (waiting for peers {}s),"
-            + " reading {}s, {} KB moved per round", epoch + 1, fit.rounds(), fit.stages(),
-            seconds(fit.computeSeconds()), seconds(fit.exchangeSeconds()), seconds(fit.waitSeconds()),
-            seconds(fit.readSeconds()), fit.bytesPerRound() / 1024);
+            + " reading {}s, {} KB moved per round; {} of {} worker tasks went on with their kept networks", epoch + 1,
+            fit.rounds(), fit.stages(), seconds(fit.computeSeconds()), seconds(fit.exchangeSeconds()),
+            seconds(fit.waitSeconds()), seconds(fit.readSeconds()), fit.bytesPerRound() / 1024,
+            fit.resumedWorkers(), fit.stages() * run.partitions());
         return fit.stats();
     }
 

@@ -8,7 +8,7 @@ import java.io.Serializable;
  * worker goes.
  */
 final class WorkerOutcome implements Serializable {
-    private static final long serialVersionUID = 3L;
+    private static final long serialVersionUID = 4L;
     final int worker;
     final String jvm;
     final double lossSum;
@@ -26,6 +26,8 @@ final class WorkerOutcome implements Serializable {
     final float[] finalVector;
     /** A probe stage's medians ({@link AutoFrequency#probe}); else null. */
     final long[] probe;
+    /** Whether the worker went on with the network it kept from the previous stage ({@link ResidentNets}). */
+    final boolean resumed;
 
     private WorkerOutcome(Builder b) {
         this.worker = b.worker;
@@ -42,6 +44,7 @@ final class WorkerOutcome implements Serializable {
         this.iterationCount = b.iterationCount;
         this.finalVector = b.finalVector;
         this.probe = b.probe;
+        this.resumed = b.resumed;
     }
 
     /** Collects a worker's figures as it trains. */
@@ -60,6 +63,7 @@ final class WorkerOutcome implements Serializable {
         private int iterationCount;
         private float[] finalVector;
         private long[] probe;
+        private boolean resumed;
 
         Builder(int worker, String jvm) {
             this.worker = worker;
@@ -88,6 +92,11 @@ final class WorkerOutcome implements Serializable {
         /** How long the worker was held up waiting for peers over the stage. */
         void waited(long wait) {
             waitNanos = wait;
+        }
+
+        /** Whether the worker went on with its kept network. */
+        void resumed(boolean kept) {
+            resumed = kept;
         }
 
         /** A probe stage's medians. */

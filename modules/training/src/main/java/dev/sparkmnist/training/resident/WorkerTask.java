@@ -16,14 +16,15 @@ import scala.collection.Iterator;
 import scala.runtime.AbstractFunction1;
 
 /**
- * One resident worker: the body of one task of the barrier stage. It prepares ND4J and its GPU, rebuilds the
- * network from the stage's broadcast state once, streams its own minibatches of the stage from the idx files
+ * One resident worker: the body of one task of the barrier stage. It prepares ND4J and its GPU, goes on with the
+ * network it kept at the end of the stage the driver's network came from ({@link ResidentNets}) or else rebuilds the
+ * network from the stage's broadcast state, streams its own minibatches of the stage from the idx files
  * ({@link SliceReader}), and for every round fits {@code frequency} minibatches and averages parameters and updater
  * state with its peers ({@link PeerExchange}). It returns one {@link WorkerOutcome}; worker 0's carries the averaged
  * network. In a probe stage ({@link AutoFrequency}) it times a few rounds instead and keeps nothing.
  */
 final class WorkerTask extends AbstractFunction1<Iterator<Integer>, Iterator<WorkerOutcome>> implements Serializable {
-    private static final long serialVersionUID = 2L;
+    private static final long serialVersionUID = 3L;
     /** Averaging rounds of examples the reader reads at once. */
     private static final int ROUNDS_PER_CHUNK = 4;
     private final Broadcast<NetState> state;
@@ -33,6 +34,13 @@ final class WorkerTask extends AbstractFunction1<Iterator<Integer>, Iterator<Wor
     private final int epoch;
     private final boolean probe;
     private final int attempt;
+    /** This stage attempt, unique within the run: what the workers keep their networks under. */
+    private final long token;
+    /** The stage attempt whose end state the driver's network holds (-1: none; build from the broadcast). */
+    private final long resumeFrom;
+    /** The driver's network's counts, which a kept network takes. */
+    private final int iterationCount;
+    private final int epochCount;
 
     /**
      * @param plan the epoch's plan ({@code probe}: frequency 1)
@@ -40,9 +48,13 @@ final class WorkerTask extends AbstractFunction1<Iterator<Integer>, Iterator<Wor
      * @param epoch epoch, 0-based: it fixes the example order
      * @param probe time {@link AutoFrequency#PROBE_ROUNDS} rounds instead of training
      * @param attempt the stage's attempt, 0-based (the engine retries a failed stage, not Spark)
+     * @param token this stage attempt, unique within the run ({@link ResidentNets})
+     * @param resumeFrom the stage attempt whose end state {@code state} holds, or -1
+     * @param iterationCount the iteration count of the network {@code state} was made from
+     * @param epochCount its epoch count
      */
     WorkerTask(Broadcast<NetState> state, ResidentJob job, StagePlan plan, int stage, int epoch,
-               boolean probe, int attempt) {
+               boolean probe, int attempt, long token, long resumeFrom, int iterationCount, int epochCount) {
         this.state = state;
         this.job = job;
         this.plan = plan;
@@ -50,6 +62,10 @@ final class WorkerTask extends AbstractFunction1<Iterator<Integer>, Iterator<Wor
         this.epoch = epoch;
         this.probe = probe;
         this.attempt = attempt;
+        this.token = token;
+        this.resumeFrom = resumeFrom;
+        this.iterationCount = iterationCount;
+        this.epochCount = epochCount;
     }
 
     @Override
@@ -59,8 +75,16 @@ final class WorkerTask extends AbstractFunction1<Iterator<Integer>, Iterator<Wor
         ResidentSettings settings = job.settings();
         settings.setup().apply();
         long t0 = System.nanoTime();
-        NetState initial = state.value();
-        MultiLayerNetwork net = initial.restore();
+        boolean keeps = !probe && ResidentNets.enabled() && dev.sparkmnist.models.HostArrays.CPU; // CUDA: a
+        // network's arrays live on the GPU its first task was bound to, which the next task's may not be
+        MultiLayerNetwork net = keeps ? ResidentNets.take(job.runPrefix(), resumeFrom) : null;
+        boolean resumed = net != null;
+        if (resumed) { // the state the broadcast holds, already in this JVM: not fetched, not rebuilt
+            net.setIterationCount(iterationCount);
+            net.setEpochCount(epochCount);
+        } else {
+            net = state.value().restore();
+        }
         int[] order = PartitionPlan.epochOrder(job.set().size(), settings.seed(), epoch);
         int[] range = plan.positions(worker, stage);
         if (probe) {
@@ -69,11 +93,12 @@ final class WorkerTask extends AbstractFunction1<Iterator<Integer>, Iterator<Wor
         String name = PeerExchange.attemptName(job.runPrefix(), task.stageId(), attempt);
         WorkerOutcome.Builder report = new WorkerOutcome.Builder(worker,
             ManagementFactory.getRuntimeMXBean().getName());
+        report.resumed(resumed);
         try (SliceReader reader = new SliceReader(job.set(), MnistBatches.positions(order, range[0], range[1]),
                  plan.batch(), plan.batch() * plan.frequency() * ROUNDS_PER_CHUNK, settings.normalization(),
                  job.hadoop().value().value(), true); // each minibatch is fitted, then let go
              PeerExchange exchange = new PeerExchange(name, job.rendezvous(), worker, plan.workers(),
-                 initial.length(), settings.exchangeTimeoutSeconds())) {
+                 NetState.length(net), settings.exchangeTimeoutSeconds())) {
             long startNanos = System.nanoTime() - t0;
             try (FlushToZero.Scope ftz = FlushToZero.enable()) { // subnormals as zero while fitting
                 if (probe) {
@@ -86,6 +111,9 @@ final class WorkerTask extends AbstractFunction1<Iterator<Integer>, Iterator<Wor
                 }
             }
             report.io(startNanos + reader.waitNanos(), exchange.bytesMoved());
+        }
+        if (keeps) { // the stage ended here: every worker holds its last round's mean, the driver's next state
+            ResidentNets.keep(job.runPrefix(), token, net);
         }
         return scala.collection.Iterator$.MODULE$.single(report.build());
     }

@@ -150,6 +150,36 @@ class ClusterExchangeIT {
     }
 
     /**
+     * An epoch cut into three stages of one round across the cluster's four executor JVMs, one worker each: from the
+     * second stage on, every task goes on with a network its JVM kept from the stage before, whichever worker's task
+     * ran there (Spark does not keep worker w on the executor that ran it), and the epoch ends where the reference
+     * does. (With more executors than workers, a task that lands on one that ran none the stage before rebuilds.)
+     */
+    @Order(1)
+    @org.junit.jupiter.api.Test
+    void keptNetworksGoOnAcrossExecutorJvms() {
+        int workers = 4;
+        MnistSet set = train.limit(65);
+        ModelOptions model = ModelOptions.mlp().withOptimizer(Optimizer.MOMENTUM, 0.05);
+        MultiLayerNetwork engine = Models.network(model);
+        ResidentEngine.EpochFit fit;
+        ResidentSettings oneRoundStages = new ResidentSettings(workers, 8, 1, 1, Normalization.STANDARDIZE, 42L,
+            new TaskSetup(1, GpuBinding.Policy.OPTIONAL), 60, 30, false, TrainingOptions.UpdaterAveraging.ROUND);
+        try (ResidentEngine e = new ResidentEngine(sc, set, oneRoundStages)) {
+            fit = e.fitEpoch(engine, 0);
+        }
+        assertEquals(3, fit.stages(), "3 rounds, one a stage");
+        assertEquals(workers, fit.jvms().size(), "every worker in its own executor JVM: " + fit.jvms());
+        assertEquals(2 * workers, fit.resumedWorkers(), "stages 2 and 3: every task went on with a kept network");
+        MultiLayerNetwork reference = AveragingOracle.simulate(() -> Models.network(model), set, workers, 8, 42L, 0,
+            CONF, true, false);
+        double diff = AveragingOracle.maxDifference(AveragingOracle.stateVector(engine),
+            AveragingOracle.stateVector(reference));
+        assertTrue(diff < 1e-5, "max difference to the reference (parameters and updater state) " + diff);
+        assertEquals(reference.getIterationCount(), engine.getIterationCount(), "worker 0's iterations");
+    }
+
+    /**
      * Rounds send nothing to the driver: an epoch of 4 rounds and one of 63 send it about the same number of
      * messages (per stage: task launches and results, the broadcast, the rendezvous), so the messages per round,
      * (m63 - m4) / 59, stay under one. Clock-driven messages (executor heartbeats) are left out; the scheduler's

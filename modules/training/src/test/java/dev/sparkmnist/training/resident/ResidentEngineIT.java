@@ -1,5 +1,6 @@
 package dev.sparkmnist.training.resident;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -11,6 +12,7 @@ import dev.sparkmnist.data.Normalization;
 import dev.sparkmnist.data.testing.ClosureCleaning;
 import dev.sparkmnist.data.testing.SparkSlice;
 import dev.sparkmnist.data.testing.TestData;
+import dev.sparkmnist.models.LrSchedule;
 import dev.sparkmnist.models.ModelOptions;
 import dev.sparkmnist.models.Models;
 import dev.sparkmnist.models.Optimizer;
@@ -273,6 +275,8 @@ class ResidentEngineIT {
         ResidentEngine.EpochFit three = new ResidentEngine(SLICE.sc(), set, settings(2, 16, 2, 4)).fitEpoch(cut, 0);
         assertEquals(1, one.stages());
         assertEquals(3, three.stages(), "ceil(10 rounds / 4)");
+        assertEquals(0, one.resumedWorkers());
+        assertEquals(4, three.resumedWorkers(), "stages 2 and 3 go on with the networks their workers kept");
         assertEquals(one.examples(), three.examples());
         assertEquals(600, three.examples());
         assertEquals(one.rounds(), three.rounds());
@@ -280,6 +284,51 @@ class ResidentEngineIT {
         // overlap, each stage ends on a waited exchange, so where stages end is part of the arithmetic)
         assertEquals(0.0, AveragingOracle.maxDifference(whole, cut));
         assertEquals(whole.getIterationCount(), cut.getIterationCount());
+    }
+
+    /**
+     * Workers that go on with the networks they kept end where workers that rebuild theirs from every stage's
+     * broadcast end, over stages and epochs: Adam's bias correction follows the iteration count, the step schedule
+     * the epoch count (the rate halves at every epoch), both of which a kept network takes from the driver's.
+     */
+    @Test
+    void keptNetworksGoOnExactlyAsRebuiltOnes() {
+        MnistSet set = SLICE.train().limit(600);
+        ModelOptions model = ModelOptions.mlp().withSchedule(new LrSchedule(LrSchedule.Kind.STEP, 0.5, 1, null));
+        float[][] ends = new float[2][];
+        int[][] resumed = new int[2][3];
+        for (int k = 0; k < 2; k++) {
+            System.setProperty(ResidentNets.PROPERTY, k == 0 ? "true" : "false");
+            try {
+                MultiLayerNetwork net = Models.network(model);
+                ResidentEngine engine = new ResidentEngine(SLICE.sc(), set, overlapped(2, 16, 2, 4));
+                for (int epoch = 0; epoch < 3; epoch++) {
+                    resumed[k][epoch] = engine.fitEpoch(net, epoch).resumedWorkers();
+                }
+                assertEquals(k == 0 ? 2 : 0, ResidentNets.size(), "the last stage's networks, until the run ends");
+                engine.close();
+                assertEquals(0, ResidentNets.size(), "released at the run's end");
+                ends[k] = AveragingOracle.stateVector(net);
+                assertEquals(3, net.getEpochCount());
+            } finally {
+                System.clearProperty(ResidentNets.PROPERTY);
+            }
+        }
+        assertArrayEquals(new int[] {4, 6, 6}, resumed[0], "3 stages an epoch: all but the run's first go on");
+        assertArrayEquals(new int[] {0, 0, 0}, resumed[1], "switched off: every stage rebuilds");
+        assertEquals(0.0, AveragingOracle.maxDifference(ends[0], ends[1]), "the same floats either way");
+
+        // a different network between epochs (the driver's is not the one the last stage's result went into): rebuilt
+        MultiLayerNetwork first = Models.network(model);
+        MultiLayerNetwork other = Models.network(model.withSeed(7));
+        ResidentEngine engine = new ResidentEngine(SLICE.sc(), set, overlapped(2, 16, 2, 0));
+        try {
+            assertEquals(0, engine.fitEpoch(first, 0).resumedWorkers());
+            assertEquals(0, engine.fitEpoch(other, 0).resumedWorkers(), "another network: the workers rebuild it");
+            assertEquals(2, engine.fitEpoch(other, 1).resumedWorkers());
+        } finally {
+            engine.close();
+        }
     }
 
     @Test
