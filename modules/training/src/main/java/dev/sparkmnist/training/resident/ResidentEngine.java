@@ -38,7 +38,8 @@ import scala.reflect.ClassTag$;
  * shuffle), which Spark does not retry: when any of its tasks fails (an executor killed, a task error) Spark fails the
  * job, and the engine submits the stage again, up to {@code spark.stage.maxConsecutiveAttempts} attempts in all (the
  * limit Spark puts on its own stage retries). Every attempt starts again from the parameters broadcast at the start of
- * the stage (a retry never goes on with a kept network: the failed attempt took them), and only the successful attempt's reports reach the driver, so no example is counted twice. The work
+ * the stage (a task takes a kept network out before training it, so a retry goes on only with kept networks no
+ * failed task touched, and rebuilds the rest), and only the successful attempt's reports reach the driver, so no example is counted twice. The work
  * lost is at most one stage: one epoch by default, {@code roundsPerStage} rounds when set.
  * When the cluster shrinks below the workers (an executor lost and not replaced), the stage is cancelled after
  * {@code slotWaitSeconds} with one line naming the slots ({@link Slots#watch}).
