@@ -29,18 +29,18 @@ import scala.reflect.ClassTag$;
  * Driver side of the resident-workers engine. Each epoch runs as one Spark barrier stage (or several, with
  * {@code roundsPerStage}) of {@code workers} tasks started together; each task is a {@link WorkerTask} that keeps
  * its network resident for the whole stage (and, in its JVM, for the next stage: {@link ResidentNets}) and averages
- * with its peers every {@code frequency} minibatches,
- * executor to executor ({@link PeerExchange}); the driver takes part once per stage (the {@link Rendezvous}), never
- * per round. The update rule is DL4J's parameter averaging (mean of parameters and updater state over the workers
- * that trained in the round), without a Spark job per round.
+ * with its peers every {@code frequency} minibatches, executor to executor ({@link PeerExchange}); the driver takes
+ * part once per stage (the {@link Rendezvous}), never per round. The update rule is DL4J's parameter averaging (mean
+ * of parameters and updater state over the workers that trained in the round), without a Spark job per round.
  *
  * <p>Faults: the barrier stage is a result stage (the workers' reports come back as task results, without a
  * shuffle), which Spark does not retry: when any of its tasks fails (an executor killed, a task error) Spark fails the
  * job, and the engine submits the stage again, up to {@code spark.stage.maxConsecutiveAttempts} attempts in all (the
  * limit Spark puts on its own stage retries). Every attempt starts again from the parameters broadcast at the start of
  * the stage (a task takes a kept network out before training it, so a retry goes on only with kept networks no
- * failed task touched, and rebuilds the rest), and only the successful attempt's reports reach the driver, so no example is counted twice. The work
- * lost is at most one stage: one epoch by default, {@code roundsPerStage} rounds when set.
+ * failed task touched, and rebuilds the rest), and only the successful attempt's reports reach the driver, so no
+ * example is counted twice. The work lost is at most one stage: one epoch by default, {@code roundsPerStage} rounds
+ * when set.
  * When the cluster shrinks below the workers (an executor lost and not replaced), the stage is cancelled after
  * {@code slotWaitSeconds} with one line naming the slots ({@link Slots#watch}).
  */
