@@ -19,7 +19,8 @@ import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
  * #2401, #3635, #2186). All arrays are float32.
  *
  * @param perTask bytes one training task holds, by item
- * @param evalPerTask bytes one evaluation task holds (evaluation runs after training, not beside it)
+ * @param evalPerTask bytes one evaluation task holds (evaluation runs after training, not beside it; on the resident
+ *     engine with the network a training task kept for the next stage, {@code ResidentNets})
  * @param nativeBytes what ND4J's native side holds per JVM regardless of the model (measured; BENCHMARKS.md)
  */
 record MemoryPlan(Map<String, Long> perTask, long evalPerTask, long nativeBytes) {
@@ -73,9 +74,11 @@ record MemoryPlan(Map<String, Long> perTask, long evalPerTask, long nativeBytes)
             && training.averaging().updaterAveraging() != TrainingOptions.UpdaterAveraging.ROUND ? params : 0;
         perTask.put("averaging buffers", singleJvm ? 0 : (vectors * (params + updater) + prefix) * FLOAT);
         long eval = training.batching().eval();
-        // an evaluation task reads its share of the test set as minibatches, then scores them one by one
+        // an evaluation task reads its share of the test set as minibatches, then scores them one by one; on the
+        // resident engine beside the network its JVM kept from the stage (parameters, gradients, updater state)
         long evalBytes = eval * (perExample[0] + perExample[1]) * FLOAT + params * FLOAT
-            + (singleJvm ? 0 : testExamples / Math.max(1, partitions) * example);
+            + (singleJvm ? 0 : testExamples / Math.max(1, partitions) * example)
+            + (resident && !singleJvm ? (2 * params + updater) * FLOAT : 0);
         return new MemoryPlan(perTask, evalBytes, NATIVE_BYTES);
     }
 

@@ -48,6 +48,11 @@ class MemoryPlanTest {
             true);
         assertEquals(70_000L * (784 + 10) * 4, local.perTask().get("the epoch's minibatches and the test set"));
         assertEquals(0L, local.perTask().get("averaging buffers"));
+        // an evaluation task on the resident engine runs beside the network its JVM kept for the next stage
+        MemoryPlan dl4j = MemoryPlan.estimate(ModelOptions.mlp(), TrainingOptions.defaults().withEngine(
+            TrainingOptions.Engine.DL4J), 60_000, 10_000, 2, false);
+        assertEquals((2L * 235_146 + 2 * 235_146) * 4, adam.evalPerTask() - dl4j.evalPerTask(),
+            "parameters, gradients and Adam's two moments");
     }
 
     @Test
