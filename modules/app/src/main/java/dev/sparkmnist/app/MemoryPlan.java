@@ -78,7 +78,7 @@ record MemoryPlan(Map<String, Long> perTask, long evalPerTask, long nativeBytes)
         // resident engine beside the network its JVM kept from the stage (parameters, gradients, updater state)
         long evalBytes = eval * (perExample[0] + perExample[1]) * FLOAT + params * FLOAT
             + (singleJvm ? 0 : testExamples / Math.max(1, partitions) * example)
-            + (resident && !singleJvm ? (2 * params + updater) * FLOAT : 0);
+            + (resident && !singleJvm ? perTask.get("parameters + gradients") + perTask.get("updater state") : 0);
         return new MemoryPlan(perTask, evalBytes, NATIVE_BYTES);
     }
 

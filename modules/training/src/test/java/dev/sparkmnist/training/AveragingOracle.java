@@ -18,6 +18,22 @@ import org.nd4j.linalg.dataset.DataSet;
  * one, because the mean of the workers' updates is the update of the joined minibatch.
  */
 public final class AveragingOracle {
+    /**
+     * Spark settings (key, value pairs) that make executor JVMs run the OpenBLAS kernels this JVM runs, where the
+     * references are computed. Each JVM picks its kernels as OpenBLAS loads ({@code OpenBlasCore}: the SkylakeX ones on
+     * an AMD CPU with AVX-512, chosen before ND4J loads); a test JVM in which another test class loaded ND4J first
+     * kept OpenBLAS's own pick, and Adam's reference then differed from the executors' by 5-9e-5 (the 1e-5 tolerance
+     * held only in the order in which these classes happen to run). This JVM chooses as the driver does where it can,
+     * loads OpenBLAS, and the executors take what it runs.
+     */
+    public static String[] blasOfThisJvm() {
+        dev.sparkmnist.runtime.OpenBlasCore.chooseBeforeLoad();
+        org.nd4j.linalg.factory.Nd4j.create(1); // loads OpenBLAS
+        String core = dev.sparkmnist.runtime.OpenBlasCore.loadedCore();
+        String key = "spark.executorEnv." + dev.sparkmnist.runtime.OpenBlasCore.ENV;
+        return core == null ? new String[0] : new String[] {key, core};
+    }
+
     private AveragingOracle() {
     }
 

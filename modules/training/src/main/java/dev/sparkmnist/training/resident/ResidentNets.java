@@ -1,6 +1,7 @@
 package dev.sparkmnist.training.resident;
 
 import java.util.ArrayList;
+import java.util.Iterator;
 import java.util.List;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 
@@ -50,10 +51,10 @@ final class ResidentNets {
      * of other attempts (all of them for a negative token) are dropped: no stage will go on from them.
      */
     static synchronized MultiLayerNetwork take(String run, long token) {
-        KEPT.removeIf(k -> k.run().equals(run) && k.token() != token);
-        for (java.util.Iterator<Kept> it = KEPT.iterator(); it.hasNext(); ) {
+        KEPT.removeIf(k -> k.run().equals(run) && k.token() != token); // tokens start at 1: all of them for -1
+        for (Iterator<Kept> it = KEPT.iterator(); it.hasNext(); ) {
             Kept k = it.next();
-            if (k.run().equals(run) && token >= 0) {
+            if (k.run().equals(run)) {
                 it.remove();
                 return k.net();
             }

@@ -28,10 +28,13 @@ import org.junit.jupiter.api.Timeout;
 class AuthenticatedExchangeIT {
     @Test
     void workersInAndAcrossJvmsAverageExactlyWithSparkAuthenticationAndEncryption() {
-        try (JavaSparkContext sc = SparkTestContext.localCluster("AuthenticatedExchangeIT", 2, 2,
-                "spark.authenticate", "true",
-                "spark.authenticate.secret", "test-secret-" + System.nanoTime(),
-                "spark.network.crypto.enabled", "true")) {
+        String[] auth = {"spark.authenticate", "true",
+            "spark.authenticate.secret", "test-secret-" + System.nanoTime(),
+            "spark.network.crypto.enabled", "true"};
+        String[] blas = AveragingOracle.blasOfThisJvm(); // the reference's kernels on the executors too
+        String[] sparkSettings = java.util.Arrays.copyOf(auth, auth.length + blas.length);
+        System.arraycopy(blas, 0, sparkSettings, auth.length, blas.length);
+        try (JavaSparkContext sc = SparkTestContext.localCluster("AuthenticatedExchangeIT", 2, 2, sparkSettings)) {
             Configuration conf = new Configuration();
             MnistSet set = MnistSet.trainFrom(TestData.sliceDir(), conf).limit(65);
             ResidentSettings settings = new ResidentSettings(4, 8, 1, 0, Normalization.STANDARDIZE,

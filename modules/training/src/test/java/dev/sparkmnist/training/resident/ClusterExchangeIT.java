@@ -49,7 +49,7 @@ class ClusterExchangeIT {
 
     @BeforeAll
     static void startCluster() {
-        sc = SparkTestContext.localCluster("ClusterExchangeIT", EXECUTORS);
+        sc = SparkTestContext.localCluster("ClusterExchangeIT", EXECUTORS, AveragingOracle.blasOfThisJvm());
         Nd4jRuntime.configure(1);
         train = MnistSet.trainFrom(TestData.sliceDir(), CONF);
     }
@@ -75,7 +75,12 @@ class ClusterExchangeIT {
 
     private static ResidentSettings settings(int workers, int batch, int frequency, long slotWait,
                                              boolean overlap, TrainingOptions.UpdaterAveraging updater) {
-        return new ResidentSettings(workers, batch, frequency, 0, Normalization.STANDARDIZE, 42L,
+        return settings(workers, batch, frequency, 0, slotWait, overlap, updater);
+    }
+
+    private static ResidentSettings settings(int workers, int batch, int frequency, int roundsPerStage, long slotWait,
+                                             boolean overlap, TrainingOptions.UpdaterAveraging updater) {
+        return new ResidentSettings(workers, batch, frequency, roundsPerStage, Normalization.STANDARDIZE, 42L,
             new TaskSetup(1, GpuBinding.Policy.OPTIONAL), 60, slotWait, overlap, updater);
     }
 
@@ -163,9 +168,8 @@ class ClusterExchangeIT {
         ModelOptions model = ModelOptions.mlp().withOptimizer(Optimizer.MOMENTUM, 0.05);
         MultiLayerNetwork engine = Models.network(model);
         ResidentEngine.EpochFit fit;
-        ResidentSettings oneRoundStages = new ResidentSettings(workers, 8, 1, 1, Normalization.STANDARDIZE, 42L,
-            new TaskSetup(1, GpuBinding.Policy.OPTIONAL), 60, 30, false, TrainingOptions.UpdaterAveraging.ROUND);
-        try (ResidentEngine e = new ResidentEngine(sc, set, oneRoundStages)) {
+        try (ResidentEngine e = new ResidentEngine(sc, set,
+                 settings(workers, 8, 1, 1, 30, false, TrainingOptions.UpdaterAveraging.ROUND))) {
             fit = e.fitEpoch(engine, 0);
         }
         assertEquals(3, fit.stages(), "3 rounds, one a stage");
