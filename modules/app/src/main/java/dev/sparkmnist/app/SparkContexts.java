@@ -32,9 +32,14 @@ final class SparkContexts {
      * The Hadoop configuration of these Spark settings, as {@code SparkContext.hadoopConfiguration()} will be: built
      * by Spark's own {@code SparkHadoopUtil.newConfiguration}, so a {@code spark.hadoop.*} setting reaches the
      * driver's reads and writes too, and no Spark context is needed (single-JVM runs, checks before Spark starts).
+     * Local files ({@code file://}) get their permissions without a {@code chmod} process
+     * ({@link dev.sparkmnist.runs.PosixLocalFileSystem}) unless {@code spark.hadoop.fs.file.impl} names another
+     * implementation. This is the driver's first Hadoop file system, so Hadoop's cache serves it to Spark's driver
+     * (and, in local mode, its tasks) as well.
      */
     static org.apache.hadoop.conf.Configuration hadoop(SparkConf conf) {
-        return org.apache.spark.deploy.SparkHadoopUtil.get().newConfiguration(conf);
+        return dev.sparkmnist.runs.PosixLocalFileSystem.use(
+            org.apache.spark.deploy.SparkHadoopUtil.get().newConfiguration(conf));
     }
 
     /**

@@ -54,6 +54,15 @@ class SparkContextsTest {
     }
 
     @Test
+    void localFilesGetTheirPermissionsWithoutAChmodProcessUnlessTheJobChoosesAnotherFileSystem() {
+        String key = dev.sparkmnist.runs.PosixLocalFileSystem.IMPL_KEY;
+        assertEquals(dev.sparkmnist.runs.PosixLocalFileSystem.class.getName(),
+            SparkContexts.hadoop(SparkContexts.conf("t", "local[2]", List.of())).get(key));
+        assertEquals("org.apache.hadoop.fs.LocalFileSystem", SparkContexts.hadoop(SparkContexts.conf("t", "local[2]",
+            List.of("spark.hadoop.fs.file.impl=org.apache.hadoop.fs.LocalFileSystem"))).get(key));
+    }
+
+    @Test
     void unparsableMastersExitTwoWithOneLine() {
         for (String master : List.of("bogus://x", "local[0]")) {
             CliIT.Run run = CliIT.run("train", "--data-dir", dev.sparkmnist.data.testing.TestData.sliceDir(),

@@ -9,6 +9,8 @@ import dev.sparkmnist.models.HostArrays;
 import dev.sparkmnist.models.Models;
 import dev.sparkmnist.runtime.TaskSetup;
 import java.util.Iterator;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.spark.SerializableWritable;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
@@ -32,8 +34,18 @@ public final class Evaluator {
     public static EvaluationReport distributed(JavaSparkContext sc, MultiLayerNetwork net, MnistSet test,
                                                int partitions, int batchSize, Normalization normalization,
                                                TaskSetup setup) {
+        return distributed(sc, net, test, partitions, batchSize, normalization, setup, null);
+    }
+
+    /**
+     * The same, the executors reading the test split with {@code hadoop} ({@link MnistRdds#hadoopConf}, made once for
+     * a run that evaluates every epoch; null: broadcast for this evaluation).
+     */
+    public static EvaluationReport distributed(JavaSparkContext sc, MultiLayerNetwork net, MnistSet test,
+                                               int partitions, int batchSize, Normalization normalization,
+                                               TaskSetup setup, Broadcast<SerializableWritable<Configuration>> hadoop) {
         requireTest(test);
-        JavaRDD<DataSet> batches = MnistRdds.evaluation(sc, test, partitions, batchSize, normalization);
+        JavaRDD<DataSet> batches = MnistRdds.evaluation(sc, test, partitions, batchSize, normalization, hadoop);
         Broadcast<ModelSnapshot> model = sc.broadcast(ModelSnapshot.of(net));
         try {
             // A named function (SparkJobs): nothing for Spark's closure cleaner to parse; partials merge in partition

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.sparkmnist.data.MnistBatches;
+import dev.sparkmnist.data.MnistRdds;
 import dev.sparkmnist.data.MnistSet;
 import dev.sparkmnist.data.Normalization;
 import dev.sparkmnist.data.testing.ClosureCleaning;
@@ -16,7 +17,9 @@ import dev.sparkmnist.models.ModelOptions;
 import dev.sparkmnist.models.Models;
 import java.util.List;
 import org.apache.hadoop.conf.Configuration;
+import org.apache.spark.SerializableWritable;
 import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.broadcast.Broadcast;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -103,6 +106,36 @@ class EvaluatorIT {
             EvaluationReport report = Evaluator.distributed(sc, net, test, 2, 100, Normalization.STANDARDIZE, SETUP);
             assertEquals(TestData.SLICE_TEST, report.examples());
             assertEquals(List.of(), watch.parsed());
+        }
+    }
+
+    /**
+     * A run evaluates after every epoch with one broadcast of the Hadoop configuration ({@link MnistRdds#hadoopConf}):
+     * such an evaluation broadcasts one thing fewer than one that broadcasts the configuration itself, and gives the
+     * same report. Spark numbers broadcasts in order (its own for each stage's tasks included), so the ids of two
+     * probe broadcasts count what the evaluations between them broadcast.
+     */
+    @Test
+    void evaluationsWithTheRunsHadoopConfigurationDoNotBroadcastItAgain() {
+        EvaluationReport alone = Evaluator.distributed(sc, net, test, 2, 100, Normalization.STANDARDIZE, SETUP);
+        Broadcast<SerializableWritable<Configuration>> hadoop = MnistRdds.hadoopConf(sc);
+        try {
+            long probe = sc.broadcast(0).id();
+            Evaluator.distributed(sc, net, test, 2, 100, Normalization.STANDARDIZE, SETUP);
+            long ownConfiguration = sc.broadcast(0).id() - probe - 1;
+            probe = sc.broadcast(0).id();
+            for (int i = 0; i < 3; i++) {
+                EvaluationReport shared =
+                    Evaluator.distributed(sc, net, test, 2, 100, Normalization.STANDARDIZE, SETUP, hadoop);
+                assertArrayEquals(alone.confusion(), shared.confusion());
+                assertEquals(alone.loss(), shared.loss(), 0.0);
+            }
+            long sharedConfiguration = sc.broadcast(0).id() - probe - 1;
+            assertTrue(ownConfiguration >= 2, "the network and the configuration at least: " + ownConfiguration);
+            assertEquals(3 * (ownConfiguration - 1), sharedConfiguration,
+                "three evaluations with the run's configuration broadcast one thing fewer each");
+        } finally {
+            hadoop.destroy();
         }
     }
 

@@ -20,31 +20,56 @@ public final class MnistRdds {
     }
 
     /**
+     * The Spark context's Hadoop configuration as a broadcast: what executors open the idx files with. A read below
+     * without one broadcasts the configuration itself (every property, serialised on the driver: 10-20 ms a read
+     * measured on this project's machines, and deserialised again on every executor), so a run that reads the data
+     * every epoch (each epoch's evaluation, DL4J's master's training data) makes one with this, passes it to every
+     * read and destroys it when done.
+     */
+    public static Broadcast<SerializableWritable<Configuration>> hadoopConf(JavaSparkContext sc) {
+        return sc.broadcast(new SerializableWritable<>(sc.hadoopConfiguration()));
+    }
+
+    /**
      * One epoch of training data: the examples in the seeded order of {@link PartitionPlan#epochOrder}, split into
      * {@code partitions} balanced slices, batched into DataSets of {@code batchSize}.
      */
     public static JavaRDD<DataSet> trainingEpoch(JavaSparkContext sc, MnistSet set, int partitions, int batchSize,
                                                  Normalization normalization, long seed, int epoch) {
+        return trainingEpoch(sc, set, partitions, batchSize, normalization, seed, epoch, null);
+    }
+
+    /** The same, read with {@code conf} ({@link #hadoopConf}; null: broadcasts the context's configuration). */
+    public static JavaRDD<DataSet> trainingEpoch(JavaSparkContext sc, MnistSet set, int partitions, int batchSize,
+                                                 Normalization normalization, long seed, int epoch,
+                                                 Broadcast<SerializableWritable<Configuration>> conf) {
         if (set.role() != Role.TRAIN) {
             throw new IllegalArgumentException("training data must be the training split, got " + set);
         }
-        return build(sc, set, partitions, batchSize, normalization, new Shuffle(seed, epoch));
+        return build(sc, set, partitions, batchSize, normalization, new Shuffle(seed, epoch), conf);
     }
 
     /** The test set in file order, split into {@code partitions} slices (evaluation). */
     public static JavaRDD<DataSet> evaluation(JavaSparkContext sc, MnistSet set, int partitions, int batchSize,
                                               Normalization normalization) {
+        return evaluation(sc, set, partitions, batchSize, normalization, null);
+    }
+
+    /** The same, read with {@code conf} ({@link #hadoopConf}; null: broadcasts the context's configuration). */
+    public static JavaRDD<DataSet> evaluation(JavaSparkContext sc, MnistSet set, int partitions, int batchSize,
+                                              Normalization normalization,
+                                              Broadcast<SerializableWritable<Configuration>> conf) {
         if (set.role() != Role.TEST) {
             throw new IllegalArgumentException("evaluation data must be a test split, got " + set);
         }
-        return build(sc, set, partitions, batchSize, normalization, null);
+        return build(sc, set, partitions, batchSize, normalization, null, conf);
     }
 
     private static JavaRDD<DataSet> build(JavaSparkContext sc, MnistSet set, int partitions, int batchSize,
-                                          Normalization normalization, Shuffle shuffle) {
+                                          Normalization normalization, Shuffle shuffle,
+                                          Broadcast<SerializableWritable<Configuration>> given) {
         List<Slice> plan = PartitionPlan.balanced(set.size(), partitions);
-        Broadcast<SerializableWritable<Configuration>> conf =
-            sc.broadcast(new SerializableWritable<>(sc.hadoopConfiguration()));
+        Broadcast<SerializableWritable<Configuration>> conf = given != null ? given : hadoopConf(sc);
         return SparkJobs.mapPartitions(sc.parallelize(plan, plan.size()),
             new ReadSlices(set, batchSize, normalization, shuffle, conf), true);
     }

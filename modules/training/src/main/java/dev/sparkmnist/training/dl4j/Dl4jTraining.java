@@ -70,7 +70,7 @@ public final class Dl4jTraining implements EpochEngine {
     public FitStats fitEpoch(int epoch) {
         TrainingOptions options = run.options();
         JavaRDD<DataSet> data = MnistRdds.trainingEpoch(run.sc(), run.train(), run.partitions(),
-            options.batching().perWorker(), options.input().normalization(), options.seed(), epoch);
+            options.batching().perWorker(), options.input().normalization(), options.seed(), epoch, run.hadoop());
         hook.reset();
         watcher.reset();
         try {

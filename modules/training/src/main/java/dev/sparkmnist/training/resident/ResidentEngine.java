@@ -1,5 +1,6 @@
 package dev.sparkmnist.training.resident;
 
+import dev.sparkmnist.data.MnistRdds;
 import dev.sparkmnist.data.MnistSet;
 import dev.sparkmnist.data.Normalization;
 import dev.sparkmnist.data.SparkJobs;
@@ -124,6 +125,15 @@ public final class ResidentEngine implements AutoCloseable {
     }
 
     public ResidentEngine(JavaSparkContext sc, MnistSet train, ResidentSettings settings) {
+        this(sc, train, settings, null);
+    }
+
+    /**
+     * The same, the workers reading {@code train} with {@code hadoop} (the run's broadcast of the Hadoop
+     * configuration, {@link dev.sparkmnist.data.MnistRdds#hadoopConf}; null: the engine broadcasts its own).
+     */
+    public ResidentEngine(JavaSparkContext sc, MnistSet train, ResidentSettings settings,
+                          Broadcast<SerializableWritable<Configuration>> hadoop) {
         if (settings.workers() <= 0) {
             throw new IllegalArgumentException("workers (" + settings.workers() + ") must be > 0");
         }
@@ -133,8 +143,8 @@ public final class ResidentEngine implements AutoCloseable {
         String runPrefix = "smnist-" + UUID.randomUUID().toString().substring(0, 8);
         String endpoint = runPrefix + "-rendezvous";
         this.rendezvous = sc.isLocal() ? null : Rendezvous.start(endpoint); // local mode: every worker is here
-        this.job = new ResidentJob(train, sc.broadcast(new SerializableWritable<>(sc.hadoopConfiguration())), settings,
-            runPrefix, endpoint, sc.sc().longAccumulator("resident examples fitted"));
+        this.job = new ResidentJob(train, hadoop != null ? hadoop : MnistRdds.hadoopConf(sc),
+            settings, runPrefix, endpoint, sc.sc().longAccumulator("resident examples fitted"));
     }
 
 

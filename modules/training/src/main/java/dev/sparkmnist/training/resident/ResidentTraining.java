@@ -41,7 +41,7 @@ public final class ResidentTraining implements EpochEngine {
         try (ResidentEngine engine = new ResidentEngine(run.sc(), run.train(), new ResidentSettings(
             run.partitions(), options.batching().perWorker(), averaging.frequency(), averaging.roundsPerStage(),
             options.input().normalization(), options.seed(), run.setup(), averaging.exchangeTimeoutSeconds(),
-            Slots.DEFAULT_WAIT_SECONDS, averaging.overlap(), averaging.updaterAveraging()))) {
+            Slots.DEFAULT_WAIT_SECONDS, averaging.overlap(), averaging.updaterAveraging()), run.hadoop())) {
             int frequency = engine.frequency(net); // with auto: a short probe stage measures what a round costs
             boolean overlapped = run.partitions() > 1 && averaging.overlap(); // one worker exchanges nothing
             TrainingOptions.UpdaterAveraging updater = averaging.updaterAveraging().at(frequency);
