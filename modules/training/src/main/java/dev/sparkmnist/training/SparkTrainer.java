@@ -66,7 +66,9 @@ public final class SparkTrainer {
                     partitions, options.batching().eval(), options.input().normalization(), setup, hadoop), progress);
             return resident ? ResidentTraining.train(run) : Dl4jTraining.train(run);
         } finally {
-            hadoop.destroy();
+            if (!sc.sc().isStopped()) { // a stopped context has no block manager left to destroy it with
+                hadoop.destroy();
+            }
         }
     }
 }
