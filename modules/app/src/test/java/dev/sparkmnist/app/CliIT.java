@@ -381,7 +381,7 @@ class CliIT {
             + " spark.sparkmnist.flushToZero, spark.sparkmnist.hostBlas, spark.sparkmnist.idxCache,"
             + " spark.sparkmnist.openblasAvx512, spark.sparkmnist.residentNets,"
             + " spark.sparkmnist.shapeInfoCache,"
-            + " spark.sparkmnist.simdAdam,"
+            + " spark.sparkmnist.simdAdam, spark.sparkmnist.stageEvaluation,"
             + " spark.sparkmnist.traces", unknownSwitch.err().trim());
         Run badSwitch = run("train", "--mode", "local", "--conf", "spark.sparkmnist.flushToZero=off", "--output",
             tmp.resolve("x").toString());

@@ -53,6 +53,13 @@ class MemoryPlanTest {
             TrainingOptions.Engine.DL4J), 60_000, 10_000, 2, false);
         assertEquals((2L * 235_146 + 2 * 235_146) * 4, adam.evalPerTask() - dl4j.evalPerTask(),
             "parameters, gradients and Adam's two moments");
+        // the resident engine's training task also scores its half of the test set at the epoch's end
+        // (StageEvaluation): batches of 500 through the MLP's layers, and 5,000 examples read
+        long mlpActivations = 784 + 256 + 128 + 10;
+        assertEquals(500L * mlpActivations * 4 + 5_000L * (784 + 10) * 4,
+            adam.perTask().get("the epoch's evaluation (batch 500)"));
+        assertEquals(null, dl4j.perTask().get("the epoch's evaluation (batch 500)"), "DL4J's master: a job of its own");
+        assertEquals(null, local.perTask().get("the epoch's evaluation (batch 500)"));
     }
 
     @Test

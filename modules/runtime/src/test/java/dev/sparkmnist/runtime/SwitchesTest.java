@@ -47,7 +47,7 @@ class SwitchesTest {
             + " spark.sparkmnist.flushToZero, spark.sparkmnist.hostBlas, spark.sparkmnist.idxCache,"
             + " spark.sparkmnist.openblasAvx512, spark.sparkmnist.residentNets,"
             + " spark.sparkmnist.shapeInfoCache,"
-            + " spark.sparkmnist.simdAdam,"
+            + " spark.sparkmnist.simdAdam, spark.sparkmnist.stageEvaluation,"
             + " spark.sparkmnist.traces", unknown.getMessage());
         IllegalArgumentException value = assertThrows(IllegalArgumentException.class,
             () -> Switches.apply(new SparkConf(false).set("spark.sparkmnist.simdAdam", "off")));

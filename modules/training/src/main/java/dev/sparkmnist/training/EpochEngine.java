@@ -15,6 +15,15 @@ public interface EpochEngine {
     /** Evaluates the current network on the test split. */
     EvaluationReport evaluate();
 
+    /**
+     * Seconds of the last {@link #fitEpoch} that went to evaluating the network it ended with (an engine that scores
+     * the test split inside its last stage, as the resident engine does); {@link EpochLoop} counts them as the
+     * epoch's evaluation, not its fit. 0 for engines that evaluate in {@link #evaluate} alone.
+     */
+    default double evaluationSecondsInFit() {
+        return 0;
+    }
+
     /** The network as trained so far. */
     MultiLayerNetwork network();
 

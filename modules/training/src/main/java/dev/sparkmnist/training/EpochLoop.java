@@ -35,8 +35,9 @@ public final class EpochLoop {
             Listeners.checkFinite(epoch + 1, trainLoss, backend.network(), rate);
             EvaluationReport test = backend.evaluate();
             long t2 = System.nanoTime();
-            EpochResult result = new EpochResult(epoch + 1, trainLoss, stats, (t1 - t0) / 1e9, (t2 - t1) / 1e9, rate,
-                test);
+            double inFit = backend.evaluationSecondsInFit(); // the evaluation's share of the fit's wall time
+            EpochResult result = new EpochResult(epoch + 1, trainLoss, stats, (t1 - t0) / 1e9 - inFit,
+                (t2 - t1) / 1e9 + inFit, rate, test);
             results.add(result);
             for (EpochListener listener : listeners) {
                 listener.onEpochEnd(result, backend.network());

@@ -18,6 +18,7 @@ import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
  *
  * @param sc the Spark context
  * @param train the training split, limited
+ * @param test the test split, limited (what {@code evaluation} scores)
  * @param model the model options
  * @param options the training options
  * @param listeners called after each epoch
@@ -29,7 +30,7 @@ import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
  * @param evaluation evaluates a network on the test split across the cluster
  * @param progress shows the examples fitted while an epoch runs
  */
-public record SparkRun(JavaSparkContext sc, MnistSet train, ModelOptions model, TrainingOptions options,
+public record SparkRun(JavaSparkContext sc, MnistSet train, MnistSet test, ModelOptions model, TrainingOptions options,
                        List<EpochListener> listeners, Start start, int partitions, TaskSetup setup,
                        Broadcast<SerializableWritable<Configuration>> hadoop,
                        Function<MultiLayerNetwork, EvaluationReport> evaluation, EpochProgress progress) {

@@ -61,9 +61,10 @@ public final class SparkTrainer {
         // own before (10-20 ms of the driver's time an epoch)
         Broadcast<SerializableWritable<Configuration>> hadoop = MnistRdds.hadoopConf(sc);
         try {
-            SparkRun run = new SparkRun(sc, train.limit(options.input().limitTrain()), model, options, listeners, from,
-                partitions, setup, hadoop, (MultiLayerNetwork trained) -> Evaluator.distributed(sc, trained, testSet,
-                    partitions, options.batching().eval(), options.input().normalization(), setup, hadoop), progress);
+            SparkRun run = new SparkRun(sc, train.limit(options.input().limitTrain()), testSet, model, options,
+                listeners, from, partitions, setup, hadoop, (MultiLayerNetwork trained) -> Evaluator.distributed(sc,
+                    trained, testSet, partitions, options.batching().eval(), options.input().normalization(), setup,
+                    hadoop), progress);
             return resident ? ResidentTraining.train(run) : Dl4jTraining.train(run);
         } finally {
             if (!sc.sc().isStopped()) { // a stopped context has no block manager left to destroy it with

@@ -4,6 +4,8 @@ import dev.sparkmnist.data.MnistRdds;
 import dev.sparkmnist.data.MnistSet;
 import dev.sparkmnist.data.Normalization;
 import dev.sparkmnist.data.SparkJobs;
+import dev.sparkmnist.evaluation.EvaluationReport;
+import dev.sparkmnist.evaluation.PartialEvaluation;
 import dev.sparkmnist.training.EpochEngine;
 import dev.sparkmnist.training.TrainingOptions;
 import dev.sparkmnist.runtime.TaskSetup;
@@ -73,9 +75,13 @@ public final class ResidentEngine implements AutoCloseable {
      * @param jvms the JVMs (pid@host) that ran workers
      * @param resumedWorkers worker tasks (over the epoch's stages) that went on with the network they kept from the
      *     stage before instead of rebuilding it from the broadcast ({@link ResidentNets})
+     * @param evaluation the test split scored by the workers at the end of the epoch's last stage
+     *     ({@link StageEvaluation}), or null where the engine has none
+     * @param evaluationSeconds the longest of the workers' evaluations (part of the stage's time), 0 without one
      */
     public record EpochFit(EpochEngine.FitStats stats, int stages, Overheads perWorker, long bytesPerRound,
-                           Set<String> jvms, int resumedWorkers) {
+                           Set<String> jvms, int resumedWorkers, EvaluationReport evaluation,
+                           double evaluationSeconds) {
         public double lossSum() {
             return stats.lossSum();
         }
@@ -134,6 +140,15 @@ public final class ResidentEngine implements AutoCloseable {
      */
     public ResidentEngine(JavaSparkContext sc, MnistSet train, ResidentSettings settings,
                           Broadcast<SerializableWritable<Configuration>> hadoop) {
+        this(sc, train, settings, hadoop, null);
+    }
+
+    /**
+     * The same, the workers scoring {@code evaluation}'s test split at the end of every epoch's last stage
+     * ({@link StageEvaluation}; null: the epoch's {@link EpochFit#evaluation} is null and the caller evaluates).
+     */
+    ResidentEngine(JavaSparkContext sc, MnistSet train, ResidentSettings settings,
+                   Broadcast<SerializableWritable<Configuration>> hadoop, StageEvaluation evaluation) {
         if (settings.workers() <= 0) {
             throw new IllegalArgumentException("workers (" + settings.workers() + ") must be > 0");
         }
@@ -144,7 +159,7 @@ public final class ResidentEngine implements AutoCloseable {
         String endpoint = runPrefix + "-rendezvous";
         this.rendezvous = sc.isLocal() ? null : Rendezvous.start(endpoint); // local mode: every worker is here
         this.job = new ResidentJob(train, hadoop != null ? hadoop : MnistRdds.hadoopConf(sc),
-            settings, runPrefix, endpoint, sc.sc().longAccumulator("resident examples fitted"));
+            settings, runPrefix, endpoint, sc.sc().longAccumulator("resident examples fitted"), evaluation);
     }
 
 
@@ -215,9 +230,17 @@ public final class ResidentEngine implements AutoCloseable {
         long bytes = 0;
         Set<String> jvms = new TreeSet<>();
         int resumed = 0;
+        PartialEvaluation evaluated = null;
+        long evaluationNanos = 0;
         for (int stage = 0; stage < plan.stages(); stage++) {
             StageRun run = runStage(net, plan, stage, epoch, false);
             List<WorkerOutcome> reports = run.reports();
+            for (WorkerOutcome r : reports) { // in worker order, as the evaluation job merges its partitions
+                if (r.evaluation != null) {
+                    evaluated = evaluated == null ? r.evaluation : evaluated.merge(r.evaluation);
+                    evaluationNanos = Math.max(evaluationNanos, r.evaluationNanos);
+                }
+            }
             WorkerOutcome first = reports.get(0);
             NetState.apply(net, first.finalVector);
             net.setIterationCount(first.iterationCount);
@@ -244,7 +267,8 @@ public final class ResidentEngine implements AutoCloseable {
         int rounds = plan.rounds();
         return new EpochFit(new EpochEngine.FitStats(lossSum, minibatches, examples, rounds, compute,
             attempts - plan.stages()), plan.stages(), new Overheads(exchange, wait, read),
-            rounds == 0 ? 0 : bytes / rounds, jvms, resumed);
+            rounds == 0 ? 0 : bytes / rounds, jvms, resumed, evaluated == null ? null : evaluated.report(),
+            evaluationNanos / 1e9);
     }
 
     /** A stage that succeeded: its workers' reports, by worker, and the attempts it took (1 without a retry). */

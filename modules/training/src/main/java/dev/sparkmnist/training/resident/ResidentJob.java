@@ -7,7 +7,11 @@ import org.apache.spark.SerializableWritable;
 import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.util.LongAccumulator;
 
-/** What every worker task of the run shares. */
+/**
+ * What every worker task of the run shares; {@code evaluation} (null: none) scores the test split at the end of
+ * each epoch's last stage.
+ */
 record ResidentJob(MnistSet set, Broadcast<SerializableWritable<Configuration>> hadoop, ResidentSettings settings,
-           String runPrefix, String rendezvous, LongAccumulator examplesFitted) implements Serializable {
+           String runPrefix, String rendezvous, LongAccumulator examplesFitted, StageEvaluation evaluation)
+    implements Serializable {
 }

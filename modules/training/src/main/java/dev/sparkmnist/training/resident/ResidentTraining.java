@@ -26,6 +26,9 @@ public final class ResidentTraining implements EpochEngine {
     private final ResidentEngine engine;
     private final SparkProgress watcher;
     private final Set<String> jvms = new TreeSet<>();
+    /** The last epoch's evaluation by its workers, until {@link #evaluate} hands it over. */
+    private EvaluationReport evaluated;
+    private double evaluationSeconds;
 
     private ResidentTraining(SparkRun run, ResidentEngine engine) {
         this.run = run;
@@ -41,16 +44,19 @@ public final class ResidentTraining implements EpochEngine {
         try (ResidentEngine engine = new ResidentEngine(run.sc(), run.train(), new ResidentSettings(
             run.partitions(), options.batching().perWorker(), averaging.frequency(), averaging.roundsPerStage(),
             options.input().normalization(), options.seed(), run.setup(), averaging.exchangeTimeoutSeconds(),
-            Slots.DEFAULT_WAIT_SECONDS, averaging.overlap(), averaging.updaterAveraging()), run.hadoop())) {
+            Slots.DEFAULT_WAIT_SECONDS, averaging.overlap(), averaging.updaterAveraging()), run.hadoop(),
+            StageEvaluation.enabled() ? new StageEvaluation(run.test(), options.batching().eval()) : null)) {
             int frequency = engine.frequency(net); // with auto: a short probe stage measures what a round costs
             boolean overlapped = run.partitions() > 1 && averaging.overlap(); // one worker exchanges nothing
             TrainingOptions.UpdaterAveraging updater = averaging.updaterAveraging().at(frequency);
             LOG.info("training {} ({} parameters) on {} with the resident engine: {} workers, {} ND4J thread(s)"
-                + " each, averaging every {} minibatches{}{}{}", run.model().architecture(), net.numParams(),
+                + " each, averaging every {} minibatches{}{}{}; {}", run.model().architecture(), net.numParams(),
                 run.train(), run.partitions(), run.setup().threads(), frequency, averaging.auto() ? " (auto)" : "",
                 overlapped ? ", each exchange overlapping the next round" : "",
                 run.partitions() == 1 ? "" : updater == TrainingOptions.UpdaterAveraging.ROUND
-                    ? ", the updater state with the parameters" : ", the updater state at the end of each stage");
+                    ? ", the updater state with the parameters" : ", the updater state at the end of each stage",
+                StageEvaluation.enabled() ? "the workers evaluate each epoch at the end of its last stage"
+                    : "each epoch evaluated in a job of its own");
             TrainingResult.Averaging how = new TrainingResult.Averaging(frequency, averaging.auto() ? "auto"
                 : "given", engine.autoFrequency(), overlapped,
                 updater.optionValue());
@@ -68,7 +74,10 @@ public final class ResidentTraining implements EpochEngine {
     @Override
     public FitStats fitEpoch(int epoch) {
         watcher.reset();
+        evaluated = null;
         ResidentEngine.EpochFit fit = engine.fitEpoch(run.network(), epoch);
+        evaluated = fit.evaluation();
+        evaluationSeconds = fit.evaluationSeconds();
         jvms.clear();
         jvms.addAll(fit.jvms());
         LOG.info("epoch {}: {} rounds in {} stage(s); per worker: fit {}s, averaging {}s (waiting for peers {}s),"
@@ -83,9 +92,20 @@ public final class ResidentTraining implements EpochEngine {
         return String.format(Locale.ROOT, "%.2f", s);
     }
 
+    /**
+     * The workers' evaluation at the end of the last epoch's last stage, of the network that epoch ended with
+     * ({@link StageEvaluation}); else an evaluation job of its own.
+     */
     @Override
     public EvaluationReport evaluate() {
-        return run.evaluation().apply(run.network());
+        EvaluationReport report = evaluated;
+        evaluated = null;
+        return report != null ? report : run.evaluation().apply(run.network());
+    }
+
+    @Override
+    public double evaluationSecondsInFit() {
+        return evaluationSeconds;
     }
 
     @Override

@@ -8,7 +8,7 @@ import java.io.Serializable;
  * worker goes.
  */
 final class WorkerOutcome implements Serializable {
-    private static final long serialVersionUID = 4L;
+    private static final long serialVersionUID = 5L;
     final int worker;
     final String jvm;
     final double lossSum;
@@ -28,6 +28,10 @@ final class WorkerOutcome implements Serializable {
     final long[] probe;
     /** Whether the worker went on with the network it kept from the previous stage ({@link ResidentNets}). */
     final boolean resumed;
+    /** The epoch's last stage: the worker's slice of the test split scored ({@link StageEvaluation}); else null. */
+    final dev.sparkmnist.evaluation.PartialEvaluation evaluation;
+    /** How long that evaluation took. */
+    final long evaluationNanos;
 
     private WorkerOutcome(Builder b) {
         this.worker = b.worker;
@@ -45,6 +49,8 @@ final class WorkerOutcome implements Serializable {
         this.finalVector = b.finalVector;
         this.probe = b.probe;
         this.resumed = b.resumed;
+        this.evaluation = b.evaluation;
+        this.evaluationNanos = b.evaluationNanos;
     }
 
     /** Collects a worker's figures as it trains. */
@@ -64,6 +70,8 @@ final class WorkerOutcome implements Serializable {
         private float[] finalVector;
         private long[] probe;
         private boolean resumed;
+        private dev.sparkmnist.evaluation.PartialEvaluation evaluation;
+        private long evaluationNanos;
 
         Builder(int worker, String jvm) {
             this.worker = worker;
@@ -97,6 +105,12 @@ final class WorkerOutcome implements Serializable {
         /** Whether the worker went on with its kept network. */
         void resumed(boolean kept) {
             resumed = kept;
+        }
+
+        /** The worker's slice of the test split scored, and how long that took. */
+        void evaluated(dev.sparkmnist.evaluation.PartialEvaluation partial, long nanos) {
+            evaluation = partial;
+            evaluationNanos = nanos;
         }
 
         /** A probe stage's medians. */

@@ -112,6 +112,11 @@ final class WorkerTask extends AbstractFunction1<Iterator<Integer>, Iterator<Wor
             }
             report.io(startNanos + reader.waitNanos(), exchange.bytesMoved());
         }
+        if (!probe && job.evaluation() != null && stage == plan.stages() - 1) { // outside flush-to-zero, as the
+            long e0 = System.nanoTime(); // evaluation job's tasks: the same outputs
+            report.evaluated(job.evaluation().evaluate(net, worker, plan.workers(), settings.normalization(),
+                job.hadoop().value().value()), System.nanoTime() - e0);
+        }
         if (keeps) { // the stage ended here: every worker holds its last round's mean, the driver's next state
             ResidentNets.keep(job.runPrefix(), token, net);
         }

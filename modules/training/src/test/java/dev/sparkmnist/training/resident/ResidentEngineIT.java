@@ -3,6 +3,7 @@ package dev.sparkmnist.training.resident;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -12,6 +13,8 @@ import dev.sparkmnist.data.Normalization;
 import dev.sparkmnist.data.testing.ClosureCleaning;
 import dev.sparkmnist.data.testing.SparkSlice;
 import dev.sparkmnist.data.testing.TestData;
+import dev.sparkmnist.evaluation.EvaluationReport;
+import dev.sparkmnist.evaluation.Evaluator;
 import dev.sparkmnist.models.LrSchedule;
 import dev.sparkmnist.models.ModelOptions;
 import dev.sparkmnist.models.Models;
@@ -31,6 +34,8 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /** The resident-workers engine on Spark local[2] with the real MNIST slice (2,000 train / 500 test). */
 @Timeout(600)
@@ -137,6 +142,44 @@ class ResidentEngineIT {
             Thread.sleep(millis);
         } catch (InterruptedException ex) {
             Thread.currentThread().interrupt();
+        }
+    }
+
+    /**
+     * The workers' evaluation at the end of an epoch's last stage ({@link StageEvaluation}) is the evaluation job's
+     * report on the driver's network to the last bit, with the epoch in one stage or cut into two; and scoring the
+     * kept networks changes nothing of the training that goes on with them (parameters and updater state equal,
+     * epoch after epoch, to an engine that does not evaluate).
+     */
+    @ParameterizedTest(name = "rounds per stage {0}")
+    @ValueSource(ints = {0, 2})
+    void theWorkersEvaluationIsTheEvaluationJobsAndLeavesTrainingAsItWas(int roundsPerStage) {
+        MnistSet set = SLICE.train().limit(512);
+        MnistSet test = SLICE.test();
+        ResidentSettings settings = new ResidentSettings(2, 32, 2, roundsPerStage, Normalization.STANDARDIZE, 42L,
+            new TaskSetup(1, GpuBinding.Policy.OPTIONAL), 60, 5, true, TrainingOptions.UpdaterAveraging.STAGE);
+        MultiLayerNetwork evaluated = Models.network(ModelOptions.mlp());
+        MultiLayerNetwork plain = Models.network(ModelOptions.mlp());
+        try (ResidentEngine withEvaluation = new ResidentEngine(SLICE.sc(), set, settings, null,
+                 new StageEvaluation(test, 100));
+             ResidentEngine without = new ResidentEngine(SLICE.sc(), set, settings, null, null)) {
+            for (int epoch = 0; epoch < 2; epoch++) {
+                ResidentEngine.EpochFit fit = withEvaluation.fitEpoch(evaluated, epoch);
+                ResidentEngine.EpochFit other = without.fitEpoch(plain, epoch);
+                assertEquals(roundsPerStage == 0 ? 1 : 2, fit.stages());
+                assertNull(other.evaluation());
+                EvaluationReport job = Evaluator.distributed(SLICE.sc(), evaluated, test, 2, 100,
+                    Normalization.STANDARDIZE, new TaskSetup(1, GpuBinding.Policy.OPTIONAL));
+                EvaluationReport workers = fit.evaluation();
+                assertEquals(TestData.SLICE_TEST, workers.examples());
+                assertArrayEquals(job.confusion(), workers.confusion(), "epoch " + epoch);
+                assertEquals(job.loss(), workers.loss(), 0.0, "epoch " + epoch);
+                assertTrue(fit.evaluationSeconds() > 0 && other.evaluationSeconds() == 0);
+                assertEquals(0.0, AveragingOracle.maxDifference(evaluated, plain), "parameters after epoch " + epoch);
+                assertEquals(0.0, AveragingOracle.maxDifference(
+                    evaluated.getUpdater().getStateViewArray().toFloatVector(),
+                    plain.getUpdater().getStateViewArray().toFloatVector()), "updater state after epoch " + epoch);
+            }
         }
     }
 
