@@ -112,8 +112,10 @@ final class WorkerTask extends AbstractFunction1<Iterator<Integer>, Iterator<Wor
             }
             report.io(startNanos + reader.waitNanos(), exchange.bytesMoved());
         }
-        if (!probe && job.evaluation() != null && stage == plan.stages() - 1) { // outside flush-to-zero, as the
-            long e0 = System.nanoTime(); // evaluation job's tasks: the same outputs
+        // the epoch's last stage ended on the driver's network: score this worker's share of the test split with it,
+        // outside flush-to-zero as the evaluation job's tasks do (the same outputs)
+        if (!probe && job.evaluation() != null && stage == plan.stages() - 1) {
+            long e0 = System.nanoTime();
             report.evaluated(job.evaluation().evaluate(net, worker, plan.workers(), settings.normalization(),
                 job.hadoop().value().value()), System.nanoTime() - e0);
         }
