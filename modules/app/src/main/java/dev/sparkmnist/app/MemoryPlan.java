@@ -74,16 +74,17 @@ record MemoryPlan(Map<String, Long> perTask, long evalPerTask, long nativeBytes)
             && training.averaging().updaterAveraging() != TrainingOptions.UpdaterAveraging.ROUND ? params : 0;
         perTask.put("averaging buffers", singleJvm ? 0 : (vectors * (params + updater) + prefix) * FLOAT);
         long eval = training.batching().eval();
+        // evaluating reads a share of the test set as minibatches, then scores them one at a time
+        long evalBatch = eval * (perExample[0] + perExample[1]) * FLOAT;
+        long testShare = singleJvm ? 0 : testExamples / Math.max(1, partitions) * example;
         if (resident && !singleJvm) {
             // the epoch's evaluation at the end of its last stage, in the training task beside everything above
-            // (StageEvaluation): the task's share of the test set read as minibatches, scored one at a time
-            perTask.put("the epoch's evaluation (batch " + eval + ")", eval * (perExample[0] + perExample[1]) * FLOAT
-                + testExamples / Math.max(1, partitions) * example);
+            // (StageEvaluation)
+            perTask.put("the epoch's evaluation (batch " + eval + ")", evalBatch + testShare);
         }
-        // an evaluation task reads its share of the test set as minibatches, then scores them one by one; on the
-        // resident engine beside the network its JVM kept from the stage (parameters, gradients, updater state)
-        long evalBytes = eval * (perExample[0] + perExample[1]) * FLOAT + params * FLOAT
-            + (singleJvm ? 0 : testExamples / Math.max(1, partitions) * example)
+        // an evaluation task (its own job): on the resident engine beside the network its JVM kept from the stage
+        // (parameters, gradients, updater state)
+        long evalBytes = evalBatch + params * FLOAT + testShare
             + (resident && !singleJvm ? perTask.get("parameters + gradients") + perTask.get("updater state") : 0);
         return new MemoryPlan(perTask, evalBytes, NATIVE_BYTES);
     }

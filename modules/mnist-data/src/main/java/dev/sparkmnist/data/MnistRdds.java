@@ -65,6 +65,27 @@ public final class MnistRdds {
         return build(sc, set, partitions, batchSize, normalization, null, conf);
     }
 
+    /**
+     * Partition {@code partition} of {@link #evaluation}'s RDD of {@code partitions}, read where the caller runs: the
+     * same slice of the test split and the same batches, for code that scores a partition without that job (the
+     * resident engine's workers at the end of an epoch's last stage). The caller closes the reader.
+     */
+    public static SliceReader evaluationPartition(MnistSet set, int partitions, int partition, int batchSize,
+                                                  Normalization normalization, Configuration conf) {
+        if (set.role() != Role.TEST) {
+            throw new IllegalArgumentException("evaluation data must be a test split, got " + set);
+        }
+        return reader(set, null, PartitionPlan.balanced(set.size(), partitions).get(partition), batchSize,
+            normalization, conf);
+    }
+
+    /** The reader of one slice of a plan in {@code order} (null: file order), as every partition reads it. */
+    private static SliceReader reader(MnistSet set, int[] order, Slice slice, int batchSize,
+                                      Normalization normalization, Configuration conf) {
+        return new SliceReader(set, MnistBatches.positions(order, slice.start(), slice.end()), batchSize,
+            batchSize * ReadSlices.BATCHES_PER_CHUNK, normalization, conf);
+    }
+
     private static JavaRDD<DataSet> build(JavaSparkContext sc, MnistSet set, int partitions, int batchSize,
                                           Normalization normalization, Shuffle shuffle,
                                           Broadcast<SerializableWritable<Configuration>> given) {
@@ -123,8 +144,7 @@ public final class MnistRdds {
                             return false;
                         }
                         Slice slice = slices.next();
-                        reader = new SliceReader(set, MnistBatches.positions(order, slice.start(), slice.end()),
-                            batchSize, batchSize * BATCHES_PER_CHUNK, normalization, hadoop);
+                        reader = reader(set, order, slice, batchSize, normalization, hadoop);
                         if (task != null) { // a consumer that stops early: the read-ahead thread ends with the task
                             SliceReader opened = reader;
                             task.addTaskCompletionListener((org.apache.spark.util.TaskCompletionListener) context -> opened.close());

@@ -35,6 +35,14 @@ public final class Switches {
     }
 
     /**
+     * Whether a switch that is on by default is on in this JVM: its system property ({@code sparkmnist.NAME}) unset or
+     * anything but false (any case, blanks around it ignored).
+     */
+    public static boolean enabled(String property) {
+        return !"false".equalsIgnoreCase(System.getProperty(property, "true").strip());
+    }
+
+    /**
      * The {@code spark.sparkmnist.*} settings of {@code conf} as system properties ({@code sparkmnist.NAME} to its
      * value, trimmed, lower case), checked.
      *

@@ -1,6 +1,7 @@
 package dev.sparkmnist.runtime;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -53,6 +54,25 @@ class SwitchesTest {
             () -> Switches.apply(new SparkConf(false).set("spark.sparkmnist.simdAdam", "off")));
         assertEquals("--conf spark.sparkmnist.simdAdam (off) must be true or false", value.getMessage());
         assertNull(System.getProperty("sparkmnist.simdAdam"), "nothing set when a setting is refused");
+    }
+
+    @Test
+    void aSwitchOnByDefaultIsOffOnlyWhenSetToFalse() {
+        String property = "sparkmnist.switchesTestProbe";
+        try {
+            System.clearProperty(property);
+            assertTrue(Switches.enabled(property), "unset");
+            for (String off : new String[] {"false", "FALSE", " false "}) {
+                System.setProperty(property, off);
+                assertFalse(Switches.enabled(property), "'" + off + "'");
+            }
+            for (String on : new String[] {"true", "", "no"}) {
+                System.setProperty(property, on);
+                assertTrue(Switches.enabled(property), "'" + on + "'");
+            }
+        } finally {
+            System.clearProperty(property);
+        }
     }
 
     @Test

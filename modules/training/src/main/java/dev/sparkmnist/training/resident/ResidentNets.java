@@ -42,7 +42,7 @@ final class ResidentNets {
 
     /** Whether workers keep their networks between stages in this JVM (the switch; on unless set to false). */
     static boolean enabled() {
-        return !"false".equalsIgnoreCase(System.getProperty(PROPERTY, "true").strip());
+        return dev.sparkmnist.runtime.Switches.enabled(PROPERTY);
     }
 
     /**

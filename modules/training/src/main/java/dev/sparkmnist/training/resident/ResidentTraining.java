@@ -41,11 +41,12 @@ public final class ResidentTraining implements EpochEngine {
         TrainingOptions options = run.options();
         TrainingOptions.Averaging averaging = options.averaging();
         MultiLayerNetwork net = run.network();
+        boolean stageEvaluation = StageEvaluation.enabled();
         try (ResidentEngine engine = new ResidentEngine(run.sc(), run.train(), new ResidentSettings(
             run.partitions(), options.batching().perWorker(), averaging.frequency(), averaging.roundsPerStage(),
             options.input().normalization(), options.seed(), run.setup(), averaging.exchangeTimeoutSeconds(),
             Slots.DEFAULT_WAIT_SECONDS, averaging.overlap(), averaging.updaterAveraging()), run.hadoop(),
-            StageEvaluation.enabled() ? new StageEvaluation(run.test(), options.batching().eval()) : null)) {
+            stageEvaluation ? new StageEvaluation(run.test(), options.batching().eval()) : null)) {
             int frequency = engine.frequency(net); // with auto: a short probe stage measures what a round costs
             boolean overlapped = run.partitions() > 1 && averaging.overlap(); // one worker exchanges nothing
             TrainingOptions.UpdaterAveraging updater = averaging.updaterAveraging().at(frequency);
@@ -55,7 +56,7 @@ public final class ResidentTraining implements EpochEngine {
                 overlapped ? ", each exchange overlapping the next round" : "",
                 run.partitions() == 1 ? "" : updater == TrainingOptions.UpdaterAveraging.ROUND
                     ? ", the updater state with the parameters" : ", the updater state at the end of each stage",
-                StageEvaluation.enabled() ? "the workers evaluate each epoch at the end of its last stage"
+                stageEvaluation ? "the workers evaluate each epoch at the end of its last stage"
                     : "each epoch evaluated in a job of its own");
             TrainingResult.Averaging how = new TrainingResult.Averaging(frequency, averaging.auto() ? "auto"
                 : "given", engine.autoFrequency(), overlapped,

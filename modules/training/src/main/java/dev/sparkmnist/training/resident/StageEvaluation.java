@@ -1,10 +1,8 @@
 package dev.sparkmnist.training.resident;
 
-import dev.sparkmnist.data.MnistBatches;
+import dev.sparkmnist.data.MnistRdds;
 import dev.sparkmnist.data.MnistSet;
 import dev.sparkmnist.data.Normalization;
-import dev.sparkmnist.data.PartitionPlan;
-import dev.sparkmnist.data.Slice;
 import dev.sparkmnist.data.SliceReader;
 import dev.sparkmnist.evaluation.PartialEvaluation;
 import java.io.Serializable;
@@ -26,21 +24,21 @@ import org.nd4j.linalg.dataset.DataSet;
 record StageEvaluation(MnistSet test, int batchSize) implements Serializable {
     /** The switch ({@code -Dsparkmnist.stageEvaluation}, or {@code --conf spark.sparkmnist.stageEvaluation}). */
     static final String PROPERTY = "sparkmnist.stageEvaluation";
-    /** Batches a reader holds at once, as the evaluation job's readers. */
-    private static final int BATCHES_PER_CHUNK = 16;
 
     /** Whether this JVM's switch lets epochs evaluate in their last stage (on unless set to false). */
     static boolean enabled() {
-        return !"false".equalsIgnoreCase(System.getProperty(PROPERTY, "true").strip());
+        return dev.sparkmnist.runtime.Switches.enabled(PROPERTY);
     }
 
-    /** Worker {@code worker} of {@code workers}: its slice of the test split scored with {@code net}. */
+    /**
+     * Worker {@code worker} of {@code workers}: its slice of the test split scored with {@code net}, read as the
+     * evaluation job's partition of that number reads it ({@link MnistRdds#evaluationPartition}).
+     */
     PartialEvaluation evaluate(MultiLayerNetwork net, int worker, int workers, Normalization normalization,
                                Configuration conf) {
-        Slice slice = PartitionPlan.balanced(test.size(), workers).get(worker);
         PartialEvaluation partial = new PartialEvaluation(MnistSet.NUM_CLASSES);
-        try (SliceReader reader = new SliceReader(test, MnistBatches.positions(null, slice.start(), slice.end()),
-                 batchSize, batchSize * BATCHES_PER_CHUNK, normalization, conf)) {
+        try (SliceReader reader = MnistRdds.evaluationPartition(test, workers, worker, batchSize, normalization,
+                 conf)) {
             for (DataSet batch = reader.next(); batch != null; batch = reader.next()) {
                 partial.add(net, batch);
             }
