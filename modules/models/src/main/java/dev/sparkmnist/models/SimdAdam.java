@@ -4,7 +4,6 @@ import com.sun.jna.Native;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.Arrays;
-import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -225,33 +224,18 @@ public class SimdAdam extends Adam {
     }
 
     /**
-     * Whether the kernel may run here, and the thread that warms it: {@value #CALLS} calls at a time on arrays of
-     * its own of {@value #WARM_UP_FLOATS} floats, {@value #PAUSE_MILLIS} ms apart, until they average under
-     * {@value #CALLS_NANOS_PER_FLOAT} ns a float (compiled: 2-5, the call's own cost counting for much on so few
-     * floats; before C2: about 100 or more) and then {@value #CALLS} calls on {@value #CONFIRM_FLOATS} floats under
-     * {@value #READY_NANOS_PER_FLOAT} ns (compiled: about 2), which sets {@link #READY}; it gives up after
-     * {@value #WARM_UP_SECONDS} s (the JIT never compiled it). The arrays are short because what makes C2 compile
-     * the kernel is how often it is called, not how long it runs: on arrays of 1,029 floats, 50 calls every 5 ms, the
-     * warm-up took 0.4-0.5 s of a core in a run's first epoch (C2's queue is long then, and the calls went on while
-     * the kernel waited in it), on the cores the training needs; now about 0.1 s.
+     * Whether the kernel may run here, and the thread that warms it ({@link VectorWarmUp}): until it sets
+     * {@link #READY}, Adam's step stays ND4J's op.
      */
     static final class Kernel {
-        static final double READY_NANOS_PER_FLOAT = 5;
-        static final double CALLS_NANOS_PER_FLOAT = 20;
-        static final int CONFIRM_FLOATS = 1024 + 5;
-        static final int WARM_UP_SECONDS = 120;
-        static final int WARM_UP_FLOATS = 32 + 5;
-        static final int CALLS = 50;
-        static final int PAUSE_MILLIS = 10;
         static final String WHY_NOT = whyNot();
         static final boolean ENABLED = WHY_NOT == null;
         static final AtomicBoolean READY = new AtomicBoolean();
 
         static {
             if (ENABLED) {
-                Thread t = new Thread(Kernel::warmUp, "simd-adam-warm-up");
-                t.setDaemon(true);
-                t.start();
+                VectorWarmUp.start("simd-adam-warm-up", new WarmUpCalls(), READY, LOG, "Adam's step", "ND4J's op",
+                    SimdAdamKernel.lanes());
             } else {
                 LOG.info("Adam's step runs as ND4J's op in this JVM: {}", WHY_NOT);
             }
@@ -281,44 +265,23 @@ public class SimdAdam extends Adam {
             }
             return null;
         }
+    }
 
-        private static void warmUp() {
-            // Not a multiple of the lanes (8 with AVX2, 16 with AVX-512): the scalar tail must run here too, or C2
-            // leaves it out, and the first real step (235,146 = 16 x 14,696 + 10 floats for the MLP) throws the
-            // compiled code away and compiles it again.
-            WarmUpArrays a = new WarmUpArrays(WARM_UP_FLOATS);
-            WarmUpArrays confirm = null;
-            long started = System.nanoTime();
-            long deadline = started + WARM_UP_SECONDS * 1_000_000_000L;
-            while (System.nanoTime() < deadline) {
-                double nanosPerFloat = a.timedCalls(CALLS);
-                if (nanosPerFloat < CALLS_NANOS_PER_FLOAT) {
-                    confirm = confirm != null ? confirm : new WarmUpArrays(CONFIRM_FLOATS);
-                    nanosPerFloat = confirm.timedCalls(CALLS);
-                    confirm.reset();
-                }
-                if (nanosPerFloat < READY_NANOS_PER_FLOAT) {
-                    READY.set(true);
-                    LOG.info(String.format(Locale.ROOT, "Adam's step runs as Java Vector API code (%d-bit) from now:"
-                        + " the JIT compiled it %.1f s after its warm-up began (%.2f ns a float; the warm-up took"
-                        + " %.2f s of CPU)", SimdAdamKernel.lanes() * 32, (System.nanoTime() - started) / 1e9,
-                        nanosPerFloat, cpuSeconds()));
-                    return;
-                }
-                a.reset();
-                try {
-                    Thread.sleep(PAUSE_MILLIS);
-                } catch (InterruptedException e) {
-                    return;
-                }
-            }
-            LOG.info("Adam's vector kernel was not compiled within {} s: Adam stays ND4J's op", WARM_UP_SECONDS);
-        }
+    /**
+     * The warm-up's calls ({@link VectorWarmUp}): {@value VectorWarmUp#CALLS} kernel calls on arrays of its own of the
+     * given length, zeroed again after them.
+     */
+    private static final class WarmUpCalls implements java.util.function.DoubleUnaryOperator {
+        private final WarmUpArrays small = new WarmUpArrays(VectorWarmUp.WARM_UP_FLOATS);
+        private WarmUpArrays confirm;
 
-        /** This thread's CPU seconds so far, or NaN where the JVM does not measure them. */
-        private static double cpuSeconds() {
-            java.lang.management.ThreadMXBean threads = java.lang.management.ManagementFactory.getThreadMXBean();
-            return threads.isCurrentThreadCpuTimeSupported() ? threads.getCurrentThreadCpuTime() / 1e9 : Double.NaN;
+        @Override
+        public double applyAsDouble(double floats) {
+            WarmUpArrays a = floats == VectorWarmUp.WARM_UP_FLOATS ? small
+                : confirm != null ? confirm : (confirm = new WarmUpArrays((int) floats));
+            double nanosPerFloat = a.timedCalls(VectorWarmUp.CALLS);
+            a.reset();
+            return nanosPerFloat;
         }
     }
 

@@ -49,7 +49,7 @@ class SwitchesTest {
             + " spark.sparkmnist.openblasAvx512, spark.sparkmnist.residentNets,"
             + " spark.sparkmnist.shapeInfoCache,"
             + " spark.sparkmnist.simdAdam, spark.sparkmnist.stageEvaluation,"
-            + " spark.sparkmnist.traces", unknown.getMessage());
+            + " spark.sparkmnist.traces, spark.sparkmnist.vectorBlend", unknown.getMessage());
         IllegalArgumentException value = assertThrows(IllegalArgumentException.class,
             () -> Switches.apply(new SparkConf(false).set("spark.sparkmnist.simdAdam", "off")));
         assertEquals("--conf spark.sparkmnist.simdAdam (off) must be true or false", value.getMessage());

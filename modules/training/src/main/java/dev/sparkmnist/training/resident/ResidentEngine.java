@@ -6,6 +6,7 @@ import dev.sparkmnist.data.Normalization;
 import dev.sparkmnist.data.SparkJobs;
 import dev.sparkmnist.evaluation.EvaluationReport;
 import dev.sparkmnist.evaluation.PartialEvaluation;
+import dev.sparkmnist.models.ExchangeBlend;
 import dev.sparkmnist.training.EpochEngine;
 import dev.sparkmnist.training.TrainingOptions;
 import dev.sparkmnist.runtime.TaskSetup;
@@ -158,6 +159,9 @@ public final class ResidentEngine implements AutoCloseable {
         String runPrefix = "smnist-" + UUID.randomUUID().toString().substring(0, 8);
         String endpoint = runPrefix + "-rendezvous";
         this.rendezvous = sc.isLocal() ? null : Rendezvous.start(endpoint); // local mode: every worker is here
+        if (sc.isLocal() && settings.workers() > 1) {
+            ExchangeBlend.start(); // the workers' JVM: warm the blend while the run sets up
+        }
         this.job = new ResidentJob(train, hadoop != null ? hadoop : MnistRdds.hadoopConf(sc),
             settings, runPrefix, endpoint, sc.sc().longAccumulator("resident examples fitted"), evaluation);
     }

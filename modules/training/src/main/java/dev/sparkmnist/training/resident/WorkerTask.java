@@ -3,6 +3,7 @@ package dev.sparkmnist.training.resident;
 import dev.sparkmnist.data.MnistBatches;
 import dev.sparkmnist.data.SliceReader;
 import dev.sparkmnist.data.PartitionPlan;
+import dev.sparkmnist.models.ExchangeBlend;
 import dev.sparkmnist.runtime.FlushToZero;
 import dev.sparkmnist.training.TrainLoss;
 import dev.sparkmnist.training.TrainingOptions;
@@ -74,6 +75,9 @@ final class WorkerTask extends AbstractFunction1<Iterator<Integer>, Iterator<Wor
         int worker = task.partitionId();
         ResidentSettings settings = job.settings();
         settings.setup().apply();
+        if (plan.workers() > 1) {
+            ExchangeBlend.start(); // the blend's vector kernel warms while the probe or the first stage runs
+        }
         long t0 = System.nanoTime();
         boolean keeps = !probe && ResidentNets.enabled() && dev.sparkmnist.models.HostArrays.CPU; // CUDA: a
         // network's arrays live on the GPU its first task was bound to, which the next task's may not be

@@ -1,0 +1,82 @@
+package dev.sparkmnist.models;
+
+import java.util.Locale;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.DoubleUnaryOperator;
+import org.slf4j.Logger;
+
+/**
+ * The warm-up a Vector API kernel needs before a caller may use it. Before C2 compiles it, Java Vector API code runs
+ * one or two orders of magnitude slower than the scalar code it replaces (each vector is an object, each operation a
+ * call), so the callers keep their scalar path until a background thread has seen the compiled kernel run: it calls
+ * the kernel {@value #CALLS} times at a time on arrays of its own of {@value #WARM_UP_FLOATS} floats,
+ * {@value #PAUSE_MILLIS} ms apart, until they average under {@value #CALLS_NANOS_PER_FLOAT} ns a float (compiled: a
+ * few ns, the call's own cost counting for much on so few floats; before C2: about 100 or more), then {@value #CALLS}
+ * calls on {@value #CONFIRM_FLOATS} floats under {@value #READY_NANOS_PER_FLOAT} ns (compiled: about 2 or less),
+ * which sets the kernel's ready flag; it gives up after {@value #WARM_UP_SECONDS} s (the JIT never compiled it). The
+ * arrays are short because what makes C2 compile a kernel is how often it is called, not how long it runs: on arrays
+ * of 1,029 floats, 50 calls every 5 ms, Adam's warm-up took 0.4-0.5 s of a core in a run's first epoch (C2's queue is
+ * long then, and the calls went on while the kernel waited in it), on the cores the training needs; now about 0.1 s.
+ * The floats not a multiple of the lanes (8 with AVX2, 16 with AVX-512) make the kernels' scalar tails run here too,
+ * or C2 leaves them out and the first real call throws the compiled code away to compile it again.
+ *
+ * <p>Used by {@link SimdAdam} (Adam's step) and {@link ExchangeBlend} (the resident engine's averaging).
+ */
+final class VectorWarmUp {
+    static final double READY_NANOS_PER_FLOAT = 5;
+    static final double CALLS_NANOS_PER_FLOAT = 20;
+    static final int CONFIRM_FLOATS = 1024 + 5;
+    static final int WARM_UP_SECONDS = 120;
+    static final int WARM_UP_FLOATS = 32 + 5;
+    static final int CALLS = 50;
+    static final int PAUSE_MILLIS = 10;
+
+    private VectorWarmUp() {
+    }
+
+    /**
+     * Starts the daemon thread {@code thread} that warms a kernel and sets {@code ready} once it runs compiled.
+     *
+     * @param calls {@code floats -> ns a float} of {@value #CALLS} calls of the kernel on arrays of its own of that
+     *     many floats ({@value #WARM_UP_FLOATS} or {@value #CONFIRM_FLOATS}), not counting what sets each call up
+     * @param what the kernel as the log names it, e.g. "Adam's step"
+     * @param instead what runs while it is not ready, e.g. "ND4J's op"
+     */
+    static void start(String thread, DoubleUnaryOperator calls, AtomicBoolean ready, Logger log, String what,
+                      String instead, int lanes) {
+        Thread t = new Thread(() -> run(calls, ready, log, what, instead, lanes), thread);
+        t.setDaemon(true);
+        t.start();
+    }
+
+    private static void run(DoubleUnaryOperator calls, AtomicBoolean ready, Logger log, String what, String instead,
+                            int lanes) {
+        long started = System.nanoTime();
+        long deadline = started + WARM_UP_SECONDS * 1_000_000_000L;
+        while (System.nanoTime() < deadline) {
+            double nanosPerFloat = calls.applyAsDouble(WARM_UP_FLOATS);
+            if (nanosPerFloat < CALLS_NANOS_PER_FLOAT) {
+                nanosPerFloat = calls.applyAsDouble(CONFIRM_FLOATS);
+            }
+            if (nanosPerFloat < READY_NANOS_PER_FLOAT) {
+                ready.set(true);
+                log.info(String.format(Locale.ROOT, "%s runs as Java Vector API code (%d-bit) from now: the JIT"
+                    + " compiled it %.1f s after its warm-up began (%.2f ns a float; the warm-up took %.2f s of CPU)",
+                    what, lanes * 32, (System.nanoTime() - started) / 1e9, nanosPerFloat, cpuSeconds()));
+                return;
+            }
+            try {
+                Thread.sleep(PAUSE_MILLIS);
+            } catch (InterruptedException e) {
+                return;
+            }
+        }
+        log.info("{} as Java Vector API code was not compiled within {} s: {} stays", what, WARM_UP_SECONDS, instead);
+    }
+
+    /** This thread's CPU seconds so far, or NaN where the JVM does not measure them. */
+    private static double cpuSeconds() {
+        java.lang.management.ThreadMXBean threads = java.lang.management.ManagementFactory.getThreadMXBean();
+        return threads.isCurrentThreadCpuTimeSupported() ? threads.getCurrentThreadCpuTime() / 1e9 : Double.NaN;
+    }
+}
