@@ -379,7 +379,7 @@ class CliIT {
         assertEquals(2, unknownSwitch.exit());
         assertEquals("error: --conf spark.sparkmnist.shapInfoCache: no such switch; the switches are"
             + " spark.sparkmnist.flushToZero, spark.sparkmnist.hostBlas, spark.sparkmnist.idxCache,"
-            + " spark.sparkmnist.openblasAvx512, spark.sparkmnist.residentNets,"
+            + " spark.sparkmnist.localHandover, spark.sparkmnist.openblasAvx512, spark.sparkmnist.residentNets,"
             + " spark.sparkmnist.shapeInfoCache,"
             + " spark.sparkmnist.simdAdam, spark.sparkmnist.stageEvaluation,"
             + " spark.sparkmnist.traces, spark.sparkmnist.vectorBlend", unknownSwitch.err().trim());

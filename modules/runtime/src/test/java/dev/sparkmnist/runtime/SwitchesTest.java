@@ -46,7 +46,7 @@ class SwitchesTest {
             new SparkConf(false).set("spark.sparkmnist.simdAdam", "false").set("spark.sparkmnist.shapInfoCache", "false")));
         assertEquals("--conf spark.sparkmnist.shapInfoCache: no such switch; the switches are"
             + " spark.sparkmnist.flushToZero, spark.sparkmnist.hostBlas, spark.sparkmnist.idxCache,"
-            + " spark.sparkmnist.openblasAvx512, spark.sparkmnist.residentNets,"
+            + " spark.sparkmnist.localHandover, spark.sparkmnist.openblasAvx512, spark.sparkmnist.residentNets,"
             + " spark.sparkmnist.shapeInfoCache,"
             + " spark.sparkmnist.simdAdam, spark.sparkmnist.stageEvaluation,"
             + " spark.sparkmnist.traces, spark.sparkmnist.vectorBlend", unknown.getMessage());

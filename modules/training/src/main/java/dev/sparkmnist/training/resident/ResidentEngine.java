@@ -246,7 +246,7 @@ public final class ResidentEngine implements AutoCloseable {
                 }
             }
             WorkerOutcome first = reports.get(0);
-            NetState.apply(net, first.finalVector);
+            NetState.apply(net, run.finalVector());
             net.setIterationCount(first.iterationCount);
             resident = run.token(); // net now holds what every worker of that attempt ended on and kept
             residentNet = net;
@@ -275,21 +275,36 @@ public final class ResidentEngine implements AutoCloseable {
             evaluationNanos / 1e9);
     }
 
-    /** A stage that succeeded: its workers' reports, by worker, and the attempts it took (1 without a retry). */
-    private record StageRun(List<WorkerOutcome> reports, int attempts, long token) {
+    /**
+     * A stage that succeeded: its workers' reports, by worker, the attempts it took (1 without a retry) and the state
+     * its workers ended on (worker 0's final vector; null for the probe).
+     */
+    private record StageRun(List<WorkerOutcome> reports, int attempts, long token, float[] finalVector) {
     }
 
     private StageRun runStage(MultiLayerNetwork net, StagePlan plan, int stage, int epoch, boolean probe) {
         // the workers go on with the networks they kept only where net is the one the last stage's result went into
         long resumeFrom = !probe && net == residentNet ? resident : -1;
         resident = -1; // from here until this stage's result is applied, net and the kept networks may differ
-        Broadcast<NetState> state = sc.broadcast(NetState.of(net));
+        String group = job.runPrefix() + (probe ? "-probe" : "-epoch" + epoch + "-stage" + stage);
+        // local mode: the workers are in this JVM; they take the state from net if they need it, and worker 0 leaves
+        // its final vector here (LocalHandover); elsewhere a broadcast and the task's result carry them
+        boolean handOver = sc.isLocal() && LocalHandover.enabled();
+        String stateKey = job.runPrefix() + "/state/" + group;
+        Broadcast<NetState> broadcast = null;
+        LocalHandover.Source state;
+        if (handOver) {
+            LocalHandover.offer(stateKey, net);
+            state = LocalHandover.Source.local(stateKey);
+        } else {
+            broadcast = sc.broadcast(NetState.of(net));
+            state = LocalHandover.Source.broadcast(broadcast);
+        }
         List<Integer> ids = new ArrayList<>();
         for (int w = 0; w < plan.workers(); w++) {
             ids.add(w);
         }
         ClassTag<WorkerOutcome> tag = ClassTag$.MODULE$.apply(WorkerOutcome.class);
-        String group = job.runPrefix() + (probe ? "-probe" : "-epoch" + epoch + "-stage" + stage);
         String what = probe ? "the averaging-frequency probe" : "epoch " + (epoch + 1) + " stage " + (stage + 1);
         sc.setJobGroup(group, probe ? "resident workers: averaging-frequency probe" : "resident workers: epoch "
             + (epoch + 1) + ", stage " + (stage + 1) + "/" + plan.stages(), true);
@@ -299,7 +314,7 @@ public final class ResidentEngine implements AutoCloseable {
                 Slots.awaitForStage(sc, plan.workers(), settings.slotWaitSeconds());
                 long token = ++tokens;
                 WorkerTask task = new WorkerTask(state, job, plan, stage, epoch, probe, attempt, token, resumeFrom,
-                    net.getIterationCount(), net.getEpochCount());
+                    handOver, net.getIterationCount(), net.getEpochCount());
                 RDD<WorkerOutcome> trained = sc.parallelize(ids, plan.workers()).rdd().barrier()
                     .mapPartitions(task, false, tag);
                 List<WorkerOutcome> reports;
@@ -308,6 +323,7 @@ public final class ResidentEngine implements AutoCloseable {
                     // the network); SparkJobs gives Spark's closure cleaner nothing to parse
                     reports = new ArrayList<>(SparkJobs.collect(trained));
                 } catch (Exception e) { // SparkException (checked, though Java's API does not declare it) included
+                    LocalHandover.take(LocalHandover.resultKey(job.runPrefix(), token)); // a failed attempt's
                     if (watch.shrunk() != null) {
                         throw new ClusterShrankException(watch.shrunk(), e);
                     }
@@ -319,8 +335,9 @@ public final class ResidentEngine implements AutoCloseable {
                     continue;
                 }
                 reports.sort(Comparator.comparingInt(r -> r.worker));
-                if (reports.size() != plan.workers() || reports.get(0).worker != 0
-                    || (!probe && reports.get(0).finalVector == null)) {
+                float[] last = handOver && !probe ? LocalHandover.take(LocalHandover.resultKey(job.runPrefix(), token))
+                    : reports.isEmpty() ? null : reports.get(0).finalVector;
+                if (reports.size() != plan.workers() || reports.get(0).worker != 0 || (!probe && last == null)) {
                     throw new IllegalStateException(what + " returned " + reports.size() + " worker reports, expected "
                         + plan.workers());
                 }
@@ -328,11 +345,14 @@ public final class ResidentEngine implements AutoCloseable {
                     LOG.warn("{} succeeded on attempt {}: earlier attempts failed and were discarded", what,
                         attempt + 1);
                 }
-                return new StageRun(reports, attempt + 1, token);
+                return new StageRun(reports, attempt + 1, token, last);
             }
         } finally {
             sc.clearJobGroup();
-            state.destroy();
+            if (broadcast != null) {
+                broadcast.destroy();
+            }
+            LocalHandover.withdraw(stateKey);
         }
     }
 
@@ -369,5 +389,6 @@ public final class ResidentEngine implements AutoCloseable {
             rendezvous.stop();
         }
         ResidentNets.release(job.runPrefix()); // this JVM's (local mode: all of them); executors end with the app
+        LocalHandover.release(job.runPrefix());
     }
 }

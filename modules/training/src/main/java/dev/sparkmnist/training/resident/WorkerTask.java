@@ -10,7 +10,6 @@ import dev.sparkmnist.training.TrainingOptions;
 import java.io.Serializable;
 import java.lang.management.ManagementFactory;
 import org.apache.spark.TaskContext;
-import org.apache.spark.broadcast.Broadcast;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.nd4j.linalg.dataset.DataSet;
 import scala.collection.Iterator;
@@ -19,16 +18,16 @@ import scala.runtime.AbstractFunction1;
 /**
  * One resident worker: the body of one task of the barrier stage. It prepares ND4J and its GPU, goes on with the
  * network it kept at the end of the stage the driver's network came from ({@link ResidentNets}) or else rebuilds the
- * network from the stage's broadcast state, streams its own minibatches of the stage from the idx files
+ * network from the stage's state (its broadcast, or in local mode the driver's network: {@link LocalHandover}), streams its own minibatches of the stage from the idx files
  * ({@link SliceReader}), and for every round fits {@code frequency} minibatches and averages parameters and updater
  * state with its peers ({@link PeerExchange}). It returns one {@link WorkerOutcome}; worker 0's carries the averaged
- * network. In a probe stage ({@link AutoFrequency}) it times a few rounds instead and keeps nothing.
+ * network (in local mode as an object of the JVM, {@link LocalHandover}). In a probe stage ({@link AutoFrequency}) it times a few rounds instead and keeps nothing.
  */
 final class WorkerTask extends AbstractFunction1<Iterator<Integer>, Iterator<WorkerOutcome>> implements Serializable {
     private static final long serialVersionUID = 3L;
     /** Averaging rounds of examples the reader reads at once. */
     private static final int ROUNDS_PER_CHUNK = 4;
-    private final Broadcast<NetState> state;
+    private final LocalHandover.Source state;
     private final ResidentJob job;
     private final StagePlan plan;
     private final int stage;
@@ -39,6 +38,8 @@ final class WorkerTask extends AbstractFunction1<Iterator<Integer>, Iterator<Wor
     private final long token;
     /** The stage attempt whose end state the driver's network holds (-1: none; build from the broadcast). */
     private final long resumeFrom;
+    /** Whether worker 0 leaves its final vector in the JVM for the driver ({@link LocalHandover}). */
+    private final boolean handOver;
     /** The driver's network's counts, which a kept network takes. */
     private final int iterationCount;
     private final int epochCount;
@@ -50,12 +51,15 @@ final class WorkerTask extends AbstractFunction1<Iterator<Integer>, Iterator<Wor
      * @param probe time {@link AutoFrequency#PROBE_ROUNDS} rounds instead of training
      * @param attempt the stage's attempt, 0-based (the engine retries a failed stage, not Spark)
      * @param token this stage attempt, unique within the run ({@link ResidentNets})
+     * @param state where the stage's starting state is, for a worker that has no kept network
      * @param resumeFrom the stage attempt whose end state {@code state} holds, or -1
+     * @param handOver worker 0 publishes its final vector in this JVM ({@link LocalHandover}) instead of returning it
      * @param iterationCount the iteration count of the network {@code state} was made from
      * @param epochCount its epoch count
      */
-    WorkerTask(Broadcast<NetState> state, ResidentJob job, StagePlan plan, int stage, int epoch,
-               boolean probe, int attempt, long token, long resumeFrom, int iterationCount, int epochCount) {
+    WorkerTask(LocalHandover.Source state, ResidentJob job, StagePlan plan, int stage, int epoch,
+               boolean probe, int attempt, long token, long resumeFrom, boolean handOver, int iterationCount,
+               int epochCount) {
         this.state = state;
         this.job = job;
         this.plan = plan;
@@ -65,6 +69,7 @@ final class WorkerTask extends AbstractFunction1<Iterator<Integer>, Iterator<Wor
         this.attempt = attempt;
         this.token = token;
         this.resumeFrom = resumeFrom;
+        this.handOver = handOver;
         this.iterationCount = iterationCount;
         this.epochCount = epochCount;
     }
@@ -83,11 +88,11 @@ final class WorkerTask extends AbstractFunction1<Iterator<Integer>, Iterator<Wor
         // network's arrays live on the GPU its first task was bound to, which the next task's may not be
         MultiLayerNetwork net = keeps ? ResidentNets.take(job.runPrefix(), resumeFrom) : null;
         boolean resumed = net != null;
-        if (resumed) { // the state the broadcast holds, already in this JVM: not fetched, not rebuilt
+        if (resumed) { // the stage's starting state, already in this JVM: not fetched, not rebuilt
             net.setIterationCount(iterationCount);
             net.setEpochCount(epochCount);
         } else {
-            net = state.value().restore();
+            net = state.get().restore();
         }
         int[] order = PartitionPlan.epochOrder(job.set().size(), settings.seed(), epoch);
         int[] range = plan.positions(worker, stage);
@@ -182,6 +187,11 @@ final class WorkerTask extends AbstractFunction1<Iterator<Integer>, Iterator<Wor
             }
             report.waited(overlap != null ? rendezvous + overlap.blockedNanos() : exchange.waitNanos());
         }
-        report.end(net.getIterationCount(), worker == 0 ? (vector != null ? vector : NetState.vector(net)) : null);
+        float[] last = worker == 0 ? (vector != null ? vector : NetState.vector(net)) : null;
+        if (last != null && handOver) {
+            LocalHandover.publish(LocalHandover.resultKey(job.runPrefix(), token), last);
+            last = null;
+        }
+        report.end(net.getIterationCount(), last);
     }
 }

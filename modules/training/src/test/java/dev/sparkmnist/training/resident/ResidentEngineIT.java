@@ -374,6 +374,43 @@ class ResidentEngineIT {
         }
     }
 
+    /**
+     * Local mode hands the stage's state and worker 0's vector over inside the JVM (LocalHandover): the state is made
+     * only for workers that rebuild, once a stage for both, and the floats are the broadcast's to the last bit.
+     */
+    @Test
+    void theLocalHandoverMakesStatesOnlyForWorkersThatRebuildAndEndsWhereTheBroadcastEnds() {
+        MnistSet set = SLICE.train().limit(600);
+        ModelOptions model = ModelOptions.mlp();
+        String[][] switches = {{"true", "true"}, {"true", "false"}, {"false", "true"}}; // handover, residentNets
+        long[] made = new long[switches.length];
+        float[][] ends = new float[switches.length][];
+        for (int k = 0; k < switches.length; k++) {
+            System.setProperty(LocalHandover.PROPERTY, switches[k][0]);
+            System.setProperty(ResidentNets.PROPERTY, switches[k][1]);
+            try {
+                MultiLayerNetwork net = Models.network(model);
+                long before = LocalHandover.statesMade();
+                try (ResidentEngine engine = new ResidentEngine(SLICE.sc(), set, overlapped(2, 16, 2, 4))) {
+                    for (int epoch = 0; epoch < 2; epoch++) {
+                        engine.fitEpoch(net, epoch);
+                        assertEquals(0, LocalHandover.size(), "nothing outlives its stage");
+                    }
+                }
+                made[k] = LocalHandover.statesMade() - before;
+                ends[k] = AveragingOracle.stateVector(net);
+            } finally {
+                System.clearProperty(LocalHandover.PROPERTY);
+                System.clearProperty(ResidentNets.PROPERTY);
+            }
+        }
+        assertEquals(1, made[0], "3 stages an epoch, 2 epochs: only the run's first stage rebuilds");
+        assertEquals(6, made[1], "every stage rebuilds: one state a stage for both workers");
+        assertEquals(0, made[2], "switched off: the broadcast");
+        assertEquals(0.0, AveragingOracle.maxDifference(ends[0], ends[2]), "the same floats as the broadcast");
+        assertEquals(0.0, AveragingOracle.maxDifference(ends[1], ends[2]));
+    }
+
     @Test
     void autoFrequencyIsProbedOnceAndDrivesTheRounds() {
         TrainingResult r = SparkTrainer.train(SLICE.sc(), SLICE.train(), SLICE.test(), ModelOptions.lenet(),
