@@ -29,7 +29,9 @@ mkdir -p "$out"
   lscpu | awk -F: '/^(Model name|CPU family|Model|CPU\(s\)|Thread\(s\) per core):/ {
     gsub(/^ +| +$/, "", $2); printf "%s%s %s", sep, $1, $2; sep = ", " }'
   isa=$(grep -o -w -m1 'avx512f' /proc/cpuinfo || grep -o -w -m1 'avx2' /proc/cpuinfo || echo 'no AVX2')
-  echo ", widest vectors: ${isa/avx512f/AVX-512}"
+  # OpenBLAS's kernels follow OPENBLAS_CORETYPE where the environment sets it, PyTorch's and ours (BENCHMARKS.md,
+  # round 28: this project's machines set Haswell, which holds both to AVX2)
+  echo ", widest vectors: ${isa/avx512f/AVX-512}, OPENBLAS_CORETYPE ${OPENBLAS_CORETYPE:-unset}"
 } > "$out/machine.txt"
 epochs="${EPOCHS:-2}"
 threads="${THREADS:-$(nproc)}"

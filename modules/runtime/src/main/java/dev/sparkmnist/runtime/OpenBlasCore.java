@@ -23,14 +23,21 @@ import org.slf4j.LoggerFactory;
  * AVX-512, where later releases pick their AVX-512 ones. Measured on a Zen 4 (BENCHMARKS.md, round 22): the MLP's
  * step at 128 took 1.91 ms with the SkylakeX kernels against 2.09 ms with the Zen ones.
  *
+ * <p>0.3.19 does not know AMD's families after 0x19 either (Zen 5 is 0x1a): on those it falls back to its Barcelona
+ * kernels (AMD's K10 of 2007, before AVX), which took the MLP's step at 64 from 0.82-0.94 ms (SkylakeX) or 1.09-1.12
+ * ms (Haswell) to 1.9 ms on a Zen 5 (BENCHMARKS.md, round 28). There, where the SkylakeX kernels do not apply (AVX-512
+ * hidden, as some virtual machines do, or the switch off), it gets the Zen kernels ({@value #AVX2_CORE}: AVX2 and FMA).
+ *
  * <p>OpenBLAS reads {@value #ENV} from the process's environment when it loads and then uses the kernels it names,
  * without checking that the CPU has their instructions (a wrong choice stops the JVM with an illegal instruction).
- * {@link #chooseBeforeLoad} sets it to {@value #CORE} in this JVM's own environment (glibc's {@code setenv} through
- * JNA, which ND4J already ships through OSHI), before ND4J loads OpenBLAS, only where all of these hold: the switch
- * {@value #PROPERTY} is not {@code false}, {@value #ENV} is not set already (a user's choice wins), OpenBLAS is not
- * loaded yet, the CPU is AMD's and {@code /proc/cpuinfo} lists every instruction set the SkylakeX kernels are built
- * for ({@link #SKYLAKEX_FLAGS}). Intel CPUs with AVX-512 get those kernels from OpenBLAS's own choice. Each JVM decides
- * for its own CPU (executors of one cluster may differ); the log says what OpenBLAS runs ({@link #describe}).
+ * {@link #chooseBeforeLoad} sets it in this JVM's own environment (glibc's {@code setenv} through JNA, which ND4J
+ * already ships through OSHI), before ND4J loads OpenBLAS, only where {@value #ENV} is not set already (a user's
+ * choice wins), OpenBLAS is not loaded yet and the CPU is AMD's; to {@value #CORE} where the switch {@value #PROPERTY}
+ * is not {@code false} and {@code /proc/cpuinfo} lists every instruction set the SkylakeX kernels are built for
+ * ({@link #SKYLAKEX_FLAGS}), else to {@value #AVX2_CORE} on a family after 0x19 that lists {@link #ZEN_FLAGS}. Intel
+ * CPUs with AVX-512 get those kernels from OpenBLAS's own choice. Each JVM decides for its own CPU (executors of one
+ * cluster may differ); the log says what OpenBLAS runs ({@link #describe}), and where the environment names older
+ * kernels than the CPU could run, says so ({@link #environmentHint}).
  */
 public final class OpenBlasCore {
     /** The switch: {@code -Dsparkmnist.openblasAvx512=false} (or {@code --conf spark.sparkmnist.openblasAvx512}). */
@@ -39,8 +46,16 @@ public final class OpenBlasCore {
     public static final String ENV = "OPENBLAS_CORETYPE";
     /** OpenBLAS's name for its AVX-512 kernels (Skylake-SP and later). */
     public static final String CORE = "SkylakeX";
+    /** OpenBLAS's name for its AVX2 kernels for AMD's Zen cores. */
+    public static final String AVX2_CORE = "Zen";
     /** The CPU flags (as {@code /proc/cpuinfo} names them) OpenBLAS's SkylakeX kernels are compiled for. */
     static final Set<String> SKYLAKEX_FLAGS = Set.of("avx512f", "avx512bw", "avx512dq", "avx512vl", "avx512cd");
+    /** The CPU flags OpenBLAS's Zen kernels are compiled for. */
+    static final Set<String> ZEN_FLAGS = Set.of("avx", "avx2", "fma");
+    /** The last AMD CPU family OpenBLAS 0.3.19 knows (0x19: Zen 3 and 4); later ones get its Barcelona kernels. */
+    static final int LAST_KNOWN_AMD_FAMILY = 0x19;
+    /** OpenBLAS's names of kernels that use AVX-512 (lower case). */
+    private static final Set<String> AVX512_CORES = Set.of("skylakex", "cooperlake", "sapphirerapids");
     private static final Logger LOG = LoggerFactory.getLogger(OpenBlasCore.class);
     private static Decision decision;
 
@@ -48,6 +63,9 @@ public final class OpenBlasCore {
     public enum Decision {
         /** {@value #ENV} set to {@value #CORE} in this JVM's environment before OpenBLAS loaded. */
         SET("set to " + CORE + " before OpenBLAS loaded: an AMD CPU with AVX-512, where 0.3.19 picks its AVX2 kernels"),
+        /** {@value #ENV} set to {@value #AVX2_CORE}: an AMD family 0.3.19 does not know, without AVX-512 to use. */
+        SET_AVX2("set to " + AVX2_CORE + " before OpenBLAS loaded: an AMD CPU family after 0x19, where 0.3.19 picks its"
+            + " pre-AVX Barcelona kernels"),
         /** The switch is off. */
         SWITCHED_OFF("left to OpenBLAS (-D" + PROPERTY + "=false)"),
         /** The environment already names a core type. */
@@ -68,6 +86,11 @@ public final class OpenBlasCore {
         /** One phrase for the log. */
         public String text() {
             return text;
+        }
+
+        /** The value this decision gives {@value #ENV}, or null where it leaves it alone. */
+        String core() {
+            return this == SET ? CORE : this == SET_AVX2 ? AVX2_CORE : null;
         }
     }
 
@@ -103,12 +126,16 @@ public final class OpenBlasCore {
             LOG.warn(warning);
         }
         Decision d = decide(value, System.getenv(ENV), openBlasLoaded(), cpuinfo);
-        if (d != Decision.SET) {
+        String hint = environmentHint(System.getenv(ENV), cpuinfo);
+        if (hint != null) {
+            LOG.info(hint);
+        }
+        if (d.core() == null) {
             return d;
         }
         try {
             LibC libc = Native.loadLibrary("c", LibC.class);
-            return libc.setenv(ENV, CORE, 0) == 0 ? Decision.SET : Decision.FAILED;
+            return libc.setenv(ENV, d.core(), 0) == 0 ? d : Decision.FAILED;
         } catch (LinkageError | RuntimeException e) {
             return Decision.FAILED;
         }
@@ -132,19 +159,51 @@ public final class OpenBlasCore {
      * text of {@code /proc/cpuinfo} (its first processor's vendor and flags).
      */
     static Decision decide(String switchValue, String envValue, boolean loaded, String cpuinfo) {
-        if (switchValue != null && switchValue.strip().equalsIgnoreCase("false")) {
-            return Decision.SWITCHED_OFF;
-        }
+        boolean off = switchValue != null && switchValue.strip().equalsIgnoreCase("false");
         if (envValue != null && !envValue.isBlank()) {
-            return Decision.ALREADY_SET;
+            return off ? Decision.SWITCHED_OFF : Decision.ALREADY_SET;
         }
         if (loaded) {
-            return Decision.TOO_LATE;
+            return off ? Decision.SWITCHED_OFF : Decision.TOO_LATE;
         }
-        String vendor = field(cpuinfo, "vendor_id");
-        Set<String> flags = Arrays.stream(field(cpuinfo, "flags").split("\\s+")).collect(Collectors.toSet());
-        return vendor.equals("AuthenticAMD") && flags.containsAll(SKYLAKEX_FLAGS) ? Decision.SET
-            : Decision.NOT_NEEDED;
+        Set<String> flags = flags(cpuinfo);
+        if (field(cpuinfo, "vendor_id").equals("AuthenticAMD")) {
+            if (!off && flags.containsAll(SKYLAKEX_FLAGS)) {
+                return Decision.SET;
+            }
+            if (family(cpuinfo) > LAST_KNOWN_AMD_FAMILY && flags.containsAll(ZEN_FLAGS)) {
+                return Decision.SET_AVX2;
+            }
+        }
+        return off ? Decision.SWITCHED_OFF : Decision.NOT_NEEDED;
+    }
+
+    /**
+     * One line for the log where {@value #ENV} ({@code envValue}) names kernels without AVX-512 on a CPU that has
+     * every AVX-512 set OpenBLAS's SkylakeX kernels use (the user's choice stands: OpenBLAS runs what it names), or
+     * null. On a Zen 5 with {@code OPENBLAS_CORETYPE=Haswell} in the environment the MLP's step took 1.09-1.12 ms
+     * against 0.82-0.94 ms with SkylakeX (BENCHMARKS.md, round 28).
+     */
+    static String environmentHint(String envValue, String cpuinfo) {
+        if (envValue == null || envValue.isBlank() || AVX512_CORES.contains(envValue.strip().toLowerCase(Locale.ROOT))
+            || !flags(cpuinfo).containsAll(SKYLAKEX_FLAGS)) {
+            return null;
+        }
+        return ENV + "=" + envValue.strip() + " from the environment holds ND4J's OpenBLAS to kernels without AVX-512"
+            + " on a CPU that has it; unset it (or set " + ENV + "=" + CORE + ") for OpenBLAS's AVX-512 kernels";
+    }
+
+    private static Set<String> flags(String cpuinfo) {
+        return Arrays.stream(field(cpuinfo, "flags").split("\\s+")).collect(Collectors.toSet());
+    }
+
+    /** The first processor's {@code cpu family} (decimal, as {@code /proc/cpuinfo} writes it), or -1. */
+    private static int family(String cpuinfo) {
+        try {
+            return Integer.parseInt(field(cpuinfo, "cpu family"));
+        } catch (NumberFormatException e) {
+            return -1;
+        }
     }
 
     /** The value of the first line {@code name : value} of {@code cpuinfo}, or "". */

@@ -22,6 +22,11 @@ class OpenBlasCoreTest {
         + "flags\t\t: fpu sse2 avx avx2 fma avx512f avx512dq avx512cd avx512bw avx512vl avx512_bf16\n\n"
         + "processor\t: 1\nvendor_id\t: AuthenticAMD\n";
     private static final String ZEN3 = "vendor_id\t: AuthenticAMD\nflags\t\t: fpu sse2 avx avx2 fma\n";
+    /** A Zen 5 (family 0x1a, which OpenBLAS 0.3.19 does not know), as on the machines of BENCHMARKS.md round 28. */
+    private static final String ZEN5 = "processor\t: 0\nvendor_id\t: AuthenticAMD\ncpu family\t: 26\nmodel\t\t: 2\n"
+        + "flags\t\t: fpu sse2 avx avx2 fma avx512f avx512dq avx512cd avx512bw avx512vl avx512_vp2intersect\n";
+    /** The same with AVX-512 hidden, as some virtual machines do. */
+    private static final String ZEN5_AVX2 = ZEN5.replaceAll(" avx512\\w*", "");
     private static final String SKYLAKE_SP = "vendor_id\t: GenuineIntel\n"
         + "flags\t\t: fpu avx avx2 avx512f avx512dq avx512cd avx512bw avx512vl\n";
 
@@ -38,6 +43,40 @@ class OpenBlasCoreTest {
         assertEquals(Decision.SWITCHED_OFF, OpenBlasCore.decide(" False ", null, false, ZEN4));
         assertEquals(Decision.ALREADY_SET, OpenBlasCore.decide(null, "Haswell", false, ZEN4), "the user's choice wins");
         assertEquals(Decision.TOO_LATE, OpenBlasCore.decide(null, null, true, ZEN4));
+        assertEquals(Decision.SWITCHED_OFF, OpenBlasCore.decide("false", "Haswell", false, ZEN4));
+    }
+
+    /** After 0x19, OpenBLAS 0.3.19 falls back to its Barcelona kernels: the Zen ones where SkylakeX does not apply. */
+    @Test
+    void anAmdFamilyAfterItsLastKnownGetsAvx2KernelsWhereAvx512DoesNotApply() {
+        assertEquals(Decision.SET, OpenBlasCore.decide(null, null, false, ZEN5));
+        assertEquals(OpenBlasCore.CORE, Decision.SET.core());
+        assertEquals(Decision.SET_AVX2, OpenBlasCore.decide(null, null, false, ZEN5_AVX2), "AVX-512 hidden");
+        assertEquals(Decision.SET_AVX2, OpenBlasCore.decide("false", null, false, ZEN5), "switched off: still not"
+            + " Barcelona");
+        assertEquals("Zen", Decision.SET_AVX2.core());
+        assertEquals(Decision.SWITCHED_OFF, OpenBlasCore.decide("false", null, false, ZEN4), "0.3.19 knows 0x19");
+        assertEquals(Decision.NOT_NEEDED, OpenBlasCore.decide(null, null, false, ZEN5_AVX2.replace(" fma", "")),
+            "no FMA: not for the Zen kernels");
+        assertEquals(Decision.NOT_NEEDED, OpenBlasCore.decide(null, null, false,
+            ZEN5_AVX2.replace("AuthenticAMD", "GenuineIntel")), "AMD's families only");
+        assertEquals(Decision.ALREADY_SET, OpenBlasCore.decide(null, "Haswell", false, ZEN5), "the user's choice wins");
+        assertEquals(Decision.TOO_LATE, OpenBlasCore.decide(null, null, true, ZEN5_AVX2));
+        assertNull(Decision.NOT_NEEDED.core());
+        assertNull(Decision.ALREADY_SET.core());
+    }
+
+    @Test
+    void anEnvironmentThatNamesKernelsWithoutAvx512OnAnAvx512CpuIsOneLineOfLog() {
+        assertEquals("OPENBLAS_CORETYPE=Haswell from the environment holds ND4J's OpenBLAS to kernels without AVX-512"
+            + " on a CPU that has it; unset it (or set OPENBLAS_CORETYPE=SkylakeX) for OpenBLAS's AVX-512 kernels",
+            OpenBlasCore.environmentHint(" Haswell ", ZEN5));
+        assertNotNull(OpenBlasCore.environmentHint("Zen", SKYLAKE_SP), "Intel too");
+        assertNull(OpenBlasCore.environmentHint("SkylakeX", ZEN5));
+        assertNull(OpenBlasCore.environmentHint("cooperlake", ZEN4));
+        assertNull(OpenBlasCore.environmentHint("Haswell", ZEN5_AVX2), "nothing better to run");
+        assertNull(OpenBlasCore.environmentHint(null, ZEN5));
+        assertNull(OpenBlasCore.environmentHint("", ZEN5));
     }
 
     @Test
@@ -52,24 +91,31 @@ class OpenBlasCoreTest {
 
     /**
      * A fresh JVM (this one's ND4J may have loaded before any choice) configures ND4J and reports OpenBLAS's
-     * kernels: SkylakeX where this machine is an AMD CPU with AVX-512, OpenBLAS's own choice elsewhere; and with
-     * the switch off, OpenBLAS's own choice everywhere.
+     * kernels: SkylakeX where this machine is an AMD CPU with AVX-512, Zen on a later AMD family without it (or with
+     * the switch off), OpenBLAS's own choice elsewhere.
      */
     @Test
     void aFreshJvmRunsTheKernelsTheRulesChoose(@TempDir Path tmp) throws Exception {
         String cpuinfo = Files.exists(Path.of("/proc/cpuinfo"))
             ? Files.readString(Path.of("/proc/cpuinfo"), StandardCharsets.ISO_8859_1) : "";
-        boolean amdAvx512 = OpenBlasCore.decide(null, null, false, cpuinfo) == Decision.SET;
+        Decision rules = OpenBlasCore.decide(null, null, false, cpuinfo);
+        Decision rulesOff = OpenBlasCore.decide("false", null, false, cpuinfo);
 
         String[] chosen = fresh(tmp, null).split(" ");
         String[] off = fresh(tmp, "false").split(" ");
-        assertEquals(amdAvx512 ? "SET" : "NOT_NEEDED", chosen[0]);
-        assertEquals("SWITCHED_OFF", off[0]);
+        assertEquals(rules.name(), chosen[0]);
+        assertEquals(rulesOff.name(), off[0]);
+        assertNotNull(chosen[1]);
         assertNotNull(off[1]);
-        if (amdAvx512) {
-            assertEquals(OpenBlasCore.CORE.toLowerCase(), chosen[1].toLowerCase(), "the kernels OpenBLAS runs");
+        for (String[] run : List.of(chosen, off)) {
+            Decision d = Decision.valueOf(run[0]);
+            if (d.core() != null) {
+                assertEquals(d.core().toLowerCase(), run[1].toLowerCase(), "the kernels OpenBLAS runs");
+            }
+        }
+        if (rules == Decision.SET && rulesOff == Decision.SWITCHED_OFF) {
             assertTrue(!off[1].equalsIgnoreCase(OpenBlasCore.CORE), "0.3.19 on its own: " + off[1]);
-        } else {
+        } else if (rules == Decision.NOT_NEEDED) {
             assertEquals(off[1], chosen[1], "nothing changed where the rules do not apply");
         }
     }
