@@ -8,6 +8,8 @@
 # OPENBLAS_NUM_THREADS=1 (without it OpenBLAS starts its own threads beside PyTorch's and two threads ran LeNet 2.3x
 # and the MLP 5.6x slower than one did here). Ratios are to the faster of the two: PyTorch at its best on these cores.
 # Our runs start from the scripts' class-data archive, as every local run does (SPARK_MNIST_CDS=0: without it).
+# OpenBLAS (PyTorch's and ours) runs the kernels OPENBLAS_CORETYPE names where the environment sets it (machine.txt
+# records it); to compare each library's own choice there, run the script under `env -u OPENBLAS_CORETYPE`.
 # Usage: scripts/benchmark-peer.sh [OUT_DIR]
 #   env: MODELS ("lenet mlp"), WHO ("torch1 torch local resident"), EPOCHS (2), REPEATS (1), THREADS, PYTHON
 #        (/usr/bin/python3, which sees Debian's python3-torch; it also needs libopenblas0-pthread)
