@@ -78,19 +78,7 @@ public final class ExchangeBlend {
 
         /** Why the kernel may not run in this JVM with {@code value} as the property, or null where it may. */
         static String whyNot(String value) {
-            if (value != null && value.strip().equalsIgnoreCase("false")) {
-                return "-D" + PROPERTY + "=false";
-            }
-            if (value != null && !value.strip().equalsIgnoreCase("true")) {
-                LOG.warn("-D{} ({}) must be true or false; the blend stays vectorised where it can", PROPERTY, value);
-            }
-            if (!SimdAdam.VECTOR_API) {
-                return "start the JVM with --add-modules=" + SimdAdam.MODULE + " for the Vector API";
-            }
-            if (!HostArrays.CPU) {
-                return "not the CPU backend";
-            }
-            return null;
+            return VectorWarmUp.whyNot(PROPERTY, value, LOG, "the blend stays vectorised where it can");
         }
     }
 

@@ -250,20 +250,8 @@ public class SimdAdam extends Adam {
         }
 
         private static String whyNot() {
-            String value = System.getProperty(PROPERTY);
-            if (value != null && value.strip().equalsIgnoreCase("false")) {
-                return "-D" + PROPERTY + "=false";
-            }
-            if (value != null && !value.strip().equalsIgnoreCase("true")) {
-                LOG.warn("-D{} ({}) must be true or false; Adam stays vectorised where it can", PROPERTY, value);
-            }
-            if (!VECTOR_API) {
-                return "start the JVM with --add-modules=" + MODULE + " for the Vector API";
-            }
-            if (!HostArrays.CPU) {
-                return "not the CPU backend";
-            }
-            return null;
+            return VectorWarmUp.whyNot(PROPERTY, System.getProperty(PROPERTY), LOG,
+                "Adam stays vectorised where it can");
         }
     }
 

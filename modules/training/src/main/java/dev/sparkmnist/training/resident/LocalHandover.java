@@ -118,9 +118,15 @@ final class LocalHandover {
         }
     }
 
-    /** Where a stage's workers find its starting state: its broadcast, or the driver's JVM. */
+    /**
+     * Where a stage's workers find its starting state: its broadcast, or the driver's JVM ({@link #inDriverJvm}, where
+     * worker 0 also leaves its final vector).
+     */
     interface Source extends Serializable {
         NetState get();
+
+        /** Whether the stage's tasks run in the driver's JVM, which hands the network over ({@link LocalHandover}). */
+        boolean inDriverJvm();
 
         static Source broadcast(Broadcast<NetState> broadcast) {
             return new FromBroadcast(broadcast);
@@ -136,12 +142,22 @@ final class LocalHandover {
         public NetState get() {
             return broadcast.value();
         }
+
+        @Override
+        public boolean inDriverJvm() {
+            return false;
+        }
     }
 
     private record Local(String key) implements Source {
         @Override
         public NetState get() {
             return state(key);
+        }
+
+        @Override
+        public boolean inDriverJvm() {
+            return true;
         }
     }
 }

@@ -314,7 +314,7 @@ public final class ResidentEngine implements AutoCloseable {
                 Slots.awaitForStage(sc, plan.workers(), settings.slotWaitSeconds());
                 long token = ++tokens;
                 WorkerTask task = new WorkerTask(state, job, plan, stage, epoch, probe, attempt, token, resumeFrom,
-                    handOver, net.getIterationCount(), net.getEpochCount());
+                    net.getIterationCount(), net.getEpochCount());
                 RDD<WorkerOutcome> trained = sc.parallelize(ids, plan.workers()).rdd().barrier()
                     .mapPartitions(task, false, tag);
                 List<WorkerOutcome> reports;

@@ -18,10 +18,11 @@ import scala.runtime.AbstractFunction1;
 /**
  * One resident worker: the body of one task of the barrier stage. It prepares ND4J and its GPU, goes on with the
  * network it kept at the end of the stage the driver's network came from ({@link ResidentNets}) or else rebuilds the
- * network from the stage's state (its broadcast, or in local mode the driver's network: {@link LocalHandover}), streams its own minibatches of the stage from the idx files
- * ({@link SliceReader}), and for every round fits {@code frequency} minibatches and averages parameters and updater
- * state with its peers ({@link PeerExchange}). It returns one {@link WorkerOutcome}; worker 0's carries the averaged
- * network (in local mode as an object of the JVM, {@link LocalHandover}). In a probe stage ({@link AutoFrequency}) it times a few rounds instead and keeps nothing.
+ * network from the stage's state (its broadcast, or in local mode the driver's network: {@link LocalHandover}),
+ * streams its own minibatches of the stage from the idx files ({@link SliceReader}), and for every round fits
+ * {@code frequency} minibatches and averages parameters and updater state with its peers ({@link PeerExchange}). It
+ * returns one {@link WorkerOutcome}; worker 0's carries the averaged network (in local mode it leaves it in the JVM,
+ * {@link LocalHandover}). In a probe stage ({@link AutoFrequency}) it times a few rounds instead and keeps nothing.
  */
 final class WorkerTask extends AbstractFunction1<Iterator<Integer>, Iterator<WorkerOutcome>> implements Serializable {
     private static final long serialVersionUID = 3L;
@@ -36,10 +37,8 @@ final class WorkerTask extends AbstractFunction1<Iterator<Integer>, Iterator<Wor
     private final int attempt;
     /** This stage attempt, unique within the run: what the workers keep their networks under. */
     private final long token;
-    /** The stage attempt whose end state the driver's network holds (-1: none; build from the broadcast). */
+    /** The stage attempt whose end state the driver's network holds (-1: none; build from the stage's state). */
     private final long resumeFrom;
-    /** Whether worker 0 leaves its final vector in the JVM for the driver ({@link LocalHandover}). */
-    private final boolean handOver;
     /** The driver's network's counts, which a kept network takes. */
     private final int iterationCount;
     private final int epochCount;
@@ -53,13 +52,11 @@ final class WorkerTask extends AbstractFunction1<Iterator<Integer>, Iterator<Wor
      * @param token this stage attempt, unique within the run ({@link ResidentNets})
      * @param state where the stage's starting state is, for a worker that has no kept network
      * @param resumeFrom the stage attempt whose end state {@code state} holds, or -1
-     * @param handOver worker 0 publishes its final vector in this JVM ({@link LocalHandover}) instead of returning it
      * @param iterationCount the iteration count of the network {@code state} was made from
      * @param epochCount its epoch count
      */
     WorkerTask(LocalHandover.Source state, ResidentJob job, StagePlan plan, int stage, int epoch,
-               boolean probe, int attempt, long token, long resumeFrom, boolean handOver, int iterationCount,
-               int epochCount) {
+               boolean probe, int attempt, long token, long resumeFrom, int iterationCount, int epochCount) {
         this.state = state;
         this.job = job;
         this.plan = plan;
@@ -69,7 +66,6 @@ final class WorkerTask extends AbstractFunction1<Iterator<Integer>, Iterator<Wor
         this.attempt = attempt;
         this.token = token;
         this.resumeFrom = resumeFrom;
-        this.handOver = handOver;
         this.iterationCount = iterationCount;
         this.epochCount = epochCount;
     }
@@ -188,7 +184,7 @@ final class WorkerTask extends AbstractFunction1<Iterator<Integer>, Iterator<Wor
             report.waited(overlap != null ? rendezvous + overlap.blockedNanos() : exchange.waitNanos());
         }
         float[] last = worker == 0 ? (vector != null ? vector : NetState.vector(net)) : null;
-        if (last != null && handOver) {
+        if (last != null && state.inDriverJvm()) { // worker 0 of a local run leaves it for the driver
             LocalHandover.publish(LocalHandover.resultKey(job.runPrefix(), token), last);
             last = null;
         }
