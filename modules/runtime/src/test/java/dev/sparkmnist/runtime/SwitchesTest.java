@@ -49,7 +49,7 @@ class SwitchesTest {
             + " spark.sparkmnist.localHandover, spark.sparkmnist.openblasAvx512, spark.sparkmnist.residentNets,"
             + " spark.sparkmnist.shapeInfoCache,"
             + " spark.sparkmnist.simdAdam, spark.sparkmnist.stageEvaluation,"
-            + " spark.sparkmnist.traces, spark.sparkmnist.vectorBlend", unknown.getMessage());
+            + " spark.sparkmnist.traces, spark.sparkmnist.trainingStep, spark.sparkmnist.vectorBlend", unknown.getMessage());
         IllegalArgumentException value = assertThrows(IllegalArgumentException.class,
             () -> Switches.apply(new SparkConf(false).set("spark.sparkmnist.simdAdam", "off")));
         assertEquals("--conf spark.sparkmnist.simdAdam (off) must be true or false", value.getMessage());
@@ -84,6 +84,8 @@ class SwitchesTest {
             dev.sparkmnist.models.SimdAdam.PROPERTY.substring("sparkmnist.".length())));
         assertTrue(Switches.NAMES.contains(
             dev.sparkmnist.models.HostBlas.PROPERTY.substring("sparkmnist.".length())));
+        assertTrue(Switches.NAMES.contains(
+            dev.sparkmnist.models.TrainingStep.PROPERTY.substring("sparkmnist.".length())));
     }
 
     @Test

@@ -80,8 +80,9 @@ public final class LocalTrainer {
                 try (SliceReader reader = new SliceReader(trainSet, order, batchSize, batchSize * BATCHES_PER_CHUNK,
                          options.input().normalization(), hadoopConf, true);
                      FlushToZero.Scope ftz = FlushToZero.enable()) { // subnormals as zero while fitting
+                    dev.sparkmnist.models.TrainingStep step = dev.sparkmnist.models.TrainingStep.of(net);
                     for (DataSet batch = reader.next(); batch != null; batch = reader.next()) {
-                        net.fit(batch);
+                        step.fit(batch);
                         lossSum += TrainLoss.lastMinibatch(net);
                         examples += batch.numExamples();
                         minibatches++;

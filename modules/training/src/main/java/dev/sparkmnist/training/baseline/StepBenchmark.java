@@ -87,8 +87,9 @@ public final class StepBenchmark {
         for (Map.Entry<String, double[]> e : run(architecture, batch, steps, rounds, variants).entrySet()) {
             double[] t = e.getValue();
             System.out.printf(java.util.Locale.ROOT,
-                "%s %s batch %d: %.3f ms a step (median of %d rounds of %d steps; fastest %.3f, slowest %.3f)%n",
-                model, e.getKey(), batch, t[0], rounds - 1, steps, t[1], t[2]);
+                "%s %s batch %d: %.3f ms a step (median of %d rounds of %d steps; fastest %.3f, slowest %.3f);"
+                    + " %.1f KB of Java heap allocated a step (last round)%n",
+                model, e.getKey(), batch, t[0], rounds - 1, steps, t[1], t[2], t[3] / 1024);
         }
     }
 
@@ -168,14 +169,14 @@ public final class StepBenchmark {
                 Nd4jRuntime.configure(threads); // per thread, as a task's (OpenMP's count is the thread's own)
                 try (FlushToZero.Scope ftz = FlushToZero.enable()) {
                     List<DataSet> data = batches(batch, 16, new Random(id + 1));
-                    MultiLayerNetwork net = network(architecture, OURS);
+                    java.util.function.Consumer<DataSet> net = fitter(network(architecture, OURS), OURS);
                     List<Double> times = new ArrayList<>();
                     for (int round = 0; round < rounds; round++) {
                         start.arriveAndAwaitAdvance();
                         roundStart.accept(id, round);
                         long t0 = System.nanoTime();
                         for (int s = 0; s < steps; s++) {
-                            net.fit(data.get(s % data.size()));
+                            net.accept(data.get(s % data.size()));
                         }
                         if (round > 0) {
                             times.add((System.nanoTime() - t0) / 1e6 / steps);
@@ -204,6 +205,14 @@ public final class StepBenchmark {
         return out;
     }
 
+    /** How a variant fits a minibatch: ours as the engines do ({@link TrainingStep}), DL4J's with its {@code fit}. */
+    private static java.util.function.Consumer<DataSet> fitter(MultiLayerNetwork net, String variant) {
+        if (variant.equals(OURS)) {
+            return dev.sparkmnist.models.TrainingStep.of(net)::fit;
+        }
+        return net::fit;
+    }
+
     /** The network a variant trains: ours ({@link Models#network}) or DL4J's own layers from the same configuration. */
     private static MultiLayerNetwork network(Architecture architecture, String variant) {
         ModelOptions o = architecture == Architecture.LENET ? ModelOptions.lenet() : ModelOptions.mlp();
@@ -221,9 +230,9 @@ public final class StepBenchmark {
      */
     static double opsPerStep(Architecture architecture, int batch, int steps, String variant, boolean print) {
         List<DataSet> data = batches(batch, 16, new Random(1));
-        MultiLayerNetwork net = network(architecture, variant);
+        java.util.function.Consumer<DataSet> fit = fitter(network(architecture, variant), variant);
         for (int s = 0; s < 3 * steps; s++) {
-            net.fit(data.get(s % data.size()));
+            fit.accept(data.get(s % data.size()));
         }
         org.nd4j.linalg.profiler.OpProfiler profiler = org.nd4j.linalg.profiler.OpProfiler.getInstance();
         profiler.reset();
@@ -233,7 +242,7 @@ public final class StepBenchmark {
             org.nd4j.linalg.api.ops.executioner.OpExecutioner.ProfilingMode.OPERATIONS);
         try {
             for (int s = 0; s < steps; s++) {
-                net.fit(data.get(s % data.size()));
+                fit.accept(data.get(s % data.size()));
             }
         } finally {
             Nd4j.getExecutioner().setProfilingMode(
@@ -245,30 +254,46 @@ public final class StepBenchmark {
         return (double) profiler.getInvocationsCount() / steps;
     }
 
-    /** Median, fastest and slowest ms per step of each variant ("ours", "dl4j") over the rounds after the first. */
+    /**
+     * Median, fastest and slowest ms per step of each variant ("ours", "dl4j") over the rounds after the first, and the
+     * Java heap bytes a step allocated in the last round.
+     */
     static Map<String, double[]> run(Architecture architecture, int batch, int steps, int rounds,
                                      List<String> variants) {
         List<DataSet> data = batches(batch, 16, new Random(1));
-        Map<String, MultiLayerNetwork> nets = new LinkedHashMap<>();
+        Map<String, java.util.function.Consumer<DataSet>> nets = new LinkedHashMap<>();
         for (String v : variants) {
-            nets.put(v, network(architecture, v));
+            nets.put(v, fitter(network(architecture, v), v));
         }
         Map<String, List<Double>> times = new LinkedHashMap<>();
+        Map<String, Double> allocated = new LinkedHashMap<>();
         for (int round = 0; round < rounds; round++) {
-            for (Map.Entry<String, MultiLayerNetwork> e : nets.entrySet()) {
+            for (Map.Entry<String, java.util.function.Consumer<DataSet>> e : nets.entrySet()) {
+                long a0 = allocatedBytes();
                 long t0 = System.nanoTime();
                 for (int s = 0; s < steps; s++) {
-                    e.getValue().fit(data.get(s % data.size()));
+                    e.getValue().accept(data.get(s % data.size()));
                 }
                 double ms = (System.nanoTime() - t0) / 1e6 / steps;
+                allocated.put(e.getKey(), (double) (allocatedBytes() - a0) / steps);
                 if (round > 0) {
                     times.computeIfAbsent(e.getKey(), k -> new ArrayList<>()).add(ms);
                 }
             }
         }
         Map<String, double[]> out = new LinkedHashMap<>();
-        times.forEach((k, l) -> out.put(k, summary(l)));
+        times.forEach((k, l) -> {
+            double[] s = summary(l);
+            out.put(k, new double[] {s[0], s[1], s[2], allocated.get(k)});
+        });
         return out;
+    }
+
+    /** Bytes of Java heap this thread has allocated so far (HotSpot's count; -1 where the JVM does not keep one). */
+    static long allocatedBytes() {
+        java.lang.management.ThreadMXBean mx = java.lang.management.ManagementFactory.getThreadMXBean();
+        return mx instanceof com.sun.management.ThreadMXBean sun && sun.isThreadAllocatedMemoryEnabled()
+            ? sun.getCurrentThreadAllocatedBytes() : -1;
     }
 
     /** Median, fastest and slowest of {@code times} (sorted in place). */

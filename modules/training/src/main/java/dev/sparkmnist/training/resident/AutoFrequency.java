@@ -92,11 +92,12 @@ public record AutoFrequency(int frequency, double minibatchMillis, double exchan
         NetState.apply(net, vector, length);
         long[] compute = new long[PROBE_ROUNDS];
         long[] rounds = new long[PROBE_ROUNDS];
+        dev.sparkmnist.models.TrainingStep step = dev.sparkmnist.models.TrainingStep.of(net);
         for (int r = 0; r < PROBE_ROUNDS; r++) {
             long t0 = System.nanoTime();
             DataSet batch = batches.get();
             if (batch != null) {
-                net.fit(batch);
+                step.fit(batch);
             }
             long t1 = System.nanoTime();
             vector = NetState.vector(net, vector, length);

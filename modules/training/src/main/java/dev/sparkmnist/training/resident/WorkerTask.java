@@ -10,6 +10,7 @@ import dev.sparkmnist.training.TrainingOptions;
 import java.io.Serializable;
 import java.lang.management.ManagementFactory;
 import org.apache.spark.TaskContext;
+import dev.sparkmnist.models.TrainingStep;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.nd4j.linalg.dataset.DataSet;
 import scala.collection.Iterator;
@@ -146,6 +147,7 @@ final class WorkerTask extends AbstractFunction1<Iterator<Integer>, Iterator<Wor
         float[] vector = null;
         long rendezvous = exchange.waitNanos();
         boolean averaging = plan.workers() > 1; // one worker has nobody to average with
+        TrainingStep step = TrainingStep.of(net);
         try (OverlappedExchange overlap = averaging && job.settings().overlap()
                  ? new OverlappedExchange(exchange, worker) : null) {
             for (int round = plan.firstRound(stage); round < plan.endRound(stage); round++) {
@@ -158,7 +160,7 @@ final class WorkerTask extends AbstractFunction1<Iterator<Integer>, Iterator<Wor
                     if (batch == null) {
                         break;
                     }
-                    net.fit(batch);
+                    step.fit(batch);
                     report.fitted(TrainLoss.lastMinibatch(net), batch.numExamples());
                     job.examplesFitted().add(batch.numExamples());
                     fitted++;

@@ -20,6 +20,7 @@ class StepBenchmarkTest {
         assertEquals(List.of("ours", "dl4j"), List.copyOf(t.keySet()));
         for (double[] v : t.values()) {
             assertTrue(v[1] > 0 && v[1] <= v[0] && v[0] <= v[2], "fastest <= median <= slowest, all > 0");
+            assertTrue(v[3] > 0, "a DL4J step allocates on the Java heap (HotSpot counts it): " + v[3]);
         }
     }
 

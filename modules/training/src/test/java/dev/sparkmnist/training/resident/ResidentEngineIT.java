@@ -77,6 +77,7 @@ class ResidentEngineIT {
 
     @Test
     void lenetLearnsAndFitsEveryExampleOncePerEpoch() {
+        long steps = dev.sparkmnist.models.TrainingStep.steps();
         TrainingResult r = SparkTrainer.train(SLICE.sc(), SLICE.train(), SLICE.test(), ModelOptions.lenet(),
             TrainingOptions.defaults().withEpochs(2).withBatching(32, 10), List.of());
         assertEquals(2, r.partitions());
@@ -93,6 +94,8 @@ class ResidentEngineIT {
         assertTrue(r.last().test().accuracy() >= 0.80, "test accuracy " + r.last().test().accuracy());
         assertEquals(2, r.network().getLayerWiseConfigurations().getEpochCount());
         assertEquals(64, r.network().getIterationCount(), "worker 0 fitted 32 minibatches in each epoch");
+        assertEquals(128, dev.sparkmnist.models.TrainingStep.steps() - steps,
+            "every minibatch of both workers (in this JVM: local mode) was a TrainingStep, none DL4J's fit");
         assertEquals(0, leftoverInboxes(), "no inbox outlives its stage");
     }
 
