@@ -73,6 +73,27 @@ class TrainingStepTest {
     }
 
     @Test
+    void theDefaultLenetJobTrainsAsDl4jsFitAcrossEpochs() {
+        // padded input, Nesterov momentum, L2 and a schedule by epoch (read from the counts the step keeps)
+        ModelOptions o = ModelOptions.jobDefaults(Architecture.LENET);
+        MultiLayerNetwork dl4j = Models.network(o);
+        MultiLayerNetwork lean = Models.network(o);
+        TrainingStep step = TrainingStep.of(lean);
+        assertNull(step.whyNot());
+        for (int s = 0; s < 16; s++) {
+            if (s > 0 && s % 4 == 0) {
+                dl4j.incrementEpochCount();
+                lean.incrementEpochCount();
+            }
+            DataSet d = BlackBorderBatches.batch(8, s);
+            dl4j.fit(d.copy());
+            step.fit(d);
+            assertEquals(dl4j.score(), lean.score(), "score after step " + s);
+        }
+        assertSameTraining(new MultiLayerNetwork[] {dl4j, lean}, 16);
+    }
+
+    @Test
     void withL2AndDropoutItStillTrainsAsDl4jsFit() {
         ModelOptions o = ModelOptions.mlp().withRegularisation(1e-3, 0.2).withSeed(7);
         MultiLayerNetwork[] nets = trainBoth(o, 12, null);
