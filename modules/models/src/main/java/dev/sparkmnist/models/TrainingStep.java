@@ -201,23 +201,23 @@ public final class TrainingStep {
         net.applyConstraints(net.getIterationCount(), net.getEpochCount());
         net.clearLayerMaskArrays();
         net.clearLayersStates();
-        int iter = net.getIterationCount();
-        int ep = net.getEpochCount();
+        synchronizeCounts();
+    }
+
+    /** The network's iteration and epoch counts into its layers (DL4J's synchronizeIterEpochCounts). */
+    private void synchronizeCounts() {
+        int iteration = net.getIterationCount();
+        int epoch = net.getEpochCount();
         for (Layer l : layers) {
-            l.setIterationCount(iter);
-            l.setEpochCount(ep);
+            l.setIterationCount(iteration);
+            l.setEpochCount(epoch);
         }
     }
 
     /** MultiLayerNetwork.computeGradientAndScore, its forward pass ffToLayerActivationsInWs. */
     private void computeGradientAndScore(INDArray features, INDArray labels, Collection<TrainingListener> listeners,
                                          boolean listening) {
-        int iter = net.getIterationCount();
-        int ep = net.getEpochCount();
-        for (Layer l : layers) {
-            l.setIterationCount(iter);
-            l.setEpochCount(ep);
-        }
+        synchronizeCounts();
         int last = layers.length - 1;
         int batch = net.getInputMiniBatchSize();
         try (MemoryWorkspace scope = ws.score.notifyScopeEntered(ArrayType.ACTIVATIONS)) {

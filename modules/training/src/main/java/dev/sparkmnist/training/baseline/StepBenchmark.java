@@ -169,14 +169,14 @@ public final class StepBenchmark {
                 Nd4jRuntime.configure(threads); // per thread, as a task's (OpenMP's count is the thread's own)
                 try (FlushToZero.Scope ftz = FlushToZero.enable()) {
                     List<DataSet> data = batches(batch, 16, new Random(id + 1));
-                    java.util.function.Consumer<DataSet> net = fitter(network(architecture, OURS), OURS);
+                    java.util.function.Consumer<DataSet> fit = fitter(network(architecture, OURS), OURS);
                     List<Double> times = new ArrayList<>();
                     for (int round = 0; round < rounds; round++) {
                         start.arriveAndAwaitAdvance();
                         roundStart.accept(id, round);
                         long t0 = System.nanoTime();
                         for (int s = 0; s < steps; s++) {
-                            net.accept(data.get(s % data.size()));
+                            fit.accept(data.get(s % data.size()));
                         }
                         if (round > 0) {
                             times.add((System.nanoTime() - t0) / 1e6 / steps);
@@ -275,7 +275,8 @@ public final class StepBenchmark {
                     e.getValue().accept(data.get(s % data.size()));
                 }
                 double ms = (System.nanoTime() - t0) / 1e6 / steps;
-                allocated.put(e.getKey(), (double) (allocatedBytes() - a0) / steps);
+                // NaN where the JVM keeps no count, rather than a made-up zero
+                allocated.put(e.getKey(), a0 < 0 ? Double.NaN : (double) (allocatedBytes() - a0) / steps);
                 if (round > 0) {
                     times.computeIfAbsent(e.getKey(), k -> new ArrayList<>()).add(ms);
                 }
