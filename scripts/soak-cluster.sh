@@ -5,9 +5,11 @@
 # API on DRIVER_UI_PORT), and kills a random executor JVM (SIGKILL); once, at the first such fault from epoch
 # WORKER_KILL_EPOCH on, it kills a whole Worker with its executor instead and starts it again WORKER_DOWN seconds
 # later. (A fault per epoch at most: Spark aborts a stage that fails spark.stage.maxConsecutiveAttempts times in a
-# row, and a new executor takes seconds to start, so faults faster than the cluster recovers end any job.) Then checks that the job completed, that every epoch counted every example exactly once, and that
-# nothing of the cluster is left running; with BASELINE=1 it first runs the same job undisturbed and compares the
-# accuracy and the time. Writes OUT_DIR/soak.json and prints one summary line.
+# row, and a new executor takes seconds to start, so faults faster than the cluster recovers end any job.) Each
+# fault's stage attempt is then followed to its end on the driver: "failed" (the fault landed: faultsLanded) or
+# "complete" (the kill came after the stage's last task and cost nothing). Then checks that the job completed, that
+# every epoch counted every example exactly once, and that nothing of the cluster is left running; with BASELINE=1
+# it first runs the same job undisturbed and compares the accuracy and the time. Writes OUT_DIR/soak.json and prints one summary line.
 #   scripts/soak-cluster.sh OUT_DIR [train options...]
 # Env: WORKERS (2), EPOCHS (20), KILL_EVERY_EPOCHS (1), MAX_DELAY (3), WORKER_KILL_EPOCH (2), WORKER_DOWN (5), BASELINE (0),
 #      EXPECTED_EXAMPLES (60000: examples per epoch), DATA_DIR (data/mnist), CLUSTER_DIR, MASTER_PORT, MASTER_UI_PORT,
@@ -29,9 +31,22 @@ export SUBMIT_ARGS="${SUBMIT_ARGS:-} --conf spark.ui.enabled=true --conf spark.u
 driver_ui="http://127.0.0.1:$driver_ui_port"
 trap '"$cluster" stop >/dev/null 2>&1 || true' EXIT
 
+# After a kill in "$1" ("epoch E stage ID attempt A"): how that stage attempt ended, from the driver. A kill that
+# came after the stage's last task finished costs no attempt; only the ones that failed their stage (faults_landed)
+# must show as stage retries.
+landed() {
+  local e id a how
+  read -r _ e _ id _ a <<< "$1"
+  how="$(python3 "$repo_root/scripts/lib/training_stage.py" --outcome "$driver_ui" "$id" "$a" "$pid" 60)"
+  log "stage $id attempt $a (that fault's) ended: $how"
+  [[ "$how" == failed ]] && faults_landed=$((faults_landed + 1))
+  return 0
+}
+
 # Runs the job; with FAULTS=1 injects faults while it runs. Prints the job's exit code.
 job() {
   local name="$1" faults="$2" log_file="$out/$1.log" pid rc next worker_killed=0 killed_executors=0 t0=$SECONDS
+  faults_landed=0
   shift 2
   master="$("$cluster" start "$workers")"
   "$repo_root/scripts/submit-cluster.sh" "$master" --epochs "$epochs" --num-partitions "$workers" \
@@ -59,6 +74,7 @@ job() {
             log "fault in $stage (after epoch $done_epochs): killing worker-$w (pid $wpid) and its executor ${wexec:-none}"
             kill -9 "$wpid" $wexec 2>/dev/null || true
             worker_killed=1
+            landed "$stage"
             sleep "$worker_down"
             "$cluster" restart-worker "$w" >&2
           else
@@ -67,6 +83,7 @@ job() {
               k="${execs[RANDOM % ${#execs[@]}]}"
               log "fault in $stage (after epoch $done_epochs): killing executor pid $k"
               kill -9 "$k" 2>/dev/null && killed_executors=$((killed_executors + 1)) || true
+              landed "$stage"
             fi
           fi
         fi
@@ -79,8 +96,8 @@ job() {
   seen="$(cat "$CLUSTER_DIR"/*.pid 2>/dev/null; "$cluster" executors)"
   "$cluster" stop >&2
   for p in $seen; do kill -0 "$p" 2>/dev/null && left=$((left + 1)); done
-  printf '{"name": "%s", "exit": %d, "wallSeconds": %d, "executorsKilled": %d, "workersKilled": %d, "processesLeft": %d}\n' \
-    "$name" "$rc" "$wall" "$killed_executors" "$worker_killed" "$left" > "$out/$name.faults.json"
+  printf '{"name": "%s", "exit": %d, "wallSeconds": %d, "executorsKilled": %d, "workersKilled": %d, "faultsLanded": %d, "processesLeft": %d}\n' \
+    "$name" "$rc" "$wall" "$killed_executors" "$worker_killed" "$faults_landed" "$left" > "$out/$name.faults.json"
 }
 
 if [[ "${BASELINE:-0}" == 1 ]]; then

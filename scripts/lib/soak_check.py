@@ -51,9 +51,10 @@ def main():
     summary["problems"] = problems
     with open(os.path.join(out, "soak.json"), "w") as f:
         json.dump(summary, f, indent=1)
-    print("soak: %s; executors killed %d, workers killed %d, stage retries %s, epochs %s, accuracy %s%s, wall %d s%s"
+    print("soak: %s; executors killed %d, workers killed %d, faults that failed their stage %s, stage retries %s, "
+          "epochs %s, accuracy %s%s, wall %d s%s"
           % ("OK" if not problems else "FAILED: " + "; ".join(problems), faults["executorsKilled"],
-             faults["workersKilled"], summary.get("stageRetries"), summary.get("epochs"), summary.get("accuracy"),
+             faults["workersKilled"], faults.get("faultsLanded", "?"), summary.get("stageRetries"), summary.get("epochs"), summary.get("accuracy"),
              " (undisturbed %s)" % summary["baselineAccuracy"] if "baselineAccuracy" in summary else "",
              faults["wallSeconds"],
              ", %d s lost against the undisturbed run" % summary["secondsLost"] if "secondsLost" in summary else ""))

@@ -6,7 +6,11 @@ so its faults land in training stages, not between them (a kill between stages c
 Reads the driver's REST API (spark.ui.enabled=true); a training stage is one whose job description starts with
 "resident workers: epoch" (ResidentEngine's job group).
 Prints "epoch E stage ID attempt A" and exits 0; exits 1 when JOB_PID has ended, or after TIMEOUT seconds without one.
-Usage: training_stage.py DRIVER_UI_URL TASKS MAX_DELAY_SECONDS JOB_PID EPOCH [TIMEOUT_SECONDS]"""
+With --outcome, waits until stage attempt ID/A is no longer active and prints how it ended: "failed" (a fault that
+landed in it), "complete" (a fault that came after the stage's last task, which costs nothing), or "unknown" (the
+driver ended or did not answer within TIMEOUT seconds).
+Usage: training_stage.py DRIVER_UI_URL TASKS MAX_DELAY_SECONDS JOB_PID EPOCH [TIMEOUT_SECONDS]
+       training_stage.py --outcome DRIVER_UI_URL STAGE_ID ATTEMPT JOB_PID [TIMEOUT_SECONDS]"""
 import http.client
 import json
 import os
@@ -47,7 +51,35 @@ def running_training_stage(ui, tasks, epoch):
     return None
 
 
+def stage_status(ui, stage_id, attempt):
+    """The status of a stage attempt (ACTIVE, COMPLETE, FAILED, ...), or None when the driver does not answer."""
+    try:
+        for app in get(ui + "/api/v1/applications"):
+            return get("%s/api/v1/applications/%s/stages/%d/%d" % (ui, app["id"], stage_id, attempt))["status"]
+    except (OSError, ValueError, KeyError, TypeError, http.client.HTTPException):
+        pass
+    return None
+
+
+def outcome(args):
+    if len(args) not in (4, 5):
+        print(__doc__, file=sys.stderr)
+        return 2
+    ui, stage_id, attempt, pid = args[0].rstrip("/"), int(args[1]), int(args[2]), int(args[3])
+    deadline = time.time() + (float(args[4]) if len(args) == 5 else 120)
+    while alive(pid) and time.time() < deadline:
+        status = stage_status(ui, stage_id, attempt)
+        if status not in (None, "ACTIVE", "PENDING"):
+            print(status.lower())
+            return 0
+        time.sleep(POLL_SECONDS)
+    print("unknown")
+    return 0
+
+
 def main():
+    if len(sys.argv) > 1 and sys.argv[1] == "--outcome":
+        return outcome(sys.argv[2:])
     if len(sys.argv) not in (6, 7):
         print(__doc__, file=sys.stderr)
         return 2

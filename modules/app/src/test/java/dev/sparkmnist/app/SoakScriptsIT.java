@@ -83,8 +83,12 @@ class SoakScriptsIT {
         int executorsKilled = soak.get("faults").get("executorsKilled").asInt();
         assertTrue(executorsKilled >= 1 && executorsKilled <= 3, why);
         assertEquals(0, soak.get("faults").get("processesLeft").asInt(), why);
-        // the injector kills only while a training stage runs all its tasks: every fault costs that stage an attempt
-        assertTrue(soak.get("stageRetries").asInt() >= executorsKilled + 1, why);
+        // the injector kills only while a training stage runs all its tasks, but a kill can still come after the
+        // stage's last task (once in CI: 4 kills, 3 retries); it follows each fault's stage attempt to its end on
+        // the driver, and every one that failed its stage must have cost the engine a retry
+        int landed = soak.get("faults").get("faultsLanded").asInt();
+        assertTrue(landed >= 1 && landed <= executorsKilled + 1, why);
+        assertTrue(soak.get("stageRetries").asInt() >= landed, why);
         JsonNode metrics = RunLayout.JSON.readTree(out.resolve("soak").resolve("metrics.json").toFile());
         for (JsonNode epoch : metrics.get("epochs")) {
             assertEquals(TestData.SLICE_TRAIN, epoch.get("examplesTrained").asInt(), "exactly once: " + epoch);
