@@ -4,7 +4,8 @@ then a random delay
 inside that stage, and returns while the same stage attempt still runs: the soak's fault injector kills right after,
 so its faults land in training stages, not between them (a kill between stages costs no attempt and tests nothing).
 Reads the driver's REST API (spark.ui.enabled=true); a training stage is one whose job description starts with
-"resident workers: epoch" (ResidentEngine's job group).
+"resident workers: epoch" (ResidentEngine's job group); a stage that spans epochs counts as one of EPOCH
+when it trains through it (it is then in EPOCH or later).
 Prints "epoch E stage ID attempt A" and exits 0; exits 1 when JOB_PID has ended, or after TIMEOUT seconds without one.
 With --outcome, waits until stage attempt ID/A is no longer active and prints how it ended: "failed" (a fault that
 landed in it), "complete" (a fault that came after the stage's last task, which costs nothing), or "unknown" (the
@@ -21,7 +22,8 @@ import time
 import urllib.request
 
 POLL_SECONDS = 0.2
-TRAINING = re.compile(r"resident workers: epoch (\d+),")
+# one epoch's stage: "resident workers: epoch 3, stage 1/1"; a stage that spans epochs: "resident workers: epochs 3-5,"
+TRAINING = re.compile(r"resident workers: epochs? (\d+)(?:-(\d+))?,")
 
 
 def get(url):
@@ -44,8 +46,9 @@ def running_training_stage(ui, tasks, epoch):
         for app in get(ui + "/api/v1/applications"):
             for stage in get("%s/api/v1/applications/%s/stages?status=active" % (ui, app["id"])):
                 training = TRAINING.match(stage.get("description") or "")
-                if training and int(training.group(1)) >= epoch and stage.get("numActiveTasks", 0) >= tasks:
-                    return int(training.group(1)), stage["stageId"], stage["attemptId"]
+                last = int(training.group(2) or training.group(1)) if training else 0
+                if training and last >= epoch and stage.get("numActiveTasks", 0) >= tasks:
+                    return max(epoch, int(training.group(1))), stage["stageId"], stage["attemptId"]
     except (OSError, ValueError, KeyError, TypeError, http.client.HTTPException):
         pass  # the UI not up yet, the driver gone, or an answer cut short by a busy driver: look again
     return None

@@ -25,9 +25,9 @@ public final class Switches {
     /** The Spark settings' prefix; what follows it is the switch's name. */
     public static final String CONF_PREFIX = "spark.sparkmnist.";
     /** The switches, each a system property {@code sparkmnist.NAME} read as true or false. */
-    public static final List<String> NAMES = List.of("flushToZero", "hostBlas", "idxCache", "localHandover",
-        "openblasAvx512", "residentNets", "shapeInfoCache", "simdAdam", "stageEvaluation", "traces", "trainingStep",
-        "vectorBlend");
+    public static final List<String> NAMES = List.of("epochSpans", "flushToZero", "hostBlas", "idxCache",
+        "localHandover", "openblasAvx512", "residentNets", "shapeInfoCache", "simdAdam", "stageEvaluation", "traces",
+        "trainingStep", "vectorBlend");
     private static final Logger LOG = LoggerFactory.getLogger(Switches.class);
     /** Settings already reported in this JVM (every task applies them again), so the log has one line each. */
     private static final Set<String> REPORTED = ConcurrentHashMap.newKeySet();

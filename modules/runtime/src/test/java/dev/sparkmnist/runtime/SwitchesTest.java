@@ -45,7 +45,7 @@ class SwitchesTest {
         IllegalArgumentException unknown = assertThrows(IllegalArgumentException.class, () -> Switches.apply(
             new SparkConf(false).set("spark.sparkmnist.simdAdam", "false").set("spark.sparkmnist.shapInfoCache", "false")));
         assertEquals("--conf spark.sparkmnist.shapInfoCache: no such switch; the switches are"
-            + " spark.sparkmnist.flushToZero, spark.sparkmnist.hostBlas, spark.sparkmnist.idxCache,"
+            + " spark.sparkmnist.epochSpans, spark.sparkmnist.flushToZero, spark.sparkmnist.hostBlas, spark.sparkmnist.idxCache,"
             + " spark.sparkmnist.localHandover, spark.sparkmnist.openblasAvx512, spark.sparkmnist.residentNets,"
             + " spark.sparkmnist.shapeInfoCache,"
             + " spark.sparkmnist.simdAdam, spark.sparkmnist.stageEvaluation,"

@@ -24,6 +24,16 @@ public interface EpochEngine {
         return 0;
     }
 
+    /**
+     * The last {@link #fitEpoch}'s training time where the engine measures it itself, NaN where the call's own wall
+     * time is it. The resident engine's workers go on from one epoch to the next within one stage while the driver
+     * takes the epoch's outcome (a stage that spans epochs): the epoch then took from the outcome of the one before
+     * to its own, not from the call to its return.
+     */
+    default double fitWallSeconds() {
+        return Double.NaN;
+    }
+
     /** The network as trained so far. */
     MultiLayerNetwork network();
 

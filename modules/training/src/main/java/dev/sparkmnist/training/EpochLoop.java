@@ -36,7 +36,8 @@ public final class EpochLoop {
             EvaluationReport test = backend.evaluate();
             long t2 = System.nanoTime();
             double inFit = backend.evaluationSecondsInFit(); // the evaluation's share of the fit's wall time
-            EpochResult result = new EpochResult(epoch + 1, trainLoss, stats, (t1 - t0) / 1e9 - inFit,
+            double wall = Double.isNaN(backend.fitWallSeconds()) ? (t1 - t0) / 1e9 : backend.fitWallSeconds();
+            EpochResult result = new EpochResult(epoch + 1, trainLoss, stats, wall - inFit,
                 (t2 - t1) / 1e9 + inFit, rate, test);
             results.add(result);
             for (EpochListener listener : listeners) {

@@ -24,6 +24,8 @@ public final class SparkProgress extends SparkListener implements AutoCloseable 
     private final long accumulatorId;
     private final EpochProgress progress;
     private final Map<Long, Long> running = new ConcurrentHashMap<>();
+    /** What each task still running at the last {@link #reset} had reported by then. */
+    private final Map<Long, Long> baseline = new ConcurrentHashMap<>();
     private long finished;
 
     private SparkProgress(SparkContext sc, LongAccumulator examples, EpochProgress progress) {
@@ -39,8 +41,12 @@ public final class SparkProgress extends SparkListener implements AutoCloseable 
         return listener;
     }
 
-    /** Forgets the counts (before an epoch). */
+    /**
+     * Forgets the counts (before an epoch). A task that goes on through the next epoch (a resident stage that spans
+     * epochs) counts from what it had reported so far.
+     */
     public synchronized void reset() {
+        running.forEach((task, sinceLast) -> baseline.merge(task, sinceLast, Long::sum));
         running.clear();
         finished = 0;
     }
@@ -53,7 +59,7 @@ public final class SparkProgress extends SparkListener implements AutoCloseable 
             Tuple4<Object, Object, Object, Seq<AccumulableInfo>> task = tasks.next();
             Long value = ours(task._4());
             if (value != null) {
-                running.put((Long) task._1(), value);
+                running.put((Long) task._1(), value - baseline.getOrDefault((Long) task._1(), 0L));
                 changed = true;
             }
         }
@@ -66,9 +72,10 @@ public final class SparkProgress extends SparkListener implements AutoCloseable 
     public void onTaskEnd(SparkListenerTaskEnd end) {
         Long last = running.remove(end.taskInfo().taskId());
         Long value = ours(end.taskInfo().accumulables());
+        Long before = baseline.remove(end.taskInfo().taskId());
         synchronized (this) {
             if (end.taskInfo().successful() && value != null) {
-                finished += value;
+                finished += value - (before == null ? 0 : before);
             }
         }
         if (last != null || value != null) {

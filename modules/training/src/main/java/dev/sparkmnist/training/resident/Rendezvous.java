@@ -36,6 +36,8 @@ final class Rendezvous implements ThreadSafeRpcEndpoint {
     /** Driver-side references, one per endpoint name, kept by each executor JVM for the run. */
     private static final Map<String, RpcEndpointRef> REFS = new ConcurrentHashMap<>();
     private static final long KILL_CHECK_MILLIS = 10;
+    /** The first field of an epoch's outcome ({@link EpochReports}); a join's first field is a stage attempt's name. */
+    private static final String REPORT = "report" + SEP;
 
     private final RpcEnv env;
     private final Map<String, String[]> addresses = new HashMap<>();
@@ -87,6 +89,12 @@ final class Rendezvous implements ThreadSafeRpcEndpoint {
 
     /** One worker's address arrives; when all of its attempt's have, every waiting worker gets the list. */
     private void register(String message, RpcCallContext context) {
+        if (message.startsWith(REPORT)) { // report|span key|epoch|worker|workers|the outcome, serialised, Base64
+            String[] f = message.split("\\" + SEP, 6);
+            EpochReports.deliver(f[1], Integer.parseInt(f[2]), Integer.parseInt(f[3]), Integer.parseInt(f[4]), f[5]);
+            context.reply("");
+            return;
+        }
         joins.incrementAndGet();
         String[] f = message.split("\\" + SEP, -1);
         String attempt = f[0];
@@ -107,6 +115,17 @@ final class Rendezvous implements ThreadSafeRpcEndpoint {
     }
 
     /**
+     * Called by worker {@code worker} of a stage that spans epochs: sends its outcome of {@code epoch} (serialised,
+     * Base64) to the driver's {@link EpochReports} and waits until the driver has it.
+     */
+    static void report(String name, String key, int epoch, int worker, int workers, String outcome,
+                       long timeoutNanos) {
+        ask(name, REPORT + key + SEP + epoch + SEP + worker + SEP + workers + SEP + outcome, worker, timeoutNanos,
+            "its outcome of epoch " + (epoch + 1) + " to reach the driver",
+            "could not send its outcome of epoch " + (epoch + 1) + " to the driver");
+    }
+
+    /**
      * Called by worker {@code worker}: announces its transport's address and returns every worker's, indexed by
      * worker. In the driver's JVM (local mode) every worker is here and nothing is asked.
      */
@@ -116,25 +135,39 @@ final class Rendezvous implements ThreadSafeRpcEndpoint {
             Arrays.fill(all, PeerTransport.LOCAL);
             return all;
         }
+        String[] all = ask(name, attempt + SEP + worker + SEP + workers + SEP + address, worker, timeoutNanos,
+            "the other workers of its stage to start: a worker is stuck or lost (raise --exchange-timeout if"
+            + " starting a worker takes that long)", "could not learn its peers' addresses from the driver")
+            .split(",", -1);
+        if (all.length != workers) {
+            throw new IllegalStateException("the driver answered " + all.length + " addresses, expected " + workers);
+        }
+        return all;
+    }
+
+    /**
+     * Asks the driver's endpoint {@code name} and waits for the answer; {@code waitingFor} and {@code failed} word the
+     * errors.
+     */
+    private static String ask(String name, String message, int worker, long timeoutNanos, String waitingFor,
+                              String failed) {
         SparkEnv spark = SparkEnv.get();
         RpcEndpointRef ref = REFS.computeIfAbsent(name, n -> RpcUtils.makeDriverRef(n, spark.conf(), spark.rpcEnv()));
         RpcTimeout timeout = new RpcTimeout(scala.concurrent.duration.FiniteDuration.apply(timeoutNanos,
             TimeUnit.NANOSECONDS), "--exchange-timeout");
-        Future<String> answer = ref.ask(attempt + SEP + worker + SEP + workers + SEP + address, timeout,
-            ClassTag$.MODULE$.apply(String.class));
+        Future<String> answer = ref.ask(message, timeout, ClassTag$.MODULE$.apply(String.class));
         long deadline = System.nanoTime() + timeoutNanos;
         TaskContext task = TaskContext.get();
         while (!answer.isCompleted()) {
             if (System.nanoTime() > deadline) {
                 throw new Inbox.ExchangeTimeoutException("worker " + worker + " waited " + TimeUnit.NANOSECONDS
-                    .toSeconds(timeoutNanos) + " s for the other workers of its stage to start: a worker is stuck or"
-                    + " lost (raise --exchange-timeout if starting a worker takes that long)");
+                    .toSeconds(timeoutNanos) + " s for " + waitingFor);
             }
             try {
                 Thread.sleep(KILL_CHECK_MILLIS);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
-                throw new IllegalStateException("interrupted while waiting for the other workers", e);
+                throw new IllegalStateException("interrupted while waiting for the driver", e);
             }
             if (task != null) {
                 task.killTaskIfInterrupted();
@@ -142,13 +175,9 @@ final class Rendezvous implements ThreadSafeRpcEndpoint {
         }
         Try<String> result = answer.value().get();
         if (result.isFailure()) {
-            throw new IllegalStateException("worker " + worker + " could not learn its peers' addresses from the"
-                + " driver: " + result.failed().get().getMessage(), result.failed().get());
+            throw new IllegalStateException("worker " + worker + " " + failed + ": "
+                + result.failed().get().getMessage(), result.failed().get());
         }
-        String[] all = result.get().split(",", -1);
-        if (all.length != workers) {
-            throw new IllegalStateException("the driver answered " + all.length + " addresses, expected " + workers);
-        }
-        return all;
+        return result.get();
     }
 }

@@ -79,10 +79,12 @@ public final class ResidentEngine implements AutoCloseable {
      * @param evaluation the test split scored by the workers at the end of the epoch's last stage
      *     ({@link StageEvaluation}), or null where the engine has none
      * @param evaluationSeconds the longest of the workers' evaluations (part of the stage's time), 0 without one
+     * @param wallSeconds for an epoch of a stage that spans epochs, the time from the outcome of the epoch before
+     *     (or the call, for the first one the stage trains) to its own; NaN otherwise (the call's time is the epoch's)
      */
     public record EpochFit(EpochEngine.FitStats stats, int stages, Overheads perWorker, long bytesPerRound,
                            Set<String> jvms, int resumedWorkers, EvaluationReport evaluation,
-                           double evaluationSeconds) {
+                           double evaluationSeconds, double wallSeconds) {
         public double lossSum() {
             return stats.lossSum();
         }
@@ -221,40 +223,236 @@ public final class ResidentEngine implements AutoCloseable {
      * averaged parameters and updater state in it.
      */
     public EpochFit fitEpoch(MultiLayerNetwork net, int epoch) {
+        return fitEpoch(net, epoch, epoch + 1);
+    }
+
+    /**
+     * The same, for a run whose epochs end at {@code endEpoch} (exclusive): where an epoch is one stage (no
+     * {@code roundsPerStage}) and spans are on ({@link #SPANS}), the stage this epoch starts goes on through the later
+     * epochs, its workers handing each epoch's outcome to the driver as they go ({@link EpochReports}), and the calls
+     * for those epochs take their outcomes instead of starting stages of their own. The floats are the same as one
+     * stage an epoch: a worker that goes on from its own network at the end of an epoch holds what a kept network
+     * would ({@link ResidentNets}).
+     */
+    public EpochFit fitEpoch(MultiLayerNetwork net, int epoch, int endEpoch) {
         StagePlan plan = StagePlan.of(job.set().size(), settings.workers(), settings.batch(), frequency(net),
             settings.roundsPerStage());
-        double lossSum = 0;
-        long minibatches = 0;
-        long examples = 0;
-        int attempts = 0;
-        double compute = 0;
-        double exchange = 0;
-        double wait = 0;
-        double read = 0;
-        long bytes = 0;
-        Set<String> jvms = new TreeSet<>();
-        int resumed = 0;
-        PartialEvaluation evaluated = null;
-        long evaluationNanos = 0;
+        if (span != null && (span.net != net || epoch != span.next || span.plan.frequency() != plan.frequency())) {
+            abandon(); // not the epoch the running span trains next: it is of no use
+        }
+        if (plan.stages() == 1 && (span != null || (endEpoch > epoch + 1 && spans()))) {
+            return spanEpoch(net, plan, epoch, endEpoch);
+        }
+        EpochTotals totals = new EpochTotals();
         for (int stage = 0; stage < plan.stages(); stage++) {
             StageRun run = runStage(net, plan, stage, epoch, false);
-            List<WorkerOutcome> reports = run.reports();
+            totals.add(run.reports());
+            NetState.apply(net, run.finalVector());
+            net.setIterationCount(run.reports().get(0).iterationCount);
+            resident = run.token(); // net now holds what every worker of that attempt ended on and kept
+            residentNet = net;
+            totals.attempts += run.attempts();
+        }
+        net.incrementEpochCount();
+        return totals.fit(plan, Double.NaN);
+    }
+
+    /** The switch of spans ({@link dev.sparkmnist.runtime.Switches}): on unless set to false. */
+    static final String SPANS = "sparkmnist.epochSpans";
+
+    private static boolean spans() {
+        return dev.sparkmnist.runtime.Switches.enabled(SPANS);
+    }
+
+    /** A stage that trains epochs {@code first} to {@code end - 1}, running in the background; see {@link #fitEpoch}. */
+    private final class Span {
+        final MultiLayerNetwork net;
+        final StagePlan plan;
+        final int first;
+        final int end;
+        final long token;
+        final String key;
+        final String group;
+        final String stateKey;
+        final Broadcast<NetState> broadcast;
+        final Slots.Watch watch;
+        final java.util.concurrent.CompletableFuture<List<WorkerOutcome>> job = new java.util.concurrent.CompletableFuture<>();
+        /** The next epoch whose outcomes the driver takes. */
+        int next;
+        /** When the driver took the last epoch's outcomes (System.nanoTime). */
+        long mark;
+
+        Span(MultiLayerNetwork net, StagePlan plan, int first, int end, int attempt) {
+            this.net = net;
+            this.plan = plan;
+            this.first = first;
+            this.end = end;
+            this.next = first;
+            long resumeFrom = net == residentNet ? resident : -1;
+            resident = -1; // from here until the span's last epoch, net and the kept networks may differ
+            String what = "epochs " + (first + 1) + "-" + end;
+            Slots.awaitForStage(sc, plan.workers(), settings.slotWaitSeconds());
+            this.token = ++tokens;
+            this.key = EpochReports.key(ResidentEngine.this.job.runPrefix(), token);
+            this.group = ResidentEngine.this.job.runPrefix() + "-epochs" + (first + 1) + "-" + end + "-" + token;
+            this.stateKey = ResidentEngine.this.job.runPrefix() + "/state/" + group;
+            LocalHandover.Source state;
+            if (sc.isLocal() && LocalHandover.enabled()) {
+                LocalHandover.offer(stateKey, net);
+                state = LocalHandover.Source.local(stateKey);
+                broadcast = null;
+            } else {
+                broadcast = sc.broadcast(NetState.of(net));
+                state = LocalHandover.Source.broadcast(broadcast);
+            }
+            List<Integer> ids = new ArrayList<>();
+            for (int w = 0; w < plan.workers(); w++) {
+                ids.add(w);
+            }
+            WorkerTask task = new WorkerTask(state, ResidentEngine.this.job, plan, 0, first, end, key, false, attempt,
+                token, resumeFrom, net.getIterationCount(), net.getEpochCount());
+            RDD<WorkerOutcome> trained = sc.parallelize(ids, plan.workers()).rdd().barrier()
+                .mapPartitions(task, false, ClassTag$.MODULE$.apply(WorkerOutcome.class));
+            EpochReports.open(key);
+            watch = Slots.watch(sc, group, plan.workers(), settings.slotWaitSeconds());
+            Thread submitter = new Thread(() -> {
+                // the job group is the submitting thread's: the soak's injector and the slot watch find the stage by it
+                sc.setJobGroup(group, "resident workers: epochs " + (first + 1) + "-" + end + ", one stage", true);
+                try {
+                    job.complete(new ArrayList<>(SparkJobs.collect(trained)));
+                } catch (Throwable e) { // SparkException (checked, though Java's API does not declare it) included
+                    job.completeExceptionally(e);
+                } finally {
+                    sc.clearJobGroup();
+                }
+            }, "resident-" + what.replace(' ', '-'));
+            submitter.setDaemon(true);
+            submitter.start();
+        }
+
+        /** Lets go of what the span holds on the driver; cancels its job if it still runs. */
+        void close() {
+            if (!job.isDone()) {
+                sc.cancelJobGroup(group);
+                try {
+                    job.handle((r, e) -> null).get(30, java.util.concurrent.TimeUnit.SECONDS);
+                } catch (Exception e) {
+                    LOG.warn("the stage of {} did not end within 30 s of its cancellation", group);
+                }
+            }
+            watch.close();
+            EpochReports.close(key);
+            LocalHandover.withdraw(stateKey);
+            if (broadcast != null) {
+                broadcast.destroy();
+            }
+        }
+    }
+
+    /** The running span, or null. */
+    private Span span;
+
+    /** Ends the running span, if any, without taking its outcomes. */
+    private void abandon() {
+        if (span != null) {
+            Span s = span;
+            span = null;
+            s.close();
+        }
+    }
+
+    private EpochFit spanEpoch(MultiLayerNetwork net, StagePlan plan, int epoch, int endEpoch) {
+        // the epoch's time: from the outcome of the one before, when the workers went on to this one, or from here
+        long from = span != null ? span.mark : System.nanoTime();
+        int maxAttempts = maxAttempts(sc);
+        String what = "epoch " + (epoch + 1);
+        for (int attempt = 0; ; attempt++) {
+            if (span == null) {
+                span = new Span(net, plan, epoch, endEpoch, attempt);
+            }
+            List<WorkerOutcome> reports;
+            try {
+                reports = EpochReports.await(span.key, epoch, plan.workers(), span.job);
+            } catch (Exception e) {
+                Span failed = span;
+                span = null;
+                failed.close();
+                if (failed.watch.shrunk() != null) {
+                    throw new ClusterShrankException(failed.watch.shrunk(), e);
+                }
+                if (attempt + 1 >= maxAttempts || sc.sc().isStopped() || Thread.currentThread().isInterrupted()) {
+                    throw e instanceof RuntimeException r ? r : new IllegalStateException(e.getMessage(), e);
+                }
+                LOG.warn("{}: attempt {} of {} failed ({}); retrying from the epoch's start, in a stage through epoch {}",
+                    what, attempt + 1, maxAttempts, reason(e), endEpoch);
+                continue;
+            }
+            if (attempt > 0) {
+                LOG.warn("{} succeeded on attempt {}: earlier attempts failed and were discarded", what, attempt + 1);
+            }
+            reports.sort(Comparator.comparingInt(r -> r.worker));
+            if (reports.get(0).worker != 0 || reports.get(0).finalVector == null) {
+                throw new IllegalStateException(what + " returned no network from worker 0");
+            }
+            Span s = span;
+            EpochTotals totals = new EpochTotals();
+            totals.add(reports);
+            totals.attempts = attempt + 1;
+            if (epoch == s.first) {
+                LocalHandover.withdraw(s.stateKey); // every worker has its network: the state is of no more use
+            }
+            NetState.apply(net, reports.get(0).finalVector);
+            net.setIterationCount(reports.get(0).iterationCount);
+            net.incrementEpochCount();
+            s.next = epoch + 1;
+            s.mark = System.nanoTime();
+            double wall = (s.mark - from) / 1e9;
+            if (s.next == s.end) { // the span's last epoch: its job ends with the workers' tasks
+                try {
+                    s.job.get();
+                } catch (Exception e) {
+                    LOG.warn("the stage of epochs {}-{} failed after its last epoch's outcomes: {}", s.first + 1, s.end,
+                        reason(e));
+                }
+                span = null;
+                s.close();
+                resident = s.token; // every worker of the span kept its network at its end
+                residentNet = net;
+            }
+            return totals.fit(plan, wall);
+        }
+    }
+
+    /** The sums over an epoch's stages that its {@link EpochFit} reports. */
+    private final class EpochTotals {
+        double lossSum;
+        long minibatches;
+        long examples;
+        int attempts;
+        double compute;
+        double exchange;
+        double wait;
+        double read;
+        long bytes;
+        final Set<String> jvms = new TreeSet<>();
+        int resumed;
+        PartialEvaluation evaluated;
+        long evaluationNanos;
+        int stages;
+
+        /** One stage's reports, in worker order. */
+        void add(List<WorkerOutcome> reports) {
+            stages++;
             for (WorkerOutcome r : reports) { // in worker order, as the evaluation job merges its partitions
                 if (r.evaluation != null) {
                     evaluated = evaluated == null ? r.evaluation : evaluated.merge(r.evaluation);
                     evaluationNanos = Math.max(evaluationNanos, r.evaluationNanos);
                 }
             }
-            WorkerOutcome first = reports.get(0);
-            NetState.apply(net, run.finalVector());
-            net.setIterationCount(first.iterationCount);
-            resident = run.token(); // net now holds what every worker of that attempt ended on and kept
-            residentNet = net;
-            attempts += run.attempts();
             for (WorkerOutcome r : reports) {
-                LOG.debug("epoch {} stage {} worker {} ({}): compute {} s, averaging {} s (waiting {} s), reading {} s",
-                    epoch + 1, stage + 1, r.worker, r.jvm, r.computeNanos / 1e9, r.exchangeNanos / 1e9,
-                    r.waitNanos / 1e9, r.readNanos / 1e9);
+                LOG.debug("stage {}, worker {} ({}): compute {} s, averaging {} s (waiting {} s), reading {} s",
+                    stages, r.worker, r.jvm, r.computeNanos / 1e9, r.exchangeNanos / 1e9, r.waitNanos / 1e9,
+                    r.readNanos / 1e9);
                 lossSum += r.lossSum;
                 minibatches += r.minibatches;
                 examples += r.examples;
@@ -267,12 +465,14 @@ public final class ResidentEngine implements AutoCloseable {
                 resumed += r.resumed ? 1 : 0;
             }
         }
-        net.incrementEpochCount();
-        int rounds = plan.rounds();
-        return new EpochFit(new EpochEngine.FitStats(lossSum, minibatches, examples, rounds, compute,
-            attempts - plan.stages()), plan.stages(), new Overheads(exchange, wait, read),
-            rounds == 0 ? 0 : bytes / rounds, jvms, resumed, evaluated == null ? null : evaluated.report(),
-            evaluationNanos / 1e9);
+
+        EpochFit fit(StagePlan plan, double wallSeconds) {
+            int rounds = plan.rounds();
+            return new EpochFit(new EpochEngine.FitStats(lossSum, minibatches, examples, rounds, compute,
+                attempts - plan.stages()), plan.stages(), new Overheads(exchange, wait, read),
+                rounds == 0 ? 0 : bytes / rounds, jvms, resumed, evaluated == null ? null : evaluated.report(),
+                evaluationNanos / 1e9, wallSeconds);
+        }
     }
 
     /**
@@ -382,9 +582,11 @@ public final class ResidentEngine implements AutoCloseable {
         return why.length() <= 300 ? why : why.substring(0, 300) + "...";
     }
 
-    /** Removes the driver's rendezvous endpoint. */
+    /** Cancels a span still running; removes the driver's rendezvous endpoint. */
     @Override
     public void close() {
+        abandon();
+        EpochReports.release(job.runPrefix());
         if (rendezvous != null) {
             rendezvous.stop();
         }

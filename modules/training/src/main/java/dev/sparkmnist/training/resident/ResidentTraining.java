@@ -29,6 +29,7 @@ public final class ResidentTraining implements EpochEngine {
     /** The last epoch's evaluation by its workers, until {@link #evaluate} hands it over. */
     private EvaluationReport evaluated;
     private double evaluationSeconds;
+    private double wallSeconds = Double.NaN;
 
     private ResidentTraining(SparkRun run, ResidentEngine engine) {
         this.run = run;
@@ -76,9 +77,10 @@ public final class ResidentTraining implements EpochEngine {
     public FitStats fitEpoch(int epoch) {
         watcher.reset();
         evaluated = null;
-        ResidentEngine.EpochFit fit = engine.fitEpoch(run.network(), epoch);
+        ResidentEngine.EpochFit fit = engine.fitEpoch(run.network(), epoch, run.options().epochs());
         evaluated = fit.evaluation();
         evaluationSeconds = fit.evaluationSeconds();
+        wallSeconds = fit.wallSeconds();
         jvms.clear();
         jvms.addAll(fit.jvms());
         LOG.info("epoch {}: {} rounds in {} stage(s); per worker: fit {}s, averaging {}s (waiting for peers {}s),"
@@ -107,6 +109,11 @@ public final class ResidentTraining implements EpochEngine {
     @Override
     public double evaluationSecondsInFit() {
         return evaluationSeconds;
+    }
+
+    @Override
+    public double fitWallSeconds() {
+        return wallSeconds;
     }
 
     @Override

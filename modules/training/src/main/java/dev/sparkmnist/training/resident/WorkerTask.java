@@ -10,6 +10,7 @@ import dev.sparkmnist.training.TrainLoss;
 import dev.sparkmnist.training.TrainingOptions;
 import java.io.Serializable;
 import java.lang.management.ManagementFactory;
+import java.util.concurrent.TimeUnit;
 import org.apache.spark.TaskContext;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.nd4j.linalg.dataset.DataSet;
@@ -43,6 +44,13 @@ final class WorkerTask extends AbstractFunction1<Iterator<Integer>, Iterator<Wor
     /** The driver's network's counts, which a kept network takes. */
     private final int iterationCount;
     private final int epochCount;
+    /**
+     * One past the last epoch the stage trains: {@code epoch + 1}, or later for a stage that spans epochs, whose
+     * workers hand each epoch's outcome to the driver as they go on ({@link EpochReports} under {@code spanKey}).
+     */
+    private final int endEpoch;
+    /** The span's key ({@link EpochReports#key}), or null for a stage of one epoch (or part of one). */
+    private final String spanKey;
 
     /**
      * @param plan the epoch's plan ({@code probe}: frequency 1)
@@ -58,6 +66,17 @@ final class WorkerTask extends AbstractFunction1<Iterator<Integer>, Iterator<Wor
      */
     WorkerTask(LocalHandover.Source state, ResidentJob job, StagePlan plan, int stage, int epoch,
                boolean probe, int attempt, long token, long resumeFrom, int iterationCount, int epochCount) {
+        this(state, job, plan, stage, epoch, epoch + 1, null, probe, attempt, token, resumeFrom, iterationCount,
+            epochCount);
+    }
+
+    /**
+     * A stage that trains epochs {@code epoch} to {@code endEpoch - 1} one after another (the plan's one stage of
+     * each), handing each epoch's outcome to the driver under {@code spanKey} ({@link EpochReports}).
+     */
+    WorkerTask(LocalHandover.Source state, ResidentJob job, StagePlan plan, int stage, int epoch, int endEpoch,
+               String spanKey, boolean probe, int attempt, long token, long resumeFrom, int iterationCount,
+               int epochCount) {
         this.state = state;
         this.job = job;
         this.plan = plan;
@@ -69,6 +88,8 @@ final class WorkerTask extends AbstractFunction1<Iterator<Integer>, Iterator<Wor
         this.resumeFrom = resumeFrom;
         this.iterationCount = iterationCount;
         this.epochCount = epochCount;
+        this.endEpoch = endEpoch;
+        this.spanKey = spanKey;
     }
 
     @Override
@@ -91,12 +112,43 @@ final class WorkerTask extends AbstractFunction1<Iterator<Integer>, Iterator<Wor
         } else {
             net = state.get().restore();
         }
-        int[] order = PartitionPlan.epochOrder(job.set().size(), settings.seed(), epoch);
+        WorkerOutcome last = null;
+        for (int e = epoch; e < endEpoch; e++) {
+            if (e > epoch) { // a span: the worker goes on from the end of the epoch before, as the driver's network
+                net.setEpochCount(epochCount + e - epoch);
+            }
+            WorkerOutcome outcome = epoch(task, worker, net, e, resumed || e > epoch, t0);
+            t0 = System.nanoTime();
+            if (spanKey != null) {
+                EpochReports.post(spanKey, e, worker, plan.workers(), outcome, job.rendezvous(),
+                    TimeUnit.SECONDS.toNanos(settings.exchangeTimeoutSeconds()));
+            } else {
+                last = outcome;
+            }
+        }
+        if (keeps) { // the stage ended here: every worker holds its last round's mean, the driver's next state
+            ResidentNets.keep(job.runPrefix(), token, net);
+        }
+        if (last == null) { // a span's outcomes went by EpochReports
+            @SuppressWarnings("unchecked")
+            Iterator<WorkerOutcome> none = (Iterator<WorkerOutcome>) (Iterator<?>) scala.collection.Iterator$.MODULE$
+                .empty();
+            return none;
+        }
+        return scala.collection.Iterator$.MODULE$.single(last);
+    }
+
+    /** Trains (or probes) epoch {@code e}'s part of this stage and scores the test split after its last stage. */
+    private WorkerOutcome epoch(TaskContext task, int worker, MultiLayerNetwork net, int e, boolean resumed,
+                                long t0) {
+        ResidentSettings settings = job.settings();
+        int[] order = PartitionPlan.epochOrder(job.set().size(), settings.seed(), e);
         int[] range = plan.positions(worker, stage);
         if (probe) {
             range[1] = Math.min(range[1], range[0] + AutoFrequency.PROBE_ROUNDS * plan.batch());
         }
-        String name = PeerExchange.attemptName(job.runPrefix(), task.stageId(), attempt);
+        String name = PeerExchange.attemptName(job.runPrefix(), task.stageId(), attempt)
+            + (spanKey != null ? "e" + e : ""); // a span's epochs number their rounds from 0 each
         WorkerOutcome.Builder report = new WorkerOutcome.Builder(worker,
             ManagementFactory.getRuntimeMXBean().getName());
         report.resumed(resumed);
@@ -125,10 +177,7 @@ final class WorkerTask extends AbstractFunction1<Iterator<Integer>, Iterator<Wor
             report.evaluated(job.evaluation().evaluate(net, worker, plan.workers(), settings.normalization(),
                 job.hadoop().value().value()), System.nanoTime() - e0);
         }
-        if (keeps) { // the stage ended here: every worker holds its last round's mean, the driver's next state
-            ResidentNets.keep(job.runPrefix(), token, net);
-        }
-        return scala.collection.Iterator$.MODULE$.single(report.build());
+        return report.build();
     }
 
     /**
@@ -186,7 +235,8 @@ final class WorkerTask extends AbstractFunction1<Iterator<Integer>, Iterator<Wor
             report.waited(overlap != null ? rendezvous + overlap.blockedNanos() : exchange.waitNanos());
         }
         float[] last = worker == 0 ? (vector != null ? vector : NetState.vector(net)) : null;
-        if (last != null && state.inDriverJvm()) { // worker 0 of a local run leaves it for the driver
+        if (last != null && state.inDriverJvm() && spanKey == null) { // worker 0 of a local run leaves it for the
+            // driver (a span's outcome stays an object of this JVM: EpochReports)
             LocalHandover.publish(LocalHandover.resultKey(job.runPrefix(), token), last);
             last = null;
         }

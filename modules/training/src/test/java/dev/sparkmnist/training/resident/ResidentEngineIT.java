@@ -288,6 +288,113 @@ class ResidentEngineIT {
         assertEquals(0, leftoverInboxes(), "the failed attempt's inboxes are closed too");
     }
 
+    /** Counts the stages Spark starts while it is registered. */
+    private static final class StageCounter extends org.apache.spark.scheduler.SparkListener {
+        final AtomicInteger submitted = new AtomicInteger();
+
+        @Override
+        public void onStageSubmitted(org.apache.spark.scheduler.SparkListenerStageSubmitted stage) {
+            submitted.incrementAndGet();
+        }
+
+        int now() {
+            try {
+                SLICE.sc().sc().listenerBus().waitUntilEmpty(10_000L); // events reach listeners on Spark's thread
+            } catch (java.util.concurrent.TimeoutException e) {
+                throw new AssertionError("Spark's listener bus did not empty within 10 s", e);
+            }
+            return submitted.get();
+        }
+    }
+
+    /**
+     * A stage that spans epochs trains them as one stage an epoch does, to the float: the step schedule follows the
+     * epoch count a worker takes from one epoch to the next, Adam the iteration count; the driver's network holds
+     * every epoch's end state when its call returns. Switched off, every epoch is a stage again.
+     */
+    @Test
+    void aStageThatSpansEpochsTrainsThemAsOneStageAnEpochDoes() {
+        MnistSet set = SLICE.train().limit(600);
+        ModelOptions model = ModelOptions.mlp().withSchedule(new LrSchedule(LrSchedule.Kind.STEP, 0.5, 1, null));
+        MultiLayerNetwork spanned = Models.network(model);
+        MultiLayerNetwork staged = Models.network(model);
+        StageCounter stages = new StageCounter();
+        SLICE.sc().sc().addSparkListener(stages);
+        ResidentEngine spanning = new ResidentEngine(SLICE.sc(), set, overlapped(2, 16, 2, 0));
+        ResidentEngine oneByOne = new ResidentEngine(SLICE.sc(), set, overlapped(2, 16, 2, 0));
+        try {
+            for (int epoch = 0; epoch < 3; epoch++) {
+                int before = stages.now();
+                ResidentEngine.EpochFit a = spanning.fitEpoch(spanned, epoch, 3);
+                int started = stages.now() - before;
+                ResidentEngine.EpochFit b = oneByOne.fitEpoch(staged, epoch);
+                assertEquals(epoch == 0 ? 1 : 0, started, "epoch " + (epoch + 1) + ": one stage for the three");
+                assertEquals(0.0, AveragingOracle.maxDifference(staged, spanned), "epoch " + (epoch + 1));
+                assertEquals(b.lossSum(), a.lossSum(), 0.0);
+                assertEquals(600, a.examples());
+                assertEquals(b.minibatches(), a.minibatches());
+                assertEquals(b.rounds(), a.rounds());
+                assertEquals(1, a.stageAttempts());
+                assertEquals(epoch == 0 ? 0 : 2, a.resumedWorkers(), "after its first epoch a span's workers go on");
+                assertTrue(a.wallSeconds() > 0, "a span's epoch is timed from the outcome of the one before");
+                assertTrue(Double.isNaN(b.wallSeconds()));
+                assertEquals(staged.getIterationCount(), spanned.getIterationCount());
+                assertEquals(epoch + 1, spanned.getEpochCount());
+            }
+            assertEquals(0, leftoverInboxes());
+
+            System.setProperty(ResidentEngine.SPANS, "false");
+            int before = stages.now();
+            MultiLayerNetwork off = Models.network(model);
+            spanning.fitEpoch(off, 0, 3);
+            spanning.fitEpoch(off, 1, 3);
+            assertEquals(2, stages.now() - before, "switched off: a stage an epoch");
+        } finally {
+            System.clearProperty(ResidentEngine.SPANS);
+            SLICE.sc().sc().removeSparkListener(stages);
+            spanning.close();
+            oneByOne.close();
+        }
+    }
+
+    /**
+     * A fault in a span's second epoch costs that epoch one attempt: the first epoch's outcome stands, a new stage
+     * goes on from the driver's state at the second epoch's start, and the run ends where an undisturbed one does.
+     */
+    @Test
+    void aSpanThatFailsInItsSecondEpochIsRetriedFromThatEpoch() {
+        MnistSet set = SLICE.train().limit(600);
+        ModelOptions model = ModelOptions.mlp();
+        MultiLayerNetwork clean = Models.network(model);
+        try (ResidentEngine engine = new ResidentEngine(SLICE.sc(), set, overlapped(2, 16, 2, 0))) {
+            for (int epoch = 0; epoch < 3; epoch++) {
+                engine.fitEpoch(clean, epoch, 3);
+            }
+        }
+        AtomicInteger worker1Rounds = new AtomicInteger();
+        AtomicInteger failures = new AtomicInteger();
+        FaultHook.hook = (worker, attempt, round) -> { // 10 rounds an epoch: the 13th is round 3 of epoch 2
+            if (worker == 1 && attempt == 0 && worker1Rounds.incrementAndGet() == 13) {
+                failures.incrementAndGet();
+                throw new IllegalStateException("injected: worker 1 lost in epoch 2");
+            }
+        };
+        MultiLayerNetwork retried = Models.network(model);
+        int[] attempts = new int[3];
+        try (ResidentEngine engine = new ResidentEngine(SLICE.sc(), set, overlapped(2, 16, 2, 0))) {
+            for (int epoch = 0; epoch < 3; epoch++) {
+                ResidentEngine.EpochFit fit = engine.fitEpoch(retried, epoch, 3);
+                attempts[epoch] = fit.stageAttempts();
+                assertEquals(600, fit.examples(), "epoch " + (epoch + 1) + ": every example once");
+            }
+        }
+        assertEquals(1, failures.get());
+        assertArrayEquals(new int[] {1, 2, 1}, attempts, "the failed epoch took two attempts, the others one");
+        assertEquals(0.0, AveragingOracle.maxDifference(clean, retried), "the retry starts from the epoch's start");
+        assertEquals(clean.getIterationCount(), retried.getIterationCount());
+        assertEquals(0, leftoverInboxes(), "the failed attempt's inboxes are closed too");
+    }
+
     @Test
     void aStageThatFailsEveryAttemptFailsTheJobAfterSparksAttemptLimit() {
         MnistSet set = SLICE.train().limit(600);
