@@ -31,8 +31,8 @@ final class TrainingArgs {
     TrainingOptions.Engine engine;
 
     @Option(names = "--rounds-per-stage", defaultValue = "0", paramLabel = "N",
-        description = "resident engine: averaging rounds per Spark stage, the most work redone when an executor"
-            + " is lost (0 = one stage per epoch). Defaults to ${DEFAULT-VALUE}.")
+        description = "resident engine: averaging rounds per Spark stage (0 = one stage for the run's epochs, each"
+            + " retried from its start when an executor is lost). Defaults to ${DEFAULT-VALUE}.")
     int roundsPerStage;
 
     @Option(names = "--epochs", defaultValue = "" + TrainingOptions.DEFAULT_EPOCHS, paramLabel = "N",

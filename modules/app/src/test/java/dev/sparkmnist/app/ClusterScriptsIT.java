@@ -286,7 +286,7 @@ class ClusterScriptsIT {
         assertTrue(metrics.get("test").get("accuracy").asDouble() >= 0.85, metrics.get("test").toString());
     }
 
-    /** A resident training stage's job: one epoch's ("epoch 3, stage 1/1"), or one that spans epochs ("epochs 1-6,"). */
+    /** A resident training stage's job: one epoch's ("epoch 3, stage 1/1") or one that spans epochs ("epochs 1-6,"). */
     private static final java.util.regex.Pattern TRAINING =
         java.util.regex.Pattern.compile("resident workers: epochs? (\\d+)(?:-(\\d+))?,");
 

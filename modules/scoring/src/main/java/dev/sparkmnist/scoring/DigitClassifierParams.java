@@ -42,7 +42,7 @@ public abstract class DigitClassifierParams extends ModelOptionParams {
         evalBatchSize = new IntParam(this, "evalBatchSize", "minibatch size for evaluation (--eval-batch-size)");
         engine = new Param<>(this, "engine", "resident or dl4j (--engine)");
         averagingFrequency = new IntParam(this, "averagingFrequency", "minibatches per worker between averagings, 0 for auto (--averaging-frequency)");
-        roundsPerStage = new IntParam(this, "roundsPerStage", "resident engine: averaging rounds per Spark stage, 0 = one stage per epoch (--rounds-per-stage)");
+        roundsPerStage = new IntParam(this, "roundsPerStage", "resident engine: averaging rounds per Spark stage, 0 = whole epochs (--rounds-per-stage)");
         exchangeTimeout = new LongParam(this, "exchangeTimeout", "resident engine: seconds a worker waits for a peer (--exchange-timeout)");
         averagingOverlap = new BooleanParam(this, "averagingOverlap", "resident engine: exchange while the next round is fitted (--averaging-overlap)");
         updaterAveraging = new Param<>(this, "updaterAveraging", "resident engine: when the updater state is averaged, auto, round or stage (--updater-averaging)");

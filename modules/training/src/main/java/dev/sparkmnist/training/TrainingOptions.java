@@ -122,7 +122,7 @@ public record TrainingOptions(int epochs, long seed, Input input, Batching batch
      * @param engine which engine averages
      * @param frequency minibatches each worker fits between averagings, > 0, or {@link #AUTO_AVERAGING}
      * @param roundsPerStage resident engine: averaging rounds per Spark stage, the work lost when an executor dies
-     *     (0 = one stage per epoch)
+     *     (0 = whole epochs: one stage for the run's epochs, or one an epoch with spans switched off)
      * @param exchangeTimeoutSeconds resident engine: how long a worker waits for a peer's slice, > 0
      * @param overlap resident engine: exchange a round's state while fitting the next round's minibatches, and add
      *     the worker's progress meanwhile to the mean when it arrives ({@code --[no-]averaging-overlap})

@@ -17,6 +17,8 @@ import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.SerializableWritable;
 import org.apache.spark.api.java.JavaSparkContext;
@@ -26,7 +28,6 @@ import org.apache.spark.util.LongAccumulator;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import scala.reflect.ClassTag;
 import scala.reflect.ClassTag$;
 
 /**
@@ -264,7 +265,7 @@ public final class ResidentEngine implements AutoCloseable {
         return dev.sparkmnist.runtime.Switches.enabled(SPANS);
     }
 
-    /** A stage that trains epochs {@code first} to {@code end - 1}, running in the background; see {@link #fitEpoch}. */
+    /** A stage that trains epochs {@code first} to {@code end - 1}, running in the background ({@link #fitEpoch}). */
     private final class Span {
         final MultiLayerNetwork net;
         final StagePlan plan;
@@ -276,7 +277,8 @@ public final class ResidentEngine implements AutoCloseable {
         final String stateKey;
         final Broadcast<NetState> broadcast;
         final Slots.Watch watch;
-        final java.util.concurrent.CompletableFuture<List<WorkerOutcome>> job = new java.util.concurrent.CompletableFuture<>();
+        /** The stage's job: its tasks' (empty) results, or its failure. */
+        final CompletableFuture<List<WorkerOutcome>> done = new CompletableFuture<>();
         /** The next epoch whose outcomes the driver takes. */
         int next;
         /** When the driver took the last epoch's outcomes (System.nanoTime). */
@@ -293,35 +295,23 @@ public final class ResidentEngine implements AutoCloseable {
             String what = "epochs " + (first + 1) + "-" + end;
             Slots.awaitForStage(sc, plan.workers(), settings.slotWaitSeconds());
             this.token = ++tokens;
-            this.key = EpochReports.key(ResidentEngine.this.job.runPrefix(), token);
-            this.group = ResidentEngine.this.job.runPrefix() + "-epochs" + (first + 1) + "-" + end + "-" + token;
-            this.stateKey = ResidentEngine.this.job.runPrefix() + "/state/" + group;
-            LocalHandover.Source state;
-            if (sc.isLocal() && LocalHandover.enabled()) {
-                LocalHandover.offer(stateKey, net);
-                state = LocalHandover.Source.local(stateKey);
-                broadcast = null;
-            } else {
-                broadcast = sc.broadcast(NetState.of(net));
-                state = LocalHandover.Source.broadcast(broadcast);
-            }
-            List<Integer> ids = new ArrayList<>();
-            for (int w = 0; w < plan.workers(); w++) {
-                ids.add(w);
-            }
-            WorkerTask task = new WorkerTask(state, ResidentEngine.this.job, plan, 0, first, end, key, false, attempt,
-                token, resumeFrom, net.getIterationCount(), net.getEpochCount());
-            RDD<WorkerOutcome> trained = sc.parallelize(ids, plan.workers()).rdd().barrier()
-                .mapPartitions(task, false, ClassTag$.MODULE$.apply(WorkerOutcome.class));
+            this.key = EpochReports.key(job.runPrefix(), token);
+            this.group = job.runPrefix() + "-epochs" + (first + 1) + "-" + end + "-" + token;
+            this.stateKey = job.runPrefix() + "/state/" + group;
+            StageState state = stageState(net, stateKey);
+            broadcast = state.broadcast();
+            WorkerTask task = new WorkerTask(state.source(), job, plan, 0, first, end, key, false, attempt, token,
+                resumeFrom, net.getIterationCount(), net.getEpochCount());
+            RDD<WorkerOutcome> trained = barrierStage(plan.workers(), task);
             EpochReports.open(key);
             watch = Slots.watch(sc, group, plan.workers(), settings.slotWaitSeconds());
             Thread submitter = new Thread(() -> {
                 // the job group is the submitting thread's: the soak's injector and the slot watch find the stage by it
                 sc.setJobGroup(group, "resident workers: epochs " + (first + 1) + "-" + end + ", one stage", true);
                 try {
-                    job.complete(new ArrayList<>(SparkJobs.collect(trained)));
+                    done.complete(new ArrayList<>(SparkJobs.collect(trained)));
                 } catch (Throwable e) { // SparkException (checked, though Java's API does not declare it) included
-                    job.completeExceptionally(e);
+                    done.completeExceptionally(e);
                 } finally {
                     sc.clearJobGroup();
                 }
@@ -332,10 +322,10 @@ public final class ResidentEngine implements AutoCloseable {
 
         /** Lets go of what the span holds on the driver; cancels its job if it still runs. */
         void close() {
-            if (!job.isDone()) {
+            if (!done.isDone()) {
                 sc.cancelJobGroup(group);
                 try {
-                    job.handle((r, e) -> null).get(30, java.util.concurrent.TimeUnit.SECONDS);
+                    done.handle((r, e) -> null).get(30, TimeUnit.SECONDS);
                 } catch (Exception e) {
                     LOG.warn("the stage of {} did not end within 30 s of its cancellation", group);
                 }
@@ -372,7 +362,7 @@ public final class ResidentEngine implements AutoCloseable {
             }
             List<WorkerOutcome> reports;
             try {
-                reports = EpochReports.await(span.key, epoch, plan.workers(), span.job);
+                reports = EpochReports.await(span.key, epoch, plan.workers(), span.done);
             } catch (Exception e) {
                 Span failed = span;
                 span = null;
@@ -383,8 +373,8 @@ public final class ResidentEngine implements AutoCloseable {
                 if (attempt + 1 >= maxAttempts || sc.sc().isStopped() || Thread.currentThread().isInterrupted()) {
                     throw e instanceof RuntimeException r ? r : new IllegalStateException(e.getMessage(), e);
                 }
-                LOG.warn("{}: attempt {} of {} failed ({}); retrying from the epoch's start, in a stage through epoch {}",
-                    what, attempt + 1, maxAttempts, reason(e), endEpoch);
+                LOG.warn("{}: attempt {} of {} failed ({}); retrying from the epoch's start, in a stage through"
+                    + " epoch {}", what, attempt + 1, maxAttempts, reason(e), endEpoch);
                 continue;
             }
             if (attempt > 0) {
@@ -409,7 +399,7 @@ public final class ResidentEngine implements AutoCloseable {
             double wall = (s.mark - from) / 1e9;
             if (s.next == s.end) { // the span's last epoch: its job ends with the workers' tasks
                 try {
-                    s.job.get();
+                    s.done.get();
                 } catch (Exception e) {
                     LOG.warn("the stage of epochs {}-{} failed after its last epoch's outcomes: {}", s.first + 1, s.end,
                         reason(e));
@@ -475,6 +465,33 @@ public final class ResidentEngine implements AutoCloseable {
         }
     }
 
+    /** Where a stage's workers find its starting state, and the broadcast that holds it (null: handed over). */
+    private record StageState(LocalHandover.Source source, Broadcast<NetState> broadcast) {
+    }
+
+    /**
+     * {@code net}'s state for a stage's workers that rebuild their networks: in local mode handed over in the JVM
+     * under {@code stateKey} ({@link LocalHandover}), else a broadcast. The caller withdraws or destroys it.
+     */
+    private StageState stageState(MultiLayerNetwork net, String stateKey) {
+        if (sc.isLocal() && LocalHandover.enabled()) {
+            LocalHandover.offer(stateKey, net);
+            return new StageState(LocalHandover.Source.local(stateKey), null);
+        }
+        Broadcast<NetState> broadcast = sc.broadcast(NetState.of(net));
+        return new StageState(LocalHandover.Source.broadcast(broadcast), broadcast);
+    }
+
+    /** A barrier stage of one task a worker, each running {@code task}. */
+    private RDD<WorkerOutcome> barrierStage(int workers, WorkerTask task) {
+        List<Integer> ids = new ArrayList<>();
+        for (int w = 0; w < workers; w++) {
+            ids.add(w);
+        }
+        return sc.parallelize(ids, workers).rdd().barrier().mapPartitions(task, false,
+            ClassTag$.MODULE$.apply(WorkerOutcome.class));
+    }
+
     /**
      * A stage that succeeded: its workers' reports, by worker, the attempts it took (1 without a retry) and the state
      * its workers ended on (worker 0's final vector; null for the probe).
@@ -489,22 +506,11 @@ public final class ResidentEngine implements AutoCloseable {
         String group = job.runPrefix() + (probe ? "-probe" : "-epoch" + epoch + "-stage" + stage);
         // local mode: the workers are in this JVM; they take the state from net if they need it, and worker 0 leaves
         // its final vector here (LocalHandover); elsewhere a broadcast and the task's result carry them
-        boolean handOver = sc.isLocal() && LocalHandover.enabled();
         String stateKey = job.runPrefix() + "/state/" + group;
-        Broadcast<NetState> broadcast = null;
-        LocalHandover.Source state;
-        if (handOver) {
-            LocalHandover.offer(stateKey, net);
-            state = LocalHandover.Source.local(stateKey);
-        } else {
-            broadcast = sc.broadcast(NetState.of(net));
-            state = LocalHandover.Source.broadcast(broadcast);
-        }
-        List<Integer> ids = new ArrayList<>();
-        for (int w = 0; w < plan.workers(); w++) {
-            ids.add(w);
-        }
-        ClassTag<WorkerOutcome> tag = ClassTag$.MODULE$.apply(WorkerOutcome.class);
+        StageState stageState = stageState(net, stateKey);
+        boolean handOver = stageState.broadcast() == null;
+        Broadcast<NetState> broadcast = stageState.broadcast();
+        LocalHandover.Source state = stageState.source();
         String what = probe ? "the averaging-frequency probe" : "epoch " + (epoch + 1) + " stage " + (stage + 1);
         sc.setJobGroup(group, probe ? "resident workers: averaging-frequency probe" : "resident workers: epoch "
             + (epoch + 1) + ", stage " + (stage + 1) + "/" + plan.stages(), true);
@@ -515,8 +521,7 @@ public final class ResidentEngine implements AutoCloseable {
                 long token = ++tokens;
                 WorkerTask task = new WorkerTask(state, job, plan, stage, epoch, probe, attempt, token, resumeFrom,
                     net.getIterationCount(), net.getEpochCount());
-                RDD<WorkerOutcome> trained = sc.parallelize(ids, plan.workers()).rdd().barrier()
-                    .mapPartitions(task, false, tag);
+                RDD<WorkerOutcome> trained = barrierStage(plan.workers(), task);
                 List<WorkerOutcome> reports;
                 try {
                     // a barrier result stage: the workers' reports come back as task results (worker 0's carries

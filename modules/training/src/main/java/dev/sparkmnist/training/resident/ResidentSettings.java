@@ -11,7 +11,7 @@ import java.io.Serializable;
  * @param workers workers (tasks of each barrier stage)
  * @param batch examples per minibatch on each worker
  * @param frequency minibatches per worker between averagings, or {@link dev.sparkmnist.training.TrainingOptions#AUTO_AVERAGING}
- * @param roundsPerStage averaging rounds per stage (0 = one stage per epoch)
+ * @param roundsPerStage averaging rounds per stage (0 = whole epochs, {@link ResidentEngine#fitEpoch})
  * @param normalization pixel normalisation
  * @param seed seed of the epoch order
  * @param setup the ND4J and GPU set-up each worker task applies first

@@ -17,7 +17,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Training with the resident engine ({@link ResidentEngine}): one long-lived task per worker keeps the network and
- * averages executor to executor; each epoch is one barrier stage (or several, see {@code --rounds-per-stage}).
+ * averages executor to executor; one barrier stage trains the run's epochs (or each epoch is one or several stages:
+ * {@code --rounds-per-stage}, the {@code epochSpans} switch).
  */
 public final class ResidentTraining implements EpochEngine {
     private static final Logger LOG = LoggerFactory.getLogger(ResidentTraining.class);

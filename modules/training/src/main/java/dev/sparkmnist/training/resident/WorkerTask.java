@@ -24,10 +24,12 @@ import scala.runtime.AbstractFunction1;
  * streams its own minibatches of the stage from the idx files ({@link SliceReader}), and for every round fits
  * {@code frequency} minibatches and averages parameters and updater state with its peers ({@link PeerExchange}). It
  * returns one {@link WorkerOutcome}; worker 0's carries the averaged network (in local mode it leaves it in the JVM,
- * {@link LocalHandover}). In a probe stage ({@link AutoFrequency}) it times a few rounds instead and keeps nothing.
+ * {@link LocalHandover}). A stage that spans epochs trains them one after another and hands each epoch's outcome to
+ * the driver as it goes ({@link EpochReports}), returning none. In a probe stage ({@link AutoFrequency}) it times a
+ * few rounds instead and keeps nothing.
  */
 final class WorkerTask extends AbstractFunction1<Iterator<Integer>, Iterator<WorkerOutcome>> implements Serializable {
-    private static final long serialVersionUID = 3L;
+    private static final long serialVersionUID = 4L;
     /** Averaging rounds of examples the reader reads at once. */
     private static final int ROUNDS_PER_CHUNK = 4;
     private final LocalHandover.Source state;
@@ -118,10 +120,10 @@ final class WorkerTask extends AbstractFunction1<Iterator<Integer>, Iterator<Wor
                 net.setEpochCount(epochCount + e - epoch);
             }
             WorkerOutcome outcome = epoch(task, worker, net, e, resumed || e > epoch, t0);
-            t0 = System.nanoTime();
             if (spanKey != null) {
                 EpochReports.post(spanKey, e, worker, plan.workers(), outcome, job.rendezvous(),
                     TimeUnit.SECONDS.toNanos(settings.exchangeTimeoutSeconds()));
+                t0 = System.nanoTime(); // the next epoch's set-up (counted as reading) starts here
             } else {
                 last = outcome;
             }
