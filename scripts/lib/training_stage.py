@@ -22,6 +22,8 @@ import time
 import urllib.request
 
 POLL_SECONDS = 0.2
+# what a look at the REST API may meet: the UI not up yet, the driver gone, an answer cut short by a busy driver
+UNANSWERED = (OSError, ValueError, KeyError, TypeError, http.client.HTTPException)
 # one epoch's stage: "resident workers: epoch 3, stage 1/1"; a stage that spans epochs: "resident workers: epochs 3-5,"
 TRAINING = re.compile(r"resident workers: epochs? (\d+)(?:-(\d+))?,")
 
@@ -49,8 +51,8 @@ def running_training_stage(ui, tasks, epoch):
                 last = int(training.group(2) or training.group(1)) if training else 0
                 if training and last >= epoch and stage.get("numActiveTasks", 0) >= tasks:
                     return max(epoch, int(training.group(1))), stage["stageId"], stage["attemptId"]
-    except (OSError, ValueError, KeyError, TypeError, http.client.HTTPException):
-        pass  # the UI not up yet, the driver gone, or an answer cut short by a busy driver: look again
+    except UNANSWERED:
+        pass  # look again
     return None
 
 
@@ -59,7 +61,7 @@ def stage_status(ui, stage_id, attempt):
     try:
         for app in get(ui + "/api/v1/applications"):
             return get("%s/api/v1/applications/%s/stages/%d/%d" % (ui, app["id"], stage_id, attempt))["status"]
-    except (OSError, ValueError, KeyError, TypeError, http.client.HTTPException):
+    except UNANSWERED:
         pass
     return None
 

@@ -72,9 +72,12 @@ public final class SparkJobs {
         return (ClassTag<U>) ClassTag$.MODULE$.AnyRef();
     }
 
-    /** Rethrows a checked exception unchanged, as Spark's own wrappers of Java functions (Scala code) do. */
+    /**
+     * Rethrows a checked exception unchanged, as Spark's own wrappers of Java functions (Scala code) do, and as a
+     * job's {@code SparkException} reaches a Java caller that did not declare it: {@code throw SparkJobs.rethrow(e)}.
+     */
     @SuppressWarnings("unchecked")
-    private static <E extends Throwable> RuntimeException rethrow(Throwable e) throws E {
+    public static <E extends Throwable> RuntimeException rethrow(Throwable e) throws E {
         throw (E) e;
     }
 

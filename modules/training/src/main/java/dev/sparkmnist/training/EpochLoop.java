@@ -36,7 +36,8 @@ public final class EpochLoop {
             EvaluationReport test = backend.evaluate();
             long t2 = System.nanoTime();
             double inFit = backend.evaluationSecondsInFit(); // the evaluation's share of the fit's wall time
-            double wall = Double.isNaN(backend.fitWallSeconds()) ? (t1 - t0) / 1e9 : backend.fitWallSeconds();
+            double measured = backend.fitWallSeconds(); // NaN: the call's own time is the epoch's
+            double wall = Double.isNaN(measured) ? (t1 - t0) / 1e9 : measured;
             EpochResult result = new EpochResult(epoch + 1, trainLoss, stats, wall - inFit,
                 (t2 - t1) / 1e9 + inFit, rate, test);
             results.add(result);

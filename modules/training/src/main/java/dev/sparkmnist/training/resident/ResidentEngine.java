@@ -371,7 +371,7 @@ public final class ResidentEngine implements AutoCloseable {
                     throw new ClusterShrankException(failed.watch.shrunk(), e);
                 }
                 if (attempt + 1 >= maxAttempts || sc.sc().isStopped() || Thread.currentThread().isInterrupted()) {
-                    throw e instanceof RuntimeException r ? r : new IllegalStateException(e.getMessage(), e);
+                    throw SparkJobs.rethrow(e); // the stage's failure as it is, as a stage an epoch throws it
                 }
                 LOG.warn("{}: attempt {} of {} failed ({}); retrying from the epoch's start, in a stage through"
                     + " epoch {}", what, attempt + 1, maxAttempts, reason(e), endEpoch);

@@ -395,6 +395,26 @@ class ResidentEngineIT {
         assertEquals(0, leftoverInboxes(), "the failed attempt's inboxes are closed too");
     }
 
+    /** A span's epoch that fails every attempt ends the run as a stage an epoch does: Spark's own failure, unchanged. */
+    @Test
+    void aSpanWhoseEpochFailsEveryAttemptFailsTheJobAfterSparksAttemptLimit() {
+        MnistSet set = SLICE.train().limit(600);
+        List<Integer> attempts = new java.util.concurrent.CopyOnWriteArrayList<>();
+        FaultHook.hook = (worker, attempt, round) -> {
+            if (worker == 0 && round == 1) {
+                attempts.add(attempt);
+                throw new IllegalStateException("injected: worker 0 fails attempt " + attempt);
+            }
+        };
+        try (ResidentEngine engine = new ResidentEngine(SLICE.sc(), set, overlapped(2, 16, 2, 0))) {
+            Exception e = assertThrows(Exception.class,
+                () -> engine.fitEpoch(Models.network(ModelOptions.mlp()), 0, 3));
+            assertEquals(List.of(0, 1, 2, 3), attempts, "one attempt after another, then no more");
+            assertTrue(e instanceof org.apache.spark.SparkException, "Spark's failure as it is: " + e);
+            assertTrue(e.getMessage().contains("injected: worker 0 fails attempt 3"), e.getMessage());
+        }
+    }
+
     @Test
     void aStageThatFailsEveryAttemptFailsTheJobAfterSparksAttemptLimit() {
         MnistSet set = SLICE.train().limit(600);
