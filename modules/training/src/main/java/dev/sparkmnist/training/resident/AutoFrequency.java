@@ -11,11 +11,15 @@ import org.nd4j.linalg.dataset.DataSet;
  * {@link #PROBE_EXCHANGES} exchanges back to back on every worker, which measure the exchange alone (the workers are
  * lined up after the first), then {@link #PROBE_ROUNDS} rounds of one minibatch and one exchange (on a throw-away
  * copy of the network; nothing it fits is kept), which measure a minibatch and the wait for the slowest worker.
- * Each worker reports its medians; the
+ * Each worker reports the lower quartiles of its minibatches and of its exchanges alone; the
  * frequency is the smallest that keeps the exchange under {@link #SHARE} of the training pass:
  * <pre>  f = ceil(x (1 - s) / (s c)),  clamped to [{@link #FLOOR}, {@link #CEILING}]</pre>
- * with c the mean over workers of their median minibatch time, x the mean of their median exchange time and s the
- * share, so that x / (f c + x) &lt;= s. The wait for the slowest worker is measured and recorded but not charged to
+ * with c the mean over workers of their minibatch time's lower quartile, x the mean of their exchange time's, and s
+ * the share, so that x / (f c + x) &lt;= s. Lower quartiles, not medians: the probe shares the cores with the JIT's
+ * compiler threads and the driver, so many of its exchanges wait for a peer that was descheduled and many of its
+ * minibatches are interrupted; the medians measured the same 0.5 ms memory copy in one JVM at 0.4-2.5 ms from run to
+ * run, which made the default LeNet-5 job average every 1 to 4 minibatches and, at 4, lose 0.1 points of accuracy
+ * (BENCHMARKS.md, round 31). Noise only adds time, so a lower quartile stays nearer the undisturbed cost. The wait for the slowest worker is measured and recorded but not charged to
  * the exchange (it is load imbalance, and on a machine whose cores the workers share it is most of a round, noisy
  * and cold-started): charged, it made the default LeNet job average every 3 minibatches in one JVM and lose
  * accuracy. In one JVM (local mode), where an exchange is a
@@ -48,7 +52,7 @@ public record AutoFrequency(int frequency, double minibatchMillis, double exchan
      */
     public static final int CEILING = 8;
     /** Exchanges alone in the probe (the first {@link #WARM_UP} of each kind are not counted). */
-    static final int PROBE_EXCHANGES = 40;
+    static final int PROBE_EXCHANGES = 64;
     /** Rounds of one minibatch and one exchange in the probe. */
     static final int PROBE_ROUNDS = 16;
     static final int WARM_UP = 8;
@@ -77,8 +81,8 @@ public record AutoFrequency(int frequency, double minibatchMillis, double exchan
      * The worker's side of the probe: {@link #PROBE_EXCHANGES} exchanges back to back (after the first, the workers
      * are lined up, so each measures the exchange alone), then {@link #PROBE_ROUNDS} rounds of fitting one
      * minibatch of {@code batches} and averaging, timed; each exchange averages the first {@code length} floats of
-     * the vector, what a training round averages. Returns the medians {@code {minibatch ns, exchange ns, wait ns}},
-     * the wait being how much longer a round's exchange took than an exchange alone.
+     * the vector, what a training round averages. Returns {@code {minibatch ns, exchange ns, wait ns}}: the lower
+     * quartiles of the minibatches and of the exchanges alone, and how much longer the median round's exchange took.
      */
     static long[] probe(MultiLayerNetwork net, java.util.function.Supplier<DataSet> batches, PeerExchange exchange,
                         int length) {
@@ -106,13 +110,17 @@ public record AutoFrequency(int frequency, double minibatchMillis, double exchan
             compute[r] = batch != null ? t1 - t0 : -1;
             rounds[r] = System.nanoTime() - t1;
         }
-        long x = median(alone);
-        return new long[] {median(compute), x, Math.max(0, median(rounds) - x)};
+        long x = quantile(alone, 0.25);
+        return new long[] {quantile(compute, 0.25), x, Math.max(0, quantile(rounds, 0.5) - x)};
     }
 
-    /** Median of the values after the warm-up rounds, ignoring negatives (rounds without a minibatch). */
-    private static long median(long[] values) {
-        long[] kept = Arrays.stream(values, WARM_UP, values.length).filter(v -> v >= 0).sorted().toArray();
-        return kept.length == 0 ? 0 : kept[kept.length / 2];
+    /**
+     * The {@code q} quantile (0.5: the median; 0.25: the lower quartile) of the values after the warm-up rounds,
+     * ignoring negatives (rounds without a minibatch); 0 when none is left.
+     */
+    static long quantile(long[] values, double q) {
+        long[] kept = Arrays.stream(values, Math.min(WARM_UP, values.length), values.length).filter(v -> v >= 0)
+            .sorted().toArray();
+        return kept.length == 0 ? 0 : kept[(int) Math.min(kept.length - 1, Math.floor(q * kept.length))];
     }
 }

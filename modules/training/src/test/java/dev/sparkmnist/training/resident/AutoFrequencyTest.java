@@ -44,6 +44,34 @@ class AutoFrequencyTest {
         assertEquals(3, a.frequency(), "ceil(3 * 0.95 / 1.25) = ceil(2.28)");
     }
 
+    /**
+     * The probe's statistics skip the warm-up and the rounds without a minibatch; the exchange is charged at its lower
+     * quartile, so a majority of exchanges that waited for a descheduled peer does not move it.
+     */
+    @Test
+    void probeQuantilesSkipWarmUpAndResistDisturbedExchanges() {
+        assertEquals(8, AutoFrequency.WARM_UP);
+        long[] alone = new long[AutoFrequency.WARM_UP + 32];
+        java.util.Arrays.fill(alone, 0, AutoFrequency.WARM_UP, 50_000_000L); // cold: never counted
+        for (int i = 0; i < 32; i++) {
+            // 12 undisturbed copies of 0.50-0.76 ms, 20 that waited 2-21 ms for a peer, interleaved
+            alone[AutoFrequency.WARM_UP + i] = i % 8 < 3 ? 500_000L + 10_000L * i : 2_000_000L + 1_000_000L * (i % 20);
+        }
+        long median = AutoFrequency.quantile(alone, 0.5);
+        long quartile = AutoFrequency.quantile(alone, 0.25);
+        assertTrue(median >= 2_000_000L, "the median is a disturbed exchange: " + median);
+        assertEquals(680_000L, quartile, "the 9th smallest of 32: an undisturbed copy");
+        assertTrue(AutoFrequency.choose(9.4, median / 1e6) >= 5, "charged at the median: every 5 or more");
+        assertEquals(2, AutoFrequency.choose(9.4, quartile / 1e6), "at the quartile: ceil(19 * 0.68 / 9.4) = ceil(1.37)");
+
+        long[] compute = {900, 800, 700, 600, 500, 400, 300, 200, -1, 40, 10, -1, 30, 20};
+        assertEquals(30, AutoFrequency.quantile(compute, 0.5), "of 10, 20, 30, 40 after the warm-up; -1: no minibatch");
+        assertEquals(20, AutoFrequency.quantile(compute, 0.25));
+        assertEquals(0, AutoFrequency.quantile(new long[] {5, 5, 5}, 0.5), "nothing after the warm-up");
+        assertEquals(0, AutoFrequency.quantile(new long[] {5, 5, 5, 5, 5, 5, 5, 5, -1}, 0.5), "only rounds without a"
+            + " minibatch");
+    }
+
     /** {@code p} as it travels: encoded into a buffer with room to spare, which must take exactly its wire bytes. */
     private static java.nio.ByteBuffer wire(Parcel p) {
         java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(p.wireBytes() + 16);
