@@ -7,7 +7,6 @@ import java.io.ObjectInputStream;
 import java.io.ObjectOutputStream;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -25,7 +24,7 @@ import java.util.concurrent.TimeoutException;
  * driver waits for every worker's outcome of an epoch, or for the stage's job to end without them.
  */
 final class EpochReports {
-    /** Outcomes (objects or Base64 text) by span key, then epoch, then worker; a key is open while its span runs. */
+    /** Outcomes (objects or their serialised bytes) by span key, then epoch, then worker; a key is open while its span runs. */
     private static final Map<String, Map<Integer, Object[]>> OPEN = new ConcurrentHashMap<>();
     private static final long POLL_MILLIS = 2;
 
@@ -63,13 +62,12 @@ final class EpochReports {
         if (env == null || "driver".equals(env.executorId())) {
             deliver(key, epoch, worker, workers, outcome);
         } else {
-            Rendezvous.report(rendezvous, key, epoch, worker, workers,
-                Base64.getEncoder().encodeToString(serialise(outcome)), timeoutNanos);
+            Rendezvous.report(rendezvous, key, epoch, worker, workers, serialise(outcome), timeoutNanos);
         }
     }
 
     /**
-     * Driver side: one worker's outcome (a {@link WorkerOutcome}, or its serialised bytes as Base64 text) arrives;
+     * Driver side: one worker's outcome (a {@link WorkerOutcome}, or its serialised bytes) arrives;
      * dropped when its span is no longer open (an attempt the driver gave up).
      */
     static void deliver(String key, int epoch, int worker, int workers, Object outcome) {
@@ -125,7 +123,7 @@ final class EpochReports {
                 if (o == null) {
                     return null;
                 }
-                out.add(o instanceof WorkerOutcome w ? w : deserialise(Base64.getDecoder().decode((String) o)));
+                out.add(o instanceof WorkerOutcome w ? w : deserialise((byte[]) o));
             }
         }
         epochs.remove(epoch);
