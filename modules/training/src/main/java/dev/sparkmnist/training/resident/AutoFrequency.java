@@ -11,21 +11,21 @@ import org.nd4j.linalg.dataset.DataSet;
  * {@link #PROBE_EXCHANGES} exchanges back to back on every worker, which measure the exchange alone (the workers are
  * lined up after the first), then {@link #PROBE_ROUNDS} rounds of one minibatch and one exchange (on a throw-away
  * copy of the network; nothing it fits is kept), which measure a minibatch and the wait for the slowest worker.
- * Each worker reports the lower quartiles of its minibatches and of its exchanges alone; the
- * frequency is the smallest that keeps the exchange under {@link #SHARE} of the training pass:
+ * Each worker reports the lower quartiles of its minibatches and of its exchanges alone; the frequency is the smallest
+ * that keeps the exchange under {@link #SHARE} of the training pass:
  * <pre>  f = ceil(x (1 - s) / (s c)),  clamped to [{@link #FLOOR}, {@link #CEILING}]</pre>
- * with c the mean over workers of their minibatch time's lower quartile, x the mean of their exchange time's, and s
- * the share, so that x / (f c + x) &lt;= s. Lower quartiles, not medians: the probe shares the cores with the JIT's
+ * with c the mean over workers of their minibatch time's lower quartile, x the mean of their exchange time's, and s the
+ * share, so that x / (f c + x) &lt;= s. Lower quartiles, not medians: the probe shares the cores with the JIT's
  * compiler threads and the driver, so many of its exchanges wait for a peer that was descheduled and many of its
  * minibatches are interrupted; the medians measured the same 0.5 ms memory copy in one JVM at 0.4-2.5 ms from run to
  * run, which made the default LeNet-5 job average every 1 to 4 minibatches and, at 4, lose 0.1 points of accuracy
- * (BENCHMARKS.md, round 31). Noise only adds time, so a lower quartile stays nearer the undisturbed cost. The wait for the slowest worker is measured and recorded but not charged to
- * the exchange (it is load imbalance, and on a machine whose cores the workers share it is most of a round, noisy
- * and cold-started): charged, it made the default LeNet job average every 3 minibatches in one JVM and lose
- * accuracy. In one JVM (local mode), where an exchange is a
- * memory copy, f comes out at 1-2 minibatches; across executors on a network, higher. The ceiling keeps the workers'
- * models from drifting apart (every example still counts once; what changes is how far each worker's model walks
- * alone): the share rule counts time, not drift.
+ * (BENCHMARKS.md, round 31). Noise only adds time, so a lower quartile stays nearer the undisturbed cost. The wait for
+ * the slowest worker is measured and recorded but not charged to the exchange (it is load imbalance, and on a machine
+ * whose cores the workers share it is most of a round, noisy and cold-started): charged, it made the default LeNet job
+ * average every 3 minibatches in one JVM and lose accuracy. In one JVM (local mode), where an exchange is a memory
+ * copy, f comes out at 1-2 minibatches; across executors on a network, higher. The ceiling keeps the workers' models
+ * from drifting apart (every example still counts once; what changes is how far each worker's model walks alone): the
+ * share rule counts time, not drift.
  *
  * @param frequency the chosen minibatches per round
  * @param minibatchMillis c, milliseconds per minibatch

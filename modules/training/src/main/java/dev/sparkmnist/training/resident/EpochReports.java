@@ -24,7 +24,7 @@ import java.util.concurrent.TimeoutException;
  * driver waits for every worker's outcome of an epoch, or for the stage's job to end without them.
  */
 final class EpochReports {
-    /** Outcomes (objects or their serialised bytes) by span key, then epoch, then worker; a key is open while its span runs. */
+    /** Outcomes (objects or their serialised bytes) by span key, then epoch, then worker; open while a span runs. */
     private static final Map<String, Map<Integer, Object[]>> OPEN = new ConcurrentHashMap<>();
     private static final long POLL_MILLIS = 2;
 

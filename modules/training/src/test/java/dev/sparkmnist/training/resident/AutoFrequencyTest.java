@@ -62,7 +62,8 @@ class AutoFrequencyTest {
         assertTrue(median >= 2_000_000L, "the median is a disturbed exchange: " + median);
         assertEquals(680_000L, quartile, "the 9th smallest of 32: an undisturbed copy");
         assertTrue(AutoFrequency.choose(9.4, median / 1e6) >= 5, "charged at the median: every 5 or more");
-        assertEquals(2, AutoFrequency.choose(9.4, quartile / 1e6), "at the quartile: ceil(19 * 0.68 / 9.4) = ceil(1.37)");
+        assertEquals(2, AutoFrequency.choose(9.4, quartile / 1e6),
+            "at the quartile: ceil(19 * 0.68 / 9.4) = ceil(1.37)");
 
         long[] compute = {900, 800, 700, 600, 500, 400, 300, 200, -1, 40, 10, -1, 30, 20};
         assertEquals(30, AutoFrequency.quantile(compute, 0.5), "of 10, 20, 30, 40 after the warm-up; -1: no minibatch");
