@@ -4,43 +4,70 @@ import dev.sparkmnist.models.ExchangeBlend;
 import dev.sparkmnist.models.HostArrays;
 import java.io.Serializable;
 import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
+import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
+import org.deeplearning4j.nn.conf.layers.BaseLayer;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
- * A network as plain Java values, broadcast to the workers at the start of a stage: configuration JSON (with its
- * iteration and epoch counts, which drive Adam's bias correction and per-epoch learning-rate schedules), parameters
- * and updater state. Plain arrays, so nothing Spark could close under the driver (the dl4j-spark evaluation bug).
+ * A network as plain Java values, broadcast to the workers at the start of a stage: its configuration (a copy of its
+ * own, with the iteration and epoch counts, which drive Adam's bias correction and per-epoch learning-rate schedules),
+ * parameters and updater state. Plain arrays and DL4J's serialisable configuration objects, so nothing Spark could
+ * close under the driver (the dl4j-spark evaluation bug).
+ *
+ * <p>The configuration travels as objects, not as DL4J's JSON: the JSON's first write and read in a JVM took 450 ms
+ * and 120-170 ms of the first stage of a local run (Jackson's set-up for DL4J's classes, the JIT cold), on the
+ * workers' cores, before either could train; a copy of the objects takes under a millisecond (BENCHMARKS.md, round
+ * 31). Each restored network gets its own copy ({@link #copy}), as DL4J's own {@code MultiLayerNetwork.clone()} does.
  *
  * <p>Averaging works on one flat vector: the parameters followed by the updater state (momentum, Adam moments), as
  * DL4J's parameter averaging averages both; a round that averages the parameters alone
  * ({@code --updater-averaging stage}) works on the vector's first {@code numParams} floats.
  */
 final class NetState implements Serializable {
-    private static final long serialVersionUID = 1L;
-    private final String configurationJson;
+    private static final long serialVersionUID = 2L; // 2: the configuration as objects, not JSON
+    private final MultiLayerConfiguration configuration;
     private final float[] vector;
     private final int parameters;
 
-    private NetState(String configurationJson, float[] vector, int parameters) {
-        this.configurationJson = configurationJson;
+    private NetState(MultiLayerConfiguration configuration, float[] vector, int parameters) {
+        this.configuration = configuration;
         this.vector = vector;
         this.parameters = parameters;
     }
 
     static NetState of(MultiLayerNetwork net) {
-        return new NetState(net.getLayerWiseConfigurations().toJson(), vector(net), (int) net.numParams());
+        return new NetState(copy(net.getLayerWiseConfigurations()), vector(net), (int) net.numParams());
     }
 
     /** A new network equal to the snapshot: configuration, parameters, updater state. */
     MultiLayerNetwork restore() {
-        MultiLayerNetwork net = new MultiLayerNetwork(MultiLayerConfiguration.fromJson(configurationJson));
+        MultiLayerNetwork net = new MultiLayerNetwork(copy(configuration));
         net.init(HostArrays.create(vector, 0, 1, parameters), false);
         int state = vector.length - parameters;
         // the training layers first, then the updater on them, on the snapshot's state
         dev.sparkmnist.models.Models.forTraining(net, state > 0 ? HostArrays.create(vector, parameters, 1, state)
             : null);
         return net;
+    }
+
+    /**
+     * A copy of {@code conf} that shares no object a network may change: DL4J's {@code clone()} (each layer's
+     * configuration, the input pre-processors), and each layer's updaters, which that clone leaves shared.
+     */
+    static MultiLayerConfiguration copy(MultiLayerConfiguration conf) {
+        MultiLayerConfiguration copy = conf.clone();
+        for (NeuralNetConfiguration layer : copy.getConfs()) {
+            if (layer.getLayer() instanceof BaseLayer b) {
+                if (b.getIUpdater() != null) {
+                    b.setIUpdater(b.getIUpdater().clone());
+                }
+                if (b.getBiasUpdater() != null) {
+                    b.setBiasUpdater(b.getBiasUpdater().clone());
+                }
+            }
+        }
+        return copy;
     }
 
     /** Floats in the averaged vector (parameters and updater state). */

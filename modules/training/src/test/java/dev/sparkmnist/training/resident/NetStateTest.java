@@ -3,6 +3,7 @@ package dev.sparkmnist.training.resident;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNotSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import dev.sparkmnist.models.ModelOptions;
@@ -13,7 +14,10 @@ import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.factory.Nd4j;
 
-/** {@link NetState#blend}: the overlapped exchange's one pass equals reading, arithmetic, copies and writing back. */
+/**
+ * {@link NetState}: a stage's starting state restores the network it was made from; {@link NetState#blend}, the
+ * overlapped exchange's one pass, equals reading, arithmetic, copies and writing back.
+ */
 class NetStateTest {
     /** An MLP with Adam (parameters and two moments) after two steps on a few random pictures. */
     private static MultiLayerNetwork trained() {
@@ -36,6 +40,82 @@ class NetStateTest {
             v[i] = (float) random.nextGaussian() * 1e-2f;
         }
         return v;
+    }
+
+    /** {@code options}' network after two steps on a few random pictures (flat 784-float rows, as the reader makes). */
+    private static MultiLayerNetwork trained(ModelOptions options) {
+        MultiLayerNetwork net = Models.network(options);
+        Nd4j.getRandom().setSeed(11);
+        float[][] labels = new float[8][10];
+        for (int i = 0; i < labels.length; i++) {
+            labels[i][(3 * i) % 10] = 1;
+        }
+        DataSet batch = new DataSet(Nd4j.rand(8, 784), Nd4j.create(labels));
+        net.fit(batch);
+        net.fit(batch);
+        return net;
+    }
+
+    /** {@code state} as a broadcast carries it to another JVM: Java-serialised and read back. */
+    private static NetState travelled(NetState state) throws Exception {
+        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+        try (java.io.ObjectOutputStream out = new java.io.ObjectOutputStream(bytes)) {
+            out.writeObject(state);
+        }
+        try (java.io.ObjectInputStream in = new java.io.ObjectInputStream(
+            new java.io.ByteArrayInputStream(bytes.toByteArray()))) {
+            return (NetState) in.readObject();
+        }
+    }
+
+    /**
+     * A stage's starting state carries the configuration as objects: a network restored from it, in this JVM (the
+     * local handover) or after Java serialisation (a broadcast), has the source's configuration (DL4J's JSON of
+     * both equal, the iteration and epoch counts included), parameters, updater state and outputs, and shares no
+     * configuration or updater object with the source or with another restore, so that training one leaves the
+     * others as they were.
+     */
+    @Test
+    void restoredNetworksEqualTheirSourceAndShareNoConfiguration() throws Exception {
+        for (ModelOptions options : new ModelOptions[] {ModelOptions.mlp(), ModelOptions.lenet(),
+            ModelOptions.jobDefaults(dev.sparkmnist.models.Architecture.LENET)}) {
+            MultiLayerNetwork source = trained(options);
+            source.setEpochCount(3);
+            String json = source.getLayerWiseConfigurations().toJson();
+            float[] vector = NetState.vector(source);
+            NetState state = NetState.of(source);
+            MultiLayerNetwork here = state.restore();
+            MultiLayerNetwork there = travelled(state).restore();
+            org.nd4j.linalg.api.ndarray.INDArray input = Nd4j.rand(4, 784);
+            for (MultiLayerNetwork restored : new MultiLayerNetwork[] {here, there}) {
+                String what = options.architecture() + "/" + options.optimizer();
+                assertEquals(json, restored.getLayerWiseConfigurations().toJson(), what + ": configuration");
+                assertEquals(3, restored.getEpochCount(), what);
+                assertEquals(source.getIterationCount(), restored.getIterationCount(), what);
+                assertArrayEquals(vector, NetState.vector(restored), what + ": parameters and updater state");
+                assertEquals(source.output(input), restored.output(input), what + ": outputs");
+                assertNotSame(source.getLayerWiseConfigurations(), restored.getLayerWiseConfigurations(), what);
+                for (int i = 0; i < source.getnLayers(); i++) {
+                    org.deeplearning4j.nn.conf.layers.Layer a = source.getLayerWiseConfigurations().getConf(i)
+                        .getLayer();
+                    org.deeplearning4j.nn.conf.layers.Layer b = restored.getLayerWiseConfigurations().getConf(i)
+                        .getLayer();
+                    assertNotSame(a, b, what + ": layer " + i);
+                    if (a instanceof org.deeplearning4j.nn.conf.layers.BaseLayer base) {
+                        assertNotSame(base.getIUpdater(),
+                            ((org.deeplearning4j.nn.conf.layers.BaseLayer) b).getIUpdater(), what + ": updater " + i);
+                    }
+                }
+            }
+            assertNotSame(here.getLayerWiseConfigurations().getConf(0).getLayer(),
+                state.restore().getLayerWiseConfigurations().getConf(0).getLayer(), "each restore its own copy");
+            here.fit(new DataSet(input, Nd4j.create(new float[][] {{1, 0, 0, 0, 0, 0, 0, 0, 0, 0},
+                {0, 1, 0, 0, 0, 0, 0, 0, 0, 0}, {0, 0, 1, 0, 0, 0, 0, 0, 0, 0}, {0, 0, 0, 1, 0, 0, 0, 0, 0, 0}})));
+            assertEquals(source.getIterationCount() + 1, here.getIterationCount(), "trained");
+            assertEquals(json, source.getLayerWiseConfigurations().toJson(), "the source's configuration unchanged");
+            assertArrayEquals(vector, NetState.vector(there), "another restore unchanged");
+            assertArrayEquals(vector, NetState.vector(state.restore()), "the state unchanged");
+        }
     }
 
     @Test
