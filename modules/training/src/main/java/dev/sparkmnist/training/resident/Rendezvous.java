@@ -45,7 +45,8 @@ final class Rendezvous implements ThreadSafeRpcEndpoint {
     private final Map<String, RpcCallContext[]> waiting = new HashMap<>();
     private final AtomicLong joins = new AtomicLong();
 
-    private Rendezvous(RpcEnv env) {
+    /** An endpoint in {@code env} (null in tests, which hand it messages themselves); {@link #start} registers one. */
+    Rendezvous(RpcEnv env) {
         this.env = env;
     }
 

@@ -24,7 +24,7 @@ final class WorkerOutcome implements Serializable {
     final int iterationCount;
     /** Worker 0 only: the averaged parameters and updater state after the stage's last round; else null. */
     final float[] finalVector;
-    /** A probe stage's medians ({@link AutoFrequency#probe}); else null. */
+    /** A probe stage's timings ({@link AutoFrequency#probe}); else null. */
     final long[] probe;
     /** Whether the worker went on with the network it kept from the previous stage ({@link ResidentNets}). */
     final boolean resumed;
@@ -113,9 +113,9 @@ final class WorkerOutcome implements Serializable {
             evaluationNanos = nanos;
         }
 
-        /** A probe stage's medians. */
-        void probe(long[] medians) {
-            probe = medians;
+        /** A probe stage's timings ({@link AutoFrequency#probe}). */
+        void probe(long[] timings) {
+            probe = timings;
         }
 
         /** Reading and bytes moved over the stage. */
