@@ -395,10 +395,11 @@ class ResidentEngineIT {
         assertEquals(0, leftoverInboxes(), "the failed attempt's inboxes are closed too");
     }
 
-    /** A span's epoch that fails every attempt ends the run as a stage an epoch does: Spark's own failure, unchanged. */
-    @Test
-    void aSpanWhoseEpochFailsEveryAttemptFailsTheJobAfterSparksAttemptLimit() {
-        MnistSet set = SLICE.train().limit(600);
+    /**
+     * Makes worker 0 throw in round 1 of every stage attempt ("injected: worker 0 fails attempt N"); returns the
+     * attempts that failed so, in order.
+     */
+    private static List<Integer> failWorker0InEveryAttempt() {
         List<Integer> attempts = new java.util.concurrent.CopyOnWriteArrayList<>();
         FaultHook.hook = (worker, attempt, round) -> {
             if (worker == 0 && round == 1) {
@@ -406,6 +407,14 @@ class ResidentEngineIT {
                 throw new IllegalStateException("injected: worker 0 fails attempt " + attempt);
             }
         };
+        return attempts;
+    }
+
+    /** A span's epoch that fails every attempt ends the run as a stage an epoch does: Spark's own failure, unchanged. */
+    @Test
+    void aSpanWhoseEpochFailsEveryAttemptFailsTheJobAfterSparksAttemptLimit() {
+        MnistSet set = SLICE.train().limit(600);
+        List<Integer> attempts = failWorker0InEveryAttempt();
         try (ResidentEngine engine = new ResidentEngine(SLICE.sc(), set, overlapped(2, 16, 2, 0))) {
             Exception e = assertThrows(Exception.class,
                 () -> engine.fitEpoch(Models.network(ModelOptions.mlp()), 0, 3));
@@ -418,13 +427,7 @@ class ResidentEngineIT {
     @Test
     void aStageThatFailsEveryAttemptFailsTheJobAfterSparksAttemptLimit() {
         MnistSet set = SLICE.train().limit(600);
-        List<Integer> attempts = new java.util.concurrent.CopyOnWriteArrayList<>();
-        FaultHook.hook = (worker, attempt, round) -> {
-            if (worker == 0 && round == 1) {
-                attempts.add(attempt);
-                throw new IllegalStateException("injected: worker 0 fails attempt " + attempt);
-            }
-        };
+        List<Integer> attempts = failWorker0InEveryAttempt();
         int limit = ResidentEngine.maxAttempts(SLICE.sc());
         assertEquals(4, limit, "spark.stage.maxConsecutiveAttempts' default");
         ResidentEngine engine = new ResidentEngine(SLICE.sc(), set, overlapped(2, 16, 2, 0));
