@@ -27,11 +27,13 @@ import org.nd4j.linalg.lossfunctions.impl.LossNegativeLogLikelihood;
  * small array, measured in round 5; up to 40 us for some on tiny arrays in round 3): 12 operations a step more than
  * this layer (BENCHMARKS.md, "Per-core speed", round 4). For softmax with
  * multi-class cross-entropy (or negative log-likelihood, the same loss), no mask and no class weights, this layer's
- * backward pass runs DL4J's forward pass and ND4J's softmax once, then one Java loop over the [minibatch x classes]
- * probabilities computes the output gradient (softmax minus labels, the same float subtraction as DL4J's) and the
- * loss (DL4J's {@code LossMCXENT}: probabilities clipped at {@code softmaxClipEps}, natural log), which it keeps for
- * the score DL4J asks for next in the same step; the bias, weight and input gradients are DL4J's own operations,
- * run on the CPU as OpenBLAS calls and a Java loop ({@link HostBlas}, {@link DenseKernels}), as is the pre-output.
+ * backward pass runs DL4J's forward pass and ND4J's softmax once ({@link HostSoftmax}: the same floats without the
+ * fixed cost of ND4J's softmax operation, where this libnd4j build is checked to match it), then one Java loop over
+ * the [minibatch x classes] probabilities computes the output gradient (softmax minus labels, the same float
+ * subtraction as DL4J's) and the loss (DL4J's {@code LossMCXENT}: probabilities clipped at {@code softmaxClipEps},
+ * natural log), which it keeps for the score DL4J asks for next in the same step; the bias, weight and input
+ * gradients are DL4J's own operations, run on the CPU as OpenBLAS calls and a Java loop ({@link HostBlas},
+ * {@link DenseKernels}), as is the pre-output.
  * From the same pre-output the output gradient is DL4J's to the last bit; the products (the same library's) and the
  * bias gradient (summed row after row) equal DL4J's to float rounding, and on small layers bit for bit
  * ({@code TrainingOutputLayerTest}); the loss is summed in double, so the
@@ -128,11 +130,14 @@ final class TrainingOutputLayer extends OutputLayer {
             p = new float[n];
             y = new float[n];
         }
-        // ND4J's softmax, as DL4J's ActivationSoftmax runs it: the same probabilities to the last bit
+        // ND4J's softmax, as DL4J's ActivationSoftmax runs it: the same probabilities to the last bit (HostSoftmax
+        // computes them without the fixed cost of ND4J's operation where this libnd4j build matches it)
         INDArray delta = workspaceMgr.createUninitialized(ArrayType.ACTIVATION_GRAD, DataType.FLOAT,
             new long[] {rows, classes}, 'c');
-        Nd4j.exec(new SoftMax(preOut, delta));
-        HostArrays.read(delta, p, 0);
+        if (!HostSoftmax.rows(preOut, delta, p, rows, classes)) {
+            Nd4j.exec(new SoftMax(preOut, delta));
+            HostArrays.read(delta, p, 0);
+        }
         HostArrays.read(labels, y, 0);
         lossSum = gradientAndLoss(p, y, n, ((LossMCXENT) layerConf().getLossFn()).getSoftmaxClipEps());
         HostArrays.write(p, 0, delta);

@@ -25,7 +25,7 @@ public final class Switches {
     /** The Spark settings' prefix; what follows it is the switch's name. */
     public static final String CONF_PREFIX = "spark.sparkmnist.";
     /** The switches, each a system property {@code sparkmnist.NAME} read as true or false. */
-    public static final List<String> NAMES = List.of("epochSpans", "flushToZero", "hostBlas", "idxCache",
+    public static final List<String> NAMES = List.of("epochSpans", "flushToZero", "hostBlas", "hostSoftmax", "idxCache",
         "localHandover", "openblasAvx512", "residentNets", "shapeInfoCache", "simdAdam", "stageEvaluation", "traces",
         "trainingStep", "vectorBlend");
     private static final Logger LOG = LoggerFactory.getLogger(Switches.class);

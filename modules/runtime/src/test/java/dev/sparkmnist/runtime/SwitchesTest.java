@@ -45,7 +45,8 @@ class SwitchesTest {
         IllegalArgumentException unknown = assertThrows(IllegalArgumentException.class, () -> Switches.apply(
             new SparkConf(false).set("spark.sparkmnist.simdAdam", "false").set("spark.sparkmnist.shapInfoCache", "false")));
         assertEquals("--conf spark.sparkmnist.shapInfoCache: no such switch; the switches are"
-            + " spark.sparkmnist.epochSpans, spark.sparkmnist.flushToZero, spark.sparkmnist.hostBlas, spark.sparkmnist.idxCache,"
+            + " spark.sparkmnist.epochSpans, spark.sparkmnist.flushToZero, spark.sparkmnist.hostBlas,"
+            + " spark.sparkmnist.hostSoftmax, spark.sparkmnist.idxCache,"
             + " spark.sparkmnist.localHandover, spark.sparkmnist.openblasAvx512, spark.sparkmnist.residentNets,"
             + " spark.sparkmnist.shapeInfoCache,"
             + " spark.sparkmnist.simdAdam, spark.sparkmnist.stageEvaluation,"
@@ -86,6 +87,8 @@ class SwitchesTest {
             dev.sparkmnist.models.HostBlas.PROPERTY.substring("sparkmnist.".length())));
         assertTrue(Switches.NAMES.contains(
             dev.sparkmnist.models.TrainingStep.PROPERTY.substring("sparkmnist.".length())));
+        assertTrue(Switches.NAMES.contains(
+            dev.sparkmnist.models.HostSoftmax.PROPERTY.substring("sparkmnist.".length())));
     }
 
     @Test
