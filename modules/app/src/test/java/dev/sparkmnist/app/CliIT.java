@@ -378,7 +378,8 @@ class CliIT {
             tmp.resolve("x").toString());
         assertEquals(2, unknownSwitch.exit());
         assertEquals("error: --conf spark.sparkmnist.shapInfoCache: no such switch; the switches are"
-            + " spark.sparkmnist.epochSpans, spark.sparkmnist.flushToZero, spark.sparkmnist.hostBlas, spark.sparkmnist.idxCache,"
+            + " spark.sparkmnist.epochSpans, spark.sparkmnist.flushToZero, spark.sparkmnist.hostBlas,"
+            + " spark.sparkmnist.hostSoftmax, spark.sparkmnist.idxCache,"
             + " spark.sparkmnist.localHandover, spark.sparkmnist.openblasAvx512, spark.sparkmnist.residentNets,"
             + " spark.sparkmnist.shapeInfoCache,"
             + " spark.sparkmnist.simdAdam, spark.sparkmnist.stageEvaluation,"
