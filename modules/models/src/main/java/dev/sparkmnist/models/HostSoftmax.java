@@ -53,8 +53,8 @@ public final class HostSoftmax {
      * Writes the softmax of each row of {@code input} ([rows x cols], float, on the CPU) to {@code p[0..rows * cols)},
      * row-major, as ND4J's {@code SoftMax} operation would compute it; {@code scratch} (a float array of the same
      * length, row-major, contiguous) is overwritten. Returns false, having changed nothing but {@code p} and
-     * {@code scratch}, where this JVM keeps ND4J's operation or {@code input} holds a value that is not finite: the
-     * caller then runs ND4J's operation.
+     * {@code scratch}, where this JVM keeps ND4J's operation, {@code input} has one row, or it holds a value that is
+     * not finite or a row whose maximum is {@code -Float.MAX_VALUE}: the caller then runs ND4J's operation.
      */
     static boolean rows(INDArray input, INDArray scratch, float[] p, int rows, int cols) {
         return Check.WHY_NOT == null && compute(input, scratch, p, rows, cols);
@@ -88,24 +88,28 @@ public final class HostSoftmax {
                 return false;
             }
         }
-        float[] max = new float[rows];
-        for (int r = 0, o = 0; r < rows; r++, o += cols) {
-            float m = -Float.MAX_VALUE;
-            for (int j = o; j < o + cols; j++) {
-                float v = x[j];
-                m = m > v ? m : v;
-            }
-            if (m == -Float.MAX_VALUE) {
+        for (int o = 0; o < n; o += cols) {
+            if (rowMax(x, o, cols) == -Float.MAX_VALUE) {
                 return false;
             }
-            max[r] = m;
         }
-        for (int r = 0, o = 0; r < rows; r++, o += cols) {
+        for (int o = 0; o < n; o += cols) { // the maxima again: nothing allocated a step
+            float max = rowMax(x, o, cols);
             for (int j = o; j < o + cols; j++) {
-                x[j] = x[j] - max[r];
+                x[j] = x[j] - max;
             }
         }
         return true;
+    }
+
+    /** libnd4j's maximum of {@code x[o..o + cols)}. */
+    private static float rowMax(float[] x, int o, int cols) {
+        float max = -Float.MAX_VALUE;
+        for (int j = o; j < o + cols; j++) {
+            float v = x[j];
+            max = max > v ? max : v;
+        }
+        return max;
     }
 
     /** Divides each value of each row of {@code e} by the row's sum, summed in order in float. */
@@ -139,10 +143,8 @@ public final class HostSoftmax {
      * subnormal) does not count: the difference flush-to-zero makes when ND4J runs some rows on its other threads.
      */
     static int differing(float[] x, int rows, int cols, boolean subnormalsAsZero) {
+        float[] want = nd4j(x, rows, cols);
         INDArray in = Nd4j.create(x.clone(), new long[] {rows, cols}, 'c');
-        INDArray expected = Nd4j.createUninitialized(DataType.FLOAT, rows, cols);
-        Nd4j.exec(new SoftMax(in, expected));
-        float[] want = expected.dup('c').data().asFloat();
         float[] got = new float[rows * cols];
         if (!compute(in, Nd4j.createUninitialized(DataType.FLOAT, rows, cols), got, rows, cols)) {
             throw new IllegalStateException("the host softmax declined " + rows + " x " + cols);
@@ -155,6 +157,13 @@ public final class HostSoftmax {
             }
         }
         return differ;
+    }
+
+    /** ND4J's softmax operation over the rows of {@code x} ([rows x cols], row-major), row-major. */
+    static float[] nd4j(float[] x, int rows, int cols) {
+        INDArray out = Nd4j.createUninitialized(DataType.FLOAT, rows, cols);
+        Nd4j.exec(new SoftMax(Nd4j.create(x.clone(), new long[] {rows, cols}, 'c'), out));
+        return out.dup('c').data().asFloat();
     }
 
     /** Logits of {@code rows x cols} drawn from a normal distribution of standard deviation {@code scale}. */

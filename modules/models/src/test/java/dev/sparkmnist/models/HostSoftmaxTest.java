@@ -16,7 +16,6 @@ import java.util.Random;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.api.ops.impl.transforms.custom.SoftMax;
 import org.nd4j.linalg.factory.Nd4j;
 
 /** The host softmax against ND4J's softmax operation, float for float. */
@@ -54,7 +53,7 @@ class HostSoftmaxTest {
                     int n = rows * cols;
                     float[] x = HostSoftmax.logits(random, rows, cols, scale);
                     assertEquals(0, HostSoftmax.differing(x, rows, cols, true), "the first use's check passes");
-                    float[] theirs = nd4j(x, rows, cols);
+                    float[] theirs = HostSoftmax.nd4j(x, rows, cols);
                     float[] ours = new float[n];
                     assertTrue(HostSoftmax.rows(Nd4j.create(x, new long[] {rows, cols}, 'c'),
                         Nd4j.createUninitialized(DataType.FLOAT, rows, cols), ours, rows, cols));
@@ -82,7 +81,7 @@ class HostSoftmaxTest {
         }
         // what the comparison covers: without flush-to-zero, the same kind of logits give subnormal probabilities
         // (whether ND4J's operation left any under flush-to-zero depends on its thread count: none at one thread)
-        float[] p = nd4j(HostSoftmax.logits(new Random(2), VALUES / 10, 10, 100), VALUES / 10, 10);
+        float[] p = HostSoftmax.nd4j(HostSoftmax.logits(new Random(2), VALUES / 10, 10, 100), VALUES / 10, 10);
         int subnormal = 0;
         for (float v : p) {
             subnormal += v != 0f && Math.abs(v) < Float.MIN_NORMAL ? 1 : 0;
@@ -149,7 +148,7 @@ class HostSoftmaxTest {
             for (double scale : SCALES) {
                 int rows = VALUES / cols;
                 float[] x = HostSoftmax.logits(random, rows, cols, scale);
-                float[] want = nd4j(x, rows, cols);
+                float[] want = HostSoftmax.nd4j(x, rows, cols);
                 float[] e = x.clone();
                 assertTrue(HostSoftmax.maxSubtracted(e, rows, cols));
                 for (int i = 0; i < e.length; i++) {
@@ -173,12 +172,6 @@ class HostSoftmaxTest {
             }
         }
         return differ;
-    }
-
-    private static float[] nd4j(float[] x, int rows, int cols) {
-        INDArray out = Nd4j.createUninitialized(DataType.FLOAT, rows, cols);
-        Nd4j.exec(new SoftMax(Nd4j.create(x, new long[] {rows, cols}, 'c'), out));
-        return out.data().asFloat();
     }
 
     /** glibc's floating-point environment through JNA (the runtime module's FlushToZero does the same). */
