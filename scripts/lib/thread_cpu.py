@@ -46,7 +46,10 @@ def sample(pid):
 def at(day, hms):
     """Unix time of HH:MM:SS (UTC) on the day of the unix time `day`."""
     d = datetime.datetime.fromtimestamp(day, datetime.timezone.utc).date()
-    t = datetime.datetime.strptime(hms, "%H:%M:%S").time()
+    try:
+        t = datetime.datetime.strptime(hms, "%H:%M:%S").time()
+    except ValueError:
+        sys.exit(f"{hms}: not a time of day HH:MM:SS (as the app's log prints it)")
     return datetime.datetime.combine(d, t, datetime.timezone.utc).timestamp()
 
 
@@ -87,8 +90,13 @@ def main():
         with open(args[2], "w") as f:
             json.dump(samples, f)
     elif 2 <= len(args) <= 4 and args[0] == "summary":
-        with open(args[1]) as f:
-            samples = [(t, {tid: tuple(v) for tid, v in threads.items()}) for t, threads in json.load(f)]
+        try:
+            with open(args[1]) as f:
+                samples = [(t, {tid: tuple(v) for tid, v in threads.items()}) for t, threads in json.load(f)]
+        except (OSError, ValueError, TypeError, AttributeError) as e:
+            sys.exit(f"{args[1]}: not a recording of thread_cpu.py record ({e.__class__.__name__})")
+        if len(samples) < 2:
+            sys.exit(f"{args[1]}: not a recording of thread_cpu.py record (fewer than two samples)")
         summary(samples, *args[2:])
     else:
         sys.exit(__doc__)
