@@ -6,7 +6,9 @@
 #   env: APP_CLASSPATH_FIRST=JAR puts a module jar built before a change first on the class path (an A/B by hand);
 #        STEP_VARIANTS=ours|dl4j times one variant only (for a profiler: perf, JFR); STEP_WORKERS=N times N of our
 #        networks training at once on N threads of one JVM (as the resident engine's workers, no averaging);
-#        STEP_OP_PROFILE=1 prints ND4J's op profiler dashboard and the ND4J operations a step instead of timing.
+#        STEP_OP_PROFILE=1 prints ND4J's op profiler dashboard and the ND4J operations a step instead of timing;
+#        STEP_EACH_ROUND=1 also prints each round's ms a step and when it ended (ms since 1970), the first round
+#        included: the warm-up as the JVM goes (e.g. scripts/benchmark-step.sh lenet 32 47 40).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 [[ $# -ge 2 ]] || { log "usage: benchmark-step.sh lenet|mlp BATCH [STEPS_PER_ROUND [ROUNDS [THREADS]]]"; exit 2; }

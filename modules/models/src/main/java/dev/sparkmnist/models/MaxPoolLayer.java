@@ -22,8 +22,9 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * sides the forward pass is a Java loop too, noting each window's maximum for the backward pass (round 11); other
  * windows keep DL4J's forward pass. Output and gradients are DL4J's, ties included ({@code MaxPoolLayerTest}). On
  * CPUs with AVX2 or AVX-512 a training step's 2x2 forward pass and the backward pass after it run four windows at a
- * time as vector code in the arrays' own memory ({@link Pool2x2Kernel}, rounds 21 and 24); the scalar loops on Java
- * copies stay for other CPUs, other layouts and a backward pass without our forward pass before it.
+ * time as vector code in the arrays' own memory ({@link Pool2x2Kernel}, rounds 21 and 24) once C2 has compiled it
+ * (round 33); the scalar loops on Java copies stay for the JVM's first steps, other CPUs, other layouts and a backward
+ * pass without our forward pass before it.
  *
  * <p>Installed on a network's pooling layers by {@link Models#forTraining}; the configuration (and so model.zip) is
  * DL4J's ordinary {@code SubsamplingLayer}. Other pooling types, NHWC, Same mode, padding, dilation and backends
@@ -45,6 +46,8 @@ final class MaxPoolLayer extends SubsamplingLayer {
      * instructions (AVX2, AVX-512) and the JVM has the Vector API's module; tests set it both ways.
      */
     boolean vector = VECTOR;
+    /** Tests: the kernels run even before their warm-up has seen them compiled ({@link Pool2x2Kernel#ready}). */
+    boolean evenCold;
 
     MaxPoolLayer(NeuralNetConfiguration conf, DataType dataType) {
         super(conf, dataType);
@@ -52,6 +55,27 @@ final class MaxPoolLayer extends SubsamplingLayer {
 
     /** {@link Pool2x2Kernel#FAST}, false where the JVM lacks the Vector API's module (the class cannot load). */
     static final boolean VECTOR = SimdAdam.VECTOR_API && Pool2x2Kernel.FAST;
+
+    /** Starts the vector kernels' warm-up where they may run: before training, not in its first epoch. */
+    static void warmUp() {
+        if (VECTOR) {
+            Pool2x2Kernel.startWarmUp();
+        }
+    }
+
+    /** Whether the scalar loops have pooled with this layer (their buffers exist): for tests. */
+    boolean scalarBuffersUsed() {
+        return pooled != null;
+    }
+
+    /** Whether this pass runs the vector kernels: allowed here, and compiled (until then the scalar loops). */
+    private boolean vectorNow() {
+        if (!vector) {
+            return false;
+        }
+        Pool2x2Kernel.startWarmUp(); // started already where Models.forTraining set the network up
+        return evenCold || Pool2x2Kernel.ready();
+    }
 
     private boolean covered(INDArray epsilon) {
         org.deeplearning4j.nn.conf.layers.SubsamplingLayer c = layerConf();
@@ -106,7 +130,7 @@ final class MaxPoolLayer extends SubsamplingLayer {
         int w = (int) shape[3];
         INDArray out = workspaceMgr.createUninitialized(ArrayType.ACTIVATIONS, DataType.FLOAT,
             new long[] {shape[0], shape[1], h / 2, w / 2}, 'c');
-        if (vector && HostArrays.rowMajor(input) && HostArrays.rowMajor(out)
+        if (vectorNow() && HostArrays.rowMajor(input) && HostArrays.rowMajor(out)
             && HostArrays.byteIndexed(input)) { // in place
             int windows = planes * (h / 2) * (w / 2);
             if (chosen == null || chosen.length < windows) {
@@ -132,7 +156,7 @@ final class MaxPoolLayer extends SubsamplingLayer {
         int channels = (int) (shape[0] * shape[1]); // images x channels: each pooled alone
         int h = (int) shape[2];
         int w = (int) shape[3];
-        if (vector && chosenFor == input && evenTwoByTwo() && HostArrays.rowMajor(epsilon)
+        if (chosenFor == input && vectorNow() && evenTwoByTwo() && HostArrays.rowMajor(epsilon)
             && HostArrays.byteIndexed(input)) {
             // our forward pass noted the maxima: route in the arrays' own memory (every input written)
             INDArray out = workspaceMgr.createUninitialized(ArrayType.ACTIVATION_GRAD, DataType.FLOAT, shape, 'c');

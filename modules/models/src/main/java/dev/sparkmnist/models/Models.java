@@ -107,6 +107,13 @@ public final class Models {
         if (usesSimdAdam(net)) {
             SimdAdam.Kernel.start(); // warm the kernel up while the run sets up, not in its first epoch
         }
+        for (org.deeplearning4j.nn.api.Layer layer : net.getLayers()) { // LeNet's vector kernels, the same way
+            if (layer instanceof MaxPoolLayer) {
+                MaxPoolLayer.warmUp();
+            } else if (layer instanceof InputConvolutionLayer) {
+                ChannelSums.warmUp();
+            }
+        }
         org.deeplearning4j.nn.api.Updater updater = net.getUpdater(false);
         if (updaterState != null) {
             net.setUpdater(trainingUpdater(net, updaterState));

@@ -2,12 +2,15 @@ package dev.sparkmnist.models;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.DoubleUnaryOperator;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.LongVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
+import org.slf4j.LoggerFactory;
 
 /**
  * LeNet's 2x2 max pooling (stride 2) as Vector API code, four windows at a time: a row pair's eight inputs of each row
@@ -24,6 +27,11 @@ import jdk.incubator.vector.VectorSpecies;
  * lower pair's maximum over the upper's only when larger, so the first largest input in row-major order wins ties;
  * -0 and +0 compare equal. Only {@link MaxPoolLayer} loads this class, and only when the JVM runs with
  * {@code --add-modules=jdk.incubator.vector} ({@link SimdAdam#MODULE}).
+ *
+ * <p>Before C2 compiles them the kernels run as objects and calls: a LeNet-5 step at 32 took 0.5-0.6 s first and
+ * about 100 ms for several steps after, its first 40 steps 1.15-1.25 s against 0.36-0.39 s with the scalar loops
+ * (BENCHMARKS.md, round 33). So the layer keeps its scalar loops (the same outputs and choices) until
+ * {@link VectorWarmUp}'s thread, started by {@link #startWarmUp}, has seen the kernels run compiled ({@link #ready}).
  */
 final class Pool2x2Kernel {
     private static final VectorSpecies<Float> F4 = FloatVector.SPECIES_128;
@@ -40,6 +48,90 @@ final class Pool2x2Kernel {
         && java.util.Set.of("amd64", "x86_64").contains(System.getProperty("os.arch"));
 
     private Pool2x2Kernel() {
+    }
+
+    /** Starts the kernels' warm-up (once per JVM; later calls do nothing). */
+    static void startWarmUp() {
+        Warm.start();
+    }
+
+    /** Whether the kernels run compiled: their warm-up has seen them run as C2's code. */
+    static boolean ready() {
+        return Warm.READY.get();
+    }
+
+    /** The kernels' warm-up thread and its flag. */
+    private static final class Warm {
+        static final AtomicBoolean READY = new AtomicBoolean();
+
+        static {
+            VectorWarmUp.start("pool-2x2-warm-up", new WarmUpCalls(), READY,
+                LoggerFactory.getLogger(MaxPoolLayer.class), "LeNet's 2x2 pooling", "the scalar loop", L4.length() * 2);
+        }
+
+        private Warm() {
+        }
+
+        static void start() {
+            // the static initialiser did the work
+        }
+    }
+
+    /**
+     * The warm-up's calls: forward and backward passes over two planes of four rows, once on rows of whole steps
+     * (LeNet's 24 and 8 inputs) and once on rows with a last window left over, so that C2 compiles every loop and
+     * branch a training step takes (a branch the warm-up never took is compiled as a trap, which the first training
+     * call would spring, throwing the compiled kernels away: measured, round 33). Arrays of its own, about
+     * {@code floats} inputs a pass.
+     */
+    private static final class WarmUpCalls implements DoubleUnaryOperator {
+        private static final int PLANES = 2;
+        private static final int ROWS = 4;
+
+        @Override
+        public double applyAsDouble(double floats) {
+            int whole = STEP * Math.max(1, (int) floats / (STEP * PLANES * ROWS));
+            Passes a = new Passes(whole);
+            Passes b = new Passes(whole + 2);
+            long t0 = System.nanoTime();
+            for (int k = 0; k < VectorWarmUp.CALLS; k++) {
+                a.run();
+                b.run();
+            }
+            return (System.nanoTime() - t0) / ((double) VectorWarmUp.CALLS * (a.x.capacity() + b.x.capacity()) / 4);
+        }
+
+        /** A forward and a backward pass on planes of rows of {@code w} inputs. */
+        private static final class Passes {
+            final int w;
+            final ByteBuffer x;
+            final ByteBuffer out;
+            final ByteBuffer grad;
+            final int[] which;
+
+            Passes(int w) {
+                this.w = w;
+                int n = PLANES * ROWS * w;
+                x = ByteBuffer.allocateDirect(4 * n).order(ORDER);
+                for (int i = 0; i < n; i++) {
+                    x.putFloat(4 * i, (i * 7) % 11 - 5); // each window's maximum in each of its places, ties too
+                }
+                if (w % STEP != 0) { // the row pairs' last windows (the scalar code) choose each of their 4 places
+                    int[] place = {0, 1, w, w + 1};
+                    for (int pair = 0; pair < PLANES * ROWS / 2; pair++) {
+                        x.putFloat(4 * (pair * 2 * w + w - 2 + place[pair % 4]), 9);
+                    }
+                }
+                out = ByteBuffer.allocateDirect(4 * n / 4).order(ORDER);
+                grad = ByteBuffer.allocateDirect(4 * n).order(ORDER);
+                which = new int[n / 4];
+            }
+
+            void run() {
+                forward(x, 0, PLANES, ROWS, w, out, 0, which);
+                route(out, 0, which, PLANES, ROWS, w, grad, 0);
+            }
+        }
     }
 
     /**

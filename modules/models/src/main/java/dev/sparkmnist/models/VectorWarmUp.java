@@ -20,7 +20,8 @@ import org.slf4j.Logger;
  * The floats not a multiple of the lanes (8 with AVX2, 16 with AVX-512) make the kernels' scalar tails run here too,
  * or C2 leaves them out and the first real call throws the compiled code away to compile it again.
  *
- * <p>Used by {@link SimdAdam} (Adam's step) and {@link ExchangeBlend} (the resident engine's averaging).
+ * <p>Used by {@link SimdAdam} (Adam's step), {@link ExchangeBlend} (the resident engine's averaging),
+ * {@link Pool2x2Kernel} (LeNet's pooling) and {@link ChannelSums} (its first convolution's bias gradient).
  */
 final class VectorWarmUp {
     static final double READY_NANOS_PER_FLOAT = 5;
@@ -60,7 +61,9 @@ final class VectorWarmUp {
      * Starts the daemon thread {@code thread} that warms a kernel and sets {@code ready} once it runs compiled.
      *
      * @param calls {@code floats -> ns a float} of {@value #CALLS} calls of the kernel on arrays of its own of that
-     *     many floats ({@value #WARM_UP_FLOATS} or {@value #CONFIRM_FLOATS}), not counting what sets each call up
+     *     many floats ({@value #WARM_UP_FLOATS} or {@value #CONFIRM_FLOATS}), not counting what sets each call up;
+     *     NaN where the kernel's results differ from those of the code that runs {@code instead} (a kernel whose
+     *     floats must be that code's checks them on the {@value #CONFIRM_FLOATS} floats): it then stays off
      * @param what the kernel as the log names it, e.g. "Adam's step"
      * @param instead what runs while it is not ready, e.g. "ND4J's op"
      */
@@ -79,6 +82,11 @@ final class VectorWarmUp {
             double nanosPerFloat = calls.applyAsDouble(WARM_UP_FLOATS);
             if (nanosPerFloat < CALLS_NANOS_PER_FLOAT) {
                 nanosPerFloat = calls.applyAsDouble(CONFIRM_FLOATS);
+            }
+            if (Double.isNaN(nanosPerFloat)) {
+                log.warn("{} as Java Vector API code, compiled, gave other floats than {}: {} stays", what, instead,
+                    instead);
+                return;
             }
             if (nanosPerFloat < READY_NANOS_PER_FLOAT) {
                 ready.set(true);

@@ -19,6 +19,69 @@ class ChannelSumsTest {
     @AfterEach
     void restore() {
         ChannelSums.vector = vectorByDefault;
+        ChannelSums.evenCold = false;
+    }
+
+    /** Planes of its own in a buffer from float {@code d0}: magnitudes far apart, as the warm-up's. */
+    private static java.nio.ByteBuffer planes(int d0, int n, long seed) {
+        Random r = new Random(seed);
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.allocateDirect(4 * (d0 + n)).order(java.nio.ByteOrder.nativeOrder());
+        for (int i = 0; i < n; i++) {
+            b.putFloat(4 * (d0 + i), (float) (r.nextGaussian() * Math.pow(10, r.nextInt(9) - 4)));
+        }
+        return b;
+    }
+
+    /**
+     * The scalar loop that stands in for the kernel until it is compiled adds the same floats in the same order: the
+     * same bits for planes of whole vectors and with floats left over, from any offset, whether the kernel runs
+     * interpreted or compiled (after the warm-up, below).
+     */
+    private static void assertSameBits() {
+        // images, channels, plane: LeNet-5's 24 x 24 and 8 x 8, a padded 28 x 28, tails, planes shorter than a vector
+        int[][] shapes = {{4, 6, 576}, {3, 16, 64}, {2, 6, 784}, {2, 3, 25}, {3, 2, 21}, {2, 2, 7}, {1, 1, 1}};
+        for (int[] s : shapes) {
+            for (int d0 : new int[] {0, 3}) {
+                java.nio.ByteBuffer b = planes(d0, s[0] * s[1] * s[2], s[2] * 7L + d0);
+                float[] kernel = new float[s[1]];
+                float[] scalar = new float[s[1]];
+                ChannelSums.Kernel.planes(b, d0, s[0], s[1], s[2], kernel);
+                ChannelSums.Kernel.planesInOrder(b, d0, s[0], s[1], s[2], scalar);
+                for (int c = 0; c < s[1]; c++) {
+                    assertEquals(Float.floatToRawIntBits(kernel[c]), Float.floatToRawIntBits(scalar[c]),
+                        java.util.Arrays.toString(s) + " from " + d0 + ": channel " + c);
+                }
+            }
+        }
+    }
+
+    @Test
+    void theScalarLoopAddsInTheKernelsOrder() {
+        assertSameBits();
+    }
+
+    /**
+     * The kernel's warm-up sees it compiled, and giving the scalar loop's bits, within 90 s; the compiled kernel then
+     * gives the scalar loop's bits on every shape above, and {@link ChannelSums#sum} the same bits either way.
+     */
+    @Test
+    void theWarmUpLetsTheCompiledKernelRunWithTheSameBits() throws InterruptedException {
+        ChannelSums.warmUp();
+        long deadline = System.nanoTime() + 90_000_000_000L;
+        while (!ChannelSums.ready() && System.nanoTime() < deadline) {
+            Thread.sleep(50);
+        }
+        assertTrue(ChannelSums.ready(), "the kernel is compiled within 90 s in a JVM with --add-modules="
+            + SimdAdam.MODULE);
+        assertSameBits();
+        INDArray delta = values(new long[] {4, 6, 24, 24}, 3);
+        INDArray compiled = Nd4j.create(DataType.FLOAT, 1, 6);
+        INDArray forced = Nd4j.create(DataType.FLOAT, 1, 6);
+        assertTrue(ChannelSums.sum(delta, compiled));
+        ChannelSums.evenCold = true;
+        assertTrue(ChannelSums.sum(delta, forced));
+        assertEquals(java.util.Arrays.toString(forced.toFloatVector()),
+            java.util.Arrays.toString(compiled.toFloatVector()));
     }
 
     private static INDArray values(long[] shape, long seed) {

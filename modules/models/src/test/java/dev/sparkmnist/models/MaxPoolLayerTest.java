@@ -1,6 +1,7 @@
 package dev.sparkmnist.models;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -45,9 +46,11 @@ class MaxPoolLayerTest {
         return conf.getLayer().instantiate(conf, null, 0, null, false, DataType.FLOAT);
     }
 
+    /** Our layer; with {@code vector}, the kernels run whether or not their warm-up has seen them compiled. */
     private static MaxPoolLayer ours(Layer reference, boolean vector) {
         MaxPoolLayer layer = new MaxPoolLayer(reference.conf(), DataType.FLOAT);
         layer.vector = vector;
+        layer.evenCold = vector;
         return layer;
     }
 
@@ -148,6 +151,58 @@ class MaxPoolLayerTest {
         INDArray smallEps = eps.get(org.nd4j.linalg.indexing.NDArrayIndex.interval(0, 2)).dup();
         assertEquals(reference.backpropGradient(smallEps, LayerWorkspaceMgr.noWorkspaces()).getSecond(),
             layer.backpropGradient(smallEps, LayerWorkspaceMgr.noWorkspaces()).getSecond());
+    }
+
+    /**
+     * The kernels take over from the scalar loops while a network trains (when their warm-up has seen them compiled):
+     * a forward pass of either kind feeds a backward pass of the other with DL4J's gradients, bit for bit.
+     */
+    @ParameterizedTest(name = "vector code forward {0}")
+    @ValueSource(booleans = {false, true})
+    void aForwardPassOfOneKindFeedsABackwardPassOfTheOther(boolean vectorForward) {
+        for (int[] hw : new int[][] {{24, 24}, {8, 8}, {10, 14}}) {
+            for (int levels : new int[] {2, 3, 0}) {
+                Layer reference = dl4j(2, 2);
+                MaxPoolLayer layer = ours(reference, vectorForward);
+                INDArray input = values(new long[] {4, 6, hw[0], hw[1]}, levels, hw[1] * 13L + levels);
+                LayerWorkspaceMgr ws = LayerWorkspaceMgr.noWorkspaces();
+                INDArray expectedOut = reference.activate(input, true, ws);
+                String what = hw[0] + "x" + hw[1] + ", " + levels + " levels";
+                assertEquals(expectedOut, layer.activate(input, true, ws), what + ": output");
+                layer.vector = !vectorForward;
+                layer.evenCold = !vectorForward;
+                INDArray eps = values(expectedOut.shape(), 0, 11);
+                assertEquals(java.util.Arrays.toString(reference.backpropGradient(eps, ws).getSecond().ravel()
+                        .toFloatVector()),
+                    java.util.Arrays.toString(layer.backpropGradient(eps, ws).getSecond().ravel().toFloatVector()),
+                    what + ": gradient");
+            }
+        }
+    }
+
+    /**
+     * Where the kernels may run (AVX2 or AVX-512, the Vector API's module), their warm-up sees them compiled within
+     * 90 s, and a layer as training builds it then pools with them (it no longer fills the scalar loops' buffers);
+     * elsewhere such a layer pools with the scalar loops. DL4J's output either way.
+     */
+    @Test
+    void theKernelsRunOnceTheirWarmUpHasSeenThemCompiled() throws InterruptedException {
+        Layer reference = dl4j(2, 2);
+        MaxPoolLayer layer = new MaxPoolLayer(reference.conf(), DataType.FLOAT);
+        assertFalse(layer.evenCold, "a training network's layer waits for the compiled kernels");
+        if (MaxPoolLayer.VECTOR) {
+            MaxPoolLayer.warmUp();
+            long deadline = System.nanoTime() + 90_000_000_000L;
+            while (!Pool2x2Kernel.ready() && System.nanoTime() < deadline) {
+                Thread.sleep(50);
+            }
+            assertTrue(Pool2x2Kernel.ready(), "the pooling kernels are compiled within 90 s");
+        }
+        INDArray input = values(new long[] {4, 6, 24, 24}, 3, 17);
+        LayerWorkspaceMgr ws = LayerWorkspaceMgr.noWorkspaces();
+        assertEquals(reference.activate(input, true, ws), layer.activate(input, true, ws));
+        assertEquals(!MaxPoolLayer.VECTOR, layer.scalarBuffersUsed(),
+            MaxPoolLayer.VECTOR ? "the compiled kernels pooled" : "the scalar loops pooled");
     }
 
     @Test

@@ -20,7 +20,8 @@ import org.nd4j.linalg.factory.Nd4j;
  * synthetic minibatches, for the network as this project trains it ({@code ours}: {@link Models#network}, with the
  * layers {@link Models#forTraining} installs) and as DL4J builds it from the same configuration ({@code dl4j}), in
  * one JVM, one after the other in rounds so that both see the same machine. The first round warms up and is not
- * counted. Prints one line per variant: median, fastest and slowest milliseconds per step over the rounds.
+ * counted. Prints one line per variant: median, fastest and slowest milliseconds per step over the rounds; with
+ * {@code STEP_EACH_ROUND} set, also each round's as it ends (the first included), with the wall clock then.
  *
  * <p>Usage: {@code StepBenchmark MODEL BATCH [STEPS_PER_ROUND [ROUNDS [THREADS]]]}, MODEL lenet or mlp (the teaching
  * configurations), defaults 100 steps, 11 rounds, 1 ND4J thread. {@code scripts/benchmark-step.sh} runs it.
@@ -258,6 +259,9 @@ public final class StepBenchmark {
      * Median, fastest and slowest ms per step of each variant ("ours", "dl4j") over the rounds after the first, and the
      * Java heap bytes a step allocated in the last round.
      */
+    /** {@code STEP_EACH_ROUND} set: each round's line as it ends. */
+    private static final boolean EACH_ROUND = System.getenv("STEP_EACH_ROUND") != null;
+
     static Map<String, double[]> run(Architecture architecture, int batch, int steps, int rounds,
                                      List<String> variants) {
         List<DataSet> data = batches(batch, 16, new Random(1));
@@ -277,6 +281,10 @@ public final class StepBenchmark {
                 double ms = (System.nanoTime() - t0) / 1e6 / steps;
                 // NaN where the JVM keeps no count, rather than a made-up zero
                 allocated.put(e.getKey(), a0 < 0 ? Double.NaN : (double) (allocatedBytes() - a0) / steps);
+                if (EACH_ROUND) {
+                    System.out.printf("round %d %s %.3f ms a step (ended at %d)%n", round, e.getKey(), ms,
+                        System.currentTimeMillis());
+                }
                 if (round > 0) {
                     times.computeIfAbsent(e.getKey(), k -> new ArrayList<>()).add(ms);
                 }
