@@ -255,13 +255,13 @@ public final class StepBenchmark {
         return (double) profiler.getInvocationsCount() / steps;
     }
 
+    /** {@code STEP_EACH_ROUND} set: each round's line as it ends. */
+    private static final boolean EACH_ROUND = System.getenv("STEP_EACH_ROUND") != null;
+
     /**
      * Median, fastest and slowest ms per step of each variant ("ours", "dl4j") over the rounds after the first, and the
      * Java heap bytes a step allocated in the last round.
      */
-    /** {@code STEP_EACH_ROUND} set: each round's line as it ends. */
-    private static final boolean EACH_ROUND = System.getenv("STEP_EACH_ROUND") != null;
-
     static Map<String, double[]> run(Architecture architecture, int batch, int steps, int rounds,
                                      List<String> variants) {
         List<DataSet> data = batches(batch, 16, new Random(1));
