@@ -47,7 +47,8 @@ class SwitchesTest {
         assertEquals("--conf spark.sparkmnist.shapInfoCache: no such switch; the switches are"
             + " spark.sparkmnist.epochSpans, spark.sparkmnist.flushToZero, spark.sparkmnist.hostBlas,"
             + " spark.sparkmnist.hostSoftmax, spark.sparkmnist.idxCache,"
-            + " spark.sparkmnist.localHandover, spark.sparkmnist.openblasAvx512, spark.sparkmnist.residentNets,"
+            + " spark.sparkmnist.localHandover, spark.sparkmnist.mallocPad, spark.sparkmnist.openblasAvx512,"
+            + " spark.sparkmnist.residentNets,"
             + " spark.sparkmnist.shapeInfoCache,"
             + " spark.sparkmnist.simdAdam, spark.sparkmnist.stageEvaluation,"
             + " spark.sparkmnist.traces, spark.sparkmnist.trainingStep, spark.sparkmnist.vectorBlend", unknown.getMessage());
