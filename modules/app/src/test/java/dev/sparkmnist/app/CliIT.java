@@ -383,7 +383,7 @@ class CliIT {
             + " spark.sparkmnist.localHandover, spark.sparkmnist.mallocPad, spark.sparkmnist.openblasAvx512,"
             + " spark.sparkmnist.residentNets,"
             + " spark.sparkmnist.shapeInfoCache,"
-            + " spark.sparkmnist.simdAdam, spark.sparkmnist.stageEvaluation,"
+            + " spark.sparkmnist.simdAdam, spark.sparkmnist.simdMomentum, spark.sparkmnist.stageEvaluation,"
             + " spark.sparkmnist.traces, spark.sparkmnist.trainingStep, spark.sparkmnist.vectorBlend", unknownSwitch.err().trim());
         Run badSwitch = run("train", "--mode", "local", "--conf", "spark.sparkmnist.flushToZero=off", "--output",
             tmp.resolve("x").toString());

@@ -11,11 +11,12 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 
 /**
- * DL4J's {@link MultiLayerUpdater} for a network whose parameters all train with {@link SimdAdam}, except that the
- * division of the gradient by the minibatch size is left to Adam's vector kernel, which divides each float as it
- * loads it: one pass over the gradient a step instead of two (ND4J's division was 2.4 % of an MLP step at 64 and
- * Adam's kernel 11.6 %: BENCHMARKS.md, round 23). The kernel divides by the same float as ND4J's op, so the results
- * are the same floats ({@code FusedMinibatchUpdaterTest}).
+ * DL4J's {@link MultiLayerUpdater} for a network whose parameters all train with an updater that has a vector kernel
+ * ({@link FusingUpdater}: {@link SimdAdam}, {@link ClassicalMomentum}), except that the division of the gradient by
+ * the minibatch size is left to that kernel, which divides each float as it loads it: one pass over the gradient a
+ * step instead of two (ND4J's division was 2.4 % of an MLP step at 64 and Adam's kernel 11.6 %: BENCHMARKS.md, round
+ * 23). The kernel divides by the same float as ND4J's op, so the results are the same floats
+ * ({@code FusedMinibatchUpdaterTest}).
  *
  * <p>It hands the division over only where nothing comes between DL4J's division and the updater: every parameter
  * is divided by the minibatch size (no batch normalisation statistics), has no L1, L2 or weight decay, and its layer
@@ -51,7 +52,7 @@ public final class FusedMinibatchUpdater extends MultiLayerUpdater {
         }
         INDArray[] params = stepNext ? blockParams() : null;
         for (int b = 0; b < updaterBlocks.size(); b++) {
-            SimdAdam.Updater updater = (SimdAdam.Updater) updaterBlocks.get(b).getGradientUpdater();
+            FusingUpdater updater = (FusingUpdater) updaterBlocks.get(b).getGradientUpdater();
             updater.divideNextStepBy(batchSize);
             if (params != null) {
                 updater.stepNextParams(params[b]);
@@ -62,8 +63,8 @@ public final class FusedMinibatchUpdater extends MultiLayerUpdater {
     /**
      * DL4J's update; where {@link #stepParametersInNextUpdate} asked for it and the division was handed to the kernel
      * (the same conditions: nothing between the updater and the step reads or changes the gradient or the
-     * parameters), the parameters also take the update, block by block, in Adam's pass: a block the kernel did not
-     * step (not compiled yet, an array it cannot read) by ND4J's subtraction of that block's update, as the
+     * parameters), the parameters also take the update, block by block, in the kernel's pass: a block the kernel did
+     * not step (not compiled yet, an array it cannot read) by ND4J's subtraction of that block's update, as the
      * optimiser would have. {@link #tookStep} then says the optimiser's own step is done.
      */
     @Override
@@ -82,7 +83,7 @@ public final class FusedMinibatchUpdater extends MultiLayerUpdater {
         INDArray[] params = blockParams();
         for (int b = 0; b < updaterBlocks.size(); b++) {
             UpdaterBlock block = updaterBlocks.get(b);
-            SimdAdam.Updater updater = (SimdAdam.Updater) block.getGradientUpdater();
+            FusingUpdater updater = (FusingUpdater) block.getGradientUpdater();
             updater.stepNextParams(null); // a block the update skipped keeps nothing armed
             if (!updater.tookStep()) {
                 params[b].subi(block.getGradientView());
@@ -122,8 +123,11 @@ public final class FusedMinibatchUpdater extends MultiLayerUpdater {
         return blockParams;
     }
 
-    /** Whether this network's steps hand the division to Adam's kernel (false until the first step has decided). */
-    public boolean handsDivisionToAdam() {
+    /**
+     * Whether this network's steps hand the division to the updater's kernel (false until the first step has
+     * decided).
+     */
+    public boolean handsDivisionToKernel() {
         return Boolean.TRUE.equals(fused);
     }
 
@@ -136,7 +140,7 @@ public final class FusedMinibatchUpdater extends MultiLayerUpdater {
 
     private boolean eligible() {
         for (UpdaterBlock block : updaterBlocks) {
-            if (!(block.getGradientUpdater() instanceof SimdAdam.Updater)) {
+            if (!(block.getGradientUpdater() instanceof FusingUpdater)) {
                 return false;
             }
             for (UpdaterBlock.ParamState p : block.getLayersAndVariablesInBlock()) {

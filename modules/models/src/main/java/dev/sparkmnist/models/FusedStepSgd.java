@@ -16,8 +16,9 @@ import org.deeplearning4j.optimize.solvers.StochasticGradientDescent;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
- * DL4J's {@link StochasticGradientDescent} whose step, {@code params -= update}, is taken in Adam's pass over the
- * update where the network trains with a {@link FusedMinibatchUpdater} ({@link SimdAdamKernel#applyAndStep}): DL4J
+ * DL4J's {@link StochasticGradientDescent} whose step, {@code params -= update}, is taken in the updater kernel's pass
+ * over the update where the network trains with a {@link FusedMinibatchUpdater} ({@link SimdAdamKernel#applyAndStep},
+ * {@link MomentumKernel#applyAndStep}): DL4J
  * subtracts in an ND4J op of its own after the updater (2.1-2.7 % of an MLP step at batch 64: BENCHMARKS.md, rounds
  * 23 and 24). The same floats either way ({@code FusedMinibatchUpdaterTest}). Everything else is DL4J's optimiser:
  * where the updater did not take the step (another updater, L2, an external gradient, a gradients accumulator) its step
@@ -94,7 +95,7 @@ final class FusedStepSgd extends StochasticGradientDescent {
         @Override
         public void step(INDArray x, INDArray line) {
             if (optimizer.updater instanceof FusedMinibatchUpdater fused && fused.tookStep()) {
-                return; // Adam's pass took it
+                return; // the updater's pass took it
             }
             x.subi(line);
         }

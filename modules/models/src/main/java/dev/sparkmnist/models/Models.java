@@ -78,9 +78,10 @@ public final class Models {
      * {@link #scorePenalty}); and DL4J's cache mode keeps each
      * convolution's pre-activation from the forward pass for backpropagation instead of computing the convolution
      * again; a {@link SubnormalFlush} listener keeps subnormal numbers out of the updater's state (they made every
-     * Adam step slower as training went on). A network that trains with {@link SimdAdam} gets a
-     * {@link FusedMinibatchUpdater} on the same updater state (Adam's kernel divides the gradient by the minibatch size
-     * as it loads it) and a {@link FusedStepSgd} optimiser (the kernel takes the update from the parameters too).
+     * Adam step slower as training went on). A network that trains with {@link SimdAdam} or {@link ClassicalMomentum}
+     * gets a {@link FusedMinibatchUpdater} on the same updater state (the updater's vector kernel divides the gradient
+     * by the minibatch size as it loads it) and a {@link FusedStepSgd} optimiser (the kernel takes the update from the
+     * parameters too).
      * Only layer objects, listeners, that updater and the optimiser object change (same configuration, parameters,
      * gradient views and updater state).
      * Call before the updater is built on the layers; do not use on a network whose input gradient is wanted
@@ -104,8 +105,11 @@ public final class Models {
         if (net.getListeners() == null || net.getListeners().stream().noneMatch(SubnormalFlush.class::isInstance)) {
             net.addListeners(new SubnormalFlush());
         }
-        if (usesSimdAdam(net)) {
+        if (trainsWith(net, SimdAdam.class)) {
             SimdAdam.Kernel.start(); // warm the kernel up while the run sets up, not in its first epoch
+        }
+        if (trainsWith(net, ClassicalMomentum.class)) {
+            ClassicalMomentum.warmUp(); // the same for momentum's
         }
         for (org.deeplearning4j.nn.api.Layer layer : net.getLayers()) { // LeNet's vector kernels, the same way
             if (layer instanceof MaxPoolLayer) {
@@ -117,7 +121,7 @@ public final class Models {
         org.deeplearning4j.nn.api.Updater updater = net.getUpdater(false);
         if (updaterState != null) {
             net.setUpdater(trainingUpdater(net, updaterState));
-        } else if (usesSimdAdam(net) && !(updater instanceof FusedMinibatchUpdater)) {
+        } else if (usesFusingUpdater(net) && !(updater instanceof FusedMinibatchUpdater)) {
             net.setUpdater(trainingUpdater(net, updater == null ? null : updater.getStateViewArray()));
         }
         if (net.getUpdater(false) instanceof FusedMinibatchUpdater) {
@@ -129,11 +133,11 @@ public final class Models {
     /**
      * The updater a network set up by {@link #forTraining} trains with, on {@code updaterState} (used, not copied;
      * null: a new, initialised state): a {@link FusedMinibatchUpdater} where its parameters train with
-     * {@link SimdAdam}, else DL4J's.
+     * {@link SimdAdam} or {@link ClassicalMomentum}, else DL4J's.
      */
     public static org.deeplearning4j.nn.updater.MultiLayerUpdater trainingUpdater(MultiLayerNetwork net,
                                                                                   INDArray updaterState) {
-        return usesSimdAdam(net) ? new FusedMinibatchUpdater(net, updaterState)
+        return usesFusingUpdater(net) ? new FusedMinibatchUpdater(net, updaterState)
             : new org.deeplearning4j.nn.updater.MultiLayerUpdater(net, updaterState);
     }
 
@@ -179,11 +183,16 @@ public final class Models {
         }
     }
 
-    /** Whether some layer of {@code net} trains with {@link SimdAdam}. */
-    private static boolean usesSimdAdam(MultiLayerNetwork net) {
+    /** Whether some layer of {@code net} trains with an updater that has a vector kernel ({@link FusingUpdater}). */
+    private static boolean usesFusingUpdater(MultiLayerNetwork net) {
+        return trainsWith(net, SimdAdam.class) || trainsWith(net, ClassicalMomentum.class);
+    }
+
+    /** Whether some layer of {@code net} trains with an updater of this class. */
+    private static boolean trainsWith(MultiLayerNetwork net, Class<? extends IUpdater> updater) {
         for (org.deeplearning4j.nn.conf.NeuralNetConfiguration c : net.getLayerWiseConfigurations().getConfs()) {
             if (c.getLayer() instanceof org.deeplearning4j.nn.conf.layers.BaseLayer b
-                && b.getIUpdater() instanceof SimdAdam) {
+                && updater.isInstance(b.getIUpdater())) {
                 return true;
             }
         }

@@ -114,7 +114,7 @@ public class SimdAdam extends Adam {
     }
 
     /** The step: the kernel where {@link #vectorised} and the arrays allow, else ND4J's op (DL4J's AdamUpdater). */
-    static final class Updater extends AdamUpdater {
+    static final class Updater extends AdamUpdater implements FusingUpdater {
         /** Steps this JVM ran as vector code (tests check the kernel ran). */
         static final java.util.concurrent.atomic.AtomicLong KERNEL_STEPS = new java.util.concurrent.atomic.AtomicLong();
 
@@ -122,7 +122,7 @@ public class SimdAdam extends Adam {
         static final java.util.concurrent.atomic.AtomicLong KERNEL_PARAMETER_STEPS =
             new java.util.concurrent.atomic.AtomicLong();
 
-        /** The minibatch size the next step's gradient is still to be divided by ({@link FusedMinibatchUpdater}), or 0. */
+        /** The minibatch size the next step's gradient is still to be divided by ({@link FusingUpdater}), or 0. */
         private int divisor;
         /** The parameters the next step is to take its update from ({@link #stepNextParams}), or null. */
         private INDArray stepParams;
@@ -133,28 +133,18 @@ public class SimdAdam extends Adam {
             super(config);
         }
 
-        /**
-         * The next {@link #applyUpdater} divides the gradient by {@code batchSize} first, as DL4J's updater would
-         * have before it ({@link FusedMinibatchUpdater}): in the kernel, float by float, or else with ND4J's division.
-         */
-        void divideNextStepBy(int batchSize) {
+        @Override
+        public void divideNextStepBy(int batchSize) {
             divisor = batchSize;
         }
 
-        /**
-         * The next {@link #applyUpdater} also takes the update from {@code params} (the block's parameters, as long as
-         * the gradient) where the kernel runs, in the same pass ({@link FusedMinibatchUpdater}); {@link #tookStep}
-         * says afterwards whether it did.
-         */
-        void stepNextParams(INDArray params) {
+        @Override
+        public void stepNextParams(INDArray params) {
             stepParams = params;
         }
 
-        /**
-         * Whether the last {@link #applyUpdater} took its update from the parameters {@link #stepNextParams} named;
-         * asking clears it.
-         */
-        boolean tookStep() {
+        @Override
+        public boolean tookStep() {
             boolean s = stepped;
             stepped = false;
             return s;

@@ -96,7 +96,7 @@ class SimdAdamTest {
             plain.fit(d.copy());
         }
         assertEquals(40, SimdAdam.Updater.KERNEL_STEPS.get() - before, "every step of the SimdAdam network ran the kernel");
-        assertTrue(((FusedMinibatchUpdater) simd.getUpdater()).handsDivisionToAdam(),
+        assertTrue(((FusedMinibatchUpdater) simd.getUpdater()).handsDivisionToKernel(),
             "the kernel divided the gradients by the minibatch size");
         assertFalse(plain.getUpdater() instanceof FusedMinibatchUpdater, "DL4J's Adam keeps DL4J's updater");
         assertArrayEquals(plain.params().toFloatVector(), simd.params().toFloatVector(), "parameters");

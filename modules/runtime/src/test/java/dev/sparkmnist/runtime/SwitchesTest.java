@@ -50,7 +50,7 @@ class SwitchesTest {
             + " spark.sparkmnist.localHandover, spark.sparkmnist.mallocPad, spark.sparkmnist.openblasAvx512,"
             + " spark.sparkmnist.residentNets,"
             + " spark.sparkmnist.shapeInfoCache,"
-            + " spark.sparkmnist.simdAdam, spark.sparkmnist.stageEvaluation,"
+            + " spark.sparkmnist.simdAdam, spark.sparkmnist.simdMomentum, spark.sparkmnist.stageEvaluation,"
             + " spark.sparkmnist.traces, spark.sparkmnist.trainingStep, spark.sparkmnist.vectorBlend", unknown.getMessage());
         IllegalArgumentException value = assertThrows(IllegalArgumentException.class,
             () -> Switches.apply(new SparkConf(false).set("spark.sparkmnist.simdAdam", "off")));
