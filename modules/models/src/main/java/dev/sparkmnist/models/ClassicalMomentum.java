@@ -131,11 +131,8 @@ public final class ClassicalMomentum implements IUpdater {
         static final AtomicLong KERNEL_PARAMETER_STEPS = new AtomicLong();
         private final ClassicalMomentum config;
         private INDArray v;
-        /** The minibatch size the next step's gradient is still to be divided by, or 0. */
-        private int divisor;
-        /** The parameters the next step is to take its update from, or null. */
-        private INDArray stepParams;
-        private boolean stepped;
+        /** What the next step is to do besides the update ({@link FusedMinibatchUpdater}). */
+        private final Next next = new Next();
         /** Tests: the ND4J operations even where the kernel could run. */
         boolean nd4jOnly;
 
@@ -175,37 +172,22 @@ public final class ClassicalMomentum implements IUpdater {
         }
 
         @Override
-        public void divideNextStepBy(int batchSize) {
-            divisor = batchSize;
-        }
-
-        @Override
-        public void stepNextParams(INDArray params) {
-            stepParams = params;
-        }
-
-        @Override
-        public boolean tookStep() {
-            boolean s = stepped;
-            stepped = false;
-            return s;
+        public Next next() {
+            return next;
         }
 
         /**
          * Turns the gradient into the step DL4J subtracts: {@code lr * (momentum * v + g)}, and keeps v; the gradient
-         * divided first where {@link #divideNextStepBy} asked, the parameters stepped where {@link #stepNextParams}
-         * named them and the kernel runs.
+         * divided first and the parameters stepped where {@link #next} asks for it (the step only where the kernel
+         * runs).
          */
         @Override
         public void applyUpdater(INDArray gradient, int iteration, int epoch) {
             if (v == null) {
                 throw new IllegalStateException("updater state not set");
             }
-            int batchSize = divisor;
-            divisor = 0;
-            INDArray p = stepParams;
-            stepParams = null;
-            stepped = false;
+            int batchSize = next.takeDivisor();
+            INDArray p = next.takeParams();
             if (nd4jOnly || !vectorised() || !SimdAdam.contiguous(gradient) || !SimdAdam.contiguous(v)
                 || v.length() != gradient.length()) {
                 if (batchSize != 0) {
@@ -222,7 +204,7 @@ public final class ClassicalMomentum implements IUpdater {
             if (p != null && SimdAdam.contiguous(p) && p.length() == gradient.length()) {
                 MomentumKernel.applyAndStep(HostArrays.bytes(gradient), (int) gradient.offset(), HostArrays.bytes(v),
                     (int) v.offset(), HostArrays.bytes(p), (int) p.offset(), n, momentum, lr, divideBy);
-                stepped = true;
+                next.stepped();
                 KERNEL_PARAMETER_STEPS.incrementAndGet();
             } else {
                 MomentumKernel.apply(HostArrays.bytes(gradient), (int) gradient.offset(), HostArrays.bytes(v),

@@ -52,10 +52,10 @@ public final class FusedMinibatchUpdater extends MultiLayerUpdater {
         }
         INDArray[] params = stepNext ? blockParams() : null;
         for (int b = 0; b < updaterBlocks.size(); b++) {
-            FusingUpdater updater = (FusingUpdater) updaterBlocks.get(b).getGradientUpdater();
-            updater.divideNextStepBy(batchSize);
+            FusingUpdater.Next next = ((FusingUpdater) updaterBlocks.get(b).getGradientUpdater()).next();
+            next.divideBy(batchSize);
             if (params != null) {
-                updater.stepNextParams(params[b]);
+                next.stepParams(params[b]);
             }
         }
     }
@@ -83,9 +83,9 @@ public final class FusedMinibatchUpdater extends MultiLayerUpdater {
         INDArray[] params = blockParams();
         for (int b = 0; b < updaterBlocks.size(); b++) {
             UpdaterBlock block = updaterBlocks.get(b);
-            FusingUpdater updater = (FusingUpdater) block.getGradientUpdater();
-            updater.stepNextParams(null); // a block the update skipped keeps nothing armed
-            if (!updater.tookStep()) {
+            FusingUpdater.Next next = ((FusingUpdater) block.getGradientUpdater()).next();
+            next.stepParams(null); // a block the update skipped keeps nothing armed
+            if (!next.tookStep()) {
                 params[b].subi(block.getGradientView());
             }
         }

@@ -10,18 +10,61 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * and leaves the step to its caller.
  */
 interface FusingUpdater {
-    /**
-     * The next {@code applyUpdater} divides the gradient by {@code batchSize} first, as DL4J's updater would have
-     * before it: in the kernel, float by float, or else with ND4J's division.
-     */
-    void divideNextStepBy(int batchSize);
+    /** What its next {@code applyUpdater} is to do besides the update. */
+    Next next();
 
     /**
-     * The next {@code applyUpdater} also takes the update from {@code params} (the block's parameters, as long as the
-     * gradient) where the kernel runs, in the same pass; {@link #tookStep} says afterwards whether it did. Null: none.
+     * Armed by {@link FusedMinibatchUpdater} before a step, taken by the updater's {@code applyUpdater} (one step's
+     * request: nothing of it outlives the step, so a serialised updater carries none).
      */
-    void stepNextParams(INDArray params);
+    final class Next implements java.io.Serializable {
+        private static final long serialVersionUID = 1L;
+        private transient int divisor;
+        private transient INDArray params;
+        private transient boolean stepped;
 
-    /** Whether the last {@code applyUpdater} took its update from the parameters; asking clears it. */
-    boolean tookStep();
+        /**
+         * The next {@code applyUpdater} divides the gradient by {@code batchSize} first, as DL4J's updater would have
+         * before it: in the kernel, float by float, or else with ND4J's division.
+         */
+        void divideBy(int batchSize) {
+            divisor = batchSize;
+        }
+
+        /**
+         * The next {@code applyUpdater} also takes the update from {@code blockParams} (the block's parameters, as
+         * long as the gradient) where the kernel runs, in the same pass; {@link #tookStep} says afterwards whether it
+         * did. Null: none.
+         */
+        void stepParams(INDArray blockParams) {
+            params = blockParams;
+        }
+
+        /** Whether the last {@code applyUpdater} took its update from the parameters; asking clears it. */
+        boolean tookStep() {
+            boolean s = stepped;
+            stepped = false;
+            return s;
+        }
+
+        /** For the updater, first thing in a step: the minibatch size to divide by (0: none), now cleared. */
+        int takeDivisor() {
+            int d = divisor;
+            divisor = 0;
+            stepped = false;
+            return d;
+        }
+
+        /** For the updater: the parameters to take the update from (null: none), now cleared. */
+        INDArray takeParams() {
+            INDArray p = params;
+            params = null;
+            return p;
+        }
+
+        /** For the updater: its kernel took the update from the parameters. */
+        void stepped() {
+            stepped = true;
+        }
+    }
 }

@@ -122,42 +122,23 @@ public class SimdAdam extends Adam {
         static final java.util.concurrent.atomic.AtomicLong KERNEL_PARAMETER_STEPS =
             new java.util.concurrent.atomic.AtomicLong();
 
-        /** The minibatch size the next step's gradient is still to be divided by ({@link FusingUpdater}), or 0. */
-        private int divisor;
-        /** The parameters the next step is to take its update from ({@link #stepNextParams}), or null. */
-        private INDArray stepParams;
-        /** Whether the last {@link #applyUpdater} took its update from {@link #stepParams} ({@link #tookStep}). */
-        private boolean stepped;
+        /** What the next step is to do besides the update ({@link FusedMinibatchUpdater}). */
+        private final Next next = new Next();
 
         Updater(Adam config) {
             super(config);
         }
 
         @Override
-        public void divideNextStepBy(int batchSize) {
-            divisor = batchSize;
-        }
-
-        @Override
-        public void stepNextParams(INDArray params) {
-            stepParams = params;
-        }
-
-        @Override
-        public boolean tookStep() {
-            boolean s = stepped;
-            stepped = false;
-            return s;
+        public Next next() {
+            return next;
         }
 
         @Override
         public void applyUpdater(INDArray gradient, int iteration, int epoch) {
             Kernel.start(); // started already where Models.forTraining set the network up (not to evaluate it)
-            int batchSize = divisor;
-            divisor = 0;
-            INDArray p = stepParams;
-            stepParams = null;
-            stepped = false;
+            int batchSize = next.takeDivisor();
+            INDArray p = next.takeParams();
             INDArray m = getM();
             INDArray v = getV();
             if (!vectorised() || m == null || v == null || !contiguous(gradient) || !contiguous(m) || !contiguous(v)
@@ -177,7 +158,7 @@ public class SimdAdam extends Adam {
                     (int) m.offset(), HostArrays.bytes(v), (int) v.offset(), HostArrays.bytes(p), (int) p.offset(),
                     (int) gradient.length(), (float) c.getBeta1(), (float) c.getBeta2(), stepSize,
                     (float) c.getEpsilon(), divideBy);
-                stepped = true;
+                next.stepped();
                 KERNEL_PARAMETER_STEPS.incrementAndGet();
             } else {
                 SimdAdamKernel.apply(HostArrays.bytes(gradient), (int) gradient.offset(), HostArrays.bytes(m),
