@@ -15,7 +15,7 @@ import org.slf4j.LoggerFactory;
  * in a new heap, which it deletes again when the buffer is freed: measured on a one-JVM LeNet-5 run (BENCHMARKS.md,
  * round 34), the training thread mapped a new heap ({@code mmap} of 128 MiB, two {@code munmap}s to align it) and
  * unmapped it (64 MiB) at every step, and took 30,000-60,000 page faults a second writing into the fresh pages; its
- * epoch 1 ran 6-17 s instead of 4-5 s, in 9 of 63 runs on this project's machines, depending on where the heap's
+ * epoch 1 ran 6-17 s instead of 4-5 s, in 9 of 87 runs on this project's machines, depending on where the heap's
  * boundary happened to fall (the layout depends on what else was allocated before). With {@code M_TOP_PAD} at
  * {@value #TOP_PAD_MIB} MiB glibc keeps such a heap (it deletes a heap only when the heap before it has that much
  * room), with {@code M_TRIM_THRESHOLD} at {@value #TRIM_THRESHOLD_MIB} MiB it does not hand a heap's free top back
