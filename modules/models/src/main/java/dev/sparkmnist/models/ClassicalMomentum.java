@@ -1,7 +1,6 @@
 package dev.sparkmnist.models;
 
 import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.util.Collections;
 import java.util.Map;
 import java.util.Objects;
@@ -243,10 +242,10 @@ public final class ClassicalMomentum implements IUpdater {
     }
 
     /**
-     * The warm-up's calls ({@link VectorWarmUp}): {@value VectorWarmUp#CALLS} kernel calls on arrays of its own of the
-     * given length, every other one the kernel that steps the parameters too (training runs that one, the other
-     * where L2 or an external gradient keeps the step DL4J's), so that C2 compiles both; the arrays set to their
-     * first values again after each batch of calls, so they stay small.
+     * The warm-up's calls ({@link VectorWarmUp#timedUpdaterCalls}) on arrays of its own of the given length: every
+     * other call the kernel that steps the parameters too (training runs that one, the other where L2 or an external
+     * gradient keeps the step DL4J's); the velocity and parameters zeroed again after each batch of calls, so they stay
+     * small.
      */
     private static final class WarmUpCalls implements java.util.function.DoubleUnaryOperator {
         private ByteBuffer[] small;
@@ -260,35 +259,18 @@ public final class ClassicalMomentum implements IUpdater {
             ByteBuffer g = a[0];
             ByteBuffer v = a[1];
             ByteBuffer p = a[2];
-            ByteBuffer start = a[3];
-            long copying = 0;
-            long t0 = System.nanoTime();
-            for (int k = 0; k < VectorWarmUp.CALLS; k++) {
-                long c0 = System.nanoTime();
-                g.clear().put(start.duplicate().clear()); // the same gradient every call
-                copying += System.nanoTime() - c0;
-                if (k % 2 == 0) {
-                    MomentumKernel.applyAndStep(g, 0, v, 0, p, 0, n, 0.9f, 0.01f, 64f);
-                } else {
-                    MomentumKernel.apply(g, 0, v, 0, n, 0.9f, 0.01f, 64f);
-                }
-            }
-            double nanosPerFloat = (System.nanoTime() - t0 - copying) / ((double) VectorWarmUp.CALLS * n);
+            double nanosPerFloat = VectorWarmUp.timedUpdaterCalls(g, a[3], n,
+                () -> MomentumKernel.applyAndStep(g, 0, v, 0, p, 0, n, 0.9f, 0.01f, 64f),
+                () -> MomentumKernel.apply(g, 0, v, 0, n, 0.9f, 0.01f, 64f));
             v.clear().put(ByteBuffer.allocate(4 * n)).clear();
             p.clear().put(ByteBuffer.allocate(4 * n)).clear();
             return nanosPerFloat;
         }
 
-        /** The gradient, velocity and parameters, and the gradient each call starts from, in native order. */
+        /** The gradient, velocity and parameters, and the gradient each call starts from. */
         private static ByteBuffer[] arrays(int n) {
-            ByteBuffer[] a = new ByteBuffer[4];
-            for (int k = 0; k < a.length; k++) {
-                a[k] = ByteBuffer.allocateDirect(4 * n).order(ByteOrder.nativeOrder());
-            }
-            for (int i = 0; i < n; i++) {
-                a[3].putFloat(4 * i, 1e-3f * ((i % 7) - 3));
-            }
-            return a;
+            return new ByteBuffer[] {VectorWarmUp.floats(n), VectorWarmUp.floats(n), VectorWarmUp.floats(n),
+                VectorWarmUp.gradient(n)};
         }
     }
 }

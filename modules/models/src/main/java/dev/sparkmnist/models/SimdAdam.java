@@ -2,7 +2,6 @@ package dev.sparkmnist.models;
 
 import com.sun.jna.Native;
 import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.util.Arrays;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -238,7 +237,7 @@ public class SimdAdam extends Adam {
         public double applyAsDouble(double floats) {
             WarmUpArrays a = floats == VectorWarmUp.WARM_UP_FLOATS ? small
                 : confirm != null ? confirm : (confirm = new WarmUpArrays((int) floats));
-            double nanosPerFloat = a.timedCalls(VectorWarmUp.CALLS);
+            double nanosPerFloat = a.timedCalls();
             a.reset();
             return nanosPerFloat;
         }
@@ -255,35 +254,21 @@ public class SimdAdam extends Adam {
 
         WarmUpArrays(int n) {
             this.n = n;
-            start = ByteBuffer.allocateDirect(4 * n).order(ByteOrder.nativeOrder());
-            for (int i = 0; i < n; i++) {
-                start.putFloat(4 * i, 1e-3f * ((i % 7) - 3));
-            }
-            g = ByteBuffer.allocateDirect(4 * n).order(ByteOrder.nativeOrder());
-            m = ByteBuffer.allocateDirect(4 * n).order(ByteOrder.nativeOrder());
-            v = ByteBuffer.allocateDirect(4 * n).order(ByteOrder.nativeOrder());
-            p = ByteBuffer.allocateDirect(4 * n).order(ByteOrder.nativeOrder());
+            start = VectorWarmUp.gradient(n);
+            g = VectorWarmUp.floats(n);
+            m = VectorWarmUp.floats(n);
+            v = VectorWarmUp.floats(n);
+            p = VectorWarmUp.floats(n);
         }
 
         /**
-         * Nanoseconds a float of {@code calls} kernel calls, not counting the copies that set each call up: every
-         * other call the kernel that steps the parameters too ({@link SimdAdamKernel#applyAndStep}), which training
-         * runs, the others the one without, so that C2 compiles both before {@link #READY}.
+         * {@link VectorWarmUp#timedUpdaterCalls}: every other call the kernel that steps the parameters too
+         * ({@link SimdAdamKernel#applyAndStep}), the others the one without.
          */
-        double timedCalls(int calls) {
-            long copying = 0;
-            long t0 = System.nanoTime();
-            for (int k = 0; k < calls; k++) {
-                long c0 = System.nanoTime();
-                g.clear().put(start.duplicate().clear()); // the same gradient every call: no subnormal values
-                copying += System.nanoTime() - c0;
-                if (k % 2 == 0) {
-                    SimdAdamKernel.applyAndStep(g, 0, m, 0, v, 0, p, 0, n, 0.9f, 0.999f, 1e-3f, 1e-8f, 64f);
-                } else {
-                    SimdAdamKernel.apply(g, 0, m, 0, v, 0, n, 0.9f, 0.999f, 1e-3f, 1e-8f, 64f);
-                }
-            }
-            return (System.nanoTime() - t0 - copying) / ((double) calls * n);
+        double timedCalls() {
+            return VectorWarmUp.timedUpdaterCalls(g, start, n,
+                () -> SimdAdamKernel.applyAndStep(g, 0, m, 0, v, 0, p, 0, n, 0.9f, 0.999f, 1e-3f, 1e-8f, 64f),
+                () -> SimdAdamKernel.apply(g, 0, m, 0, v, 0, n, 0.9f, 0.999f, 1e-3f, 1e-8f, 64f));
         }
 
         /** Zero moments and parameters again: they stay small. */

@@ -1,5 +1,7 @@
 package dev.sparkmnist.models;
 
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.util.Locale;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.DoubleUnaryOperator;
@@ -102,6 +104,42 @@ final class VectorWarmUp {
             }
         }
         log.info("{} as Java Vector API code was not compiled within {} s: {} stays", what, WARM_UP_SECONDS, instead);
+    }
+
+    /** A direct buffer of {@code n} floats in native order, as the kernels read ND4J's host memory. */
+    static ByteBuffer floats(int n) {
+        return ByteBuffer.allocateDirect(4 * n).order(ByteOrder.nativeOrder());
+    }
+
+    /** An updater warm-up's gradient: {@code n} small floats, none subnormal, of both signs. */
+    static ByteBuffer gradient(int n) {
+        ByteBuffer g = floats(n);
+        for (int i = 0; i < n; i++) {
+            g.putFloat(4 * i, 1e-3f * ((i % 7) - 3));
+        }
+        return g;
+    }
+
+    /**
+     * Nanoseconds a float of {@value #CALLS} calls of an updater's kernel on {@code n} floats, not counting the copies
+     * that set each call up: each call starts from {@code start} copied into {@code g} (the same gradient every call:
+     * no subnormal values); every other call {@code stepping}, the kernel that steps the parameters too (which
+     * training runs), the others {@code plain}, so that C2 compiles both before the kernel is ready.
+     */
+    static double timedUpdaterCalls(ByteBuffer g, ByteBuffer start, int n, Runnable stepping, Runnable plain) {
+        long copying = 0;
+        long t0 = System.nanoTime();
+        for (int k = 0; k < CALLS; k++) {
+            long c0 = System.nanoTime();
+            g.clear().put(start.duplicate().clear());
+            copying += System.nanoTime() - c0;
+            if (k % 2 == 0) {
+                stepping.run();
+            } else {
+                plain.run();
+            }
+        }
+        return (System.nanoTime() - t0 - copying) / ((double) CALLS * n);
     }
 
     /** This thread's CPU seconds so far, or NaN where the JVM does not measure them. */
