@@ -8,6 +8,9 @@ import java.lang.ref.SoftReference;
 import java.util.HashMap;
 import java.util.Iterator;
 import java.util.Map;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.hadoop.conf.Configuration;
@@ -31,6 +34,10 @@ import org.slf4j.LoggerFactory;
  * {@code -Dsparkmnist.idxCache=false} ({@code --conf spark.sparkmnist.idxCache=false}), is read from the store every
  * time, as before. The arrays are softly held, so a JVM short of heap drops them before it fails, and reads them again
  * if needed.
+ *
+ * <p>A file is read by one thread at a time, outside the cache's lock: the other readers of that file wait for its
+ * read, and readers of other files go on (a run that reads its training files ahead, {@link MnistBatches#prefetch},
+ * reads its test files meanwhile).
  */
 public final class IdxCache {
     /** The switch: {@code -Dsparkmnist.idxCache=false} reads every file from its store every time. */
@@ -40,6 +47,9 @@ public final class IdxCache {
     private static final int READ_PIECE = 1 << 20;
     private static final Logger LOG = LoggerFactory.getLogger(IdxCache.class);
     private static final Map<Key, Held> HELD = new HashMap<>();
+    /** The files being read, each by the thread that found it missing (guarded by HELD, as heldBytes). */
+    private static final Map<Key, CompletableFuture<byte[]>> READING = new HashMap<>();
+    /** The bytes held and those being read. */
     private static long heldBytes;
     /** Files read whole into the cache since the JVM started (for tests and the log). */
     private static final AtomicLong LOADS = new AtomicLong();
@@ -97,29 +107,67 @@ public final class IdxCache {
             FileSystem fs = p.getFileSystem(conf);
             FileStatus status = fs.getFileStatus(p);
             Key key = new Key(path, status.getLen(), status.getModificationTime(), header);
+            CompletableFuture<byte[]> reading;
+            CompletableFuture<byte[]> mine = null;
             synchronized (HELD) {
                 Held held = HELD.get(key);
                 byte[] records = held == null ? null : held.records().get();
                 if (records != null) {
                     return records;
                 }
-                release(key);
-                if (heldBytes + bytes > budget) {
-                    return null;
+                reading = READING.get(key);
+                if (reading == null) {
+                    release(key);
+                    if (heldBytes + bytes > budget) {
+                        return null;
+                    }
+                    heldBytes += bytes; // this read's room, taken now: no other file's read can take it too
+                    mine = new CompletableFuture<>();
+                    READING.put(key, mine);
                 }
-                records = load(fs, p, path, header, bytes);
-                HELD.put(key, new Held(new SoftReference<>(records), bytes));
-                heldBytes += bytes;
-                LOG.info("{}: {} records ({}) read into memory for this JVM's later reads ({} of {} held)",
-                    path, header.count(), mebibytes(bytes), mebibytes(heldBytes), mebibytes(budget));
-                LOADS.incrementAndGet();
-                return records;
             }
+            if (reading != null) { // another thread reads the file: its records, or on its failure a read of our own
+                try {
+                    return reading.join();
+                } catch (CompletionException | CancellationException e) {
+                    return records(path, header, conf, budget);
+                }
+            }
+            return read(key, mine, fs, p, header, bytes, budget);
         } catch (FileNotFoundException e) {
             throw new InvalidInputException(path + ": file not found", e);
         } catch (IOException e) {
             throw IdxReader.readFailure(path, e);
         }
+    }
+
+    /** Reads the file whose room this thread took, holds its records and hands them to the threads waiting. */
+    private static byte[] read(Key key, CompletableFuture<byte[]> mine, FileSystem fs, Path p, IdxHeader header,
+                               long bytes, long budget) throws IOException {
+        byte[] records;
+        try {
+            records = load(fs, p, key.path(), header, bytes);
+        } catch (Throwable e) { // the room back, and the waiting threads read for themselves
+            synchronized (HELD) {
+                if (READING.remove(key, mine)) { // else the cache was cleared (tests) while it read
+                    heldBytes -= bytes;
+                }
+            }
+            mine.completeExceptionally(e);
+            throw e;
+        }
+        long held;
+        synchronized (HELD) {
+            if (READING.remove(key, mine)) { // else the cache was cleared (tests) while it read: not held
+                HELD.put(key, new Held(new SoftReference<>(records), bytes));
+            }
+            held = heldBytes;
+        }
+        LOADS.incrementAndGet();
+        LOG.info("{}: {} records ({}) read into memory for this JVM's later reads ({} of {} held)",
+            key.path(), header.count(), mebibytes(bytes), mebibytes(held), mebibytes(budget));
+        mine.complete(records);
+        return records;
     }
 
     /** Lets go of the path's other versions and of every entry the garbage collector has cleared. */
@@ -158,6 +206,10 @@ public final class IdxCache {
         synchronized (HELD) {
             HELD.clear();
             heldBytes = 0;
+            for (CompletableFuture<byte[]> reading : READING.values()) {
+                reading.cancel(false); // its readers read for themselves
+            }
+            READING.clear();
         }
     }
 }

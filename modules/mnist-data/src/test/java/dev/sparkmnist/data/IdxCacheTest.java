@@ -2,6 +2,7 @@ package dev.sparkmnist.data;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
@@ -9,6 +10,9 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.sparkmnist.data.testing.TestData;
+import java.io.IOException;
+import java.io.InterruptedIOException;
+import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
@@ -18,7 +22,10 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FSDataInputStream;
+import org.apache.hadoop.fs.RawLocalFileSystem;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -195,6 +202,107 @@ class IdxCacheTest {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
             () -> MnistBatches.read(train, outside, 2, Normalization.SCALE, conf));
         assertEquals(train.imagesPath() + ": record index " + train.size() + " must be in 0.." + (train.size() - 1),
+            e.getMessage());
+    }
+
+    /** The local file system under the scheme {@code blocking:}, whose {@code open} waits until a test lets it go on. */
+    public static final class BlockingFileSystem extends RawLocalFileSystem {
+        static volatile CountDownLatch opened = new CountDownLatch(1);
+        static volatile CountDownLatch release = new CountDownLatch(1);
+
+        static Configuration on(Configuration conf) {
+            Configuration c = new Configuration(conf);
+            c.set("fs.blocking.impl", BlockingFileSystem.class.getName());
+            c.setBoolean("fs.blocking.impl.disable.cache", true);
+            return c;
+        }
+
+        @Override
+        public URI getUri() {
+            return URI.create("blocking:///");
+        }
+
+        @Override
+        public String getScheme() {
+            return "blocking";
+        }
+
+        @Override
+        public FSDataInputStream open(org.apache.hadoop.fs.Path f, int bufferSize) throws IOException {
+            opened.countDown();
+            try {
+                release.await();
+            } catch (InterruptedException e) {
+                throw new InterruptedIOException("interrupted");
+            }
+            return super.open(f, bufferSize);
+        }
+    }
+
+    @Test
+    void whileOneFileIsReadOtherFilesAreReadAndItsOwnReadersWaitForItsRecords() throws Exception {
+        TestData.writeTinySet(dir, "img", "lab", 9);
+        String images = dir.resolve("img").toString();
+        String labels = dir.resolve("lab").toString();
+        IdxHeader imagesHeader = IdxReader.readAndValidate(images, IdxKind.IMAGES, conf);
+        IdxHeader labelsHeader = IdxReader.readAndValidate(labels, IdxKind.LABELS, conf);
+        Configuration blocking = BlockingFileSystem.on(conf);
+        String slow = "blocking://" + dir.resolve("img").toUri().getPath();
+        BlockingFileSystem.opened = new CountDownLatch(1);
+        BlockingFileSystem.release = new CountDownLatch(1);
+        long loads = IdxCache.loads();
+        ExecutorService pool = Executors.newFixedThreadPool(3);
+        try {
+            Future<byte[]> first = pool.submit(() -> IdxCache.records(slow, imagesHeader, blocking, BUDGET));
+            assertTrue(BlockingFileSystem.opened.await(30, TimeUnit.SECONDS), "the first read opens the file");
+            Future<byte[]> second = pool.submit(() -> IdxCache.records(slow, imagesHeader, blocking, BUDGET));
+            // another file, while the first one's read waits in the middle: not held up by it
+            byte[] other = pool.submit(() -> IdxCache.records(labels, labelsHeader, conf, BUDGET))
+                .get(30, TimeUnit.SECONDS);
+            assertArrayEquals(fromStore(labels, labelsHeader), other);
+            assertFalse(first.isDone());
+            assertFalse(second.isDone(), "the second reader of the file waits for the first one's read");
+            BlockingFileSystem.release.countDown();
+            byte[] records = first.get(30, TimeUnit.SECONDS);
+            assertArrayEquals(fromStore(images, imagesHeader), records);
+            assertSame(records, second.get(30, TimeUnit.SECONDS), "the first read's records, not a read of its own");
+            assertEquals(loads + 2, IdxCache.loads(), "each file read once");
+        } finally {
+            BlockingFileSystem.release.countDown();
+            pool.shutdownNow();
+        }
+    }
+
+    @Test
+    void aSetReadAheadIsReadOnceAndAFileThatFailsIsLeftToTheRunsOwnRead() throws Exception {
+        TestData.writeTinySet(dir, "train-images-idx3-ubyte", "train-labels-idx1-ubyte", 20);
+        MnistSet set = MnistSet.trainFrom(dir.toString(), conf);
+        long loads = IdxCache.loads();
+        Thread ahead = MnistBatches.prefetch(set, conf);
+        ahead.join(30_000);
+        assertFalse(ahead.isAlive());
+        assertEquals(loads + 2, IdxCache.loads(), "the images and the labels, read ahead");
+        System.setProperty(IdxCache.PROPERTY, "false");
+        var fromStore = MnistBatches.read(set, new int[] {4, 0, 19}, 2, Normalization.SCALE, conf);
+        System.clearProperty(IdxCache.PROPERTY);
+        var batches = MnistBatches.read(set, new int[] {4, 0, 19}, 2, Normalization.SCALE, conf);
+        assertEquals(loads + 2, IdxCache.loads(), "the run's read copies from memory");
+        assertEquals(fromStore.size(), batches.size());
+        for (int b = 0; b < batches.size(); b++) {
+            assertEquals(fromStore.get(b).getFeatures(), batches.get(b).getFeatures());
+            assertEquals(fromStore.get(b).getLabels(), batches.get(b).getLabels());
+        }
+        // the images cut short after the set was opened: the read ahead fails quietly, the run's read as before
+        IdxCache.clear();
+        Path images = dir.resolve("train-images-idx3-ubyte");
+        byte[] whole = Files.readAllBytes(images);
+        Files.write(images, java.util.Arrays.copyOf(whole, whole.length - 10));
+        Thread failing = MnistBatches.prefetch(set, conf);
+        failing.join(30_000);
+        assertFalse(failing.isAlive());
+        InvalidInputException e = assertThrows(InvalidInputException.class,
+            () -> MnistBatches.read(set, new int[] {0}, 1, Normalization.SCALE, conf));
+        assertEquals(set.imagesPath() + ": truncated while reading records (file changed since it was validated?)",
             e.getMessage());
     }
 }

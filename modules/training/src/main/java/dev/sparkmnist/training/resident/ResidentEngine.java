@@ -1,5 +1,6 @@
 package dev.sparkmnist.training.resident;
 
+import dev.sparkmnist.data.MnistBatches;
 import dev.sparkmnist.data.MnistRdds;
 import dev.sparkmnist.data.MnistSet;
 import dev.sparkmnist.data.Normalization;
@@ -167,6 +168,13 @@ public final class ResidentEngine implements AutoCloseable {
         }
         this.job = new ResidentJob(train, hadoop != null ? hadoop : MnistRdds.hadoopConf(sc),
             settings, runPrefix, endpoint, sc.sc().longAccumulator("resident examples fitted"), evaluation);
+        if (sc.isLocal()) { // the workers' JVM: their first reads find the files in memory (IdxCache)
+            Configuration conf = job.hadoop().value().value();
+            MnistBatches.prefetch(train, conf);
+            if (evaluation != null) {
+                MnistBatches.prefetch(evaluation.test(), conf);
+            }
+        }
     }
 
 
