@@ -60,7 +60,7 @@ public final class LocalTrainer {
         Nd4jRuntime.configure(threads);
         MnistSet trainSet = train.limit(options.input().limitTrain());
         MnistSet testSet = test.limit(options.input().limitTest());
-        MnistBatches.prefetch(trainSet, hadoopConf); // read while ND4J, the test batches and the network set up
+        MnistBatches.prefetch(trainSet, hadoopConf); // read while the test batches and the network set up
         List<DataSet> testBatches = MnistBatches.read(testSet, MnistBatches.positions(null, 0, testSet.size()),
             options.batching().eval(), options.input().normalization(), hadoopConf);
         MultiLayerNetwork net = start != null ? start.network() : Models.network(model);
