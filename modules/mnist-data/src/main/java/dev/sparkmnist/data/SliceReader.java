@@ -23,6 +23,11 @@ import org.nd4j.linalg.dataset.DataSet;
  * (a minibatch stays valid until the next call of {@link #next}): allocating fresh off-heap memory for every chunk,
  * and touching it for the first time, was most of the reading's cost.
  *
+ * <p>A caller that reads slice after slice (an epoch after another) hands a finished reader's arrays to the next one
+ * ({@link #handOver}, then the constructor that takes them), and may open that next reader as soon as it is done with
+ * this one's minibatches: its first chunk is then read while the caller does something else (the evaluation between
+ * epochs, the set-up before the first), not while the next epoch's clock runs.
+ *
  * <p>Gzipped files that {@link IdxCache} cannot hold are read in one chunk (each read decompresses from the start of
  * the file); held, they are decompressed once per JVM and read in chunks as raw files are. On the CUDA backend nothing
  * is read ahead: ND4J arrays made on another thread would land on that thread's device, not the GPU the task is bound
@@ -40,6 +45,8 @@ public final class SliceReader implements AutoCloseable {
     private List<DataSet> current = List.of();
     /** A chunk whose minibatches the caller is done with, handed to the next read to write into. */
     private List<DataSet> spare = List.of();
+    /** Chunks of an earlier reader (its last two), for this reader's first reads to write into. */
+    private final Deque<List<DataSet>> handed = new ArrayDeque<>();
     private int next;
     private long waitNanos;
     private final int chunkCount;
@@ -63,6 +70,21 @@ public final class SliceReader implements AutoCloseable {
      */
     public SliceReader(MnistSet set, int[] indices, int batch, int examplesPerChunk, Normalization normalization,
                        Configuration conf, boolean reuse) {
+        this(set, indices, batch, examplesPerChunk, normalization, conf, reuse, List.of());
+    }
+
+    /**
+     * As above, reusing, with the minibatches of an earlier reader ({@link #handOver}) for the first reads to write
+     * into (those whose shape fits); the first chunk's read starts here, on the reader's thread.
+     *
+     * @param arrays chunks of minibatches the caller is done with, written again in this order
+     */
+    public SliceReader(MnistSet set, int[] indices, int batch, int examplesPerChunk, Normalization normalization,
+                       Configuration conf, boolean reuse, List<List<DataSet>> arrays) {
+        if (!reuse && !arrays.isEmpty()) {
+            throw new IllegalArgumentException("arrays to write into need a reusing reader");
+        }
+        arrays.forEach(handed::add);
         this.reuse = reuse;
         this.set = set;
         this.batch = batch;
@@ -101,6 +123,27 @@ public final class SliceReader implements AutoCloseable {
         return current.get(next++);
     }
 
+    /**
+     * The arrays of this reusing reader's last two chunks, for the next reader to write into, once the caller has read
+     * the slice to its end ({@link #next} gave its last minibatch) and is done with its minibatches; the reader holds
+     * them no more. None before the slice's end (the caller may still hold some) or for a reader that does not reuse.
+     */
+    public List<List<DataSet>> handOver() {
+        if (!reuse || pending != null || !chunks.isEmpty() || next < current.size()) {
+            return List.of();
+        }
+        List<List<DataSet>> arrays = new ArrayList<>(2);
+        for (List<DataSet> chunk : List.of(spare, current)) {
+            if (!chunk.isEmpty()) {
+                arrays.add(chunk);
+            }
+        }
+        spare = List.of();
+        current = List.of();
+        next = 0;
+        return arrays;
+    }
+
     /** The reads the slice is cut into (one for a gzipped file that {@link IdxCache} cannot hold). */
     int chunkCount() {
         return chunkCount;
@@ -114,7 +157,7 @@ public final class SliceReader implements AutoCloseable {
     private void schedule() {
         if (pending == null && !chunks.isEmpty()) {
             int[] chunk = chunks.poll();
-            List<DataSet> into = spare;
+            List<DataSet> into = !spare.isEmpty() || handed.isEmpty() ? spare : handed.poll();
             spare = List.of();
             pending = ahead != null ? ahead.submit(() -> read(chunk, into))
                 : java.util.concurrent.CompletableFuture.completedFuture(read(chunk, into));

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotSame;
 import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import dev.sparkmnist.data.testing.TestData;
 import java.nio.file.Path;
@@ -113,6 +114,47 @@ class MnistBatchesTest {
         assertSame(seen.get(0), seen.get(4));
         assertSame(seen.get(1), seen.get(5));
         assertNotSame(seen.get(0), seen.get(2));
+    }
+
+    @Test
+    void aReaderHandsItsArraysToTheNextEpochsReader() {
+        TestData.writeTinySet(dir, "train-images-idx3-ubyte", "train-labels-idx1-ubyte", 12);
+        Configuration conf = new Configuration();
+        MnistSet set = MnistSet.trainFrom(dir.toString(), conf);
+        int[] first = {3, 11, 0, 7, 5, 9, 1, 10, 2, 8, 4}; // 11 examples: the last batch of 2 holds 1
+        int[] second = {6, 2, 9, 0, 11, 4, 8, 1, 5, 10, 3, 7};
+        List<DataSet> seenFirst = new java.util.ArrayList<>();
+        List<List<DataSet>> arrays;
+        try (SliceReader reader = new SliceReader(set, first, 2, 4, Normalization.SCALE, conf, true)) {
+            assertEquals(List.of(), reader.handOver(), "none before the slice's end");
+            for (DataSet d = reader.next(); d != null; d = reader.next()) {
+                seenFirst.add(d);
+            }
+            arrays = reader.handOver();
+            assertEquals(List.of(), reader.handOver(), "handed over once");
+        }
+        // the last two chunks: batches 2-3 (the spare), then 4-5 (the current, its last batch of 1 example)
+        assertEquals(2, arrays.size());
+        assertSame(seenFirst.get(2), arrays.get(0).get(0));
+        assertSame(seenFirst.get(5), arrays.get(1).get(1));
+        List<DataSet> expected = MnistBatches.read(set, second, 2, Normalization.SCALE, conf);
+        List<DataSet> seen = new java.util.ArrayList<>();
+        try (SliceReader reader = new SliceReader(set, second, 2, 4, Normalization.SCALE, conf, true, arrays)) {
+            for (DataSet d = reader.next(); d != null; d = reader.next()) {
+                int i = seen.size();
+                assertEquals(expected.get(i).getFeatures(), d.getFeatures(), "features of batch " + i);
+                assertEquals(expected.get(i).getLabels(), d.getLabels(), "labels of batch " + i);
+                seen.add(d);
+            }
+        }
+        assertEquals(6, seen.size());
+        // the first read wrote into the spare chunk's arrays, the second into the last chunk's where the shape fits
+        assertSame(seenFirst.get(2), seen.get(0));
+        assertSame(seenFirst.get(3), seen.get(1));
+        assertSame(seenFirst.get(4), seen.get(2));
+        assertNotSame(seenFirst.get(5), seen.get(3), "a batch of 1 example does not hold one of 2");
+        assertThrows(IllegalArgumentException.class, () -> new SliceReader(set, second, 2, 4, Normalization.SCALE,
+            conf, false, arrays));
     }
 
     @Test
