@@ -72,13 +72,14 @@ prepare_local_run() {
 
 # Runs a main class of the app's class path in this JVM with the app's Java options. APP_CLASSPATH_FIRST (optional):
 # jars put before the app's own libraries, e.g. a module built before a change (scripts/benchmark-ab.sh).
+# SPARK_MNIST_LOG4J (optional): another log4j2 configuration file (scripts/profile-epochs.sh: times in milliseconds).
 # Usage: run_main CLASS [args...]
 run_main() {
   local main="$1"
   shift
   OMP_NUM_THREADS="${OMP_NUM_THREADS:-1}" OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-PASSIVE}" run without_incubator_warning \
     java "${java17_opens[@]}" "$vector_api_module" "${jit_opts[@]}" "${java_mem_opts[@]}" "${run_main_cds[@]}" \
-    -Dlog4j2.configurationFile="$repo_root/conf/log4j2.properties" \
+    -Dlog4j2.configurationFile="${SPARK_MNIST_LOG4J:-$repo_root/conf/log4j2.properties}" \
     -cp "$app_jar:${APP_CLASSPATH_FIRST:+$APP_CLASSPATH_FIRST:}$app_lib/*" "$main" "$@"
 }
 
