@@ -100,14 +100,9 @@ class MnistBatchesTest {
         MnistSet set = MnistSet.trainFrom(dir.toString(), new Configuration());
         int[] order = {3, 11, 0, 7, 5, 9, 1, 10, 2, 8, 4, 6};
         List<DataSet> expected = MnistBatches.read(set, order, 2, Normalization.SCALE, new Configuration());
-        List<DataSet> seen = new java.util.ArrayList<>();
+        List<DataSet> seen;
         try (SliceReader reader = new SliceReader(set, order, 2, 4, Normalization.SCALE, new Configuration(), true)) {
-            for (DataSet d = reader.next(); d != null; d = reader.next()) {
-                int i = seen.size();
-                assertEquals(expected.get(i).getFeatures(), d.getFeatures(), "features of batch " + i);
-                assertEquals(expected.get(i).getLabels(), d.getLabels(), "labels of batch " + i);
-                seen.add(d);
-            }
+            seen = readAll(reader, expected);
         }
         assertEquals(6, seen.size());
         // chunks of 2 batches: the third chunk is written into the first one's arrays
@@ -138,14 +133,9 @@ class MnistBatchesTest {
         assertSame(seenFirst.get(2), arrays.get(0).get(0));
         assertSame(seenFirst.get(5), arrays.get(1).get(1));
         List<DataSet> expected = MnistBatches.read(set, second, 2, Normalization.SCALE, conf);
-        List<DataSet> seen = new java.util.ArrayList<>();
+        List<DataSet> seen;
         try (SliceReader reader = new SliceReader(set, second, 2, 4, Normalization.SCALE, conf, true, arrays)) {
-            for (DataSet d = reader.next(); d != null; d = reader.next()) {
-                int i = seen.size();
-                assertEquals(expected.get(i).getFeatures(), d.getFeatures(), "features of batch " + i);
-                assertEquals(expected.get(i).getLabels(), d.getLabels(), "labels of batch " + i);
-                seen.add(d);
-            }
+            seen = readAll(reader, expected);
         }
         assertEquals(6, seen.size());
         // the first read wrote into the spare chunk's arrays, the second into the last chunk's where the shape fits
@@ -155,6 +145,18 @@ class MnistBatchesTest {
         assertNotSame(seenFirst.get(5), seen.get(3), "a batch of 1 example does not hold one of 2");
         assertThrows(IllegalArgumentException.class, () -> new SliceReader(set, second, 2, 4, Normalization.SCALE,
             conf, false, arrays));
+    }
+
+    /** Every minibatch of {@code reader}, each checked against the plain read's ({@code expected}) as it comes. */
+    private static List<DataSet> readAll(SliceReader reader, List<DataSet> expected) {
+        List<DataSet> seen = new java.util.ArrayList<>();
+        for (DataSet d = reader.next(); d != null; d = reader.next()) {
+            int i = seen.size();
+            assertEquals(expected.get(i).getFeatures(), d.getFeatures(), "features of batch " + i);
+            assertEquals(expected.get(i).getLabels(), d.getLabels(), "labels of batch " + i);
+            seen.add(d);
+        }
+        return seen;
     }
 
     @Test
