@@ -31,18 +31,21 @@ EPOCH_LINE = r"^(\d\d:\d\d:\d\d\.\d\d\d) INFO  Listeners: epoch %d/"
 BIN = 0.25
 
 
-def epoch_windows(log_path, metrics_path, offset):
-    """[(start, end)] of each epoch's fit, in CLOCK_MONOTONIC seconds."""
+def epoch_windows(log_path, metrics_path, offset, reference):
+    """[(start, end)] of each epoch's fit, in CLOCK_MONOTONIC seconds; the log's times of day are taken on the UTC day
+    (the one before or after included) that puts them nearest to `reference`, a sample's Unix time."""
     log = open(log_path, errors="replace").read()
     epochs = json.load(open(metrics_path))["epochs"]
-    day = datetime.datetime.now(datetime.timezone.utc).date()
+    day = datetime.datetime.fromtimestamp(reference, datetime.timezone.utc).date()
     windows = []
     for e in epochs:
         m = re.search(EPOCH_LINE % e["epoch"], log, re.M)
         if not m:
             sys.exit("no line of epoch %d with a time in milliseconds in %s" % (e["epoch"], log_path))
-        at = datetime.datetime.combine(day, datetime.datetime.strptime(m.group(1), "%H:%M:%S.%f").time(),
-                                       tzinfo=datetime.timezone.utc).timestamp()
+        clock = datetime.datetime.strptime(m.group(1), "%H:%M:%S.%f").time()
+        at = min((datetime.datetime.combine(day + datetime.timedelta(days=d), clock,
+                                            tzinfo=datetime.timezone.utc).timestamp() for d in (-1, 0, 1)),
+                 key=lambda t: abs(t - reference))
         end = at - e["evalSeconds"] - offset
         windows.append((end - e["fitSeconds"], end))
     return windows
@@ -81,19 +84,22 @@ def main():
         sys.exit(__doc__)
     script, map_path, log_path, metrics_path, offset = sys.argv[1:6]
     top = int(sys.argv[6]) if len(sys.argv) > 6 else 20
-    windows = epoch_windows(log_path, metrics_path, float(offset))
-    cache = code_cache(map_path)
-    rows = []
+    samples = []
     with open(script, errors="replace") as f:
         for line in f:
             m = SAMPLE.match(line)
-            if not m:
-                continue
-            t = float(m.group(2))
-            for i, (start, end) in enumerate(windows):
-                if start <= t < end:
-                    rows.append((i, m.group(1), t, int(m.group(3), 16), m.group(4), m.group(5)))
-                    break
+            if m:
+                samples.append((m.group(1), float(m.group(2)), int(m.group(3), 16), m.group(4), m.group(5)))
+    if not samples:
+        sys.exit("no samples in " + script)
+    windows = epoch_windows(log_path, metrics_path, float(offset), float(offset) + samples[0][1])
+    cache = code_cache(map_path)
+    rows = []
+    for tid, t, ip, sym, dso in samples:
+        for i, (start, end) in enumerate(windows):
+            if start <= t < end:
+                rows.append((i, tid, t, ip, sym, dso))
+                break
     per_thread = collections.Counter(r[1] for r in rows if r[0] == 0)
     if not per_thread:
         sys.exit("no samples in epoch 1's window: was perf recording then?")
@@ -111,7 +117,7 @@ def main():
             bins[int((t - windows[0][0]) / BIN)][k] += 1
     print("training thread %s; epochs' fit seconds: %s" % (
         main_tid, " ".join("%.3f" % (end - start) for start, end in windows)))
-    names = sorted(set().union(*kinds), key=lambda k: -sum(c[k] for c in kinds))
+    names = sorted(set().union(*kinds), key=lambda k: (-sum(c[k] for c in kinds), k))
     print("%-28s" % "samples" + "".join("%9s" % ("epoch %d" % (i + 1)) for i in range(len(windows))))
     for k in names:
         print("%-28s" % k + "".join("%9d" % c[k] for c in kinds))
@@ -123,7 +129,7 @@ def main():
         print("%5.2f s %5d  " % (b * BIN, sum(c.values())) + " ".join("%6d" % c[k] for k in shown))
     if len(windows) > 1:
         print("\nsymbols with the most samples more in epoch 1 than in epoch 2 (epoch 1, epoch 2):")
-        more = sorted(symbols[0].items(), key=lambda kv: -(kv[1] - symbols[1].get(kv[0], 0)))[:top]
+        more = sorted(symbols[0].items(), key=lambda kv: (-(kv[1] - symbols[1].get(kv[0], 0)), kv[0]))[:top]
         for (k, sym), n in more:
             print("%6d %6d  %-14s %s" % (n, symbols[1].get((k, sym), 0), k, sym[:120]))
 
