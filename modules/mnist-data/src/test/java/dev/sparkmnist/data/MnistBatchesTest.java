@@ -148,7 +148,7 @@ class MnistBatchesTest {
     }
 
     /** Every minibatch of {@code reader}, each checked against the plain read's ({@code expected}) as it comes. */
-    private static List<DataSet> readAll(SliceReader reader, List<DataSet> expected) {
+    static List<DataSet> readAll(SliceReader reader, List<DataSet> expected) {
         List<DataSet> seen = new java.util.ArrayList<>();
         for (DataSet d = reader.next(); d != null; d = reader.next()) {
             int i = seen.size();

@@ -3,6 +3,7 @@ package dev.sparkmnist.training.baseline;
 import dev.sparkmnist.runtime.FlushToZero;
 import dev.sparkmnist.runtime.Nd4jRuntime;
 
+import dev.sparkmnist.data.EpochReaders;
 import dev.sparkmnist.data.MnistBatches;
 import dev.sparkmnist.data.SliceReader;
 import dev.sparkmnist.data.MnistSet;
@@ -60,11 +61,14 @@ public final class LocalTrainer {
         Nd4jRuntime.configure(threads);
         MnistSet trainSet = train.limit(options.input().limitTrain());
         MnistSet testSet = test.limit(options.input().limitTest());
-        MnistBatches.prefetch(trainSet, hadoopConf); // read while the test batches and the network set up
         int firstEpoch = start != null ? start.epochsDone() : 0;
-        EpochReads reads = new EpochReads(trainSet, options, hadoopConf);
+        int batchSize = options.batching().perWorker();
+        EpochReaders reads = new EpochReaders(trainSet,
+            epoch -> PartitionPlan.epochOrder(trainSet.size(), options.seed(), epoch), batchSize,
+            batchSize * BATCHES_PER_CHUNK, options.input().normalization(), hadoopConf, options.epochs());
         try {
-            reads.open(firstEpoch, List.of()); // its first chunk is read while the test batches and the network set up
+            // its first chunk (and the training files, into IdxCache) read while the test batches and the network set up
+            reads.open(firstEpoch);
             List<DataSet> testBatches = MnistBatches.read(testSet, MnistBatches.positions(null, 0, testSet.size()),
                 options.batching().eval(), options.input().normalization(), hadoopConf);
             MultiLayerNetwork net = start != null ? start.network() : Models.network(model);
@@ -116,63 +120,6 @@ public final class LocalTrainer {
                 java.util.Set.of(EpochEngine.thisJvm()));
         } finally {
             reads.close(); // an epoch opened ahead that did not run (the run stopped, or failed)
-        }
-    }
-
-    /**
-     * The training split's reader of each epoch. The next epoch's opens as soon as an epoch's minibatches are fitted,
-     * with that epoch's arrays to write into, so its first chunk (32 minibatches, cold: 0.05 s of an MLP epoch's
-     * 0.9 s) is read while the network is evaluated, and the first epoch's while the run sets up, not on the epoch's
-     * clock. The order of each epoch's examples is {@link PartitionPlan#epochOrder}'s, whenever it is read.
-     */
-    private static final class EpochReads implements AutoCloseable {
-        private final MnistSet set;
-        private final TrainingOptions options;
-        private final Configuration conf;
-        private SliceReader ahead;
-        private int aheadEpoch = -1;
-
-        EpochReads(MnistSet set, TrainingOptions options, Configuration conf) {
-            this.set = set;
-            this.options = options;
-            this.conf = conf;
-        }
-
-        /** Opens epoch {@code epoch}'s reader, its first reads writing into {@code arrays}. */
-        void open(int epoch, List<List<DataSet>> arrays) {
-            close();
-            int batch = options.batching().perWorker();
-            ahead = new SliceReader(set, PartitionPlan.epochOrder(set.size(), options.seed(), epoch), batch,
-                batch * BATCHES_PER_CHUNK, options.input().normalization(), conf, true, arrays);
-            aheadEpoch = epoch;
-        }
-
-        /** Epoch {@code epoch}'s reader, the one opened ahead or a new one; the caller closes it. */
-        SliceReader take(int epoch) {
-            if (aheadEpoch != epoch) {
-                open(epoch, List.of());
-            }
-            SliceReader reader = ahead;
-            ahead = null;
-            aheadEpoch = -1;
-            return reader;
-        }
-
-        /** Epoch {@code epoch}'s minibatches are fitted with {@code reader}: opens the next epoch's, if any. */
-        void fitted(int epoch, SliceReader reader) {
-            List<List<DataSet>> arrays = reader.handOver();
-            if (epoch + 1 < options.epochs()) {
-                open(epoch + 1, arrays);
-            }
-        }
-
-        @Override
-        public void close() {
-            if (ahead != null) {
-                ahead.close();
-                ahead = null;
-                aheadEpoch = -1;
-            }
         }
     }
 }

@@ -1,5 +1,6 @@
 package dev.sparkmnist.training.resident;
 
+import dev.sparkmnist.data.EpochReaders;
 import dev.sparkmnist.data.MnistBatches;
 import dev.sparkmnist.data.SliceReader;
 import dev.sparkmnist.data.PartitionPlan;
@@ -53,12 +54,6 @@ final class WorkerTask extends AbstractFunction1<Iterator<Integer>, Iterator<Wor
     private final int endEpoch;
     /** The span's key ({@link EpochReports#key}), or null for a stage of one epoch (or part of one). */
     private final String spanKey;
-    /**
-     * In a span, the next epoch's reader, opened as soon as this worker has fitted an epoch's minibatches with that
-     * epoch's arrays: its first chunk is read while the worker scores the test split and hands the epoch over, not on
-     * the next epoch's clock. The task's own (a task runs a deserialised copy of this function).
-     */
-    private transient SliceReader ahead;
 
     /**
      * @param plan the epoch's plan ({@code probe}: frequency 1)
@@ -110,7 +105,12 @@ final class WorkerTask extends AbstractFunction1<Iterator<Integer>, Iterator<Wor
             ExchangeBlend.start(); // the blend's vector kernel warms while the probe or the first stage runs
         }
         long t0 = System.nanoTime();
-        ahead = reader(epoch, worker, java.util.List.of()); // its first chunk is read while the network is set up
+        // in a span, the next epoch's reader opens as the worker ends an epoch's fitting: its first chunk is read while
+        // the worker scores the test split and hands the epoch over (a probe reads its first rounds, then stops)
+        EpochReaders reads = new EpochReaders(job.set(), e -> positions(e, worker), plan.batch(),
+            plan.batch() * plan.frequency() * ROUNDS_PER_CHUNK, settings.normalization(), job.hadoop().value().value(),
+            probe ? epoch + 1 : endEpoch);
+        reads.open(epoch); // its first chunk is read while the network is set up
         boolean keeps = !probe && ResidentNets.enabled() && dev.sparkmnist.models.HostArrays.CPU; // CUDA: a
         // network's arrays live on the GPU its first task was bound to, which the next task's may not be
         MultiLayerNetwork net;
@@ -129,9 +129,7 @@ final class WorkerTask extends AbstractFunction1<Iterator<Integer>, Iterator<Wor
                 if (e > epoch) { // a span: the worker goes on from the end of the epoch before, as the driver's network
                     net.setEpochCount(epochCount + e - epoch);
                 }
-                SliceReader reader = ahead != null ? ahead : reader(e, worker, java.util.List.of());
-                ahead = null;
-                WorkerOutcome outcome = epoch(task, worker, net, e, resumed || e > epoch, t0, reader);
+                WorkerOutcome outcome = epoch(task, worker, net, e, resumed || e > epoch, t0, reads);
                 if (spanKey != null) {
                     EpochReports.post(spanKey, e, worker, plan.workers(), outcome, job.rendezvous(),
                         TimeUnit.SECONDS.toNanos(settings.exchangeTimeoutSeconds()));
@@ -141,10 +139,7 @@ final class WorkerTask extends AbstractFunction1<Iterator<Integer>, Iterator<Wor
                 }
             }
         } finally {
-            if (ahead != null) { // opened for an epoch the task did not get to (it failed)
-                ahead.close();
-                ahead = null;
-            }
+            reads.close(); // one opened for an epoch the task did not get to (it failed)
         }
         if (keeps) { // the stage ended here: every worker holds its last round's mean, the driver's next state
             ResidentNets.keep(job.runPrefix(), token, net);
@@ -160,14 +155,14 @@ final class WorkerTask extends AbstractFunction1<Iterator<Integer>, Iterator<Wor
 
     /** Trains (or probes) epoch {@code e}'s part of this stage and scores the test split after its last stage. */
     private WorkerOutcome epoch(TaskContext task, int worker, MultiLayerNetwork net, int e, boolean resumed,
-                                long t0, SliceReader slice) {
+                                long t0, EpochReaders reads) {
         ResidentSettings settings = job.settings();
         String name = PeerExchange.attemptName(job.runPrefix(), task.stageId(), attempt)
             + (spanKey != null ? "e" + e : ""); // a span's epochs number their rounds from 0 each
         WorkerOutcome.Builder report = new WorkerOutcome.Builder(worker,
             ManagementFactory.getRuntimeMXBean().getName());
         report.resumed(resumed);
-        try (SliceReader reader = slice;
+        try (SliceReader reader = reads.take(e); // each minibatch is fitted, then let go
              PeerExchange exchange = new PeerExchange(name, job.rendezvous(), worker, plan.workers(),
                  NetState.length(net), settings.exchangeTimeoutSeconds())) {
             long startNanos = System.nanoTime() - t0;
@@ -182,9 +177,7 @@ final class WorkerTask extends AbstractFunction1<Iterator<Integer>, Iterator<Wor
                 }
             }
             report.io(startNanos + reader.waitNanos(), exchange.bytesMoved());
-            if (!probe && e + 1 < endEpoch) { // a span goes on: the next epoch's first chunk is read from here
-                ahead = reader(e + 1, worker, reader.handOver());
-            }
+            reads.fitted(e, reader); // a span goes on: the next epoch's first chunk is read from here
         }
         // the epoch's last stage ended on the driver's network: score this worker's share of the test split with it,
         // outside flush-to-zero as the evaluation job's tasks do (the same outputs)
@@ -196,20 +189,14 @@ final class WorkerTask extends AbstractFunction1<Iterator<Integer>, Iterator<Wor
         return report.build();
     }
 
-    /**
-     * Worker {@code worker}'s reader of epoch {@code e}'s part of this stage (a probe's: its first rounds), its first
-     * reads writing into {@code arrays}; the first chunk's read starts here.
-     */
-    private SliceReader reader(int e, int worker, java.util.List<java.util.List<DataSet>> arrays) {
-        ResidentSettings settings = job.settings();
-        int[] order = PartitionPlan.epochOrder(job.set().size(), settings.seed(), e);
+    /** Worker {@code worker}'s examples of epoch {@code e}'s part of this stage (a probe's: its first rounds). */
+    private int[] positions(int e, int worker) {
+        int[] order = PartitionPlan.epochOrder(job.set().size(), job.settings().seed(), e);
         int[] range = plan.positions(worker, stage);
         if (probe) {
             range[1] = Math.min(range[1], range[0] + AutoFrequency.PROBE_ROUNDS * plan.batch());
         }
-        return new SliceReader(job.set(), MnistBatches.positions(order, range[0], range[1]), plan.batch(),
-            plan.batch() * plan.frequency() * ROUNDS_PER_CHUNK, settings.normalization(), job.hadoop().value().value(),
-            true, arrays); // each minibatch is fitted, then let go
+        return MnistBatches.positions(order, range[0], range[1]);
     }
 
     /**
