@@ -8,10 +8,13 @@
 # OPENBLAS_NUM_THREADS=1 (without it OpenBLAS starts its own threads beside PyTorch's and two threads ran LeNet 2.3x
 # and the MLP 5.6x slower than one did here). Ratios are to the faster of the two: PyTorch at its best on these cores.
 # Our runs start from the scripts' class-data archive, as every local run does (SPARK_MNIST_CDS=0: without it).
+# "localwarm" and "residentwarm" run "local" and "resident" twice in one JVM (scripts/lib/WarmJvm.java) and report the
+# second run: a JVM that has trained before, as every fit after the first in a Spark session that fits more than once
+# (the first run's output is under OUT_DIR/warm-up/).
 # OpenBLAS (PyTorch's and ours) runs the kernels OPENBLAS_CORETYPE names where the environment sets it (machine.txt
 # records it); to compare each library's own choice there, run the script under `env -u OPENBLAS_CORETYPE`.
 # Usage: scripts/benchmark-peer.sh [OUT_DIR]
-#   env: MODELS ("lenet mlp"), WHO ("torch1 torch local resident"), EPOCHS (2), REPEATS (1), THREADS, PYTHON
+#   env: MODELS ("lenet mlp"), WHO ("torch1 torch local resident"; also localwarm, residentwarm), EPOCHS (2), REPEATS (1), THREADS, PYTHON
 #        (/usr/bin/python3, which sees Debian's python3-torch; it also needs libopenblas0-pthread)
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
@@ -47,17 +50,23 @@ for r in $(seq 1 "${REPEATS:-1}"); do
     esac
     for who in ${WHO:-torch1 torch local resident}; do
       name="$model-$who-$r"
+      local_args=(--mode local --model "$model" "${teaching[@]}" --epochs "$epochs" --batch-size-per-worker "$batch"
+                  --data-dir "$data" --output "$out/$name")
+      resident_args=(--mode spark --engine resident --master 'local[2]' --conf spark.ui.enabled=false --model "$model"
+                     "${teaching[@]}" --epochs "$epochs" --batch-size-per-worker $((batch / 2)) --data-dir "$data"
+                     --output "$out/$name")
       case "$who" in
         torch1) run "$python" "$repo_root/scripts/lib/peer_torch.py" "$data" "$model" "$batch" "$epochs" 1 \
                  > "$out/$name.jsonl" 2> "$out/$name.log" ;;
         torch) OPENBLAS_NUM_THREADS=1 run "$python" "$repo_root/scripts/lib/peer_torch.py" "$data" "$model" "$batch" \
                  "$epochs" "$threads" > "$out/$name.jsonl" 2> "$out/$name.log" ;;
-        local) run_app train --mode local --model "$model" "${teaching[@]}" --epochs "$epochs" \
-                 --batch-size-per-worker "$batch" --data-dir "$data" --output "$out/$name" > "$out/$name.log" 2>&1 ;;
-        resident) run_app train --mode spark --engine resident --master 'local[2]' --conf spark.ui.enabled=false \
-                 --model "$model" "${teaching[@]}" --epochs "$epochs" --batch-size-per-worker $((batch / 2)) \
-                 --data-dir "$data" --output "$out/$name" > "$out/$name.log" 2>&1 ;;
-        *) log "WHO: unknown '$who' (torch1, torch, local, resident)"; exit 2 ;;
+        local) run_app train "${local_args[@]}" > "$out/$name.log" 2>&1 ;;
+        resident) run_app train "${resident_args[@]}" > "$out/$name.log" 2>&1 ;;
+        localwarm) run_main "$repo_root/scripts/lib/WarmJvm.java" "$out/warm-up/$name" train "${local_args[@]}" \
+                 > "$out/$name.log" 2>&1 ;;
+        residentwarm) run_main "$repo_root/scripts/lib/WarmJvm.java" "$out/warm-up/$name" train \
+                 "${resident_args[@]}" > "$out/$name.log" 2>&1 ;;
+        *) log "WHO: unknown '$who' (torch1, torch, local, resident, localwarm, residentwarm)"; exit 2 ;;
       esac || { log "run $name failed: see $out/$name.log"; exit 1; }
       log "done $name"
     done

@@ -5,7 +5,8 @@ training pass, each evaluation after it and the rest of the run, the compilation
 task's start to its end) and the C2 (tier 4) seconds by package.
 
 Epoch windows come from the run's `Listeners: epoch N/M ... fit Fs  eval Es` lines (the line is printed when the
-evaluation ends; the app log's times are whole seconds, so each window is good to about a second).
+evaluation ends; with the app log's whole seconds each window is good to about a second, with milliseconds, as
+scripts/profile-epochs.sh's SPARK_MNIST_LOG4J writes them, to a few).
 
 Usage: scripts/lib/compile_log.py COMPILATION_LOG APP_LOG [TOP]
   e.g. SPARK_MNIST_JAVA_OPTS="-Xmx4g -XX:+UnlockDiagnosticVMOptions -XX:+LogCompilation -XX:LogFile=/tmp/c.log" \\
@@ -45,13 +46,13 @@ def windows(app_log, start_ms):
     # the app log's times are the JVM's local time of day: compare them with the JVM's start in the same terms
     started = time.localtime(start_ms / 1000)
     start_of_day = started.tm_hour * 3600 + started.tm_min * 60 + started.tm_sec + (start_ms % 1000) / 1000
-    epoch_line = re.compile(r"^(\d\d:\d\d:\d\d) INFO\s+Listeners: epoch (\d+)/\d+ .* fit ([\d.]+)s\s+eval ([\d.]+)s")
+    epoch_line = re.compile(r"^(\d\d:\d\d:\d\d(?:\.\d+)?) INFO\s+Listeners: epoch (\d+)/\d+ .* fit ([\d.]+)s\s+eval ([\d.]+)s")
     spans = []
     with open(app_log, errors="replace") as f:
         for line in f:
             m = epoch_line.search(line)
             if m:
-                h, mi, se = (int(x) for x in m.group(1).split(":"))
+                h, mi, se = (float(x) for x in m.group(1).split(":"))
                 end = (h * 3600 + mi * 60 + se - start_of_day) % 86400  # a run past midnight
                 fit, ev = float(m.group(3)), float(m.group(4))
                 spans.append((int(m.group(2)), end - ev - fit, end - ev, end))

@@ -3,7 +3,9 @@ as one markdown table of medians over repeats: epoch-1 and epoch-2 fit seconds, 
 EPOCHS >= 3: the median over those epochs of every run), examples/s and test accuracy after the last epoch, each row's
 epoch-2 time (and later epochs') as a multiple of PyTorch's best (the faster of its rows), and the resident engine's
 averaging rounds in epoch 2 (with --averaging-frequency auto they follow the probe's choice, which varies from run to
-run: fewer rounds, less averaging).
+run: fewer rounds, less averaging). "epoch 1 / epoch 2" is the median of each run's own ratio (until round 37 the
+ratio of the two medians). The rows localwarm and residentwarm are each a second run in a JVM that ran the same
+command before (scripts/lib/WarmJvm.java).
 
 The multiples are medians of per-set ratios: repeat R of every row ran one after another, so each of ours is divided
 by PyTorch's best of the same repeat. This machine's speed drifts between sets (PyTorch's one-thread MLP epoch took
@@ -29,7 +31,9 @@ if machine.exists():
 
 BATCH = {"lenet": 64, "mlp": 128}
 WHO = {"torch1": "PyTorch {v}, 1 thread", "torch": "PyTorch {v}, {t} threads (OpenBLAS 1)", "local": "ours, one JVM (`--mode local`)",
-       "resident": "ours, resident engine `local[2]` (2 workers x {half})"}
+       "resident": "ours, resident engine `local[2]` (2 workers x {half})",
+       "localwarm": "ours, one JVM, its second run (a warm JVM)",
+       "residentwarm": "ours, resident `local[2]`, its second run (a warm JVM)"}
 print("| model | global batch | who | epoch-1 s | epoch-2 s | epochs 3+ s | examples/s (epoch 2)"
       " | x PyTorch's best (epoch 2) | x PyTorch's best (epochs 3+) | epoch 1 / epoch 2 | test acc after last"
       " | averaging rounds (epoch 2) | runs |")
@@ -65,7 +69,7 @@ def seconds(run_epoch):
 
 
 for model in sorted({m for m, _ in runs}):
-    for who in ("torch1", "torch", "local", "resident"):
+    for who in ("torch1", "torch", "local", "resident", "localwarm", "residentwarm"):
         reps = runs.get((model, who))
         if not reps:
             continue
@@ -81,5 +85,6 @@ for model in sorted({m for m, _ in runs}):
         label = WHO[who].format(v=reps[0][0].get("torch", "?"), t=reps[0][0].get("threads", "?"),
                                 half=BATCH[model] // 2)
         rest = f"{rest:.2f}" if rest == rest else "-"
+        warm_up = med([r[0]["fitSeconds"] / r[1]["fitSeconds"] for r in reps]) if e2 == e2 else NAN
         print(f"| {model} | {BATCH[model]} | {label} | {e1:.2f} | {e2:.2f} | {rest} | {eps:,.0f} | {ratio}"
-              f" | {ratio_later} | {e1 / e2:.2f} | {100 * acc:.2f} % | {rounds} | {len(reps)} |")
+              f" | {ratio_later} | {warm_up:.2f} | {100 * acc:.2f} % | {rounds} | {len(reps)} |")
