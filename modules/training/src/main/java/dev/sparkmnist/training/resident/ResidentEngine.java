@@ -209,8 +209,10 @@ public final class ResidentEngine implements AutoCloseable {
         }
         if (auto == null) {
             StagePlan plan = StagePlan.of(job.set().size(), settings.workers(), settings.batch(), 1, 0);
-            List<WorkerOutcome> reports = runStage(net, plan, 0, 0, true).reports();
-            auto = AutoFrequency.of(reports.stream().map(r -> r.probe).toArray(long[][]::new));
+            StageRun probe = runStage(net, plan, 0, 0, true);
+            resident = probe.token(); // its workers kept networks of net's state (WorkerTask): the first epoch's
+            residentNet = net; // stage goes on with them where net is still the network it trains
+            auto = AutoFrequency.of(probe.reports().stream().map(r -> r.probe).toArray(long[][]::new));
             LOG.info("--averaging-frequency auto: a minibatch takes {} ms and an exchange {} ms with {} workers (a"
                 + " round also waited {} ms for the slowest worker), so averaging every {} minibatches keeps the"
                 + " exchange under {}% of training (floor {}, ceiling {})",

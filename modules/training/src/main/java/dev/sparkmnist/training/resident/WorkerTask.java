@@ -27,7 +27,8 @@ import scala.runtime.AbstractFunction1;
  * returns one {@link WorkerOutcome}; worker 0's carries the averaged network (in local mode it leaves it in the JVM,
  * {@link LocalHandover}). A stage that spans epochs trains them one after another and hands each epoch's outcome to
  * the driver as it goes ({@link EpochReports}), returning none. In a probe stage ({@link AutoFrequency}) it times a
- * few rounds instead and keeps nothing.
+ * few rounds on a throw-away network instead and keeps another of the stage's starting state, which the first epoch's
+ * stage goes on with.
  */
 final class WorkerTask extends AbstractFunction1<Iterator<Integer>, Iterator<WorkerOutcome>> implements Serializable {
     private static final long serialVersionUID = 4L;
@@ -111,19 +112,24 @@ final class WorkerTask extends AbstractFunction1<Iterator<Integer>, Iterator<Wor
             plan.batch() * plan.frequency() * ROUNDS_PER_CHUNK, settings.normalization(), job.hadoop().value().value(),
             probe ? epoch + 1 : endEpoch);
         reads.open(epoch); // its first chunk is read while the network is set up
-        boolean keeps = !probe && ResidentNets.enabled() && dev.sparkmnist.models.HostArrays.CPU; // CUDA: a
-        // network's arrays live on the GPU its first task was bound to, which the next task's may not be
+        boolean keeps = ResidentNets.enabled() && dev.sparkmnist.models.HostArrays.CPU; // CUDA: a network's arrays
+        // live on the GPU its first task was bound to, which the next task's may not be
         MultiLayerNetwork net;
         boolean resumed;
         WorkerOutcome last = null;
         try {
-            net = keeps ? ResidentNets.take(job.runPrefix(), resumeFrom) : null;
+            net = keeps && !probe ? ResidentNets.take(job.runPrefix(), resumeFrom) : null;
             resumed = net != null;
             if (resumed) { // the stage's starting state, already in this JVM: not fetched, not rebuilt
                 net.setIterationCount(iterationCount);
                 net.setEpochCount(epochCount);
             } else {
                 net = state.get().restore();
+            }
+            if (keeps && probe) { // the probe trains a throw-away network; the first epoch's stage starts from the
+                // same state as this one (the driver's network does not change in between), so each worker keeps a
+                // network of it for that stage to go on with, built here instead of on epoch 1's clock
+                ResidentNets.keep(job.runPrefix(), token, state.get().restore());
             }
             for (int e = epoch; e < endEpoch; e++) {
                 if (e > epoch) { // a span: the worker goes on from the end of the epoch before, as the driver's network
@@ -141,7 +147,8 @@ final class WorkerTask extends AbstractFunction1<Iterator<Integer>, Iterator<Wor
         } finally {
             reads.close(); // one opened for an epoch the task did not get to (it failed)
         }
-        if (keeps) { // the stage ended here: every worker holds its last round's mean, the driver's next state
+        if (keeps && !probe) { // the stage ended here: every worker holds its last round's mean, the driver's next
+            // state
             ResidentNets.keep(job.runPrefix(), token, net);
         }
         if (last == null) { // a span's outcomes went by EpochReports
