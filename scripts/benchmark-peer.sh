@@ -10,12 +10,13 @@
 # Our runs start from the scripts' class-data archive, as every local run does (SPARK_MNIST_CDS=0: without it).
 # "localwarm" and "residentwarm" run "local" and "resident" twice in one JVM (scripts/lib/WarmJvm.java) and report the
 # second run: a JVM that has trained before, as every fit after the first in a Spark session that fits more than once
-# (the first run's output is under OUT_DIR/warm-up/).
+# (the first run's output is under OUT_DIR/warm-up/; no class-data archive: by the second run every class is loaded).
 # OpenBLAS (PyTorch's and ours) runs the kernels OPENBLAS_CORETYPE names where the environment sets it (machine.txt
 # records it); to compare each library's own choice there, run the script under `env -u OPENBLAS_CORETYPE`.
 # Usage: scripts/benchmark-peer.sh [OUT_DIR]
-#   env: MODELS ("lenet mlp"), WHO ("torch1 torch local resident"; also localwarm, residentwarm), EPOCHS (2), REPEATS (1), THREADS, PYTHON
-#        (/usr/bin/python3, which sees Debian's python3-torch; it also needs libopenblas0-pthread)
+#   env: MODELS ("lenet mlp"), WHO ("torch1 torch local resident"; also localwarm, residentwarm), EPOCHS (2),
+#        REPEATS (1), THREADS, PYTHON (/usr/bin/python3, which sees Debian's python3-torch; it also needs
+#        libopenblas0-pthread)
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 
