@@ -64,4 +64,35 @@ class CompileLogToolTest {
             "    C2   1.00 s  sun.java2d.marlin",
             "whole run: tier 3: 0.10 s  tier 4: 1.75 s"), lines);
     }
+
+    /**
+     * A run log with milliseconds (as scripts/profile-epochs.sh's SPARK_MNIST_LOG4J writes it): the windows fall where
+     * the milliseconds put them, and a compilation 0.1 s inside a window is counted in it.
+     */
+    @Test
+    void logTimesWithMillisecondsCutWindowsToTheMillisecond() throws Exception {
+        long start = 1_796_313_600_000L;
+        DateTimeFormatter hmsMillis = DateTimeFormatter.ofPattern("HH:mm:ss.SSS").withZone(ZoneOffset.UTC);
+        Path compilation = tmp.resolve("c.log");
+        Files.writeString(compilation, "<?xml version='1.0' encoding='UTF-8'?>\n"
+            + "<hotspot_log version='160 1' process='1' time_ms='" + start + "'>\n"
+            + task(1, "java.lang.String hashCode ()I", 3, 4.15, 0.1)
+            + task(2, "org.nd4j.linalg.api.Shape newShapeNoCopy ()V", 4, 4.35, 0.5)
+            + "</hotspot_log>\n");
+        Path run = tmp.resolve("run.log");
+        Files.write(run, List.of(hmsMillis.format(Instant.ofEpochMilli(start + 10_250)) + " INFO  Listeners: epoch 1/1"
+            + "  train loss 0.2  test acc 97.00%  5000 ex/s  fit 5.0s  eval 1.0s  lr 0.0100  ETA 0s"));
+        ProcessBuilder pb = new ProcessBuilder("python3", REPO.resolve("scripts/lib/compile_log.py").toString(),
+            compilation.toString(), run.toString());
+        pb.environment().put("TZ", "UTC");
+        ProcessRun tool = ProcessRun.of(pb);
+        assertEquals(0, tool.exit(), tool.output());
+        assertEquals(List.of(
+            "before training [0.0 s, 4.2 s): tier 3: 1 in 0.10 s",
+            "epoch 1 training [4.2 s, 9.2 s): tier 4: 1 in 0.50 s",
+            "    C2   0.50 s  org.nd4j.linalg",
+            "epoch 1 evaluation [9.2 s, 10.2 s): ",
+            "after training [10.2 s, inf s): ",
+            "whole run: tier 3: 0.10 s  tier 4: 0.50 s"), tool.output().lines().toList());
+    }
 }
