@@ -28,30 +28,33 @@ class CompileLogToolTest {
                 + "<task_done success='1' nmsize='816' stamp='%.3f'/>%n", id, method, level, start, start + seconds);
     }
 
-    @Test
-    void compilationsLandInTheirEpochsWindows() throws Exception {
-        long start = 1_796_313_600_000L; // the JVM's start, whole seconds: the run log's times are too
-        DateTimeFormatter hms = DateTimeFormatter.ofPattern("HH:mm:ss").withZone(ZoneOffset.UTC);
+    /** The tool's output lines for a compilation log of the JVM started at {@code start} (ms) and a run log. */
+    private List<String> tool(long start, String tasks, List<String> runLog) throws Exception {
         Path compilation = tmp.resolve("c.log");
         Files.writeString(compilation, "<?xml version='1.0' encoding='UTF-8'?>\n"
-            + "<hotspot_log version='160 1' process='1' time_ms='" + start + "'>\n"
-            + task(1, "java.lang.String hashCode ()I", 3, 1.0, 0.1)
-            + task(2, "org.nd4j.linalg.api.Shape newShapeNoCopy ()V", 4, 5.0, 0.5)
-            + task(3, "org.deeplearning4j.nn.Layer fit ()V", 4, 16.0, 0.25)
-            + task(4, "sun.java2d.marlin.Renderer end ()V", 4, 25.0, 1.0)
-            + "</hotspot_log>\n");
+            + "<hotspot_log version='160 1' process='1' time_ms='" + start + "'>\n" + tasks + "</hotspot_log>\n");
         Path run = tmp.resolve("run.log");
-        Files.write(run, List.of(
-            hms.format(Instant.ofEpochMilli(start + 10_000)) + " INFO  Listeners: epoch 1/2  train loss 0.2  test acc"
-                + " 97.00%  5000 ex/s  fit 5.0s  eval 1.0s  lr 0.0100  ETA 10s",
-            hms.format(Instant.ofEpochMilli(start + 20_000)) + " INFO  Listeners: epoch 2/2  train loss 0.1  test acc"
-                + " 98.00%  6000 ex/s  fit 4.0s  eval 1.0s  lr 0.0100  ETA 0s"));
+        Files.write(run, runLog);
         ProcessBuilder pb = new ProcessBuilder("python3", REPO.resolve("scripts/lib/compile_log.py").toString(),
             compilation.toString(), run.toString());
         pb.environment().put("TZ", "UTC");
         ProcessRun tool = ProcessRun.of(pb);
         assertEquals(0, tool.exit(), tool.output());
-        List<String> lines = tool.output().lines().toList();
+        return tool.output().lines().toList();
+    }
+
+    @Test
+    void compilationsLandInTheirEpochsWindows() throws Exception {
+        long start = 1_796_313_600_000L; // the JVM's start, whole seconds: the run log's times are too
+        DateTimeFormatter hms = DateTimeFormatter.ofPattern("HH:mm:ss").withZone(ZoneOffset.UTC);
+        List<String> lines = tool(start, task(1, "java.lang.String hashCode ()I", 3, 1.0, 0.1)
+            + task(2, "org.nd4j.linalg.api.Shape newShapeNoCopy ()V", 4, 5.0, 0.5)
+            + task(3, "org.deeplearning4j.nn.Layer fit ()V", 4, 16.0, 0.25)
+            + task(4, "sun.java2d.marlin.Renderer end ()V", 4, 25.0, 1.0), List.of(
+            hms.format(Instant.ofEpochMilli(start + 10_000)) + " INFO  Listeners: epoch 1/2  train loss 0.2  test acc"
+                + " 97.00%  5000 ex/s  fit 5.0s  eval 1.0s  lr 0.0100  ETA 10s",
+            hms.format(Instant.ofEpochMilli(start + 20_000)) + " INFO  Listeners: epoch 2/2  train loss 0.1  test acc"
+                + " 98.00%  6000 ex/s  fit 4.0s  eval 1.0s  lr 0.0100  ETA 0s"));
         assertEquals(List.of(
             "before training [0.0 s, 4.0 s): tier 3: 1 in 0.10 s",
             "epoch 1 training [4.0 s, 9.0 s): tier 4: 1 in 0.50 s",
@@ -73,26 +76,16 @@ class CompileLogToolTest {
     void logTimesWithMillisecondsCutWindowsToTheMillisecond() throws Exception {
         long start = 1_796_313_600_000L;
         DateTimeFormatter hmsMillis = DateTimeFormatter.ofPattern("HH:mm:ss.SSS").withZone(ZoneOffset.UTC);
-        Path compilation = tmp.resolve("c.log");
-        Files.writeString(compilation, "<?xml version='1.0' encoding='UTF-8'?>\n"
-            + "<hotspot_log version='160 1' process='1' time_ms='" + start + "'>\n"
-            + task(1, "java.lang.String hashCode ()I", 3, 4.15, 0.1)
-            + task(2, "org.nd4j.linalg.api.Shape newShapeNoCopy ()V", 4, 4.35, 0.5)
-            + "</hotspot_log>\n");
-        Path run = tmp.resolve("run.log");
-        Files.write(run, List.of(hmsMillis.format(Instant.ofEpochMilli(start + 10_250)) + " INFO  Listeners: epoch 1/1"
-            + "  train loss 0.2  test acc 97.00%  5000 ex/s  fit 5.0s  eval 1.0s  lr 0.0100  ETA 0s"));
-        ProcessBuilder pb = new ProcessBuilder("python3", REPO.resolve("scripts/lib/compile_log.py").toString(),
-            compilation.toString(), run.toString());
-        pb.environment().put("TZ", "UTC");
-        ProcessRun tool = ProcessRun.of(pb);
-        assertEquals(0, tool.exit(), tool.output());
+        List<String> lines = tool(start, task(1, "java.lang.String hashCode ()I", 3, 4.15, 0.1)
+            + task(2, "org.nd4j.linalg.api.Shape newShapeNoCopy ()V", 4, 4.35, 0.5), List.of(
+            hmsMillis.format(Instant.ofEpochMilli(start + 10_250)) + " INFO  Listeners: epoch 1/1  train loss 0.2"
+                + "  test acc 97.00%  5000 ex/s  fit 5.0s  eval 1.0s  lr 0.0100  ETA 0s"));
         assertEquals(List.of(
             "before training [0.0 s, 4.2 s): tier 3: 1 in 0.10 s",
             "epoch 1 training [4.2 s, 9.2 s): tier 4: 1 in 0.50 s",
             "    C2   0.50 s  org.nd4j.linalg",
             "epoch 1 evaluation [9.2 s, 10.2 s): ",
             "after training [10.2 s, inf s): ",
-            "whole run: tier 3: 0.10 s  tier 4: 0.50 s"), tool.output().lines().toList());
+            "whole run: tier 3: 0.10 s  tier 4: 0.50 s"), lines);
     }
 }
