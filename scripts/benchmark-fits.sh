@@ -9,6 +9,10 @@
 #        FITS (3), EPOCHS (2)
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
+for setting in "FITS=${FITS:-3}" "EPOCHS=${EPOCHS:-2}"; do
+  [[ "${setting#*=}" =~ ^[1-9][0-9]{0,2}$ ]] \
+    || { log "${setting%%=*} (${setting#*=}) must be a whole number from 1 to 999"; exit 2; }
+done
 prepare_local_run
 out="${1:-runs/fits-$(date +%Y%m%d-%H%M%S)}"
 mkdir -p "$out"
