@@ -37,10 +37,41 @@ public class SimdAdam extends Adam {
     public static final String PROPERTY = "sparkmnist.simdAdam";
     static final String MODULE = "jdk.incubator.vector";
     /**
-     * Whether this JVM has the Vector API's module: only then can the vector kernels' classes load ({@link SimdAdam}'s,
-     * {@link Pool2x2Kernel}, {@link ChannelSums}'s).
+     * Why the vector kernels cannot run in this JVM, or null where they can: no Vector API module, or a Vector API
+     * without the {@code ByteBuffer} loads and stores they read and write ND4J's host memory with (Java 16-18 have
+     * them; Java 19 replaced them with {@code MemorySegment} ones, JEP 426, so on Java 21 and later every kernel's first
+     * call would throw {@link NoSuchMethodError}).
      */
-    static final boolean VECTOR_API = ModuleLayer.boot().findModule(MODULE).isPresent();
+    static final String VECTOR_API_ABSENT = vectorApiAbsent(ModuleLayer.boot().findModule(MODULE).isPresent(),
+        "jdk.incubator.vector.FloatVector");
+    /**
+     * Whether this JVM has a Vector API the kernels can use: only then can their classes load and run ({@link SimdAdam}'s,
+     * {@link Pool2x2Kernel}, {@link ChannelSums}'s, {@link MomentumKernel}, {@link ExchangeBlend}'s).
+     */
+    static final boolean VECTOR_API = VECTOR_API_ABSENT == null;
+
+    /**
+     * {@link #VECTOR_API_ABSENT} for a JVM that has ({@code module}) or lacks the Vector API's module, whose vector
+     * class {@code vectorClass} (loaded, not initialised) must have the static {@code fromByteBuffer} load.
+     */
+    static String vectorApiAbsent(boolean module, String vectorClass) {
+        if (!module) {
+            return "start the JVM with --add-modules=" + MODULE + " for the Vector API";
+        }
+        try {
+            Class<?> c = Class.forName(vectorClass, false, SimdAdam.class.getClassLoader());
+            for (java.lang.reflect.Method m : c.getMethods()) {
+                if (m.getName().equals("fromByteBuffer") && java.lang.reflect.Modifier.isStatic(m.getModifiers())) {
+                    return null;
+                }
+            }
+        } catch (ClassNotFoundException | LinkageError e) {
+            return "the Vector API's " + vectorClass + " cannot load: " + e;
+        }
+        return "this JVM's Vector API (Java " + Runtime.version().feature() + ") has no ByteBuffer loads and stores"
+            + " (Java 19 replaced them with MemorySegment ones), which the kernels read ND4J's memory with; they run on"
+            + " Java 17";
+    }
 
     /** For JSON (DL4J reads and writes the fields). */
     public SimdAdam() {

@@ -40,8 +40,8 @@ final class VectorWarmUp {
     /**
      * Why a Vector API kernel switched by the system property {@code property} (on unless {@code false}) may not run
      * in this JVM, with {@code value} as the property's value, or null where it may: the switch off, no Vector API
-     * module, not ND4J's CPU backend. A value other than true or false is one warning ({@code log}) ending in
-     * {@code stays}, and reads as on.
+     * module or one without the kernels' ByteBuffer access ({@link SimdAdam#VECTOR_API_ABSENT}), not ND4J's CPU
+     * backend. A value other than true or false is one warning ({@code log}) ending in {@code stays}, and reads as on.
      */
     static String whyNot(String property, String value, Logger log, String stays) {
         if (value != null && value.strip().equalsIgnoreCase("false")) {
@@ -51,7 +51,7 @@ final class VectorWarmUp {
             log.warn("-D{} ({}) must be true or false; {}", property, value, stays);
         }
         if (!SimdAdam.VECTOR_API) {
-            return "start the JVM with --add-modules=" + SimdAdam.MODULE + " for the Vector API";
+            return SimdAdam.VECTOR_API_ABSENT;
         }
         if (!HostArrays.CPU) {
             return "not the CPU backend";

@@ -2,6 +2,7 @@ package dev.sparkmnist.models;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.lang.reflect.Proxy;
@@ -66,5 +67,29 @@ class VectorWarmUpTest {
         assertEquals(List.of((double) VectorWarmUp.WARM_UP_FLOATS, (double) VectorWarmUp.CONFIRM_FLOATS), lengths,
             "the warm-up stopped at the first difference");
         assertFalse(ready.get());
+    }
+    /** A vector class as Java 19 and later have it: loads from memory segments, none from byte buffers. */
+    static final class SegmentOnlyVector {
+        private SegmentOnlyVector() {
+        }
+
+        public static SegmentOnlyVector fromMemorySegment(Object species, Object segment, long offset, Object order) {
+            return new SegmentOnlyVector();
+        }
+    }
+
+    @Test
+    void theKernelsRunOnlyWhereTheVectorApiReadsByteBuffers() {
+        assertNull(SimdAdam.vectorApiAbsent(true, "jdk.incubator.vector.FloatVector"),
+            "Java 17's Vector API, the module added (as the build's tests run)");
+        assertNull(SimdAdam.VECTOR_API_ABSENT);
+        assertTrue(SimdAdam.VECTOR_API);
+        String later = SimdAdam.vectorApiAbsent(true, SegmentOnlyVector.class.getName());
+        assertTrue(later.contains("has no ByteBuffer loads and stores") && later.contains("they run on Java 17"), later);
+        assertEquals("-D" + ExchangeBlend.PROPERTY + "=false", VectorWarmUp.whyNot(ExchangeBlend.PROPERTY, "false",
+            recording(new CopyOnWriteArrayList<>()), "stays"), "the switch is named first");
+        assertTrue(SimdAdam.vectorApiAbsent(false, "jdk.incubator.vector.FloatVector")
+            .contains("--add-modules=jdk.incubator.vector"));
+        assertTrue(SimdAdam.vectorApiAbsent(true, "no.such.Vector").contains("cannot load"));
     }
 }
