@@ -115,6 +115,30 @@ public record AutoFrequency(int frequency, double minibatchMillis, double exchan
     }
 
     /**
+     * The frequency every worker of a probe that a stage goes on from picks, the same on each without asking the
+     * driver: each worker's figures ({@code mine}, {@link #probe}'s) go into its own three floats of a vector the
+     * workers average in round {@code round} of {@code exchange} (every other worker's floats 0 there), so each worker
+     * gets every worker's figures divided by the workers' count, the same floats on each (the exchange gives every
+     * worker the same mean), and applies {@link #of} to them multiplied back. In float a figure keeps 24 bits, a few
+     * nanoseconds of a probe's milliseconds: the choice is the driver's {@link #of} on the exact figures except where
+     * a few nanoseconds move it across a whole minibatch's boundary (the driver then takes the workers' choice).
+     */
+    static int agree(long[] mine, PeerExchange exchange, int round, int worker, int workers) {
+        float[] vector = new float[exchange.length()];
+        for (int i = 0; i < 3; i++) {
+            vector[3 * worker + i] = mine[i];
+        }
+        exchange.average(round, vector, 1f, 3 * workers);
+        long[][] all = new long[workers][3];
+        for (int w = 0; w < workers; w++) {
+            for (int i = 0; i < 3; i++) {
+                all[w][i] = Math.round((double) vector[3 * w + i] * workers);
+            }
+        }
+        return of(all).frequency();
+    }
+
+    /**
      * The {@code q} quantile (0.5: the median; 0.25: the lower quartile) of the values after the warm-up rounds,
      * ignoring negatives (rounds without a minibatch); 0 when none is left.
      */

@@ -213,15 +213,74 @@ public final class ResidentEngine implements AutoCloseable {
             resident = probe.token(); // its workers kept networks of net's state (WorkerTask): the first epoch's
             residentNet = net; // stage goes on with them where net is still the network it trains
             auto = AutoFrequency.of(probe.reports().stream().map(r -> r.probe).toArray(long[][]::new));
-            LOG.info("--averaging-frequency auto: a minibatch takes {} ms and an exchange {} ms with {} workers (a"
-                + " round also waited {} ms for the slowest worker), so averaging every {} minibatches keeps the"
-                + " exchange under {}% of training (floor {}, ceiling {})",
-                String.format(java.util.Locale.ROOT, "%.2f", auto.minibatchMillis()),
-                String.format(java.util.Locale.ROOT, "%.2f", auto.exchangeMillis()), settings.workers(),
-                String.format(java.util.Locale.ROOT, "%.2f", auto.waitMillis()), auto.frequency(),
-                String.format(java.util.Locale.ROOT, "%.1f", AutoFrequency.SHARE * 100), AutoFrequency.FLOOR, AutoFrequency.CEILING);
+            logAuto("");
         }
         return auto.frequency();
+    }
+
+    /** The switch of {@link #frequency(MultiLayerNetwork, int, int)}'s probe in a span: on unless set to false. */
+    static final String PROBE_IN_SPAN = "sparkmnist.probeInSpan";
+
+    /**
+     * The same, for a run that goes on to train {@code net} for epochs {@code first} to {@code end - 1}: where auto
+     * must still probe and those epochs will run as one stage (a span: several epochs, one stage an epoch, spans on),
+     * the probe runs at the start of that stage, whose workers agree on the frequency among themselves
+     * ({@link AutoFrequency#agree}) and go on into epoch {@code first} without a stage launch in between (on the
+     * 2-Worker standalone cluster 0.25-0.4 s of epoch 1 was outside the workers' training with a probe stage of its
+     * own; BENCHMARKS.md, round 38). Epoch {@code first}'s clock starts when the driver has the probe's outcome, as a
+     * span's later epochs' start when the driver has the epoch before. Should that stage fail during the probe, the
+     * probe runs in a stage of its own as {@link #frequency(MultiLayerNetwork)} does.
+     */
+    public int frequency(MultiLayerNetwork net, int first, int end) {
+        if (auto == null && settings.frequency() == TrainingOptions.AUTO_AVERAGING && settings.workers() > 1
+            && settings.roundsPerStage() == 0 && end > first + 1 && spans()
+            && dev.sparkmnist.runtime.Switches.enabled(PROBE_IN_SPAN)) {
+            probeInSpan(net, first, end);
+        }
+        return frequency(net);
+    }
+
+    private void probeInSpan(MultiLayerNetwork net, int first, int end) {
+        abandon();
+        Span s = new Span(net, StagePlan.of(job.set().size(), settings.workers(), settings.batch(), 1, 0), first, end,
+            0, true);
+        List<WorkerOutcome> probes;
+        try {
+            probes = EpochReports.await(s.key, WorkerTask.PROBE_EPOCH, settings.workers(), s.done);
+        } catch (Exception e) {
+            s.close();
+            LOG.warn("the averaging-frequency probe at the start of epochs {}-{} failed ({}): probing in a stage of"
+                + " its own", first + 1, end, reason(e));
+            return;
+        }
+        probes.sort(Comparator.comparingInt(r -> r.worker));
+        int agreed = probes.get(0).agreedFrequency;
+        if (probes.stream().anyMatch(r -> r.agreedFrequency != agreed)) { // cannot happen: the exchange gives every
+            // worker the same floats; they would train at different frequencies
+            s.close();
+            LOG.warn("the workers of the averaging-frequency probe at the start of epochs {}-{} chose different"
+                + " frequencies: probing in a stage of its own", first + 1, end);
+            return;
+        }
+        AutoFrequency measured = AutoFrequency.of(probes.stream().map(r -> r.probe).toArray(long[][]::new));
+        auto = measured.frequency() == agreed ? measured : new AutoFrequency(agreed, measured.minibatchMillis(),
+            measured.exchangeMillis(), measured.waitMillis());
+        s.plan = StagePlan.of(job.set().size(), settings.workers(), settings.batch(), agreed,
+            settings.roundsPerStage());
+        s.mark = System.nanoTime(); // epoch first's clock starts here, as a span's later epochs' do
+        span = s;
+        logAuto(" (the workers go on into epoch " + (first + 1) + " in the probe's stage)");
+    }
+
+    private void logAuto(String after) {
+        LOG.info("--averaging-frequency auto: a minibatch takes {} ms and an exchange {} ms with {} workers (a"
+            + " round also waited {} ms for the slowest worker), so averaging every {} minibatches keeps the"
+            + " exchange under {}% of training (floor {}, ceiling {}){}",
+            String.format(java.util.Locale.ROOT, "%.2f", auto.minibatchMillis()),
+            String.format(java.util.Locale.ROOT, "%.2f", auto.exchangeMillis()), settings.workers(),
+            String.format(java.util.Locale.ROOT, "%.2f", auto.waitMillis()), auto.frequency(),
+            String.format(java.util.Locale.ROOT, "%.1f", AutoFrequency.SHARE * 100), AutoFrequency.FLOOR,
+            AutoFrequency.CEILING, after);
     }
 
     /** The automatic choice and what it was based on, or null when the frequency was given (or not yet probed). */
@@ -278,7 +337,8 @@ public final class ResidentEngine implements AutoCloseable {
     /** A stage that trains epochs {@code first} to {@code end - 1}, running in the background ({@link #fitEpoch}). */
     private final class Span {
         final MultiLayerNetwork net;
-        final StagePlan plan;
+        /** The span's plan (one that starts with the probe: the probe's, then the agreed frequency's). */
+        StagePlan plan;
         final int first;
         final int end;
         final long token;
@@ -295,6 +355,11 @@ public final class ResidentEngine implements AutoCloseable {
         long mark;
 
         Span(MultiLayerNetwork net, StagePlan plan, int first, int end, int attempt) {
+            this(net, plan, first, end, attempt, false);
+        }
+
+        /** {@code probe}: the stage starts with the probe ({@link #probeInSpan}). */
+        Span(MultiLayerNetwork net, StagePlan plan, int first, int end, int attempt, boolean probe) {
             this.net = net;
             this.plan = plan;
             this.first = first;
@@ -302,7 +367,7 @@ public final class ResidentEngine implements AutoCloseable {
             this.next = first;
             long resumeFrom = net == residentNet ? resident : -1;
             resident = -1; // from here until the span's last epoch, net and the kept networks may differ
-            String what = "epochs " + (first + 1) + "-" + end;
+            String what = (probe ? "the averaging-frequency probe, then epochs " : "epochs ") + (first + 1) + "-" + end;
             Slots.awaitForStage(sc, plan.workers(), settings.slotWaitSeconds());
             this.token = ++tokens;
             this.key = EpochReports.key(job.runPrefix(), token);
@@ -310,14 +375,14 @@ public final class ResidentEngine implements AutoCloseable {
             this.stateKey = job.runPrefix() + "/state/" + group;
             StageState state = stageState(net, stateKey);
             broadcast = state.broadcast();
-            WorkerTask task = new WorkerTask(state.source(), job, plan, 0, first, end, key, false, attempt, token,
+            WorkerTask task = new WorkerTask(state.source(), job, plan, 0, first, end, key, probe, attempt, token,
                 resumeFrom, net.getIterationCount(), net.getEpochCount());
             RDD<WorkerOutcome> trained = barrierStage(plan.workers(), task);
             EpochReports.open(key);
             watch = Slots.watch(sc, group, plan.workers(), settings.slotWaitSeconds());
             Thread submitter = new Thread(() -> {
                 // the job group is the submitting thread's: the soak's injector and the slot watch find the stage by it
-                sc.setJobGroup(group, "resident workers: epochs " + (first + 1) + "-" + end + ", one stage", true);
+                sc.setJobGroup(group, "resident workers: " + what + ", one stage", true);
                 try {
                     done.complete(new ArrayList<>(SparkJobs.collect(trained)));
                 } catch (Throwable e) { // SparkException (checked, though Java's API does not declare it) included
@@ -325,7 +390,7 @@ public final class ResidentEngine implements AutoCloseable {
                 } finally {
                     sc.clearJobGroup();
                 }
-            }, "resident-" + what.replace(' ', '-'));
+            }, "resident-" + what.replace(", then", "").replace(' ', '-'));
             submitter.setDaemon(true);
             submitter.start();
         }

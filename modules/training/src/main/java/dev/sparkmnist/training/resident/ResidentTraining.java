@@ -49,7 +49,9 @@ public final class ResidentTraining implements EpochEngine {
             options.input().normalization(), options.seed(), run.setup(), averaging.exchangeTimeoutSeconds(),
             Slots.DEFAULT_WAIT_SECONDS, averaging.overlap(), averaging.updaterAveraging()), run.hadoop(),
             stageEvaluation ? new StageEvaluation(run.test(), options.batching().eval()) : null)) {
-            int frequency = engine.frequency(net); // with auto: a short probe stage measures what a round costs
+            // with auto: a short probe measures what a round costs (at the start of the epochs' stage where they run
+            // as one)
+            int frequency = engine.frequency(net, run.start().epochsDone(), options.epochs());
             boolean overlapped = run.partitions() > 1 && averaging.overlap(); // one worker exchanges nothing
             TrainingOptions.UpdaterAveraging updater = averaging.updaterAveraging().at(frequency);
             LOG.info("training {} ({} parameters) on {} with the resident engine: {} workers, {} ND4J thread(s)"

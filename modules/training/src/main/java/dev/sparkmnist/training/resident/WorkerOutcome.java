@@ -8,7 +8,7 @@ import java.io.Serializable;
  * worker goes.
  */
 final class WorkerOutcome implements Serializable {
-    private static final long serialVersionUID = 5L;
+    private static final long serialVersionUID = 6L;
     final int worker;
     final String jvm;
     final double lossSum;
@@ -26,6 +26,10 @@ final class WorkerOutcome implements Serializable {
     final float[] finalVector;
     /** A probe stage's timings ({@link AutoFrequency#probe}); else null. */
     final long[] probe;
+    /**
+     * A probe that a span goes on from ({@link AutoFrequency#agree}): the frequency the workers agreed on; else 0.
+     */
+    final int agreedFrequency;
     /** Whether the worker went on with the network it kept from the previous stage ({@link ResidentNets}). */
     final boolean resumed;
     /** The epoch's last stage: the worker's slice of the test split scored ({@link StageEvaluation}); else null. */
@@ -48,6 +52,7 @@ final class WorkerOutcome implements Serializable {
         this.iterationCount = b.iterationCount;
         this.finalVector = b.finalVector;
         this.probe = b.probe;
+        this.agreedFrequency = b.agreedFrequency;
         this.resumed = b.resumed;
         this.evaluation = b.evaluation;
         this.evaluationNanos = b.evaluationNanos;
@@ -69,6 +74,7 @@ final class WorkerOutcome implements Serializable {
         private int iterationCount;
         private float[] finalVector;
         private long[] probe;
+        private int agreedFrequency;
         private boolean resumed;
         private dev.sparkmnist.evaluation.PartialEvaluation evaluation;
         private long evaluationNanos;
@@ -116,6 +122,11 @@ final class WorkerOutcome implements Serializable {
         /** A probe stage's timings ({@link AutoFrequency#probe}). */
         void probe(long[] timings) {
             probe = timings;
+        }
+
+        /** The frequency the workers agreed on after the probe, to go on training at. */
+        void agreed(int frequency) {
+            agreedFrequency = frequency;
         }
 
         /** Reading and bytes moved over the stage. */

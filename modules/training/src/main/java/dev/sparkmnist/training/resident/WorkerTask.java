@@ -28,18 +28,24 @@ import scala.runtime.AbstractFunction1;
  * {@link LocalHandover}). A stage that spans epochs trains them one after another and hands each epoch's outcome to
  * the driver as it goes ({@link EpochReports}), returning none. In a probe stage ({@link AutoFrequency}) it times a
  * few rounds on a throw-away network instead and keeps another of the stage's starting state, which the first epoch's
- * stage goes on with.
+ * stage goes on with. A span may start with the probe: its workers time the probe's rounds, agree among themselves on
+ * the frequency ({@link AutoFrequency#agree}), hand the probe's outcome to the driver and go on into the span's first
+ * epoch at that frequency, from the stage's starting state, without a stage launch in between.
  */
 final class WorkerTask extends AbstractFunction1<Iterator<Integer>, Iterator<WorkerOutcome>> implements Serializable {
-    private static final long serialVersionUID = 4L;
+    private static final long serialVersionUID = 5L;
+    /** The "epoch" a span's probe outcome is handed to the driver as ({@link EpochReports}). */
+    static final int PROBE_EPOCH = -1;
     /** Averaging rounds of examples the reader reads at once. */
     private static final int ROUNDS_PER_CHUNK = 4;
     private final LocalHandover.Source state;
     private final ResidentJob job;
-    private final StagePlan plan;
+    /** The epoch's plan; a span that starts with the probe switches it to the agreed frequency's after the probe. */
+    private StagePlan plan;
     private final int stage;
     private final int epoch;
-    private final boolean probe;
+    /** Probing now: a probe stage, or the probe a span starts with (false once it is done: this task's own copy). */
+    private boolean probe;
     private final int attempt;
     /** This stage attempt, unique within the run: what the workers keep their networks under. */
     private final long token;
@@ -108,9 +114,8 @@ final class WorkerTask extends AbstractFunction1<Iterator<Integer>, Iterator<Wor
         long t0 = System.nanoTime();
         // in a span, the next epoch's reader opens as the worker ends an epoch's fitting: its first chunk is read while
         // the worker scores the test split and hands the epoch over (a probe reads its first rounds, then stops)
-        EpochReaders reads = new EpochReaders(job.set(), e -> positions(e, worker), plan.batch(),
-            plan.batch() * plan.frequency() * ROUNDS_PER_CHUNK, settings.normalization(), job.hadoop().value().value(),
-            probe ? epoch + 1 : endEpoch);
+        boolean probeFirst = probe && spanKey != null; // a span that starts with the probe
+        EpochReaders reads = readers(worker, probe ? epoch + 1 : endEpoch);
         reads.open(epoch); // its first chunk is read while the network is set up
         boolean keeps = ResidentNets.enabled() && dev.sparkmnist.models.HostArrays.CPU; // CUDA: a network's arrays
         // live on the GPU its first task was bound to, which the next task's may not be
@@ -126,10 +131,24 @@ final class WorkerTask extends AbstractFunction1<Iterator<Integer>, Iterator<Wor
             } else {
                 net = state.get().restore();
             }
-            if (keeps && probe) { // the probe trains a throw-away network; the first epoch's stage starts from the
-                // same state as this one (the driver's network does not change in between), so each worker keeps a
-                // network of it for that stage to go on with, built here instead of on epoch 1's clock
+            if (keeps && probe && !probeFirst) { // the probe trains a throw-away network; the first epoch's stage
+                // starts from the same state as this one (the driver's network does not change in between), so each
+                // worker keeps a network of it for that stage to go on with, built here instead of on epoch 1's clock
                 ResidentNets.keep(job.runPrefix(), token, state.get().restore());
+            }
+            if (probeFirst) { // the probe trains net, thrown away; the span's epochs start from the stage's state
+                MultiLayerNetwork start = state.get().restore();
+                WorkerOutcome probed = epoch(task, worker, net, epoch, false, t0, reads);
+                EpochReports.post(spanKey, PROBE_EPOCH, worker, plan.workers(), probed, job.rendezvous(),
+                    TimeUnit.SECONDS.toNanos(settings.exchangeTimeoutSeconds()));
+                reads.close();
+                plan = StagePlan.of(plan.examples(), plan.workers(), plan.batch(), probed.agreedFrequency, 0);
+                probe = false;
+                reads = readers(worker, endEpoch);
+                reads.open(epoch);
+                net = start;
+                resumed = true; // built before the epoch's clock, as a probe stage's kept network is
+                t0 = System.nanoTime();
             }
             for (int e = epoch; e < endEpoch; e++) {
                 if (e > epoch) { // a span: the worker goes on from the end of the epoch before, as the driver's network
@@ -165,7 +184,8 @@ final class WorkerTask extends AbstractFunction1<Iterator<Integer>, Iterator<Wor
                                 long t0, EpochReaders reads) {
         ResidentSettings settings = job.settings();
         String name = PeerExchange.attemptName(job.runPrefix(), task.stageId(), attempt)
-            + (spanKey != null ? "e" + e : ""); // a span's epochs number their rounds from 0 each
+            + (spanKey == null ? "" : probe ? "p" : "e" + e); // a span's epochs (and its probe) number their rounds
+            // from 0 each
         WorkerOutcome.Builder report = new WorkerOutcome.Builder(worker,
             ManagementFactory.getRuntimeMXBean().getName());
         report.resumed(resumed);
@@ -177,7 +197,12 @@ final class WorkerTask extends AbstractFunction1<Iterator<Integer>, Iterator<Wor
                 if (probe) {
                     // the probe's rounds are of one minibatch: auto and round time the whole vector, stage the
                     // parameters alone
-                    report.probe(AutoFrequency.probe(net, reader::next, exchange, roundLength(net, false)));
+                    long[] timings = AutoFrequency.probe(net, reader::next, exchange, roundLength(net, false));
+                    report.probe(timings);
+                    if (spanKey != null) { // the span goes on from here: every worker picks the same frequency
+                        report.agreed(AutoFrequency.agree(timings, exchange,
+                            AutoFrequency.PROBE_EXCHANGES + AutoFrequency.PROBE_ROUNDS, worker, plan.workers()));
+                    }
                     report.waited(exchange.waitNanos());
                 } else {
                     train(task, worker, net, reader, exchange, report);
@@ -196,8 +221,20 @@ final class WorkerTask extends AbstractFunction1<Iterator<Integer>, Iterator<Wor
         return report.build();
     }
 
+    /**
+     * The readers of epochs {@code epoch} to {@code end - 1} of worker {@code worker}, by the plan as it is now (a
+     * probe's: its first rounds).
+     */
+    private EpochReaders readers(int worker, int end) {
+        StagePlan p = plan;
+        boolean probing = probe;
+        return new EpochReaders(job.set(), e -> positions(e, worker, p, probing), p.batch(),
+            p.batch() * p.frequency() * ROUNDS_PER_CHUNK, job.settings().normalization(), job.hadoop().value().value(),
+            end);
+    }
+
     /** Worker {@code worker}'s examples of epoch {@code e}'s part of this stage (a probe's: its first rounds). */
-    private int[] positions(int e, int worker) {
+    private int[] positions(int e, int worker, StagePlan plan, boolean probe) {
         int[] order = PartitionPlan.epochOrder(job.set().size(), job.settings().seed(), e);
         int[] range = plan.positions(worker, stage);
         if (probe) {

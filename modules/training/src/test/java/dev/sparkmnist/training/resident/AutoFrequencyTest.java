@@ -8,6 +8,12 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /** The rule of {@code --averaging-frequency auto} and the exchange's wire format, on hand-made numbers. */
@@ -127,5 +133,41 @@ class AutoFrequencyTest {
         inbox.giveBack(sent);
         assertNotSame(sent.values(), inbox.array(2), "a peer's own array is not kept");
         assertNull(Parcel.decode(wire(sent), (attempt, to, length) -> null), "dropped");
+    }
+
+    /**
+     * Three workers (threads, one exchange in this JVM) with figures of their own agree on one frequency, the rule's on
+     * the mean of their figures: not what any one of them would pick alone.
+     */
+    @Test
+    void workersThatProbedAgreeOnTheFrequencyOfTheirMeanFigures() throws Exception {
+        long[][] figures = {{4_000_000, 100_000, 5_000}, {2_000_000, 1_000_000, 0}, {6_000_000, 500_000, 70_000}};
+        int workers = figures.length;
+        assertEquals(List.of(1, 8, 2), List.of(AutoFrequency.choose(4, 0.1), AutoFrequency.choose(2, 1),
+            AutoFrequency.choose(6, 0.5)), "alone, each would pick another");
+        int expected = AutoFrequency.of(figures).frequency();
+        assertEquals(3, expected, "the rule on the means: 4 ms a minibatch, 0.53 ms an exchange");
+        PeerTransport transport = PeerTransport.inThisJvm();
+        String[] addresses = new String[workers];
+        java.util.Arrays.fill(addresses, transport.address());
+        ExecutorService threads = Executors.newFixedThreadPool(workers);
+        try {
+            List<Future<Integer>> agreed = new ArrayList<>();
+            for (int w = 0; w < workers; w++) {
+                int worker = w;
+                agreed.add(threads.submit(() -> {
+                    try (PeerExchange exchange = new PeerExchange("agree", worker, workers, 64, 30, transport,
+                             (t, timeout) -> addresses)) {
+                        return AutoFrequency.agree(figures[worker], exchange, 80, worker, workers);
+                    }
+                }));
+            }
+            for (Future<Integer> f : agreed) {
+                assertEquals(expected, f.get(60, TimeUnit.SECONDS));
+            }
+        } finally {
+            threads.shutdownNow();
+        }
+        assertEquals(0, transport.openInboxes());
     }
 }

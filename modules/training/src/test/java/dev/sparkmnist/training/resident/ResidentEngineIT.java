@@ -594,6 +594,70 @@ class ResidentEngineIT {
         assertEquals(0, leftoverInboxes());
     }
 
+    /**
+     * With auto and the run's epochs in one stage, the probe runs at the start of that stage and its workers go on
+     * into epoch 1 at the frequency they agreed on: one Spark job for the probe and both epochs (two with the switch
+     * off: the probe's stage, then the epochs'), and the floats of a run at that frequency without a probe.
+     */
+    @Test
+    void theProbeGoesOnIntoTheFirstEpochsInOneStage() throws Exception {
+        MnistSet set = SLICE.train().limit(600);
+        ModelOptions model = ModelOptions.mlp();
+        java.util.concurrent.atomic.AtomicInteger jobs = new java.util.concurrent.atomic.AtomicInteger();
+        org.apache.spark.scheduler.SparkListener counter = new org.apache.spark.scheduler.SparkListener() {
+            @Override
+            public void onJobStart(org.apache.spark.scheduler.SparkListenerJobStart start) {
+                jobs.incrementAndGet();
+            }
+        };
+        int[] jobsRun = new int[2];
+        MultiLayerNetwork[] nets = new MultiLayerNetwork[2];
+        int[] frequencies = new int[2];
+        SLICE.sc().sc().addSparkListener(counter);
+        try {
+            for (int off = 0; off < 2; off++) {
+                if (off == 1) {
+                    System.setProperty(ResidentEngine.PROBE_IN_SPAN, "false");
+                }
+                nets[off] = Models.network(model);
+                SLICE.sc().sc().listenerBus().waitUntilEmpty(10_000L);
+                int before = jobs.get();
+                try (ResidentEngine engine = new ResidentEngine(SLICE.sc(), set,
+                        overlapped(2, 16, TrainingOptions.AUTO_AVERAGING, 0))) {
+                    frequencies[off] = engine.frequency(nets[off], 0, 2);
+                    AutoFrequency auto = engine.autoFrequency();
+                    assertEquals(AutoFrequency.choose(auto.minibatchMillis(), auto.exchangeMillis()), frequencies[off],
+                        "the rule on the probe's figures");
+                    for (int epoch = 0; epoch < 2; epoch++) {
+                        assertEquals(2, engine.fitEpoch(nets[off], epoch, 2).resumedWorkers(),
+                            "no network built on an epoch's clock");
+                    }
+                } finally {
+                    System.clearProperty(ResidentEngine.PROBE_IN_SPAN);
+                }
+                SLICE.sc().sc().listenerBus().waitUntilEmpty(10_000L);
+                jobsRun[off] = jobs.get() - before;
+            }
+        } finally {
+            SLICE.sc().sc().removeSparkListener(counter);
+        }
+        assertArrayEquals(new int[] {1, 2}, jobsRun, "the probe in the epochs' stage; switched off, a stage of its own");
+        assertEquals(2 * ((600 / 2 + 15) / 16), nets[0].getIterationCount(), "the probe's fits are not kept");
+        MultiLayerNetwork given = Models.network(model);
+        try (ResidentEngine engine = new ResidentEngine(SLICE.sc(), set, overlapped(2, 16, frequencies[0], 0))) {
+            for (int epoch = 0; epoch < 2; epoch++) {
+                engine.fitEpoch(given, epoch, 2);
+            }
+        }
+        assertEquals(0.0, AveragingOracle.maxDifference(given, nets[0]), "the floats of the frequency given");
+        assertEquals(given.getIterationCount(), nets[0].getIterationCount());
+        if (frequencies[1] == frequencies[0]) {
+            assertEquals(0.0, AveragingOracle.maxDifference(given, nets[1]), "and of a probe stage of its own");
+        }
+        assertEquals(0, ResidentNets.size(), "released at the run's end");
+        assertEquals(0, leftoverInboxes());
+    }
+
     @Test
     void autoFrequencyIsProbedOnceAndDrivesTheRounds() {
         TrainingResult r = SparkTrainer.train(SLICE.sc(), SLICE.train(), SLICE.test(), ModelOptions.lenet(),
@@ -654,7 +718,7 @@ class ResidentEngineIT {
             assertEquals(2, fit.stageAttempts(), "the stalled attempt failed and the retry succeeded");
             assertEquals(600, fit.examples());
             assertTrue(seconds < 40, "failed after the 2 s timeout, not the 60 s stall: " + seconds + " s");
-            SLICE.sc().sc().listenerBus().waitUntilEmpty();
+            SLICE.sc().sc().listenerBus().waitUntilEmpty(10_000L);
             assertTrue(failures.stream().anyMatch(f -> f.contains("worker 0 waited 2 s for round 2's slice from"
                 + " worker 1") && f.contains("raise --exchange-timeout")), failures.toString());
         } finally {
