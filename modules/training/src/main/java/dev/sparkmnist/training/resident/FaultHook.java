@@ -9,6 +9,10 @@ final class FaultHook {
         /** Called after each minibatch's fit, inside the time counted as compute. */
         default void afterMinibatch(int worker) {
         }
+
+        /** Called after the probe's rounds, before a span's workers agree on the frequency. */
+        default void afterProbe(int worker, int attempt) {
+        }
     }
 
     static volatile Hook hook;
@@ -20,6 +24,13 @@ final class FaultHook {
         Hook h = hook;
         if (h != null) {
             h.afterMinibatch(worker);
+        }
+    }
+
+    static void afterProbe(int worker, int attempt) {
+        Hook h = hook;
+        if (h != null) {
+            h.afterProbe(worker, attempt);
         }
     }
 

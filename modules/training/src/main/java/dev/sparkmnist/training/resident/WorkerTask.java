@@ -199,6 +199,7 @@ final class WorkerTask extends AbstractFunction1<Iterator<Integer>, Iterator<Wor
                     // parameters alone
                     long[] timings = AutoFrequency.probe(net, reader::next, exchange, roundLength(net, false));
                     report.probe(timings);
+                    FaultHook.afterProbe(worker, attempt);
                     if (spanKey != null) { // the span goes on from here: every worker picks the same frequency
                         report.agreed(AutoFrequency.agree(timings, exchange,
                             AutoFrequency.PROBE_EXCHANGES + AutoFrequency.PROBE_ROUNDS, worker, plan.workers()));

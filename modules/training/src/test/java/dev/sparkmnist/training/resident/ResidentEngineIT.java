@@ -658,6 +658,61 @@ class ResidentEngineIT {
         assertEquals(0, leftoverInboxes());
     }
 
+    /**
+     * A worker that fails in the probe at the start of the epochs' stage fails that stage; the engine then probes in
+     * a stage of its own and trains the epochs in another, with the floats of the frequency that probe chose.
+     */
+    @Test
+    void aProbeThatFailsInTheEpochsStageProbesAgainInAStageOfItsOwn() throws Exception {
+        MnistSet set = SLICE.train().limit(600);
+        ModelOptions model = ModelOptions.mlp();
+        java.util.concurrent.atomic.AtomicInteger thrown = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.concurrent.atomic.AtomicInteger jobs = new java.util.concurrent.atomic.AtomicInteger();
+        org.apache.spark.scheduler.SparkListener counter = new org.apache.spark.scheduler.SparkListener() {
+            @Override
+            public void onJobStart(org.apache.spark.scheduler.SparkListenerJobStart start) {
+                jobs.incrementAndGet();
+            }
+        };
+        FaultHook.hook = new FaultHook.Hook() {
+            @Override
+            public void afterRound(int worker, int attempt, int round) {
+            }
+
+            @Override
+            public void afterProbe(int worker, int attempt) {
+                if (worker == 1 && thrown.getAndIncrement() == 0) {
+                    throw new IllegalStateException("injected: worker 1 fails after the probe's rounds");
+                }
+            }
+        };
+        MultiLayerNetwork net = Models.network(model);
+        int frequency;
+        SLICE.sc().sc().listenerBus().waitUntilEmpty(10_000L);
+        SLICE.sc().sc().addSparkListener(counter);
+        try (ResidentEngine engine = new ResidentEngine(SLICE.sc(), set,
+                overlapped(2, 16, TrainingOptions.AUTO_AVERAGING, 0))) {
+            frequency = engine.frequency(net, 0, 2);
+            for (int epoch = 0; epoch < 2; epoch++) {
+                engine.fitEpoch(net, epoch, 2);
+            }
+        } finally {
+            FaultHook.hook = null;
+            SLICE.sc().sc().listenerBus().waitUntilEmpty(10_000L);
+            SLICE.sc().sc().removeSparkListener(counter);
+        }
+        assertEquals(2, thrown.get(), "worker 1 threw once in the epochs' stage, then probed in a stage of its own");
+        assertEquals(3, jobs.get(), "the failed stage, the probe's, the epochs'");
+        MultiLayerNetwork given = Models.network(model);
+        try (ResidentEngine engine = new ResidentEngine(SLICE.sc(), set, overlapped(2, 16, frequency, 0))) {
+            for (int epoch = 0; epoch < 2; epoch++) {
+                engine.fitEpoch(given, epoch, 2);
+            }
+        }
+        assertEquals(0.0, AveragingOracle.maxDifference(given, net), "the floats of the frequency the probe chose");
+        assertEquals(0, leftoverInboxes());
+    }
+
     @Test
     void autoFrequencyIsProbedOnceAndDrivesTheRounds() {
         TrainingResult r = SparkTrainer.train(SLICE.sc(), SLICE.train(), SLICE.test(), ModelOptions.lenet(),
