@@ -70,6 +70,16 @@ class ResidentEngineIT {
             new TaskSetup(1, GpuBinding.Policy.OPTIONAL), 60, 5, overlap, TrainingOptions.UpdaterAveraging.STAGE);
     }
 
+    /** A listener that counts the Spark jobs started into {@code jobs}. */
+    private static org.apache.spark.scheduler.SparkListener jobCounter(java.util.concurrent.atomic.AtomicInteger jobs) {
+        return new org.apache.spark.scheduler.SparkListener() {
+            @Override
+            public void onJobStart(org.apache.spark.scheduler.SparkListenerJobStart start) {
+                jobs.incrementAndGet();
+            }
+        };
+    }
+
     /** Inboxes still open in this JVM, where local mode runs every worker. */
     private static int leftoverInboxes() {
         return PeerTransport.get().openInboxes();
@@ -604,12 +614,7 @@ class ResidentEngineIT {
         MnistSet set = SLICE.train().limit(600);
         ModelOptions model = ModelOptions.mlp();
         java.util.concurrent.atomic.AtomicInteger jobs = new java.util.concurrent.atomic.AtomicInteger();
-        org.apache.spark.scheduler.SparkListener counter = new org.apache.spark.scheduler.SparkListener() {
-            @Override
-            public void onJobStart(org.apache.spark.scheduler.SparkListenerJobStart start) {
-                jobs.incrementAndGet();
-            }
-        };
+        org.apache.spark.scheduler.SparkListener counter = jobCounter(jobs);
         int[] jobsRun = new int[2];
         MultiLayerNetwork[] nets = new MultiLayerNetwork[2];
         int[] frequencies = new int[2];
@@ -668,12 +673,7 @@ class ResidentEngineIT {
         ModelOptions model = ModelOptions.mlp();
         java.util.concurrent.atomic.AtomicInteger thrown = new java.util.concurrent.atomic.AtomicInteger();
         java.util.concurrent.atomic.AtomicInteger jobs = new java.util.concurrent.atomic.AtomicInteger();
-        org.apache.spark.scheduler.SparkListener counter = new org.apache.spark.scheduler.SparkListener() {
-            @Override
-            public void onJobStart(org.apache.spark.scheduler.SparkListenerJobStart start) {
-                jobs.incrementAndGet();
-            }
-        };
+        org.apache.spark.scheduler.SparkListener counter = jobCounter(jobs);
         FaultHook.hook = new FaultHook.Hook() {
             @Override
             public void afterRound(int worker, int attempt, int round) {
