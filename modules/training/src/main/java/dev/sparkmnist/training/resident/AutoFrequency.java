@@ -73,6 +73,11 @@ public record AutoFrequency(int frequency, double minibatchMillis, double exchan
         return new AutoFrequency(choose(c, x), c, x, mean(perWorker, 2));
     }
 
+    /** The choice from the probe's outcomes ({@link WorkerOutcome#probe}), one a worker. */
+    static AutoFrequency of(java.util.List<WorkerOutcome> probes) {
+        return of(probes.stream().map(r -> r.probe).toArray(long[][]::new));
+    }
+
     private static double mean(long[][] perWorker, int i) {
         return Arrays.stream(perWorker).mapToLong(w -> w[i]).average().orElse(0) / 1e6;
     }

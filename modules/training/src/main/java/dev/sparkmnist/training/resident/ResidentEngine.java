@@ -208,11 +208,10 @@ public final class ResidentEngine implements AutoCloseable {
             return AutoFrequency.CEILING; // nothing to average: no probe; the frequency only sizes the reader's chunks
         }
         if (auto == null) {
-            StagePlan plan = StagePlan.of(job.set().size(), settings.workers(), settings.batch(), 1, 0);
-            StageRun probe = runStage(net, plan, 0, 0, true);
+            StageRun probe = runStage(net, probePlan(), 0, 0, true);
             resident = probe.token(); // its workers kept networks of net's state (WorkerTask): the first epoch's
             residentNet = net; // stage goes on with them where net is still the network it trains
-            auto = AutoFrequency.of(probe.reports().stream().map(r -> r.probe).toArray(long[][]::new));
+            auto = AutoFrequency.of(probe.reports());
             logAuto("");
         }
         return auto.frequency();
@@ -223,7 +222,8 @@ public final class ResidentEngine implements AutoCloseable {
 
     /**
      * The same, for a run that goes on to train {@code net} for epochs {@code first} to {@code end - 1}: where auto
-     * must still probe and those epochs will run as one stage (a span: several epochs, one stage an epoch, spans on),
+     * must still probe and those epochs will run as one stage (a span: several epochs, no {@code roundsPerStage},
+     * spans on),
      * the probe runs at the start of that stage, whose workers agree on the frequency among themselves
      * ({@link AutoFrequency#agree}) and go on into epoch {@code first} without a stage launch in between (on the
      * 2-Worker standalone cluster 0.25-0.4 s of epoch 1 was outside the workers' training with a probe stage of its
@@ -242,8 +242,7 @@ public final class ResidentEngine implements AutoCloseable {
 
     private void probeInSpan(MultiLayerNetwork net, int first, int end) {
         abandon();
-        Span s = new Span(net, StagePlan.of(job.set().size(), settings.workers(), settings.batch(), 1, 0), first, end,
-            0, true);
+        Span s = new Span(net, probePlan(), first, end, 0, true);
         List<WorkerOutcome> probes;
         try {
             probes = EpochReports.await(s.key, WorkerTask.PROBE_EPOCH, settings.workers(), s.done);
@@ -262,7 +261,7 @@ public final class ResidentEngine implements AutoCloseable {
                 + " frequencies: probing in a stage of its own", first + 1, end);
             return;
         }
-        AutoFrequency measured = AutoFrequency.of(probes.stream().map(r -> r.probe).toArray(long[][]::new));
+        AutoFrequency measured = AutoFrequency.of(probes);
         auto = measured.frequency() == agreed ? measured : new AutoFrequency(agreed, measured.minibatchMillis(),
             measured.exchangeMillis(), measured.waitMillis());
         s.plan = StagePlan.of(job.set().size(), settings.workers(), settings.batch(), agreed,
@@ -270,6 +269,11 @@ public final class ResidentEngine implements AutoCloseable {
         s.mark = System.nanoTime(); // epoch first's clock starts here, as a span's later epochs' do
         span = s;
         logAuto(" (the workers go on into epoch " + (first + 1) + " in the probe's stage)");
+    }
+
+    /** The probe's plan: every minibatch a round, the whole epoch one stage (it stops after its rounds). */
+    private StagePlan probePlan() {
+        return StagePlan.of(job.set().size(), settings.workers(), settings.batch(), 1, 0);
     }
 
     private void logAuto(String after) {

@@ -70,6 +70,17 @@ class ResidentEngineIT {
             new TaskSetup(1, GpuBinding.Policy.OPTIONAL), 60, 5, overlap, TrainingOptions.UpdaterAveraging.STAGE);
     }
 
+    /** A new network of {@code model} trained for two epochs on {@code set} by 2 workers at the given frequency. */
+    private static MultiLayerNetwork trainedAt(MnistSet set, ModelOptions model, int frequency) {
+        MultiLayerNetwork net = Models.network(model);
+        try (ResidentEngine engine = new ResidentEngine(SLICE.sc(), set, overlapped(2, 16, frequency, 0))) {
+            for (int epoch = 0; epoch < 2; epoch++) {
+                engine.fitEpoch(net, epoch, 2);
+            }
+        }
+        return net;
+    }
+
     /** A listener that counts the Spark jobs started into {@code jobs}. */
     private static org.apache.spark.scheduler.SparkListener jobCounter(java.util.concurrent.atomic.AtomicInteger jobs) {
         return new org.apache.spark.scheduler.SparkListener() {
@@ -648,12 +659,7 @@ class ResidentEngineIT {
         }
         assertArrayEquals(new int[] {1, 2}, jobsRun, "the probe in the epochs' stage; switched off, a stage of its own");
         assertEquals(2 * ((600 / 2 + 15) / 16), nets[0].getIterationCount(), "the probe's fits are not kept");
-        MultiLayerNetwork given = Models.network(model);
-        try (ResidentEngine engine = new ResidentEngine(SLICE.sc(), set, overlapped(2, 16, frequencies[0], 0))) {
-            for (int epoch = 0; epoch < 2; epoch++) {
-                engine.fitEpoch(given, epoch, 2);
-            }
-        }
+        MultiLayerNetwork given = trainedAt(set, model, frequencies[0]);
         assertEquals(0.0, AveragingOracle.maxDifference(given, nets[0]), "the floats of the frequency given");
         assertEquals(given.getIterationCount(), nets[0].getIterationCount());
         if (frequencies[1] == frequencies[0]) {
@@ -703,12 +709,7 @@ class ResidentEngineIT {
         }
         assertEquals(2, thrown.get(), "worker 1 threw once in the epochs' stage, then probed in a stage of its own");
         assertEquals(3, jobs.get(), "the failed stage, the probe's, the epochs'");
-        MultiLayerNetwork given = Models.network(model);
-        try (ResidentEngine engine = new ResidentEngine(SLICE.sc(), set, overlapped(2, 16, frequency, 0))) {
-            for (int epoch = 0; epoch < 2; epoch++) {
-                engine.fitEpoch(given, epoch, 2);
-            }
-        }
+        MultiLayerNetwork given = trainedAt(set, model, frequency);
         assertEquals(0.0, AveragingOracle.maxDifference(given, net), "the floats of the frequency the probe chose");
         assertEquals(0, leftoverInboxes());
     }
