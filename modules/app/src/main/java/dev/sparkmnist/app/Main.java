@@ -113,6 +113,7 @@ public final class Main implements java.util.concurrent.Callable<Integer> {
         CommandLine cl = new CommandLine(new Main());
         cl.setCaseInsensitiveEnumValuesAllowed(true);
         cl.setOverwrittenOptionsAllowed(true); // scripts pass defaults first; a later repetition wins
+        cl.setParameterExceptionHandler(Main::badOption);
         cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
             IllegalArgumentException bad = badInput(ex);
             if (bad != null) {
@@ -143,6 +144,29 @@ public final class Main implements java.util.concurrent.Callable<Integer> {
             return ExitCodes.FAILURE;
         });
         return cl;
+    }
+
+    /**
+     * An option the parser refuses (unknown, a value of the wrong type, one missing): one line, as every other bad
+     * input gets, instead of picocli's default of the line followed by the command's whole usage (230 lines for
+     * {@code train}), with picocli's suggestions for a mistyped option and where the options are listed; cleaned of
+     * secrets, since a mistyped {@code --conf} leaves its {@code key=value} in the line. Exit 2.
+     */
+    static int badOption(CommandLine.ParameterException ex, String[] args) {
+        CommandLine cmd = ex.getCommandLine();
+        // a converter of ours that refuses a value names the option and the rule first: its line, without picocli's
+        // "Invalid value for option ...: cannot convert ..." around it
+        Throwable own = ex.getCause();
+        String message = own != null && own.getMessage() != null && own.getMessage().startsWith("--")
+            ? own.getMessage() : ex.getMessage();
+        message = String.join(" ", message.strip().split("\\s*\\R\\s*"));
+        StringBuilder line = new StringBuilder("error: ").append(message);
+        if (ex instanceof CommandLine.UnmatchedArgumentException unmatched && !unmatched.getSuggestions().isEmpty()) {
+            line.append(" (did you mean ").append(String.join(" or ", unmatched.getSuggestions())).append("?)");
+        }
+        line.append("; '").append(cmd.getCommandSpec().qualifiedName()).append(" --help' lists the options");
+        cmd.getErr().println(Secrets.current().scrub(line.toString()));
+        return ExitCodes.BAD_INPUT;
     }
 
     /** The user-input error behind a failure, if any (also when wrapped, e.g. by a Spark task failure). */

@@ -102,6 +102,10 @@ public final class TrainCommand implements Callable<Integer> {
     /** Validates everything, trains, evaluates, writes the outputs atomically; returns what happened. */
     public TrainOutcome run() {
         checkCombinations();
+        // the options' own rules first, before ND4J, Spark or a store is touched: one line and exit 2 in a second
+        TrainingOptions t = trainingOptions();
+        ModelOptions given = training.mode == TrainingArgs.Mode.MLLIB || checkpoints.resume
+            || checkpoints.resumeFrom != null ? null : modelOptions();
         // The driver runs ND4J too: with the CUDA build its GPUs must be ones the build's kernels run on.
         CudaCompatibility.requireSupported(-1);
         SparkConf sparkConf = SparkContexts.conf("spark-mnist train", spark.master, spark.conf);
@@ -111,8 +115,7 @@ public final class TrainCommand implements Callable<Integer> {
         Resumption.Point resumed = new Resumption(checkpoints, this::given).find(model, data, training, hadoop);
         ModelOptions m = resumed != null ? resumed.model()
             : training.mode == TrainingArgs.Mode.MLLIB ? MllibBaseline.equivalentModel(training.seed)
-            : modelOptions();
-        TrainingOptions t = trainingOptions();
+            : given != null ? given : modelOptions();
         try (TrainingInput input = TrainingInput.of(data.dataDir, data.format, sparkConf, hadoop)) {
             return run(m, t, resumed, input, sparkConf, hadoop);
         }

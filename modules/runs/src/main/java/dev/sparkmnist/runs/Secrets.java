@@ -26,8 +26,15 @@ import org.apache.hadoop.conf.Configuration;
 public final class Secrets {
     /** What Spark writes in place of a redacted value. */
     public static final String REDACTED = "*********(redacted)";
-    /** Spark 3.5's default {@code spark.redaction.regex}, used if Spark's own cannot be read. */
-    static final String SPARK_DEFAULT_REGEX = "(?i)secret|password|token|access[.]key";
+    /**
+     * Spark 3.5's default {@code spark.redaction.regex} ({@code SecretsTest} checks it against Spark's own). Not read
+     * from Spark: its config object's initialiser resolves the host's address, and on a host whose name resolves to a
+     * loopback address Spark logs two warnings about it, which every command, {@code --version} and a mistyped option
+     * included, then printed before its own first line.
+     */
+    static final String SPARK_DEFAULT_REGEX = "(?i)secret|password|token|access[.]?key";
+    /** A {@code key=value} argument that is not an option's: what a mistyped {@code --conf} leaves. */
+    private static final Pattern STRAY_PAIR = Pattern.compile("([A-Za-z][A-Za-z0-9_.-]*)=(.+)");
     /** Environment variable names that hold credentials (besides those the Spark pattern matches). */
     private static final Pattern SENSITIVE_ENV = Pattern.compile("(?i)secret|password|passwd|token|access_?key"
         + "|credential");
@@ -59,7 +66,11 @@ public final class Secrets {
         this.values = values.stream().sorted(Comparator.comparingInt(String::length).reversed()).toList();
     }
 
-    /** The secrets of this process: the command line's {@code --conf} pairs, system properties, environment. */
+    /**
+     * The secrets of this process: the command line's {@code --conf} pairs (and its other {@code key=value} arguments
+     * whose key is sensitive: a mistyped {@code --conf}'s, which the parser's error line shows), system properties,
+     * environment.
+     */
     public static Secrets of(List<String> args, Properties system, Map<String, String> env) {
         List<String[]> settings = new ArrayList<>();
         for (String name : system.stringPropertyNames()) {
@@ -67,11 +78,6 @@ public final class Secrets {
         }
         settings.addAll(confPairs(args));
         String regex = SPARK_DEFAULT_REGEX;
-        try {
-            regex = org.apache.spark.internal.config.package$.MODULE$.SECRET_REDACTION_PATTERN().defaultValueString();
-        } catch (RuntimeException | LinkageError e) {
-            // Spark not on the class path (unit tests of the commands' outputs): its documented default
-        }
         // the user's sensitive Hadoop keys: the core-site.xml Hadoop finds (HADOOP_CONF_DIR on spark-submit's class
         // path), then --conf spark.hadoop.* or a system property, a later one winning as in SparkConf
         String hadoopKeys = new Configuration().get(SENSITIVE_KEYS);
@@ -87,6 +93,12 @@ public final class Secrets {
         for (String[] kv : settings) {
             if (probe.sensitive(kv[0], kv[1]) && !isSensitiveKeysSetting(kv[0])) {
                 found.add(kv[1]);
+            }
+        }
+        for (String a : args) { // a setting whose --conf was mistyped: by its key alone, as a value may be a path
+            Matcher m = STRAY_PAIR.matcher(a);
+            if (m.matches() && probe.sensitive(m.group(1), null)) {
+                found.add(m.group(2).trim());
             }
         }
         for (Map.Entry<String, String> e : env.entrySet()) {

@@ -32,6 +32,24 @@ class SecretsTest {
     }
 
     @Test
+    void theDefaultPatternIsSparks() {
+        assertEquals(org.apache.spark.internal.config.package$.MODULE$.SECRET_REDACTION_PATTERN().defaultValueString(),
+            Secrets.SPARK_DEFAULT_REGEX);
+        assertTrue(Secrets.of(List.of(), new Properties(), Map.of()).sensitive("spark.hadoop.fs.s3a.accesskey", "x"),
+            "access[.]?key, as Spark 3.5 has it");
+    }
+
+    @Test
+    void aMistypedConfsSecretIsScrubbedFromTheParsersLine() {
+        Secrets s = Secrets.of(List.of("train", "--cnf", "spark.hadoop.fs.s3a.secret.key=TOPSECRET123", "--output",
+            "/tmp/token=dir", "password=hunter22", "--label=access"), new Properties(), Map.of());
+        assertEquals("Unknown options: '--cnf', 'spark.hadoop.fs.s3a.secret.key=" + R + "', 'password=" + R + "'",
+            s.scrub("Unknown options: '--cnf', 'spark.hadoop.fs.s3a.secret.key=TOPSECRET123', 'password=hunter22'"));
+        // by the key alone: a path whose value mentions a token, or an option's own value, is not a secret
+        assertEquals("/tmp/token=dir --label=access", s.scrub("/tmp/token=dir --label=access"));
+    }
+
+    @Test
     void theUsersSensitiveHadoopKeysAreAddedToHadoopsOwn() {
         Secrets s = Secrets.of(List.of("train", "--conf", "spark.hadoop.hadoop.security.sensitive-config-keys="
             + "vault\\.pin$", "--conf", "spark.hadoop.my.vault.pin=73519246"), new Properties(), Map.of());
