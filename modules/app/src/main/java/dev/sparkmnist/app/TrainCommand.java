@@ -103,9 +103,11 @@ public final class TrainCommand implements Callable<Integer> {
     public TrainOutcome run() {
         checkCombinations();
         // the options' own rules first, before ND4J, Spark or a store is touched: one line and exit 2 in a second
-        TrainingOptions t = trainingOptions();
-        ModelOptions given = training.mode == TrainingArgs.Mode.MLLIB || checkpoints.resume
-            || checkpoints.resumeFrom != null ? null : modelOptions();
+        // (resolved again below, after a resumption has taken the seed and normalisation from its checkpoint)
+        trainingOptions();
+        if (training.mode != TrainingArgs.Mode.MLLIB && !checkpoints.resume && checkpoints.resumeFrom == null) {
+            modelOptions();
+        }
         // The driver runs ND4J too: with the CUDA build its GPUs must be ones the build's kernels run on.
         CudaCompatibility.requireSupported(-1);
         SparkConf sparkConf = SparkContexts.conf("spark-mnist train", spark.master, spark.conf);
@@ -115,7 +117,8 @@ public final class TrainCommand implements Callable<Integer> {
         Resumption.Point resumed = new Resumption(checkpoints, this::given).find(model, data, training, hadoop);
         ModelOptions m = resumed != null ? resumed.model()
             : training.mode == TrainingArgs.Mode.MLLIB ? MllibBaseline.equivalentModel(training.seed)
-            : given != null ? given : modelOptions();
+            : modelOptions();
+        TrainingOptions t = trainingOptions();
         try (TrainingInput input = TrainingInput.of(data.dataDir, data.format, sparkConf, hadoop)) {
             return run(m, t, resumed, input, sparkConf, hadoop);
         }
