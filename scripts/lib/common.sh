@@ -37,7 +37,7 @@ redacted() {
     if [[ "$a" == --conf=* ]]; then prefix="--conf="; a="${a#--conf=}"; fi
     if [[ "$a" == *=* ]]; then
       key="${a%%=*}"; value="${a#*=}"
-      if [[ "${key,,}" =~ secret|password|token|access[.]key || "${value,,}" =~ secret|password|token|access[.]key ]]; then
+      if [[ "${key,,}" =~ secret|password|token|access[.]?key || "${value,,}" =~ secret|password|token|access[.]?key ]]; then
         a="$key=*********(redacted)"
       fi
     fi

@@ -37,7 +37,7 @@ public final class Secrets {
     private static final Pattern STRAY_PAIR = Pattern.compile("([A-Za-z][A-Za-z0-9_.-]*)=(.+)");
     /** Environment variable names that hold credentials (besides those the Spark pattern matches). */
     private static final Pattern SENSITIVE_ENV = Pattern.compile("(?i)secret|password|passwd|token|access_?key"
-        + "|credential");
+        + "|api_?key|private_?key|account_?key|storage_?key|credential");
     /** Values shorter than this are redacted in their own setting but not searched for in free text. */
     static final int MIN_SCRUBBED_LENGTH = 4;
     /** The password of a {@code scheme://user:password@host} address is group 2. */

@@ -92,6 +92,15 @@ class SecretsTest {
     }
 
     @Test
+    void keysNamedAsTheCloudsNameThemAreSecrets() {
+        Secrets s = Secrets.of(List.of(), new Properties(), Map.of("AZURE_STORAGE_KEY", "azureKey1",
+            "AZURE_STORAGE_ACCOUNT_KEY", "azureKey2", "GOOGLE_API_KEY", "googleKey3", "SSH_PRIVATE_KEY", "sshKey4",
+            "JAVA_HOME", "/usr/lib/jvm/java-17"));
+        assertEquals(R + " " + R + " " + R + " " + R + " /usr/lib/jvm/java-17",
+            s.scrub("azureKey1 azureKey2 googleKey3 sshKey4 /usr/lib/jvm/java-17"));
+    }
+
+    @Test
     void aGivenRedactionRegexIsHonoured() {
         Secrets s = Secrets.of(List.of("--conf", "spark.redaction.regex=(?i)mykey", "--conf", "spark.mykey.x=abcdef"),
             new Properties(), Map.of());
