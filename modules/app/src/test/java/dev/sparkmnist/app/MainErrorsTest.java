@@ -128,7 +128,8 @@ class MainErrorsTest {
         assertEquals("2", typo[0]);
         assertEquals("error: Unknown options: '--cnf', 'spark.hadoop.fs.s3a.secret.key=" + Secrets.REDACTED + "';"
             + " 'spark-mnist train --help' lists the options" + System.lineSeparator(), typo[1]);
-        String[] value = parse("train", "--epochs=TOPSECRET123", "--conf", "spark.hadoop.fs.s3a.secret.key=TOPSECRET123");
+        String[] value = parse("train", "--epochs=TOPSECRET123", "--conf",
+            "spark.hadoop.fs.s3a.secret.key=TOPSECRET123");
         assertEquals("2", value[0]);
         assertFalse(value[1].contains("TOPSECRET123"), value[1]);
         assertEquals(1, value[1].lines().count(), value[1]);
