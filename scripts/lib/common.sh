@@ -46,10 +46,11 @@ redacted() {
   printf '%s' "${out[*]}" | sed -E 's#([A-Za-z][A-Za-z0-9+.-]*://[^/@[:space:]:]*):[^/@[:space:]]+@#\1:*********(redacted)@#g'
 }
 log() { printf '%s: %s\n' "$(basename "$0")" "$(redacted "$*")" >&2; }
+# Shows a command on standard error (redacted), then runs it; run_quietly=1 (scripts/spark-mnist) leaves it unshown.
 run() {
   local shown=("$@")
   [[ "${1:-}" == without_incubator_warning ]] && shown=("${@:2}")
-  printf '+ %s\n' "$(redacted "${shown[@]}")" >&2
+  [[ "${run_quietly:-0}" == 1 ]] || printf '+ %s\n' "$(redacted "${shown[@]}")" >&2
   "$@"
 }
 

@@ -123,7 +123,7 @@ public final class PredictCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--top (" + top + ") must be in 1..10");
         }
         // no Spark here, but spark-submit's spark.hadoop.* settings still apply, as in train and evaluate
-        Configuration hadoop = SparkContexts.hadoop(new org.apache.spark.SparkConf());
+        Configuration hadoop = SparkContexts.hadoopWithoutSpark();
         Stores.check(Stores.paths("--model-path", trained.path), hadoop, stores.timeoutSeconds);
         TrainedModelArgs.Resolved resolved = trained.load(hadoop);
         ModelFiles.Loaded model = resolved.model();

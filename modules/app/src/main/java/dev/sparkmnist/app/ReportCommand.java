@@ -50,7 +50,7 @@ public final class ReportCommand implements Callable<Integer> {
     /** Builds the report and moves it into the run directory; returns the page's path. */
     public String run() {
         // no Spark here, but spark-submit's spark.hadoop.* settings still apply, as in train and evaluate
-        Configuration hadoop = SparkContexts.hadoop(new org.apache.spark.SparkConf());
+        Configuration hadoop = SparkContexts.hadoopWithoutSpark();
         Stores.check(Stores.paths("RUN_DIR", runDir, "--data-dir", dataDir), hadoop, stores.timeoutSeconds);
         Path dir = new Path(runDir);
         try {

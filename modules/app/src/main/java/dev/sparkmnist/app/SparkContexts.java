@@ -43,10 +43,22 @@ final class SparkContexts {
     }
 
     /**
+     * The Hadoop configuration of spark-submit's settings (its {@code spark.hadoop.*}) for a command that starts no
+     * Spark ({@code predict}, {@code report}): no driver, so Spark's loopback warnings are left out as in a local run.
+     */
+    static org.apache.hadoop.conf.Configuration hadoopWithoutSpark() {
+        quietLoopbackWarnings();
+        return hadoop(new SparkConf());
+    }
+
+    /**
      * The settings of spark-submit (system properties) plus {@code --conf} pairs, master resolved and checked; the
      * project's switches among them ({@code spark.sparkmnist.*}) checked and set in this JVM.
      */
     static SparkConf conf(String appName, String master, List<String> confPairs) {
+        if (drivesOnLoopback(master, confPairs)) {
+            quietLoopbackWarnings(); // before the first SparkConf: loading Spark's settings logs them
+        }
         SparkConf conf = new SparkConf().setAppName(appName);
         for (String pair : confPairs) {
             int eq = pair.indexOf('=');
@@ -84,6 +96,72 @@ final class SparkContexts {
         // OpenBLAS's kernels for this JVM's CPU, chosen before anything here loads ND4J (executors: TaskSetup)
         dev.sparkmnist.runtime.OpenBlasCore.chooseBeforeLoad();
         return conf;
+    }
+
+    /** The logger of Spark's {@code Utils}, which logs the loopback warnings. */
+    static final String SPARK_UTILS_LOGGER = "org.apache.spark.util.Utils";
+    /** Spark's two warnings about a host name that resolves to a loopback address (Spark 3.5's words). */
+    static final String LOOPBACK_WARNINGS = "Your hostname, .* resolves to a loopback address: .*"
+        + "|Set SPARK_LOCAL_IP if you need to bind to another address";
+
+    /**
+     * Whether {@link #conf} will keep this run's driver on 127.0.0.1: a local master (not local-cluster) from
+     * {@code --master}, a {@code --conf spark.master} or spark-submit's property ({@value #EMBEDDED_MASTER} when none
+     * names one), and no {@code spark.driver.host} of the user's. Decided before any SparkConf exists.
+     */
+    static boolean drivesOnLoopback(String master, List<String> confPairs) {
+        String m = master != null && !master.isBlank() ? master
+            : given(confPairs, "spark.master", System.getProperty("spark.master", EMBEDDED_MASTER));
+        return m.startsWith("local") && !m.startsWith("local-cluster")
+            && given(confPairs, "spark.driver.host", System.getProperty("spark.driver.host")) == null;
+    }
+
+    /** The value of the last {@code key=value} pair for {@code key}, as {@link #conf} sets them in order; else {@code orElse}. */
+    private static String given(List<String> confPairs, String key, String orElse) {
+        String value = orElse;
+        for (String pair : confPairs) {
+            int eq = pair.indexOf('=');
+            if (eq > 0 && pair.substring(0, eq).trim().equals(key)) {
+                value = pair.substring(eq + 1).trim();
+            }
+        }
+        return value;
+    }
+
+    /**
+     * Keeps Spark's two warnings about this machine's name resolving to a loopback address ("Your hostname, H
+     * resolves to a loopback address: 127.0.1.1; using A instead (on interface I)", "Set SPARK_LOCAL_IP if you need to
+     * bind to another address") out of a local run's log. Spark logs them as its settings first load, where /etc/hosts
+     * maps the host's name to a loopback address (Debian and Ubuntu do, to 127.0.1.1), before every command's first
+     * line, a bad input's one line included; a local run's driver, which {@link #conf} keeps on 127.0.0.1, uses
+     * neither that name nor the address Spark chose instead. Setting {@code SPARK_LOCAL_IP} would silence them too, but
+     * would also bind Spark's UI to that address. Only those two messages, and only in this JVM's log4j2 context; a
+     * JVM without log4j2's core keeps them. Cluster runs keep them: there the address matters.
+     */
+    static void quietLoopbackWarnings() {
+        try {
+            if (!(org.apache.logging.log4j.LogManager.getContext(false)
+                instanceof org.apache.logging.log4j.core.LoggerContext ctx)) {
+                return;
+            }
+            org.apache.logging.log4j.core.Filter filter = org.apache.logging.log4j.core.filter.RegexFilter.createFilter(
+                LOOPBACK_WARNINGS, null, false, org.apache.logging.log4j.core.Filter.Result.DENY,
+                org.apache.logging.log4j.core.Filter.Result.NEUTRAL);
+            org.apache.logging.log4j.core.config.Configuration config = ctx.getConfiguration();
+            org.apache.logging.log4j.core.config.LoggerConfig parent = config.getLoggerConfig(SPARK_UTILS_LOGGER);
+            if (parent.getName().equals(SPARK_UTILS_LOGGER)) {
+                parent.addFilter(filter);
+            } else {
+                // a logger of its own with the filter, passing everything else on to the configured one's appenders
+                org.apache.logging.log4j.core.config.LoggerConfig own =
+                    new org.apache.logging.log4j.core.config.LoggerConfig(SPARK_UTILS_LOGGER, parent.getLevel(), true);
+                own.addFilter(filter);
+                config.addLogger(SPARK_UTILS_LOGGER, own);
+            }
+            ctx.updateLoggers();
+        } catch (IllegalAccessException | LinkageError | RuntimeException e) {
+            // another logging back end: Spark's warnings stay as Spark logs them
+        }
     }
 
     /** Starts Spark with these settings (from {@link #conf}). */

@@ -36,6 +36,63 @@ class SparkContextsTest {
         }
     }
 
+    @Test
+    void aLocalDriverOnLoopbackIsDecidedBeforeAnySparkConfExists() {
+        assertEquals(null, System.getProperty("spark.master"), "this test's JVM names no master");
+        assertEquals(true, SparkContexts.drivesOnLoopback(null, List.of()), "the embedded local[*]");
+        assertEquals(true, SparkContexts.drivesOnLoopback("local[2]", List.of()));
+        assertEquals(true, SparkContexts.drivesOnLoopback(null, List.of("spark.master=yarn", "spark.master = local")),
+            "the last pair wins, as SparkConf.set does");
+        assertEquals(true, SparkContexts.drivesOnLoopback("local[2]", List.of("spark.master=yarn")), "--master wins");
+        for (String cluster : List.of("local-cluster[2,1,1024]", "spark://h:7077", "yarn", "k8s://https://h:6443")) {
+            assertEquals(false, SparkContexts.drivesOnLoopback(cluster, List.of()), cluster);
+        }
+        assertEquals(false, SparkContexts.drivesOnLoopback(null, List.of("spark.master=spark://h:7077")));
+        assertEquals(false, SparkContexts.drivesOnLoopback("local[2]", List.of("spark.driver.host=10.0.0.5")),
+            "the user's own driver address: Spark's warning about it stays");
+    }
+
+    /**
+     * Spark's two loopback warnings, as Spark 3.5's {@code Utils} logs them, stay out of the log once a local run has
+     * asked; every other line of that logger still reaches the appenders.
+     */
+    @Test
+    void onlySparksTwoLoopbackWarningsAreLeftOut() {
+        org.apache.logging.log4j.core.LoggerContext ctx =
+            (org.apache.logging.log4j.core.LoggerContext) org.apache.logging.log4j.LogManager.getContext(false);
+        java.util.List<String> seen = new java.util.concurrent.CopyOnWriteArrayList<>();
+        org.apache.logging.log4j.core.appender.AbstractAppender capture =
+            new org.apache.logging.log4j.core.appender.AbstractAppender("capture", null, null, true,
+                org.apache.logging.log4j.core.config.Property.EMPTY_ARRAY) {
+                @Override
+                public void append(org.apache.logging.log4j.core.LogEvent event) {
+                    seen.add(event.getMessage().getFormattedMessage());
+                }
+            };
+        capture.start();
+        SparkContexts.quietLoopbackWarnings();
+        SparkContexts.quietLoopbackWarnings(); // twice: still one logger of its own
+        org.apache.logging.log4j.core.config.LoggerConfig own =
+            ctx.getConfiguration().getLoggerConfig(SparkContexts.SPARK_UTILS_LOGGER);
+        assertEquals(SparkContexts.SPARK_UTILS_LOGGER, own.getName());
+        own.addAppender(capture, null, null);
+        ctx.updateLoggers();
+        try {
+            org.slf4j.Logger utils = org.slf4j.LoggerFactory.getLogger(SparkContexts.SPARK_UTILS_LOGGER);
+            utils.warn("Your hostname, vm resolves to a loopback address: 127.0.1.1; using 10.1.2.3 instead (on"
+                + " interface eth0)");
+            utils.warn("Set SPARK_LOCAL_IP if you need to bind to another address");
+            utils.warn("Service 'sparkDriver' could not bind on port 7077. Attempting port 7078.");
+            utils.warn("Your hostname is fine");
+            utils.info("below the level the configuration gives Spark: not logged either way");
+            assertEquals(List.of("Service 'sparkDriver' could not bind on port 7077. Attempting port 7078.",
+                "Your hostname is fine"), seen);
+        } finally {
+            own.removeAppender("capture");
+            ctx.updateLoggers();
+        }
+    }
+
     @org.junit.jupiter.api.io.TempDir
     java.nio.file.Path tmp;
 

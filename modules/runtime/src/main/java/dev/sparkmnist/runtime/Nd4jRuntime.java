@@ -42,6 +42,7 @@ public final class Nd4jRuntime {
             throw new IllegalArgumentException("threads (" + threads + ") must be > 0");
         }
         enableHelpers();
+        OpenBlasCore.logEnvironmentHint();
         MallocPad.apply(); // before the steps allocate: glibc keeps what each step frees for the next
         Nd4j.getEnvironment(); // loads the backend: ND4J's native ops cannot initialise before it (executors)
         ompThreads(threads);

@@ -58,6 +58,9 @@ public final class OpenBlasCore {
     private static final Set<String> AVX512_CORES = Set.of("skylakex", "cooperlake", "sapphirerapids");
     private static final Logger LOG = LoggerFactory.getLogger(OpenBlasCore.class);
     private static Decision decision;
+    /** {@link #environmentHint} for this JVM, once {@link #chooseBeforeLoad} has decided; null when there is none. */
+    private static String hint;
+    private static boolean hintLogged;
 
     /** What {@link #chooseBeforeLoad} did, and why. */
     public enum Decision {
@@ -113,6 +116,19 @@ public final class OpenBlasCore {
         return decision;
     }
 
+    /**
+     * Logs this JVM's {@link #environmentHint} once, if there is one ({@link Nd4jRuntime#configure} calls it as ND4J
+     * starts for training): an advice for a run that trains, which a command stopped by a bad input before that does
+     * not print.
+     */
+    public static synchronized void logEnvironmentHint() {
+        chooseBeforeLoad();
+        if (hint != null && !hintLogged) {
+            hintLogged = true;
+            LOG.info(hint);
+        }
+    }
+
     private static Decision choose() {
         String cpuinfo;
         try {
@@ -126,10 +142,9 @@ public final class OpenBlasCore {
             LOG.warn(warning);
         }
         Decision d = decide(value, System.getenv(ENV), openBlasLoaded(), cpuinfo);
-        String hint = environmentHint(System.getenv(ENV), cpuinfo);
-        if (hint != null) {
-            LOG.info(hint);
-        }
+        // logged where ND4J starts (logEnvironmentHint), not here: a command that stops at a bad input before any
+        // training prints its one line alone
+        hint = environmentHint(System.getenv(ENV), cpuinfo);
         if (d.core() == null) {
             return d;
         }
