@@ -98,6 +98,8 @@ final class SparkContexts {
         return conf;
     }
 
+    /** The log4j2 configuration {@link #quietLoopbackWarnings} last filtered (a reconfiguration starts anew). */
+    private static Object quietedIn;
     /** The logger of Spark's {@code Utils}, which logs the loopback warnings. */
     static final String SPARK_UTILS_LOGGER = "org.apache.spark.util.Utils";
     /** Spark's two warnings about a host name that resolves to a loopback address (Spark 3.5's words). */
@@ -116,7 +118,7 @@ final class SparkContexts {
             && given(confPairs, "spark.driver.host", System.getProperty("spark.driver.host")) == null;
     }
 
-    /** The value of the last {@code key=value} pair for {@code key}, as {@link #conf} sets them in order; else {@code orElse}. */
+    /** The value of the last pair for {@code key} ({@link #conf} sets them in order), else {@code orElse}. */
     private static String given(List<String> confPairs, String key, String orElse) {
         String value = orElse;
         for (String pair : confPairs) {
@@ -138,10 +140,11 @@ final class SparkContexts {
      * would also bind Spark's UI to that address. Only those two messages, and only in this JVM's log4j2 context; a
      * JVM without log4j2's core keeps them. Cluster runs keep them: there the address matters.
      */
-    static void quietLoopbackWarnings() {
+    static synchronized void quietLoopbackWarnings() {
         try {
             if (!(org.apache.logging.log4j.LogManager.getContext(false)
-                instanceof org.apache.logging.log4j.core.LoggerContext ctx)) {
+                instanceof org.apache.logging.log4j.core.LoggerContext ctx)
+                || ctx.getConfiguration() == quietedIn) { // once per configuration: every command calls it
                 return;
             }
             org.apache.logging.log4j.core.Filter filter = org.apache.logging.log4j.core.filter.RegexFilter.createFilter(
@@ -159,6 +162,7 @@ final class SparkContexts {
                 config.addLogger(SPARK_UTILS_LOGGER, own);
             }
             ctx.updateLoggers();
+            quietedIn = config;
         } catch (IllegalAccessException | LinkageError | RuntimeException e) {
             // another logging back end: Spark's warnings stay as Spark logs them
         }

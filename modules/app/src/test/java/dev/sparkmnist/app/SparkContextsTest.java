@@ -75,6 +75,8 @@ class SparkContextsTest {
         org.apache.logging.log4j.core.config.LoggerConfig own =
             ctx.getConfiguration().getLoggerConfig(SparkContexts.SPARK_UTILS_LOGGER);
         assertEquals(SparkContexts.SPARK_UTILS_LOGGER, own.getName());
+        assertEquals(org.apache.logging.log4j.core.filter.RegexFilter.class, own.getFilter().getClass(),
+            "one filter however often a JVM's commands ask");
         own.addAppender(capture, null, null);
         ctx.updateLoggers();
         try {
