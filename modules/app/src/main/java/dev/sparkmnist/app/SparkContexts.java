@@ -98,6 +98,62 @@ final class SparkContexts {
         return conf;
     }
 
+    /** The jars the build writes for spark-submit (the app and its libraries, Spark and Hadoop left out). */
+    static final List<String> SUBMIT_JARS = List.of("spark-mnist-submit.jar", "spark-mnist-submit-cuda.jar");
+
+    /**
+     * Gives a cluster's executors the app's classes when this JVM was not started by spark-submit (which names its
+     * jar in {@code spark.jars}): a driver run as {@code java -cp "spark-mnist.jar:lib/*" ... --master spark://...}
+     * ({@code scripts/spark-mnist}) set nothing there, and every executor failed the stage with a
+     * {@code ClassNotFoundException} of the engine's classes, four attempts, then the job. {@code spark.jars} becomes
+     * the spark-submit jar beside the jar this class came from (the app's, {@code modules/app/target/}), which Spark
+     * serves to the executors as it serves spark-submit's; without one, a one-line refusal that names the ways to
+     * run it. Local masters (local-cluster included: its tests set the executors' class path) and a {@code spark.jars}
+     * of the user's are left as they are.
+     */
+    static void shipAppClasses(SparkConf conf, java.nio.file.Path codeSource) {
+        String master = conf.get("spark.master");
+        if (master.startsWith("local") || !conf.get("spark.jars", "").isBlank()) {
+            return;
+        }
+        java.nio.file.Path jar = submitJar(codeSource);
+        if (jar == null) {
+            throw new IllegalArgumentException("--master (" + master + ") runs executors in JVMs of their own, which"
+                + " need the app's classes: submit the job with scripts/spark-submit (scripts/submit-cluster.sh for a"
+                + " standalone master), or give --conf spark.jars=PATH/spark-mnist-submit.jar");
+        }
+        conf.set("spark.jars", jar.toUri().toString());
+        org.slf4j.LoggerFactory.getLogger(SparkContexts.class).info("spark.jars set to {}: the executors load the app's"
+            + " classes from it (this JVM was not started by spark-submit)", jar);
+    }
+
+    /** The spark-submit jar: {@code codeSource} itself when it is one, else one beside it; null when there is none. */
+    static java.nio.file.Path submitJar(java.nio.file.Path codeSource) {
+        if (codeSource == null || !java.nio.file.Files.isRegularFile(codeSource)) {
+            return null; // classes from a directory (the build's own tests): no jar to give
+        }
+        if (SUBMIT_JARS.contains(codeSource.getFileName().toString())) {
+            return codeSource;
+        }
+        for (String name : SUBMIT_JARS) {
+            java.nio.file.Path beside = codeSource.resolveSibling(name);
+            if (java.nio.file.Files.isRegularFile(beside)) {
+                return beside;
+            }
+        }
+        return null;
+    }
+
+    /** Where this class was loaded from (a jar, or the build's class directory); null when that is unknown. */
+    private static java.nio.file.Path codeSource() {
+        try {
+            java.security.CodeSource source = SparkContexts.class.getProtectionDomain().getCodeSource();
+            return source == null ? null : java.nio.file.Path.of(source.getLocation().toURI());
+        } catch (java.net.URISyntaxException | RuntimeException e) {
+            return null;
+        }
+    }
+
     /** The log4j2 configuration {@link #quietLoopbackWarnings} last filtered (a reconfiguration starts anew). */
     private static Object quietedIn;
     /** The logger of Spark's {@code Utils}, which logs the loopback warnings. */
@@ -171,6 +227,7 @@ final class SparkContexts {
     /** Starts Spark with these settings (from {@link #conf}). */
     static JavaSparkContext create(SparkConf conf) {
         String resolved = conf.get("spark.master");
+        shipAppClasses(conf, codeSource());
         try {
             return new JavaSparkContext(conf);
         } catch (Exception e) { // Scala throws SparkException (checked in Java) undeclared

@@ -229,12 +229,32 @@ class ClusterScriptsIT {
     }
 
     /**
+     * A driver started by {@code scripts/spark-mnist} (plain java, the app's class path), not by spark-submit, against
+     * the same cluster: the executors get the app's classes from the spark-submit jar the driver names in
+     * {@code spark.jars} (before, every stage attempt failed with a ClassNotFoundException of the engine's classes).
+     */
+    @Test
+    @Order(4)
+    void aDriverThatSparkSubmitDidNotStartShipsTheAppsClasses() throws Exception {
+        Path out = tmp.resolve("launcher-run");
+        Result train = script(Map.of("SPARK_MNIST_BUILD", "0", "SPARK_MNIST_CDS", "0"), "scripts/spark-mnist",
+            "train", "--master", masterUrl, "--model", "mlp", "--epochs", "1", "--data-dir", TestData.sliceDir(),
+            "--output", out.toString(), "--progress", "none", "--conf", "spark.ui.enabled=false");
+        assertEquals(0, train.exit(), train.output());
+        assertTrue(train.output().contains("spark.jars set to "
+            + repo.resolve("modules/app/target/spark-mnist-submit.jar")), train.output());
+        JsonNode epoch = RunLayout.JSON.readTree(out.resolve("metrics.json").toFile()).get("epochs").get(0);
+        assertEquals(2000, epoch.get("examplesTrained").asInt(), epoch.toString());
+        assertEquals(0, epoch.get("stageRetries").asInt(), "no attempt failed: " + epoch);
+    }
+
+    /**
      * The resident engine's fault story on a real cluster: an executor JVM killed with SIGKILL in the middle of an
      * epoch fails that barrier stage attempt; the engine starts the stage again from the parameters the epoch started
      * with (the Worker starts a new executor), the job completes, and every example is counted once.
      */
     @Test
-    @Order(4)
+    @Order(5)
     void executorKilledMidEpochIsRetriedAndEveryExampleCountedOnce() throws Exception {
         Path out = tmp.resolve("killed-out");
         File log = tmp.resolve("killed.log").toFile();
@@ -337,7 +357,7 @@ class ClusterScriptsIT {
     }
 
     @Test
-    @Order(5)
+    @Order(6)
     void failingJobExitsNonZeroWithTheDriversError() throws Exception {
         Result r = script("scripts/submit-cluster.sh", masterUrl, "--data-dir", tmp.resolve("nope").toString(),
             "--output", tmp.resolve("never").toString());
@@ -349,7 +369,7 @@ class ClusterScriptsIT {
 
     /** Standalone cluster deploy mode: spark-submit exits 0 even when the driver fails; the script must not. */
     @Test
-    @Order(6)
+    @Order(7)
     void clusterDeployModeReportsTheDriversFinalState() throws Exception {
         Map<String, String> clusterMode = new java.util.HashMap<>(env);
         clusterMode.put("DEPLOY_MODE", "cluster");
@@ -375,7 +395,7 @@ class ClusterScriptsIT {
     }
 
     @Test
-    @Order(7)
+    @Order(8)
     void stopLeavesNothingRunning() throws Exception {
         List<Long> pids = new ArrayList<>();
         for (String f : List.of("master.pid", "worker-1.pid", "worker-2.pid")) {

@@ -98,6 +98,42 @@ class SparkContextsTest {
     @org.junit.jupiter.api.io.TempDir
     java.nio.file.Path tmp;
 
+    /**
+     * A driver that spark-submit did not start names no jar for a cluster's executors: the spark-submit jar beside
+     * the app's becomes {@code spark.jars}; without one, one line that says how to run it.
+     */
+    @Test
+    void aClusterMastersExecutorsGetTheSubmitJarWhenSparkSubmitGaveNone() throws Exception {
+        java.nio.file.Path target = java.nio.file.Files.createDirectories(tmp.resolve("target"));
+        java.nio.file.Path app = java.nio.file.Files.writeString(target.resolve("spark-mnist.jar"), "app");
+        assertEquals(null, SparkContexts.submitJar(app), "no submit jar beside it");
+        assertEquals(null, SparkContexts.submitJar(target), "classes from a directory");
+        assertEquals(null, SparkContexts.submitJar(null));
+        java.nio.file.Path cuda = java.nio.file.Files.writeString(target.resolve("spark-mnist-submit-cuda.jar"), "c");
+        assertEquals(cuda, SparkContexts.submitJar(app), "the CUDA build's");
+        java.nio.file.Path submit = java.nio.file.Files.writeString(target.resolve("spark-mnist-submit.jar"), "s");
+        assertEquals(submit, SparkContexts.submitJar(app), "the CPU build's first");
+        assertEquals(cuda, SparkContexts.submitJar(cuda), "the classes' own jar");
+
+        org.apache.spark.SparkConf standalone = new org.apache.spark.SparkConf(false).setMaster("spark://h:7077");
+        SparkContexts.shipAppClasses(standalone, app);
+        assertEquals(submit.toUri().toString(), standalone.get("spark.jars"));
+        org.apache.spark.SparkConf submitted = new org.apache.spark.SparkConf(false).setMaster("yarn")
+            .set("spark.jars", "file:/opt/job.jar");
+        SparkContexts.shipAppClasses(submitted, app);
+        assertEquals("file:/opt/job.jar", submitted.get("spark.jars"), "spark-submit's (or the user's) jar stays");
+        for (String local : List.of("local[2]", "local-cluster[2,1,1024]")) {
+            org.apache.spark.SparkConf conf = new org.apache.spark.SparkConf(false).setMaster(local);
+            SparkContexts.shipAppClasses(conf, app);
+            assertEquals(false, conf.contains("spark.jars"), local);
+        }
+        IllegalArgumentException none = assertThrows(IllegalArgumentException.class, () -> SparkContexts
+            .shipAppClasses(new org.apache.spark.SparkConf(false).setMaster("spark://h:7077"), target));
+        assertEquals("--master (spark://h:7077) runs executors in JVMs of their own, which need the app's classes:"
+            + " submit the job with scripts/spark-submit (scripts/submit-cluster.sh for a standalone master), or give"
+            + " --conf spark.jars=PATH/spark-mnist-submit.jar", none.getMessage());
+    }
+
     @Test
     void defaultsLeaveWhatTheUserSetAlone() {
         org.apache.spark.SparkConf defaults = SparkContexts.conf("t", "local[2]", List.of());
