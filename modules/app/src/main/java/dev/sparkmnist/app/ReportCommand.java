@@ -66,14 +66,13 @@ public final class ReportCommand implements Callable<Integer> {
                 }
             }
             AtomicOutput.requireComplete(fs, dir, "RUN_DIR (" + runDir + ")");
-            // ND4J as a training JVM has it before the network loads (layer helpers, threads): DL4J's own paths took
-            // 4.8 s to classify the 10,000 test digits for the mistakes' picture in a cold JVM
-            dev.sparkmnist.runtime.Nd4jRuntime.configure(dev.sparkmnist.runtime.Nd4jRuntime.singleTaskThreads(
-                Runtime.getRuntime().availableProcessors()));
             String metrics = read(fs, new Path(dir, RunLayout.METRICS_JSON));
             String provenanceText = read(fs, new Path(dir, RunLayout.PROVENANCE_JSON));
             json(RunLayout.METRICS_JSON, metrics);
             Map<String, Object> provenance = json(RunLayout.PROVENANCE_JSON, provenanceText);
+            // DL4J's layer helpers, as a training JVM has them, before the network's layers are built: without them
+            // DL4J's own convolution took 4.8 s to classify the 10,000 test digits for the mistakes' picture
+            dev.sparkmnist.runtime.Nd4jRuntime.enableHelpers();
             ModelFiles.Loaded model = ModelFiles.load("RUN_DIR", new Path(dir, RunLayout.MODEL_FILE).toString(),
                 hadoop);
             if (model.normalization() == null) {
@@ -82,6 +81,9 @@ public final class ReportCommand implements Callable<Integer> {
             }
             MnistSet test = testSplit(provenance, hadoop);
             int limit = provenance.get("testExamples") instanceof Number n ? n.intValue() : 0;
+            // ND4J's threads as a training JVM sets them, once every input has been checked (it logs as it starts)
+            dev.sparkmnist.runtime.Nd4jRuntime.configure(dev.sparkmnist.runtime.Nd4jRuntime.singleTaskThreads(
+                Runtime.getRuntime().availableProcessors()));
             HtmlReport.Built built = ReportFiles.build(metrics, provenanceText, model.network(), model.normalization(),
                 test, limit, hadoop);
             replace(fs, dir, built);

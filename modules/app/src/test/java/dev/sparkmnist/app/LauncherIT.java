@@ -94,6 +94,17 @@ class LauncherIT {
             cwd.resolve("run/model.zip")), "a relative --output is the caller's: " + train.out());
         assertFalse(train.err().contains("loopback address"), "a local run's driver is on 127.0.0.1: " + train.err());
 
+        // a run directory whose provenance no longer parses: its one line, before ND4J starts and logs
+        Path broken = Files.createDirectories(tmp.resolve("broken"));
+        try (var files = Files.list(cwd.resolve("run"))) {
+            for (Path f : files.filter(Files::isRegularFile).toList()) {
+                Files.copy(f, broken.resolve(f.getFileName()));
+            }
+        }
+        Files.deleteIfExists(broken.resolve(".provenance.json.crc"));
+        Files.writeString(broken.resolve("provenance.json"), "{\"commandLine\": ");
+        launch(cwd, "report", broken.toString()).isOneLine("provenance.json is not a JSON object as train writes it");
+
         Result predict = launch(cwd, "predict", "--model-path", "run/model.zip", "--top", "1",
             TestData.sliceDir() + "/t10k-images-idx3-ubyte.gz");
         assertEquals(0, predict.exit(), predict.err());
