@@ -74,7 +74,7 @@ final class SparkContexts {
         }
         // Local mode needs no network: keep the driver on the loopback interface instead of the machine's address.
         String resolved = conf.get("spark.master");
-        if (resolved.startsWith("local") && !resolved.startsWith("local-cluster")) {
+        if (driverInThisJvmOnly(resolved)) {
             conf.setIfMissing("spark.driver.host", LOOPBACK);
             conf.setIfMissing("spark.driver.bindAddress", LOOPBACK);
         }
@@ -170,8 +170,13 @@ final class SparkContexts {
     static boolean drivesOnLoopback(String master, List<String> confPairs) {
         String m = master != null && !master.isBlank() ? master
             : given(confPairs, "spark.master", System.getProperty("spark.master", EMBEDDED_MASTER));
-        return m.startsWith("local") && !m.startsWith("local-cluster")
+        return driverInThisJvmOnly(m)
             && given(confPairs, "spark.driver.host", System.getProperty("spark.driver.host")) == null;
+    }
+
+    /** A local master whose tasks all run in this JVM (local-cluster's executors are JVMs of their own). */
+    private static boolean driverInThisJvmOnly(String master) {
+        return master.startsWith("local") && !master.startsWith("local-cluster");
     }
 
     /** The value of the last pair for {@code key} ({@link #conf} sets them in order), else {@code orElse}. */

@@ -58,9 +58,11 @@ public final class OpenBlasCore {
     private static final Set<String> AVX512_CORES = Set.of("skylakex", "cooperlake", "sapphirerapids");
     private static final Logger LOG = LoggerFactory.getLogger(OpenBlasCore.class);
     private static Decision decision;
-    /** {@link #environmentHint} for this JVM, once {@link #chooseBeforeLoad} has decided; null when there is none. */
+    /**
+     * {@link #environmentHint} for this JVM once {@link #chooseBeforeLoad} has decided, until
+     * {@link #logEnvironmentHint} has logged it; null when there is none (or no longer one to log).
+     */
     private static String hint;
-    private static boolean hintLogged;
 
     /** What {@link #chooseBeforeLoad} did, and why. */
     public enum Decision {
@@ -123,9 +125,9 @@ public final class OpenBlasCore {
      */
     public static synchronized void logEnvironmentHint() {
         chooseBeforeLoad();
-        if (hint != null && !hintLogged) {
-            hintLogged = true;
+        if (hint != null) {
             LOG.info(hint);
+            hint = null;
         }
     }
 
