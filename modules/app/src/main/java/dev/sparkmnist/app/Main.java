@@ -131,10 +131,14 @@ public final class Main implements java.util.concurrent.Callable<Integer> {
                 cmd.getErr().println(Secrets.current().scrub("error: " + store.getMessage()));
                 return store.userValue() ? ExitCodes.BAD_INPUT : ExitCodes.FAILURE;
             }
-            var shrank = cause(ex, dev.sparkmnist.training.resident.ClusterShrankException.class);
-            if (shrank != null) {
+            // the cluster cannot run the job (it shrank, or Spark stopped the application): its message alone
+            IllegalStateException lost = cause(ex, dev.sparkmnist.training.resident.ClusterShrankException.class);
+            if (lost == null) {
+                lost = cause(ex, dev.sparkmnist.training.resident.SparkStoppedException.class);
+            }
+            if (lost != null) {
                 LOG.debug("{} failed", cmd.getCommandName(), ex);
-                cmd.getErr().println(Secrets.current().scrub("error: " + shrank.getMessage()));
+                cmd.getErr().println(Secrets.current().scrub("error: " + lost.getMessage()));
                 return ExitCodes.FAILURE;
             }
             LOG.error("{} failed", cmd.getCommandName(), ex);

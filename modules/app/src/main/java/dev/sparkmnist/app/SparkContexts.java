@@ -229,6 +229,87 @@ final class SparkContexts {
         }
     }
 
+    /**
+     * Before any work, the master must be one this JVM can start Spark on, as the stores are asked before any work
+     * ({@link dev.sparkmnist.runs.Stores}): a cluster manager whose classes are on the class path (YARN's, Kubernetes'
+     * and Mesos' come in jars of their own, which {@code scripts/spark-mnist}'s local class path does not have: Spark
+     * said only "Could not parse Master URL" for them), and a standalone master that accepts a connection at one of
+     * its addresses within {@code timeoutSeconds} ({@code --store-timeout}). Spark itself tries an absent standalone
+     * master three times 20 s apart, then stops the context under the job, which failed 2 minutes later with "Cannot
+     * call methods on a stopped SparkContext".
+     *
+     * @throws IllegalArgumentException for a cluster manager that is not on the class path
+     * @throws dev.sparkmnist.runs.Stores.UnreachableStoreException for a standalone master that does not answer
+     */
+    static void requireMaster(SparkConf conf, long timeoutSeconds) {
+        String master = conf.get("spark.master");
+        requireClusterManager(master, SparkContexts::pluggedIn);
+        if (master.startsWith("spark://")) {
+            requireStandaloneAnswers(master, timeoutSeconds);
+        }
+    }
+
+    /** Refuses YARN, Kubernetes and Mesos masters whose cluster manager {@code onClassPath} does not find. */
+    static void requireClusterManager(String master, java.util.function.Predicate<String> onClassPath) {
+        String[] support = master.equals("yarn") ? new String[] {"YARN", "spark-yarn"}
+            : master.startsWith("k8s://") ? new String[] {"Kubernetes", "spark-kubernetes"}
+            : master.startsWith("mesos://") ? new String[] {"Mesos", "spark-mesos"} : null;
+        if (support != null && !onClassPath.test(master)) {
+            throw new IllegalArgumentException("--master (" + master + ") needs Spark's " + support[0] + " support ("
+                + support[1] + "_2.12), which is not on this JVM's class path: submit the job with spark-submit"
+                + (master.equals("yarn") ? " (PROPERTIES_FILE=conf/yarn.conf.template scripts/submit-cluster.sh yarn"
+                + " [options]: the generated Spark home has it)" : " from a Spark distribution that has it"
+                + " (scripts/spark-submit uses $SPARK_HOME's)"));
+        }
+    }
+
+    /**
+     * Connects to each address of a standalone master URL ({@code spark://H:P}, or {@code spark://H1:P1,H2:P2} with
+     * standby masters) until one accepts, all within {@code timeoutSeconds}; the URL's syntax stays Spark's to check.
+     * A host that does not resolve is the user's value (exit 2); a refusal or no answer is the master's (exit 1).
+     */
+    static void requireStandaloneAnswers(String master, long timeoutSeconds) {
+        if (!(timeoutSeconds > 0)) {
+            throw new IllegalArgumentException(dev.sparkmnist.runs.Stores.OPTION + " (" + timeoutSeconds
+                + ") must be > 0 seconds");
+        }
+        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(timeoutSeconds);
+        String why = null;
+        boolean unknownHost = true;
+        for (String address : master.substring("spark://".length()).split(",")) {
+            int colon = address.lastIndexOf(':');
+            int port;
+            try {
+                port = Integer.parseInt(address.substring(colon + 1).trim());
+            } catch (NumberFormatException | IndexOutOfBoundsException e) {
+                return; // not HOST:PORT: Spark names the URL as it parses it
+            }
+            String host = address.substring(0, colon).trim();
+            int millis = (int) Math.max(1, java.util.concurrent.TimeUnit.NANOSECONDS.toMillis(
+                deadline - System.nanoTime()));
+            try (java.net.Socket socket = new java.net.Socket()) {
+                socket.connect(new java.net.InetSocketAddress(host, port), millis);
+                return;
+            } catch (java.net.SocketTimeoutException e) {
+                unknownHost = false;
+                why = address + " did not answer within " + timeoutSeconds + " s (raise "
+                    + dev.sparkmnist.runs.Stores.OPTION + " to wait longer)";
+            } catch (IllegalArgumentException e) {
+                return; // a port out of range: Spark names the URL as it parses it
+            } catch (java.net.UnknownHostException e) {
+                why = address + ": the host is unknown" + (e.getMessage() == null ? "" : " (" + e.getMessage() + ")");
+            } catch (java.io.IOException e) {
+                unknownHost = false;
+                why = address + " refused the connection (" + dev.sparkmnist.runs.Stores.firstLine(e) + ")";
+            }
+        }
+        if (why != null) {
+            throw new dev.sparkmnist.runs.Stores.UnreachableStoreException("--master (" + master + "): no standalone"
+                + " master answers: " + why + "; start it (scripts/local-cluster.sh start N on this machine) or name"
+                + " one that runs", unknownHost, null);
+        }
+    }
+
     /** Starts Spark with these settings (from {@link #conf}). */
     static JavaSparkContext create(SparkConf conf) {
         String resolved = conf.get("spark.master");
@@ -280,7 +361,7 @@ final class SparkContexts {
     }
 
     /** Whether a cluster manager on the class path (Spark's ServiceLoader plug-in point) takes this URL. */
-    private static boolean pluggedIn(String master) {
+    static boolean pluggedIn(String master) {
         try {
             for (org.apache.spark.scheduler.ExternalClusterManager m : java.util.ServiceLoader.load(
                 org.apache.spark.scheduler.ExternalClusterManager.class,

@@ -114,6 +114,9 @@ public final class TrainCommand implements Callable<Integer> {
         Configuration hadoop = SparkContexts.hadoop(sparkConf); // what sc.hadoopConfiguration() will be
         Stores.check(Stores.paths("--data-dir", data.dataDir, "--output", output.output, "--checkpoint-dir",
             checkpoints.dir, "--resume-from", checkpoints.resumeFrom), hadoop, stores.timeoutSeconds);
+        if (!training.dryRun) { // a memory plan needs no master: planned for a cluster from a machine outside it
+            SparkContexts.requireMaster(sparkConf, stores.timeoutSeconds);
+        }
         Resumption.Point resumed = new Resumption(checkpoints, this::given).find(model, data, training, hadoop);
         ModelOptions m = resumed != null ? resumed.model()
             : training.mode == TrainingArgs.Mode.MLLIB ? MllibBaseline.equivalentModel(training.seed)

@@ -81,6 +81,15 @@ class LauncherIT {
         launch(cwd, "predict", "--model-path", missing, "digit.png")
             .isOneLine("--model-path (" + missing + "): file not found");
         launch(cwd, "report", empty.resolve("no-run").toString()).isOneLine("is not a directory");
+        // the launcher's class path has no YARN support (spark-submit's Spark home has): said before any work, where
+        // Spark's "Could not parse Master URL" came out as "--master (yarn) is not a master URL Spark accepts: ..."
+        Result yarn = launch(cwd, "train", "--master", "yarn", "--epochs", "1", "--output", "never");
+        assertEquals(ExitCodes.BAD_INPUT, yarn.exit(), yarn.err());
+        List<String> lines = yarn.err().lines().toList();
+        assertTrue(lines.get(lines.size() - 1).startsWith("error: --master (yarn) needs Spark's YARN support"
+            + " (spark-yarn_2.12)"), yarn.err());
+        assertTrue(lines.subList(0, lines.size() - 1).stream().allMatch(l -> l.contains(" WARN  Utils: ")),
+            "before it only Spark's loopback warnings, which a cluster master keeps: " + yarn.err());
         assertFalse(Files.exists(cwd.resolve("never")), "nothing written");
     }
 

@@ -65,6 +65,14 @@ class MainErrorsTest {
     }
 
     @Test
+    void aStoppedSparkIsAFailureWithJustItsMessage() {
+        String message = "Spark stopped the application before spark://h:7077 gave it executors: ...";
+        String[] failed = run(new RuntimeException(new dev.sparkmnist.training.resident.SparkStoppedException(message)));
+        assertEquals("1", failed[0]);
+        assertEquals("error: " + message + System.lineSeparator(), failed[1]);
+    }
+
+    @Test
     void badOptionsExitTwoAndOtherFailuresOne() {
         assertEquals("2", run(new IllegalArgumentException("--epochs (0) must be > 0"))[0]);
         assertEquals("1", run(new IllegalStateException("disk full"))[0]);

@@ -48,6 +48,7 @@ public final class Slots {
         while (slots < target && System.nanoTime() < deadline
             && (slots == 0 || System.nanoTime() - stableSince < TimeUnit.SECONDS.toNanos(SETTLE_SECONDS))) {
             sleep();
+            requireRunning(sc);
             int n = now(sc);
             if (n != slots) {
                 stableSince = System.nanoTime();
@@ -165,9 +166,23 @@ public final class Slots {
         int slots = now(sc);
         while (slots < workers && !sc.isLocal() && System.nanoTime() < deadline) {
             sleep();
+            requireRunning(sc);
             slots = now(sc);
         }
         return slots;
+    }
+
+    /**
+     * Fails at once when Spark has stopped the context under the job, as a standalone master that never accepted the
+     * application does after three tries 20 s apart, instead of waiting out the rest of the slots' deadline and
+     * failing then with Spark's "Cannot call methods on a stopped SparkContext".
+     */
+    static void requireRunning(JavaSparkContext sc) {
+        if (sc.sc().isStopped()) {
+            throw new SparkStoppedException("Spark stopped the application before " + sc.master() + " gave it"
+                + " executors: the cluster manager gave up on it (Spark's log above says why, e.g. \"All masters are"
+                + " unresponsive\"): check that --master names a running master of this Spark version");
+        }
     }
 
     private static void sleep() {
