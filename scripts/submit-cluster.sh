@@ -35,6 +35,10 @@ deploy_mode="${deploy_mode:-client}"
 # the log layout's %redacted converter is in the app jar: --driver-class-path (below) puts it where log4j, which
 # starts before the app jar is loaded, finds it
 driver_opts="-Dlog4j2.configurationFile=$repo_root/conf/log4j2.properties -Dorg.eclipse.deeplearning4j.helpers.disable=false"
+if [[ "$deploy_mode" == cluster && "$master" == spark://* ]]; then
+  # the submission itself goes to the master (in client mode the driver asks it first, with one line of its own)
+  standalone_answers "$master" || exit 1
+fi
 if [[ "$deploy_mode" == cluster ]]; then
   # the Worker starts this driver with plain java: Java 17 needs Spark's --add-opens list on it
   driver_opts="${java17_opens[*]} $driver_opts"
@@ -65,7 +69,7 @@ trap 'rm -f "$submit_log"' EXIT
 submit_logged() {
   set +e
   run "${submit[@]}" 2>&1 | tee "$submit_log" \
-    | grep -v -E '^[[:space:]]+at |^[[:space:]]+\.\.\. [0-9]+ more|^Exception in thread'
+    | grep -v -E '^[[:space:]]+at |^[[:space:]]+\.\.\. [0-9]+ more|^Exception in thread|^Caused by: '
   submit_rc="${PIPESTATUS[0]}"
   set -e
 }

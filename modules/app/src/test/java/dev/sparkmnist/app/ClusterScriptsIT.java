@@ -389,6 +389,27 @@ class ClusterScriptsIT {
             assertEquals(1, failed.exit(), failed.output());
             assertTrue(failed.output().contains("final state: FAILED"), failed.output());
             assertTrue(failed.output().contains("error: " + tmp.resolve("nope") + ": neither"), failed.output());
+
+            // a master that is not there: one line before spark-submit starts (its client printed Spark's log and
+            // three "Caused by:" lines, then the script's "reported no driver id"); one of a list that answers is
+            // enough for the check
+            int closed;
+            try (java.net.ServerSocket s = new java.net.ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress())) {
+                closed = s.getLocalPort();
+            }
+            Result absent = script("scripts/submit-cluster.sh", "spark://127.0.0.1:" + closed, "--output",
+                tmp.resolve("never3").toString());
+            assertEquals(1, absent.exit(), absent.output());
+            assertEquals("submit-cluster.sh: MASTER_URL (spark://127.0.0.1:" + closed + "): no standalone master answers"
+                + " at 127.0.0.1:" + closed + " (refused, or no answer within 10 s): start it (scripts/local-cluster.sh"
+                + " start N on this machine) or name one that runs", absent.output().strip());
+            String list = "spark://127.0.0.1:" + closed + "," + masterUrl.substring("spark://".length());
+            Result standby = script("scripts/submit-cluster.sh", list, "--data-dir", tmp.resolve("nope").toString(),
+                "--output", tmp.resolve("never3").toString());
+            assertTrue(standby.output().contains("spark-submit --master " + list + " "), "submitted: "
+                + standby.output()); // (Spark's client itself then gives up on the list, as it does without the check)
+            assertFalse(standby.output().contains("no standalone master answers"), standby.output());
+            assertFalse(Files.exists(tmp.resolve("never3")));
         } finally {
             env = saved;
         }
