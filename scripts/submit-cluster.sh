@@ -35,9 +35,19 @@ deploy_mode="${deploy_mode:-client}"
 # the log layout's %redacted converter is in the app jar: --driver-class-path (below) puts it where log4j, which
 # starts before the app jar is loaded, finds it
 driver_opts="-Dlog4j2.configurationFile=$repo_root/conf/log4j2.properties -Dorg.eclipse.deeplearning4j.helpers.disable=false"
+# In cluster deploy mode the submission itself goes to the master: ask it first (in client mode the driver asks it,
+# with one line of its own)
 if [[ "$deploy_mode" == cluster && "$master" == spark://* ]]; then
-  # the submission itself goes to the master (in client mode the driver asks it first, with one line of its own)
-  standalone_answers "$master" || exit 1
+  IFS=, read -r -a addresses <<< "${master#spark://}"
+  master_answers "$master" "standalone master" \
+    "start it (scripts/local-cluster.sh start N on this machine) or name one that runs" "${addresses[@]}" || exit 1
+elif [[ "$deploy_mode" == cluster && "$master" == yarn ]]; then
+  conf_dir="${HADOOP_CONF_DIR:-${YARN_CONF_DIR:-}}"
+  [[ -n "$conf_dir" ]] || { log "MASTER_URL yarn needs HADOOP_CONF_DIR (the cluster's configuration)"; exit 2; }
+  mapfile -t addresses < <(python3 "$repo_root/scripts/lib/resource_managers.py" "$conf_dir")
+  (( ${#addresses[@]} > 0 )) || exit 2  # the helper said why
+  master_answers "$master" "YARN ResourceManager" \
+    "start it, or name it in yarn.resourcemanager.address of $conf_dir/yarn-site.xml" "${addresses[@]}" || exit 1
 fi
 if [[ "$deploy_mode" == cluster ]]; then
   # the Worker starts this driver with plain java: Java 17 needs Spark's --add-opens list on it

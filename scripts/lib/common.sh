@@ -47,20 +47,20 @@ redacted() {
 }
 log() { printf '%s: %s\n' "$(basename "$0")" "$(redacted "$*")" >&2; }
 # Shows a command on standard error (redacted), then runs it; run_quietly=1 (scripts/spark-mnist) leaves it unshown.
-# Whether one address of a standalone master URL (spark://H:P, or spark://H1:P1,H2:P2 with standby masters) accepts a
-# TCP connection within MASTER_TIMEOUT seconds (10); when none does, one line naming the URL and the last address.
-# spark-submit's own client, in standalone cluster deploy mode, printed Spark's log and three "Caused by:" lines.
-standalone_answers() {
-  local url="$1" addr last="" addrs
-  IFS=, read -r -a addrs <<< "${url#spark://}"
-  for addr in "${addrs[@]}"; do
+# Whether one of the addresses (HOST:PORT ...) of MASTER_URL ($1), a WHAT ($2: standalone master, YARN
+# ResourceManager), accepts a TCP connection within MASTER_TIMEOUT seconds (10) each; when none does, one line naming
+# the URL and the last address, with ADVICE ($3). spark-submit's own clients, in cluster deploy mode, printed Spark's
+# log and three "Caused by:" lines (standalone) or retried for 15 minutes without a line (YARN).
+master_answers() {
+  local url="$1" what="$2" advice="$3" addr last=""
+  shift 3
+  for addr in "$@"; do
     if timeout "${MASTER_TIMEOUT:-10}" bash -c 'exec 3<>"/dev/tcp/$1/$2"' _ "${addr%:*}" "${addr##*:}" 2>/dev/null; then
       return 0
     fi
     last="$addr"
   done
-  log "MASTER_URL ($url): no standalone master answers at $last (refused, or no answer within" \
-      "${MASTER_TIMEOUT:-10} s): start it (scripts/local-cluster.sh start N on this machine) or name one that runs"
+  log "MASTER_URL ($url): no $what answers at $last (refused, or no answer within ${MASTER_TIMEOUT:-10} s): $advice"
   return 1
 }
 

@@ -82,7 +82,7 @@ public final class EvaluateCommand implements Callable<Integer> {
         Configuration hadoop = SparkContexts.hadoop(sparkConf); // what sc.hadoopConfiguration() will be
         Stores.check(Stores.paths("--model-path", trained.path, "--data-dir", images == null ? dataDir : null,
             "--images", images, "--labels", labels, "--output", output.output), hadoop, stores.timeoutSeconds);
-        SparkContexts.requireMaster(sparkConf, stores.timeoutSeconds);
+        MasterCheck.require(sparkConf, hadoop, stores.timeoutSeconds);
         AtomicOutput out = output.output == null ? null : AtomicOutput.open(output.output, output.overwrite, hadoop);
         try {
             MnistSet test = images != null ? MnistSet.testFiles(images, labels, hadoop)

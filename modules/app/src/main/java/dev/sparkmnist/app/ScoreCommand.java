@@ -126,7 +126,7 @@ public final class ScoreCommand implements Callable<Integer> {
         Configuration hadoop = SparkContexts.hadoop(sparkConf);
         Stores.check(Stores.paths("--input", input, "--model-path", trained.path, "--output", output), hadoop,
             stores.timeoutSeconds);
-        SparkContexts.requireMaster(sparkConf, stores.timeoutSeconds);
+        MasterCheck.require(sparkConf, hadoop, stores.timeoutSeconds);
         DataFormat dataFormat = format == DataFormat.AUTO ? DataFormat.detect("--input", input, hadoop) : format;
         Nd4jRuntime.enableHelpers();
         TrainedModelArgs.Resolved resolved = trained.load(hadoop);

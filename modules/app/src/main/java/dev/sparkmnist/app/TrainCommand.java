@@ -114,15 +114,13 @@ public final class TrainCommand implements Callable<Integer> {
         Configuration hadoop = SparkContexts.hadoop(sparkConf); // what sc.hadoopConfiguration() will be
         Stores.check(Stores.paths("--data-dir", data.dataDir, "--output", output.output, "--checkpoint-dir",
             checkpoints.dir, "--resume-from", checkpoints.resumeFrom), hadoop, stores.timeoutSeconds);
-        if (!training.dryRun) { // a memory plan needs no master: planned for a cluster from a machine outside it
-            SparkContexts.requireMaster(sparkConf, stores.timeoutSeconds);
-        }
         Resumption.Point resumed = new Resumption(checkpoints, this::given).find(model, data, training, hadoop);
         ModelOptions m = resumed != null ? resumed.model()
             : training.mode == TrainingArgs.Mode.MLLIB ? MllibBaseline.equivalentModel(training.seed)
             : modelOptions();
         TrainingOptions t = trainingOptions();
-        try (TrainingInput input = TrainingInput.of(data.dataDir, data.format, sparkConf, hadoop)) {
+        try (TrainingInput input = TrainingInput.of(data.dataDir, data.format, sparkConf, hadoop,
+            () -> requireMaster(sparkConf, hadoop))) {
             return run(m, t, resumed, input, sparkConf, hadoop);
         }
     }
@@ -134,7 +132,10 @@ public final class TrainCommand implements Callable<Integer> {
         MnistSet testSet = MnistSet.testFrom(input.dir(), hadoop);
         Map<String, Object> memory = new LinkedHashMap<>();
         if (!memoryFits(m, t, trainSet, testSet, sparkConf, memory)) {
-            return new TrainOutcome(null, null); // --dry-run
+            return new TrainOutcome(null, null); // --dry-run: a memory plan needs no master
+        }
+        if (training.mode != TrainingArgs.Mode.LOCAL) { // one JVM trains without the master
+            requireMaster(sparkConf, hadoop); // after the plan's numbers, which refuse without a cluster
         }
         try (AtomicOutput out = AtomicOutput.open(outputDir(m.architecture()), output.overwrite, hadoop);
              OffHeapMeter meter = OffHeapMeter.start()) {
@@ -165,6 +166,17 @@ public final class TrainCommand implements Callable<Integer> {
             RunFiles.write(out, record, trained.result(), metrics.rows(), trained.sparkVersion(), hadoop);
             out.commit();
             return new TrainOutcome(out.target().toString(), trained.result());
+        }
+    }
+
+    /** Whether {@link #requireMaster} has asked the master. */
+    private boolean masterAnswered;
+
+    /** Asks the master before the run's first Spark work, once ({@link MasterCheck}). */
+    private void requireMaster(SparkConf sparkConf, Configuration hadoop) {
+        if (!masterAnswered) {
+            MasterCheck.require(sparkConf, hadoop, stores.timeoutSeconds);
+            masterAnswered = true;
         }
     }
 

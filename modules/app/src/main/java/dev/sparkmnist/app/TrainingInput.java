@@ -34,13 +34,18 @@ final class TrainingInput implements AutoCloseable {
         this.staged = staged;
     }
 
-    /** The idx directory for {@code --data-dir}, staging it first when it is not idx. */
-    static TrainingInput of(String dataDir, DataFormat format, SparkConf sparkConf, Configuration hadoop) {
+    /**
+     * The idx directory for {@code --data-dir}, staging it first when it is not idx; {@code beforeSpark} runs before
+     * the staging starts Spark (the master's check).
+     */
+    static TrainingInput of(String dataDir, DataFormat format, SparkConf sparkConf, Configuration hadoop,
+                            Runnable beforeSpark) {
         DataFormat.Splits splits = DataFormat.splits("--data-dir", dataDir, format, hadoop);
         if (splits == null) {
             return new TrainingInput(dataDir, null, null);
         }
         Path stage = new Path(hadoop.get("hadoop.tmp.dir", "/tmp"), "spark-mnist-data-" + UUID.randomUUID());
+        beforeSpark.run();
         long t0 = System.nanoTime();
         JavaSparkContext sc = SparkContexts.create(sparkConf.clone().setAppName("spark-mnist train: data"));
         try {

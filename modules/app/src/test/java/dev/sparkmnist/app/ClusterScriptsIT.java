@@ -394,15 +394,16 @@ class ClusterScriptsIT {
             // three "Caused by:" lines, then the script's "reported no driver id"); one of a list that answers is
             // enough for the check
             int closed;
-            try (java.net.ServerSocket s = new java.net.ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress())) {
+            try (java.net.ServerSocket s = new java.net.ServerSocket(0, 50,
+                java.net.InetAddress.getLoopbackAddress())) {
                 closed = s.getLocalPort();
             }
             Result absent = script("scripts/submit-cluster.sh", "spark://127.0.0.1:" + closed, "--output",
                 tmp.resolve("never3").toString());
             assertEquals(1, absent.exit(), absent.output());
-            assertEquals("submit-cluster.sh: MASTER_URL (spark://127.0.0.1:" + closed + "): no standalone master answers"
-                + " at 127.0.0.1:" + closed + " (refused, or no answer within 10 s): start it (scripts/local-cluster.sh"
-                + " start N on this machine) or name one that runs", absent.output().strip());
+            assertEquals("submit-cluster.sh: MASTER_URL (spark://127.0.0.1:" + closed + "): no standalone master"
+                + " answers at 127.0.0.1:" + closed + " (refused, or no answer within 10 s): start it"
+                + " (scripts/local-cluster.sh start N on this machine) or name one that runs", absent.output().strip());
             String list = "spark://127.0.0.1:" + closed + "," + masterUrl.substring("spark://".length());
             Result standby = script("scripts/submit-cluster.sh", list, "--data-dir", tmp.resolve("nope").toString(),
                 "--output", tmp.resolve("never3").toString());

@@ -95,8 +95,12 @@ class YarnScriptsIT {
 
     /** scripts/submit-cluster.sh yarn with the YARN template and settings small enough for this machine. */
     private static Result submit(String deployMode, List<String> trainOptions) throws Exception {
+        return submit(deployMode, confDir, trainOptions);
+    }
+
+    private static Result submit(String deployMode, Path hadoopConf, List<String> trainOptions) throws Exception {
         Map<String, String> env = new HashMap<>();
-        env.put("HADOOP_CONF_DIR", confDir.toString());
+        env.put("HADOOP_CONF_DIR", hadoopConf.toString());
         env.put("PROPERTIES_FILE", repo.resolve("conf/yarn.conf.template").toString());
         if (deployMode != null) {
             env.put("DEPLOY_MODE", deployMode);
@@ -188,6 +192,36 @@ class YarnScriptsIT {
         // the driver's one line is in the ApplicationMaster container's stderr
         String amStderr = amStderr();
         assertTrue(amStderr.contains(missing.toString()), amStderr);
+    }
+
+    /**
+     * A ResourceManager that is not there: one line in seconds in either deploy mode, where YARN's client retried it
+     * for yarn.resourcemanager.connect.max-wait.ms (15 minutes) without a line. In cluster mode the script asks it
+     * before spark-submit; in client mode the driver does, as it asks a standalone master.
+     */
+    @Test
+    void anAbsentResourceManagerIsOneLineInSeconds() throws Exception {
+        int closed;
+        try (java.net.ServerSocket s = new java.net.ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress())) {
+            closed = s.getLocalPort();
+        }
+        Path dead = Files.createDirectories(tmp.resolve("dead-rm-conf"));
+        Files.writeString(dead.resolve("yarn-site.xml"), "<configuration><property><name>yarn.resourcemanager.address"
+            + "</name><value>127.0.0.1:" + closed + "</value></property></configuration>\n");
+        long t0 = System.nanoTime();
+        Result cluster = submit("cluster", dead, job(tmp.resolve("never-c"), TestData.sliceDir()));
+        assertEquals(1, cluster.exit(), cluster.output());
+        assertEquals("submit-cluster.sh: MASTER_URL (yarn): no YARN ResourceManager answers at 127.0.0.1:" + closed
+            + " (refused, or no answer within 10 s): start it, or name it in yarn.resourcemanager.address of " + dead
+            + "/yarn-site.xml", cluster.output().strip());
+        Result client = submit("client", dead, job(tmp.resolve("never-d"), TestData.sliceDir()));
+        assertEquals(1, client.exit(), client.output());
+        assertTrue(client.output().contains("error: --master (yarn): no YARN ResourceManager answers: 127.0.0.1:"
+            + closed + " refused the connection"), client.output());
+        assertFalse(client.output().lines().anyMatch(l -> l.matches("\\s+at .*")),
+            "a stack trace:\n" + client.output());
+        assertTrue((System.nanoTime() - t0) / 1e9 < 90, "seconds, not YARN's 15 minutes");
+        assertFalse(Files.exists(tmp.resolve("never-c")) || Files.exists(tmp.resolve("never-d")), "nothing written");
     }
 
     @Test
