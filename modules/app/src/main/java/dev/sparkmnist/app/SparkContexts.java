@@ -229,12 +229,13 @@ final class SparkContexts {
         }
     }
 
-    /** Starts Spark with these settings (from {@link #conf}). */
+    /** Starts Spark with these settings (from {@link #conf}) and, on a cluster, waits for its first executor. */
     static JavaSparkContext create(SparkConf conf) {
         String resolved = conf.get("spark.master");
         shipAppClasses(conf, codeSource());
+        JavaSparkContext sc;
         try {
-            return new JavaSparkContext(conf);
+            sc = new JavaSparkContext(conf);
         } catch (Exception e) { // Scala throws SparkException (checked in Java) undeclared
             if (e instanceof org.apache.spark.SparkException && e.getMessage() != null
                 && e.getMessage().startsWith("Could not parse Master URL")) {
@@ -244,6 +245,14 @@ final class SparkContexts {
                 throw r;
             }
             throw new IllegalStateException("cannot start Spark: " + e.getMessage(), e);
+        }
+        try {
+            // a cluster that gives the job no executor: one line, where the first job would wait for ever
+            dev.sparkmnist.training.resident.Slots.requireExecutors(sc);
+            return sc;
+        } catch (RuntimeException e) {
+            sc.stop();
+            throw e;
         }
     }
 

@@ -49,7 +49,7 @@ public final class SparkTrainer {
         int threads = w.threadsPerTask() > 0 ? w.threadsPerTask() : Nd4jRuntime.threadsPerTask(sc.sc());
         Nd4jRuntime.configure(threads); // the driver (and, in local mode, the executors)
         boolean resident = options.averaging().engine() == TrainingOptions.Engine.RESIDENT;
-        int partitions = resident ? Slots.workers(sc, w.count(), Slots.DEFAULT_WAIT_SECONDS)
+        int partitions = resident ? Slots.workers(sc, w.count(), Slots.waitSeconds(sc.getConf()))
             : w.count() > 0 ? w.count() : sc.defaultParallelism();
         MnistSet testSet = test.limit(options.input().limitTest());
         Start from = start != null ? start : new Start(Models.network(model), 0);

@@ -18,12 +18,54 @@ import org.slf4j.LoggerFactory;
 public final class Slots {
     /** Default seconds the driver waits for enough executor cores to start (or go on running) every worker. */
     public static final long DEFAULT_WAIT_SECONDS = 60;
+    /**
+     * Spark's own wait for executors to register before it schedules (30 s by default): a longer one given here is
+     * the driver's wait too, e.g. for a YARN queue that grants containers slowly.
+     */
+    public static final String WAIT_SETTING = "spark.scheduler.maxRegisteredResourcesWaitingTime";
     private static final Logger LOG = LoggerFactory.getLogger(Slots.class);
     private static final long POLL_MILLIS = 200;
     /** Seconds the slot count must stay unchanged before the default worker count settles below its target. */
     private static final long SETTLE_SECONDS = 3;
 
     private Slots() {
+    }
+
+    /** Seconds to wait for executors: {@link #DEFAULT_WAIT_SECONDS}, or {@link #WAIT_SETTING} when it is longer. */
+    public static long waitSeconds(SparkConf conf) {
+        return Math.max(DEFAULT_WAIT_SECONDS, conf.getTimeAsSeconds(WAIT_SETTING, "0s"));
+    }
+
+    /**
+     * For a cluster master, waits up to {@link #waitSeconds} for the job's first executor and fails with one line
+     * when none came: Spark itself would let the first job wait for ever ("Initial job has not accepted any
+     * resources"), as DL4J's master, the evaluation and scoring did when no Worker offered what an executor asks for.
+     * Local masters have their slots at once; under dynamic allocation executors come when tasks wait for them.
+     */
+    public static void requireExecutors(JavaSparkContext sc) {
+        requireExecutors(sc, waitSeconds(sc.getConf()));
+    }
+
+    /** As {@link #requireExecutors(JavaSparkContext)}, waiting {@code waitSeconds}. */
+    static void requireExecutors(JavaSparkContext sc, long waitSeconds) {
+        if (sc.isLocal() || sc.getConf().getBoolean("spark.dynamicAllocation.enabled", false)) {
+            return;
+        }
+        if (await(sc, 1, waitSeconds) == 0) {
+            throw new InvalidInputException(noExecutors(sc, waitSeconds));
+        }
+    }
+
+    private static String noExecutors(JavaSparkContext sc, long waitSeconds) {
+        SparkConf conf = sc.getConf();
+        return sc.master() + " gave the job no executor in " + waitSeconds + " s: no worker node has registered, or"
+            + " none offers what one executor asks for (" + setting(conf, "spark.executor.cores") + ", "
+            + setting(conf, "spark.executor.memory") + " and its overhead): check the cluster manager's UI, lower"
+            + " those settings, or raise " + WAIT_SETTING + " to wait longer";
+    }
+
+    private static String setting(SparkConf conf, String key) {
+        return key + " " + (conf.contains(key) ? conf.get(key) : "unset");
     }
 
     /** Concurrent task slots of the default resource profile now. */
@@ -56,7 +98,7 @@ public final class Slots {
             }
         }
         if (slots == 0) {
-            return target; // require reports it with the numbers
+            throw new InvalidInputException(noExecutors(sc, waitSeconds)); // not another wait in require
         }
         if (slots < target) {
             LOG.warn("{} offers {} concurrent task slot(s), fewer than its default parallelism {}: training with {}"
