@@ -45,8 +45,18 @@ final class MasterCheck {
      * @throws Stores.UnreachableStoreException for a master that does not answer
      */
     static void require(SparkConf conf, Configuration hadoop, long timeoutSeconds) {
+        requireClusterManager(conf);
+        requireReachable(conf, hadoop, timeoutSeconds);
+    }
+
+    /** The class-path half of {@link #require}: no network, so it comes with the options' own checks. */
+    static void requireClusterManager(SparkConf conf) {
+        requireClusterManager(conf.get("spark.master"), SparkContexts::pluggedIn);
+    }
+
+    /** The network half of {@link #require}: a standalone master or YARN's ResourceManager that answers. */
+    static void requireReachable(SparkConf conf, Configuration hadoop, long timeoutSeconds) {
         String master = conf.get("spark.master");
-        requireClusterManager(master, SparkContexts::pluggedIn);
         if (master.startsWith("spark://")) {
             List<String> addresses = List.of(master.substring("spark://".length()).split(","));
             requireAnswers(master, "standalone master", addresses, "start it (scripts/local-cluster.sh start N on this"

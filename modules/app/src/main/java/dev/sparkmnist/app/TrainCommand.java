@@ -114,6 +114,9 @@ public final class TrainCommand implements Callable<Integer> {
         Configuration hadoop = SparkContexts.hadoop(sparkConf); // what sc.hadoopConfiguration() will be
         Stores.check(Stores.paths("--data-dir", data.dataDir, "--output", output.output, "--checkpoint-dir",
             checkpoints.dir, "--resume-from", checkpoints.resumeFrom), hadoop, stores.timeoutSeconds);
+        if (!training.dryRun) { // a memory plan needs no cluster manager: planned from a machine outside the cluster
+            MasterCheck.requireClusterManager(sparkConf);
+        }
         Resumption.Point resumed = new Resumption(checkpoints, this::given).find(model, data, training, hadoop);
         ModelOptions m = resumed != null ? resumed.model()
             : training.mode == TrainingArgs.Mode.MLLIB ? MllibBaseline.equivalentModel(training.seed)
@@ -172,10 +175,10 @@ public final class TrainCommand implements Callable<Integer> {
     /** Whether {@link #requireMaster} has asked the master. */
     private boolean masterAnswered;
 
-    /** Asks the master before the run's first Spark work, once ({@link MasterCheck}). */
+    /** Asks the master for a connection before the run's first Spark work, once ({@link MasterCheck}). */
     private void requireMaster(SparkConf sparkConf, Configuration hadoop) {
         if (!masterAnswered) {
-            MasterCheck.require(sparkConf, hadoop, stores.timeoutSeconds);
+            MasterCheck.requireReachable(sparkConf, hadoop, stores.timeoutSeconds);
             masterAnswered = true;
         }
     }

@@ -83,7 +83,8 @@ class LauncherIT {
         launch(cwd, "report", empty.resolve("no-run").toString()).isOneLine("is not a directory");
         // the launcher's class path has no YARN support (spark-submit's Spark home has): said before any work, where
         // Spark's "Could not parse Master URL" came out as "--master (yarn) is not a master URL Spark accepts: ..."
-        Result yarn = launch(cwd, "train", "--master", "yarn", "--epochs", "1", "--output", "never");
+        Result yarn = launch(cwd, "train", "--master", "yarn", "--data-dir", TestData.sliceDir(), "--epochs", "1",
+            "--output", "never");
         assertEquals(ExitCodes.BAD_INPUT, yarn.exit(), yarn.err());
         List<String> lines = yarn.err().lines().toList();
         assertTrue(lines.get(lines.size() - 1).startsWith("error: --master (yarn) needs Spark's YARN support"
