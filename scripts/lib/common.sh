@@ -103,13 +103,16 @@ run_main() {
 
 # Runs a command whose standard error starts with Java's incubator-module line: drops that line when it is the first
 # one, and passes everything else through as it comes (cat, not a line filter: the progress bar redraws one line).
-# Standard output stays where it was; returns the command's status.
+# Standard output stays where it was; returns the command's status. The filter ignores Ctrl-C and SIGTERM, which a
+# terminal or a job control sends to the whole process group, and ends when the command's standard error closes: it
+# passed nothing of what the JVM says as it stops (the stopped run's one line) once it was gone.
 without_incubator_warning() {
   { "$@" 2>&1 1>&3 3>&- | drop_incubator_warning >&2; return "${PIPESTATUS[0]}"; } 3>&1
 }
 
 drop_incubator_warning() {
   local first
+  trap '' INT TERM  # this pipeline's subshell only
   if IFS= read -r first; then
     [[ "$first" == "$incubator_warning" ]] || printf '%s\n' "$first"
   elif [[ -n "$first" ]]; then

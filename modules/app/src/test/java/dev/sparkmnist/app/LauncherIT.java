@@ -121,4 +121,43 @@ class LauncherIT {
         assertEquals(500, predict.out().lines().count(), "one line per digit of the test slice: " + predict.out());
         assertFalse(predict.err().contains("loopback address"), "predict starts no Spark: " + predict.err());
     }
+
+    /**
+     * Ctrl-C while a Spark run trains: exit 130 and one line saying the run was stopped, nothing written. Spark's
+     * shutdown hook stops the context under the job, which failed with an ERROR line and "error:
+     * org.apache.spark.SparkException: Job 0 cancelled because SparkContext was shut down".
+     */
+    @Test
+    void ctrlCWhileTrainingIsOneLineAndWritesNothing() throws Exception {
+        Path cwd = Files.createDirectories(tmp.resolve("user"));
+        Path repo = Path.of(System.getProperty("repo.root")).toAbsolutePath();
+        ProcessBuilder pb = new ProcessBuilder(repo.resolve("scripts/spark-mnist").toString(), "train", "--model",
+            "lenet", "--epochs", "100", "--master", "local[2]", "--conf", "spark.ui.enabled=false", "--progress",
+            "none", "--data-dir", TestData.sliceDir(), "--output", "stopped").directory(cwd.toFile());
+        pb.environment().remove("SPARK_LOCAL_IP");
+        pb.environment().put("SPARK_MNIST_BUILD", "0");
+        pb.environment().put("SPARK_MNIST_CDS", "0");
+        File out = Files.createTempFile(tmp, "out", ".txt").toFile();
+        File err = Files.createTempFile(tmp, "err", ".txt").toFile();
+        Process p = pb.redirectOutput(out).redirectError(err).start();
+        long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+        while (!Files.readString(err.toPath()).contains("epoch 2/100") && p.isAlive() && System.nanoTime() < until) {
+            Thread.sleep(200);
+        }
+        assertTrue(p.isAlive(), "still training: " + Files.readString(err.toPath()));
+        for (ProcessHandle java : p.toHandle().descendants().toList()) { // what a terminal's Ctrl-C reaches
+            new ProcessBuilder("kill", "-INT", String.valueOf(java.pid())).start().waitFor();
+        }
+        assertTrue(p.waitFor(60, TimeUnit.SECONDS), "stopped in seconds");
+        String stderr = Files.readString(err.toPath());
+        assertEquals(ExitCodes.STOPPED, p.exitValue(), stderr);
+        List<String> lines = stderr.lines().toList();
+        assertEquals("error: train was stopped (Ctrl-C or a termination signal) before it ended: its output was not"
+            + " written", lines.get(lines.size() - 1), stderr);
+        assertFalse(stderr.contains("ERROR") || stderr.contains("SparkException"), stderr);
+        try (var left = Files.list(cwd)) {
+            assertEquals(List.of(), left.map(f -> f.getFileName().toString()).toList(),
+                "no output, no staging directory");
+        }
+    }
 }

@@ -19,7 +19,8 @@ import org.slf4j.LoggerFactory;
  * run fails, the staging directory is removed and nothing else changes. An existing target is replaced only with
  * {@code overwrite}, and then only after the new output is complete.
  *
- * <p>A run killed outright (SIGKILL, a lost machine) cannot remove its staging directory; it keeps what the run had
+ * <p>A JVM that stops before the run ends (Ctrl-C, SIGTERM) removes the staging directory as it stops. A run killed
+ * outright (SIGKILL, a lost machine) cannot remove its staging directory; it keeps what the run had
  * written (metrics.json of the epochs done). Each staging directory names its owner ({@value #OWNER}: pid@host), and
  * the next run into the same output removes those whose owner process is gone from this host, saying so, and reports
  * (but leaves) the others.
@@ -71,6 +72,9 @@ public final class AtomicOutput implements Closeable {
             if (!fs.mkdirs(staging)) {
                 throw new InvalidInputException("--output (" + target + "): cannot create " + staging);
             }
+            // a JVM that stops (Ctrl-C, SIGTERM) while the run is still working, which never reaches close(), removes
+            // it as Hadoop's shutdown hook closes the file system; commit and close take it back
+            fs.deleteOnExit(staging);
             AtomicOutput out = new AtomicOutput(fs, t, staging, overwrite);
             out.writeText(OWNER, self() + "\n");
             return out;
@@ -172,13 +176,38 @@ public final class AtomicOutput implements Closeable {
         return staging;
     }
 
+    /**
+     * Set as the JVM begins to stop: the staging directory goes as Hadoop's shutdown hook closes the file system
+     * ({@code deleteOnExit}), and a run that goes on meanwhile (one JVM trains on until the JVM halts) must not write
+     * it back (an epoch's metrics.json recreated it).
+     */
+    private static final java.util.concurrent.atomic.AtomicBoolean JVM_STOPPING = stopWatch();
+
+    private static java.util.concurrent.atomic.AtomicBoolean stopWatch() {
+        java.util.concurrent.atomic.AtomicBoolean stopping = new java.util.concurrent.atomic.AtomicBoolean();
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> stopping.set(true), "atomic-output-stopping"));
+        return stopping;
+    }
+
+    private Path staged(String name) throws IOException {
+        if (JVM_STOPPING.get()) {
+            throw new IOException("the JVM is stopping: " + target + " is not written");
+        }
+        return new Path(staging, name);
+    }
+
     /** Opens a new file in the staging directory (replacing one of that name). */
     public OutputStream create(String name) throws IOException {
-        return fs.create(new Path(staging, name), true);
+        return fs.create(staged(name), true);
     }
 
     /** Replaces a text file in the staging directory whole. */
     public void replaceText(String name, String text) {
+        try {
+            staged(name);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write " + name + " to " + staging, e);
+        }
         replaceText(fs, staging, name, text);
     }
 
@@ -226,6 +255,7 @@ public final class AtomicOutput implements Closeable {
             fs.delete(new Path(staging, OWNER), false);
             rename(staging, target);
             committed = true;
+            fs.cancelDeleteOnExit(staging);
             fs.create(new Path(target, SUCCESS), true).close();
             if (old != null) {
                 fs.delete(old, true);
@@ -248,6 +278,7 @@ public final class AtomicOutput implements Closeable {
         if (!committed) {
             try {
                 fs.delete(staging, true);
+                fs.cancelDeleteOnExit(staging);
             } catch (IOException e) {
                 LOG.warn("could not remove staging directory {}: {}", staging, e.getMessage());
             }
