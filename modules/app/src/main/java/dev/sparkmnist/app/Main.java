@@ -19,6 +19,7 @@ public final class Main implements java.util.concurrent.Callable<Integer> {
 
     public static void main(String[] args) throws org.apache.spark.SparkUserAppException {
         java.util.concurrent.CountDownLatch done = new java.util.concurrent.CountDownLatch(1);
+        dev.sparkmnist.runs.JvmStop.stopping(); // its shutdown hook marks the stop for the handler below
         Runtime.getRuntime().addShutdownHook(new Thread(() -> stopping(args, done), "spark-mnist-stopping"));
         int code;
         try {
@@ -38,12 +39,6 @@ public final class Main implements java.util.concurrent.Callable<Integer> {
         System.exit(code);
     }
 
-    /**
-     * Set as the JVM begins to stop (Ctrl-C, SIGTERM: {@link #main}'s shutdown hook). Spark's own hook then stops the
-     * context under the running job, whose failure ("Job 0 cancelled because SparkContext was shut down") is the
-     * stop's, not the job's: one line saying so, where an ERROR line and that message came before.
-     */
-    static final java.util.concurrent.atomic.AtomicBoolean STOPPING = new java.util.concurrent.atomic.AtomicBoolean();
     /** Whether the stopped command's one line is out (by the handler, or by the hook for a run without Spark). */
     private static final java.util.concurrent.atomic.AtomicBoolean STOP_SAID =
         new java.util.concurrent.atomic.AtomicBoolean();
@@ -51,30 +46,27 @@ public final class Main implements java.util.concurrent.Callable<Integer> {
     private static final long STOP_GRACE_MILLIS = 2000;
 
     /**
-     * The shutdown hook: marks the stop, gives a command that is still running {@link #STOP_GRACE_MILLIS} to end
-     * (a Spark run ends at once as its context stops: the handler prints its line and the output's staging directory
-     * goes), then says it for a run that did not end (one JVM, training on).
+     * The shutdown hook of a command's JVM (Ctrl-C, SIGTERM): gives a command that is still running
+     * {@link #STOP_GRACE_MILLIS} to end (a Spark run ends at once as Spark's own hook stops its context: the handler
+     * says it was stopped, and the output's staging directory goes), then says it for a run that did not end (one
+     * JVM, training on).
      */
     private static void stopping(String[] args, java.util.concurrent.CountDownLatch done) {
-        STOPPING.set(true);
         try {
             if (done.getCount() > 0 && !done.await(STOP_GRACE_MILLIS, java.util.concurrent.TimeUnit.MILLISECONDS)) {
-                sayStopped(args.length > 0 ? args[0] : "the command", System.err);
+                sayStopped(args.length > 0 ? args[0] : "the command", System.err::println);
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
     }
 
-    private static void sayStopped(String command, java.io.PrintStream err) {
+    /** The stopped command's one line, once, whoever comes first: the failed command's handler or the hook. */
+    private static void sayStopped(String command, java.util.function.Consumer<String> err) {
         if (STOP_SAID.compareAndSet(false, true)) {
-            err.println(stoppedLine(command));
+            err.accept("error: " + command + " was stopped (Ctrl-C or a termination signal) before it ended: its"
+                + " output was not written");
         }
-    }
-
-    static String stoppedLine(String command) {
-        return "error: " + command + " was stopped (Ctrl-C or a termination signal) before it ended: its output was"
-            + " not written";
     }
 
     /** Whether this driver runs inside YARN's ApplicationMaster (YARN cluster deploy mode), which sets these. */
@@ -161,11 +153,11 @@ public final class Main implements java.util.concurrent.Callable<Integer> {
         cl.setOverwrittenOptionsAllowed(true); // scripts pass defaults first; a later repetition wins
         cl.setParameterExceptionHandler(Main::badOption);
         cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
-            if (STOPPING.get()) {
+            // once the JVM stops, Spark's hook stops the context under the running job: its failure ("Job 0
+            // cancelled because SparkContext was shut down") is the stop's, not the job's
+            if (dev.sparkmnist.runs.JvmStop.stopping()) {
                 LOG.debug("{} failed as the JVM stopped", cmd.getCommandName(), ex);
-                if (STOP_SAID.compareAndSet(false, true)) {
-                    cmd.getErr().println(stoppedLine(cmd.getCommandName()));
-                }
+                sayStopped(cmd.getCommandName(), cmd.getErr()::println);
                 return ExitCodes.STOPPED;
             }
             IllegalArgumentException bad = badInput(ex);

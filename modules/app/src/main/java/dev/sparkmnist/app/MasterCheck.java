@@ -113,9 +113,7 @@ final class MasterCheck {
      */
     static void requireAnswers(String master, String what, List<String> addresses, String advice,
                                long timeoutSeconds) {
-        if (!(timeoutSeconds > 0)) {
-            throw new IllegalArgumentException(Stores.OPTION + " (" + timeoutSeconds + ") must be > 0 seconds");
-        }
+        Stores.requireTimeout(timeoutSeconds);
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(timeoutSeconds);
         String why = null;
         boolean unknownHost = true;

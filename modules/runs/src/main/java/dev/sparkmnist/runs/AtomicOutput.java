@@ -177,20 +177,12 @@ public final class AtomicOutput implements Closeable {
     }
 
     /**
-     * Set as the JVM begins to stop: the staging directory goes as Hadoop's shutdown hook closes the file system
-     * ({@code deleteOnExit}), and a run that goes on meanwhile (one JVM trains on until the JVM halts) must not write
-     * it back (an epoch's metrics.json recreated it).
+     * A file of the staging directory, refused once the JVM stops: the directory goes as Hadoop's shutdown hook closes
+     * the file system ({@code deleteOnExit}), and a run that goes on meanwhile (one JVM trains on until the JVM halts)
+     * must not write it back (an epoch's metrics.json recreated it).
      */
-    private static final java.util.concurrent.atomic.AtomicBoolean JVM_STOPPING = stopWatch();
-
-    private static java.util.concurrent.atomic.AtomicBoolean stopWatch() {
-        java.util.concurrent.atomic.AtomicBoolean stopping = new java.util.concurrent.atomic.AtomicBoolean();
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> stopping.set(true), "atomic-output-stopping"));
-        return stopping;
-    }
-
     private Path staged(String name) throws IOException {
-        if (JVM_STOPPING.get()) {
+        if (JvmStop.stopping()) {
             throw new IOException("the JVM is stopping: " + target + " is not written");
         }
         return new Path(staging, name);

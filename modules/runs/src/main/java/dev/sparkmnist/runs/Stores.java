@@ -73,9 +73,7 @@ public final class Stores {
      * @throws UnreachableStoreException naming the first store that refused or did not answer
      */
     public static void check(Map<String, String> paths, Configuration conf, long timeoutSeconds) {
-        if (!(timeoutSeconds > 0)) {
-            throw new IllegalArgumentException(OPTION + " (" + timeoutSeconds + ") must be > 0 seconds");
-        }
+        requireTimeout(timeoutSeconds);
         Configuration fast = new Configuration(conf);
         NO_RETRIES.forEach(fast::set);
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(timeoutSeconds);
@@ -92,6 +90,13 @@ public final class Stores {
             }
         } finally {
             probe.shutdownNow();
+        }
+    }
+
+    /** Refuses a {@value #OPTION} that is not a positive number of seconds. */
+    public static void requireTimeout(long timeoutSeconds) {
+        if (!(timeoutSeconds > 0)) {
+            throw new IllegalArgumentException(OPTION + " (" + timeoutSeconds + ") must be > 0 seconds");
         }
     }
 
