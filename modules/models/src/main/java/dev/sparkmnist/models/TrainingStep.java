@@ -63,10 +63,12 @@ public final class TrainingStep {
     private StepWorkspaces ws;
     private DefaultGradient gradient;
     private long leanSteps;
+    private final NativeStep nativeStep;
 
-    private TrainingStep(MultiLayerNetwork net) {
+    private TrainingStep(MultiLayerNetwork net, boolean nativeToo) {
         this.net = net;
         this.whyNot = prepare();
+        this.nativeStep = whyNot == null && nativeToo ? NativeStep.of(net) : null;
         String line = whyNot == null ? "training steps run without DL4J's per-step scaffolding (TrainingStep)"
             : "training steps run DL4J's fit: " + whyNot;
         if (SAID.add(line)) {
@@ -81,7 +83,17 @@ public final class TrainingStep {
 
     /** The step for {@code net} (set up by {@link Models#forTraining} or not: anything it cannot do, DL4J does). */
     public static TrainingStep of(MultiLayerNetwork net) {
-        return new TrainingStep(net);
+        return new TrainingStep(net, true);
+    }
+
+    /** The step for {@code net} without {@link NativeStep}: its Java path (for comparisons). */
+    static TrainingStep javaOnly(MultiLayerNetwork net) {
+        return new TrainingStep(net, false);
+    }
+
+    /** Whether this network's steps run in native code ({@link NativeStep}) where the minibatch allows. */
+    public boolean isNative() {
+        return nativeStep != null;
     }
 
     /** Why this network's steps are DL4J's {@code fit}; null when they are this class's. */
@@ -94,9 +106,14 @@ public final class TrainingStep {
         return leanSteps;
     }
 
-    /** Fits one minibatch, as {@code net.fit(batch)}. */
+    /** Fits one minibatch, as {@code net.fit(batch)} (in native code where {@link NativeStep} applies). */
     public void fit(DataSet batch) {
         INDArray features = batch.getFeatures();
+        if (nativeStep != null && current() && nativeStep.fit(batch)) {
+            leanSteps++;
+            STEPS.increment();
+            return;
+        }
         if (whyNot != null || batch.getFeaturesMaskArray() != null || batch.getLabelsMaskArray() != null
             || features == null || features.isAttached() || !current()) {
             net.fit(batch);

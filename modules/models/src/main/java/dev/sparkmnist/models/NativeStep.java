@@ -1,0 +1,326 @@
+package dev.sparkmnist.models;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.lang.ref.Cleaner;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.Collection;
+import java.util.List;
+import org.deeplearning4j.nn.api.Layer;
+import org.deeplearning4j.nn.api.Updater;
+import org.deeplearning4j.nn.conf.GradientNormalization;
+import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
+import org.deeplearning4j.nn.conf.layers.BaseLayer;
+import org.deeplearning4j.nn.conf.layers.FeedForwardLayer;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.deeplearning4j.nn.updater.MultiLayerUpdater;
+import org.deeplearning4j.nn.updater.UpdaterBlock;
+import org.deeplearning4j.optimize.api.TrainingListener;
+import org.nd4j.linalg.activations.impl.ActivationReLU;
+import org.nd4j.linalg.activations.impl.ActivationSoftmax;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.memory.MemoryWorkspace;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.dataset.api.DataSet;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.lossfunctions.impl.LossMCXENT;
+import org.nd4j.linalg.lossfunctions.impl.LossNegativeLogLikelihood;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A dense network's whole training step in native code ({@code src/main/c/native_step.c}, through JNI): the MLP's
+ * forward pass, softmax cross-entropy, backward pass and Adam's update, on the network's own parameters, gradient view
+ * and updater state, computing the same floats as the Java path it replaces ({@link TrainingStep} with
+ * {@link TrainingDenseLayer}s, {@link TrainingOutputLayer}, {@link SimdAdam}'s kernel: {@code NativeStepTest} compares
+ * them bit for bit), so a run's results do not depend on which path trained.
+ *
+ * <p>Why: a step with no Java on its path needs no JIT. In a fresh JVM the Java step runs interpreted, then compiled
+ * by C1, then by C2, over the first epoch, and C2 compiles on the cores the step trains on: a fresh JVM's first MLP
+ * epoch took 1.5-1.8x its second, a JVM that had trained before 1.0-1.16x (BENCHMARKS.md, round 37). The native step's
+ * first epoch is as fast as its second (round 41).
+ *
+ * <p>It applies to a network set up by {@link Models#forTraining} whose layers are dense ReLU layers with a bias and
+ * a softmax output layer with multi-class cross-entropy (or negative log-likelihood), float parameters, no dropout,
+ * weight noise, L1/L2 or weight decay, gradient normalisation or input pre-processor, every parameter in one updater
+ * block of {@link SimdAdam}, and no listener other than {@link SubnormalFlush}; on linux-x86_64 with AVX2 and FMA
+ * (ND4J's backend here is built for AVX2 too), the CPU backend and ND4J's OpenBLAS reachable. Anything else, a
+ * minibatch with masks or not in rows, and every network while {@code -D}{@value #PROPERTY}{@code =false} is set,
+ * keeps the Java path. One object per network and thread, as {@link TrainingStep}.
+ */
+public final class NativeStep {
+    /** The switch: false keeps the Java step. */
+    public static final String PROPERTY = "sparkmnist.nativeStep";
+    private static final Logger LOG = LoggerFactory.getLogger(NativeStep.class);
+    /** The library inside this module's jar, built by {@code src/main/c/build.sh}. */
+    static final String LIBRARY = "/dev/sparkmnist/models/native/linux-x86_64/libsparkmnist-step.so";
+    private static final Cleaner CLEANER = Cleaner.create();
+    /** What the log already said in this JVM. */
+    private static final java.util.Set<String> SAID = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    /** Steps this class took in this JVM, every network's (tests check that a run's steps were native). */
+    static final java.util.concurrent.atomic.LongAdder STEPS = new java.util.concurrent.atomic.LongAdder();
+
+    private final MultiLayerNetwork net;
+    private final Layer[] layers;
+    private final int[] sizes;
+    private final SimdAdam adam;
+    private org.deeplearning4j.nn.gradient.DefaultGradient gradient;
+    private long handle;
+    private int maxBatch;
+    private Cleaner.Cleanable cleanable;
+
+    /** Why native steps cannot run in this JVM, or null where they can. */
+    static String unavailable() {
+        return Library.WHY_NOT;
+    }
+
+    private NativeStep(MultiLayerNetwork net, int[] sizes, SimdAdam adam) {
+        this.net = net;
+        this.layers = net.getLayers();
+        this.sizes = sizes;
+        this.adam = adam;
+    }
+
+    /**
+     * The native step for {@code net}, or null where the Java path trains it (the reason logged once a JVM, with
+     * the first network it applies to).
+     */
+    public static NativeStep of(MultiLayerNetwork net) {
+        String why = Library.WHY_NOT != null ? Library.WHY_NOT : whyNot(net);
+        if (why != null) {
+            say("training steps run in Java: " + why);
+            return null;
+        }
+        NativeStep step = build(net);
+        say("training steps run in native code, no Java on their path (NativeStep)");
+        return step;
+    }
+
+    private static void say(String line) {
+        if (SAID.add(line)) {
+            LOG.info("{}", line);
+        }
+    }
+
+    /** Why {@code net} is not one this class trains, or null where it is. */
+    static String whyNot(MultiLayerNetwork net) {
+        MultiLayerConfiguration conf = net.getLayerWiseConfigurations();
+        Layer[] all = net.getLayers();
+        if (all == null || all.length < 2) {
+            return "not an initialised network of two layers or more";
+        }
+        if (conf.getDataType() != DataType.FLOAT || net.params() == null || net.params().dataType() != DataType.FLOAT) {
+            return "not a float network";
+        }
+        for (int i = 0; i < all.length; i++) {
+            boolean last = i == all.length - 1;
+            Layer l = all[i];
+            if (last ? !(l instanceof TrainingOutputLayer) : !(l instanceof TrainingDenseLayer)) {
+                return "layer " + i + " is not a dense layer set up for training (" + l.getClass().getSimpleName()
+                    + ")";
+            }
+            if (conf.getInputPreProcess(i) != null) {
+                return "layer " + i + " has an input pre-processor";
+            }
+            BaseLayer c = (BaseLayer) l.conf().getLayer();
+            if (last) {
+                var out = (org.deeplearning4j.nn.conf.layers.OutputLayer) c;
+                Class<?> loss = out.getLossFn().getClass();
+                if (!(c.getActivationFn() instanceof ActivationSoftmax)
+                    || loss != LossMCXENT.class && loss != LossNegativeLogLikelihood.class
+                    || ((LossMCXENT) out.getLossFn()).getWeights() != null) {
+                    return "the output layer is not softmax with multi-class cross-entropy";
+                }
+            } else if (!(c.getActivationFn() instanceof ActivationReLU)) {
+                return "layer " + i + " is not ReLU";
+            }
+            if (!l.paramTable().containsKey("b") || c.getIDropout() != null || c.getWeightNoise() != null
+                || !c.getRegularization().isEmpty() || !c.getRegularizationBias().isEmpty()
+                || c.getGradientNormalization() != null && c.getGradientNormalization() != GradientNormalization.None
+                || !(c.getIUpdater() instanceof SimdAdam)) {
+                return "layer " + i + " has dropout, weight noise, regularisation, gradient normalisation, no bias"
+                    + " or another updater than Adam";
+            }
+        }
+        Updater updater = net.getUpdater(false);
+        if (!(updater instanceof FusedMinibatchUpdater u) || u.getUpdaterBlocks().size() != 1) {
+            return "not one block of Adam's state in the training updater";
+        }
+        UpdaterBlock block = u.getUpdaterBlocks().get(0);
+        if (block.getParamOffsetStart() != 0 || block.getParamOffsetEnd() != net.numParams()
+            || block.getUpdaterView() == null || block.getUpdaterView().length() != 2 * net.numParams()) {
+            return "Adam's state does not cover every parameter";
+        }
+        if (!quietListeners(net.getListeners())) {
+            return "a listener other than SubnormalFlush watches the steps";
+        }
+        return null;
+    }
+
+    private static NativeStep build(MultiLayerNetwork net) {
+        Layer[] all = net.getLayers();
+        int[] sizes = new int[all.length + 1];
+        for (int i = 0; i < all.length; i++) {
+            FeedForwardLayer c = (FeedForwardLayer) all[i].conf().getLayer();
+            sizes[i] = (int) c.getNIn();
+            sizes[i + 1] = (int) c.getNOut();
+        }
+        SimdAdam adam = (SimdAdam) ((BaseLayer) all[0].conf().getLayer()).getIUpdater();
+        return new NativeStep(net, sizes, adam);
+    }
+
+    /** Whether only listeners this step calls as the Java path does ({@link SubnormalFlush}) watch the network. */
+    private static boolean quietListeners(Collection<TrainingListener> listeners) {
+        if (listeners != null) {
+            for (TrainingListener l : listeners) {
+                if (!(l instanceof SubnormalFlush)) {
+                    return false;
+                }
+            }
+        }
+        return true;
+    }
+
+    /**
+     * Fits one minibatch as {@link TrainingStep#fit} would; false (nothing changed) where this minibatch or the
+     * network's state is not one the native step takes, and the caller's Java path is to fit it.
+     */
+    boolean fit(DataSet batch) {
+        INDArray x = batch.getFeatures();
+        INDArray y = batch.getLabels();
+        if (batch.getFeaturesMaskArray() != null || batch.getLabelsMaskArray() != null || x == null || y == null
+            || x.isAttached() || net.getLayers() != layers || x.rank() != 2 || y.rank() != 2
+            || x.size(1) != sizes[0] || y.size(1) != sizes[sizes.length - 1] || x.size(0) != y.size(0)
+            || !HostArrays.rowMajor(x) || !HostArrays.rowMajor(y) || x.size(0) > Integer.MAX_VALUE
+            || !quietListeners(net.getListeners())) {
+            return false;
+        }
+        INDArray params = net.params();
+        INDArray view = net.getGradientsViewArray();
+        Updater updater = net.getUpdater(false);
+        if (view == null || !(updater instanceof FusedMinibatchUpdater u) || u.getUpdaterBlocks().size() != 1
+            || !contiguous(params, net.numParams()) || !contiguous(view, net.numParams())) {
+            return false;
+        }
+        INDArray state = u.getUpdaterBlocks().get(0).getUpdaterView();
+        if (state == null || !contiguous(state, 2 * net.numParams())) {
+            return false;
+        }
+        int rows = (int) x.size(0);
+        if (!buffers(rows)) {
+            return false;
+        }
+        int iteration = net.getIterationCount();
+        int epoch = net.getEpochCount();
+        float stepSize = SimdAdam.stepSize(adam.getLearningRate(iteration, epoch), adam.getBeta1(), adam.getBeta2(),
+            adam.getEpsilon(), iteration);
+        LossMCXENT loss = (LossMCXENT) ((org.deeplearning4j.nn.conf.layers.OutputLayer)
+            layers[layers.length - 1].conf().getLayer()).getLossFn();
+        double lossSum = adamStep(handle, address(x), address(y), rows, address(params), address(view),
+            address(state), stepSize, (float) adam.getBeta1(), (float) adam.getBeta2(), (float) adam.getEpsilon(),
+            (float) loss.getSoftmaxClipEps());
+        if (Double.isNaN(lossSum)) {
+            return false;
+        }
+        if (gradient == null || gradient.gradient() != view) {
+            gradient = new org.deeplearning4j.nn.gradient.DefaultGradient(view);
+        }
+        StepWorkspaces.setGradient(net, gradient); // net.gradient(): the flattened view, as the Java step leaves it
+        net.setScore(lossSum / rows);
+        Collection<TrainingListener> listeners = net.getListeners();
+        for (TrainingListener l : listeners == null ? List.<TrainingListener>of() : listeners) {
+            try (MemoryWorkspace scope = Nd4j.getMemoryManager().scopeOutOfWorkspaces()) {
+                l.iterationDone(net, iteration, epoch);
+            }
+        }
+        MultiLayerConfiguration conf = net.getLayerWiseConfigurations();
+        conf.setIterationCount(conf.getIterationCount() + 1);
+        for (Layer l : layers) {
+            l.setIterationCount(net.getIterationCount());
+            l.setEpochCount(epoch);
+        }
+        STEPS.increment();
+        return true;
+    }
+
+    /** Native buffers for minibatches of up to {@code rows} rows (made once, again only for a larger minibatch). */
+    private boolean buffers(int rows) {
+        if (rows <= maxBatch) {
+            return true;
+        }
+        long gemm = Library.GEMM;
+        long made = create(gemm, sizes, rows);
+        if (made == 0) {
+            return false;
+        }
+        if (cleanable != null) {
+            cleanable.clean();
+        }
+        handle = made;
+        maxBatch = rows;
+        cleanable = CLEANER.register(this, () -> release(made));
+        return true;
+    }
+
+    private static boolean contiguous(INDArray a, long length) {
+        return a.dataType() == DataType.FLOAT && a.length() == length && (a.isVectorOrScalar()
+            && a.elementWiseStride() == 1 || HostArrays.rowMajor(a));
+    }
+
+    private static long address(INDArray a) {
+        return a.data().address() + 4L * a.offset();
+    }
+
+    /** Whether this CPU has what the library's hot code is compiled for (AVX2, FMA). */
+    private static native boolean supported();
+
+    private static native long create(long gemm, int[] sizes, int maxBatch);
+
+    private static native void release(long handle);
+
+    private static native double adamStep(long handle, long x, long y, int batch, long params, long gradient,
+                                          long state, float stepSize, float beta1, float beta2, float epsilon,
+                                          float clip);
+
+    /** The library, loaded once a JVM: {@link #WHY_NOT} is null where it loaded and can run here. */
+    private static final class Library {
+        static long GEMM;
+        static final String WHY_NOT = load();
+
+        private static String load() {
+            if ("false".equalsIgnoreCase(System.getProperty(PROPERTY, "true").strip())) {
+                return "switched off (-D" + PROPERTY + "=false)";
+            }
+            if (!"Linux".equals(System.getProperty("os.name"))
+                || !"amd64".equals(System.getProperty("os.arch"))) {
+                return "the native step is built for linux-x86_64 only";
+            }
+            if (!HostArrays.CPU || !HostBlas.AVAILABLE) {
+                return "not the CPU backend with its OpenBLAS";
+            }
+            try (InputStream in = NativeStep.class.getResourceAsStream(LIBRARY)) {
+                if (in == null) {
+                    return "this build has no native step (" + LIBRARY + " is not on the class path)";
+                }
+                Path file = Files.createTempFile("sparkmnist-step", ".so");
+                file.toFile().deleteOnExit();
+                Files.copy(in, file, StandardCopyOption.REPLACE_EXISTING);
+                System.load(file.toString());
+            } catch (IOException | LinkageError | SecurityException e) {
+                return "the native step's library did not load: " + e;
+            }
+            if (!supported()) {
+                return "this CPU has not AVX2 and FMA";
+            }
+            org.bytedeco.javacpp.Loader.load(org.bytedeco.openblas.global.openblas_nolapack.class);
+            org.bytedeco.javacpp.Pointer gemm = org.bytedeco.javacpp.Loader.addressof("cblas_sgemm");
+            if (gemm == null || gemm.address() == 0) {
+                return "OpenBLAS's cblas_sgemm was not found";
+            }
+            GEMM = gemm.address();
+            return null;
+        }
+    }
+}

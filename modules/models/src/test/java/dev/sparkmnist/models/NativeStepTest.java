@@ -1,0 +1,135 @@
+package dev.sparkmnist.models;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.deeplearning4j.optimize.api.BaseTrainingListener;
+import org.junit.jupiter.api.Test;
+import org.nd4j.linalg.dataset.DataSet;
+
+/**
+ * {@link NativeStep} against the Java step it stands for ({@link TrainingStep} without it) on two copies of the same
+ * network and the same minibatches: the same parameters, Adam state, gradient view and score to the bit, step by
+ * step; and where it does not apply, the Java path.
+ */
+class NativeStepTest {
+
+    private static boolean linuxX64() {
+        return "Linux".equals(System.getProperty("os.name")) && "amd64".equals(System.getProperty("os.arch"));
+    }
+
+    @Test
+    void theBuildCarriesTheLibraryAndItRunsHere() {
+        // the module's build compiles it for linux-x86_64 (src/main/c/build.sh); CI's machines have AVX2 and FMA
+        if (linuxX64()) {
+            assertNull(NativeStep.unavailable(), "the native step runs on linux-x86_64");
+        } else {
+            assertNotNull(NativeStep.unavailable());
+        }
+    }
+
+    private static void assertSameState(MultiLayerNetwork java, MultiLayerNetwork nat, String when) {
+        assertArrayEquals(java.params().toFloatVector(), nat.params().toFloatVector(), "parameters " + when);
+        assertArrayEquals(java.getUpdater().getStateViewArray().toFloatVector(),
+            nat.getUpdater().getStateViewArray().toFloatVector(), "Adam's state " + when);
+        assertArrayEquals(java.getGradientsViewArray().toFloatVector(), nat.getGradientsViewArray().toFloatVector(),
+            "the gradient view (the last update) " + when);
+        assertEquals(java.score(), nat.score(), 1e-12 * Math.abs(java.score()), "score " + when);
+        assertEquals(java.getIterationCount(), nat.getIterationCount(), "iterations " + when);
+    }
+
+    /** Trains copies of the network of {@code o} through both paths; returns the native one's step count. */
+    private static long trainBoth(ModelOptions o, int steps) {
+        return trainBoth(o, steps, Integer.MAX_VALUE);
+    }
+
+    /** As above, a new epoch every {@code epochSteps} steps (a schedule by epoch changes the rate). */
+    private static long trainBoth(ModelOptions o, int steps, int epochSteps) {
+        MultiLayerNetwork java = Models.network(o);
+        MultiLayerNetwork nat = Models.network(o);
+        TrainingStep javaStep = TrainingStep.javaOnly(java);
+        TrainingStep natStep = TrainingStep.of(nat);
+        assertFalse(javaStep.isNative());
+        assertTrue(natStep.isNative(), "the MLP's step is native");
+        long before = NativeStep.STEPS.sum();
+        for (int s = 0; s < steps; s++) {
+            if (s > 0 && s % epochSteps == 0) {
+                java.incrementEpochCount();
+                nat.incrementEpochCount();
+            }
+            // minibatches of 16 and 7, then 40 (the native buffers grow), black borders (gradients of exactly 0)
+            DataSet d = BlackBorderBatches.batch(s == steps / 2 ? 40 : s % 4 == 3 ? 7 : 16, s);
+            javaStep.fit(d.copy());
+            natStep.fit(d);
+            assertSameState(java, nat, "after step " + s);
+        }
+        assertSameState(java, nat, "at the end");
+        assertEquals(steps, natStep.leanSteps());
+        return NativeStep.STEPS.sum() - before;
+    }
+
+    @Test
+    void theMlpTrainsToTheJavaStepsFloats() throws InterruptedException {
+        SimdAdamTest.waitUntilCompiled(); // the Java side's kernel, as runs use it (ND4J's op gives the same floats)
+        // past SubnormalFlush's interval (32), whose pass both paths call
+        assertEquals(70, trainBoth(ModelOptions.mlp(), 70), "every step was native");
+    }
+
+    @Test
+    void anotherLearningRateAndAdamsScheduleTrainToTheSameFloats() {
+        ModelOptions o = ModelOptions.mlp().toBuilder().learningRate(0.01)
+            .schedule(new LrSchedule(LrSchedule.Kind.EXPONENTIAL, 0.5, 1, new int[0])).build();
+        assertEquals(12, trainBoth(o, 12, 4));
+    }
+
+    @Test
+    void networksItDoesNotTrainKeepTheJavaPath() {
+        assertTrue(NativeStep.whyNot(Models.network(ModelOptions.lenet())).contains("not a dense layer"));
+        assertTrue(NativeStep.whyNot(Models.network(ModelOptions.mlp().toBuilder().dropout(0.2).build()))
+            .contains("dropout"));
+        assertTrue(NativeStep.whyNot(Models.network(ModelOptions.mlp().toBuilder().l2(1e-4).build()))
+            .contains("regularisation"));
+        assertTrue(NativeStep.whyNot(Models.network(ModelOptions.mlp().toBuilder().optimizer(Optimizer.MOMENTUM)
+            .build())).contains("Adam"));
+        assertTrue(NativeStep.whyNot(Models.network(ModelOptions.mlp().toBuilder().activation(HiddenActivation.TANH)
+            .build())).contains("not ReLU"));
+        assertNull(NativeStep.whyNot(Models.network(ModelOptions.mlp())));
+        assertFalse(TrainingStep.of(Models.network(ModelOptions.lenet())).isNative());
+    }
+
+    @Test
+    void aListenerOrAMinibatchItCannotReadGoesToTheJavaPath() {
+        MultiLayerNetwork java = Models.network(ModelOptions.mlp());
+        MultiLayerNetwork nat = Models.network(ModelOptions.mlp());
+        TrainingStep javaStep = TrainingStep.javaOnly(java);
+        TrainingStep natStep = TrainingStep.of(nat);
+        long before = NativeStep.STEPS.sum();
+        DataSet rows = BlackBorderBatches.batch(16, 1);
+        javaStep.fit(rows.copy());
+        natStep.fit(rows.copy());
+        // features in columns: the Java path fits it, the same floats
+        DataSet columns = new DataSet(rows.getFeatures().dup('f'), rows.getLabels());
+        javaStep.fit(columns.copy());
+        natStep.fit(columns);
+        assertSameState(java, nat, "after a minibatch in columns");
+        assertEquals(1, NativeStep.STEPS.sum() - before, "only the minibatch in rows was native");
+        // a listener that watches each step: the Java path calls it
+        int[] heard = {0};
+        nat.addListeners(new BaseTrainingListener() {
+            @Override
+            public void iterationDone(org.deeplearning4j.nn.api.Model model, int iteration, int epoch) {
+                heard[0]++;
+            }
+        });
+        natStep.fit(rows.copy());
+        javaStep.fit(rows.copy());
+        assertEquals(1, heard[0], "the listener heard the step");
+        assertEquals(1, NativeStep.STEPS.sum() - before, "and it was not native");
+        assertSameState(java, nat, "after the listened step");
+    }
+}
