@@ -221,13 +221,27 @@ static HOT void adam(float *restrict g, float *restrict m, float *restrict v, fl
 }
 
 /*
+ * SimdAdam.stepSize, Adam's step size for an iteration as libnd4j's adam_updater computes it in float (glibc's powf):
+ * lr * sqrt(1 - beta2^(t+1)) / (1 - beta1^(t+1)), epsilon where that is 0, NaN or infinite.
+ */
+static float adam_step_size(double learning_rate, double beta1, double beta2, double epsilon, int iteration) {
+    float lr = (float)learning_rate;
+    float t = (float)iteration;
+    float beta1_t = powf((float)beta1, t + 1);
+    float beta2_t = powf((float)beta2, t + 1);
+    float root = (float)sqrt((double)(float)(1.0 - (double)beta2_t));
+    float step = (float)((double)(lr * root) / (1.0 - (double)beta1_t));
+    return isnan(step) || step == 0 || isinf(step) ? (float)epsilon : step;
+}
+
+/*
  * One step on a minibatch of `batch` rows: x [batch x sizes[0]] and y [batch x classes], both rows. Returns the
  * minibatch's summed loss (the caller divides it as DL4J's score is), or NaN where nothing was changed and the Java
  * path is to run (a pre-activation that is not finite, or a minibatch larger than the buffers).
  */
 JNIEXPORT jdouble JNICALL Java_dev_sparkmnist_models_NativeStep_adamStep(JNIEnv *env, jclass cls, jlong handle,
-        jlong x_addr, jlong y_addr, jint batch, jlong params_addr, jlong grad_addr, jlong state_addr, jfloat step,
-        jfloat beta1, jfloat beta2, jfloat eps, jfloat clip) {
+        jlong x_addr, jlong y_addr, jint batch, jlong params_addr, jlong grad_addr, jlong state_addr,
+        jdouble learning_rate, jdouble beta1, jdouble beta2, jdouble eps, jint iteration, jfloat clip) {
     step_t *s = (step_t *)(intptr_t)handle;
     if (batch < 1 || batch > s->max_batch) {
         return NAN;
@@ -276,6 +290,7 @@ JNIEXPORT jdouble JNICALL Java_dev_sparkmnist_models_NativeStep_adamStep(JNIEnv 
         s->gemm(COL_MAJOR, NO_TRANS, TRANS, nin, nout, batch, 1.0f, input, nin, d, nout, 0.0f, gw[l], nin);
     }
     float *m = (float *)(intptr_t)state_addr;
-    adam(grad, m, m + s->params, params, s->params, beta1, beta2, step, eps, (float)batch);
+    float step = adam_step_size(learning_rate, beta1, beta2, eps, iteration);
+    adam(grad, m, m + s->params, params, s->params, (float)beta1, (float)beta2, step, (float)eps, (float)batch);
     return loss;
 }

@@ -214,13 +214,11 @@ public final class NativeStep {
         }
         int iteration = net.getIterationCount();
         int epoch = net.getEpochCount();
-        float stepSize = SimdAdam.stepSize(adam.getLearningRate(iteration, epoch), adam.getBeta1(), adam.getBeta2(),
-            adam.getEpsilon(), iteration);
         LossMCXENT loss = (LossMCXENT) ((org.deeplearning4j.nn.conf.layers.OutputLayer)
             layers[layers.length - 1].conf().getLayer()).getLossFn();
         double lossSum = adamStep(handle, address(x), address(y), rows, address(params), address(view),
-            address(state), stepSize, (float) adam.getBeta1(), (float) adam.getBeta2(), (float) adam.getEpsilon(),
-            (float) loss.getSoftmaxClipEps());
+            address(state), adam.getLearningRate(iteration, epoch), adam.getBeta1(), adam.getBeta2(),
+            adam.getEpsilon(), iteration, (float) loss.getSoftmaxClipEps());
         if (Double.isNaN(lossSum)) {
             return false;
         }
@@ -281,8 +279,8 @@ public final class NativeStep {
     private static native void release(long handle);
 
     private static native double adamStep(long handle, long x, long y, int batch, long params, long gradient,
-                                          long state, float stepSize, float beta1, float beta2, float epsilon,
-                                          float clip);
+                                          long state, double learningRate, double beta1, double beta2,
+                                          double epsilon, int iteration, float clip);
 
     /** The library, loaded once a JVM: {@link #WHY_NOT} is null where it loaded and can run here. */
     private static final class Library {
@@ -299,6 +297,9 @@ public final class NativeStep {
             }
             if (!HostArrays.CPU || !HostBlas.AVAILABLE) {
                 return "not the CPU backend with its OpenBLAS";
+            }
+            if (!SimdAdam.LibM.NATIVE) { // the Java step's Adam step size would not be glibc's powf's, as the C one's
+                return "glibc's powf is not reachable through JNA";
             }
             try (InputStream in = NativeStep.class.getResourceAsStream(LIBRARY)) {
                 if (in == null) {
