@@ -74,7 +74,13 @@ run() {
 # Builds the app jar when it is missing or older than any source or pom.
 ensure_built() {
   if [[ ! -f "$app_jar" ]] || [[ -n "$(find "$repo_root/pom.xml" "$repo_root/modules" -path '*/target' -prune -o \
-        -newer "$app_jar" -type f \( -name '*.java' -o -name 'pom.xml' -o -name '*.properties' \) -print -quit)" ]]; then
+        -newer "$app_jar" -type f \( -name '*.java' -o -name 'pom.xml' -o -name '*.properties' -o -name '*.c' \) \
+        -print -quit)" ]]; then
+    if [[ "$(uname -s)-$(uname -m)" == Linux-x86_64 ]] && ! command -v "${CC:-gcc}" > /dev/null; then
+      log "missing gcc (Debian package gcc): the build compiles the MLP's native training step" \
+        "(modules/models/src/main/c); install it (e.g. sudo apt-get install gcc), then run $0 again"
+      return 1
+    fi
     log "building the app jar"
     (cd "$repo_root" && run mvn -B -q -DskipTests package)
     touch "$app_jar" # Maven leaves a jar whose classes did not change as it was: a test source alone was newer
