@@ -28,14 +28,29 @@ typedef void (*sgemm_fn)(int order, int ta, int tb, int m, int n, int k, float a
 #define MAX_LAYERS 16
 #define HOT __attribute__((target("avx2,fma")))
 
+/* A convolution (stride 1, square kernel, zero padding), ReLU, then 2x2 max pooling with stride 2. */
+typedef struct {
+    int in_c, in_h, in_w, pad, k, out_c, out_h, out_w, pool_h, pool_w;
+    float *col;     /* im2col of the input: [in_c * k * k][batch * out_h * out_w] */
+    float *out;     /* the convolution's output after ReLU: [out_c][batch][out_h * out_w] */
+    float *pooled;  /* [out_c][batch][pool_h * pool_w] */
+    unsigned char *arg; /* each pooled value's window position, 0-3 */
+    float *d_out;   /* the gradient at out, then at the pre-activation */
+    float *d_in;    /* the gradient at the input (the layer before's pooled output); NULL for the first */
+} conv_t;
+
 typedef struct {
     sgemm_fn gemm;
-    int layers;
+    int layers; /* dense layers, the output layer included */
     int sizes[MAX_LAYERS + 1];
     int max_batch;
     float *act[MAX_LAYERS + 1];   /* act[l + 1]: layer l's output (act[0] is the input, not owned) */
     float *delta[MAX_LAYERS + 1]; /* delta[l + 1]: the gradient at layer l's output, then at its pre-activation */
     long params;
+    int convs; /* convolution blocks before the dense layers (0: a dense network) */
+    conv_t conv[2];
+    float *flat;   /* the last block's pooled output as the dense layers' input: [batch][c * h * w] */
+    float *d_flat; /* the gradient there */
 } step_t;
 
 static float *floats(size_t n) {
@@ -48,10 +63,20 @@ JNIEXPORT jboolean JNICALL Java_dev_sparkmnist_models_NativeStep_supported(JNIEn
     return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") ? JNI_TRUE : JNI_FALSE;
 }
 
+JNIEXPORT void JNICALL Java_dev_sparkmnist_models_NativeStep_release(JNIEnv *env, jclass cls, jlong handle);
+
+#define CONV_SPEC 6 /* in_c, in_h, in_w, pad, k, out_c */
+
+/*
+ * A step's buffers for minibatches of up to max_batch rows: `convs` holds CONV_SPEC ints for each convolution block
+ * (none for a dense network), `sizes` the dense layers' widths, their input first. 0 where the shapes do not fit.
+ */
 JNIEXPORT jlong JNICALL Java_dev_sparkmnist_models_NativeStep_create(JNIEnv *env, jclass cls, jlong gemm,
-                                                                     jintArray sizes, jint max_batch) {
+                                                                     jintArray convs, jintArray sizes,
+                                                                     jint max_batch) {
     jsize n = (*env)->GetArrayLength(env, sizes);
-    if (n < 2 || n > MAX_LAYERS + 1 || max_batch < 1) {
+    jsize nc = (*env)->GetArrayLength(env, convs);
+    if (n < 2 || n > MAX_LAYERS + 1 || max_batch < 1 || nc % CONV_SPEC != 0 || nc / CONV_SPEC > 2) {
         return 0;
     }
     step_t *s = calloc(1, sizeof(step_t));
@@ -59,26 +84,67 @@ JNIEXPORT jlong JNICALL Java_dev_sparkmnist_models_NativeStep_create(JNIEnv *env
         return 0;
     }
     jint sz[MAX_LAYERS + 1];
+    jint spec[2 * CONV_SPEC];
     (*env)->GetIntArrayRegion(env, sizes, 0, n, sz);
+    (*env)->GetIntArrayRegion(env, convs, 0, nc, spec);
     s->gemm = (sgemm_fn)(intptr_t)gemm;
     s->layers = n - 1;
     s->max_batch = max_batch;
+    s->convs = nc / CONV_SPEC;
+    size_t b = (size_t)max_batch;
+    int ok = 1;
+    for (int i = 0; i < s->convs; i++) {
+        conv_t *c = &s->conv[i];
+        const jint *q = spec + i * CONV_SPEC;
+        c->in_c = q[0];
+        c->in_h = q[1];
+        c->in_w = q[2];
+        c->pad = q[3];
+        c->k = q[4];
+        c->out_c = q[5];
+        c->out_h = c->in_h + 2 * c->pad - c->k + 1;
+        c->out_w = c->in_w + 2 * c->pad - c->k + 1;
+        c->pool_h = c->out_h / 2;
+        c->pool_w = c->out_w / 2;
+        if (c->in_c < 1 || c->k < 1 || c->out_c < 1 || c->out_h < 2 || c->out_w < 2 || c->out_h % 2 != 0
+            || c->out_w % 2 != 0 || (i > 0 && (c->in_c != s->conv[i - 1].out_c || c->in_h != s->conv[i - 1].pool_h
+            || c->in_w != s->conv[i - 1].pool_w))) {
+            ok = 0;
+            break;
+        }
+        size_t kk = (size_t)c->in_c * c->k * c->k;
+        size_t outs = b * c->out_h * c->out_w;
+        size_t pooled = b * c->pool_h * c->pool_w * c->out_c;
+        c->col = floats(kk * outs);
+        c->out = floats(outs * c->out_c);
+        c->d_out = floats(outs * c->out_c);
+        c->pooled = floats(pooled);
+        c->arg = malloc(pooled);
+        c->d_in = i > 0 ? floats(b * c->in_c * c->in_h * c->in_w) : NULL;
+        ok = ok && c->col && c->out && c->d_out && c->pooled && c->arg && (i == 0 || c->d_in);
+        s->params += (long)c->out_c + (long)kk * c->out_c;
+    }
+    if (ok && s->convs > 0) {
+        conv_t *last = &s->conv[s->convs - 1];
+        if (sz[0] != last->out_c * last->pool_h * last->pool_w || s->conv[0].pad < 0) {
+            ok = 0;
+        } else {
+            s->flat = floats(b * sz[0]);
+            s->d_flat = floats(b * sz[0]);
+            ok = s->flat && s->d_flat;
+        }
+    }
     for (int i = 0; i < n; i++) {
         s->sizes[i] = sz[i];
     }
-    int ok = 1;
-    for (int i = 1; i < n; i++) {
-        s->act[i] = floats((size_t)max_batch * sz[i]);
-        s->delta[i] = floats((size_t)max_batch * sz[i]);
+    for (int i = 1; ok && i < n; i++) {
+        s->act[i] = floats(b * sz[i]);
+        s->delta[i] = floats(b * sz[i]);
         ok = ok && s->act[i] != NULL && s->delta[i] != NULL;
         s->params += (long)sz[i - 1] * sz[i] + sz[i];
     }
     if (!ok) {
-        for (int i = 1; i < n; i++) {
-            free(s->act[i]);
-            free(s->delta[i]);
-        }
-        free(s);
+        Java_dev_sparkmnist_models_NativeStep_release(env, cls, (jlong)(intptr_t)s);
         return 0;
     }
     return (jlong)(intptr_t)s;
@@ -93,6 +159,17 @@ JNIEXPORT void JNICALL Java_dev_sparkmnist_models_NativeStep_release(JNIEnv *env
         free(s->act[i]);
         free(s->delta[i]);
     }
+    for (int i = 0; i < s->convs; i++) {
+        conv_t *c = &s->conv[i];
+        free(c->col);
+        free(c->out);
+        free(c->pooled);
+        free(c->arg);
+        free(c->d_out);
+        free(c->d_in);
+    }
+    free(s->flat);
+    free(s->d_flat);
     free(s);
 }
 
@@ -234,14 +311,183 @@ static float adam_step_size(double learning_rate, double beta1, double beta2, do
     return isnan(step) || step == 0 || isinf(step) ? (float)epsilon : step;
 }
 
+/* MomentumKernel.applyAndStep: v = v * momentum + g / divisor, the update v * lr into g, params less it. */
+static HOT void momentum(float *restrict g, float *restrict v, float *restrict p, long n, float mu, float lr,
+                         float divisor) {
+    for (long i = 0; i < n; i++) {
+        float grad = g[i] / divisor;
+        float vk = v[i] * mu + grad;
+        v[i] = vk;
+        float u = vk * lr;
+        g[i] = u;
+        p[i] = p[i] - u;
+    }
+}
+
+/* c = op(a) op(b) + beta c for row-major matrices (m x n result), as one column-major OpenBLAS call. */
+static void gemm_rows(const step_t *s, int ta, int tb, int m, int n, int k, const float *a, int lda, const float *b,
+                      int ldb, float beta, float *c, int ldc) {
+    s->gemm(COL_MAJOR, tb ? TRANS : NO_TRANS, ta ? TRANS : NO_TRANS, n, m, k, 1.0f, b, ldb, a, lda, beta, c, ldc);
+}
+
+/* The convolution's input ([in_c][batch][in_h][in_w]) as columns: [in_c * k * k][batch * out_h * out_w]. */
+static HOT void im2col(const conv_t *c, const float *restrict in, float *restrict col, int batch) {
+    int oh = c->out_h, ow = c->out_w, k = c->k, p = c->pad, h = c->in_h, w = c->in_w;
+    size_t n = (size_t)batch * oh * ow;
+    for (int ci = 0; ci < c->in_c; ci++) {
+        for (int ki = 0; ki < k; ki++) {
+            for (int kj = 0; kj < k; kj++) {
+                float *restrict row = col + ((size_t)(ci * k + ki) * k + kj) * n;
+                for (int b = 0; b < batch; b++) {
+                    const float *restrict src = in + ((size_t)ci * batch + b) * h * w;
+                    float *restrict dst = row + (size_t)b * oh * ow;
+                    for (int y = 0; y < oh; y++) {
+                        int iy = y + ki - p;
+                        float *restrict d = dst + y * ow;
+                        if (iy < 0 || iy >= h) {
+                            memset(d, 0, sizeof(float) * ow);
+                            continue;
+                        }
+                        const float *restrict srow = src + iy * w + kj - p;
+                        int x0 = p - kj > 0 ? p - kj : 0;
+                        int x1 = w + p - kj < ow ? w + p - kj : ow;
+                        for (int x = 0; x < x0; x++) {
+                            d[x] = 0.0f;
+                        }
+                        for (int x = x0; x < x1; x++) {
+                            d[x] = srow[x];
+                        }
+                        for (int x = x1 > x0 ? x1 : x0; x < ow; x++) {
+                            d[x] = 0.0f;
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/* The columns' gradient summed back onto the input's: im2col's transpose. */
+static HOT void col2im(const conv_t *c, const float *restrict col, float *restrict in, int batch) {
+    int oh = c->out_h, ow = c->out_w, k = c->k, p = c->pad, h = c->in_h, w = c->in_w;
+    size_t n = (size_t)batch * oh * ow;
+    memset(in, 0, sizeof(float) * (size_t)c->in_c * batch * h * w);
+    for (int ci = 0; ci < c->in_c; ci++) {
+        for (int ki = 0; ki < k; ki++) {
+            for (int kj = 0; kj < k; kj++) {
+                const float *restrict row = col + ((size_t)(ci * k + ki) * k + kj) * n;
+                for (int b = 0; b < batch; b++) {
+                    float *restrict dst = in + ((size_t)ci * batch + b) * h * w;
+                    const float *restrict src = row + (size_t)b * oh * ow;
+                    for (int y = 0; y < oh; y++) {
+                        int iy = y + ki - p;
+                        if (iy < 0 || iy >= h) {
+                            continue;
+                        }
+                        float *restrict drow = dst + iy * w + kj - p;
+                        const float *restrict s = src + y * ow;
+                        int x0 = p - kj > 0 ? p - kj : 0;
+                        int x1 = w + p - kj < ow ? w + p - kj : ow;
+                        for (int x = x0; x < x1; x++) {
+                            drow[x] += s[x];
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/* Convolution, bias and ReLU into c->out, then 2x2 max pooling into c->pooled (each maximum's position in c->arg). */
+static void conv_forward(const step_t *s, conv_t *c, const float *in, const float *bias, const float *w, int batch) {
+    int kk = c->in_c * c->k * c->k;
+    int n = batch * c->out_h * c->out_w;
+    im2col(c, in, c->col, batch);
+    gemm_rows(s, 0, 0, c->out_c, n, kk, w, kk, c->col, n, 0.0f, c->out, n);
+    for (int co = 0; co < c->out_c; co++) {
+        add_bias(c->out + (size_t)co * n, bias + co, n, 1, 1);
+    }
+    int oh = c->out_h, ow = c->out_w, ph = c->pool_h, pw = c->pool_w;
+    for (long cb = 0; cb < (long)c->out_c * batch; cb++) {
+        const float *o = c->out + cb * oh * ow;
+        float *pp = c->pooled + cb * ph * pw;
+        unsigned char *a = c->arg + cb * ph * pw;
+        for (int y = 0; y < ph; y++) {
+            const float *r0 = o + 2 * y * ow;
+            const float *r1 = r0 + ow;
+            for (int x = 0; x < pw; x++) {
+                float m = r0[2 * x];
+                unsigned char at = 0;
+                if (r0[2 * x + 1] > m) {
+                    m = r0[2 * x + 1];
+                    at = 1;
+                }
+                if (r1[2 * x] > m) {
+                    m = r1[2 * x];
+                    at = 2;
+                }
+                if (r1[2 * x + 1] > m) {
+                    m = r1[2 * x + 1];
+                    at = 3;
+                }
+                pp[y * pw + x] = m;
+                a[y * pw + x] = at;
+            }
+        }
+    }
+}
+
 /*
- * One step on a minibatch of `batch` rows: x [batch x sizes[0]] and y [batch x classes], both rows. Returns the
- * minibatch's summed loss (the caller divides it as DL4J's score is), or NaN where nothing was changed and the Java
- * path is to run (a pre-activation that is not finite, or a minibatch larger than the buffers).
+ * Backward through the pooling, ReLU and the convolution, from the gradient at the pooled output (d_pooled, laid out
+ * as c->pooled): the bias and weight gradients, and for a block after the first the gradient at its input (c->d_in).
  */
-JNIEXPORT jdouble JNICALL Java_dev_sparkmnist_models_NativeStep_adamStep(JNIEnv *env, jclass cls, jlong handle,
-        jlong x_addr, jlong y_addr, jint batch, jlong params_addr, jlong grad_addr, jlong state_addr,
-        jdouble learning_rate, jdouble beta1, jdouble beta2, jdouble eps, jint iteration, jfloat clip) {
+static void conv_backward(const step_t *s, conv_t *c, const float *d_pooled, const float *w, float *gb, float *gw,
+                          int batch) {
+    int kk = c->in_c * c->k * c->k;
+    int n = batch * c->out_h * c->out_w;
+    int oh = c->out_h, ow = c->out_w, ph = c->pool_h, pw = c->pool_w;
+    memset(c->d_out, 0, sizeof(float) * (size_t)c->out_c * n);
+    for (long cb = 0; cb < (long)c->out_c * batch; cb++) {
+        const float *o = c->out + cb * oh * ow;
+        float *d = c->d_out + cb * oh * ow;
+        const float *g = d_pooled + cb * ph * pw;
+        const unsigned char *a = c->arg + cb * ph * pw;
+        for (int y = 0; y < ph; y++) {
+            for (int x = 0; x < pw; x++) {
+                int at = (2 * y + (a[y * pw + x] >> 1)) * ow + 2 * x + (a[y * pw + x] & 1);
+                if (o[at] > 0.0f) {
+                    d[at] = g[y * pw + x];
+                }
+            }
+        }
+    }
+    for (int co = 0; co < c->out_c; co++) {
+        const float *d = c->d_out + (size_t)co * n;
+        float sum = 0.0f;
+        for (int i = 0; i < n; i++) {
+            sum += d[i];
+        }
+        gb[co] = sum;
+    }
+    gemm_rows(s, 0, 1, c->out_c, kk, n, c->d_out, n, c->col, n, 0.0f, gw, kk);
+    if (c->d_in != NULL) { /* the columns' gradient into c->col (no longer needed), then onto the input */
+        gemm_rows(s, 1, 0, kk, n, c->out_c, w, kk, c->d_out, n, 0.0f, c->col, n);
+        col2im(c, c->col, c->d_in, batch);
+    }
+}
+
+#define UPDATER_ADAM 0
+#define UPDATER_MOMENTUM 1
+
+/*
+ * One step on a minibatch of `batch` rows: x [batch x inputs] and y [batch x classes], both rows. `updater` is Adam
+ * (hyper: beta1, beta2, epsilon) or classical momentum (hyper: the momentum). Returns the minibatch's summed loss (the
+ * caller divides it as DL4J's score is), or NaN where nothing was changed and the Java path is to run (a
+ * pre-activation that is not finite, or a minibatch larger than the buffers).
+ */
+JNIEXPORT jdouble JNICALL Java_dev_sparkmnist_models_NativeStep_step(JNIEnv *env, jclass cls, jlong handle,
+        jlong x_addr, jlong y_addr, jint batch, jlong params_addr, jlong grad_addr, jlong state_addr, jint updater,
+        jdouble learning_rate, jdouble hyper1, jdouble hyper2, jdouble eps, jint iteration, jfloat clip) {
     step_t *s = (step_t *)(intptr_t)handle;
     if (batch < 1 || batch > s->max_batch) {
         return NAN;
@@ -251,8 +497,18 @@ JNIEXPORT jdouble JNICALL Java_dev_sparkmnist_models_NativeStep_adamStep(JNIEnv 
     float *params = (float *)(intptr_t)params_addr;
     float *grad = (float *)(intptr_t)grad_addr;
     int L = s->layers;
+    float *cb[2], *cw[2], *cgb[2], *cgw[2];
     float *w[MAX_LAYERS], *b[MAX_LAYERS], *gw[MAX_LAYERS], *gb[MAX_LAYERS];
     long off = 0;
+    for (int i = 0; i < s->convs; i++) { /* DL4J's convolution parameters: the bias, then [out, in, k, k] */
+        conv_t *c = &s->conv[i];
+        cb[i] = params + off;
+        cgb[i] = grad + off;
+        off += c->out_c;
+        cw[i] = params + off;
+        cgw[i] = grad + off;
+        off += (long)c->out_c * c->in_c * c->k * c->k;
+    }
     for (int l = 0; l < L; l++) {
         int nin = s->sizes[l], nout = s->sizes[l + 1];
         w[l] = params + off;
@@ -263,6 +519,21 @@ JNIEXPORT jdouble JNICALL Java_dev_sparkmnist_models_NativeStep_adamStep(JNIEnv 
         off += nout;
     }
     const float *in = x;
+    if (s->convs > 0) {
+        for (int i = 0; i < s->convs; i++) {
+            conv_forward(s, &s->conv[i], i == 0 ? x : s->conv[i - 1].pooled, cb[i], cw[i], batch);
+        }
+        conv_t *last = &s->conv[s->convs - 1];
+        int area = last->pool_h * last->pool_w;
+        int width = s->sizes[0];
+        for (int c = 0; c < last->out_c; c++) { /* [c][batch][area] -> [batch][c * area] */
+            for (int r = 0; r < batch; r++) {
+                memcpy(s->flat + (size_t)r * width + c * area, last->pooled + ((size_t)c * batch + r) * area,
+                       sizeof(float) * area);
+            }
+        }
+        in = s->flat;
+    }
     for (int l = 0; l < L; l++) {
         int nin = s->sizes[l], nout = s->sizes[l + 1];
         forward_product(s, in, w[l], s->act[l + 1], batch, nin, nout);
@@ -281,16 +552,37 @@ JNIEXPORT jdouble JNICALL Java_dev_sparkmnist_models_NativeStep_adamStep(JNIEnv 
             relu_backward(s->act[l + 1], d, (size_t)batch * nout);
         }
         column_sums(d, gb[l], batch, nout);
-        const float *input = l == 0 ? x : s->act[l];
-        if (l > 0) { /* the input gradient: delta [B x nout] . W^T, HostBlas's call for rows */
-            s->gemm(COL_MAJOR, NO_TRANS, NO_TRANS, nin, batch, nout, 1.0f, w[l], nin, d, nout, 0.0f, s->delta[l],
-                    nin);
+        const float *input = l > 0 ? s->act[l] : s->convs > 0 ? s->flat : x;
+        float *d_input = l > 0 ? s->delta[l] : s->convs > 0 ? s->d_flat : NULL;
+        if (d_input != NULL) { /* the input gradient: delta [B x nout] . W^T, HostBlas's call for rows */
+            s->gemm(COL_MAJOR, NO_TRANS, NO_TRANS, nin, batch, nout, 1.0f, w[l], nin, d, nout, 0.0f, d_input, nin);
         }
         /* the weight gradient: input^T [nin x B] . delta [B x nout], into the 'f' view */
         s->gemm(COL_MAJOR, NO_TRANS, TRANS, nin, nout, batch, 1.0f, input, nin, d, nout, 0.0f, gw[l], nin);
     }
-    float *m = (float *)(intptr_t)state_addr;
-    float step = adam_step_size(learning_rate, beta1, beta2, eps, iteration);
-    adam(grad, m, m + s->params, params, s->params, (float)beta1, (float)beta2, step, (float)eps, (float)batch);
+    if (s->convs > 0) {
+        conv_t *last = &s->conv[s->convs - 1];
+        int area = last->pool_h * last->pool_w;
+        int width = s->sizes[0];
+        for (int c = 0; c < last->out_c; c++) { /* [batch][c * area] -> [c][batch][area], into pooled's place */
+            for (int r = 0; r < batch; r++) {
+                memcpy(last->pooled + ((size_t)c * batch + r) * area, s->d_flat + (size_t)r * width + c * area,
+                       sizeof(float) * area);
+            }
+        }
+        for (int i = s->convs - 1; i >= 0; i--) {
+            conv_t *c = &s->conv[i];
+            conv_backward(s, c, i == s->convs - 1 ? last->pooled : s->conv[i + 1].d_in, cw[i], cgb[i], cgw[i],
+                          batch);
+        }
+    }
+    float *state = (float *)(intptr_t)state_addr;
+    if (updater == UPDATER_ADAM) {
+        float step = adam_step_size(learning_rate, hyper1, hyper2, eps, iteration);
+        adam(grad, state, state + s->params, params, s->params, (float)hyper1, (float)hyper2, step, (float)eps,
+             (float)batch);
+    } else {
+        momentum(grad, state, params, s->params, (float)hyper1, (float)learning_rate, (float)batch);
+    }
     return loss;
 }

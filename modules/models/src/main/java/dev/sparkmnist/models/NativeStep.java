@@ -64,8 +64,11 @@ public final class NativeStep {
 
     private final MultiLayerNetwork net;
     private final Layer[] layers;
+    /** Each convolution block's shape (in_c, in_h, in_w, pad, k, out_c); empty for a dense network. */
+    private final int[] convs;
+    /** The dense layers' widths, their input first. */
     private final int[] sizes;
-    private final SimdAdam adam;
+    private final org.nd4j.linalg.learning.config.IUpdater updater;
     private org.deeplearning4j.nn.gradient.DefaultGradient gradient;
     private long handle;
     private int maxBatch;
@@ -76,11 +79,29 @@ public final class NativeStep {
         return Library.WHY_NOT;
     }
 
-    private NativeStep(MultiLayerNetwork net, int[] sizes, SimdAdam adam) {
+    private NativeStep(MultiLayerNetwork net, int[] convs, int[] sizes,
+                       org.nd4j.linalg.learning.config.IUpdater updater) {
         this.net = net;
         this.layers = net.getLayers();
+        this.convs = convs;
         this.sizes = sizes;
-        this.adam = adam;
+        this.updater = updater;
+    }
+
+    /** {@code -Dsparkmnist.nativeConv=true}: LeNet-5's step native too (its floats are not the Java step's). */
+    static final String CONV_PROPERTY = "sparkmnist.nativeConv";
+
+    private static boolean convAllowed() {
+        return "true".equalsIgnoreCase(System.getProperty(CONV_PROPERTY, "false").strip());
+    }
+
+    /** How many layers at the start are convolution blocks (convolution, pooling) in LeNet-5's arrangement. */
+    private static int convLayers(Layer[] all) {
+        int i = 0;
+        while (i + 1 < all.length && all[i] instanceof TrainingConvolutionLayer && all[i + 1] instanceof MaxPoolLayer) {
+            i += 2;
+        }
+        return i;
     }
 
     /**
@@ -114,14 +135,22 @@ public final class NativeStep {
         if (conf.getDataType() != DataType.FLOAT || net.params() == null || net.params().dataType() != DataType.FLOAT) {
             return "not a float network";
         }
-        for (int i = 0; i < all.length; i++) {
+        int convLayers = convLayers(all);
+        if (convLayers > 0) {
+            String why = convWhyNot(net, all, convLayers);
+            if (why != null) {
+                return why;
+            }
+        }
+        for (int i = convLayers; i < all.length; i++) {
             boolean last = i == all.length - 1;
             Layer l = all[i];
             if (last ? !(l instanceof TrainingOutputLayer) : !(l instanceof TrainingDenseLayer)) {
                 return "layer " + i + " is not a dense layer set up for training (" + l.getClass().getSimpleName()
                     + ")";
             }
-            if (conf.getInputPreProcess(i) != null) {
+            if (conf.getInputPreProcess(i) != null && !(i == convLayers && convLayers > 0
+                && conf.getInputPreProcess(i) instanceof org.deeplearning4j.nn.conf.preprocessor.CnnToFeedForwardPreProcessor)) {
                 return "layer " + i + " has an input pre-processor";
             }
             BaseLayer c = (BaseLayer) l.conf().getLayer();
@@ -139,19 +168,20 @@ public final class NativeStep {
             if (!l.paramTable().containsKey("b") || c.getIDropout() != null || c.getWeightNoise() != null
                 || !c.getRegularization().isEmpty() || !c.getRegularizationBias().isEmpty()
                 || c.getGradientNormalization() != null && c.getGradientNormalization() != GradientNormalization.None
-                || !(c.getIUpdater() instanceof SimdAdam)) {
+                || !(c.getIUpdater() instanceof SimdAdam || c.getIUpdater() instanceof ClassicalMomentum)) {
                 return "layer " + i + " has dropout, weight noise, regularisation, gradient normalisation, no bias"
-                    + " or another updater than Adam";
+                    + " or another updater than Adam or classical momentum";
             }
         }
         Updater updater = net.getUpdater(false);
         if (!(updater instanceof FusedMinibatchUpdater u) || u.getUpdaterBlocks().size() != 1) {
-            return "not one block of Adam's state in the training updater";
+            return "not one block of the updater's state in the training updater";
         }
         UpdaterBlock block = u.getUpdaterBlocks().get(0);
         if (block.getParamOffsetStart() != 0 || block.getParamOffsetEnd() != net.numParams()
-            || block.getUpdaterView() == null || block.getUpdaterView().length() != 2 * net.numParams()) {
-            return "Adam's state does not cover every parameter";
+            || block.getUpdaterView() == null
+            || block.getUpdaterView().length() != block.getGradientUpdater().getConfig().stateSize(net.numParams())) {
+            return "the updater's state does not cover every parameter";
         }
         if (!quietListeners(net.getListeners())) {
             return "a listener other than SubnormalFlush watches the steps";
@@ -159,16 +189,75 @@ public final class NativeStep {
         return null;
     }
 
+    /** Why LeNet-5's convolution blocks ({@code all[0..convLayers)}) are not ones the native step computes. */
+    private static String convWhyNot(MultiLayerNetwork net, Layer[] all, int convLayers) {
+        if (!convAllowed()) {
+            return "LeNet-5's native step is off (-D" + CONV_PROPERTY + "=true turns it on)";
+        }
+        MultiLayerConfiguration conf = net.getLayerWiseConfigurations();
+        if (convLayers != 4 || !(conf.getInputPreProcess(0)
+            instanceof org.deeplearning4j.nn.conf.preprocessor.FeedForwardToCnnPreProcessor pre)
+            || pre.getNumChannels() != 1) {
+            return "not LeNet-5's two convolution blocks on one-channel pictures";
+        }
+        for (int i = 0; i < convLayers; i += 2) {
+            var c = (org.deeplearning4j.nn.conf.layers.ConvolutionLayer) all[i].conf().getLayer();
+            var p = (org.deeplearning4j.nn.conf.layers.SubsamplingLayer) all[i + 1].conf().getLayer();
+            int[] k = c.getKernelSize();
+            int[] st = c.getStride();
+            int[] pad = c.getPadding();
+            int[] d = c.getDilation();
+            if (k[0] != k[1] || st[0] != 1 || st[1] != 1 || pad[0] != pad[1] || d[0] != 1 || d[1] != 1
+                || c.getConvolutionMode() == org.deeplearning4j.nn.conf.ConvolutionMode.Same
+                || c.getCnn2dDataFormat() != org.deeplearning4j.nn.conf.CNN2DFormat.NCHW
+                || !c.hasBias() || !(c.getActivationFn() instanceof ActivationReLU) || c.getIDropout() != null
+                || c.getWeightNoise() != null || !c.getRegularization().isEmpty()
+                || !c.getRegularizationBias().isEmpty()
+                || c.getGradientNormalization() != null && c.getGradientNormalization() != GradientNormalization.None
+                || !(c.getIUpdater() instanceof SimdAdam || c.getIUpdater() instanceof ClassicalMomentum)) {
+                return "convolution layer " + i + " is not a ReLU convolution of stride 1 with a bias, without"
+                    + " regularisation, trained with Adam or classical momentum";
+            }
+            if (p.getPoolingType() != org.deeplearning4j.nn.conf.layers.PoolingType.MAX
+                || p.getKernelSize()[0] != 2 || p.getKernelSize()[1] != 2 || p.getStride()[0] != 2
+                || p.getStride()[1] != 2 || p.getPadding()[0] != 0 || p.getPadding()[1] != 0
+                || p.getConvolutionMode() == org.deeplearning4j.nn.conf.ConvolutionMode.Same) {
+                return "layer " + (i + 1) + " is not 2x2 max pooling of stride 2";
+            }
+        }
+        return null;
+    }
+
     private static NativeStep build(MultiLayerNetwork net) {
         Layer[] all = net.getLayers();
-        int[] sizes = new int[all.length + 1];
-        for (int i = 0; i < all.length; i++) {
-            FeedForwardLayer c = (FeedForwardLayer) all[i].conf().getLayer();
+        int convLayers = convLayers(all);
+        int[] convs = new int[convLayers / 2 * 6];
+        if (convLayers > 0) {
+            var pre = (org.deeplearning4j.nn.conf.preprocessor.FeedForwardToCnnPreProcessor)
+                net.getLayerWiseConfigurations().getInputPreProcess(0);
+            int h = (int) pre.getInputHeight();
+            int w = (int) pre.getInputWidth();
+            int channels = 1;
+            for (int b = 0; b < convLayers / 2; b++) {
+                var c = (org.deeplearning4j.nn.conf.layers.ConvolutionLayer) all[2 * b].conf().getLayer();
+                int k = c.getKernelSize()[0];
+                int pad = c.getPadding()[0];
+                int[] spec = {channels, h, w, pad, k, (int) c.getNOut()};
+                System.arraycopy(spec, 0, convs, 6 * b, 6);
+                channels = (int) c.getNOut();
+                h = (h + 2 * pad - k + 1) / 2;
+                w = (w + 2 * pad - k + 1) / 2;
+            }
+        }
+        int dense = all.length - convLayers;
+        int[] sizes = new int[dense + 1];
+        for (int i = 0; i < dense; i++) {
+            FeedForwardLayer c = (FeedForwardLayer) all[convLayers + i].conf().getLayer();
             sizes[i] = (int) c.getNIn();
             sizes[i + 1] = (int) c.getNOut();
         }
-        SimdAdam adam = (SimdAdam) ((BaseLayer) all[0].conf().getLayer()).getIUpdater();
-        return new NativeStep(net, sizes, adam);
+        var updater = ((BaseLayer) all[0].conf().getLayer()).getIUpdater();
+        return new NativeStep(net, convs, sizes, updater);
     }
 
     /** Whether only listeners this step calls as the Java path does ({@link SubnormalFlush}) watch the network. */
@@ -192,20 +281,21 @@ public final class NativeStep {
         INDArray y = batch.getLabels();
         if (batch.getFeaturesMaskArray() != null || batch.getLabelsMaskArray() != null || x == null || y == null
             || x.isAttached() || net.getLayers() != layers || x.rank() != 2 || y.rank() != 2
-            || x.size(1) != sizes[0] || y.size(1) != sizes[sizes.length - 1] || x.size(0) != y.size(0)
+            || x.size(1) != (convs.length > 0 ? (long) convs[1] * convs[2] : sizes[0]) || y.size(1) != sizes[sizes.length - 1] || x.size(0) != y.size(0)
             || !HostArrays.rowMajor(x) || !HostArrays.rowMajor(y) || x.size(0) > Integer.MAX_VALUE
             || !quietListeners(net.getListeners())) {
             return false;
         }
         INDArray params = net.params();
         INDArray view = net.getGradientsViewArray();
-        Updater updater = net.getUpdater(false);
-        if (view == null || !(updater instanceof FusedMinibatchUpdater u) || u.getUpdaterBlocks().size() != 1
+        Updater netUpdater = net.getUpdater(false);
+        if (view == null || !(netUpdater instanceof FusedMinibatchUpdater u) || u.getUpdaterBlocks().size() != 1
             || !contiguous(params, net.numParams()) || !contiguous(view, net.numParams())) {
             return false;
         }
         INDArray state = u.getUpdaterBlocks().get(0).getUpdaterView();
-        if (state == null || !contiguous(state, 2 * net.numParams())) {
+        long stateSize = updater.stateSize(net.numParams());
+        if (state == null || !contiguous(state, stateSize)) {
             return false;
         }
         int rows = (int) x.size(0);
@@ -216,9 +306,17 @@ public final class NativeStep {
         int epoch = net.getEpochCount();
         LossMCXENT loss = (LossMCXENT) ((org.deeplearning4j.nn.conf.layers.OutputLayer)
             layers[layers.length - 1].conf().getLayer()).getLossFn();
-        double lossSum = adamStep(handle, address(x), address(y), rows, address(params), address(view),
-            address(state), adam.getLearningRate(iteration, epoch), adam.getBeta1(), adam.getBeta2(),
-            adam.getEpsilon(), iteration, (float) loss.getSoftmaxClipEps());
+        double lossSum;
+        if (updater instanceof SimdAdam adam) {
+            lossSum = step(handle, address(x), address(y), rows, address(params), address(view), address(state),
+                ADAM, adam.getLearningRate(iteration, epoch), adam.getBeta1(), adam.getBeta2(), adam.getEpsilon(),
+                iteration, (float) loss.getSoftmaxClipEps());
+        } else {
+            ClassicalMomentum m = (ClassicalMomentum) updater;
+            lossSum = step(handle, address(x), address(y), rows, address(params), address(view), address(state),
+                MOMENTUM, m.getLearningRate(iteration, epoch), m.getMomentum(), 0, 0, iteration,
+                (float) loss.getSoftmaxClipEps());
+        }
         if (Double.isNaN(lossSum)) {
             return false;
         }
@@ -249,7 +347,7 @@ public final class NativeStep {
             return true;
         }
         long gemm = Library.GEMM;
-        long made = create(gemm, sizes, rows);
+        long made = create(gemm, convs, sizes, rows);
         if (made == 0) {
             return false;
         }
@@ -274,13 +372,16 @@ public final class NativeStep {
     /** Whether this CPU has what the library's hot code is compiled for (AVX2, FMA). */
     private static native boolean supported();
 
-    private static native long create(long gemm, int[] sizes, int maxBatch);
+    private static final int ADAM = 0;
+    private static final int MOMENTUM = 1;
+
+    private static native long create(long gemm, int[] convs, int[] sizes, int maxBatch);
 
     private static native void release(long handle);
 
-    private static native double adamStep(long handle, long x, long y, int batch, long params, long gradient,
-                                          long state, double learningRate, double beta1, double beta2,
-                                          double epsilon, int iteration, float clip);
+    private static native double step(long handle, long x, long y, int batch, long params, long gradient,
+                                      long state, int updater, double learningRate, double hyper1, double hyper2,
+                                      double epsilon, int iteration, float clip);
 
     /** The library, loaded once a JVM: {@link #WHY_NOT} is null where it loaded and can run here. */
     private static final class Library {
