@@ -18,6 +18,39 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <immintrin.h>
+#ifdef PHASE_TIMES /* a measurement build: each phase's time a step, printed as the library unloads */
+#include <stdio.h>
+#include <time.h>
+static double phase_ns[8];
+static long phase_steps;
+static double now_ns(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return t.tv_sec * 1e9 + t.tv_nsec;
+}
+#define PHASE_START double phase_t = now_ns(); phase_steps++
+static double phase2_ns[4];
+#define PHASE2_START double phase2_t = now_ns()
+#define PHASE2(i) do { double t_ = now_ns(); phase2_ns[i + 2 * (c->d_in == NULL)] += t_ - phase2_t; phase2_t = t_; } while (0)
+#define PHASE(i) do { double t_ = now_ns(); phase_ns[i] += t_ - phase_t; phase_t = t_; } while (0)
+__attribute__((destructor)) static void phase_report(void) {
+    fprintf(stderr, "native step phases over %ld steps, us a step:", phase_steps);
+    for (int i = 0; i < 8; i++) {
+        fprintf(stderr, " %d:%.1f", i, phase_steps > 0 ? phase_ns[i] / 1e3 / phase_steps : 0.0);
+    }
+    fprintf(stderr, " backward parts:");
+    for (int i = 0; i < 4; i++) {
+        fprintf(stderr, " %.1f", phase_steps > 0 ? phase2_ns[i] / 1e3 / phase_steps : 0.0);
+    }
+    fprintf(stderr, "\n");
+}
+#else
+#define PHASE_START do { } while (0)
+#define PHASE2_START do { } while (0)
+#define PHASE2(i) do { } while (0)
+#define PHASE(i) do { } while (0)
+#endif
 
 typedef void (*sgemm_fn)(int order, int ta, int tb, int m, int n, int k, float alpha, const float *a, int lda,
                          const float *b, int ldb, float beta, float *c, int ldc);
@@ -26,17 +59,23 @@ typedef void (*sgemm_fn)(int order, int ta, int tb, int m, int n, int k, float a
 #define NO_TRANS 111
 #define TRANS 112
 #define MAX_LAYERS 16
+#define MAX_V 4  /* vectors of 8 floats in an output row: rows up to 32 wide */
+#define KS 5     /* the convolutions' kernel side (LeNet-5's) */
+#define SLACK 64 /* floats after a buffer that a row's last vector may read past its end */
+
 #define HOT __attribute__((target("avx2,fma")))
 
 /* A convolution (stride 1, square kernel, zero padding), ReLU, then 2x2 max pooling with stride 2. */
 typedef struct {
     int in_c, in_h, in_w, pad, k, out_c, out_h, out_w, pool_h, pool_w;
-    float *col;     /* im2col of the input: [in_c * k * k][batch * out_h * out_w] */
     float *out;     /* the convolution's output after ReLU: [out_c][batch][out_h * out_w] */
     float *pooled;  /* [out_c][batch][pool_h * pool_w] */
     unsigned char *arg; /* each pooled value's window position, 0-3 */
     float *d_out;   /* the gradient at out, then at the pre-activation */
     float *d_in;    /* the gradient at the input (the layer before's pooled output); NULL for the first */
+    float *padded;  /* the input with its border of zeros: [in_c][batch][in_h + 2 pad][in_w + 2 pad], and slack */
+    float *d_padded; /* d_out with a border of k - 1 zeros (a block after the first), and slack */
+    float *flipped; /* the weights turned by 180 degrees, in and out swapped: [in_c][out_c][k][k] */
 } conv_t;
 
 typedef struct {
@@ -115,13 +154,17 @@ JNIEXPORT jlong JNICALL Java_dev_sparkmnist_models_NativeStep_create(JNIEnv *env
         size_t kk = (size_t)c->in_c * c->k * c->k;
         size_t outs = b * c->out_h * c->out_w;
         size_t pooled = b * c->pool_h * c->pool_w * c->out_c;
-        c->col = floats(kk * outs);
         c->out = floats(outs * c->out_c);
         c->d_out = floats(outs * c->out_c);
         c->pooled = floats(pooled);
         c->arg = malloc(pooled);
         c->d_in = i > 0 ? floats(b * c->in_c * c->in_h * c->in_w) : NULL;
-        ok = ok && c->col && c->out && c->d_out && c->pooled && c->arg && (i == 0 || c->d_in);
+        c->padded = floats(b * c->in_c * (c->in_h + 2 * c->pad) * (c->in_w + 2 * c->pad) + SLACK);
+        c->d_padded = i > 0 ? floats(b * c->out_c * (c->out_h + 2 * c->k - 2) * (c->out_w + 2 * c->k - 2) + SLACK)
+            : NULL;
+        c->flipped = floats(kk * c->out_c);
+        ok = ok && c->out && c->d_out && c->pooled && c->arg && (i == 0 || (c->d_in && c->d_padded))
+            && c->padded && c->flipped && c->k == KS && c->out_w <= 8 * MAX_V && c->in_w <= 8 * MAX_V;
         s->params += (long)c->out_c + (long)kk * c->out_c;
     }
     if (ok && s->convs > 0) {
@@ -161,7 +204,9 @@ JNIEXPORT void JNICALL Java_dev_sparkmnist_models_NativeStep_release(JNIEnv *env
     }
     for (int i = 0; i < s->convs; i++) {
         conv_t *c = &s->conv[i];
-        free(c->col);
+        free(c->padded);
+        free(c->d_padded);
+        free(c->flipped);
         free(c->out);
         free(c->pooled);
         free(c->arg);
@@ -324,41 +369,66 @@ static HOT void momentum(float *restrict g, float *restrict v, float *restrict p
     }
 }
 
-/* c = op(a) op(b) + beta c for row-major matrices (m x n result), as one column-major OpenBLAS call. */
-static void gemm_rows(const step_t *s, int ta, int tb, int m, int n, int k, const float *a, int lda, const float *b,
-                      int ldb, float beta, float *c, int ldc) {
-    s->gemm(COL_MAJOR, tb ? TRANS : NO_TRANS, ta ? TRANS : NO_TRANS, n, m, k, 1.0f, b, ldb, a, lda, beta, c, ldc);
+/* The lanes below `n` (1-8) of a vector set. */
+static HOT __m256i lanes_below(int n) {
+    return _mm256_cmpgt_epi32(_mm256_set1_epi32(n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
 }
 
-/* The convolution's input ([in_c][batch][in_h][in_w]) as columns: [in_c * k * k][batch * out_h * out_w]. */
-static HOT void im2col(const conv_t *c, const float *restrict in, float *restrict col, int batch) {
-    int oh = c->out_h, ow = c->out_w, k = c->k, p = c->pad, h = c->in_h, w = c->in_w;
-    size_t n = (size_t)batch * oh * ow;
-    for (int ci = 0; ci < c->in_c; ci++) {
-        for (int ki = 0; ki < k; ki++) {
-            for (int kj = 0; kj < k; kj++) {
-                float *restrict row = col + ((size_t)(ci * k + ki) * k + kj) * n;
-                for (int b = 0; b < batch; b++) {
-                    const float *restrict src = in + ((size_t)ci * batch + b) * h * w;
-                    float *restrict dst = row + (size_t)b * oh * ow;
-                    for (int y = 0; y < oh; y++) {
-                        int iy = y + ki - p;
-                        float *restrict d = dst + y * ow;
-                        if (iy < 0 || iy >= h) {
-                            memset(d, 0, sizeof(float) * ow);
+/*
+ * out[co][b][y][0..ow) = bias[co] (0 where bias is NULL) + the sum over ci, ki, kj of w[co][ci][ki][kj] times
+ * src[ci][b][y + ki][kj..kj + ow), ReLU where asked. Each output row is held in NV vectors of 8, for CB output
+ * channels at once (independent sums, which share each input load), across all its taps; the kernel is KS x KS.
+ * src's rows are wp wide; reads go up to 7 floats past a row's end (SLACK at the buffer's end).
+ */
+static inline __attribute__((always_inline, target("avx2,fma"))) void correlate_nv(
+        const float *src, int cin, int hp, int wp, int lo, int hi, const float *w, const float *bias, int cout,
+        int batch, int oh, int ow, int relu, float *out, const int nv, const int cb) {
+    __m256i last = lanes_below(ow - 8 * (nv - 1));
+    __m256 zero = _mm256_setzero_ps();
+    for (int co0 = 0; co0 < cout; co0 += cb) {
+        int n = cout - co0 < cb ? cout - co0 : cb;
+        for (int b = 0; b < batch; b++) {
+            for (int y = 0; y < oh; y++) {
+                __m256 acc[8][MAX_V];
+                for (int c = 0; c < cb; c++) {
+                    __m256 start = bias != NULL && c < n ? _mm256_set1_ps(bias[co0 + c]) : zero;
+                    for (int v = 0; v < nv; v++) {
+                        acc[c][v] = start;
+                    }
+                }
+                for (int ci = 0; ci < cin; ci++) {
+                    const float *plane = src + ((size_t)ci * batch + b) * hp * wp + (size_t)y * wp;
+                    const float *wk[8];
+                    for (int c = 0; c < cb; c++) { /* a block past cout reads channel co0's weights, unused */
+                        wk[c] = w + ((size_t)(co0 + (c < n ? c : 0)) * cin + ci) * KS * KS;
+                    }
+                    for (int ki = 0; ki < KS; ki++) {
+                        if (y + ki < lo || y + ki >= hi) { /* a row of zeros: its products add nothing */
                             continue;
                         }
-                        const float *restrict srow = src + iy * w + kj - p;
-                        int x0 = p - kj > 0 ? p - kj : 0;
-                        int x1 = w + p - kj < ow ? w + p - kj : ow;
-                        for (int x = 0; x < x0; x++) {
-                            d[x] = 0.0f;
+                        const float *row = plane + (size_t)ki * wp;
+                        for (int kj = 0; kj < KS; kj++) {
+                            __m256 in[MAX_V];
+                            for (int v = 0; v < nv; v++) {
+                                in[v] = _mm256_loadu_ps(row + kj + 8 * v);
+                            }
+                            for (int c = 0; c < cb; c++) {
+                                __m256 wv = _mm256_set1_ps(wk[c][ki * KS + kj]);
+                                for (int v = 0; v < nv; v++) {
+                                    acc[c][v] = _mm256_fmadd_ps(wv, in[v], acc[c][v]);
+                                }
+                            }
                         }
-                        for (int x = x0; x < x1; x++) {
-                            d[x] = srow[x];
-                        }
-                        for (int x = x1 > x0 ? x1 : x0; x < ow; x++) {
-                            d[x] = 0.0f;
+                    }
+                }
+                for (int c = 0; c < n; c++) {
+                    float *orow = out + (((size_t)(co0 + c) * batch + b) * oh + y) * ow;
+                    for (int v = 0; v < nv; v++) {
+                        __m256 r = relu ? _mm256_max_ps(acc[c][v], zero) : acc[c][v];
+                        if (v < nv - 1) {
+                            _mm256_storeu_ps(orow + 8 * v, r);
+                        } else {
+                            _mm256_maskstore_ps(orow + 8 * v, last, r);
                         }
                     }
                 }
@@ -367,46 +437,95 @@ static HOT void im2col(const conv_t *c, const float *restrict in, float *restric
     }
 }
 
-/* The columns' gradient summed back onto the input's: im2col's transpose. */
-static HOT void col2im(const conv_t *c, const float *restrict col, float *restrict in, int batch) {
-    int oh = c->out_h, ow = c->out_w, k = c->k, p = c->pad, h = c->in_h, w = c->in_w;
-    size_t n = (size_t)batch * oh * ow;
-    memset(in, 0, sizeof(float) * (size_t)c->in_c * batch * h * w);
-    for (int ci = 0; ci < c->in_c; ci++) {
-        for (int ki = 0; ki < k; ki++) {
-            for (int kj = 0; kj < k; kj++) {
-                const float *restrict row = col + ((size_t)(ci * k + ki) * k + kj) * n;
+/* correlate_nv for rows of any width up to 8 * MAX_V; only src rows lo..hi-1 of each plane can be other than 0. */
+static HOT void correlate(const float *src, int cin, int hp, int wp, int lo, int hi, const float *w,
+                          const float *bias, int cout, int batch, int oh, int ow, int relu, float *out) {
+    switch ((ow + 7) / 8) {
+        case 1: correlate_nv(src, cin, hp, wp, lo, hi, w, bias, cout, batch, oh, ow, relu, out, 1, 8); break;
+        case 2: correlate_nv(src, cin, hp, wp, lo, hi, w, bias, cout, batch, oh, ow, relu, out, 2, 6); break;
+        case 3: correlate_nv(src, cin, hp, wp, lo, hi, w, bias, cout, batch, oh, ow, relu, out, 3, 3); break;
+        default: correlate_nv(src, cin, hp, wp, lo, hi, w, bias, cout, batch, oh, ow, relu, out, 4, 2); break;
+    }
+}
+
+/*
+ * gw[co][ci][ki][kj] = the sum over b, y, x of d[co][b][y][x] * src[ci][b][y + ki][x + kj] (src: the padded input),
+ * for two output channels at once (independent sums sharing each input load).
+ */
+static inline __attribute__((always_inline, target("avx2,fma"))) void weight_gradient_nv(
+        const float *src, int cin, int hp, int wp, const float *d, int cout, int batch, int oh, int ow, float *gw,
+        const int nv) {
+    __m256i last = lanes_below(ow - 8 * (nv - 1));
+    for (int co0 = 0; co0 < cout; co0 += 2) {
+        int n = cout - co0 < 2 ? 1 : 2;
+        for (int ci = 0; ci < cin; ci++) {
+            for (int ki = 0; ki < KS; ki++) {
+                __m256 acc[2][KS];
+                for (int kj = 0; kj < KS; kj++) {
+                    acc[0][kj] = _mm256_setzero_ps();
+                    acc[1][kj] = _mm256_setzero_ps();
+                }
                 for (int b = 0; b < batch; b++) {
-                    float *restrict dst = in + ((size_t)ci * batch + b) * h * w;
-                    const float *restrict src = row + (size_t)b * oh * ow;
+                    const float *plane = src + ((size_t)ci * batch + b) * hp * wp + (size_t)ki * wp;
+                    const float *dp0 = d + ((size_t)co0 * batch + b) * oh * ow;
+                    const float *dp1 = d + ((size_t)(co0 + n - 1) * batch + b) * oh * ow;
                     for (int y = 0; y < oh; y++) {
-                        int iy = y + ki - p;
-                        if (iy < 0 || iy >= h) {
-                            continue;
-                        }
-                        float *restrict drow = dst + iy * w + kj - p;
-                        const float *restrict s = src + y * ow;
-                        int x0 = p - kj > 0 ? p - kj : 0;
-                        int x1 = w + p - kj < ow ? w + p - kj : ow;
-                        for (int x = x0; x < x1; x++) {
-                            drow[x] += s[x];
+                        const float *row = plane + (size_t)y * wp;
+                        for (int v = 0; v < nv; v++) {
+                            const float *d0 = dp0 + (size_t)y * ow + 8 * v;
+                            const float *d1 = dp1 + (size_t)y * ow + 8 * v;
+                            __m256 dv0 = v < nv - 1 ? _mm256_loadu_ps(d0) : _mm256_maskload_ps(d0, last);
+                            __m256 dv1 = v < nv - 1 ? _mm256_loadu_ps(d1) : _mm256_maskload_ps(d1, last);
+                            for (int kj = 0; kj < KS; kj++) {
+                                __m256 in = _mm256_loadu_ps(row + kj + 8 * v);
+                                acc[0][kj] = _mm256_fmadd_ps(dv0, in, acc[0][kj]);
+                                acc[1][kj] = _mm256_fmadd_ps(dv1, in, acc[1][kj]);
+                            }
                         }
                     }
                 }
+                for (int c = 0; c < n; c++) {
+                    for (int kj = 0; kj < KS; kj++) {
+                        __m128 h = _mm_add_ps(_mm256_castps256_ps128(acc[c][kj]),
+                                              _mm256_extractf128_ps(acc[c][kj], 1));
+                        h = _mm_add_ps(h, _mm_movehl_ps(h, h));
+                        h = _mm_add_ss(h, _mm_movehdup_ps(h));
+                        gw[(((size_t)(co0 + c) * cin + ci) * KS + ki) * KS + kj] = _mm_cvtss_f32(h);
+                    }
+                }
             }
+        }
+    }
+}
+
+static HOT void weight_gradient(const float *src, int cin, int hp, int wp, const float *d, int cout, int batch,
+                                int oh, int ow, float *gw) {
+    switch ((ow + 7) / 8) {
+        case 1: weight_gradient_nv(src, cin, hp, wp, d, cout, batch, oh, ow, gw, 1); break;
+        case 2: weight_gradient_nv(src, cin, hp, wp, d, cout, batch, oh, ow, gw, 2); break;
+        case 3: weight_gradient_nv(src, cin, hp, wp, d, cout, batch, oh, ow, gw, 3); break;
+        default: weight_gradient_nv(src, cin, hp, wp, d, cout, batch, oh, ow, gw, 4); break;
+    }
+}
+
+/* planes ([n][h][w]) into the middle of planes with a border of p zeros ([n][h + 2p][w + 2p]). */
+static void pad_planes(const float *in, size_t n, int h, int w, int p, float *out) {
+    int hp = h + 2 * p, wp = w + 2 * p;
+    if (p > 0) {
+        memset(out, 0, sizeof(float) * n * hp * wp);
+    }
+    for (size_t q = 0; q < n; q++) {
+        for (int y = 0; y < h; y++) {
+            memcpy(out + (q * hp + y + p) * wp + p, in + (q * h + y) * w, sizeof(float) * w);
         }
     }
 }
 
 /* Convolution, bias and ReLU into c->out, then 2x2 max pooling into c->pooled (each maximum's position in c->arg). */
 static void conv_forward(const step_t *s, conv_t *c, const float *in, const float *bias, const float *w, int batch) {
-    int kk = c->in_c * c->k * c->k;
-    int n = batch * c->out_h * c->out_w;
-    im2col(c, in, c->col, batch);
-    gemm_rows(s, 0, 0, c->out_c, n, kk, w, kk, c->col, n, 0.0f, c->out, n);
-    for (int co = 0; co < c->out_c; co++) {
-        add_bias(c->out + (size_t)co * n, bias + co, n, 1, 1);
-    }
+    int hp = c->in_h + 2 * c->pad, wp = c->in_w + 2 * c->pad;
+    pad_planes(in, (size_t)c->in_c * batch, c->in_h, c->in_w, c->pad, c->padded);
+    correlate(c->padded, c->in_c, hp, wp, 0, hp, w, bias, c->out_c, batch, c->out_h, c->out_w, 1, c->out);
     int oh = c->out_h, ow = c->out_w, ph = c->pool_h, pw = c->pool_w;
     for (long cb = 0; cb < (long)c->out_c * batch; cb++) {
         const float *o = c->out + cb * oh * ow;
@@ -443,36 +562,50 @@ static void conv_forward(const step_t *s, conv_t *c, const float *in, const floa
  */
 static void conv_backward(const step_t *s, conv_t *c, const float *d_pooled, const float *w, float *gb, float *gw,
                           int batch) {
-    int kk = c->in_c * c->k * c->k;
-    int n = batch * c->out_h * c->out_w;
+    PHASE2_START;
     int oh = c->out_h, ow = c->out_w, ph = c->pool_h, pw = c->pool_w;
-    memset(c->d_out, 0, sizeof(float) * (size_t)c->out_c * n);
-    for (long cb = 0; cb < (long)c->out_c * batch; cb++) {
-        const float *o = c->out + cb * oh * ow;
-        float *d = c->d_out + cb * oh * ow;
-        const float *g = d_pooled + cb * ph * pw;
-        const unsigned char *a = c->arg + cb * ph * pw;
-        for (int y = 0; y < ph; y++) {
-            for (int x = 0; x < pw; x++) {
-                int at = (2 * y + (a[y * pw + x] >> 1)) * ow + 2 * x + (a[y * pw + x] & 1);
-                if (o[at] > 0.0f) {
-                    d[at] = g[y * pw + x];
+    for (int co = 0; co < c->out_c; co++) { /* every output in exactly one window (even sides): no memset */ /* the pooling's and ReLU's backward pass, and the bias gradient */
+        float sums[4] = {0.0f, 0.0f, 0.0f, 0.0f};
+        for (int b = 0; b < batch; b++) {
+            long cb = (long)co * batch + b;
+            const float *o = c->out + cb * oh * ow;
+            float *d = c->d_out + cb * oh * ow;
+            const float *g = d_pooled + cb * ph * pw;
+            const unsigned char *a = c->arg + cb * ph * pw;
+            for (int i = 0, y = 0; y < ph; y++) {
+                for (int x = 0; x < pw; x++, i++) {
+                int top = 2 * y * ow + 2 * x;
+                int at = top + (a[i] >> 1) * ow + (a[i] & 1);
+                float v = o[at] > 0.0f ? g[i] : 0.0f;
+                d[top] = 0.0f;
+                d[top + 1] = 0.0f;
+                d[top + ow] = 0.0f;
+                d[top + ow + 1] = 0.0f;
+                d[at] = v;
+                sums[i & 3] += v;
                 }
             }
         }
+        gb[co] = (sums[0] + sums[1]) + (sums[2] + sums[3]);
     }
-    for (int co = 0; co < c->out_c; co++) {
-        const float *d = c->d_out + (size_t)co * n;
-        float sum = 0.0f;
-        for (int i = 0; i < n; i++) {
-            sum += d[i];
+    PHASE2(0);
+    int k = c->k;
+    weight_gradient(c->padded, c->in_c, c->in_h + 2 * c->pad, c->in_w + 2 * c->pad, c->d_out, c->out_c, batch, oh,
+                    ow, gw);
+    PHASE2(1);
+    if (c->d_in != NULL) { /* a full correlation of d_out (bordered by k - 1 zeros) with the turned weights */
+        pad_planes(c->d_out, (size_t)c->out_c * batch, oh, ow, k - 1, c->d_padded);
+        for (int ci = 0; ci < c->in_c; ci++) {
+            for (int co = 0; co < c->out_c; co++) {
+                const float *from = w + ((size_t)co * c->in_c + ci) * k * k;
+                float *to = c->flipped + ((size_t)ci * c->out_c + co) * k * k;
+                for (int t = 0; t < k * k; t++) {
+                    to[t] = from[k * k - 1 - t];
+                }
+            }
         }
-        gb[co] = sum;
-    }
-    gemm_rows(s, 0, 1, c->out_c, kk, n, c->d_out, n, c->col, n, 0.0f, gw, kk);
-    if (c->d_in != NULL) { /* the columns' gradient into c->col (no longer needed), then onto the input */
-        gemm_rows(s, 1, 0, kk, n, c->out_c, w, kk, c->d_out, n, 0.0f, c->col, n);
-        col2im(c, c->col, c->d_in, batch);
+        correlate(c->d_padded, c->out_c, oh + 2 * k - 2, ow + 2 * k - 2, k - 1, k - 1 + oh, c->flipped, NULL,
+                  c->in_c, batch, c->in_h, c->in_w, 0, c->d_in);
     }
 }
 
@@ -518,10 +651,12 @@ JNIEXPORT jdouble JNICALL Java_dev_sparkmnist_models_NativeStep_step(JNIEnv *env
         gb[l] = grad + off;
         off += nout;
     }
+    PHASE_START;
     const float *in = x;
     if (s->convs > 0) {
         for (int i = 0; i < s->convs; i++) {
             conv_forward(s, &s->conv[i], i == 0 ? x : s->conv[i - 1].pooled, cb[i], cw[i], batch);
+            PHASE(i);
         }
         conv_t *last = &s->conv[s->convs - 1];
         int area = last->pool_h * last->pool_w;
@@ -540,6 +675,7 @@ JNIEXPORT jdouble JNICALL Java_dev_sparkmnist_models_NativeStep_step(JNIEnv *env
         add_bias(s->act[l + 1], b[l], batch, nout, l < L - 1);
         in = s->act[l + 1];
     }
+    PHASE(2);
     int k = s->sizes[L];
     double loss = softmax_loss(s->act[L], y, s->delta[L], batch, k, clip, 1.0f - clip);
     if (isnan(loss)) {
@@ -572,8 +708,10 @@ JNIEXPORT jdouble JNICALL Java_dev_sparkmnist_models_NativeStep_step(JNIEnv *env
         }
         for (int i = s->convs - 1; i >= 0; i--) {
             conv_t *c = &s->conv[i];
+            PHASE(3);
             conv_backward(s, c, i == s->convs - 1 ? last->pooled : s->conv[i + 1].d_in, cw[i], cgb[i], cgw[i],
                           batch);
+            PHASE(4 + i);
         }
     }
     float *state = (float *)(intptr_t)state_addr;
@@ -584,5 +722,6 @@ JNIEXPORT jdouble JNICALL Java_dev_sparkmnist_models_NativeStep_step(JNIEnv *env
     } else {
         momentum(grad, state, params, s->params, (float)hyper1, (float)learning_rate, (float)batch);
     }
+    PHASE(6);
     return loss;
 }

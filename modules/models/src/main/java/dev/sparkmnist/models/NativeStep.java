@@ -402,7 +402,9 @@ public final class NativeStep {
             if (!SimdAdam.LibM.NATIVE) { // the Java step's Adam step size would not be glibc's powf's, as the C one's
                 return "glibc's powf is not reachable through JNA";
             }
-            try (InputStream in = NativeStep.class.getResourceAsStream(LIBRARY)) {
+            String own = System.getProperty(PROPERTY + ".library"); // a build of one's own (measurements)
+            try (InputStream in = own != null ? Files.newInputStream(Path.of(own))
+                : NativeStep.class.getResourceAsStream(LIBRARY)) {
                 if (in == null) {
                     return "this build has no native step (" + LIBRARY + " is not on the class path)";
                 }
