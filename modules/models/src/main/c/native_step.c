@@ -611,6 +611,37 @@ static void conv_backward(const step_t *s, conv_t *c, const float *d_pooled, con
 
 #define UPDATER_ADAM 0
 #define UPDATER_MOMENTUM 1
+#define UPDATER_NESTEROV 2
+
+/*
+ * DL4J's Nesterovs as libnd4j's nesterovs_updater computes it: v' = momentum * v - lr * g, the update
+ * momentum * v + (-momentum - 1) * v' into g, params less it.
+ */
+static HOT void nesterov(float *restrict g, float *restrict v, float *restrict p, long n, float mu, float lr) {
+    float mu_t = -mu - 1;
+    for (long i = 0; i < n; i++) {
+        float prev = mu * v[i];
+        float vk = prev - lr * g[i];
+        v[i] = vk;
+        float u = prev + mu_t * vk;
+        g[i] = u;
+        p[i] = p[i] - u;
+    }
+}
+
+/* DL4J's order before the updater: the gradient divided by the minibatch size, then l2 * w added to each weight's. */
+static HOT void divide_and_l2(float *restrict g, const float *restrict p, long n, float divisor, float l2,
+                              int weights) {
+    if (weights) {
+        for (long i = 0; i < n; i++) {
+            g[i] = g[i] / divisor + l2 * p[i];
+        }
+    } else {
+        for (long i = 0; i < n; i++) {
+            g[i] = g[i] / divisor;
+        }
+    }
+}
 
 /*
  * One step on a minibatch of `batch` rows: x [batch x inputs] and y [batch x classes], both rows. `updater` is Adam
@@ -620,7 +651,8 @@ static void conv_backward(const step_t *s, conv_t *c, const float *d_pooled, con
  */
 JNIEXPORT jdouble JNICALL Java_dev_sparkmnist_models_NativeStep_step(JNIEnv *env, jclass cls, jlong handle,
         jlong x_addr, jlong y_addr, jint batch, jlong params_addr, jlong grad_addr, jlong state_addr, jint updater,
-        jdouble learning_rate, jdouble hyper1, jdouble hyper2, jdouble eps, jint iteration, jfloat clip) {
+        jdouble learning_rate, jdouble hyper1, jdouble hyper2, jdouble eps, jint iteration, jfloat clip,
+        jdouble l2) {
     step_t *s = (step_t *)(intptr_t)handle;
     if (batch < 1 || batch > s->max_batch) {
         return NAN;
@@ -715,12 +747,36 @@ JNIEXPORT jdouble JNICALL Java_dev_sparkmnist_models_NativeStep_step(JNIEnv *env
         }
     }
     float *state = (float *)(intptr_t)state_addr;
+    float divisor = (float)batch;
+    if (l2 > 0 || updater == UPDATER_NESTEROV) { /* DL4J divides, adds L2's gradient, then runs the updater */
+        double penalty = 0;
+        for (int i = 0; i < s->convs; i++) {
+            long nw = (long)s->conv[i].out_c * s->conv[i].in_c * KS * KS;
+            divide_and_l2(cgb[i], cb[i], s->conv[i].out_c, divisor, 0, 0);
+            divide_and_l2(cgw[i], cw[i], nw, divisor, (float)l2, l2 > 0);
+            for (long j = 0; j < nw; j++) {
+                penalty += (double)cw[i][j] * cw[i][j];
+            }
+        }
+        for (int l = 0; l < L; l++) {
+            long nw = (long)s->sizes[l] * s->sizes[l + 1];
+            divide_and_l2(gw[l], w[l], nw, divisor, (float)l2, l2 > 0);
+            divide_and_l2(gb[l], b[l], s->sizes[l + 1], divisor, 0, 0);
+            for (long j = 0; j < nw; j++) {
+                penalty += (double)w[l][j] * w[l][j];
+            }
+        }
+        loss += batch * 0.5 * l2 * penalty; /* the caller's score is this over the minibatch size, as DL4J's */
+        divisor = 1.0f;
+    }
     if (updater == UPDATER_ADAM) {
         float step = adam_step_size(learning_rate, hyper1, hyper2, eps, iteration);
         adam(grad, state, state + s->params, params, s->params, (float)hyper1, (float)hyper2, step, (float)eps,
-             (float)batch);
+             divisor);
+    } else if (updater == UPDATER_MOMENTUM) {
+        momentum(grad, state, params, s->params, (float)hyper1, (float)learning_rate, divisor);
     } else {
-        momentum(grad, state, params, s->params, (float)hyper1, (float)learning_rate, (float)batch);
+        nesterov(grad, state, params, s->params, (float)hyper1, (float)learning_rate);
     }
     PHASE(6);
     return loss;

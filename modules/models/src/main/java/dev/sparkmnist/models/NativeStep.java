@@ -69,6 +69,8 @@ public final class NativeStep {
     /** The dense layers' widths, their input first. */
     private final int[] sizes;
     private final org.nd4j.linalg.learning.config.IUpdater updater;
+    /** The L2 coefficient on every weight (0: none). */
+    private final double l2;
     private org.deeplearning4j.nn.gradient.DefaultGradient gradient;
     private long handle;
     private int maxBatch;
@@ -80,19 +82,23 @@ public final class NativeStep {
     }
 
     private NativeStep(MultiLayerNetwork net, int[] convs, int[] sizes,
-                       org.nd4j.linalg.learning.config.IUpdater updater) {
+                       org.nd4j.linalg.learning.config.IUpdater updater, double l2) {
         this.net = net;
+        this.l2 = l2;
         this.layers = net.getLayers();
         this.convs = convs;
         this.sizes = sizes;
         this.updater = updater;
     }
 
-    /** {@code -Dsparkmnist.nativeConv=true}: LeNet-5's step native too (its floats are not the Java step's). */
+    /**
+     * {@code -Dsparkmnist.nativeConv=false} keeps LeNet-5's Java step (whose convolutions are oneDNN's) while the
+     * dense networks' stay native: LeNet-5's native floats are within rounding of the Java step's, not the same.
+     */
     static final String CONV_PROPERTY = "sparkmnist.nativeConv";
 
     private static boolean convAllowed() {
-        return "true".equalsIgnoreCase(System.getProperty(CONV_PROPERTY, "false").strip());
+        return !"false".equalsIgnoreCase(System.getProperty(CONV_PROPERTY, "true").strip());
     }
 
     /** How many layers at the start are convolution blocks (convolution, pooling) in LeNet-5's arrangement. */
@@ -136,6 +142,7 @@ public final class NativeStep {
             return "not a float network";
         }
         int convLayers = convLayers(all);
+        BaseLayer first = (BaseLayer) all[0].conf().getLayer();
         if (convLayers > 0) {
             String why = convWhyNot(net, all, convLayers);
             if (why != null) {
@@ -166,15 +173,15 @@ public final class NativeStep {
                 return "layer " + i + " is not ReLU";
             }
             if (!l.paramTable().containsKey("b") || c.getIDropout() != null || c.getWeightNoise() != null
-                || !c.getRegularization().isEmpty() || !c.getRegularizationBias().isEmpty()
+                || l2(c) != l2(first) || Double.isNaN(l2(c))
                 || c.getGradientNormalization() != null && c.getGradientNormalization() != GradientNormalization.None
-                || !(c.getIUpdater() instanceof SimdAdam || c.getIUpdater() instanceof ClassicalMomentum)) {
-                return "layer " + i + " has dropout, weight noise, regularisation, gradient normalisation, no bias"
-                    + " or another updater than Adam or classical momentum";
+                || !trainsNatively(c.getIUpdater())) {
+                return "layer " + i + " has dropout, weight noise, regularisation other than one L2 on the weights,"
+                    + " gradient normalisation, no bias or another updater than Adam or momentum";
             }
         }
-        Updater updater = net.getUpdater(false);
-        if (!(updater instanceof FusedMinibatchUpdater u) || u.getUpdaterBlocks().size() != 1) {
+        Updater updater = net.getUpdater(); // built here where DL4J's first fit would build it
+        if (!(updater instanceof MultiLayerUpdater u) || u.getUpdaterBlocks().size() != 1) {
             return "not one block of the updater's state in the training updater";
         }
         UpdaterBlock block = u.getUpdaterBlocks().get(0);
@@ -192,7 +199,7 @@ public final class NativeStep {
     /** Why LeNet-5's convolution blocks ({@code all[0..convLayers)}) are not ones the native step computes. */
     private static String convWhyNot(MultiLayerNetwork net, Layer[] all, int convLayers) {
         if (!convAllowed()) {
-            return "LeNet-5's native step is off (-D" + CONV_PROPERTY + "=true turns it on)";
+            return "LeNet-5's native step is switched off (-D" + CONV_PROPERTY + "=false)";
         }
         MultiLayerConfiguration conf = net.getLayerWiseConfigurations();
         if (convLayers != 4 || !(conf.getInputPreProcess(0)
@@ -211,12 +218,12 @@ public final class NativeStep {
                 || c.getConvolutionMode() == org.deeplearning4j.nn.conf.ConvolutionMode.Same
                 || c.getCnn2dDataFormat() != org.deeplearning4j.nn.conf.CNN2DFormat.NCHW
                 || !c.hasBias() || !(c.getActivationFn() instanceof ActivationReLU) || c.getIDropout() != null
-                || c.getWeightNoise() != null || !c.getRegularization().isEmpty()
-                || !c.getRegularizationBias().isEmpty()
+                || c.getWeightNoise() != null || l2(c) != l2((BaseLayer) all[0].conf().getLayer())
+                || Double.isNaN(l2(c))
                 || c.getGradientNormalization() != null && c.getGradientNormalization() != GradientNormalization.None
-                || !(c.getIUpdater() instanceof SimdAdam || c.getIUpdater() instanceof ClassicalMomentum)) {
+                || !trainsNatively(c.getIUpdater())) {
                 return "convolution layer " + i + " is not a ReLU convolution of stride 1 with a bias, without"
-                    + " regularisation, trained with Adam or classical momentum";
+                    + " regularisation other than one L2 on the weights, trained with Adam or momentum";
             }
             if (p.getPoolingType() != org.deeplearning4j.nn.conf.layers.PoolingType.MAX
                 || p.getKernelSize()[0] != 2 || p.getKernelSize()[1] != 2 || p.getStride()[0] != 2
@@ -226,6 +233,31 @@ public final class NativeStep {
             }
         }
         return null;
+    }
+
+    /** The updaters the native step runs: Adam, classical momentum, DL4J's Nesterov momentum. */
+    private static boolean trainsNatively(org.nd4j.linalg.learning.config.IUpdater u) {
+        return u instanceof SimdAdam || u instanceof ClassicalMomentum
+            || u != null && u.getClass() == org.nd4j.linalg.learning.config.Nesterovs.class;
+    }
+
+    /**
+     * The layer's L2 coefficient on its weights (0 for none), NaN where it has other regularisation (L1, weight
+     * decay, a scheduled coefficient, any on its bias).
+     */
+    static double l2(BaseLayer c) {
+        List<org.nd4j.linalg.learning.regularization.Regularization> r = c.getRegularization();
+        if (!c.getRegularizationBias().isEmpty() || r.size() > 1) {
+            return Double.NaN;
+        }
+        if (r.isEmpty()) {
+            return 0;
+        }
+        if (r.get(0) instanceof org.nd4j.linalg.learning.regularization.L2Regularization l2
+            && l2.getL2() instanceof org.nd4j.linalg.schedule.FixedSchedule fixed) {
+            return fixed.valueAt(0, 0);
+        }
+        return Double.NaN;
     }
 
     private static NativeStep build(MultiLayerNetwork net) {
@@ -256,8 +288,8 @@ public final class NativeStep {
             sizes[i] = (int) c.getNIn();
             sizes[i + 1] = (int) c.getNOut();
         }
-        var updater = ((BaseLayer) all[0].conf().getLayer()).getIUpdater();
-        return new NativeStep(net, convs, sizes, updater);
+        BaseLayer first = (BaseLayer) all[0].conf().getLayer();
+        return new NativeStep(net, convs, sizes, first.getIUpdater(), l2(first));
     }
 
     /** Whether only listeners this step calls as the Java path does ({@link SubnormalFlush}) watch the network. */
@@ -288,8 +320,8 @@ public final class NativeStep {
         }
         INDArray params = net.params();
         INDArray view = net.getGradientsViewArray();
-        Updater netUpdater = net.getUpdater(false);
-        if (view == null || !(netUpdater instanceof FusedMinibatchUpdater u) || u.getUpdaterBlocks().size() != 1
+        Updater netUpdater = net.getUpdater();
+        if (view == null || !(netUpdater instanceof MultiLayerUpdater u) || u.getUpdaterBlocks().size() != 1
             || !contiguous(params, net.numParams()) || !contiguous(view, net.numParams())) {
             return false;
         }
@@ -307,15 +339,19 @@ public final class NativeStep {
         LossMCXENT loss = (LossMCXENT) ((org.deeplearning4j.nn.conf.layers.OutputLayer)
             layers[layers.length - 1].conf().getLayer()).getLossFn();
         double lossSum;
+        float clip = (float) loss.getSoftmaxClipEps();
         if (updater instanceof SimdAdam adam) {
             lossSum = step(handle, address(x), address(y), rows, address(params), address(view), address(state),
                 ADAM, adam.getLearningRate(iteration, epoch), adam.getBeta1(), adam.getBeta2(), adam.getEpsilon(),
-                iteration, (float) loss.getSoftmaxClipEps());
-        } else {
-            ClassicalMomentum m = (ClassicalMomentum) updater;
+                iteration, clip, l2);
+        } else if (updater instanceof ClassicalMomentum m) {
             lossSum = step(handle, address(x), address(y), rows, address(params), address(view), address(state),
-                MOMENTUM, m.getLearningRate(iteration, epoch), m.getMomentum(), 0, 0, iteration,
-                (float) loss.getSoftmaxClipEps());
+                MOMENTUM, m.getLearningRate(iteration, epoch), m.getMomentum(), 0, 0, iteration, clip, l2);
+        } else {
+            var n = (org.nd4j.linalg.learning.config.Nesterovs) updater;
+            lossSum = step(handle, address(x), address(y), rows, address(params), address(view), address(state),
+                NESTEROV, n.getLearningRate(iteration, epoch), n.currentMomentum(iteration, epoch), 0, 0, iteration,
+                clip, l2);
         }
         if (Double.isNaN(lossSum)) {
             return false;
@@ -374,6 +410,7 @@ public final class NativeStep {
 
     private static final int ADAM = 0;
     private static final int MOMENTUM = 1;
+    private static final int NESTEROV = 2;
 
     private static native long create(long gemm, int[] convs, int[] sizes, int maxBatch);
 
@@ -381,7 +418,7 @@ public final class NativeStep {
 
     private static native double step(long handle, long x, long y, int batch, long params, long gradient,
                                       long state, int updater, double learningRate, double hyper1, double hyper2,
-                                      double epsilon, int iteration, float clip);
+                                      double epsilon, int iteration, float clip, double l2);
 
     /** The library, loaded once a JVM: {@link #WHY_NOT} is null where it loaded and can run here. */
     private static final class Library {

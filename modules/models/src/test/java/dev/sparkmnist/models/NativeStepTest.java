@@ -106,35 +106,30 @@ class NativeStepTest {
     }
 
     /**
-     * LeNet-5 (switched on by {@value NativeStep#CONV_PROPERTY}): its convolutions are not oneDNN's, so the floats
+     * LeNet-5: its convolutions are not oneDNN's, so the floats
      * differ in their last bits; each step's gradient and the parameters after several stay within float rounding of
      * the Java step's.
      */
     private static void lenetCloseToTheJavaStep(ModelOptions o, double updates, double parameters) {
-        System.setProperty(NativeStep.CONV_PROPERTY, "true");
-        try {
-            MultiLayerNetwork java = Models.network(o);
-            MultiLayerNetwork nat = Models.network(o);
-            TrainingStep javaStep = TrainingStep.javaOnly(java);
-            TrainingStep natStep = TrainingStep.of(nat);
-            assertTrue(natStep.isNative(), "LeNet-5's step is native: " + NativeStep.whyNot(nat));
-            long before = NativeStep.STEPS.sum();
-            for (int s = 0; s < 12; s++) {
-                DataSet d = BlackBorderBatches.batch(s % 4 == 3 ? 7 : 16, s);
-                javaStep.fit(d.copy());
-                natStep.fit(d);
-                double g = relativeDifference(java.getGradientsViewArray().toFloatVector(),
-                    nat.getGradientsViewArray().toFloatVector());
-                assertTrue(g < updates, "step " + s + ": the updates differ by " + g + " of the largest");
-                assertEquals(java.score(), nat.score(), 1e-5 * java.score(), "score at step " + s);
-            }
-            double p = relativeDifference(java.params().toFloatVector(), nat.params().toFloatVector());
-            assertTrue(p < parameters, "the parameters after 12 steps differ by " + p + " of the largest");
-            assertTrue(p > 0, "and they differ: the convolutions are not oneDNN's");
-            assertEquals(12, NativeStep.STEPS.sum() - before, "every step was native");
-        } finally {
-            System.clearProperty(NativeStep.CONV_PROPERTY);
+        MultiLayerNetwork java = Models.network(o);
+        MultiLayerNetwork nat = Models.network(o);
+        TrainingStep javaStep = TrainingStep.javaOnly(java);
+        TrainingStep natStep = TrainingStep.of(nat);
+        assertTrue(natStep.isNative(), "LeNet-5's step is native: " + NativeStep.whyNot(nat));
+        long before = NativeStep.STEPS.sum();
+        for (int s = 0; s < 12; s++) {
+            DataSet d = BlackBorderBatches.batch(s % 4 == 3 ? 7 : 16, s);
+            javaStep.fit(d.copy());
+            natStep.fit(d);
+            double g = relativeDifference(java.getGradientsViewArray().toFloatVector(),
+                nat.getGradientsViewArray().toFloatVector());
+            assertTrue(g < updates, "step " + s + ": the updates differ by " + g + " of the largest");
+            assertEquals(java.score(), nat.score(), 1e-5 * java.score(), "score at step " + s);
         }
+        double p = relativeDifference(java.params().toFloatVector(), nat.params().toFloatVector());
+        assertTrue(p < parameters, "the parameters after 12 steps differ by " + p + " of the largest");
+        assertTrue(p > 0, "and they differ: the convolutions are not oneDNN's");
+        assertEquals(12, NativeStep.STEPS.sum() - before, "every step was native");
     }
 
     @Test
@@ -142,6 +137,12 @@ class NativeStepTest {
         // classical momentum: each update is the gradient's, scaled, so it differs as little as the gradients do
         lenetCloseToTheJavaStep(ModelOptions.lenet(), 1e-4, 1e-5);
         lenetCloseToTheJavaStep(ModelOptions.lenet().toBuilder().inputPadding(2).build(), 1e-4, 1e-5);
+    }
+
+    @Test
+    void theDefaultLenetJobTrainsWithinRoundingOfTheJavaStep() {
+        // padded input, Nesterov's momentum, L2 on the weights (in the score too) and a schedule by epoch
+        lenetCloseToTheJavaStep(ModelOptions.jobDefaults(Architecture.LENET), 1e-4, 1e-5);
     }
 
     @Test
@@ -155,20 +156,30 @@ class NativeStepTest {
 
     @Test
     void networksItDoesNotTrainKeepTheJavaPath() {
-        assertTrue(NativeStep.whyNot(Models.network(ModelOptions.lenet())).contains(NativeStep.CONV_PROPERTY),
-            "LeNet-5's native step is off unless asked for");
+        assertNull(NativeStep.whyNot(Models.network(ModelOptions.lenet())), "LeNet-5 trains natively");
+        System.setProperty(NativeStep.CONV_PROPERTY, "false");
+        try {
+            assertTrue(NativeStep.whyNot(Models.network(ModelOptions.lenet())).contains(NativeStep.CONV_PROPERTY),
+                "unless switched off");
+            assertNull(NativeStep.whyNot(Models.network(ModelOptions.mlp())), "which leaves the MLP's native");
+        } finally {
+            System.clearProperty(NativeStep.CONV_PROPERTY);
+        }
         assertTrue(NativeStep.whyNot(Models.network(ModelOptions.mlp().toBuilder().dropout(0.2).build()))
             .contains("dropout"));
-        assertTrue(NativeStep.whyNot(Models.network(ModelOptions.mlp().toBuilder().l2(1e-4).build()))
-            .contains("regularisation"));
+        assertNull(NativeStep.whyNot(Models.network(ModelOptions.mlp().toBuilder().l2(1e-4).build())),
+            "L2 on the weights trains natively");
         assertNull(NativeStep.whyNot(Models.network(ModelOptions.mlp().toBuilder().optimizer(Optimizer.MOMENTUM)
             .build())), "classical momentum trains natively too");
-        assertTrue(NativeStep.whyNot(Models.network(ModelOptions.mlp().toBuilder().optimizer(Optimizer.NESTEROV)
-            .build())).contains("Adam"));
+        assertNull(NativeStep.whyNot(Models.network(ModelOptions.mlp().toBuilder().optimizer(Optimizer.NESTEROV)
+            .build())), "and Nesterov's momentum");
+        assertTrue(NativeStep.whyNot(Models.network(ModelOptions.mlp().toBuilder().optimizer(Optimizer.SGD)
+            .build())).contains("Adam"), "plain SGD keeps the Java step");
         assertTrue(NativeStep.whyNot(Models.network(ModelOptions.mlp().toBuilder().activation(HiddenActivation.TANH)
             .build())).contains("not ReLU"));
         assertNull(NativeStep.whyNot(Models.network(ModelOptions.mlp())));
-        assertFalse(TrainingStep.of(Models.network(ModelOptions.lenet())).isNative());
+        assertFalse(TrainingStep.of(Models.network(ModelOptions.lenet().toBuilder().dropout(0.2).build()))
+            .isNative());
     }
 
     @Test

@@ -20,7 +20,8 @@ import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
- * {@link TrainingStep} against DL4J's {@code fit} on two copies of the same network and the same minibatches: the
+ * {@link TrainingStep}'s Java path (without {@link NativeStep}, which {@code NativeStepTest} compares with it) against
+ * DL4J's {@code fit} on two copies of the same network and the same minibatches: the
  * same parameters, updater state, score and counts to the bit, for each model and optimiser this project trains.
  */
 class TrainingStepTest {
@@ -30,7 +31,7 @@ class TrainingStepTest {
         MultiLayerNetwork dl4j = Models.network(o);
         MultiLayerNetwork lean = Models.network(o);
         assertArrayEquals(dl4j.params().toFloatVector(), lean.params().toFloatVector(), "the same start");
-        TrainingStep step = TrainingStep.of(lean);
+        TrainingStep step = TrainingStep.javaOnly(lean);
         assertNull(step.whyNot(), "the step applies to " + o.architecture());
         if (seen != null) {
             lean.addListeners(recorder("lean", seen));
@@ -78,7 +79,7 @@ class TrainingStepTest {
         ModelOptions o = ModelOptions.jobDefaults(Architecture.LENET);
         MultiLayerNetwork dl4j = Models.network(o);
         MultiLayerNetwork lean = Models.network(o);
-        TrainingStep step = TrainingStep.of(lean);
+        TrainingStep step = TrainingStep.javaOnly(lean);
         assertNull(step.whyNot());
         for (int s = 0; s < 16; s++) {
             if (s > 0 && s % 4 == 0) {
@@ -118,14 +119,14 @@ class TrainingStepTest {
     void whatItDoesNotCoverIsFittedByDl4j() {
         MultiLayerNetwork net = Models.network(ModelOptions.mlp());
         net.getLayerWiseConfigurations().setTrainingWorkspaceMode(WorkspaceMode.NONE);
-        TrainingStep step = TrainingStep.of(net);
+        TrainingStep step = TrainingStep.javaOnly(net);
         assertEquals("training workspaces are not enabled", step.whyNot());
         step.fit(BlackBorderBatches.batch(8, 1));
         assertEquals(0, step.leanSteps());
         assertEquals(1, net.getIterationCount(), "DL4J's fit trained it");
 
         MultiLayerNetwork masked = Models.network(ModelOptions.mlp());
-        TrainingStep s2 = TrainingStep.of(masked);
+        TrainingStep s2 = TrainingStep.javaOnly(masked);
         DataSet d = BlackBorderBatches.batch(8, 2);
         d.setLabelsMaskArray(Nd4j.ones(8, 1));
         s2.fit(d);
@@ -137,7 +138,7 @@ class TrainingStepTest {
     void theSwitchHandsEveryStepToDl4j() {
         System.setProperty(TrainingStep.PROPERTY, "false");
         try {
-            TrainingStep step = TrainingStep.of(Models.network(ModelOptions.mlp()));
+            TrainingStep step = TrainingStep.javaOnly(Models.network(ModelOptions.mlp()));
             assertNotNull(step.whyNot());
             assertTrue(step.whyNot().contains(TrainingStep.PROPERTY), step.whyNot());
             step.fit(BlackBorderBatches.batch(8, 1));
