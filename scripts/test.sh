@@ -14,7 +14,7 @@ need() { # need COMMAND PACKAGE WHY
 }
 use_jdk17 || { missing+=(openjdk-17-jdk-headless); log "missing Java 17 (Debian package openjdk-17-jdk-headless)"; }
 need mvn maven "the build"
-need gcc gcc "the build compiles the MLP's native training step (modules/models/src/main/c)"
+need gcc gcc "the build compiles the native training step (modules/models/src/main/c)"
 need curl curl "the cluster scripts read the driver's state in cluster deploy mode"
 need pgrep procps "the cluster scripts clean up executors"
 need python3 python3 "the soak script's checker (scripts/lib/soak_check.py)"

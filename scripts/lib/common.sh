@@ -77,7 +77,7 @@ ensure_built() {
         -newer "$app_jar" -type f \( -name '*.java' -o -name 'pom.xml' -o -name '*.properties' -o -name '*.c' \) \
         -print -quit)" ]]; then
     if [[ "$(uname -s)-$(uname -m)" == Linux-x86_64 ]] && ! command -v "${CC:-gcc}" > /dev/null; then
-      log "missing gcc (Debian package gcc): the build compiles the MLP's native training step" \
+      log "missing gcc (Debian package gcc): the build compiles the native training step" \
         "(modules/models/src/main/c); install it (e.g. sudo apt-get install gcc), then run $0 again"
       return 1
     fi

@@ -1,17 +1,22 @@
 /*
- * NativeStep's C side: one training step of a dense network (hidden layers ReLU, a softmax output with multi-class
- * cross-entropy) with Adam, on DL4J's memory: the flattened parameters (each layer's weights in 'f' order, nIn x nOut,
- * then its bias), the flattened gradient view, and Adam's state (first moments, then second moments). It computes
- * the floats of the Java path it stands for (TrainingDenseLayer, TrainingOutputLayer, HostSoftmax, SimdAdamKernel
- * under FusedMinibatchUpdater and FusedStepSgd), operation for operation: the same OpenBLAS calls on the same
- * layouts, the same float operations in the same order (no contraction into FMAs except where the Java kernel fuses),
- * glibc's expf as libnd4j's Exp calls it. NativeStepTest compares both bit for bit.
+ * NativeStep's C side: one training step of LeNet-5 or a dense network, on DL4J's memory: the flattened parameters
+ * (a convolution's bias then its weights [out][in][k][k]; a dense layer's weights in 'f' order, nIn x nOut, then its
+ * bias), the flattened gradient view and the updater's state (Adam's first moments then second moments; momentum's
+ * or Nesterov's velocity). Hidden layers ReLU, a softmax output with multi-class cross-entropy.
+ *
+ * The dense layers, the softmax and the updaters compute the floats of the Java path they stand for
+ * (TrainingDenseLayer, TrainingOutputLayer, HostSoftmax, SimdAdamKernel and MomentumKernel under
+ * FusedMinibatchUpdater and FusedStepSgd), operation for operation: the same OpenBLAS calls on the same layouts, the
+ * same float operations in the same order (no contraction into FMAs except where the Java kernel fuses), glibc's expf
+ * as libnd4j's Exp calls it. So a dense network trains to the Java step's floats (NativeStepTest, bit for bit). The
+ * convolutions (5x5, stride 1, ReLU, 2x2 max pooling) are AVX2 kernels of our own, within rounding of oneDNN's.
  *
  * Why it exists: with no Java on the step's path, the step runs as fast in a JVM's first epoch as in its later ones
  * (the JIT's warm-up made a fresh JVM's first epoch 1.3-1.8x its second: BENCHMARKS.md, rounds 35-41).
  *
  * Built by modules/models/src/main/c/build.sh for linux-x86_64 (the classifier ND4J's backend is built for); the hot
- * code is compiled for AVX2 and FMA, and sparkmnist_supported() says whether the CPU has them.
+ * code is compiled for AVX2 and FMA, and NativeStep.supported() says whether the CPU has them. -DPHASE_TIMES builds
+ * a measurement library that prints each phase's time a step as it unloads (-Dsparkmnist.nativeStep.library=FILE).
  */
 #include <jni.h>
 #include <math.h>

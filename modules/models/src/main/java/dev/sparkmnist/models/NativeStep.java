@@ -31,24 +31,30 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A dense network's whole training step in native code ({@code src/main/c/native_step.c}, through JNI): the MLP's
- * forward pass, softmax cross-entropy, backward pass and Adam's update, on the network's own parameters, gradient view
- * and updater state, computing the same floats as the Java path it replaces ({@link TrainingStep} with
- * {@link TrainingDenseLayer}s, {@link TrainingOutputLayer}, {@link SimdAdam}'s kernel: {@code NativeStepTest} compares
- * them bit for bit), so a run's results do not depend on which path trained.
+ * The whole training step of the MLP or LeNet-5 in native code ({@code src/main/c/native_step.c}, through JNI): the
+ * forward pass, softmax cross-entropy, backward pass and the updater, one call a minibatch, on the network's own
+ * parameters, gradient view and updater state (checkpoints, averaging and saved models see DL4J's arrays as before).
  *
  * <p>Why: a step with no Java on its path needs no JIT. In a fresh JVM the Java step runs interpreted, then compiled
- * by C1, then by C2, over the first epoch, and C2 compiles on the cores the step trains on: a fresh JVM's first MLP
- * epoch took 1.5-1.8x its second, a JVM that had trained before 1.0-1.16x (BENCHMARKS.md, round 37). The native step's
- * first epoch is as fast as its second (round 41).
+ * by C1, then by C2, over the first epoch, and C2 compiles on the cores the step trains on: a fresh JVM's first epoch
+ * took 1.3-1.8x its second, a JVM that had trained before 0.9-1.16x (BENCHMARKS.md, round 37). The native step's
+ * first epoch is within 1.15x of its second, and its steps are faster too (round 41).
  *
- * <p>It applies to a network set up by {@link Models#forTraining} whose layers are dense ReLU layers with a bias and
- * a softmax output layer with multi-class cross-entropy (or negative log-likelihood), float parameters, no dropout,
- * weight noise, L1/L2 or weight decay, gradient normalisation or input pre-processor, every parameter in one updater
- * block of {@link SimdAdam}, and no listener other than {@link SubnormalFlush}; on linux-x86_64 with AVX2 and FMA
- * (ND4J's backend here is built for AVX2 too), the CPU backend and ND4J's OpenBLAS reachable. Anything else, a
- * minibatch with masks or not in rows, and every network while {@code -D}{@value #PROPERTY}{@code =false} is set,
- * keeps the Java path. One object per network and thread, as {@link TrainingStep}.
+ * <p>A dense network computes the same floats as the Java step it replaces ({@link TrainingStep} with
+ * {@link TrainingDenseLayer}s, {@link TrainingOutputLayer}, the vector kernels of {@link SimdAdam} and
+ * {@link ClassicalMomentum}): {@code NativeStepTest} compares them bit for bit. LeNet-5's convolutions are AVX2 kernels
+ * of our own whose floats are within rounding of oneDNN's, not equal; {@code -D}{@value #CONV_PROPERTY}{@code =false}
+ * keeps the Java step for convolutional networks.
+ *
+ * <p>It applies to a network set up by {@link Models#forTraining}: optionally LeNet-5's convolution blocks (5x5
+ * convolutions of stride 1 with a bias and ReLU, each followed by 2x2 max pooling of stride 2, on one-channel
+ * pictures), then dense ReLU layers with a bias and a softmax output layer with multi-class cross-entropy (or negative
+ * log-likelihood); float parameters; {@link SimdAdam}, {@link ClassicalMomentum} or DL4J's Nesterov momentum for every
+ * parameter in one updater block; no dropout, weight noise or gradient normalisation; no regularisation other than
+ * one L2 coefficient on every layer's weights; no listener other than {@link SubnormalFlush}. It runs on linux-x86_64
+ * with AVX2 and FMA (ND4J's backend here is built for AVX2 too), the CPU backend and ND4J's OpenBLAS reachable.
+ * Anything else, a minibatch with masks or not in rows, and every network while {@code -D}{@value #PROPERTY}
+ * {@code =false} is set, keeps the Java path. One object per network and thread, as {@link TrainingStep}.
  */
 public final class NativeStep {
     /** The switch: false keeps the Java step. */

@@ -45,8 +45,8 @@ import org.nd4j.linalg.factory.Nd4j;
  * the flattened gradient, {@code net.gradient().gradient()}, is the same array) and the optimiser's own copy of the
  * score ({@code net.score()} is set as DL4J sets it).
  *
- * <p>Where {@link NativeStep} applies (the MLP with Adam), the whole step runs in native code instead, with the same
- * floats; a minibatch it does not take comes here.
+ * <p>Where {@link NativeStep} applies (the MLP and LeNet-5 as this project configures them), the whole step runs in
+ * native code instead; a minibatch it does not take comes here.
  *
  * <p>One object per network and thread; not thread-safe (neither is DL4J's {@code fit}).
  */
