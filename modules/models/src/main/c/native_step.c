@@ -93,13 +93,22 @@ typedef struct {
     long params;
     int convs; /* convolution blocks before the dense layers (0: a dense network) */
     conv_t conv[2];
+    double penalty; /* the last step's L2 penalty, 0.5 * l2 * the weights' squares (before the update) */
     float *flat;   /* the last block's pooled output as the dense layers' input: [batch][c * h * w] */
     float *d_flat; /* the gradient there */
 } step_t;
 
+/*
+ * A buffer of n floats, all 0. Zero matters for the slack after a buffer (SLACK): a row's last vector reads past
+ * the row's end, and a product of 0 and a NaN left there by an earlier allocation would be NaN.
+ */
 static float *floats(size_t n) {
     size_t bytes = (n * sizeof(float) + 63) / 64 * 64;
-    return aligned_alloc(64, bytes == 0 ? 64 : bytes);
+    float *f = aligned_alloc(64, bytes == 0 ? 64 : bytes);
+    if (f != NULL) {
+        memset(f, 0, bytes == 0 ? 64 : bytes);
+    }
+    return f;
 }
 
 JNIEXPORT jboolean JNICALL Java_dev_sparkmnist_models_NativeStep_supported(JNIEnv *env, jclass cls) {
@@ -108,6 +117,9 @@ JNIEXPORT jboolean JNICALL Java_dev_sparkmnist_models_NativeStep_supported(JNIEn
 }
 
 JNIEXPORT void JNICALL Java_dev_sparkmnist_models_NativeStep_release(JNIEnv *env, jclass cls, jlong handle);
+
+/* The L2 penalty the last step added to its score. */
+JNIEXPORT jdouble JNICALL Java_dev_sparkmnist_models_NativeStep_penalty(JNIEnv *env, jclass cls, jlong handle);
 
 #define CONV_SPEC 6 /* in_c, in_h, in_w, pad, k, out_c */
 
@@ -771,8 +783,11 @@ JNIEXPORT jdouble JNICALL Java_dev_sparkmnist_models_NativeStep_step(JNIEnv *env
                 penalty += (double)w[l][j] * w[l][j];
             }
         }
-        loss += batch * 0.5 * l2 * penalty; /* the caller's score is this over the minibatch size, as DL4J's */
+        s->penalty = 0.5 * l2 * penalty;
+        loss += batch * s->penalty; /* the caller's score is this over the minibatch size, as DL4J's */
         divisor = 1.0f;
+    } else {
+        s->penalty = 0;
     }
     if (updater == UPDATER_ADAM) {
         float step = adam_step_size(learning_rate, hyper1, hyper2, eps, iteration);
@@ -785,4 +800,8 @@ JNIEXPORT jdouble JNICALL Java_dev_sparkmnist_models_NativeStep_step(JNIEnv *env
     }
     PHASE(6);
     return loss;
+}
+
+JNIEXPORT jdouble JNICALL Java_dev_sparkmnist_models_NativeStep_penalty(JNIEnv *env, jclass cls, jlong handle) {
+    return ((step_t *)(intptr_t)handle)->penalty;
 }

@@ -50,7 +50,7 @@ class SoakScriptsIT {
         Path out = tmp.resolve("soak");
         List<String> cmd = new ArrayList<>(List.of("bash", repo.resolve("scripts/soak-cluster.sh").toString(),
             out.toString(), "--model", "lenet", "--batch-size-per-worker", "3", "--averaging-frequency", "1",
-            "--learning-rate", "0.01", "--lr-schedule", "none"));
+            "--learning-rate", "0.005", "--lr-schedule", "none"));
         ProcessBuilder pb = new ProcessBuilder(cmd).directory(repo.toFile()).redirectErrorStream(true);
         // the scripts use the build's generated Spark home, as for a user without Spark; not the tests' empty one
         pb.environment().remove("SPARK_HOME");
@@ -93,7 +93,11 @@ class SoakScriptsIT {
         for (JsonNode epoch : metrics.get("epochs")) {
             assertEquals(TestData.SLICE_TRAIN, epoch.get("examplesTrained").asInt(), "exactly once: " + epoch);
         }
-        // 0.954 when this was written, epochs 1-4 equal to an undisturbed run (retries restart from the stage start)
+        // 0.954 when this was written, epochs 1-4 equal to an undisturbed run (retries restart from the stage start).
+        // At 0.01 minibatches of 3 trained at the edge of stability: with the native step (NativeStep, floats within
+        // rounding of the Java step's) one CI run ended at 0.876, and undisturbed local[2] runs of this slice at seeds
+        // 1-3 and 42 ended at 87-94 % (the Java step 91-94 %; one JVM 31-84 % for both). At 0.005 both steps ended at
+        // 92.8-95.2 % for seeds 1, 2 and 42 (BENCHMARKS.md, round 41).
         assertTrue(metrics.get("test").get("accuracy").asDouble() >= 0.9, metrics.get("test").toString());
     }
 }

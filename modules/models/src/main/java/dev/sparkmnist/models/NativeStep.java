@@ -162,8 +162,8 @@ public final class NativeStep {
                 return "layer " + i + " is not a dense layer set up for training (" + l.getClass().getSimpleName()
                     + ")";
             }
-            if (conf.getInputPreProcess(i) != null && !(i == convLayers && convLayers > 0
-                && conf.getInputPreProcess(i) instanceof org.deeplearning4j.nn.conf.preprocessor.CnnToFeedForwardPreProcessor)) {
+            if (conf.getInputPreProcess(i) != null && !(i == convLayers && convLayers > 0 && conf.getInputPreProcess(i)
+                instanceof org.deeplearning4j.nn.conf.preprocessor.CnnToFeedForwardPreProcessor)) {
                 return "layer " + i + " has an input pre-processor";
             }
             BaseLayer c = (BaseLayer) l.conf().getLayer();
@@ -319,7 +319,8 @@ public final class NativeStep {
         INDArray y = batch.getLabels();
         if (batch.getFeaturesMaskArray() != null || batch.getLabelsMaskArray() != null || x == null || y == null
             || x.isAttached() || net.getLayers() != layers || x.rank() != 2 || y.rank() != 2
-            || x.size(1) != (convs.length > 0 ? (long) convs[1] * convs[2] : sizes[0]) || y.size(1) != sizes[sizes.length - 1] || x.size(0) != y.size(0)
+            || x.size(1) != (convs.length > 0 ? (long) convs[1] * convs[2] : sizes[0])
+            || y.size(1) != sizes[sizes.length - 1] || x.size(0) != y.size(0)
             || !HostArrays.rowMajor(x) || !HostArrays.rowMajor(y) || x.size(0) > Integer.MAX_VALUE
             || !quietListeners(net.getListeners())) {
             return false;
@@ -367,6 +368,9 @@ public final class NativeStep {
         }
         StepWorkspaces.setGradient(net, gradient); // net.gradient(): the flattened view, as the Java step leaves it
         net.setScore(lossSum / rows);
+        if (layers[layers.length - 1] instanceof TrainingOutputLayer out) {
+            out.notePenalty(penalty(handle)); // what TrainLoss takes from the score, as the Java step leaves it
+        }
         Collection<TrainingListener> listeners = net.getListeners();
         for (TrainingListener l : listeners == null ? List.<TrainingListener>of() : listeners) {
             try (MemoryWorkspace scope = Nd4j.getMemoryManager().scopeOutOfWorkspaces()) {
@@ -410,6 +414,8 @@ public final class NativeStep {
     private static long address(INDArray a) {
         return a.data().address() + 4L * a.offset();
     }
+
+    private static native double penalty(long handle);
 
     /** Whether this CPU has what the library's hot code is compiled for (AVX2, FMA). */
     private static native boolean supported();

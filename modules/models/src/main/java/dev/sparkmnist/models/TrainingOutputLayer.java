@@ -101,6 +101,11 @@ final class TrainingOutputLayer extends OutputLayer {
         return penalty;
     }
 
+    /** The penalty a step that did not call {@link #computeScore} ({@link NativeStep}) added to the network's score. */
+    void notePenalty(double value) {
+        penalty = value;
+    }
+
     /** Softmax with cross-entropy, float, 2-d, no mask, no class weights, no weight noise, on the CPU. */
     private boolean fused() {
         org.deeplearning4j.nn.conf.layers.OutputLayer c = layerConf();
