@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds NativeStep's library (native_step.c) into the module's classes, for linux-x86_64: Maven runs it in the
-# compile phase (pom.xml). Needs a C compiler (gcc; Debian: `apt-get install gcc`) and the JDK's JNI headers.
+# process-classes phase (pom.xml's native-step profile). Needs a C compiler (gcc; Debian: `apt-get install gcc`) and the JDK's JNI headers.
 # Usage: build.sh OUTPUT_CLASSES_DIR JAVA_HOME
 set -euo pipefail
 out="${1:?usage: build.sh OUTPUT_CLASSES_DIR JAVA_HOME}/dev/sparkmnist/models/native/linux-x86_64"

@@ -4,11 +4,13 @@
  * bias), the flattened gradient view and the updater's state (Adam's first moments then second moments; momentum's
  * or Nesterov's velocity). Hidden layers ReLU, a softmax output with multi-class cross-entropy.
  *
- * The dense layers, the softmax and the updaters compute the floats of the Java path they stand for
+ * The dense layers, the softmax, Adam and classical momentum compute the floats of the Java path they stand for
  * (TrainingDenseLayer, TrainingOutputLayer, HostSoftmax, SimdAdamKernel and MomentumKernel under
  * FusedMinibatchUpdater and FusedStepSgd), operation for operation: the same OpenBLAS calls on the same layouts, the
  * same float operations in the same order (no contraction into FMAs except where the Java kernel fuses), glibc's expf
- * as libnd4j's Exp calls it. So a dense network trains to the Java step's floats (NativeStepTest, bit for bit). The
+ * as libnd4j's Exp calls it. So a dense network trained with either trains to the Java step's floats (NativeStepTest,
+ * bit for bit); Nesterov's momentum and L2 are within rounding of libnd4j's operations (its nesterovs_updater rounds
+ * differently in the last bit). The
  * convolutions (5x5, stride 1, ReLU, 2x2 max pooling) are AVX2 kernels of our own, within rounding of oneDNN's.
  *
  * Why it exists: with no Java on the step's path, the step runs as fast in a JVM's first epoch as in its later ones
@@ -399,7 +401,7 @@ static HOT __m256i lanes_below(int n) {
  */
 static inline __attribute__((always_inline, target("avx2,fma"))) void correlate_nv(
         const float *src, int cin, int hp, int wp, int lo, int hi, const float *w, const float *bias, int cout,
-        int batch, int oh, int ow, int relu, float *out, const int nv, const int cb) {
+        int batch, int oh, int ow, int with_relu, float *out, const int nv, const int cb) {
     __m256i last = lanes_below(ow - 8 * (nv - 1));
     __m256 zero = _mm256_setzero_ps();
     for (int co0 = 0; co0 < cout; co0 += cb) {
@@ -441,7 +443,7 @@ static inline __attribute__((always_inline, target("avx2,fma"))) void correlate_
                 for (int c = 0; c < n; c++) {
                     float *orow = out + (((size_t)(co0 + c) * batch + b) * oh + y) * ow;
                     for (int v = 0; v < nv; v++) {
-                        __m256 r = relu ? _mm256_max_ps(acc[c][v], zero) : acc[c][v];
+                        __m256 r = with_relu ? _mm256_max_ps(acc[c][v], zero) : acc[c][v];
                         if (v < nv - 1) {
                             _mm256_storeu_ps(orow + 8 * v, r);
                         } else {
@@ -456,12 +458,12 @@ static inline __attribute__((always_inline, target("avx2,fma"))) void correlate_
 
 /* correlate_nv for rows of any width up to 8 * MAX_V; only src rows lo..hi-1 of each plane can be other than 0. */
 static HOT void correlate(const float *src, int cin, int hp, int wp, int lo, int hi, const float *w,
-                          const float *bias, int cout, int batch, int oh, int ow, int relu, float *out) {
+                          const float *bias, int cout, int batch, int oh, int ow, int with_relu, float *out) {
     switch ((ow + 7) / 8) {
-        case 1: correlate_nv(src, cin, hp, wp, lo, hi, w, bias, cout, batch, oh, ow, relu, out, 1, 8); break;
-        case 2: correlate_nv(src, cin, hp, wp, lo, hi, w, bias, cout, batch, oh, ow, relu, out, 2, 6); break;
-        case 3: correlate_nv(src, cin, hp, wp, lo, hi, w, bias, cout, batch, oh, ow, relu, out, 3, 3); break;
-        default: correlate_nv(src, cin, hp, wp, lo, hi, w, bias, cout, batch, oh, ow, relu, out, 4, 2); break;
+        case 1: correlate_nv(src, cin, hp, wp, lo, hi, w, bias, cout, batch, oh, ow, with_relu, out, 1, 8); break;
+        case 2: correlate_nv(src, cin, hp, wp, lo, hi, w, bias, cout, batch, oh, ow, with_relu, out, 2, 6); break;
+        case 3: correlate_nv(src, cin, hp, wp, lo, hi, w, bias, cout, batch, oh, ow, with_relu, out, 3, 3); break;
+        default: correlate_nv(src, cin, hp, wp, lo, hi, w, bias, cout, batch, oh, ow, with_relu, out, 4, 2); break;
     }
 }
 
@@ -581,7 +583,9 @@ static void conv_backward(const step_t *s, conv_t *c, const float *d_pooled, con
                           int batch) {
     PHASE2_START;
     int oh = c->out_h, ow = c->out_w, ph = c->pool_h, pw = c->pool_w;
-    for (int co = 0; co < c->out_c; co++) { /* every output in exactly one window (even sides): no memset */ /* the pooling's and ReLU's backward pass, and the bias gradient */
+    /* the pooling's and ReLU's backward pass, and the bias gradient; every output lies in exactly one window (even
+     * sides), so writing each window's four gradients leaves nothing to clear beforehand */
+    for (int co = 0; co < c->out_c; co++) {
         float sums[4] = {0.0f, 0.0f, 0.0f, 0.0f};
         for (int b = 0; b < batch; b++) {
             long cb = (long)co * batch + b;
@@ -591,15 +595,15 @@ static void conv_backward(const step_t *s, conv_t *c, const float *d_pooled, con
             const unsigned char *a = c->arg + cb * ph * pw;
             for (int i = 0, y = 0; y < ph; y++) {
                 for (int x = 0; x < pw; x++, i++) {
-                int top = 2 * y * ow + 2 * x;
-                int at = top + (a[i] >> 1) * ow + (a[i] & 1);
-                float v = o[at] > 0.0f ? g[i] : 0.0f;
-                d[top] = 0.0f;
-                d[top + 1] = 0.0f;
-                d[top + ow] = 0.0f;
-                d[top + ow + 1] = 0.0f;
-                d[at] = v;
-                sums[i & 3] += v;
+                    int top = 2 * y * ow + 2 * x;
+                    int at = top + (a[i] >> 1) * ow + (a[i] & 1);
+                    float v = o[at] > 0.0f ? g[i] : 0.0f;
+                    d[top] = 0.0f;
+                    d[top + 1] = 0.0f;
+                    d[top + ow] = 0.0f;
+                    d[top + ow + 1] = 0.0f;
+                    d[at] = v;
+                    sums[i & 3] += v;
                 }
             }
         }
@@ -631,14 +635,15 @@ static void conv_backward(const step_t *s, conv_t *c, const float *d_pooled, con
 #define UPDATER_NESTEROV 2
 
 /*
- * DL4J's Nesterovs as libnd4j's nesterovs_updater computes it: v' = momentum * v - lr * g, the update
- * momentum * v + (-momentum - 1) * v' into g, params less it.
+ * DL4J's Nesterovs as libnd4j's nesterovs_updater computes it, on the gradient divided by the minibatch size:
+ * v' = momentum * v - lr * g, the update momentum * v + (-momentum - 1) * v' into g, params less it.
  */
-static HOT void nesterov(float *restrict g, float *restrict v, float *restrict p, long n, float mu, float lr) {
+static HOT void nesterov(float *restrict g, float *restrict v, float *restrict p, long n, float mu, float lr,
+                         float divisor) {
     float mu_t = -mu - 1;
     for (long i = 0; i < n; i++) {
         float prev = mu * v[i];
-        float vk = prev - lr * g[i];
+        float vk = prev - lr * (g[i] / divisor);
         v[i] = vk;
         float u = prev + mu_t * vk;
         g[i] = u;
@@ -662,7 +667,8 @@ static HOT void divide_and_l2(float *restrict g, const float *restrict p, long n
 
 /*
  * One step on a minibatch of `batch` rows: x [batch x inputs] and y [batch x classes], both rows. `updater` is Adam
- * (hyper: beta1, beta2, epsilon) or classical momentum (hyper: the momentum). Returns the minibatch's summed loss (the
+ * (hyper: beta1, beta2, epsilon), classical momentum or Nesterov's (hyper1: the momentum); `l2` the coefficient on
+ * every weight (0: none). Returns the minibatch's summed loss (the
  * caller divides it as DL4J's score is), or NaN where nothing was changed and the Java path is to run (a
  * pre-activation that is not finite, or a minibatch larger than the buffers).
  */
@@ -765,19 +771,19 @@ JNIEXPORT jdouble JNICALL Java_dev_sparkmnist_models_NativeStep_step(JNIEnv *env
     }
     float *state = (float *)(intptr_t)state_addr;
     float divisor = (float)batch;
-    if (l2 > 0 || updater == UPDATER_NESTEROV) { /* DL4J divides, adds L2's gradient, then runs the updater */
+    if (l2 > 0) { /* DL4J divides, adds L2's gradient, then runs the updater */
         double penalty = 0;
         for (int i = 0; i < s->convs; i++) {
             long nw = (long)s->conv[i].out_c * s->conv[i].in_c * KS * KS;
             divide_and_l2(cgb[i], cb[i], s->conv[i].out_c, divisor, 0, 0);
-            divide_and_l2(cgw[i], cw[i], nw, divisor, (float)l2, l2 > 0);
+            divide_and_l2(cgw[i], cw[i], nw, divisor, (float)l2, 1);
             for (long j = 0; j < nw; j++) {
                 penalty += (double)cw[i][j] * cw[i][j];
             }
         }
         for (int l = 0; l < L; l++) {
             long nw = (long)s->sizes[l] * s->sizes[l + 1];
-            divide_and_l2(gw[l], w[l], nw, divisor, (float)l2, l2 > 0);
+            divide_and_l2(gw[l], w[l], nw, divisor, (float)l2, 1);
             divide_and_l2(gb[l], b[l], s->sizes[l + 1], divisor, 0, 0);
             for (long j = 0; j < nw; j++) {
                 penalty += (double)w[l][j] * w[l][j];
@@ -796,7 +802,7 @@ JNIEXPORT jdouble JNICALL Java_dev_sparkmnist_models_NativeStep_step(JNIEnv *env
     } else if (updater == UPDATER_MOMENTUM) {
         momentum(grad, state, params, s->params, (float)hyper1, (float)learning_rate, divisor);
     } else {
-        nesterov(grad, state, params, s->params, (float)hyper1, (float)learning_rate);
+        nesterov(grad, state, params, s->params, (float)hyper1, (float)learning_rate, divisor);
     }
     PHASE(6);
     return loss;

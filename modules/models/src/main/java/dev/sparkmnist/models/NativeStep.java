@@ -40,9 +40,10 @@ import org.slf4j.LoggerFactory;
  * took 1.3-1.8x its second, a JVM that had trained before 0.9-1.16x (BENCHMARKS.md, round 37). The native step's
  * first epoch is within 1.15x of its second, and its steps are faster too (round 41).
  *
- * <p>A dense network computes the same floats as the Java step it replaces ({@link TrainingStep} with
- * {@link TrainingDenseLayer}s, {@link TrainingOutputLayer}, the vector kernels of {@link SimdAdam} and
- * {@link ClassicalMomentum}): {@code NativeStepTest} compares them bit for bit. LeNet-5's convolutions are AVX2 kernels
+ * <p>A dense network trained with Adam or classical momentum computes the same floats as the Java step it replaces
+ * ({@link TrainingStep} with {@link TrainingDenseLayer}s, {@link TrainingOutputLayer}, the vector kernels of
+ * {@link SimdAdam} and {@link ClassicalMomentum}): {@code NativeStepTest} compares them bit for bit. With DL4J's
+ * Nesterov momentum, or L2, its floats are within rounding of libnd4j's operations. LeNet-5's convolutions are AVX2 kernels
  * of our own whose floats are within rounding of oneDNN's, not equal; {@code -D}{@value #CONV_PROPERTY}{@code =false}
  * keeps the Java step for convolutional networks.
  *
@@ -77,6 +78,8 @@ public final class NativeStep {
     private final org.nd4j.linalg.learning.config.IUpdater updater;
     /** The L2 coefficient on every weight (0: none). */
     private final double l2;
+    /** The output layer's loss: probabilities are clipped at this for the loss (LossMCXENT's softmaxClipEps). */
+    private final float clip;
     private org.deeplearning4j.nn.gradient.DefaultGradient gradient;
     private long handle;
     private int maxBatch;
@@ -95,6 +98,9 @@ public final class NativeStep {
         this.convs = convs;
         this.sizes = sizes;
         this.updater = updater;
+        LossMCXENT loss = (LossMCXENT) ((org.deeplearning4j.nn.conf.layers.OutputLayer)
+            layers[layers.length - 1].conf().getLayer()).getLossFn();
+        this.clip = (float) loss.getSoftmaxClipEps();
     }
 
     /**
@@ -343,10 +349,7 @@ public final class NativeStep {
         }
         int iteration = net.getIterationCount();
         int epoch = net.getEpochCount();
-        LossMCXENT loss = (LossMCXENT) ((org.deeplearning4j.nn.conf.layers.OutputLayer)
-            layers[layers.length - 1].conf().getLayer()).getLossFn();
         double lossSum;
-        float clip = (float) loss.getSoftmaxClipEps();
         if (updater instanceof SimdAdam adam) {
             lossSum = step(handle, address(x), address(y), rows, address(params), address(view), address(state),
                 ADAM, adam.getLearningRate(iteration, epoch), adam.getBeta1(), adam.getBeta2(), adam.getEpsilon(),
@@ -406,9 +409,9 @@ public final class NativeStep {
         return true;
     }
 
+    /** A float array of {@code length} whose elements lie next to each other in host memory. */
     private static boolean contiguous(INDArray a, long length) {
-        return a.dataType() == DataType.FLOAT && a.length() == length && (a.isVectorOrScalar()
-            && a.elementWiseStride() == 1 || HostArrays.rowMajor(a));
+        return a.length() == length && HostArrays.rowMajor(a);
     }
 
     private static long address(INDArray a) {

@@ -88,6 +88,30 @@ class NativeStepTest {
     }
 
     @Test
+    void theMlpWithNesterovsMomentumTrainsWithinRoundingOfTheJavaStep() {
+        // DL4J's own updater (no fused division: the step divides the gradient in Nesterov's pass); libnd4j's
+        // nesterovs_updater rounds differently in the last bit (from step 1), so within rounding, not bit for bit
+        ModelOptions o = ModelOptions.mlp().toBuilder().optimizer(Optimizer.NESTEROV).learningRate(0.01).build();
+        MultiLayerNetwork java = Models.network(o);
+        MultiLayerNetwork nat = Models.network(o);
+        TrainingStep javaStep = TrainingStep.javaOnly(java);
+        TrainingStep natStep = TrainingStep.of(nat);
+        assertTrue(natStep.isNative());
+        for (int s = 0; s < 20; s++) {
+            DataSet d = BlackBorderBatches.batch(s % 4 == 3 ? 7 : 16, s);
+            javaStep.fit(d.copy());
+            natStep.fit(d);
+            assertEquals(java.score(), nat.score(), 1e-6 * java.score(), "score at step " + s);
+        }
+        double p = relativeDifference(java.params().toFloatVector(), nat.params().toFloatVector());
+        assertTrue(p < 1e-6, "the parameters after 20 steps differ by " + p + " of the largest");
+        double v = relativeDifference(java.getUpdater().getStateViewArray().toFloatVector(),
+            nat.getUpdater().getStateViewArray().toFloatVector());
+        assertTrue(v < 1e-5, "the velocities differ by " + v + " of the largest");
+        assertEquals(20, natStep.leanSteps());
+    }
+
+    @Test
     void anotherLearningRateAndAdamsScheduleTrainToTheSameFloats() {
         ModelOptions o = ModelOptions.mlp().toBuilder().learningRate(0.01)
             .schedule(new LrSchedule(LrSchedule.Kind.EXPONENTIAL, 0.5, 1, new int[0])).build();
