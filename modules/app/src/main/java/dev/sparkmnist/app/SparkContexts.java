@@ -246,6 +246,7 @@ final class SparkContexts {
             }
             throw new IllegalStateException("cannot start Spark: " + e.getMessage(), e);
         }
+        warmMetrics();
         try {
             // a cluster that gives the job no executor: one line, where the first job would wait for ever
             dev.sparkmnist.training.resident.Slots.requireExecutors(sc);
@@ -254,6 +255,30 @@ final class SparkContexts {
             sc.stop();
             throw e;
         }
+    }
+
+    /**
+     * Takes this JVM's executor metrics once, on a daemon thread, as the run sets up: the driver's first heartbeat
+     * (and in local mode the executor's) takes them 2-4 s after Spark starts, often in the first epoch, and the first
+     * time loads their classes and starts a process ({@code getconf PAGESIZE}, which Spark's process-tree metrics run
+     * whether or not they are on): 30-40 ms of a resident MLP's epoch 1 on 2 cores (BENCHMARKS.md, round 42). Spark's
+     * internal API: where it differs, nothing is done (a debug line).
+     */
+    static Thread warmMetrics() {
+        Thread t = new Thread(() -> {
+            try {
+                org.apache.spark.SparkEnv env = org.apache.spark.SparkEnv.get();
+                if (env != null) {
+                    org.apache.spark.executor.ExecutorMetrics$.MODULE$.getCurrentMetrics(env.memoryManager());
+                }
+            } catch (RuntimeException | LinkageError e) {
+                org.slf4j.LoggerFactory.getLogger(SparkContexts.class).debug("executor metrics not warmed: {}",
+                    e.toString());
+            }
+        }, "warm-executor-metrics");
+        t.setDaemon(true);
+        t.start();
+        return t;
     }
 
     private static final java.util.regex.Pattern LOCAL =

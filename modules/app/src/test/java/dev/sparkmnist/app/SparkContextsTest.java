@@ -1,13 +1,38 @@
 package dev.sparkmnist.app;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /** Bad master URLs are bad options: one line, exit 2, no Spark stack trace. */
 class SparkContextsTest {
+    /**
+     * The executor metrics' first taking, with its {@code getconf} process, happens as Spark starts, not at the first
+     * heartbeat (Spark's default interval here, 10 s: none comes during the test).
+     */
+    @Test
+    void executorMetricsAreTakenAsSparkStarts() throws Exception {
+        java.lang.reflect.Field f = sun.misc.Unsafe.class.getDeclaredField("theUnsafe");
+        f.setAccessible(true);
+        sun.misc.Unsafe unsafe = (sun.misc.Unsafe) f.get(null);
+        Class<?> procfs = Class.forName("org.apache.spark.executor.ProcfsMetricsGetter$", false,
+            SparkContextsTest.class.getClassLoader());
+        assertTrue(unsafe.shouldBeInitialized(procfs), "nothing in this JVM took executor metrics before");
+        org.apache.spark.SparkConf conf = new org.apache.spark.SparkConf().setMaster("local[1]").setAppName("warm")
+            .set("spark.ui.enabled", "false").set("spark.driver.host", "127.0.0.1")
+            .set("spark.driver.bindAddress", "127.0.0.1");
+        try (org.apache.spark.api.java.JavaSparkContext sc = new org.apache.spark.api.java.JavaSparkContext(conf)) {
+            Thread warm = SparkContexts.warmMetrics();
+            warm.join(30_000);
+            assertFalse(warm.isAlive());
+            assertFalse(unsafe.shouldBeInitialized(procfs), "the process-tree metrics' getter was made");
+        }
+    }
+
     @Test
     void localMastersAreCheckedBeforeSparkStarts() {
         for (String ok : List.of("local", "local[1]", "local[*]", "local[2,3]", "local[*,4]", "local-cluster[2,1,1024]",

@@ -66,10 +66,9 @@ public final class EpochReaders implements AutoCloseable {
      * reader, if the caller reads one, writing into {@code reader}'s arrays.
      */
     public void fitted(int epoch, SliceReader reader) {
-        List<List<DataSet>> arrays = reader.handOver();
         if (epoch + 1 < endEpoch) {
-            open(epoch + 1, arrays);
-        }
+            open(epoch + 1, reader.handOver());
+        } // else the reader gives its arrays to ReaderArrays as it is closed
     }
 
     /** Closes the reader opened ahead for an epoch that did not run (the caller stopped, or failed), if any. */

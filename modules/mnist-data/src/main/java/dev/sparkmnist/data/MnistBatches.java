@@ -257,7 +257,7 @@ public final class MnistBatches {
     }
 
     /** A CPU float matrix {@code rows x cols} that owns its whole buffer, in row-major order: one bulk write fills it. */
-    private static boolean writable(INDArray a, int rows, int cols) {
+    static boolean writable(INDArray a, int rows, int cols) {
         return a != null && Host.MEMORY && a.dataType() == DataType.FLOAT && a.rank() == 2 && a.size(0) == rows
             && a.size(1) == cols && a.ordering() == 'c' && !a.isView() && a.offset() == 0
             && Shape.hasDefaultStridesForShape(a) && a.data().length() == (long) rows * cols;

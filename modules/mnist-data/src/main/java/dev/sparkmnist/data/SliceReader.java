@@ -157,11 +157,30 @@ public final class SliceReader implements AutoCloseable {
     private void schedule() {
         if (pending == null && !chunks.isEmpty()) {
             int[] chunk = chunks.poll();
-            List<DataSet> into = !spare.isEmpty() || handed.isEmpty() ? spare : handed.poll();
+            List<DataSet> into = arraysFor(chunk.length, !spare.isEmpty() || handed.isEmpty() ? spare : handed.poll());
             spare = List.of();
             pending = ahead != null ? ahead.submit(() -> read(chunk, into))
                 : java.util.concurrent.CompletableFuture.completedFuture(read(chunk, into));
         }
+    }
+
+    /**
+     * The arrays a chunk of {@code examples} is written into: {@code arrays}, and where they are fewer than its
+     * minibatches of the whole batch size (a first chunk), arrays made ahead or given back by an earlier reader
+     * ({@link ReaderArrays}).
+     */
+    private List<DataSet> arraysFor(int examples, List<DataSet> arrays) {
+        int full = examples / batch;
+        if (!reuse || arrays.size() >= full) {
+            return arrays;
+        }
+        List<DataSet> more = ReaderArrays.take(full - arrays.size(), batch, set.pixels());
+        if (more.isEmpty()) {
+            return arrays;
+        }
+        List<DataSet> all = new ArrayList<>(arrays);
+        all.addAll(more);
+        return all;
     }
 
     private List<DataSet> take() {
@@ -184,10 +203,24 @@ public final class SliceReader implements AutoCloseable {
         return new ArrayList<>(MnistBatches.read(set, indices, batch, normalization, conf, into));
     }
 
+    /**
+     * Stops reading ahead; a reusing reader gives the arrays it holds to {@link ReaderArrays} for later readers (the
+     * caller is done with its minibatches), except those of a read still in flight.
+     */
     @Override
     public void close() {
         if (ahead != null) {
             ahead.shutdownNow();
+        }
+        if (reuse) {
+            List<DataSet> done = new ArrayList<>(spare);
+            done.addAll(current);
+            handed.forEach(done::addAll);
+            spare = List.of();
+            current = List.of();
+            next = 0;
+            handed.clear();
+            ReaderArrays.giveBack(done);
         }
     }
 }

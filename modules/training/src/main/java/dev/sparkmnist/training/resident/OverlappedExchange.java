@@ -38,9 +38,17 @@ final class OverlappedExchange implements AutoCloseable {
     private long blockedNanos;
 
     OverlappedExchange(PeerExchange exchange, int worker) {
+        this(exchange, worker, new ExchangeBuffers());
+    }
+
+    /**
+     * As above, holding the state in {@code buffers}' arrays: the worker's overlapped exchange of the epoch before
+     * must be finished ({@link #finish}) and closed.
+     */
+    OverlappedExchange(PeerExchange exchange, int worker, ExchangeBuffers buffers) {
         this.exchange = exchange;
-        this.sent = new float[exchange.length()];
-        this.inFlight = new float[sent.length];
+        this.sent = buffers.floats("sent", exchange.length());
+        this.inFlight = buffers.floats("in-flight", exchange.length());
         this.thread = Executors.newSingleThreadExecutor(r -> {
             Thread t = new Thread(r, "resident-exchange-worker-" + worker);
             t.setDaemon(true);

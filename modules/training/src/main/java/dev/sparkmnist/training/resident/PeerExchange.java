@@ -47,6 +47,8 @@ final class PeerExchange implements AutoCloseable {
     /** The same for rounds that average a prefix of the vector (the parameters alone), made on first use. */
     private float[][] outgoingPrefix;
     private int prefixLength = -1;
+    /** Where the outgoing arrays come from: the worker task's, kept from one epoch's exchange to the next. */
+    private final ExchangeBuffers buffers;
     private long waitNanos;
     private long bytesMoved;
 
@@ -61,9 +63,18 @@ final class PeerExchange implements AutoCloseable {
      * @param timeoutSeconds how long to wait for a peer (--exchange-timeout)
      */
     PeerExchange(String attempt, String rendezvous, int worker, int workers, int length, long timeoutSeconds) {
+        this(attempt, rendezvous, worker, workers, length, timeoutSeconds, new ExchangeBuffers());
+    }
+
+    /**
+     * As above, sending from {@code buffers}' arrays: the worker's exchange of the epoch before (or of the probe)
+     * must be done (its last round averaged) and is not used again.
+     */
+    PeerExchange(String attempt, String rendezvous, int worker, int workers, int length, long timeoutSeconds,
+                 ExchangeBuffers buffers) {
         this(attempt, worker, workers, length, timeoutSeconds, PeerTransport.get(),
             (transport, timeoutNanos) -> Rendezvous.join(rendezvous, attempt, worker, workers, transport.address(),
-                timeoutNanos));
+                timeoutNanos), buffers);
     }
 
     /** How a worker learns every peer's transport address, indexed by worker. */
@@ -74,7 +85,14 @@ final class PeerExchange implements AutoCloseable {
     /** The same with a given transport and way of meeting the peers (tests: workers on threads of one JVM). */
     PeerExchange(String attempt, int worker, int workers, int length, long timeoutSeconds, PeerTransport transport,
                  Peers meet) {
+        this(attempt, worker, workers, length, timeoutSeconds, transport, meet, new ExchangeBuffers());
+    }
+
+    /** The same, sending from {@code buffers}' arrays (tests: epochs one after another). */
+    PeerExchange(String attempt, int worker, int workers, int length, long timeoutSeconds, PeerTransport transport,
+                 Peers meet, ExchangeBuffers buffers) {
         this.attempt = attempt;
+        this.buffers = buffers;
         this.worker = worker;
         this.workers = workers;
         this.length = length;
@@ -84,7 +102,8 @@ final class PeerExchange implements AutoCloseable {
         this.taken = new Parcel[Math.max(0, workers - 1)];
         this.outgoing = new float[workers][];
         for (int s = 0; s < workers && workers > 1; s++) {
-            outgoing[s] = new float[sliceStart(length, workers, s + 1) - sliceStart(length, workers, s)];
+            outgoing[s] = buffers.floats("slice" + s,
+                sliceStart(length, workers, s + 1) - sliceStart(length, workers, s));
         }
         long t0 = System.nanoTime();
         try {
@@ -192,7 +211,8 @@ final class PeerExchange implements AutoCloseable {
         if (length != prefixLength) {
             outgoingPrefix = new float[workers][];
             for (int s = 0; s < workers; s++) {
-                outgoingPrefix[s] = new float[sliceStart(length, workers, s + 1) - sliceStart(length, workers, s)];
+                outgoingPrefix[s] = buffers.floats("prefix-slice" + s,
+                    sliceStart(length, workers, s + 1) - sliceStart(length, workers, s));
             }
             prefixLength = length;
         }

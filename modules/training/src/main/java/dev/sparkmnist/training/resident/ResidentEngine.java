@@ -4,6 +4,7 @@ import dev.sparkmnist.data.MnistBatches;
 import dev.sparkmnist.data.MnistRdds;
 import dev.sparkmnist.data.MnistSet;
 import dev.sparkmnist.data.Normalization;
+import dev.sparkmnist.data.ReaderArrays;
 import dev.sparkmnist.data.SparkJobs;
 import dev.sparkmnist.evaluation.EvaluationReport;
 import dev.sparkmnist.evaluation.PartialEvaluation;
@@ -174,6 +175,12 @@ public final class ResidentEngine implements AutoCloseable {
             if (evaluation != null) {
                 MnistBatches.prefetch(evaluation.test(), conf);
             }
+            // and the arrays of each worker's first two chunks are made (their pages touched) on the other core, not
+            // on the first epoch's clock; auto sizes them for its ceiling
+            int frequency = settings.frequency() == TrainingOptions.AUTO_AVERAGING ? AutoFrequency.CEILING
+                : settings.frequency();
+            ReaderArrays.prepare(settings.workers() * 2 * frequency * WorkerTask.ROUNDS_PER_CHUNK, settings.batch(),
+                train.pixels());
         }
     }
 

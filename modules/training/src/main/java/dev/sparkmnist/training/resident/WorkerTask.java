@@ -37,7 +37,7 @@ final class WorkerTask extends AbstractFunction1<Iterator<Integer>, Iterator<Wor
     /** The "epoch" a span's probe outcome is handed to the driver as ({@link EpochReports}). */
     static final int PROBE_EPOCH = -1;
     /** Averaging rounds of examples the reader reads at once. */
-    private static final int ROUNDS_PER_CHUNK = 4;
+    static final int ROUNDS_PER_CHUNK = 4;
     private final LocalHandover.Source state;
     private final ResidentJob job;
     /** The epoch's plan; a span that starts with the probe switches it to the agreed frequency's after the probe. */

@@ -79,6 +79,20 @@ class PeerExchangeTest {
     @ParameterizedTest(name = "{0} workers")
     @ValueSource(ints = {2, 3, 4})
     void everyRoundIsTheWeightedMeanToTheBit(int workers) throws Exception {
+        exchangeEpochs(workers, 1);
+    }
+
+    /**
+     * A worker's exchanges of epochs one after another (each its own attempt name) send from the same arrays
+     * ({@link ExchangeBuffers}), which the next epoch's rounds write while the peers may still read the last round's.
+     */
+    @ParameterizedTest(name = "{0} workers")
+    @ValueSource(ints = {2, 3})
+    void epochsOneAfterAnotherOnTheSameArraysAverageAsFreshOnes(int workers) throws Exception {
+        exchangeEpochs(workers, 3);
+    }
+
+    private void exchangeEpochs(int workers, int epochs) throws Exception {
         PeerTransport transport = PeerTransport.inThisJvm();
         String[] addresses = new String[workers];
         java.util.Arrays.fill(addresses, transport.address());
@@ -90,15 +104,18 @@ class PeerExchangeTest {
                 results.add(threads.submit(() -> {
                     Random pauses = new Random(worker);
                     List<float[]> means = new ArrayList<>();
-                    try (PeerExchange exchange = new PeerExchange("test-" + workers, worker, workers, LENGTH, 30,
-                             transport, (t, timeout) -> addresses)) {
-                        for (int r = 0; r < ROUNDS; r++) {
-                            float[] vector = contribution(worker, r);
-                            if (pauses.nextInt(4) == 0) {
-                                TimeUnit.MICROSECONDS.sleep(pauses.nextInt(2_000));
+                    ExchangeBuffers buffers = new ExchangeBuffers();
+                    for (int e = 0; e < epochs; e++) {
+                        try (PeerExchange exchange = new PeerExchange("test-" + workers + "-e" + e, worker, workers,
+                                 LENGTH, 30, transport, (t, timeout) -> addresses, buffers)) {
+                            for (int r = 0; r < ROUNDS; r++) {
+                                float[] vector = contribution(worker, r + e);
+                                if (pauses.nextInt(4) == 0) {
+                                    TimeUnit.MICROSECONDS.sleep(pauses.nextInt(2_000));
+                                }
+                                exchange.average(r, vector, weight(worker, r + e, workers), length(r + e));
+                                means.add(vector);
                             }
-                            exchange.average(r, vector, weight(worker, r, workers), length(r));
-                            means.add(vector);
                         }
                     }
                     return means;
@@ -106,9 +123,12 @@ class PeerExchangeTest {
             }
             for (int w = 0; w < workers; w++) {
                 List<float[]> means = results.get(w).get(60, TimeUnit.SECONDS);
-                assertEquals(ROUNDS, means.size());
-                for (int r = 0; r < ROUNDS; r++) {
-                    assertArrayEquals(expected(r, workers, w), means.get(r), "worker " + w + ", round " + r);
+                assertEquals(ROUNDS * epochs, means.size());
+                for (int e = 0; e < epochs; e++) {
+                    for (int r = 0; r < ROUNDS; r++) {
+                        assertArrayEquals(expected(r + e, workers, w), means.get(e * ROUNDS + r),
+                            "worker " + w + ", epoch " + e + ", round " + r);
+                    }
                 }
             }
         } finally {
