@@ -122,6 +122,7 @@ final class WorkerTask extends AbstractFunction1<Iterator<Integer>, Iterator<Wor
         MultiLayerNetwork net;
         boolean resumed;
         WorkerOutcome last = null;
+        ExchangeBuffers buffers = new ExchangeBuffers(); // the exchanges' arrays, from the probe's to the last epoch's
         try {
             net = keeps && !probe ? ResidentNets.take(job.runPrefix(), resumeFrom) : null;
             resumed = net != null;
@@ -138,7 +139,7 @@ final class WorkerTask extends AbstractFunction1<Iterator<Integer>, Iterator<Wor
             }
             if (probeFirst) { // the probe trains net, thrown away; the span's epochs start from the stage's state
                 MultiLayerNetwork start = state.get().restore();
-                WorkerOutcome probed = epoch(task, worker, net, epoch, false, t0, reads);
+                WorkerOutcome probed = epoch(task, worker, net, epoch, false, t0, reads, buffers);
                 EpochReports.post(spanKey, PROBE_EPOCH, worker, plan.workers(), probed, job.rendezvous(),
                     TimeUnit.SECONDS.toNanos(settings.exchangeTimeoutSeconds()));
                 reads.close();
@@ -154,7 +155,7 @@ final class WorkerTask extends AbstractFunction1<Iterator<Integer>, Iterator<Wor
                 if (e > epoch) { // a span: the worker goes on from the end of the epoch before, as the driver's network
                     net.setEpochCount(epochCount + e - epoch);
                 }
-                WorkerOutcome outcome = epoch(task, worker, net, e, resumed || e > epoch, t0, reads);
+                WorkerOutcome outcome = epoch(task, worker, net, e, resumed || e > epoch, t0, reads, buffers);
                 if (spanKey != null) {
                     EpochReports.post(spanKey, e, worker, plan.workers(), outcome, job.rendezvous(),
                         TimeUnit.SECONDS.toNanos(settings.exchangeTimeoutSeconds()));
@@ -181,7 +182,7 @@ final class WorkerTask extends AbstractFunction1<Iterator<Integer>, Iterator<Wor
 
     /** Trains (or probes) epoch {@code e}'s part of this stage and scores the test split after its last stage. */
     private WorkerOutcome epoch(TaskContext task, int worker, MultiLayerNetwork net, int e, boolean resumed,
-                                long t0, EpochReaders reads) {
+                                long t0, EpochReaders reads, ExchangeBuffers buffers) {
         ResidentSettings settings = job.settings();
         String name = PeerExchange.attemptName(job.runPrefix(), task.stageId(), attempt)
             + (spanKey == null ? "" : probe ? "p" : "e" + e); // a span's epochs (and its probe) number their rounds
@@ -191,7 +192,7 @@ final class WorkerTask extends AbstractFunction1<Iterator<Integer>, Iterator<Wor
         report.resumed(resumed);
         try (SliceReader reader = reads.take(e); // each minibatch is fitted, then let go
              PeerExchange exchange = new PeerExchange(name, job.rendezvous(), worker, plan.workers(),
-                 NetState.length(net), settings.exchangeTimeoutSeconds())) {
+                 NetState.length(net), settings.exchangeTimeoutSeconds(), buffers)) {
             long startNanos = System.nanoTime() - t0;
             try (FlushToZero.Scope ftz = FlushToZero.enable()) { // subnormals as zero while fitting
                 if (probe) {
@@ -206,7 +207,7 @@ final class WorkerTask extends AbstractFunction1<Iterator<Integer>, Iterator<Wor
                     }
                     report.waited(exchange.waitNanos());
                 } else {
-                    train(task, worker, net, reader, exchange, report);
+                    train(task, worker, net, reader, exchange, report, buffers);
                 }
             }
             report.io(startNanos + reader.waitNanos(), exchange.bytesMoved());
@@ -256,13 +257,13 @@ final class WorkerTask extends AbstractFunction1<Iterator<Integer>, Iterator<Wor
     }
 
     private void train(TaskContext task, int worker, MultiLayerNetwork net, SliceReader reader,
-                       PeerExchange exchange, WorkerOutcome.Builder report) {
+                       PeerExchange exchange, WorkerOutcome.Builder report, ExchangeBuffers buffers) {
         float[] vector = null;
         long rendezvous = exchange.waitNanos();
         boolean averaging = plan.workers() > 1; // one worker has nobody to average with
         TrainingStep step = TrainingStep.of(net);
         try (OverlappedExchange overlap = averaging && job.settings().overlap()
-                 ? new OverlappedExchange(exchange, worker) : null) {
+                 ? new OverlappedExchange(exchange, worker, buffers) : null) {
             for (int round = plan.firstRound(stage); round < plan.endRound(stage); round++) {
                 long c0 = System.nanoTime();
                 int fitted = 0;
