@@ -23,7 +23,8 @@ import org.nd4j.linalg.dataset.DataSet;
  * the slowest worker is measured and recorded but not charged to the exchange (it is load imbalance, and on a machine
  * whose cores the workers share it is most of a round, noisy and cold-started): charged, it made the default LeNet job
  * average every 3 minibatches in one JVM and lose accuracy. In one JVM (local mode), where an exchange is a memory
- * copy, f comes out at 1-2 minibatches; across executors on a network, higher. The ceiling keeps the workers' models
+ * copy, f came out at 1-2 minibatches, and at 3-6 since the native step shortened the steps (BENCHMARKS.md, rounds
+ * 41-42); across executors on a network, higher. The ceiling keeps the workers' models
  * from drifting apart (every example still counts once; what changes is how far each worker's model walks alone): the
  * share rule counts time, not drift.
  *
