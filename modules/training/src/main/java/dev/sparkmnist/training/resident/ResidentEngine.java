@@ -176,10 +176,12 @@ public final class ResidentEngine implements AutoCloseable {
                 MnistBatches.prefetch(evaluation.test(), conf);
             }
             // and the arrays of each worker's first two chunks are made (their pages touched) on the other core, not
-            // on the first epoch's clock; auto sizes them for its ceiling
+            // on the first epoch's clock; auto sizes them for its ceiling; no more than a worker's share of the set
             int frequency = settings.frequency() == TrainingOptions.AUTO_AVERAGING ? AutoFrequency.CEILING
                 : settings.frequency();
-            ReaderArrays.prepare(settings.workers() * 2 * frequency * WorkerTask.ROUNDS_PER_CHUNK, settings.batch(),
+            long share = (train.size() / settings.workers() + settings.batch() - 1) / settings.batch();
+            long perWorker = Math.min(2L * frequency * WorkerTask.ROUNDS_PER_CHUNK, share);
+            ReaderArrays.prepare((int) Math.min(Integer.MAX_VALUE, settings.workers() * perWorker), settings.batch(),
                 train.pixels());
         }
     }
