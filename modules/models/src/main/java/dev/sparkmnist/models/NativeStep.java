@@ -43,9 +43,9 @@ import org.slf4j.LoggerFactory;
  * <p>A dense network trained with Adam or classical momentum computes the same floats as the Java step it replaces
  * ({@link TrainingStep} with {@link TrainingDenseLayer}s, {@link TrainingOutputLayer}, the vector kernels of
  * {@link SimdAdam} and {@link ClassicalMomentum}): {@code NativeStepTest} compares them bit for bit. With DL4J's
- * Nesterov momentum, or L2, its floats are within rounding of libnd4j's operations. LeNet-5's convolutions are AVX2 kernels
- * of our own whose floats are within rounding of oneDNN's, not equal; {@code -D}{@value #CONV_PROPERTY}{@code =false}
- * keeps the Java step for convolutional networks.
+ * Nesterov momentum, or L2, its floats are within rounding of libnd4j's operations. LeNet-5's convolutions are AVX2
+ * kernels of our own whose floats are within rounding of oneDNN's, not equal; {@code -D}{@value #CONV_PROPERTY}
+ * {@code =false} keeps the Java step for convolutional networks.
  *
  * <p>It applies to a network set up by {@link Models#forTraining}: optionally LeNet-5's convolution blocks (5x5
  * convolutions of stride 1 with a bias and ReLU, each followed by 2x2 max pooling of stride 2, on one-channel
@@ -154,9 +154,9 @@ public final class NativeStep {
             return "not a float network";
         }
         int convLayers = convLayers(all);
-        BaseLayer first = (BaseLayer) all[0].conf().getLayer();
+        double firstL2 = l2((BaseLayer) all[0].conf().getLayer());
         if (convLayers > 0) {
-            String why = convWhyNot(net, all, convLayers);
+            String why = convWhyNot(net, all, convLayers, firstL2);
             if (why != null) {
                 return why;
             }
@@ -184,10 +184,7 @@ public final class NativeStep {
             } else if (!(c.getActivationFn() instanceof ActivationReLU)) {
                 return "layer " + i + " is not ReLU";
             }
-            if (!l.paramTable().containsKey("b") || c.getIDropout() != null || c.getWeightNoise() != null
-                || l2(c) != l2(first) || Double.isNaN(l2(c))
-                || c.getGradientNormalization() != null && c.getGradientNormalization() != GradientNormalization.None
-                || !trainsNatively(c.getIUpdater())) {
+            if (!l.paramTable().containsKey("b") || !trainsAsTheStep(c, firstL2)) {
                 return "layer " + i + " has dropout, weight noise, regularisation other than one L2 on the weights,"
                     + " gradient normalisation, no bias or another updater than Adam or momentum";
             }
@@ -208,8 +205,11 @@ public final class NativeStep {
         return null;
     }
 
-    /** Why LeNet-5's convolution blocks ({@code all[0..convLayers)}) are not ones the native step computes. */
-    private static String convWhyNot(MultiLayerNetwork net, Layer[] all, int convLayers) {
+    /**
+     * Why LeNet-5's convolution blocks ({@code all[0..convLayers)}) are not ones the native step computes;
+     * {@code firstL2}: the first layer's {@link #l2}.
+     */
+    private static String convWhyNot(MultiLayerNetwork net, Layer[] all, int convLayers, double firstL2) {
         if (!convAllowed()) {
             return "LeNet-5's native step is switched off (-D" + CONV_PROPERTY + "=false)";
         }
@@ -229,11 +229,8 @@ public final class NativeStep {
             if (k[0] != k[1] || st[0] != 1 || st[1] != 1 || pad[0] != pad[1] || d[0] != 1 || d[1] != 1
                 || c.getConvolutionMode() == org.deeplearning4j.nn.conf.ConvolutionMode.Same
                 || c.getCnn2dDataFormat() != org.deeplearning4j.nn.conf.CNN2DFormat.NCHW
-                || !c.hasBias() || !(c.getActivationFn() instanceof ActivationReLU) || c.getIDropout() != null
-                || c.getWeightNoise() != null || l2(c) != l2((BaseLayer) all[0].conf().getLayer())
-                || Double.isNaN(l2(c))
-                || c.getGradientNormalization() != null && c.getGradientNormalization() != GradientNormalization.None
-                || !trainsNatively(c.getIUpdater())) {
+                || !c.hasBias() || !(c.getActivationFn() instanceof ActivationReLU)
+                || !trainsAsTheStep(c, firstL2)) {
                 return "convolution layer " + i + " is not a ReLU convolution of stride 1 with a bias, without"
                     + " regularisation other than one L2 on the weights, trained with Adam or momentum";
             }
@@ -245,6 +242,17 @@ public final class NativeStep {
             }
         }
         return null;
+    }
+
+    /**
+     * Whether a layer trains as the step trains every layer: no dropout, weight noise or gradient normalisation; the
+     * first layer's L2 coefficient on its weights and no other regularisation ({@code firstL2}; {@link #l2}'s NaN
+     * equals nothing); an updater the step runs.
+     */
+    private static boolean trainsAsTheStep(BaseLayer c, double firstL2) {
+        return c.getIDropout() == null && c.getWeightNoise() == null && l2(c) == firstL2
+            && (c.getGradientNormalization() == null || c.getGradientNormalization() == GradientNormalization.None)
+            && trainsNatively(c.getIUpdater());
     }
 
     /** The updaters the native step runs: Adam, classical momentum, DL4J's Nesterov momentum. */

@@ -7,7 +7,7 @@ import java.util.Map;
  * A worker task's arrays for averaging, kept across the probe and the epochs it trains: what {@link PeerExchange}
  * sends and {@link OverlappedExchange} holds in flight. They are as long as the network's state (the MLP's parameters
  * and Adam's two moments: 2.8 MB), so each one is a humongous object for G1 (over half a 2 MB region); made anew for
- * every epoch, they were 5 of them an epoch a worker, each allocated straight into the old generation, and each one
+ * every epoch, they were 4-5 of them an epoch a worker, each allocated straight into the old generation, and each one
  * above G1's occupancy threshold started a young collection and a concurrent marking (BENCHMARKS.md, round 42).
  *
  * <p>An epoch's exchange may take over the arrays of the one before it: a worker writes an array it sent only after
