@@ -381,7 +381,7 @@ class CliIT {
             + " spark.sparkmnist.epochSpans, spark.sparkmnist.flushToZero, spark.sparkmnist.hostBlas,"
             + " spark.sparkmnist.hostSoftmax, spark.sparkmnist.idxCache,"
             + " spark.sparkmnist.localHandover, spark.sparkmnist.mallocPad, spark.sparkmnist.openblasAvx512,"
-            + " spark.sparkmnist.probeInSpan, spark.sparkmnist.residentNets,"
+            + " spark.sparkmnist.probeInSpan, spark.sparkmnist.readyInSpan, spark.sparkmnist.residentNets,"
             + " spark.sparkmnist.shapeInfoCache,"
             + " spark.sparkmnist.simdAdam, spark.sparkmnist.simdMomentum, spark.sparkmnist.stageEvaluation,"
             + " spark.sparkmnist.traces, spark.sparkmnist.trainingStep, spark.sparkmnist.vectorBlend", unknownSwitch.err().trim());

@@ -13,6 +13,10 @@ final class FaultHook {
         /** Called after the probe's rounds, before a span's workers agree on the frequency. */
         default void afterProbe(int worker, int attempt) {
         }
+
+        /** Called as a span's worker of a given frequency is set up, before it reports so. */
+        default void beforeReady(int worker, int attempt) {
+        }
     }
 
     static volatile Hook hook;
@@ -31,6 +35,13 @@ final class FaultHook {
         Hook h = hook;
         if (h != null) {
             h.afterProbe(worker, attempt);
+        }
+    }
+
+    static void beforeReady(int worker, int attempt) {
+        Hook h = hook;
+        if (h != null) {
+            h.beforeReady(worker, attempt);
         }
     }
 

@@ -241,17 +241,52 @@ public final class ResidentEngine implements AutoCloseable {
      * probe runs in a stage of its own as {@link #frequency(MultiLayerNetwork)} does.
      */
     public int frequency(MultiLayerNetwork net, int first, int end) {
+        boolean oneStage = settings.roundsPerStage() == 0 && end > first + 1 && spans();
         if (auto == null && settings.frequency() == TrainingOptions.AUTO_AVERAGING && settings.workers() > 1
-            && settings.roundsPerStage() == 0 && end > first + 1 && spans()
-            && dev.sparkmnist.runtime.Switches.enabled(PROBE_IN_SPAN)) {
+            && oneStage && dev.sparkmnist.runtime.Switches.enabled(PROBE_IN_SPAN)) {
             probeInSpan(net, first, end);
         }
-        return frequency(net);
+        int frequency = frequency(net);
+        if (span == null && oneStage && dev.sparkmnist.runtime.Switches.enabled(READY_IN_SPAN)) {
+            readyInSpan(net, frequency, first, end);
+        }
+        return frequency;
+    }
+
+    /** The switch of {@link #frequency(MultiLayerNetwork, int, int)}'s set-up before the clock: on unless false. */
+    static final String READY_IN_SPAN = "sparkmnist.readyInSpan";
+
+    /**
+     * Starts the stage of epochs {@code first} to {@code end - 1} at {@code frequency} where no probe starts it (a
+     * given frequency, one worker, or a probe that ran in a stage of its own) and waits until every worker reports
+     * that it has its network and its first reader open ({@link WorkerTask#READY_EPOCH}); epoch {@code first}'s clock
+     * starts then, as after a span's probe. Without it the stage's launch, the networks built from its state and the
+     * first reads fell on epoch 1's clock: 0.8-1.1 s of the default job's at a given frequency, epoch 1 / epoch 2
+     * 1.39-1.57 (BENCHMARKS.md, round 42). The set-up's time is logged. Should the stage fail before every worker is
+     * set up, epoch {@code first} starts another, on its clock.
+     */
+    private void readyInSpan(MultiLayerNetwork net, int frequency, int first, int end) {
+        long t0 = System.nanoTime();
+        Span s = new Span(net, StagePlan.of(job.set().size(), settings.workers(), settings.batch(), frequency,
+            settings.roundsPerStage()), first, end, 0, false, true);
+        try {
+            EpochReports.await(s.key, WorkerTask.READY_EPOCH, settings.workers(), s.done);
+        } catch (Exception e) {
+            s.close();
+            LOG.warn("the stage of epochs {}-{} failed as its workers set up ({}): epoch {} starts another", first + 1,
+                end, reason(e), first + 1);
+            return;
+        }
+        s.mark = System.nanoTime(); // epoch first's clock starts here, as after a span's probe
+        span = s;
+        LOG.info("epochs {}-{}: {} worker(s) set up in {} s (the stage's launch, the networks, the first reads), before"
+            + " epoch {}'s clock", first + 1, end, settings.workers(),
+            String.format(java.util.Locale.ROOT, "%.2f", (s.mark - t0) / 1e9), first + 1);
     }
 
     private void probeInSpan(MultiLayerNetwork net, int first, int end) {
         abandon();
-        Span s = new Span(net, probePlan(), first, end, 0, true);
+        Span s = new Span(net, probePlan(), first, end, 0, true, false);
         List<WorkerOutcome> probes;
         try {
             probes = EpochReports.await(s.key, WorkerTask.PROBE_EPOCH, settings.workers(), s.done);
@@ -368,11 +403,14 @@ public final class ResidentEngine implements AutoCloseable {
         long mark;
 
         Span(MultiLayerNetwork net, StagePlan plan, int first, int end, int attempt) {
-            this(net, plan, first, end, attempt, false);
+            this(net, plan, first, end, attempt, false, false);
         }
 
-        /** {@code probe}: the stage starts with the probe ({@link #probeInSpan}). */
-        Span(MultiLayerNetwork net, StagePlan plan, int first, int end, int attempt, boolean probe) {
+        /**
+         * {@code probe}: the stage starts with the probe ({@link #probeInSpan}); {@code ready}: its workers report
+         * being set up before the first epoch ({@link #readyInSpan}).
+         */
+        Span(MultiLayerNetwork net, StagePlan plan, int first, int end, int attempt, boolean probe, boolean ready) {
             this.net = net;
             this.plan = plan;
             this.first = first;
@@ -388,7 +426,7 @@ public final class ResidentEngine implements AutoCloseable {
             this.stateKey = job.runPrefix() + "/state/" + group;
             StageState state = stageState(net, stateKey);
             broadcast = state.broadcast();
-            WorkerTask task = new WorkerTask(state.source(), job, plan, 0, first, end, key, probe, attempt, token,
+            WorkerTask task = new WorkerTask(state.source(), job, plan, 0, first, end, key, probe, ready, attempt, token,
                 resumeFrom, net.getIterationCount(), net.getEpochCount());
             RDD<WorkerOutcome> trained = barrierStage(plan.workers(), task);
             EpochReports.open(key);

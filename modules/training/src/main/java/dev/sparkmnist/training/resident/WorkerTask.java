@@ -36,6 +36,11 @@ final class WorkerTask extends AbstractFunction1<Iterator<Integer>, Iterator<Wor
     private static final long serialVersionUID = 5L;
     /** The "epoch" a span's probe outcome is handed to the driver as ({@link EpochReports}). */
     static final int PROBE_EPOCH = -1;
+    /**
+     * The "epoch" a span's workers report being set up as, before its first epoch, where the span does not start with
+     * the probe ({@link ResidentEngine#frequency(MultiLayerNetwork, int, int)}).
+     */
+    static final int READY_EPOCH = -2;
     /** Averaging rounds of examples the reader reads at once. */
     static final int ROUNDS_PER_CHUNK = 4;
     private final LocalHandover.Source state;
@@ -61,6 +66,12 @@ final class WorkerTask extends AbstractFunction1<Iterator<Integer>, Iterator<Wor
     private final int endEpoch;
     /** The span's key ({@link EpochReports#key}), or null for a stage of one epoch (or part of one). */
     private final String spanKey;
+    /**
+     * A span of a given frequency: each worker reports {@link #READY_EPOCH} once it has its network and its first
+     * epoch's reader open, and the driver starts the first epoch's clock when every worker has, as it does after a
+     * span's probe; the stage's launch is then not on that clock.
+     */
+    private final boolean ready;
 
     /**
      * @param plan the epoch's plan ({@code probe}: frequency 1)
@@ -76,23 +87,28 @@ final class WorkerTask extends AbstractFunction1<Iterator<Integer>, Iterator<Wor
      */
     WorkerTask(LocalHandover.Source state, ResidentJob job, StagePlan plan, int stage, int epoch,
                boolean probe, int attempt, long token, long resumeFrom, int iterationCount, int epochCount) {
-        this(state, job, plan, stage, epoch, epoch + 1, null, probe, attempt, token, resumeFrom, iterationCount,
-            epochCount);
+        this(state, job, plan, stage, epoch, epoch + 1, null, probe, false, attempt, token, resumeFrom,
+            iterationCount, epochCount);
     }
 
     /**
      * A stage that trains epochs {@code epoch} to {@code endEpoch - 1} one after another (the plan's one stage of
-     * each), handing each epoch's outcome to the driver under {@code spanKey} ({@link EpochReports}).
+     * each), handing each epoch's outcome to the driver under {@code spanKey} ({@link EpochReports}); {@code ready}:
+     * each worker first reports {@link #READY_EPOCH} once set up (not with {@code probe}, whose outcome says as much).
      */
     WorkerTask(LocalHandover.Source state, ResidentJob job, StagePlan plan, int stage, int epoch, int endEpoch,
-               String spanKey, boolean probe, int attempt, long token, long resumeFrom, int iterationCount,
-               int epochCount) {
+               String spanKey, boolean probe, boolean ready, int attempt, long token, long resumeFrom,
+               int iterationCount, int epochCount) {
+        if (ready && (probe || spanKey == null)) {
+            throw new IllegalArgumentException("only a span without the probe reports being set up");
+        }
         this.state = state;
         this.job = job;
         this.plan = plan;
         this.stage = stage;
         this.epoch = epoch;
         this.probe = probe;
+        this.ready = ready;
         this.attempt = attempt;
         this.token = token;
         this.resumeFrom = resumeFrom;
@@ -151,6 +167,15 @@ final class WorkerTask extends AbstractFunction1<Iterator<Integer>, Iterator<Wor
                 resumed = true; // built before the epoch's clock, as a probe stage's kept network is
                 t0 = System.nanoTime();
             }
+            if (ready) { // the network is built and the first chunk is being read: the driver's clock starts when
+                // every worker is here
+                FaultHook.beforeReady(worker, attempt);
+                EpochReports.post(spanKey, READY_EPOCH, worker, plan.workers(),
+                    new WorkerOutcome.Builder(worker, ManagementFactory.getRuntimeMXBean().getName()).build(),
+                    job.rendezvous(), TimeUnit.SECONDS.toNanos(settings.exchangeTimeoutSeconds()));
+                resumed = true; // built before the epoch's clock, as after a probe
+                t0 = System.nanoTime();
+            }
             for (int e = epoch; e < endEpoch; e++) {
                 if (e > epoch) { // a span: the worker goes on from the end of the epoch before, as the driver's network
                     net.setEpochCount(epochCount + e - epoch);
@@ -164,6 +189,9 @@ final class WorkerTask extends AbstractFunction1<Iterator<Integer>, Iterator<Wor
                     last = outcome;
                 }
             }
+        } catch (RuntimeException | Error failed) {
+            closeInboxes(task, worker);
+            throw failed;
         } finally {
             reads.close(); // one opened for an epoch the task did not get to (it failed)
         }
@@ -178,6 +206,24 @@ final class WorkerTask extends AbstractFunction1<Iterator<Integer>, Iterator<Wor
             return none;
         }
         return scala.collection.Iterator$.MODULE$.single(last);
+    }
+
+    /**
+     * A failing worker closes its inbox of every exchange of this task, the probe's and each epoch's: a peer that goes
+     * on meanwhile sends parcels for an epoch this worker did not get to, and they would open an inbox in this JVM that
+     * nobody closes (closed, they are dropped). Closing one already closed does nothing.
+     */
+    private void closeInboxes(TaskContext task, int worker) {
+        String stageAttempt = PeerExchange.attemptName(job.runPrefix(), task.stageId(), attempt);
+        PeerTransport transport = PeerTransport.get();
+        if (spanKey == null) {
+            transport.close(stageAttempt, worker);
+            return;
+        }
+        transport.close(stageAttempt + "p", worker);
+        for (int e = epoch; e < endEpoch; e++) {
+            transport.close(stageAttempt + "e" + e, worker);
+        }
     }
 
     /** Trains (or probes) epoch {@code e}'s part of this stage and scores the test split after its last stage. */

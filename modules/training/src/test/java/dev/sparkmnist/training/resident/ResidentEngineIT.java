@@ -714,6 +714,65 @@ class ResidentEngineIT {
         assertEquals(0, leftoverInboxes());
     }
 
+    /**
+     * With a given frequency and the run's epochs in one stage, that stage starts before epoch 1's clock: its workers
+     * report being set up and epoch 1 goes on with the networks they built, in one Spark job, with the floats of the
+     * same epochs trained without it. A worker that fails before it is set up makes epoch 1 start another stage (two
+     * jobs), with the same floats.
+     */
+    @Test
+    void aGivenFrequencysStageIsSetUpBeforeTheFirstEpochsClock() throws Exception {
+        MnistSet set = SLICE.train().limit(600);
+        ModelOptions model = ModelOptions.mlp();
+        MultiLayerNetwork given = trainedAt(set, model, 3);
+        java.util.concurrent.atomic.AtomicInteger thrown = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.concurrent.atomic.AtomicInteger jobs = new java.util.concurrent.atomic.AtomicInteger();
+        org.apache.spark.scheduler.SparkListener counter = jobCounter(jobs);
+        int[] jobsRun = new int[2];
+        int[][] resumed = new int[2][2];
+        SLICE.sc().sc().addSparkListener(counter);
+        try {
+            for (int failing = 0; failing < 2; failing++) {
+                FaultHook.hook = failing == 0 ? null : new FaultHook.Hook() {
+                    @Override
+                    public void afterRound(int worker, int attempt, int round) {
+                    }
+
+                    @Override
+                    public void beforeReady(int worker, int attempt) {
+                        if (worker == 1 && thrown.getAndIncrement() == 0) {
+                            throw new IllegalStateException("injected: worker 1 fails as it is set up");
+                        }
+                    }
+                };
+                MultiLayerNetwork net = Models.network(model);
+                SLICE.sc().sc().listenerBus().waitUntilEmpty(10_000L);
+                int before = jobs.get();
+                try (ResidentEngine engine = new ResidentEngine(SLICE.sc(), set, overlapped(2, 16, 3, 0))) {
+                    assertEquals(3, engine.frequency(net, 0, 2));
+                    assertNull(engine.autoFrequency(), "a given frequency: no probe");
+                    for (int epoch = 0; epoch < 2; epoch++) {
+                        resumed[failing][epoch] = engine.fitEpoch(net, epoch, 2).resumedWorkers();
+                    }
+                } finally {
+                    FaultHook.hook = null;
+                }
+                SLICE.sc().sc().listenerBus().waitUntilEmpty(10_000L);
+                jobsRun[failing] = jobs.get() - before;
+                assertEquals(0.0, AveragingOracle.maxDifference(given, net), "the floats without the set-up step");
+                assertEquals(given.getIterationCount(), net.getIterationCount());
+            }
+        } finally {
+            SLICE.sc().sc().removeSparkListener(counter);
+        }
+        assertEquals(1, thrown.get(), "worker 1 threw as it was set up; epoch 1's own stage has no set-up step");
+        assertArrayEquals(new int[] {1, 2}, jobsRun, "one stage; after a failure in the set-up, another");
+        assertArrayEquals(new int[] {2, 2}, resumed[0], "no network built on epoch 1's clock");
+        assertArrayEquals(new int[] {0, 2}, resumed[1], "after the failure epoch 1's stage builds them on its clock");
+        assertEquals(0, ResidentNets.size(), "released at the run's end");
+        assertEquals(0, leftoverInboxes());
+    }
+
     @Test
     void autoFrequencyIsProbedOnceAndDrivesTheRounds() {
         TrainingResult r = SparkTrainer.train(SLICE.sc(), SLICE.train(), SLICE.test(), ModelOptions.lenet(),
