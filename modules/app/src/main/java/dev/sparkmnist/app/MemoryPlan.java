@@ -60,7 +60,11 @@ record MemoryPlan(Map<String, Long> perTask, long evalPerTask, long nativeBytes)
         if (singleJvm) {
             perTask.put("the epoch's minibatches and the test set", (trainExamples + testExamples) * example);
         } else if (resident) {
-            perTask.put("minibatches read ahead", 2L * batch * readAheadFrequency(training.averaging()) * example);
+            // two chunks of four rounds (ResidentEngine.readerMinibatches); a closed reader leaves them in the JVM for
+            // the next (ReaderArrays)
+            long share = (trainExamples / Math.max(1, partitions) + batch - 1) / batch;
+            perTask.put("minibatches read ahead", dev.sparkmnist.training.resident.ResidentEngine.readerMinibatches(
+                readAheadFrequency(training.averaging()), share) * batch * example);
         } else {
             // DL4J's master: the training RDD of DataSets (off-heap arrays) is cached, a share per task
             perTask.put("cached training RDD share + prefetch", (trainExamples / Math.max(1, partitions)
@@ -83,9 +87,10 @@ record MemoryPlan(Map<String, Long> perTask, long evalPerTask, long nativeBytes)
             perTask.put("the epoch's evaluation (batch " + eval + ")", evalBatch + testShare);
         }
         // an evaluation task (its own job): on the resident engine beside the network its JVM kept from the stage
-        // (parameters, gradients, updater state)
+        // (parameters, gradients, updater state) and the arrays its closed reader left for the next stage's
         long evalBytes = evalBatch + params * FLOAT + testShare
-            + (resident && !singleJvm ? perTask.get("parameters + gradients") + perTask.get("updater state") : 0);
+            + (resident && !singleJvm ? perTask.get("parameters + gradients") + perTask.get("updater state")
+                + perTask.get("minibatches read ahead") : 0);
         return new MemoryPlan(perTask, evalBytes, NATIVE_BYTES);
     }
 

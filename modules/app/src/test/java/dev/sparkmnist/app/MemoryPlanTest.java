@@ -51,8 +51,17 @@ class MemoryPlanTest {
         // an evaluation task on the resident engine runs beside the network its JVM kept for the next stage
         MemoryPlan dl4j = MemoryPlan.estimate(ModelOptions.mlp(), TrainingOptions.defaults().withEngine(
             TrainingOptions.Engine.DL4J), 60_000, 10_000, 2, false);
-        assertEquals((2L * 235_146 + 2 * 235_146) * 4, adam.evalPerTask() - dl4j.evalPerTask(),
-            "parameters, gradients and Adam's two moments");
+        // a worker's reader holds two chunks of four rounds of minibatches: auto plans for its ceiling of 8, batch 32
+        long readAhead = 2L * 4 * 8 * 32 * (784 + 10) * 4;
+        assertEquals(readAhead, adam.perTask().get("minibatches read ahead"));
+        assertEquals((2L * 235_146 + 2 * 235_146) * 4 + readAhead, adam.evalPerTask() - dl4j.evalPerTask(),
+            "parameters, gradients and Adam's two moments, and the arrays its reader left for the next stage");
+        MemoryPlan every2 = MemoryPlan.estimate(ModelOptions.mlp(), TrainingOptions.defaults().with(
+            TrainingOptions.defaults().averaging().withFrequency(2)), 60_000, 10_000, 2, false);
+        assertEquals(2L * 4 * 2 * 32 * (784 + 10) * 4, every2.perTask().get("minibatches read ahead"));
+        MemoryPlan small = MemoryPlan.estimate(ModelOptions.mlp(), TrainingOptions.defaults(), 1_000, 100, 2, false);
+        assertEquals(16L * 32 * (784 + 10) * 4, small.perTask().get("minibatches read ahead"),
+            "no more than a worker's share: 500 examples, 16 minibatches of 32");
         // the resident engine's training task also scores its half of the test set at the epoch's end
         // (StageEvaluation): batches of 500 through the MLP's layers, and 5,000 examples read
         long mlpActivations = 784 + 256 + 128 + 10;

@@ -180,12 +180,22 @@ public final class ResidentEngine implements AutoCloseable {
             int frequency = settings.frequency() == TrainingOptions.AUTO_AVERAGING ? AutoFrequency.CEILING
                 : settings.frequency();
             long share = (train.size() / settings.workers() + settings.batch() - 1) / settings.batch();
-            long perWorker = Math.min(2L * frequency * WorkerTask.ROUNDS_PER_CHUNK, share);
+            long perWorker = readerMinibatches(frequency, share);
             ReaderArrays.prepare((int) Math.min(Integer.MAX_VALUE, settings.workers() * perWorker), settings.batch(),
                 train.pixels());
         }
     }
 
+
+    /**
+     * Minibatches a worker's reader holds at once: two chunks (the one its worker fits from and the next, read ahead)
+     * of {@link WorkerTask#ROUNDS_PER_CHUNK} rounds of {@code frequency} minibatches, no more than the worker's share
+     * of the epoch, {@code shareMinibatches}. A reader that is closed leaves them to the next in its JVM
+     * ({@link ReaderArrays}).
+     */
+    public static long readerMinibatches(int frequency, long shareMinibatches) {
+        return Math.min(2L * frequency * WorkerTask.ROUNDS_PER_CHUNK, shareMinibatches);
+    }
 
     /**
      * The examples counter the workers add to after each minibatch; Spark sends running tasks' values with executor
