@@ -145,6 +145,7 @@ final class Rendezvous implements ThreadSafeRpcEndpoint {
      */
     static String[] join(String name, String attempt, int worker, int workers, String address, long timeoutNanos) {
         if (PeerTransport.LOCAL.equals(address)) {
+            meetHere(attempt, worker, workers, timeoutNanos);
             String[] all = new String[workers];
             Arrays.fill(all, PeerTransport.LOCAL);
             return all;
@@ -157,6 +158,55 @@ final class Rendezvous implements ThreadSafeRpcEndpoint {
             throw new IllegalStateException("the driver answered " + all.length + " addresses, expected " + workers);
         }
         return all;
+    }
+
+    /** The workers of each stage attempt (an exchange's name) that have joined in this JVM, until all have. */
+    private static final Map<String, java.util.concurrent.CountDownLatch> HERE = new ConcurrentHashMap<>();
+
+    /**
+     * In the driver's JVM (local mode) every worker is here, but a worker still waits until all of its exchange's
+     * workers have joined, as the driver's answer makes them wait elsewhere: every worker then starts an epoch of a
+     * span together. Without it, the worker that finished scoring the test split first went on into the next epoch
+     * before its peers (and before the driver's clock of that epoch), ran up to two rounds ahead and waited for them
+     * at its exchanges (BENCHMARKS.md, round 43). Fails as {@link #ask} does: after {@code timeoutNanos}, or when the
+     * worker's task is killed.
+     */
+    static void meetHere(String attempt, int worker, int workers, long timeoutNanos) {
+        if (workers <= 1) {
+            return;
+        }
+        java.util.concurrent.CountDownLatch all = HERE.computeIfAbsent(attempt,
+            a -> new java.util.concurrent.CountDownLatch(workers));
+        all.countDown();
+        if (all.getCount() == 0) {
+            HERE.remove(attempt, all); // the last to join: every worker has the latch
+            return;
+        }
+        long deadline = System.nanoTime() + timeoutNanos;
+        TaskContext task = TaskContext.get();
+        try {
+            while (!all.await(KILL_CHECK_MILLIS, TimeUnit.MILLISECONDS)) {
+                if (System.nanoTime() > deadline) {
+                    throw new Inbox.ExchangeTimeoutException("worker " + worker + " waited " + TimeUnit.NANOSECONDS
+                        .toSeconds(timeoutNanos) + " s for the other workers of its stage to start: a worker is stuck"
+                        + " or lost (raise --exchange-timeout if starting a worker takes that long)");
+                }
+                if (task != null) {
+                    task.killTaskIfInterrupted();
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while waiting for the other workers", e);
+        } catch (RuntimeException e) {
+            HERE.remove(attempt, all); // a failed attempt's: nobody waits on it any more
+            throw e;
+        }
+    }
+
+    /** Stage attempts some but not all of whose workers have joined in this JVM (tests). */
+    static int meetingsHere() {
+        return HERE.size();
     }
 
     /**

@@ -80,4 +80,50 @@ class RendezvousTest {
         assertFalse(receive.isDefinedAt(new Object[] {"report|k|0|1|2", bytes, bytes}));
         assertFalse(receive.isDefinedAt(42));
     }
+
+    /**
+     * In the driver's JVM the workers of an exchange still meet: none goes on before the last has joined, all get the
+     * local address, and nothing is left behind; one that waits for a peer that never comes fails after the timeout.
+     */
+    @Test
+    void workersInTheDriversJvmWaitForEachOtherAndOneAloneTimesOut() throws Exception {
+        int workers = 3;
+        java.util.concurrent.atomic.AtomicInteger joined = new java.util.concurrent.atomic.AtomicInteger();
+        List<CompletableFuture<Integer>> seen = new ArrayList<>();
+        for (int w = 0; w < workers - 1; w++) {
+            int worker = w;
+            seen.add(CompletableFuture.supplyAsync(() -> {
+                joined.incrementAndGet();
+                String[] all = Rendezvous.join("none", "meet-test", worker, workers, PeerTransport.LOCAL,
+                    java.util.concurrent.TimeUnit.SECONDS.toNanos(30));
+                assertArrayEquals(new String[] {PeerTransport.LOCAL, PeerTransport.LOCAL, PeerTransport.LOCAL}, all);
+                return joined.get();
+            }));
+        }
+        long until = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(10);
+        while (joined.get() < workers - 1 && System.nanoTime() < until) {
+            Thread.sleep(5);
+        }
+        Thread.sleep(100); // time to go on, had they not waited
+        assertTrue(seen.stream().noneMatch(CompletableFuture::isDone), "nobody goes on before the last joins");
+        assertEquals(1, Rendezvous.meetingsHere());
+        joined.incrementAndGet();
+        Rendezvous.join("none", "meet-test", workers - 1, workers, PeerTransport.LOCAL,
+            java.util.concurrent.TimeUnit.SECONDS.toNanos(30));
+        for (CompletableFuture<Integer> f : seen) {
+            assertEquals(workers, f.get(30, java.util.concurrent.TimeUnit.SECONDS), "went on after all had joined");
+        }
+        assertEquals(0, Rendezvous.meetingsHere(), "the last to join lets go of the meeting");
+
+        long t0 = System.nanoTime();
+        Inbox.ExchangeTimeoutException alone = org.junit.jupiter.api.Assertions.assertThrows(
+            Inbox.ExchangeTimeoutException.class, () -> Rendezvous.join("none", "meet-alone", 0, 2,
+                PeerTransport.LOCAL, java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(200)));
+        assertTrue(System.nanoTime() - t0 >= java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(200));
+        assertTrue(alone.getMessage().startsWith("worker 0 waited 0 s for the other workers of its stage to start"),
+            alone.getMessage());
+        assertEquals(0, Rendezvous.meetingsHere(), "a failed meeting is let go too");
+        assertEquals(0, Rendezvous.join("none", "meet-one", 0, 1, PeerTransport.LOCAL, 1).length - 1,
+            "one worker meets nobody");
+    }
 }
