@@ -81,6 +81,39 @@ class ResidentEngineIT {
         return net;
     }
 
+    /**
+     * A hook under which worker 1 throws the first time it ends the probe's rounds ({@code afterProbe}) or is set up
+     * before a span of a given frequency (otherwise), counting its calls in {@code thrown}.
+     */
+    private static FaultHook.Hook workerOneFailsOnce(java.util.concurrent.atomic.AtomicInteger thrown,
+                                                     boolean afterProbe, String when) {
+        return new FaultHook.Hook() {
+            @Override
+            public void afterRound(int worker, int attempt, int round) {
+            }
+
+            @Override
+            public void afterProbe(int worker, int attempt) {
+                if (afterProbe) {
+                    fail(worker);
+                }
+            }
+
+            @Override
+            public void beforeReady(int worker, int attempt) {
+                if (!afterProbe) {
+                    fail(worker);
+                }
+            }
+
+            private void fail(int worker) {
+                if (worker == 1 && thrown.getAndIncrement() == 0) {
+                    throw new IllegalStateException("injected: worker 1 fails " + when);
+                }
+            }
+        };
+    }
+
     /** A listener that counts the Spark jobs started into {@code jobs}. */
     private static org.apache.spark.scheduler.SparkListener jobCounter(java.util.concurrent.atomic.AtomicInteger jobs) {
         return new org.apache.spark.scheduler.SparkListener() {
@@ -680,18 +713,7 @@ class ResidentEngineIT {
         java.util.concurrent.atomic.AtomicInteger thrown = new java.util.concurrent.atomic.AtomicInteger();
         java.util.concurrent.atomic.AtomicInteger jobs = new java.util.concurrent.atomic.AtomicInteger();
         org.apache.spark.scheduler.SparkListener counter = jobCounter(jobs);
-        FaultHook.hook = new FaultHook.Hook() {
-            @Override
-            public void afterRound(int worker, int attempt, int round) {
-            }
-
-            @Override
-            public void afterProbe(int worker, int attempt) {
-                if (worker == 1 && thrown.getAndIncrement() == 0) {
-                    throw new IllegalStateException("injected: worker 1 fails after the probe's rounds");
-                }
-            }
-        };
+        FaultHook.hook = workerOneFailsOnce(thrown, true, "after the probe's rounds");
         MultiLayerNetwork net = Models.network(model);
         int frequency;
         SLICE.sc().sc().listenerBus().waitUntilEmpty(10_000L);
@@ -733,18 +755,7 @@ class ResidentEngineIT {
         SLICE.sc().sc().addSparkListener(counter);
         try {
             for (int failing = 0; failing < 2; failing++) {
-                FaultHook.hook = failing == 0 ? null : new FaultHook.Hook() {
-                    @Override
-                    public void afterRound(int worker, int attempt, int round) {
-                    }
-
-                    @Override
-                    public void beforeReady(int worker, int attempt) {
-                        if (worker == 1 && thrown.getAndIncrement() == 0) {
-                            throw new IllegalStateException("injected: worker 1 fails as it is set up");
-                        }
-                    }
-                };
+                FaultHook.hook = failing == 0 ? null : workerOneFailsOnce(thrown, false, "as it is set up");
                 MultiLayerNetwork net = Models.network(model);
                 SLICE.sc().sc().listenerBus().waitUntilEmpty(10_000L);
                 int before = jobs.get();
