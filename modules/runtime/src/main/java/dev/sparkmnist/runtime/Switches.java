@@ -26,8 +26,8 @@ public final class Switches {
     public static final String CONF_PREFIX = "spark.sparkmnist.";
     /** The switches, each a system property {@code sparkmnist.NAME} read as true or false. */
     public static final List<String> NAMES = List.of("epochSpans", "flushToZero", "hostBlas", "hostSoftmax", "idxCache",
-        "localHandover", "mallocPad", "openblasAvx512", "probeInSpan", "readyInSpan", "residentNets", "shapeInfoCache", "simdAdam",
-        "simdMomentum", "stageEvaluation", "traces", "trainingStep", "vectorBlend");
+        "localHandover", "mallocPad", "openblasAvx512", "probeInSpan", "readyInSpan", "residentNets", "shapeInfoCache",
+        "simdAdam", "simdMomentum", "stageEvaluation", "traces", "trainingStep", "vectorBlend");
     private static final Logger LOG = LoggerFactory.getLogger(Switches.class);
     /** Settings already reported in this JVM (every task applies them again), so the log has one line each. */
     private static final Set<String> REPORTED = ConcurrentHashMap.newKeySet();

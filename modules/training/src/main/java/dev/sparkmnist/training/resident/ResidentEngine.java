@@ -436,8 +436,8 @@ public final class ResidentEngine implements AutoCloseable {
             this.stateKey = job.runPrefix() + "/state/" + group;
             StageState state = stageState(net, stateKey);
             broadcast = state.broadcast();
-            WorkerTask task = new WorkerTask(state.source(), job, plan, 0, first, end, key, probe, ready, attempt, token,
-                resumeFrom, net.getIterationCount(), net.getEpochCount());
+            WorkerTask task = new WorkerTask(state.source(), job, plan, 0, first, end, key, probe, ready, attempt,
+                token, resumeFrom, net.getIterationCount(), net.getEpochCount());
             RDD<WorkerOutcome> trained = barrierStage(plan.workers(), task);
             EpochReports.open(key);
             watch = Slots.watch(sc, group, plan.workers(), settings.slotWaitSeconds());
