@@ -62,9 +62,8 @@ record MemoryPlan(Map<String, Long> perTask, long evalPerTask, long nativeBytes)
         } else if (resident) {
             // two chunks of four rounds (ResidentEngine.readerMinibatches); a closed reader leaves them in the JVM for
             // the next (ReaderArrays)
-            long share = (trainExamples / Math.max(1, partitions) + batch - 1) / batch;
             perTask.put("minibatches read ahead", dev.sparkmnist.training.resident.ResidentEngine.readerMinibatches(
-                readAheadFrequency(training.averaging()), share) * batch * example);
+                readAheadFrequency(training.averaging()), trainExamples, partitions, batch) * batch * example);
         } else {
             // DL4J's master: the training RDD of DataSets (off-heap arrays) is cached, a share per task
             perTask.put("cached training RDD share + prefetch", (trainExamples / Math.max(1, partitions)

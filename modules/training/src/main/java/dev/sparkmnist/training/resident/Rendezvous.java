@@ -37,6 +37,9 @@ final class Rendezvous implements ThreadSafeRpcEndpoint {
     /** Driver-side references, one per endpoint name, kept by each executor JVM for the run. */
     private static final Map<String, RpcEndpointRef> REFS = new ConcurrentHashMap<>();
     private static final long KILL_CHECK_MILLIS = 10;
+    /** What a worker that joins its stage's exchange waits for, in the error when it waits too long. */
+    private static final String PEERS_TO_START = "the other workers of its stage to start: a worker is stuck or lost"
+        + " (raise --exchange-timeout if starting a worker takes that long)";
     /** The first field of an epoch's outcome ({@link EpochReports}); a join's first field is a stage attempt's name. */
     private static final String REPORT = "report" + SEP;
 
@@ -151,9 +154,7 @@ final class Rendezvous implements ThreadSafeRpcEndpoint {
             return all;
         }
         String[] all = ask(name, attempt + SEP + worker + SEP + workers + SEP + address, worker, timeoutNanos,
-            "the other workers of its stage to start: a worker is stuck or lost (raise --exchange-timeout if"
-            + " starting a worker takes that long)", "could not learn its peers' addresses from the driver")
-            .split(",", -1);
+            PEERS_TO_START, "could not learn its peers' addresses from the driver").split(",", -1);
         if (all.length != workers) {
             throw new IllegalStateException("the driver answered " + all.length + " addresses, expected " + workers);
         }
@@ -182,22 +183,9 @@ final class Rendezvous implements ThreadSafeRpcEndpoint {
             HERE.remove(attempt, all); // the last to join: every worker has the latch
             return;
         }
-        long deadline = System.nanoTime() + timeoutNanos;
-        TaskContext task = TaskContext.get();
         try {
-            while (!all.await(KILL_CHECK_MILLIS, TimeUnit.MILLISECONDS)) {
-                if (System.nanoTime() > deadline) {
-                    throw new Inbox.ExchangeTimeoutException("worker " + worker + " waited " + TimeUnit.NANOSECONDS
-                        .toSeconds(timeoutNanos) + " s for the other workers of its stage to start: a worker is stuck"
-                        + " or lost (raise --exchange-timeout if starting a worker takes that long)");
-                }
-                if (task != null) {
-                    task.killTaskIfInterrupted();
-                }
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted while waiting for the other workers", e);
+            await(millis -> all.await(millis, TimeUnit.MILLISECONDS), worker, timeoutNanos, PEERS_TO_START,
+                "the other workers");
         } catch (RuntimeException e) {
             HERE.remove(attempt, all); // a failed attempt's: nobody waits on it any more
             throw e;
@@ -220,28 +208,47 @@ final class Rendezvous implements ThreadSafeRpcEndpoint {
         RpcTimeout timeout = new RpcTimeout(scala.concurrent.duration.FiniteDuration.apply(timeoutNanos,
             TimeUnit.NANOSECONDS), "--exchange-timeout");
         Future<String> answer = ref.ask(message, timeout, ClassTag$.MODULE$.apply(String.class));
-        long deadline = System.nanoTime() + timeoutNanos;
-        TaskContext task = TaskContext.get();
-        while (!answer.isCompleted()) {
-            if (System.nanoTime() > deadline) {
-                throw new Inbox.ExchangeTimeoutException("worker " + worker + " waited " + TimeUnit.NANOSECONDS
-                    .toSeconds(timeoutNanos) + " s for " + waitingFor);
+        await(millis -> {
+            if (!answer.isCompleted()) {
+                Thread.sleep(millis);
             }
-            try {
-                Thread.sleep(KILL_CHECK_MILLIS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IllegalStateException("interrupted while waiting for the driver", e);
-            }
-            if (task != null) {
-                task.killTaskIfInterrupted();
-            }
-        }
+            return answer.isCompleted();
+        }, worker, timeoutNanos, waitingFor, "the driver");
         Try<String> result = answer.value().get();
         if (result.isFailure()) {
             throw new IllegalStateException("worker " + worker + " " + failed + ": "
                 + result.failed().get().getMessage(), result.failed().get());
         }
         return result.get();
+    }
+
+    /** One wait of at most {@code millis}: whether what is waited for has come. */
+    private interface Wait {
+        boolean done(long millis) throws InterruptedException;
+    }
+
+    /**
+     * Waits in steps of {@link #KILL_CHECK_MILLIS} until {@code wait} is done: fails with an
+     * {@link Inbox.ExchangeTimeoutException} ("worker W waited S s for {@code waitingFor}") after {@code timeoutNanos},
+     * and when the worker's task is killed (Spark's kill, checked between steps) or its thread interrupted (waiting for
+     * {@code whom}).
+     */
+    private static void await(Wait wait, int worker, long timeoutNanos, String waitingFor, String whom) {
+        long deadline = System.nanoTime() + timeoutNanos;
+        TaskContext task = TaskContext.get();
+        try {
+            while (!wait.done(KILL_CHECK_MILLIS)) {
+                if (System.nanoTime() > deadline) {
+                    throw new Inbox.ExchangeTimeoutException("worker " + worker + " waited " + TimeUnit.NANOSECONDS
+                        .toSeconds(timeoutNanos) + " s for " + waitingFor);
+                }
+                if (task != null) {
+                    task.killTaskIfInterrupted();
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while waiting for " + whom, e);
+        }
     }
 }

@@ -179,8 +179,7 @@ public final class ResidentEngine implements AutoCloseable {
             // on the first epoch's clock; auto sizes them for its ceiling; no more than a worker's share of the set
             int frequency = settings.frequency() == TrainingOptions.AUTO_AVERAGING ? AutoFrequency.CEILING
                 : settings.frequency();
-            long share = (train.size() / settings.workers() + settings.batch() - 1) / settings.batch();
-            long perWorker = readerMinibatches(frequency, share);
+            long perWorker = readerMinibatches(frequency, train.size(), settings.workers(), settings.batch());
             ReaderArrays.prepare((int) Math.min(Integer.MAX_VALUE, settings.workers() * perWorker), settings.batch(),
                 train.pixels());
         }
@@ -189,12 +188,13 @@ public final class ResidentEngine implements AutoCloseable {
 
     /**
      * Minibatches a worker's reader holds at once: two chunks (the one its worker fits from and the next, read ahead)
-     * of {@link WorkerTask#ROUNDS_PER_CHUNK} rounds of {@code frequency} minibatches, no more than the worker's share
-     * of the epoch, {@code shareMinibatches}. A reader that is closed leaves them to the next in its JVM
-     * ({@link ReaderArrays}).
+     * of {@link WorkerTask#ROUNDS_PER_CHUNK} rounds of {@code frequency} minibatches of {@code batch}, no more than
+     * the worker's share of an epoch of {@code examples} over {@code workers}. A reader that is closed leaves them to
+     * the next in its JVM ({@link ReaderArrays}).
      */
-    public static long readerMinibatches(int frequency, long shareMinibatches) {
-        return Math.min(2L * frequency * WorkerTask.ROUNDS_PER_CHUNK, shareMinibatches);
+    public static long readerMinibatches(int frequency, long examples, int workers, long batch) {
+        long share = (examples / Math.max(1, workers) + batch - 1) / batch;
+        return Math.min(2L * frequency * WorkerTask.ROUNDS_PER_CHUNK, share);
     }
 
     /**
@@ -277,8 +277,7 @@ public final class ResidentEngine implements AutoCloseable {
      */
     private void readyInSpan(MultiLayerNetwork net, int frequency, int first, int end) {
         long t0 = System.nanoTime();
-        Span s = new Span(net, StagePlan.of(job.set().size(), settings.workers(), settings.batch(), frequency,
-            settings.roundsPerStage()), first, end, 0, false, true);
+        Span s = new Span(net, epochPlan(frequency), first, end, 0, false, true);
         try {
             EpochReports.await(s.key, WorkerTask.READY_EPOCH, settings.workers(), s.done);
         } catch (Exception e) {
@@ -318,11 +317,16 @@ public final class ResidentEngine implements AutoCloseable {
         AutoFrequency measured = AutoFrequency.of(probes);
         auto = measured.frequency() == agreed ? measured : new AutoFrequency(agreed, measured.minibatchMillis(),
             measured.exchangeMillis(), measured.waitMillis());
-        s.plan = StagePlan.of(job.set().size(), settings.workers(), settings.batch(), agreed,
-            settings.roundsPerStage());
+        s.plan = epochPlan(agreed);
         s.mark = System.nanoTime(); // epoch first's clock starts here, as a span's later epochs' do
         span = s;
         logAuto(" (the workers go on into epoch " + (first + 1) + " in the probe's stage)");
+    }
+
+    /** An epoch's plan at {@code frequency} minibatches a round. */
+    private StagePlan epochPlan(int frequency) {
+        return StagePlan.of(job.set().size(), settings.workers(), settings.batch(), frequency,
+            settings.roundsPerStage());
     }
 
     /** The probe's plan: every minibatch a round, the whole epoch one stage (it stops after its rounds). */
@@ -363,8 +367,7 @@ public final class ResidentEngine implements AutoCloseable {
      * would ({@link ResidentNets}).
      */
     public EpochFit fitEpoch(MultiLayerNetwork net, int epoch, int endEpoch) {
-        StagePlan plan = StagePlan.of(job.set().size(), settings.workers(), settings.batch(), frequency(net),
-            settings.roundsPerStage());
+        StagePlan plan = epochPlan(frequency(net));
         if (span != null && (span.net != net || epoch != span.next || span.plan.frequency() != plan.frequency())) {
             abandon(); // not the epoch the running span trains next: it is of no use
         }

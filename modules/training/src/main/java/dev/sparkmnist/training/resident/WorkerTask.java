@@ -156,8 +156,7 @@ final class WorkerTask extends AbstractFunction1<Iterator<Integer>, Iterator<Wor
             if (probeFirst) { // the probe trains net, thrown away; the span's epochs start from the stage's state
                 MultiLayerNetwork start = state.get().restore();
                 WorkerOutcome probed = epoch(task, worker, net, epoch, false, t0, reads, buffers);
-                EpochReports.post(spanKey, PROBE_EPOCH, worker, plan.workers(), probed, job.rendezvous(),
-                    TimeUnit.SECONDS.toNanos(settings.exchangeTimeoutSeconds()));
+                post(PROBE_EPOCH, worker, probed);
                 reads.close();
                 plan = StagePlan.of(plan.examples(), plan.workers(), plan.batch(), probed.agreedFrequency, 0);
                 probe = false;
@@ -170,9 +169,7 @@ final class WorkerTask extends AbstractFunction1<Iterator<Integer>, Iterator<Wor
             if (ready) { // the network is built and the first chunk is being read: the driver's clock starts when
                 // every worker is here
                 FaultHook.beforeReady(worker, attempt);
-                EpochReports.post(spanKey, READY_EPOCH, worker, plan.workers(),
-                    new WorkerOutcome.Builder(worker, ManagementFactory.getRuntimeMXBean().getName()).build(),
-                    job.rendezvous(), TimeUnit.SECONDS.toNanos(settings.exchangeTimeoutSeconds()));
+                post(READY_EPOCH, worker, new WorkerOutcome.Builder(worker, jvm()).build());
                 resumed = true; // built before the epoch's clock, as after a probe
                 t0 = System.nanoTime();
             }
@@ -182,8 +179,7 @@ final class WorkerTask extends AbstractFunction1<Iterator<Integer>, Iterator<Wor
                 }
                 WorkerOutcome outcome = epoch(task, worker, net, e, resumed || e > epoch, t0, reads, buffers);
                 if (spanKey != null) {
-                    EpochReports.post(spanKey, e, worker, plan.workers(), outcome, job.rendezvous(),
-                        TimeUnit.SECONDS.toNanos(settings.exchangeTimeoutSeconds()));
+                    post(e, worker, outcome);
                     t0 = System.nanoTime(); // the next epoch's set-up (counted as reading) starts here
                 } else {
                     last = outcome;
@@ -214,27 +210,40 @@ final class WorkerTask extends AbstractFunction1<Iterator<Integer>, Iterator<Wor
      * nobody closes (closed, they are dropped). Closing one already closed does nothing.
      */
     private void closeInboxes(TaskContext task, int worker) {
-        String stageAttempt = PeerExchange.attemptName(job.runPrefix(), task.stageId(), attempt);
         PeerTransport transport = PeerTransport.get();
-        if (spanKey == null) {
-            transport.close(stageAttempt, worker);
-            return;
+        if (spanKey != null) {
+            transport.close(exchangeName(task, epoch, true), worker);
         }
-        transport.close(stageAttempt + "p", worker);
         for (int e = epoch; e < endEpoch; e++) {
-            transport.close(stageAttempt + "e" + e, worker);
+            transport.close(exchangeName(task, e, false), worker);
         }
+    }
+
+    /**
+     * The name of this stage attempt's exchange of epoch {@code e} (a probe's, {@code probing}): a span's epochs and
+     * its probe number their rounds from 0 each, so each has its own.
+     */
+    private String exchangeName(TaskContext task, int e, boolean probing) {
+        return PeerExchange.attemptName(job.runPrefix(), task.stageId(), attempt)
+            + (spanKey == null ? "" : probing ? "p" : "e" + e);
+    }
+
+    /** Hands this worker's outcome of {@code e} (or of the probe, or its set-up) to the driver ({@link EpochReports}). */
+    private void post(int e, int worker, WorkerOutcome outcome) {
+        EpochReports.post(spanKey, e, worker, plan.workers(), outcome, job.rendezvous(),
+            TimeUnit.SECONDS.toNanos(job.settings().exchangeTimeoutSeconds()));
+    }
+
+    private static String jvm() {
+        return ManagementFactory.getRuntimeMXBean().getName();
     }
 
     /** Trains (or probes) epoch {@code e}'s part of this stage and scores the test split after its last stage. */
     private WorkerOutcome epoch(TaskContext task, int worker, MultiLayerNetwork net, int e, boolean resumed,
                                 long t0, EpochReaders reads, ExchangeBuffers buffers) {
         ResidentSettings settings = job.settings();
-        String name = PeerExchange.attemptName(job.runPrefix(), task.stageId(), attempt)
-            + (spanKey == null ? "" : probe ? "p" : "e" + e); // a span's epochs (and its probe) number their rounds
-            // from 0 each
-        WorkerOutcome.Builder report = new WorkerOutcome.Builder(worker,
-            ManagementFactory.getRuntimeMXBean().getName());
+        String name = exchangeName(task, e, probe);
+        WorkerOutcome.Builder report = new WorkerOutcome.Builder(worker, jvm());
         report.resumed(resumed);
         try (SliceReader reader = reads.take(e); // each minibatch is fitted, then let go
              PeerExchange exchange = new PeerExchange(name, job.rendezvous(), worker, plan.workers(),
