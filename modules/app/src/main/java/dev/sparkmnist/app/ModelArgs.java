@@ -15,7 +15,7 @@ final class ModelArgs {
     /** Options a resumed run takes from the checkpoint, which must not be given with --resume-from. */
     static final List<String> NAMES = List.of("--model", "--activation", "--weight-init", "--loss",
         "--updater", "--learning-rate", "--momentum", "--lr-schedule", "--lr-gamma", "--lr-step-epochs",
-        "--lr-milestones", "--l2", "--dropout", "--input-padding");
+        "--lr-milestones", "--l2", "--dropout", "--input-padding", "--random-shift");
 
     @Option(names = "--model", defaultValue = "lenet", paramLabel = "NAME",
         description = "mlp (784-256-128-10) or lenet (LeNet-5). Defaults to ${DEFAULT-VALUE}.")
@@ -75,6 +75,11 @@ final class ModelArgs {
             + " 0-5 (2 = LeCun's 32x32 input). Defaults to 2 for lenet.")
     Integer inputPadding;
 
+    @Option(names = "--random-shift", paramLabel = "N",
+        description = "Augmentation: move each training picture by a random -N to N pixels along each axis, a new"
+            + " shift every epoch (the test split is never moved), N in 0-4. Defaults to 1 for lenet, 0 for mlp.")
+    Integer randomShift;
+
     @Option(names = "--dropout", defaultValue = "0", paramLabel = "P",
         description = "Drop probability on dense hidden layers, in [0, 1). Defaults to ${DEFAULT-VALUE}.")
     double dropout;
@@ -82,8 +87,8 @@ final class ModelArgs {
     /**
      * The model options these arguments resolve to: the architecture's job defaults ({@link ModelOptions#jobDefaults},
      * the one table of per-model defaults) where the user gave neither the updater nor the learning rate nor the
-     * schedule, else the teaching-material rates, then the user's; L2 and the input padding default to the job's for
-     * the architecture whatever the rates.
+     * schedule, else the teaching-material rates, then the user's; L2, the input padding and the random shift default
+     * to the job's for the architecture whatever the rates.
      */
     ModelOptions resolve(long seed) {
         ModelOptions base = ModelOptions.jobDefaults(architecture);
@@ -96,6 +101,7 @@ final class ModelArgs {
             : new LrSchedule(schedule, gamma, stepEpochs, milestones);
         return base.toBuilder().activation(activation).weightInit(weightInit).loss(loss).optimizer(chosen)
             .learningRate(lr).momentum(momentum).schedule(lrSchedule).l2(l2 != null ? l2 : base.l2()).dropout(dropout)
-            .inputPadding(inputPadding != null ? inputPadding : base.inputPadding()).seed(seed).build();
+            .inputPadding(inputPadding != null ? inputPadding : base.inputPadding())
+            .randomShift(randomShift != null ? randomShift : base.randomShift()).seed(seed).build();
     }
 }

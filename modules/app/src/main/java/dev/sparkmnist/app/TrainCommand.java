@@ -193,9 +193,10 @@ public final class TrainCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--checkpoint-every (" + checkpoints.every + ") must be > 0");
         }
         if (training.mode == TrainingArgs.Mode.MLLIB && (model.architecture != Architecture.MLP
-            || checkpoints.dir != null || checkpoints.resumeFrom != null)) {
+            || checkpoints.dir != null || checkpoints.resumeFrom != null
+            || model.randomShift != null && model.randomShift != 0)) {
             throw new IllegalArgumentException("--mode mllib trains MLlib's perceptron (784-256-128-10, sigmoid): it"
-                + " needs --model mlp and takes no --checkpoint-dir, --resume or --resume-from");
+                + " needs --model mlp and takes no --checkpoint-dir, --resume, --resume-from or --random-shift");
         }
     }
 

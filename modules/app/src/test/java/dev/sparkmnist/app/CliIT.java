@@ -533,5 +533,10 @@ class CliIT {
             "--output", tmp.resolve("no").toString()));
         assertEquals(ExitCodes.BAD_INPUT, lenet.exit());
         assertTrue(lenet.err().startsWith("error: --mode mllib trains MLlib's perceptron"), lenet.err());
+        Run shifted = run(withSpark("train", "--mode", "mllib", "--model", "mlp", "--random-shift", "1",
+            "--data-dir", TestData.sliceDir(), "--output", tmp.resolve("no").toString()));
+        assertEquals(ExitCodes.BAD_INPUT, shifted.exit());
+        assertEquals("error: --mode mllib trains MLlib's perceptron (784-256-128-10, sigmoid): it needs --model mlp"
+            + " and takes no --checkpoint-dir, --resume, --resume-from or --random-shift", shifted.err().strip());
     }
 }

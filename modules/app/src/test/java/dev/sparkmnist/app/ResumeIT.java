@@ -41,14 +41,15 @@ class ResumeIT {
     @Test
     void driverKilledAfterACheckpointIsResumedExactly() throws Exception {
         Path full = tmp.resolve("full");
-        CliIT.Run uninterrupted = CliIT.run(train(full, null));
+        // with a random shift that the resumed run does not name: it takes the checkpoint's (the MLP's own is none)
+        CliIT.Run uninterrupted = CliIT.run(train(full, null, "--random-shift", "2"));
         assertEquals(0, uninterrupted.exit(), uninterrupted.err());
 
         Path out = tmp.resolve("out");
         Path ckpt = tmp.resolve("ckpt");
         List<String> cmd = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java"),
             "-Xmx1g", "-cp", System.getProperty("java.class.path"), "dev.sparkmnist.app.Main"));
-        cmd.addAll(List.of(train(out, ckpt)));
+        cmd.addAll(List.of(train(out, ckpt, "--random-shift", "2")));
         File log = tmp.resolve("killed.log").toFile();
         Process driver = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log).start();
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(300);

@@ -91,6 +91,7 @@ class TrainDefaultsTest {
         ModelOptions job = resolve();
         assertEquals(ModelOptions.jobDefaults(Architecture.LENET), job);
         assertEquals(2, job.inputPadding());
+        assertEquals(1, job.randomShift(), "the training pictures move by up to a pixel");
         assertEquals(1e-3, job.l2(), 0);
         assertEquals(Optimizer.NESTEROV, job.optimizer());
         assertEquals(0.03, job.learningRate(), 0);
@@ -102,9 +103,10 @@ class TrainDefaultsTest {
         assertEquals(Optimizer.MOMENTUM, teaching.optimizer());
         assertEquals(LrSchedule.NONE, teaching.schedule());
         assertEquals(2, teaching.inputPadding());
+        assertEquals(1, teaching.randomShift());
         assertEquals(1e-3, teaching.l2(), 0);
         ModelOptions asTaught = resolve("--updater", "momentum", "--learning-rate", "0.01", "--lr-schedule", "none",
-            "--input-padding", "0", "--l2", "0");
+            "--input-padding", "0", "--l2", "0", "--random-shift", "0");
         assertEquals(ModelOptions.lenet(), asTaught, "the teaching material's LeNet-5, exactly");
     }
 
@@ -118,6 +120,23 @@ class TrainDefaultsTest {
             () -> resolve("--input-padding", "-1")).getMessage());
     }
 
+    @Test
+    void theRandomShiftIsTheModelsUnlessGivenAndBounded() {
+        assertEquals(0, resolve("--model", "mlp").randomShift(), "the teaching material's MLP sees the digits as they are");
+        assertEquals(3, resolve("--model", "mlp", "--random-shift", "3").randomShift());
+        assertEquals(0, resolve("--random-shift", "0").randomShift());
+        assertEquals(4, resolve("--random-shift", "4").randomShift());
+        assertEquals("--random-shift (5) must be in [0, 4]: MNIST's digits fill a 20x20 box in the middle of 28x28, so"
+            + " a larger shift cuts them", assertThrows(IllegalArgumentException.class,
+            () -> resolve("--random-shift", "5")).getMessage());
+        assertEquals("--random-shift (-1) must be in [0, 4]: MNIST's digits fill a 20x20 box in the middle of 28x28,"
+            + " so a larger shift cuts them", assertThrows(IllegalArgumentException.class,
+            () -> resolve("--random-shift", "-1")).getMessage());
+        assertTrue(ModelArgs.NAMES.contains("--random-shift"), "a resumed run takes the checkpoint's");
+        assertEquals(ModelOptions.MAX_RANDOM_SHIFT, dev.sparkmnist.data.RandomShift.MAX_PIXELS,
+            "the option's bound and the reader's");
+    }
+
     /** The Spark ML estimator's parameters resolve to the model options the same command-line options give. */
     @Test
     void theSparkMlEstimatorResolvesItsParametersAsTheCommandLineDoes() {
@@ -125,8 +144,11 @@ class TrainDefaultsTest {
             dev.sparkmnist.scoring.DigitClassifier::new;
         assertEquals(resolve(), fresh.get().modelOptions());
         assertEquals(resolve("--model", "mlp"), fresh.get().setModel("mlp").modelOptions());
-        assertEquals(resolve("--updater", "momentum", "--learning-rate", "0.01", "--input-padding", "0", "--l2", "0"),
-            fresh.get().setUpdater("momentum").setLearningRate(0.01).setInputPadding(0).setL2(0).modelOptions());
+        assertEquals(resolve("--updater", "momentum", "--learning-rate", "0.01", "--input-padding", "0", "--l2", "0",
+            "--random-shift", "0"), fresh.get().setUpdater("momentum").setLearningRate(0.01).setInputPadding(0).setL2(0)
+            .setRandomShift(0).modelOptions());
+        assertEquals(resolve("--model", "mlp", "--random-shift", "2"),
+            fresh.get().setModel("mlp").setRandomShift(2).modelOptions());
         assertEquals(resolve("--updater", "adam"), fresh.get().setUpdater("adam").modelOptions());
         assertEquals(resolve("--updater", "nesterov"), fresh.get().setUpdater("nesterov").modelOptions());
         assertEquals(resolve("--learning-rate", "0.05"), fresh.get().setLearningRate(0.05).modelOptions());

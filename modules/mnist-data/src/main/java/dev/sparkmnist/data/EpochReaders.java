@@ -18,6 +18,7 @@ public final class EpochReaders implements AutoCloseable {
     private final int batch;
     private final int examplesPerChunk;
     private final Normalization normalization;
+    private final RandomShift shift;
     private final Configuration conf;
     private final int endEpoch;
     private SliceReader ahead;
@@ -30,6 +31,17 @@ public final class EpochReaders implements AutoCloseable {
      */
     public EpochReaders(MnistSet set, IntFunction<int[]> indices, int batch, int examplesPerChunk,
                         Normalization normalization, Configuration conf, int endEpoch) {
+        this(set, indices, batch, examplesPerChunk, normalization, RandomShift.NONE, conf, endEpoch);
+    }
+
+    /**
+     * As above, each epoch's pictures moved by {@code shift} at that epoch ({@link RandomShift#atEpoch}).
+     *
+     * @param shift the run's shift of the training pictures, or {@link RandomShift#NONE}
+     */
+    public EpochReaders(MnistSet set, IntFunction<int[]> indices, int batch, int examplesPerChunk,
+                        Normalization normalization, RandomShift shift, Configuration conf, int endEpoch) {
+        this.shift = shift;
         this.set = set;
         this.indices = indices;
         this.batch = batch;
@@ -46,7 +58,8 @@ public final class EpochReaders implements AutoCloseable {
 
     private void open(int epoch, List<List<DataSet>> arrays) {
         close();
-        ahead = new SliceReader(set, indices.apply(epoch), batch, examplesPerChunk, normalization, conf, true, arrays);
+        ahead = new SliceReader(set, indices.apply(epoch), batch, examplesPerChunk, normalization,
+            shift.atEpoch(epoch), conf, true, arrays);
         aheadEpoch = epoch;
     }
 

@@ -63,6 +63,18 @@ public final class MnistBatches {
      */
     public static List<DataSet> read(MnistSet set, int[] indices, int batchSize, Normalization normalization,
                                      Configuration conf, List<DataSet> reuse) {
+        return read(set, indices, batchSize, normalization, RandomShift.NONE, conf, reuse);
+    }
+
+    /**
+     * As {@link #read(MnistSet, int[], int, Normalization, Configuration, List)}, each picture moved by {@code shift}
+     * (training only: {@link RandomShift}).
+     */
+    public static List<DataSet> read(MnistSet set, int[] indices, int batchSize, Normalization normalization,
+                                     RandomShift shift, Configuration conf, List<DataSet> reuse) {
+        if (shift.active() && set.role() != Role.TRAIN) {
+            throw new IllegalArgumentException("only training pictures are shifted, not " + set);
+        }
         if (batchSize <= 0) {
             throw new IllegalArgumentException("batch size (" + batchSize + ") must be > 0");
         }
@@ -71,14 +83,14 @@ public final class MnistBatches {
         byte[] allLabels = allPixels == null ? null : IdxCache.records(set.labelsPath(), set.labelsHeader(), conf);
         if (allLabels != null) {
             checkIndices(set, indices);
-            return batches(indices, null, null, null, allPixels, allLabels, set.pixels(), batchSize, normalization,
+            return batches(indices, null, null, null, allPixels, allLabels, set, batchSize, normalization, shift,
                 reuse);
         }
         // Read in file order (sequential I/O), then put back in the requested order.
         long[] sorted = ascending(indices);
         byte[][] pixels = IdxReader.readRecords(set.imagesPath(), set.imagesHeader(), sorted, conf);
         byte[][] labels = IdxReader.readRecords(set.labelsPath(), set.labelsHeader(), sorted, conf);
-        return batches(indices, sorted, pixels, labels, null, null, set.pixels(), batchSize, normalization, reuse);
+        return batches(indices, sorted, pixels, labels, null, null, set, batchSize, normalization, shift, reuse);
     }
 
     /**
@@ -168,8 +180,11 @@ public final class MnistBatches {
      * (BENCHMARKS.md, round 20).
      */
     private static List<DataSet> batches(int[] indices, long[] sorted, byte[][] pixels, byte[][] labels,
-                                         byte[] allPixels, byte[] allLabels, int width, int batchSize,
-                                         Normalization normalization, List<DataSet> reuse) {
+                                         byte[] allPixels, byte[] allLabels, MnistSet set, int batchSize,
+                                         Normalization normalization, RandomShift shift, List<DataSet> reuse) {
+        int width = set.pixels();
+        Picture picture = new Picture(normalization, shift.active() ? shift : null, set.imagesHeader().rows(),
+            set.imagesHeader().cols());
         List<DataSet> batches = new ArrayList<>((indices.length + batchSize - 1) / batchSize);
         DataSet[] into = reusable(reuse, indices.length, batchSize, width);
         float[] features = new float[0]; // scratch: ND4J copies it into the batch's own memory
@@ -183,9 +198,9 @@ public final class MnistBatches {
                 Arrays.fill(oneHot, 0f);
             }
             if (allPixels != null) {
-                fill(indices, from, n, allPixels, allLabels, width, normalization, features, oneHot);
+                fill(indices, from, n, allPixels, allLabels, width, picture, features, oneHot);
             } else {
-                fill(indices, from, n, sorted, pixels, labels, width, normalization, features, oneHot);
+                fill(indices, from, n, sorted, pixels, labels, width, picture, features, oneHot);
             }
             batches.add(store(into[batches.size()], features, oneHot, n, width));
         }
@@ -197,21 +212,36 @@ public final class MnistBatches {
      * {@code oneHot}.
      */
     private static void fill(int[] indices, int from, int n, long[] sorted, byte[][] pixels, byte[][] labels, int width,
-                             Normalization normalization, float[] features, float[] oneHot) {
+                             Picture picture, float[] features, float[] oneHot) {
         for (int r = 0; r < n; r++) {
             int at = Arrays.binarySearch(sorted, indices[from + r]);
-            normalization.apply(pixels[at], features, r * width);
+            picture.write(pixels[at], 0, features, r * width, indices[from + r]);
             oneHot[r * MnistSet.NUM_CLASSES + (labels[at][0] & 0xFF)] = 1f;
         }
     }
 
     /** As above, from the whole files' records ({@link IdxCache}): record {@code i} at {@code i * width}. */
     private static void fill(int[] indices, int from, int n, byte[] allPixels, byte[] allLabels, int width,
-                             Normalization normalization, float[] features, float[] oneHot) {
+                             Picture picture, float[] features, float[] oneHot) {
         for (int r = 0; r < n; r++) {
             int at = indices[from + r];
-            normalization.apply(allPixels, at * width, width, features, r * width);
+            picture.write(allPixels, at * width, features, r * width, at);
             oneHot[r * MnistSet.NUM_CLASSES + (allLabels[at] & 0xFF)] = 1f;
+        }
+    }
+
+    /**
+     * How a record's bytes become a picture's floats: normalised, and moved by the epoch's shift where there is one.
+     *
+     * @param shift null for none
+     */
+    private record Picture(Normalization normalization, RandomShift shift, int rows, int cols) {
+        void write(byte[] pixels, int from, float[] out, int offset, int example) {
+            if (shift == null) {
+                normalization.apply(pixels, from, rows * cols, out, offset);
+            } else {
+                shift.write(normalization, pixels, from, rows, cols, out, offset, example);
+            }
         }
     }
 

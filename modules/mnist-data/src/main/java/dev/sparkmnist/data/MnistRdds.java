@@ -43,10 +43,24 @@ public final class MnistRdds {
     public static JavaRDD<DataSet> trainingEpoch(JavaSparkContext sc, MnistSet set, int partitions, int batchSize,
                                                  Normalization normalization, long seed, int epoch,
                                                  Broadcast<SerializableWritable<Configuration>> conf) {
+        return trainingEpoch(sc, set, partitions, batchSize, normalization, RandomShift.NONE, seed, epoch, conf);
+    }
+
+    /**
+     * As above, each picture moved by {@code shift} at this epoch ({@link RandomShift}: a function of the seed, the
+     * epoch and the example, whatever the partitions).
+     *
+     * @param shift the run's shift of the training pictures ({@link RandomShift#atEpoch} is applied here), or
+     *     {@link RandomShift#NONE}
+     */
+    public static JavaRDD<DataSet> trainingEpoch(JavaSparkContext sc, MnistSet set, int partitions, int batchSize,
+                                                 Normalization normalization, RandomShift shift, long seed, int epoch,
+                                                 Broadcast<SerializableWritable<Configuration>> conf) {
         if (set.role() != Role.TRAIN) {
             throw new IllegalArgumentException("training data must be the training split, got " + set);
         }
-        return build(sc, set, partitions, batchSize, normalization, new Shuffle(seed, epoch), conf);
+        return build(sc, set, partitions, batchSize, normalization, new Shuffle(seed, epoch, shift.atEpoch(epoch)),
+            conf);
     }
 
     /** The test set in file order, split into {@code partitions} slices (evaluation). */
@@ -76,14 +90,14 @@ public final class MnistRdds {
             throw new IllegalArgumentException("evaluation data must be a test split, got " + set);
         }
         return reader(set, null, PartitionPlan.balanced(set.size(), partitions).get(partition), batchSize,
-            normalization, conf);
+            normalization, RandomShift.NONE, conf);
     }
 
     /** The reader of one slice of a plan in {@code order} (null: file order), as every partition reads it. */
     private static SliceReader reader(MnistSet set, int[] order, Slice slice, int batchSize,
-                                      Normalization normalization, Configuration conf) {
+                                      Normalization normalization, RandomShift shift, Configuration conf) {
         return new SliceReader(set, MnistBatches.positions(order, slice.start(), slice.end()), batchSize,
-            batchSize * ReadSlices.BATCHES_PER_CHUNK, normalization, conf);
+            batchSize * ReadSlices.BATCHES_PER_CHUNK, normalization, shift, conf, false, List.of());
     }
 
     private static JavaRDD<DataSet> build(JavaSparkContext sc, MnistSet set, int partitions, int batchSize,
@@ -95,8 +109,8 @@ public final class MnistRdds {
             new ReadSlices(set, batchSize, normalization, shuffle, conf), true);
     }
 
-    /** The seed and epoch that fix an epoch's order. */
-    private record Shuffle(long seed, int epoch) implements java.io.Serializable {
+    /** The seed and epoch that fix an epoch's order, and the epoch's shift of the pictures. */
+    private record Shuffle(long seed, int epoch, RandomShift shift) implements java.io.Serializable {
     }
 
     /** Runs on the executor: streams the partition's slices through a {@link SliceReader}. */
@@ -144,7 +158,8 @@ public final class MnistRdds {
                             return false;
                         }
                         Slice slice = slices.next();
-                        reader = reader(set, order, slice, batchSize, normalization, hadoop);
+                        reader = reader(set, order, slice, batchSize, normalization,
+                            shuffle == null ? RandomShift.NONE : shuffle.shift(), hadoop);
                         if (task != null) { // a consumer that stops early: the read-ahead thread ends with the task
                             SliceReader opened = reader;
                             task.addTaskCompletionListener((org.apache.spark.util.TaskCompletionListener) context -> opened.close());

@@ -37,6 +37,7 @@ public final class SliceReader implements AutoCloseable {
     private final MnistSet set;
     private final int batch;
     private final Normalization normalization;
+    private final RandomShift shift;
     private final Configuration conf;
     private final Deque<int[]> chunks = new ArrayDeque<>();
     private final ExecutorService ahead;
@@ -81,6 +82,16 @@ public final class SliceReader implements AutoCloseable {
      */
     public SliceReader(MnistSet set, int[] indices, int batch, int examplesPerChunk, Normalization normalization,
                        Configuration conf, boolean reuse, List<List<DataSet>> arrays) {
+        this(set, indices, batch, examplesPerChunk, normalization, RandomShift.NONE, conf, reuse, arrays);
+    }
+
+    /**
+     * As above, each picture moved by {@code shift} (a training slice's epoch: {@link RandomShift}).
+     *
+     * @param shift the epoch's shift of the pictures, or {@link RandomShift#NONE}
+     */
+    public SliceReader(MnistSet set, int[] indices, int batch, int examplesPerChunk, Normalization normalization,
+                       RandomShift shift, Configuration conf, boolean reuse, List<List<DataSet>> arrays) {
         if (!reuse && !arrays.isEmpty()) {
             throw new IllegalArgumentException("arrays to write into need a reusing reader");
         }
@@ -89,6 +100,7 @@ public final class SliceReader implements AutoCloseable {
         this.set = set;
         this.batch = batch;
         this.normalization = normalization;
+        this.shift = shift;
         this.conf = conf;
         boolean whole = (IdxReader.isGzip(set.imagesPath()) || IdxReader.isGzip(set.labelsPath()))
             && !MnistBatches.held(set, conf);
@@ -200,7 +212,7 @@ public final class SliceReader implements AutoCloseable {
     }
 
     private List<DataSet> read(int[] indices, List<DataSet> into) {
-        return new ArrayList<>(MnistBatches.read(set, indices, batch, normalization, conf, into));
+        return new ArrayList<>(MnistBatches.read(set, indices, batch, normalization, shift, conf, into));
     }
 
     /**

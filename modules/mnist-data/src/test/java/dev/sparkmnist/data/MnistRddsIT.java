@@ -73,6 +73,33 @@ class MnistRddsIT {
         assertEquals(e0.stream().sorted().toList(), e1.stream().sorted().toList());
     }
 
+    /**
+     * A shifted epoch's partitions hold the pictures a direct read of their slices with the epoch's shift gives
+     * ({@link RandomShift}: the same on every executor), and they differ from the unshifted epoch's.
+     */
+    @Test
+    void aShiftedEpochsPartitionsHoldTheirSlicesPicturesMovedByTheEpochsShift() {
+        Configuration conf = new Configuration();
+        MnistSet set = MnistSet.trainFrom(TestData.sliceDir(), conf).limit(200);
+        RandomShift shift = new RandomShift(2, 7L, 0);
+        List<DataSet> shifted = MnistRdds.trainingEpoch(sc, set, 2, 32, Normalization.STANDARDIZE, shift, 7L, 1, null)
+            .collect();
+        List<DataSet> plain = MnistRdds.trainingEpoch(sc, set, 2, 32, Normalization.STANDARDIZE, 7L, 1).collect();
+        int[] order = PartitionPlan.epochOrder(set.size(), 7L, 1);
+        List<DataSet> expected = new ArrayList<>();
+        for (Slice slice : PartitionPlan.balanced(set.size(), 2)) {
+            expected.addAll(MnistBatches.read(set, MnistBatches.positions(order, slice.start(), slice.end()), 32,
+                Normalization.STANDARDIZE, shift.atEpoch(1), conf, List.of()));
+        }
+        assertEquals(expected.size(), shifted.size());
+        for (int b = 0; b < expected.size(); b++) {
+            assertEquals(expected.get(b).getFeatures(), shifted.get(b).getFeatures(), "minibatch " + b);
+            assertEquals(expected.get(b).getLabels(), shifted.get(b).getLabels(), "minibatch " + b);
+            assertEquals(plain.get(b).getLabels(), shifted.get(b).getLabels(), "the same examples, in the same order");
+        }
+        assertNotEquals(plain.get(0).getFeatures(), shifted.get(0).getFeatures(), "the pictures moved");
+    }
+
     @Test
     void evaluationRddKeepsFileOrderAndRefusesTrainingData() {
         MnistSet test = MnistSet.testFrom(TestData.sliceDir(), new Configuration());

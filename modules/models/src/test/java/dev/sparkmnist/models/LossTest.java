@@ -72,7 +72,7 @@ class LossTest {
     void everyLossReachesTheOutputLayerWithItsActivationAndTrains() {
         for (Loss loss : Loss.values()) {
             ModelOptions o = new ModelOptions(Architecture.MLP, HiddenActivation.RELU, Init.XAVIER, loss,
-                Optimizer.ADAM, 1e-3, 0.9, LrSchedule.NONE, 0, 0, 0, 1);
+                Optimizer.ADAM, 1e-3, 0.9, LrSchedule.NONE, 0, 0, 0, 0, 1);
             MultiLayerConfiguration conf = MultiLayerConfiguration.fromJson(Models.configuration(o).toJson());
             OutputLayer out = (OutputLayer) conf.getConf(2).getLayer();
             assertEquals(loss.function(), out.getLossFn(), loss + " survives the configuration JSON");

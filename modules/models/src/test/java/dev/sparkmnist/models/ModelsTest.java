@@ -95,7 +95,7 @@ class ModelsTest {
     @Test
     void optionsReachTheLayers() {
         ModelOptions o = new ModelOptions(Architecture.MLP, HiddenActivation.TANH, Init.RELU, Loss.MSE,
-            Optimizer.SGD, 0.5, 0.9, LrSchedule.NONE, 1e-4, 0.25, 0, 7);
+            Optimizer.SGD, 0.5, 0.9, LrSchedule.NONE, 1e-4, 0.25, 0, 0, 7);
         MultiLayerNetwork net = Models.network(o);
         DenseLayer dense = (DenseLayer) net.getLayerWiseConfigurations().getConf(0).getLayer();
         assertInstanceOf(ActivationTanH.class, dense.getActivationFn());
@@ -145,13 +145,13 @@ class ModelsTest {
             () -> ModelOptions.mlp().withOptimizer(Optimizer.ADAM, Double.NaN)).getMessage());
         assertEquals("--dropout (1.0) must be in [0, 1)", assertThrows(IllegalArgumentException.class,
             () -> new ModelOptions(Architecture.MLP, HiddenActivation.RELU, Init.XAVIER, Loss.MCXENT,
-                Optimizer.ADAM, 1e-3, 0.9, LrSchedule.NONE, 0, 1.0, 0, 1)).getMessage());
+                Optimizer.ADAM, 1e-3, 0.9, LrSchedule.NONE, 0, 1.0, 0, 0, 1)).getMessage());
         assertEquals("--momentum (1.0) must be in [0, 1)", assertThrows(IllegalArgumentException.class,
             () -> new ModelOptions(Architecture.MLP, HiddenActivation.RELU, Init.XAVIER, Loss.MCXENT,
-                Optimizer.ADAM, 1e-3, 1.0, LrSchedule.NONE, 0, 0, 0, 1)).getMessage());
+                Optimizer.ADAM, 1e-3, 1.0, LrSchedule.NONE, 0, 0, 0, 0, 1)).getMessage());
         assertEquals("--l2 (-1.0) must be >= 0", assertThrows(IllegalArgumentException.class,
             () -> new ModelOptions(Architecture.MLP, HiddenActivation.RELU, Init.XAVIER, Loss.MCXENT,
-                Optimizer.ADAM, 1e-3, 0.9, LrSchedule.NONE, -1, 0, 0, 1)).getMessage());
+                Optimizer.ADAM, 1e-3, 0.9, LrSchedule.NONE, -1, 0, 0, 0, 1)).getMessage());
         assertEquals("--lr-gamma (0.0) must be in (0, 1]", assertThrows(IllegalArgumentException.class,
             () -> new LrSchedule(LrSchedule.Kind.STEP, 0, 1, null)).getMessage());
         assertEquals("--lr-step-epochs (0) must be > 0", assertThrows(IllegalArgumentException.class,
@@ -181,7 +181,7 @@ class ModelsTest {
             ModelOptions base = a == Architecture.MLP ? ModelOptions.mlp() : ModelOptions.lenet();
             for (HiddenActivation act : java.util.List.of(HiddenActivation.SIGMOID, HiddenActivation.LEAKYRELU)) {
                 ModelOptions o = new ModelOptions(a, act, base.weightInit(), base.loss(), base.optimizer(),
-                    base.learningRate(), base.momentum(), base.schedule(), 0, 0, 0, base.seed());
+                    base.learningRate(), base.momentum(), base.schedule(), 0, 0, 0, 0, base.seed());
                 MultiLayerNetwork net = Models.network(o);
                 int hidden = 0;
                 for (var conf : net.getLayerWiseConfigurations().getConfs()) {

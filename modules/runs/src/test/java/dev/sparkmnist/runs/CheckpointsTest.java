@@ -22,6 +22,26 @@ class CheckpointsTest {
         assertFalse(Checkpoints.due(7, 3, 10));
     }
 
+    /**
+     * A model file written before {@code --random-shift} existed names no shift: its options read back with none, so
+     * a run resumed from it goes on as it was trained, and options written now read back whole.
+     */
+    @Test
+    void modelOptionsWrittenWithoutARandomShiftReadBackWithNone() throws Exception {
+        com.fasterxml.jackson.databind.node.ObjectNode old = RunLayout.JSON.valueToTree(
+            dev.sparkmnist.models.ModelOptions.jobDefaults(dev.sparkmnist.models.Architecture.LENET));
+        assertEquals(1, old.remove("randomShift").asInt(), "the job's shift is written");
+        dev.sparkmnist.models.ModelOptions read = RunLayout.JSON.treeToValue(old,
+            dev.sparkmnist.models.ModelOptions.class);
+        assertEquals(0, read.randomShift());
+        assertEquals(dev.sparkmnist.models.ModelOptions.jobDefaults(dev.sparkmnist.models.Architecture.LENET)
+            .toBuilder().randomShift(0).build(), read);
+        dev.sparkmnist.models.ModelOptions now = dev.sparkmnist.models.ModelOptions.mlp().toBuilder().randomShift(3)
+            .build();
+        assertEquals(now, RunLayout.JSON.readValue(RunLayout.JSON.writeValueAsString(now),
+            dev.sparkmnist.models.ModelOptions.class));
+    }
+
     @Test
     void namesSortInEpochOrder() {
         assertEquals("epoch-007.zip", RunLayout.checkpointName(7));

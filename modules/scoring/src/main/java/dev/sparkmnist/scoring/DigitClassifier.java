@@ -97,6 +97,10 @@ public final class DigitClassifier extends DigitClassifierParams implements MLWr
         return (DigitClassifier) set(inputPadding(), value);
     }
 
+    public DigitClassifier setRandomShift(int value) {
+        return (DigitClassifier) set(randomShift(), value);
+    }
+
     public DigitClassifier setFeaturesCol(String value) {
         return (DigitClassifier) set(featuresCol(), value);
     }

@@ -32,6 +32,7 @@ public abstract class ModelOptionParams extends Estimator<DigitClassifierModel> 
     private final DoubleParam l2;
     private final DoubleParam dropout;
     private final IntParam inputPadding;
+    private final IntParam randomShift;
 
     ModelOptionParams(String uid) {
         this.uid = uid;
@@ -45,6 +46,7 @@ public abstract class ModelOptionParams extends Estimator<DigitClassifierModel> 
         l2 = new DoubleParam(this, "l2", "L2 weight decay (--l2; default: the model's)");
         dropout = new DoubleParam(this, "dropout", "drop probability on dense hidden layers (--dropout; default 0)");
         inputPadding = new IntParam(this, "inputPadding", "lenet: zero pixels around the digit (--input-padding; default: the model's)");
+        randomShift = new IntParam(this, "randomShift", "augmentation: the most pixels a training picture is moved by along each axis, 0-4 (--random-shift; default: the model's)");
         setDefault(model, "lenet");
         setDefault(seed, TrainingOptions.defaults().seed());
     }
@@ -94,6 +96,10 @@ public abstract class ModelOptionParams extends Estimator<DigitClassifierModel> 
         return inputPadding;
     }
 
+    public IntParam randomShift() {
+        return randomShift;
+    }
+
     /** The model options these parameters resolve to (validated as the CLI's are). */
     public ModelOptions modelOptions() {
         Architecture architecture = choice(model, Architecture.class, "lenet or mlp");
@@ -126,6 +132,9 @@ public abstract class ModelOptionParams extends Estimator<DigitClassifierModel> 
         }
         if (isSet(inputPadding)) {
             b.inputPadding((Integer) $(inputPadding));
+        }
+        if (isSet(randomShift)) {
+            b.randomShift((Integer) $(randomShift));
         }
         return b.build();
     }

@@ -43,12 +43,19 @@ public final class AveragingOracle {
      */
     public static List<List<DataSet>> workerBatches(MnistSet set, int workers, int batch, long seed, int epoch,
                                                     Configuration conf) {
+        return workerBatches(set, workers, batch, seed, epoch, 0, conf);
+    }
+
+    /** As above, each picture moved by the run's random shift of {@code shiftPixels} at that epoch. */
+    public static List<List<DataSet>> workerBatches(MnistSet set, int workers, int batch, long seed, int epoch,
+                                                    int shiftPixels, Configuration conf) {
         int[] order = PartitionPlan.epochOrder(set.size(), seed, epoch);
         List<Slice> slices = PartitionPlan.balanced(set.size(), workers);
         List<List<DataSet>> perWorker = new ArrayList<>();
         for (Slice s : slices) {
             perWorker.add(MnistBatches.read(set, MnistBatches.positions(order, s.start(), s.end()), batch,
-                Normalization.STANDARDIZE, conf));
+                Normalization.STANDARDIZE, new dev.sparkmnist.data.RandomShift(shiftPixels, seed, epoch), conf,
+                List.of()));
         }
         List<List<DataSet>> steps = new ArrayList<>();
         for (int i = 0; i < perWorker.get(0).size(); i++) {

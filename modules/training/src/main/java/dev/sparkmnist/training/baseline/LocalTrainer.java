@@ -8,6 +8,7 @@ import dev.sparkmnist.data.MnistBatches;
 import dev.sparkmnist.data.SliceReader;
 import dev.sparkmnist.data.MnistSet;
 import dev.sparkmnist.data.PartitionPlan;
+import dev.sparkmnist.data.RandomShift;
 import dev.sparkmnist.data.Role;
 import dev.sparkmnist.evaluation.EvaluationReport;
 import dev.sparkmnist.evaluation.Evaluator;
@@ -65,7 +66,8 @@ public final class LocalTrainer {
         int batchSize = options.batching().perWorker();
         EpochReaders reads = new EpochReaders(trainSet,
             epoch -> PartitionPlan.epochOrder(trainSet.size(), options.seed(), epoch), batchSize,
-            batchSize * BATCHES_PER_CHUNK, options.input().normalization(), hadoopConf, options.epochs());
+            batchSize * BATCHES_PER_CHUNK, options.input().normalization(),
+            new RandomShift(model.randomShift(), options.seed(), firstEpoch), hadoopConf, options.epochs());
         try {
             // its first chunk (and the training files, into IdxCache) read while the test batches and the network set up
             reads.open(firstEpoch);

@@ -2,6 +2,7 @@ package dev.sparkmnist.training.dl4j;
 
 import dev.sparkmnist.data.InvalidInputException;
 import dev.sparkmnist.data.MnistRdds;
+import dev.sparkmnist.data.RandomShift;
 import dev.sparkmnist.evaluation.EvaluationReport;
 import dev.sparkmnist.training.EpochEngine;
 import dev.sparkmnist.training.EpochResult;
@@ -70,7 +71,8 @@ public final class Dl4jTraining implements EpochEngine {
     public FitStats fitEpoch(int epoch) {
         TrainingOptions options = run.options();
         JavaRDD<DataSet> data = MnistRdds.trainingEpoch(run.sc(), run.train(), run.partitions(),
-            options.batching().perWorker(), options.input().normalization(), options.seed(), epoch, run.hadoop());
+            options.batching().perWorker(), options.input().normalization(),
+            new RandomShift(run.model().randomShift(), options.seed(), epoch), options.seed(), epoch, run.hadoop());
         hook.reset();
         watcher.reset();
         try {

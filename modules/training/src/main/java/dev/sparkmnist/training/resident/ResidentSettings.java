@@ -1,6 +1,7 @@
 package dev.sparkmnist.training.resident;
 
 import dev.sparkmnist.data.Normalization;
+import dev.sparkmnist.data.RandomShift;
 import dev.sparkmnist.runtime.TaskSetup;
 import dev.sparkmnist.training.TrainingOptions.UpdaterAveraging;
 import java.io.Serializable;
@@ -20,9 +21,23 @@ import java.io.Serializable;
  * @param overlap exchange each round while the next is fitted ({@link OverlappedExchange})
  * @param updaterAveraging when the updater state is averaged: in every round, or in a stage's last round only (the
  *     other rounds exchange the parameters alone)
+ * @param randomShift the most pixels each training picture is moved by along each axis, a new shift each epoch
+ *     ({@link RandomShift}; 0 = none)
  */
 public record ResidentSettings(int workers, int batch, int frequency, int roundsPerStage, Normalization normalization,
                        long seed, TaskSetup setup, long exchangeTimeoutSeconds,
-                       long slotWaitSeconds, boolean overlap, UpdaterAveraging updaterAveraging)
+                       long slotWaitSeconds, boolean overlap, UpdaterAveraging updaterAveraging, int randomShift)
     implements Serializable {
+    /** As above, the pictures as they are (no random shift). */
+    public ResidentSettings(int workers, int batch, int frequency, int roundsPerStage, Normalization normalization,
+                            long seed, TaskSetup setup, long exchangeTimeoutSeconds, long slotWaitSeconds,
+                            boolean overlap, UpdaterAveraging updaterAveraging) {
+        this(workers, batch, frequency, roundsPerStage, normalization, seed, setup, exchangeTimeoutSeconds,
+            slotWaitSeconds, overlap, updaterAveraging, 0);
+    }
+
+    /** The run's shift of the training pictures, for {@link dev.sparkmnist.data.EpochReaders} (each epoch's). */
+    RandomShift shift() {
+        return new RandomShift(randomShift, seed, 0);
+    }
 }

@@ -47,7 +47,8 @@ public final class ResidentTraining implements EpochEngine {
         try (ResidentEngine engine = new ResidentEngine(run.sc(), run.train(), new ResidentSettings(
             run.partitions(), options.batching().perWorker(), averaging.frequency(), averaging.roundsPerStage(),
             options.input().normalization(), options.seed(), run.setup(), averaging.exchangeTimeoutSeconds(),
-            Slots.waitSeconds(run.sc().getConf()), averaging.overlap(), averaging.updaterAveraging()), run.hadoop(),
+            Slots.waitSeconds(run.sc().getConf()), averaging.overlap(), averaging.updaterAveraging(),
+            run.model().randomShift()), run.hadoop(),
             stageEvaluation ? new StageEvaluation(run.test(), options.batching().eval()) : null)) {
             // with auto: a short probe measures what a round costs (at the start of the epochs' stage where they run
             // as one)

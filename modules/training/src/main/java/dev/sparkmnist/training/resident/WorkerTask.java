@@ -286,8 +286,8 @@ final class WorkerTask extends AbstractFunction1<Iterator<Integer>, Iterator<Wor
         StagePlan p = plan;
         boolean probing = probe;
         return new EpochReaders(job.set(), e -> positions(e, worker, p, probing), p.batch(),
-            p.batch() * p.frequency() * ROUNDS_PER_CHUNK, job.settings().normalization(), job.hadoop().value().value(),
-            end);
+            p.batch() * p.frequency() * ROUNDS_PER_CHUNK, job.settings().normalization(), job.settings().shift(),
+            job.hadoop().value().value(), end);
     }
 
     /** Worker {@code worker}'s examples of epoch {@code e}'s part of this stage (a probe's: its first rounds). */

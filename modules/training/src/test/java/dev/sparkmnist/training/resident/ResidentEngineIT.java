@@ -259,6 +259,34 @@ class ResidentEngineIT {
     }
 
     /**
+     * With a random shift, every worker trains on its slice's pictures moved as the oracle's reader moves them (the
+     * shift of the run's seed and the epoch, whatever the worker), epoch after epoch: the same parameters as one
+     * machine on the joined minibatches, and not those of the unshifted pictures.
+     */
+    @Test
+    void aRandomShiftMovesEveryWorkersPicturesAsOneMachinesReaderDoes() {
+        MnistSet set = SLICE.train().limit(256);
+        ModelOptions sgd = ModelOptions.mlp().withOptimizer(Optimizer.SGD, 0.05);
+        MultiLayerNetwork spark = Models.network(sgd);
+        MultiLayerNetwork single = Models.network(sgd);
+        MultiLayerNetwork unshifted = Models.network(sgd);
+        ResidentSettings s = settings(2, 8, 1, 0);
+        ResidentSettings shifted = new ResidentSettings(s.workers(), s.batch(), s.frequency(), s.roundsPerStage(),
+            s.normalization(), s.seed(), s.setup(), s.exchangeTimeoutSeconds(), s.slotWaitSeconds(), s.overlap(),
+            s.updaterAveraging(), 2);
+        try (ResidentEngine engine = new ResidentEngine(SLICE.sc(), set, shifted)) {
+            for (int epoch = 0; epoch < 2; epoch++) {
+                engine.fitEpoch(spark, epoch);
+                AveragingOracle.fitJoined(single, AveragingOracle.workerBatches(set, 2, 8, 42L, epoch, 2, CONF));
+                AveragingOracle.fitJoined(unshifted, AveragingOracle.workerBatches(set, 2, 8, 42L, epoch, CONF));
+                double diff = AveragingOracle.maxDifference(spark, single);
+                assertTrue(diff < 1e-5, "epoch " + epoch + ": max parameter difference " + diff);
+            }
+        }
+        assertTrue(AveragingOracle.maxDifference(spark, unshifted) > 1e-3, "the shift moved the pictures");
+    }
+
+    /**
      * The default, overlapped averaging ({@link OverlappedExchange}) equals the reference written out in
      * {@link AveragingOracle#simulate} with overlap (each worker takes the previous round's mean plus its own
      * progress since; the last round is waited for), parameters and Nesterov's momentum, and differs from averaging
