@@ -183,8 +183,7 @@ public final class MnistBatches {
                                          byte[] allPixels, byte[] allLabels, MnistSet set, int batchSize,
                                          Normalization normalization, RandomShift shift, List<DataSet> reuse) {
         int width = set.pixels();
-        Picture picture = new Picture(normalization, shift.active() ? shift : null, set.imagesHeader().rows(),
-            set.imagesHeader().cols());
+        Picture picture = new Picture(normalization, shift, set.imagesHeader().rows(), set.imagesHeader().cols());
         List<DataSet> batches = new ArrayList<>((indices.length + batchSize - 1) / batchSize);
         DataSet[] into = reusable(reuse, indices.length, batchSize, width);
         float[] features = new float[0]; // scratch: ND4J copies it into the batch's own memory
@@ -231,17 +230,12 @@ public final class MnistBatches {
     }
 
     /**
-     * How a record's bytes become a picture's floats: normalised, and moved by the epoch's shift where there is one.
-     *
-     * @param shift null for none
+     * How a record's bytes become a picture's floats: normalised, and moved by the epoch's shift (none for
+     * {@link RandomShift#NONE}: the normalisation alone).
      */
     private record Picture(Normalization normalization, RandomShift shift, int rows, int cols) {
         void write(byte[] pixels, int from, float[] out, int offset, int example) {
-            if (shift == null) {
-                normalization.apply(pixels, from, rows * cols, out, offset);
-            } else {
-                shift.write(normalization, pixels, from, rows, cols, out, offset, example);
-            }
+            shift.write(normalization, pixels, from, rows, cols, out, offset, example);
         }
     }
 

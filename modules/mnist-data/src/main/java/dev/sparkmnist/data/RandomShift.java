@@ -29,6 +29,11 @@ public record RandomShift(int pixels, long seed, int epoch) implements java.io.S
         }
     }
 
+    /** A run's shift, as its readers take it: each reader moves its epoch's pictures by {@link #atEpoch}. */
+    public static RandomShift of(int pixels, long seed) {
+        return new RandomShift(pixels, seed, 0);
+    }
+
     /** The same shift for epoch {@code e} (0-based). */
     public RandomShift atEpoch(int e) {
         return pixels == 0 || e == epoch ? this : new RandomShift(pixels, seed, e);
@@ -41,12 +46,22 @@ public record RandomShift(int pixels, long seed, int epoch) implements java.io.S
 
     /** Example {@code example}'s shift along x, in {@code [-pixels, pixels]}. */
     public int dx(int example) {
-        return pixels == 0 ? 0 : (int) ((draw(example) >>> 32) % (2 * pixels + 1)) - pixels;
+        return pixels == 0 ? 0 : dx(draw(example));
     }
 
     /** Example {@code example}'s shift along y, in {@code [-pixels, pixels]}. */
     public int dy(int example) {
-        return pixels == 0 ? 0 : (int) ((draw(example) & 0xFFFFFFFFL) % (2 * pixels + 1)) - pixels;
+        return pixels == 0 ? 0 : dy(draw(example));
+    }
+
+    /** The shift along x that an example's random bits give: their upper half. */
+    private int dx(long bits) {
+        return (int) ((bits >>> 32) % (2 * pixels + 1)) - pixels;
+    }
+
+    /** The shift along y that an example's random bits give: their lower half. */
+    private int dy(long bits) {
+        return (int) ((bits & 0xFFFFFFFFL) % (2 * pixels + 1)) - pixels;
     }
 
     /** 64 random bits for an example: SplitMix64's finaliser over the seed, the epoch and the index. */
@@ -70,8 +85,13 @@ public record RandomShift(int pixels, long seed, int epoch) implements java.io.S
      */
     public void write(Normalization normalization, byte[] pixels, int from, int rows, int cols, float[] out,
                       int offset, int example) {
-        int dx = dx(example);
-        int dy = dy(example);
+        int dx = 0;
+        int dy = 0;
+        if (this.pixels > 0) { // one draw for both axes
+            long bits = draw(example);
+            dx = dx(bits);
+            dy = dy(bits);
+        }
         if (dx == 0 && dy == 0) {
             normalization.apply(pixels, from, rows * cols, out, offset);
             return;

@@ -67,7 +67,7 @@ public final class LocalTrainer {
         EpochReaders reads = new EpochReaders(trainSet,
             epoch -> PartitionPlan.epochOrder(trainSet.size(), options.seed(), epoch), batchSize,
             batchSize * BATCHES_PER_CHUNK, options.input().normalization(),
-            new RandomShift(model.randomShift(), options.seed(), firstEpoch), hadoopConf, options.epochs());
+            RandomShift.of(model.randomShift(), options.seed()), hadoopConf, options.epochs());
         try {
             // its first chunk (and the training files, into IdxCache) read while the test batches and the network set up
             reads.open(firstEpoch);

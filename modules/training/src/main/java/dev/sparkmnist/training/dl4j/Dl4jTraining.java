@@ -72,7 +72,7 @@ public final class Dl4jTraining implements EpochEngine {
         TrainingOptions options = run.options();
         JavaRDD<DataSet> data = MnistRdds.trainingEpoch(run.sc(), run.train(), run.partitions(),
             options.batching().perWorker(), options.input().normalization(),
-            new RandomShift(run.model().randomShift(), options.seed(), epoch), options.seed(), epoch, run.hadoop());
+            RandomShift.of(run.model().randomShift(), options.seed()), options.seed(), epoch, run.hadoop());
         hook.reset();
         watcher.reset();
         try {

@@ -38,6 +38,6 @@ public record ResidentSettings(int workers, int batch, int frequency, int rounds
 
     /** The run's shift of the training pictures, for {@link dev.sparkmnist.data.EpochReaders} (each epoch's). */
     RandomShift shift() {
-        return new RandomShift(randomShift, seed, 0);
+        return RandomShift.of(randomShift, seed);
     }
 }
