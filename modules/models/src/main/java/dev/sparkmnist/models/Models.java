@@ -105,19 +105,6 @@ public final class Models {
         if (net.getListeners() == null || net.getListeners().stream().noneMatch(SubnormalFlush.class::isInstance)) {
             net.addListeners(new SubnormalFlush());
         }
-        if (trainsWith(net, SimdAdam.class)) {
-            SimdAdam.Kernel.start(); // warm the kernel up while the run sets up, not in its first epoch
-        }
-        if (trainsWith(net, ClassicalMomentum.class)) {
-            ClassicalMomentum.warmUp(); // the same for momentum's
-        }
-        for (org.deeplearning4j.nn.api.Layer layer : net.getLayers()) { // LeNet's vector kernels, the same way
-            if (layer instanceof MaxPoolLayer) {
-                MaxPoolLayer.warmUp();
-            } else if (layer instanceof InputConvolutionLayer) {
-                ChannelSums.warmUp();
-            }
-        }
         org.deeplearning4j.nn.api.Updater updater = net.getUpdater(false);
         if (updaterState != null) {
             net.setUpdater(trainingUpdater(net, updaterState));
@@ -127,7 +114,66 @@ public final class Models {
         if (net.getUpdater(false) instanceof FusedMinibatchUpdater) {
             FusedStepSgd.install(net); // Adam's pass takes the step too; where it cannot, DL4J's optimiser stays
         }
+        warmUpKernels(net);
         return net;
+    }
+
+    /**
+     * Starts the warm-ups of the Java vector kernels {@code net} will run, while the run sets up, not in its first
+     * epoch: the updater's and the first convolution's bias gradient where the training step is Java's, LeNet's
+     * pooling always (the evaluation's forward pass runs it). Where {@link NativeStep} will train the network, the
+     * step's kernels are never called, and warming them took C2 about 0.5 s of a core and the warm-up thread 0.17 s
+     * before a resident MLP's first epoch (BENCHMARKS.md, round 45). A kernel that does run later starts its own
+     * warm-up at its first call.
+     */
+    private static void warmUpKernels(MultiLayerNetwork net) {
+        for (VectorKernel k : kernelsToWarm(net)) {
+            switch (k) {
+                case ADAM -> SimdAdam.Kernel.start();
+                case MOMENTUM -> ClassicalMomentum.warmUp();
+                case POOLING -> MaxPoolLayer.warmUp();
+                case CHANNEL_SUMS -> ChannelSums.warmUp();
+            }
+        }
+    }
+
+    /**
+     * Starts the warm-up of the updater's Java vector kernel (Adam's, classical momentum's) for a network that DL4J's
+     * own {@code fit} trains: DL4J's parameter averaging master, whose workers build their networks from the
+     * configuration, with DL4J's layers and this project's updaters. {@link #forTraining} leaves it out where
+     * {@link NativeStep} would train the network, which that master's workers do not use.
+     */
+    public static void warmUpUpdaterKernel(MultiLayerNetwork net) {
+        if (trainsWith(net, SimdAdam.class)) {
+            SimdAdam.Kernel.start();
+        }
+        if (trainsWith(net, ClassicalMomentum.class)) {
+            ClassicalMomentum.warmUp();
+        }
+    }
+
+    /** The Java vector kernels whose warm-up {@link #forTraining} starts. */
+    enum VectorKernel { ADAM, MOMENTUM, POOLING, CHANNEL_SUMS }
+
+    /** The kernels {@code net}, set up for training, will run: those {@link #warmUpKernels} starts. */
+    static java.util.EnumSet<VectorKernel> kernelsToWarm(MultiLayerNetwork net) {
+        // an updater not built yet (DL4J's, built at the first fit): as before, without building it here
+        boolean javaStep = net.getUpdater(false) == null || !NativeStep.applies(net);
+        java.util.EnumSet<VectorKernel> kernels = java.util.EnumSet.noneOf(VectorKernel.class);
+        if (javaStep && trainsWith(net, SimdAdam.class)) {
+            kernels.add(VectorKernel.ADAM);
+        }
+        if (javaStep && trainsWith(net, ClassicalMomentum.class)) {
+            kernels.add(VectorKernel.MOMENTUM);
+        }
+        for (org.deeplearning4j.nn.api.Layer layer : net.getLayers()) {
+            if (layer instanceof MaxPoolLayer) {
+                kernels.add(VectorKernel.POOLING);
+            } else if (javaStep && layer instanceof InputConvolutionLayer) {
+                kernels.add(VectorKernel.CHANNEL_SUMS);
+            }
+        }
+        return kernels;
     }
 
     /**

@@ -137,6 +137,11 @@ public final class NativeStep {
         return step;
     }
 
+    /** Whether {@link #of} would give {@code net} a native step, without saying so in the log. */
+    static boolean applies(MultiLayerNetwork net) {
+        return Library.WHY_NOT == null && whyNot(net) == null;
+    }
+
     private static void say(String line) {
         if (SAID.add(line)) {
             LOG.info("{}", line);

@@ -209,6 +209,24 @@ class NativeStepTest {
     }
 
     @Test
+    void theSetUpWarmsOnlyTheJavaKernelsTheNetworkWillRun() {
+        // Models.network sets the network up for training (Models.forTraining), which warms what kernelsToWarm lists
+        boolean nat = NativeStep.unavailable() == null;
+        var adam = java.util.EnumSet.of(Models.VectorKernel.ADAM);
+        var javaLenet = java.util.EnumSet.of(Models.VectorKernel.MOMENTUM, Models.VectorKernel.POOLING,
+            Models.VectorKernel.CHANNEL_SUMS);
+        assertEquals(nat ? java.util.EnumSet.noneOf(Models.VectorKernel.class) : adam,
+            Models.kernelsToWarm(Models.network(ModelOptions.mlp())), "a native MLP's step runs no Java kernel");
+        assertEquals(nat ? java.util.EnumSet.of(Models.VectorKernel.POOLING) : javaLenet,
+            Models.kernelsToWarm(Models.network(ModelOptions.lenet())),
+            "a native LeNet-5 still pools in Java to evaluate");
+        assertEquals(adam, Models.kernelsToWarm(Models.network(ModelOptions.mlp().toBuilder().dropout(0.2).build())),
+            "a Java step runs its updater's kernel");
+        assertEquals(javaLenet,
+            Models.kernelsToWarm(Models.network(ModelOptions.lenet().toBuilder().dropout(0.2).build())));
+    }
+
+    @Test
     void aListenerOrAMinibatchItCannotReadGoesToTheJavaPath() {
         MultiLayerNetwork java = Models.network(ModelOptions.mlp());
         MultiLayerNetwork nat = Models.network(ModelOptions.mlp());

@@ -40,6 +40,8 @@ public final class Dl4jTraining implements EpochEngine {
         JavaSparkContext sc = run.sc();
         this.hook = new EpochStatsHook(sc.sc(), run.setup());
         this.master = trainingMaster(run.options(), hook, exportDir);
+        // its workers fit with DL4J's layers and this project's updaters: their kernel warms as the run sets up
+        dev.sparkmnist.models.Models.warmUpUpdaterKernel(run.network());
         this.sparkNet = new SparkDl4jMultiLayer(sc, run.network(), master);
         sparkNet.setListeners(new dev.sparkmnist.models.SubnormalFlush()); // DL4J's workers build their own networks
         this.watcher = SparkProgress.watch(sc.sc(), hook.examplesFitted(), run.progress());
