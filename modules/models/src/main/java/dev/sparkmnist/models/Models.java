@@ -127,14 +127,7 @@ public final class Models {
      * warm-up at its first call.
      */
     private static void warmUpKernels(MultiLayerNetwork net) {
-        for (VectorKernel k : kernelsToWarm(net)) {
-            switch (k) {
-                case ADAM -> SimdAdam.Kernel.start();
-                case MOMENTUM -> ClassicalMomentum.warmUp();
-                case POOLING -> MaxPoolLayer.warmUp();
-                case CHANNEL_SUMS -> ChannelSums.warmUp();
-            }
-        }
+        start(kernelsToWarm(net));
     }
 
     /**
@@ -144,34 +137,47 @@ public final class Models {
      * {@link NativeStep} would train the network, which that master's workers do not use.
      */
     public static void warmUpUpdaterKernel(MultiLayerNetwork net) {
-        if (trainsWith(net, SimdAdam.class)) {
-            SimdAdam.Kernel.start();
-        }
-        if (trainsWith(net, ClassicalMomentum.class)) {
-            ClassicalMomentum.warmUp();
-        }
+        start(updaterKernels(net));
     }
 
     /** The Java vector kernels whose warm-up {@link #forTraining} starts. */
     enum VectorKernel { ADAM, MOMENTUM, POOLING, CHANNEL_SUMS }
 
+    private static void start(java.util.Set<VectorKernel> kernels) {
+        for (VectorKernel k : kernels) {
+            switch (k) {
+                case ADAM -> SimdAdam.Kernel.start();
+                case MOMENTUM -> ClassicalMomentum.warmUp();
+                case POOLING -> MaxPoolLayer.warmUp();
+                case CHANNEL_SUMS -> ChannelSums.warmUp();
+            }
+        }
+    }
+
     /** The kernels {@code net}, set up for training, will run: those {@link #warmUpKernels} starts. */
     static java.util.EnumSet<VectorKernel> kernelsToWarm(MultiLayerNetwork net) {
         // an updater not built yet (DL4J's, built at the first fit): as before, without building it here
         boolean javaStep = net.getUpdater(false) == null || !NativeStep.applies(net);
-        java.util.EnumSet<VectorKernel> kernels = java.util.EnumSet.noneOf(VectorKernel.class);
-        if (javaStep && trainsWith(net, SimdAdam.class)) {
-            kernels.add(VectorKernel.ADAM);
-        }
-        if (javaStep && trainsWith(net, ClassicalMomentum.class)) {
-            kernels.add(VectorKernel.MOMENTUM);
-        }
+        java.util.EnumSet<VectorKernel> kernels = javaStep ? updaterKernels(net)
+            : java.util.EnumSet.noneOf(VectorKernel.class);
         for (org.deeplearning4j.nn.api.Layer layer : net.getLayers()) {
             if (layer instanceof MaxPoolLayer) {
                 kernels.add(VectorKernel.POOLING);
             } else if (javaStep && layer instanceof InputConvolutionLayer) {
                 kernels.add(VectorKernel.CHANNEL_SUMS);
             }
+        }
+        return kernels;
+    }
+
+    /** The updater's kernel a Java step of {@code net} runs, if any. */
+    private static java.util.EnumSet<VectorKernel> updaterKernels(MultiLayerNetwork net) {
+        java.util.EnumSet<VectorKernel> kernels = java.util.EnumSet.noneOf(VectorKernel.class);
+        if (trainsWith(net, SimdAdam.class)) {
+            kernels.add(VectorKernel.ADAM);
+        }
+        if (trainsWith(net, ClassicalMomentum.class)) {
+            kernels.add(VectorKernel.MOMENTUM);
         }
         return kernels;
     }
