@@ -156,8 +156,7 @@ public final class Models {
 
     /** The kernels {@code net}, set up for training, will run: those {@link #warmUpKernels} starts. */
     static java.util.EnumSet<VectorKernel> kernelsToWarm(MultiLayerNetwork net) {
-        // an updater not built yet (DL4J's, built at the first fit): as before, without building it here
-        boolean javaStep = net.getUpdater(false) == null || !NativeStep.applies(net);
+        boolean javaStep = !NativeStep.applies(net);
         java.util.EnumSet<VectorKernel> kernels = javaStep ? updaterKernels(net)
             : java.util.EnumSet.noneOf(VectorKernel.class);
         for (org.deeplearning4j.nn.api.Layer layer : net.getLayers()) {

@@ -137,9 +137,13 @@ public final class NativeStep {
         return step;
     }
 
-    /** Whether {@link #of} would give {@code net} a native step, without saying so in the log. */
+    /**
+     * Whether {@link #of} would give {@code net} a native step, without saying so in the log; where the network has
+     * no updater yet (DL4J's, which its first fit builds: Nesterov's momentum, the default LeNet-5 job's), without
+     * building one, and so without the checks of its state.
+     */
     static boolean applies(MultiLayerNetwork net) {
-        return Library.WHY_NOT == null && whyNot(net) == null;
+        return Library.WHY_NOT == null && whyNot(net, net.getUpdater(false) != null) == null;
     }
 
     private static void say(String line) {
@@ -150,6 +154,14 @@ public final class NativeStep {
 
     /** Why {@code net} is not one this class trains, or null where it is. */
     static String whyNot(MultiLayerNetwork net) {
+        return whyNot(net, true);
+    }
+
+    /**
+     * {@link #whyNot(MultiLayerNetwork)}; with {@code updaterToo} false, without the checks of the updater's state,
+     * which would build DL4J's updater where the network has none yet (its first fit builds it).
+     */
+    private static String whyNot(MultiLayerNetwork net, boolean updaterToo) {
         MultiLayerConfiguration conf = net.getLayerWiseConfigurations();
         Layer[] all = net.getLayers();
         if (all == null || all.length < 2) {
@@ -194,15 +206,17 @@ public final class NativeStep {
                     + " gradient normalisation, no bias or another updater than Adam or momentum";
             }
         }
-        Updater updater = net.getUpdater(); // built here where DL4J's first fit would build it
-        if (!(updater instanceof MultiLayerUpdater u) || u.getUpdaterBlocks().size() != 1) {
-            return "not one block of the updater's state in the training updater";
-        }
-        UpdaterBlock block = u.getUpdaterBlocks().get(0);
-        if (block.getParamOffsetStart() != 0 || block.getParamOffsetEnd() != net.numParams()
-            || block.getUpdaterView() == null
-            || block.getUpdaterView().length() != block.getGradientUpdater().getConfig().stateSize(net.numParams())) {
-            return "the updater's state does not cover every parameter";
+        if (updaterToo) {
+            Updater updater = net.getUpdater(); // built here where DL4J's first fit would build it
+            if (!(updater instanceof MultiLayerUpdater u) || u.getUpdaterBlocks().size() != 1) {
+                return "not one block of the updater's state in the training updater";
+            }
+            UpdaterBlock block = u.getUpdaterBlocks().get(0);
+            if (block.getParamOffsetStart() != 0 || block.getParamOffsetEnd() != net.numParams()
+                || block.getUpdaterView() == null || block.getUpdaterView().length()
+                != block.getGradientUpdater().getConfig().stateSize(net.numParams())) {
+                return "the updater's state does not cover every parameter";
+            }
         }
         if (!quietListeners(net.getListeners())) {
             return "a listener other than SubnormalFlush watches the steps";

@@ -220,6 +220,12 @@ class NativeStepTest {
         assertEquals(nat ? java.util.EnumSet.of(Models.VectorKernel.POOLING) : javaLenet,
             Models.kernelsToWarm(Models.network(ModelOptions.lenet())),
             "a native LeNet-5 still pools in Java to evaluate");
+        MultiLayerNetwork nesterov = Models.network(ModelOptions.lenet().toBuilder().optimizer(Optimizer.NESTEROV)
+            .build());
+        assertEquals(nat ? java.util.EnumSet.of(Models.VectorKernel.POOLING)
+                : java.util.EnumSet.of(Models.VectorKernel.POOLING, Models.VectorKernel.CHANNEL_SUMS),
+            Models.kernelsToWarm(nesterov), "the default job's Nesterov momentum, whose DL4J updater is not built yet");
+        assertNull(nesterov.getUpdater(false), "and is not built to tell");
         assertEquals(adam, Models.kernelsToWarm(Models.network(ModelOptions.mlp().toBuilder().dropout(0.2).build())),
             "a Java step runs its updater's kernel");
         assertEquals(javaLenet,
