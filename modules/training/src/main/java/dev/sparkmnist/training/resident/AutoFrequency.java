@@ -11,7 +11,8 @@ import org.nd4j.linalg.dataset.DataSet;
  * {@link #PROBE_EXCHANGES} exchanges back to back on every worker, which measure the exchange alone (the workers are
  * lined up after the first), then {@link #PROBE_ROUNDS} rounds of one minibatch and one exchange (on a throw-away
  * copy of the network; nothing it fits is kept), which measure a minibatch and the wait for the slowest worker.
- * Each worker reports the lower quartiles of its minibatches and of its exchanges alone; the frequency is the smallest
+ * Each worker reports the lower quartiles of its minibatches (their CPU time on its thread where {@link #cpuTimed})
+ * and of its exchanges alone; the frequency is the smallest
  * that keeps the exchange under {@link #SHARE} of the training pass:
  * <pre>  f = ceil(x (1 - s) / (s c)),  clamped to [{@link #FLOOR}, {@link #CEILING}]</pre>
  * with c the mean over workers of their minibatch time's lower quartile, x the mean of their exchange time's, and s the
@@ -103,21 +104,42 @@ public record AutoFrequency(int frequency, double minibatchMillis, double exchan
         long[] compute = new long[PROBE_ROUNDS];
         long[] rounds = new long[PROBE_ROUNDS];
         dev.sparkmnist.models.TrainingStep step = dev.sparkmnist.models.TrainingStep.of(net);
+        boolean cpu = cpuTimed(step.isNative(), dev.sparkmnist.runtime.Nd4jRuntime.currentThreads());
         for (int r = 0; r < PROBE_ROUNDS; r++) {
             long t0 = System.nanoTime();
             DataSet batch = batches.get();
+            long c0 = cpu ? THREADS.getCurrentThreadCpuTime() : t0;
             if (batch != null) {
                 step.fit(batch);
             }
+            long c1 = cpu ? THREADS.getCurrentThreadCpuTime() : System.nanoTime();
             long t1 = System.nanoTime();
             vector = NetState.vector(net, vector, length);
             exchange.average(PROBE_EXCHANGES + r, vector, batch != null ? 1f : 0f, length);
             NetState.apply(net, vector, length);
-            compute[r] = batch != null ? t1 - t0 : -1;
+            compute[r] = batch != null ? c1 - c0 : -1;
             rounds[r] = System.nanoTime() - t1;
         }
         long x = quantile(alone, 0.25);
         return new long[] {quantile(compute, 0.25), x, Math.max(0, quantile(rounds, 0.5) - x)};
+    }
+
+    private static final java.lang.management.ThreadMXBean THREADS =
+        java.lang.management.ManagementFactory.getThreadMXBean();
+
+    /**
+     * Whether the probe times a minibatch by its thread's CPU time rather than by the clock: where the whole step runs
+     * on the calling thread ({@code nativeStep}: {@code NativeStep}, whose products are OpenBLAS's on that thread at
+     * one ND4J thread a task, {@code threads}), and the JVM measures a thread's CPU time. The clock counts the time the
+     * thread waited for a core too, which in the probe, in a JVM's first seconds, went to the JIT's compilers and the
+     * kernels' warm-ups: in six starts of the default job the clock's lower quartile was 2.5-6.1 ms, half the rounds
+     * twice their CPU time of 2.5-3.6 ms, and `auto` chose every 3 where it chose 6-8 otherwise (BENCHMARKS.md, round
+     * 45). Elsewhere (a step in ND4J's Java, several threads, a GPU) the work is not the thread's alone, and the clock
+     * stays.
+     */
+    static boolean cpuTimed(boolean nativeStep, int threads) {
+        return nativeStep && threads == 1 && THREADS.isCurrentThreadCpuTimeSupported()
+            && THREADS.isThreadCpuTimeEnabled();
     }
 
     /**

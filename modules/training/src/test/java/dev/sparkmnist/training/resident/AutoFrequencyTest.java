@@ -79,6 +79,22 @@ class AutoFrequencyTest {
             + " minibatch");
     }
 
+    @Test
+    void theProbeTimesANativeStepOnOneThreadByItsCpuTime() throws InterruptedException {
+        assertTrue(AutoFrequency.cpuTimed(true, 1), "the native step on one thread: its thread's CPU time");
+        assertFalse(AutoFrequency.cpuTimed(false, 1), "a Java step (ND4J's own threads): the clock");
+        assertFalse(AutoFrequency.cpuTimed(true, 2), "more than one thread a task: the clock");
+        // what the choice rests on: a thread's CPU time leaves out the time it waited, which the clock counts
+        var threads = java.lang.management.ManagementFactory.getThreadMXBean();
+        long c0 = threads.getCurrentThreadCpuTime();
+        long t0 = System.nanoTime();
+        Thread.sleep(50);
+        long waited = System.nanoTime() - t0;
+        long cpu = threads.getCurrentThreadCpuTime() - c0;
+        assertTrue(waited >= 50_000_000L && cpu < 20_000_000L, "50 ms asleep: " + waited + " ns by the clock, " + cpu
+            + " ns of CPU");
+    }
+
     /** {@code p} as it travels: encoded into a buffer with room to spare, which must take exactly its wire bytes. */
     private static java.nio.ByteBuffer wire(Parcel p) {
         java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(p.wireBytes() + 16);
