@@ -132,9 +132,9 @@ public record AutoFrequency(int frequency, double minibatchMillis, double exchan
      * on the calling thread ({@code nativeStep}: {@code NativeStep}, whose products are OpenBLAS's on that thread at
      * one ND4J thread a task, {@code threads}), and the JVM measures a thread's CPU time. The clock counts the time the
      * thread waited for a core too, which in the probe, in a JVM's first seconds, went to the JIT's compilers and the
-     * kernels' warm-ups: in six starts of the default job the clock's lower quartile was 2.5-6.1 ms, half the rounds
-     * twice their CPU time of 2.5-3.6 ms, and `auto` chose every 3 where it chose 6-8 otherwise (BENCHMARKS.md, round
-     * 45). Elsewhere (a step in ND4J's Java, several threads, a GPU) the work is not the thread's alone, and the clock
+     * kernels' warm-ups: in six starts of the default job the clock's lower quartile was 2.5-6.1 ms, about half the
+     * rounds twice their CPU time of 2.5-3.6 ms, and in ten more the three starts whose clock measured 4.4-5.7 ms
+     * averaged every 3-4 minibatches, the others every 5-7 (BENCHMARKS.md, round 45). Elsewhere (a step in ND4J's Java, several threads, a GPU) the work is not the thread's alone, and the clock
      * stays.
      */
     static boolean cpuTimed(boolean nativeStep, int threads) {
