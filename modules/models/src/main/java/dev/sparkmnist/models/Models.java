@@ -114,20 +114,8 @@ public final class Models {
         if (net.getUpdater(false) instanceof FusedMinibatchUpdater) {
             FusedStepSgd.install(net); // Adam's pass takes the step too; where it cannot, DL4J's optimiser stays
         }
-        warmUpKernels(net);
+        start(kernelsToWarm(net)); // while the run sets up, not in its first epoch
         return net;
-    }
-
-    /**
-     * Starts the warm-ups of the Java vector kernels {@code net} will run, while the run sets up, not in its first
-     * epoch: the updater's and the first convolution's bias gradient where the training step is Java's, LeNet's
-     * pooling always (the evaluation's forward pass runs it). Where {@link NativeStep} will train the network, the
-     * step's kernels are never called, and warming them took C2 about 0.5 s of a core and the warm-up thread 0.17 s
-     * before a resident MLP's first epoch (BENCHMARKS.md, round 45). A kernel that does run later starts its own
-     * warm-up at its first call.
-     */
-    private static void warmUpKernels(MultiLayerNetwork net) {
-        start(kernelsToWarm(net));
     }
 
     /**
@@ -154,7 +142,14 @@ public final class Models {
         }
     }
 
-    /** The kernels {@code net}, set up for training, will run: those {@link #warmUpKernels} starts. */
+    /**
+     * The Java vector kernels {@code net}, set up for training, will run, whose warm-ups {@link #forTraining} starts:
+     * the updater's and the first convolution's bias gradient where the training step is Java's, LeNet's pooling
+     * always (the evaluation's forward pass runs it). Where {@link NativeStep} will train the network, the step's
+     * kernels are never called, and warming them took C2 about 0.5 s of a core and the warm-up thread 0.17 s before a
+     * resident MLP's first epoch (BENCHMARKS.md, round 45). A kernel that does run later starts its own warm-up at its
+     * first call.
+     */
     static java.util.EnumSet<VectorKernel> kernelsToWarm(MultiLayerNetwork net) {
         boolean javaStep = !NativeStep.applies(net);
         java.util.EnumSet<VectorKernel> kernels = javaStep ? updaterKernels(net)
@@ -236,7 +231,7 @@ public final class Models {
 
     /** Whether some layer of {@code net} trains with an updater that has a vector kernel ({@link FusingUpdater}). */
     private static boolean usesFusingUpdater(MultiLayerNetwork net) {
-        return trainsWith(net, SimdAdam.class) || trainsWith(net, ClassicalMomentum.class);
+        return !updaterKernels(net).isEmpty();
     }
 
     /** Whether some layer of {@code net} trains with an updater of this class. */

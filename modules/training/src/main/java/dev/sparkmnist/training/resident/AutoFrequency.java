@@ -112,8 +112,8 @@ public record AutoFrequency(int frequency, double minibatchMillis, double exchan
             if (batch != null) {
                 step.fit(batch);
             }
-            long c1 = cpu ? THREADS.getCurrentThreadCpuTime() : System.nanoTime();
             long t1 = System.nanoTime();
+            long c1 = cpu ? THREADS.getCurrentThreadCpuTime() : t1;
             vector = NetState.vector(net, vector, length);
             exchange.average(PROBE_EXCHANGES + r, vector, batch != null ? 1f : 0f, length);
             NetState.apply(net, vector, length);
